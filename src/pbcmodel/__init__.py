@@ -9,15 +9,23 @@ True
 
 from __future__ import annotations
 
-from . import codes, errors
+from . import capitation, codes, datasets, errors, population
 from ._version import __version__
+from .capitation import CapitationFormula, PaceOfChange
 from .errors import ConfigError, PBCModelError, ValidationError
+from .population import Population
 
 __all__ = [
+    "CapitationFormula",
     "ConfigError",
     "PBCModelError",
+    "PaceOfChange",
+    "Population",
     "ValidationError",
     "__version__",
+    "capitation",
     "codes",
+    "datasets",
     "errors",
+    "population",
 ]

@@ -1,0 +1,27 @@
+"""Shared plumbing for the optional matplotlib figures (private)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import PBCModelError
+
+
+def require_matplotlib() -> Any:
+    """Return ``matplotlib.pyplot`` or raise a clear error naming the extra to install."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise PBCModelError(
+            "plotting needs matplotlib: pip install 'pbcmodel[plot]'"
+        ) from exc
+    return plt
+
+
+def new_axes(ax: Any = None, **subplot_kw: Any) -> tuple[Any, Any]:
+    """Return ``(fig, ax)``: the given axes' figure, or a new figure and axes."""
+    plt = require_matplotlib()
+    if ax is None:
+        fig, ax = plt.subplots(**subplot_kw)
+        return fig, ax
+    return ax.figure, ax

@@ -1,0 +1,341 @@
+"""Registered patients by practice × age band × sex, and practice → consortium → commissioner.
+
+A :class:`Population` is the base of every budget and every risk figure: capitation
+weights a practice's registered list by age and sex, and the risk engine draws one
+annual cost per registered patient.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from pbcmodel.population import Population
+>>> df = pd.DataFrame({
+...     "practice": ["A", "A", "B"], "consortium": ["North", "North", "South"],
+...     "age_band": ["0_4", "65_69", "65_69"], "sex": ["F", "M", "F"],
+...     "patients": [100, 50, 80]})
+>>> pop = Population.from_frame(df)
+>>> pop.list_size.to_dict()
+{'A': 150, 'B': 80}
+>>> pop.practices.loc["B", "consortium"]
+'South'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from ._validate import _labels, require_columns
+from .codes import AGE_BANDS, SEXES
+from .errors import ValidationError
+
+__all__ = ["LEVELS", "Population"]
+
+#: Levels of the commissioning hierarchy a population can be grouped by.
+LEVELS: tuple[str, ...] = ("practice", "consortium", "commissioner")
+
+Level = Literal["practice", "consortium", "commissioner"]
+
+_CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
+
+
+def _check_counts(counts: pd.DataFrame) -> None:
+    if not counts.columns.equals(_CELLS):
+        raise ValidationError(
+            "counts: columns must be every (age_band, sex) cell in standard order"
+        )
+    values = counts.to_numpy()
+    if values.dtype.kind not in "iu":
+        raise ValidationError("counts: patient counts must be integers")
+    if (values < 0).any():
+        bad = counts.index[(values < 0).any(axis=1)]
+        raise ValidationError(f"counts: negative patient count for practice(s) {_labels(bad)}")
+    if counts.index.has_duplicates:
+        raise ValidationError(
+            f"counts: duplicate practice code(s) {_labels(counts.index[counts.index.duplicated()])}"
+        )
+
+
+@attrs.frozen(eq=False, repr=False)
+class Population:
+    """Registered patients of a commissioner's practices.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Index: practice code (``practice``); columns: a MultiIndex of every
+        (age_band, sex) cell in :data:`~pbcmodel.codes.AGE_BANDS` × :data:`~pbcmodel.codes.SEXES`
+        order; integer patient counts. Most users build one with :meth:`from_frame`.
+    hierarchy : DataFrame
+        Index: the same practice codes; columns ``consortium`` and ``commissioner``.
+
+    Examples
+    --------
+    >>> from pbcmodel.datasets import example_population
+    >>> pop = example_population()
+    >>> pop.n_practices, sorted(pop.practices["consortium"].unique())[:2]
+    (60, ['C1', 'C2'])
+    """
+
+    counts: pd.DataFrame
+    hierarchy: pd.DataFrame
+
+    def __attrs_post_init__(self) -> None:
+        _check_counts(self.counts)
+        require_columns(self.hierarchy, ("consortium", "commissioner"), "hierarchy")
+        if not self.hierarchy.index.equals(self.counts.index):
+            raise ValidationError("hierarchy: index must list the same practices as counts")
+        missing = self.hierarchy[["consortium", "commissioner"]].isna().any(axis=1)
+        if missing.any():
+            raise ValidationError(
+                f"hierarchy: practice(s) {_labels(self.hierarchy.index[missing])} "
+                "have no consortium or commissioner"
+            )
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> Population:
+        """Build a population from a tidy frame.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Columns ``practice``, ``consortium``, ``age_band``, ``sex``, ``patients`` and
+            optionally ``commissioner`` (default ``"ALL"``). One row per practice × age band
+            × sex; cells not listed have zero patients. Age bands are NHS quinary bands
+            (``0_4`` … ``90_94``, ``95+``); sexes ``F`` and ``M``.
+
+        Raises
+        ------
+        ValidationError
+            On missing columns, NaN, negative or non-integer counts, unknown age bands or
+            sexes, duplicate rows, or a practice with no (or more than one) consortium.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"practice": ["A"], "consortium": ["C"], "age_band": ["95+"],
+        ...                    "sex": ["F"], "patients": [3]})
+        >>> Population.from_frame(df).counts.loc["A", ("95+", "F")]
+        np.int64(3)
+        """
+        require_columns(df, ("practice", "consortium", "age_band", "sex", "patients"), "population")
+        df = df.copy()
+        if "commissioner" not in df.columns:
+            df["commissioner"] = "ALL"
+        keys = ["practice", "consortium", "commissioner", "age_band", "sex"]
+        for col in keys:
+            missing = df[col].isna()
+            if missing.any():
+                raise ValidationError(
+                    f"population: column {col!r} is missing in row(s) {_labels(df.index[missing])}"
+                )
+            df[col] = df[col].astype(str).str.strip()
+        _check_codes(df, "age_band", AGE_BANDS)
+        _check_codes(df, "sex", SEXES)
+        df["patients"] = _integer_counts(df["patients"], df["practice"])
+        dup = df.duplicated(["practice", "age_band", "sex"], keep=False)
+        if dup.any():
+            first = df.loc[dup, ["practice", "age_band", "sex"]].iloc[0].tolist()
+            raise ValidationError(
+                f"population: duplicate rows for practice/age_band/sex {first} "
+                f"(rows {_labels(df.index[dup])})"
+            )
+        tree = df.drop_duplicates(["practice", "consortium", "commissioner"])
+        conflicted = tree["practice"].duplicated(keep=False)
+        if conflicted.any():
+            raise ValidationError(
+                "population: practice(s) "
+                f"{_labels(tree.loc[conflicted, 'practice'].unique())} belong to more than one "
+                "consortium or commissioner"
+            )
+        counts = (
+            df.pivot_table(index="practice", columns=["age_band", "sex"], values="patients",
+                           aggfunc="sum", fill_value=0)
+            .reindex(columns=_CELLS, fill_value=0)
+            .astype(np.int64)
+        )
+        counts.columns = _CELLS
+        counts.index = pd.Index(counts.index.astype(object), name="practice")
+        hierarchy = (
+            tree.set_index("practice")[["consortium", "commissioner"]]
+            .reindex(counts.index)
+            .astype(object)
+        )
+        return cls(counts=counts, hierarchy=hierarchy)
+
+    # views --------------------------------------------------------------------------------
+    @property
+    def codes(self) -> pd.Index:
+        """Practice codes, in the order of every per-practice array."""
+        return self.counts.index
+
+    @property
+    def n_practices(self) -> int:
+        """Number of practices."""
+        return len(self.counts)
+
+    @property
+    def list_size(self) -> pd.Series:
+        """Registered list size per practice."""
+        return self.counts.sum(axis=1).rename("list_size")
+
+    @property
+    def array(self) -> np.ndarray:
+        """Counts as an int64 array of shape (practices, age bands, sexes)."""
+        return self.counts.to_numpy().reshape(self.n_practices, len(AGE_BANDS), len(SEXES))
+
+    @property
+    def practices(self) -> pd.DataFrame:
+        """One row per practice: consortium, commissioner, list_size, share aged 65+, mean age.
+
+        Mean age uses band mid-points (97.5 for ``95+``).
+        """
+        arr = self.array.sum(axis=2)
+        mid = np.arange(len(AGE_BANDS)) * 5 + 2.5
+        size = arr.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_age = np.where(size > 0, arr @ mid / np.maximum(size, 1), np.nan)
+            over_65 = np.where(size > 0, arr[:, 13:].sum(axis=1) / np.maximum(size, 1), np.nan)
+        out = self.hierarchy.copy()
+        out["list_size"] = size
+        out["share_65_plus"] = over_65
+        out["mean_age"] = mean_age
+        return out
+
+    def units(self, by: Level = "practice") -> pd.Series:
+        """Map each practice to its unit at level ``by`` (practice, consortium or commissioner).
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population
+        >>> example_population().units("consortium").iloc[0]
+        'C1'
+        """
+        _check_level(by)
+        if by == "practice":
+            return pd.Series(self.codes, index=self.codes, name="practice")
+        return self.hierarchy[by]
+
+    def counts_by(self, by: Level = "practice") -> pd.DataFrame:
+        """Patient counts summed to level ``by``; columns as :attr:`counts`.
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population
+        >>> pop = example_population()
+        >>> int(pop.counts_by("commissioner").to_numpy().sum()) == int(pop.list_size.sum())
+        True
+        """
+        _check_level(by)
+        if by == "practice":
+            return self.counts
+        grouped = self.counts.groupby(self.hierarchy[by].to_numpy(), sort=True).sum()
+        grouped.index.name = by
+        return grouped
+
+    def subset(self, practices: Iterable[str] | None = None, *,
+               consortium: str | Iterable[str] | None = None) -> Population:
+        """A population restricted to some practices and/or consortia.
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population
+        >>> example_population().subset(consortium="C2").practices["consortium"].unique().tolist()
+        ['C2']
+        """
+        keep = np.ones(self.n_practices, dtype=bool)
+        if practices is not None:
+            wanted = pd.Index([practices] if isinstance(practices, str) else list(practices))
+            unknown = wanted.difference(self.codes)
+            if len(unknown):
+                raise ValidationError(f"subset: unknown practice code(s) {_labels(unknown)}")
+            keep &= self.codes.isin(wanted)
+        if consortium is not None:
+            wanted = pd.Index([consortium] if isinstance(consortium, str) else list(consortium))
+            known = pd.Index(self.hierarchy["consortium"].unique())
+            unknown = wanted.difference(known)
+            if len(unknown):
+                raise ValidationError(f"subset: unknown consortium code(s) {_labels(unknown)}")
+            keep &= self.hierarchy["consortium"].isin(wanted).to_numpy()
+        if not keep.any():
+            raise ValidationError("subset: no practice matches")
+        return Population(counts=self.counts[keep], hierarchy=self.hierarchy[keep])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy form accepted by :meth:`from_frame` (non-zero cells only).
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population
+        >>> pop = example_population()
+        >>> Population.from_frame(pop.to_frame()) == pop
+        True
+        """
+        tidy = self.counts.stack(["age_band", "sex"], future_stack=True).rename("patients")
+        tidy = tidy[tidy > 0].reset_index()
+        tidy = tidy.join(self.hierarchy, on="practice")
+        return tidy[["practice", "consortium", "commissioner", "age_band", "sex", "patients"]]
+
+    # dunder -------------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Population):
+            return NotImplemented
+        return self.counts.equals(other.counts) and self.hierarchy.equals(other.hierarchy)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        h = self.hierarchy
+        return (
+            f"Population({self.n_practices} practices, {h['consortium'].nunique()} consortia, "
+            f"{h['commissioner'].nunique()} commissioner(s), "
+            f"{int(self.counts.to_numpy().sum()):,} patients)"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._html import summary_html
+
+        summary = (
+            self.practices.groupby("consortium")
+            .agg(practices=("list_size", "size"), patients=("list_size", "sum"),
+                 smallest=("list_size", "min"), largest=("list_size", "max"),
+                 mean_age=("mean_age", "mean"))
+            .round({"mean_age": 1})
+        )
+        return summary_html(repr(self), summary)
+
+
+def _check_level(by: str) -> None:
+    if by not in LEVELS:
+        raise ValidationError(f"by: must be one of {LEVELS}, got {by!r}")
+
+
+def _check_codes(df: pd.DataFrame, col: str, allowed: tuple[str, ...]) -> None:
+    bad = ~df[col].isin(allowed)
+    if bad.any():
+        raise ValidationError(
+            f"population: unknown {col} {_labels(df.loc[bad, col].unique())} in row(s) "
+            f"{_labels(df.index[bad])}; expected one of {', '.join(allowed)}"
+        )
+
+
+def _integer_counts(patients: pd.Series, practice: pd.Series) -> pd.Series:
+    values = pd.to_numeric(patients, errors="coerce")
+    nan = values.isna()
+    if nan.any():
+        raise ValidationError(
+            f"population: patients missing or not a number for practice(s) "
+            f"{_labels(practice[nan].unique())} (rows {_labels(patients.index[nan])})"
+        )
+    arr = values.to_numpy(dtype=float)
+    bad = (arr < 0) | (arr != np.round(arr)) | ~np.isfinite(arr)
+    if bad.any():
+        raise ValidationError(
+            f"population: patients must be non-negative integers; practice(s) "
+            f"{_labels(practice[bad].unique())} have {_labels(patients[bad].tolist())}"
+        )
+    return pd.Series(arr.astype(np.int64), index=patients.index)
