@@ -277,12 +277,19 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
         return np.clip(t + c * base, lo, hi)
 
     span = np.abs(t).max() / base.min() + 1 + gain + loss
-    c = optimize.brentq(lambda c: budget(c).sum() - total, -span, span, xtol=1e-15, rtol=1e-15)
-    out = budget(c)
+    if hi.sum() <= total:  # limits bind everywhere (within rounding): every budget at its cap
+        out = hi.copy()
+    elif lo.sum() >= total:
+        out = lo.copy()
+    else:
+        c = optimize.brentq(lambda c: budget(c).sum() - total, -span, span,
+                            xtol=1e-15, rtol=1e-15)
+        out = budget(c)
     free = (out > lo) & (out < hi)
-    residual = total - out.sum()
-    if free.any():  # spread the last rounding error over budgets not at a limit
-        out[free] += residual * base[free] / base[free].sum()
+    if not free.any():
+        free[:] = True
+    # spread the last rounding error over budgets not at a limit
+    out[free] += (total - out.sum()) * base[free] / base[free].sum()
     return pd.Series(out, index=target.index, name=target.name)
 
 
