@@ -1,0 +1,211 @@
+"""Overspend policy: what an overspend costs a practice, and how it is recovered.
+
+The Audit Commission (*Putting commissioning into practice*, 2007,
+recommendations 20–21) asked PCTs to "develop clear policy on budget
+overspends". An :class:`OverspendPolicy` states one as data:
+
+* ``tolerance`` — an overspend up to this fraction of budget has no
+  consequence for the practice (the commissioner absorbs it);
+* ``practice_share`` — the practice's share of the overspend *beyond* the
+  tolerance (only the excess: the tolerance band is never charged);
+* ``cap`` — the practice's liability is at most this fraction of its budget;
+* ``net_within_consortium`` — under- and overspends are netted within each
+  consortium before sharing, and the consortium's amount is divided among its
+  practices (so netting moves money only inside a consortium);
+* ``recovery_years`` — what is still owed after clawback is deducted from the
+  practice's next ``recovery_years`` budgets in equal instalments;
+* ``clawback_order`` — where the practice's liability is recovered from first:
+  its freed-up resources, its incentive payments, then future budgets (which
+  must come last, so every liability is recovered in full).
+
+How it combines with a :class:`~pbcmodel.sharing.ShareSchedule`: the schedule
+always governs underspends. Overspends are governed by the policy when one is
+given, otherwise by the schedule's ``losses`` side; giving both a policy and a
+schedule that shares losses is an error (choose one). See
+:func:`pbcmodel.settlement.settle`.
+
+Examples
+--------
+>>> from pbcmodel.overspend import OverspendPolicy
+>>> policy = OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05)
+>>> # budget £1m, spend £1.05m: 50% of the £30,000 beyond the £20,000 tolerance
+>>> float(policy.liability(1_000_000, 1_050_000))
+15000.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from ._sharing_rules import _optional_cap, _SideRule, money_array
+from ._validate import check_fraction, finite_scalar
+from .errors import ValidationError
+
+__all__ = ["CLAWBACK_SOURCES", "OverspendPolicy", "balance_over_three_years"]
+
+#: Where a practice's liability can be recovered from, in the allowed vocabulary.
+CLAWBACK_SOURCES: tuple[str, ...] = ("freed_up", "incentives", "future_budgets")
+
+
+def _check_share(instance: Any, attribute: Any, value: Any) -> None:
+    check_fraction(value, attribute.name)
+
+
+def _check_tolerance(instance: Any, attribute: Any, value: Any) -> None:
+    check_fraction(value, attribute.name, high_open=True)
+
+
+def _check_years(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValidationError(f"recovery_years: expected a whole number >= 1, got {value!r}")
+
+
+def _to_order(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        return value
+
+
+def _check_order(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise ValidationError(f"clawback_order: expected a sequence of names, got {value!r}")
+    unknown = [v for v in value if v not in CLAWBACK_SOURCES]
+    if unknown:
+        raise ValidationError(
+            f"clawback_order: unknown source(s) {unknown!r}; expected names from "
+            f"{CLAWBACK_SOURCES!r}")
+    if len(set(value)) != len(value):
+        raise ValidationError(f"clawback_order: each source may appear once, got {value!r}")
+    if value[-1] != "future_budgets":
+        raise ValidationError(
+            f"clawback_order: must end with 'future_budgets' so that every liability is "
+            f"recovered, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class OverspendPolicy:
+    """A commissioner's policy on practice overspends (plain data).
+
+    Parameters
+    ----------
+    practice_share : float
+        Share in [0, 1] of the overspend beyond the tolerance borne by the practice.
+    tolerance : float, default 0
+        Overspend (fraction of budget, in [0, 1)) with no consequence.
+    cap : float or None, default None
+        Cap on the practice's liability as a fraction of its budget (>= 0).
+    net_within_consortium : bool, default False
+        Net under- and overspends within each consortium before sharing.
+    recovery_years : int, default 1
+        Number of future budgets over which the remaining liability is recovered.
+    clawback_order : sequence of str, default ("freed_up", "incentives", "future_budgets")
+        Recovery sources in order; names from :data:`CLAWBACK_SOURCES`, ending
+        with ``"future_budgets"``. Leave a source out to spare it.
+
+    Examples
+    --------
+    >>> p = OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05,
+    ...                     net_within_consortium=True, recovery_years=2)
+    >>> p.evolve(practice_share=0.3).practice_share
+    0.3
+    >>> OverspendPolicy(practice_share=1.5)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: practice_share: must be in [0.0, 1.0], got 1.5
+    """
+
+    practice_share: float = attrs.field(validator=_check_share)
+    tolerance: float = attrs.field(default=0.0, validator=_check_tolerance)
+    cap: float | None = attrs.field(default=None, validator=_optional_cap)
+    net_within_consortium: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool))
+    recovery_years: int = attrs.field(default=1, validator=_check_years)
+    clawback_order: tuple[str, ...] = attrs.field(default=CLAWBACK_SOURCES,
+                                                  converter=_to_order, validator=_check_order)
+
+    @property
+    def losses_rule(self) -> _SideRule:
+        """The sharing part of the policy as a losses-side rule (private type).
+
+        The tolerance is a minimum loss rate charged on the excess only.
+        """
+        return _SideRule(tiers=((0.0, float(self.practice_share)),),
+                         minimum_rate=float(self.tolerance), first_dollar=False, cap=self.cap)
+
+    def evolve(self, **changes: Any) -> OverspendPolicy:
+        """A copy with some fields changed (validated again).
+
+        Examples
+        --------
+        >>> OverspendPolicy(practice_share=0.5).evolve(recovery_years=3).recovery_years
+        3
+        """
+        return attrs.evolve(self, **changes)
+
+    def liability(self, budget: Any, outturn: Any) -> np.ndarray:
+        """The practice's liability (float pounds, >= 0) for one practice-year, before netting.
+
+        Examples
+        --------
+        >>> p = OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05)
+        >>> # overspends of £10k (inside tolerance), £50k and £200k on a £1m budget:
+        >>> # 0; 50% × (50k − 20k) = 15k; 50% × 180k = 90k capped at 5% = 50k
+        >>> p.liability(1e6, [1.01e6, 1.05e6, 1.2e6]).tolist()
+        [0.0, 15000.0, 50000.0]
+        """
+        b = money_array(budget, "budget", positive=True)
+        o = money_array(outturn, "outturn")
+        return self.losses_rule.amount(np.maximum(o - b, 0.0), b)
+
+    def describe(self) -> str:
+        """One sentence stating the policy.
+
+        Examples
+        --------
+        >>> text = OverspendPolicy(tolerance=0.02, practice_share=0.5, recovery_years=2).describe()
+        >>> for clause in text.split("; "):
+        ...     print(clause)
+        overspend within 2% of budget has no consequence
+        the practice bears 50% of the overspend beyond it
+        recovered from freed-up resources, then incentive payments, then future budgets over 2 years
+        """
+        words = {"freed_up": "freed-up resources", "incentives": "incentive payments",
+                 "future_budgets": f"future budgets over {self.recovery_years} year"
+                                   + ("s" if self.recovery_years > 1 else "")}
+        parts = []
+        if self.tolerance > 0:
+            parts.append(f"overspend within {100 * self.tolerance:g}% of budget has no "
+                         "consequence")
+        beyond = " beyond it" if self.tolerance > 0 else ""
+        parts.append(f"the practice bears {100 * self.practice_share:g}% of the "
+                     f"overspend{beyond}")
+        if self.cap is not None:
+            parts.append(f"capped at {100 * self.cap:g}% of budget")
+        if self.net_within_consortium:
+            parts.insert(0, "under- and overspends are netted within each consortium first")
+        parts.append("recovered from " + ", then ".join(words[s] for s in self.clawback_order))
+        return "; ".join(parts)
+
+
+def balance_over_three_years(practice_share: float = 1.0) -> OverspendPolicy:
+    """The 2004 PBC expectation that a practice balances its budget over three years.
+
+    Pair with :func:`pbcmodel.sharing.pbc_2004`. The practice bears
+    ``practice_share`` of any overspend and repays it from its next three
+    budgets in equal instalments (after clawback from freed-up resources and
+    incentive payments).
+
+    Examples
+    --------
+    >>> p = balance_over_three_years()
+    >>> p.recovery_years, p.practice_share
+    (3, 1.0)
+    """
+    return OverspendPolicy(practice_share=finite_scalar(practice_share, "practice_share"),
+                           recovery_years=3)

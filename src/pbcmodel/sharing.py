@@ -1,0 +1,508 @@
+"""Savings- and loss-sharing schedules: who keeps a practice's under- or overspend.
+
+A :class:`ShareSchedule` maps a budget and an outturn (actual spend) to the
+*practice amount*: positive when part of an underspend ("freed-up resources")
+is paid to the practice, negative when the practice bears part of an
+overspend. Whatever the practice does not keep or bear lands with the
+commissioner, so ``practice amount + commissioner amount = budget − outturn``.
+
+Each side (savings, losses) is a list of tiers ``(threshold, share)``: the
+threshold is a fraction of the budget and the share is the practice's
+*marginal* share of the variance beyond it, up to the next threshold. A
+minimum rate (the US "minimum savings rate" / "minimum loss rate") must be
+met before anything is shared; ``first_dollar`` says whether, once met, the
+tiers apply from the first pound or only to the excess over the minimum.
+Caps limit the amount to a fraction of the budget. Gates (conditions such as
+"commissioner in balance", "plan approved", or a quality score that scales
+the share) decide whether, and how much of, the savings side is paid; they
+never waive a practice's share of an overspend.
+
+Presets reproduce published schemes, each with its source and a worked
+example: :func:`pbc_freed_up`, :func:`pbc_2004`, :func:`mssp_one_sided`,
+:func:`mssp_two_sided`, :func:`aca_risk_corridor` and
+:func:`part_d_corridor_2006`.
+
+Examples
+--------
+>>> from pbcmodel.sharing import ShareSchedule
+>>> sched = ShareSchedule(savings=[(0.0, 0.7)])
+>>> float(sched.practice_amount(1_000_000, 950_000))    # 70% of a £50,000 underspend
+35000.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from ._sharing_rules import (
+    Tiers,
+    _cap_value,
+    _check_tiers,
+    _optional_cap,
+    _rate,
+    _SideRule,
+    _to_tiers,
+    align_condition,
+    align_series,
+    condition_array,
+    money_array,
+    shared_amount,
+)
+from ._validate import _labels, check_fraction, finite_scalar
+from .errors import ValidationError
+
+__all__ = [
+    "Gate",
+    "ShareSchedule",
+    "aca_risk_corridor",
+    "mssp_minimum_savings_rate",
+    "mssp_one_sided",
+    "mssp_two_sided",
+    "part_d_corridor_2006",
+    "pbc_2004",
+    "pbc_freed_up",
+]
+
+
+@attrs.frozen
+class Gate:
+    """A condition on which the savings side is paid.
+
+    Parameters
+    ----------
+    condition : str
+        Name of the condition looked up in ``conditions`` when settling, e.g.
+        ``"commissioner_in_balance"`` or ``"plan_approved"``.
+    scale : bool, default False
+        ``False``: the condition is True/False and the practice's freed-up
+        resources are paid only when it is True (otherwise they stay with the
+        commissioner). ``True``: the condition is a number in [0, 1] (e.g. a
+        quality score) that multiplies the practice's savings amount.
+
+    Examples
+    --------
+    >>> Gate("plan_approved")
+    Gate(condition='plan_approved', scale=False)
+    >>> Gate("quality_score", scale=True).scale
+    True
+    """
+
+    condition: str = attrs.field()
+    scale: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    @condition.validator
+    def _check_condition(self, attribute: Any, value: Any) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValidationError(f"gate condition: expected a non-empty name, got {value!r}")
+
+
+def _to_gates(value: Any) -> tuple[Gate, ...]:
+    """attrs converter: a name becomes ``Gate(name)``; a sequence becomes a tuple."""
+    if isinstance(value, (str, Gate)):
+        value = (value,)
+    return tuple(Gate(v) if isinstance(v, str) else v for v in value)
+
+
+def _check_gates(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
+    names = []
+    for i, gate in enumerate(value):
+        if not isinstance(gate, Gate):
+            raise ValidationError(f"gates[{i}]: expected a condition name or a Gate, got {gate!r}")
+        names.append(gate.condition)
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValidationError(f"gates: condition(s) {_labels(duplicated)} appear more than once")
+
+
+@attrs.frozen(kw_only=True)
+class ShareSchedule:
+    """How a practice's under- or overspend is shared with the commissioner.
+
+    Parameters
+    ----------
+    savings, losses : sequence of (threshold, share)
+        Tiers for each side. ``threshold`` is a fraction of budget (>= 0,
+        strictly increasing); ``share`` in [0, 1] is the practice's marginal
+        share of the under- (over-) spend beyond it, up to the next threshold.
+        Default: the practice shares nothing on that side.
+    minimum_savings_rate, minimum_loss_rate : float, default 0
+        Fraction of budget the underspend (overspend) must reach before any
+        sharing on that side ("meet or exceed").
+    first_dollar : bool, default True
+        Once a minimum rate is met, share from the first pound (True) or only
+        the excess over the minimum (False, i.e. a tolerance band).
+    savings_cap, loss_cap : float or None
+        Cap on the practice's amount on that side as a fraction of budget.
+    gates : sequence of str or Gate
+        Conditions on which the savings side is paid (see :class:`Gate`). A
+        bare name is a True/False gate. Gates never touch the losses side.
+
+    Notes
+    -----
+    All fields are plain data (numbers, booleans, strings, tuples and
+    :class:`Gate`), so a schedule round-trips through TOML/JSON with cattrs.
+
+    Examples
+    --------
+    A 70/30 split of freed-up resources, paid only when the commissioner is
+    in balance:
+
+    >>> sched = ShareSchedule(savings=[(0.0, 0.7)], gates=["commissioner_in_balance"])
+    >>> float(sched.practice_amount(1_234_567, 1_200_000,
+    ...                             conditions={"commissioner_in_balance": True}))
+    24196.9
+    >>> float(sched.practice_amount(1_234_567, 1_200_000,
+    ...                             conditions={"commissioner_in_balance": False}))
+    0.0
+    """
+
+    savings: Tiers = attrs.field(default=((0.0, 0.0),), converter=_to_tiers,
+                                 validator=_check_tiers)
+    losses: Tiers = attrs.field(default=((0.0, 0.0),), converter=_to_tiers,
+                                validator=_check_tiers)
+    minimum_savings_rate: float = attrs.field(default=0.0, validator=_rate)
+    minimum_loss_rate: float = attrs.field(default=0.0, validator=_rate)
+    first_dollar: bool = attrs.field(default=True,
+                                     validator=attrs.validators.instance_of(bool))
+    savings_cap: float | None = attrs.field(default=None, validator=_optional_cap)
+    loss_cap: float | None = attrs.field(default=None, validator=_optional_cap)
+    gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
+                                          validator=_check_gates)
+
+    # -- the two sides as rules -------------------------------------------------------
+    @property
+    def savings_rule(self) -> _SideRule:
+        """The savings side as a rule (private type; used by the settlement core)."""
+        return _SideRule(tiers=self.savings, minimum_rate=self.minimum_savings_rate,
+                         first_dollar=self.first_dollar, cap=self.savings_cap)
+
+    @property
+    def losses_rule(self) -> _SideRule:
+        """The losses side as a rule (private type; used by the settlement core)."""
+        return _SideRule(tiers=self.losses, minimum_rate=self.minimum_loss_rate,
+                         first_dollar=self.first_dollar, cap=self.loss_cap)
+
+    @property
+    def shares_losses(self) -> bool:
+        """True when the practice bears any part of an overspend under this schedule.
+
+        Examples
+        --------
+        >>> ShareSchedule(savings=[(0, 0.5)]).shares_losses
+        False
+        >>> aca_risk_corridor().shares_losses
+        True
+        """
+        return not self.losses_rule.is_zero
+
+    def evolve(self, **changes: Any) -> ShareSchedule:
+        """A copy with some fields changed (validated again).
+
+        Examples
+        --------
+        >>> pbc_freed_up(0.7).evolve(savings_cap=0.05).savings_cap
+        0.05
+        """
+        return attrs.evolve(self, **changes)
+
+    # -- gates -----------------------------------------------------------------------
+    def gate_factor(self, conditions: Mapping[str, Any] | None, shape: tuple[int, ...] = ()
+                    ) -> np.ndarray:
+        """Multiplier (0..1) the gates apply to the savings side, broadcast to ``shape``.
+
+        Without gates this is a 0-d array of 1.0 (it broadcasts to any shape).
+
+        Parameters
+        ----------
+        conditions : mapping of condition name → value
+            True/False (or a boolean array) for a plain gate; a number in [0, 1]
+            (or an array) for a ``scale`` gate. Arrays broadcast to ``shape``.
+        shape : tuple of int
+            Shape of the practice amounts.
+
+        Raises
+        ------
+        ValidationError
+            If a gate names a condition that is not given, or a value has the
+            wrong type or range.
+
+        Examples
+        --------
+        >>> s = ShareSchedule(savings=[(0, 1.0)], gates=["plan_approved",
+        ...                   Gate("quality_score", scale=True)])
+        >>> s.gate_factor({"plan_approved": [True, False], "quality_score": 0.8}, (2,))
+        array([0.8, 0. ])
+        """
+        conditions = {} if conditions is None else conditions
+        if not self.gates:
+            return np.ones(())
+        factor = np.ones(shape)
+        for gate in self.gates:
+            if gate.condition not in conditions:
+                given = _labels(sorted(conditions)) if conditions else "none"
+                raise ValidationError(
+                    f"gate {gate.condition!r}: condition {gate.condition!r} was not given "
+                    f"(conditions given: {given}); pass conditions={{{gate.condition!r}: ...}}")
+            value = condition_array(conditions[gate.condition], gate.condition,
+                                    scale=gate.scale)
+            factor = factor * np.broadcast_to(value, shape)
+        return factor
+
+    # -- the schedule itself ---------------------------------------------------------------
+    def practice_amount(self, budget: Any, outturn: Any,
+                        conditions: Mapping[str, Any] | None = None) -> Any:
+        """The practice's amount in float pounds: + paid to it, − borne by it.
+
+        Parameters
+        ----------
+        budget, outturn : float, array or pandas Series
+            Numpy broadcasting applies (e.g. budget shape ``(n_practices,)``
+            with outturn shape ``(n_sims, n_practices)``). Two Series must hold
+            the same practice codes; they are aligned by index and a Series
+            is returned. Budgets must be > 0 and outturns >= 0.
+        conditions : mapping, optional
+            Values for the gates (see :meth:`gate_factor`); Series values are
+            aligned to the practice index.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            Float pounds (not rounded; :func:`pbcmodel.settlement.settle`
+            rounds to pence and conserves exactly).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> b = pd.Series({"P1": 100.0, "P2": 100.0})
+        >>> o = pd.Series({"P2": 110.0, "P1": 90.0})
+        >>> aca_risk_corridor().practice_amount(b, o).round(2).to_dict()
+        {'P1': 5.9, 'P2': -5.9}
+        """
+        if isinstance(budget, pd.Series) or isinstance(outturn, pd.Series):
+            budget_s, outturn_s = align_series(budget, outturn)
+            conds = {k: align_condition(v, budget_s.index, f"conditions[{k!r}]")
+                     for k, v in (conditions or {}).items()}
+            values = self.practice_amount(budget_s.to_numpy(), outturn_s.to_numpy(), conds)
+            return pd.Series(values, index=budget_s.index, name="practice_amount")
+        b = money_array(budget, "budget", positive=True)
+        o = money_array(outturn, "outturn")
+        shape = np.broadcast_shapes(b.shape, o.shape)
+        factor = self.gate_factor(conditions, shape)
+        return shared_amount(b, b - o, self.savings_rule, self.losses_rule, factor)
+
+
+# --------------------------------------------------------------------------- presets
+
+def pbc_freed_up(practice_share: float = 0.7, *, gates: Any = ()) -> ShareSchedule:
+    """UK practice based commissioning: the practice keeps a share of freed-up resources.
+
+    Department of Health guidance on PBC (2006) suggested freed-up resources be
+    split 70% practice / 30% commissioner, to be reinvested in patient services
+    under an approved plan; the Audit Commission (*Putting commissioning into
+    practice*, 2007) found the arrangements often unclear, particularly where
+    savings were taken to fund a PCT deficit. Add ``gates`` to model such
+    conditions, e.g. ``gates=("commissioner_in_balance", "plan_approved")``.
+    Overspends are not shared by this schedule: pair it with an
+    :class:`~pbcmodel.overspend.OverspendPolicy`.
+
+    Parameters
+    ----------
+    practice_share : float, default 0.7
+        The practice's share of an underspend, in [0, 1].
+    gates : sequence of str or Gate, optional
+        Conditions for paying the freed-up resources.
+
+    Examples
+    --------
+    Budget £1,234,567, spend £1,200,000: underspend £34,567, 70% = £24,196.90.
+
+    >>> round(float(pbc_freed_up(0.7).practice_amount(1_234_567, 1_200_000)), 2)
+    24196.9
+    """
+    check_fraction(practice_share, "practice_share")
+    return ShareSchedule(savings=((0.0, float(practice_share)),), gates=gates)
+
+
+def pbc_2004() -> ShareSchedule:
+    """The original 2004 PBC terms: the practice keeps 50% of savings.
+
+    Under the 2004 guidance (*Practice based commissioning: promoting clinical
+    engagement*, DH 2004) practices could retain 50% of savings against their
+    indicative budget and were expected to balance the budget over three years.
+    The three-year balance is an overspend rule: use
+    :func:`pbcmodel.overspend.balance_over_three_years` with this schedule.
+
+    Examples
+    --------
+    Budget £2,000,000, spend £1,900,000: underspend £100,000, practice keeps 50%.
+
+    >>> float(pbc_2004().practice_amount(2_000_000, 1_900_000))
+    50000.0
+    """
+    return ShareSchedule(savings=((0.0, 0.5),))
+
+
+#: 42 CFR 425.604(b): one-sided model minimum savings rate by assigned beneficiaries.
+#: Rows: (low end of band, high end of band, MSR at low end, MSR at high end); the MSR is
+#: interpolated linearly inside each band, and 2.0% applies from 60,000 beneficiaries.
+MSSP_MSR_TABLE: tuple[tuple[int, int, float, float], ...] = (
+    (5_000, 5_999, 0.039, 0.036),
+    (6_000, 6_999, 0.036, 0.034),
+    (7_000, 7_999, 0.034, 0.032),
+    (8_000, 8_999, 0.032, 0.031),
+    (9_000, 9_999, 0.031, 0.030),
+    (10_000, 14_999, 0.030, 0.027),
+    (15_000, 19_999, 0.027, 0.025),
+    (20_000, 49_999, 0.025, 0.022),
+    (50_000, 59_999, 0.022, 0.020),
+)
+
+
+def mssp_minimum_savings_rate(beneficiaries: float) -> float:
+    """MSSP one-sided minimum savings rate for a number of assigned beneficiaries.
+
+    From the table in 42 CFR 425.604(b): 3.9% at 5,000 beneficiaries falling to
+    2.0% at 60,000 or more, in bands with linear interpolation inside each band.
+    Fewer than 5,000 beneficiaries is not eligible for the programme.
+
+    Examples
+    --------
+    >>> mssp_minimum_savings_rate(5_000), mssp_minimum_savings_rate(20_000)
+    (0.039, 0.025)
+    >>> round(mssp_minimum_savings_rate(12_500), 5)      # 3.0% - 2500/4999 * 0.3%
+    0.0285
+    >>> mssp_minimum_savings_rate(75_000)
+    0.02
+    """
+    n = finite_scalar(beneficiaries, "beneficiaries")
+    if n < MSSP_MSR_TABLE[0][0]:
+        raise ValidationError(
+            f"beneficiaries: the MSSP requires at least 5,000 assigned beneficiaries, got {n:g}")
+    for low, high, rate_low, rate_high in MSSP_MSR_TABLE:
+        if n <= high:
+            return float(np.interp(min(n, high), [low, high], [rate_low, rate_high]))
+        if n < high + 1:          # fractional counts between bands take the band's end
+            return rate_high
+    return 0.020
+
+
+def mssp_one_sided(beneficiaries: float, shared_rate: float = 0.5, cap: float = 0.10, *,
+                   gates: Any = ()) -> ShareSchedule:
+    """US Medicare Shared Savings Program, one-sided model (Track 1).
+
+    The ACO shares savings only if they meet the minimum savings rate for its
+    number of assigned beneficiaries (:func:`mssp_minimum_savings_rate`,
+    42 CFR 425.604(b)); once met it shares from the first dollar at up to 50%
+    (the final sharing rate depends on quality: model it with
+    ``gates=(Gate("quality_score", scale=True),)``), and the payment is capped at
+    10% of the benchmark (42 CFR 425.604(c)–(d)). No losses are shared. The
+    practice (or consortium) budget plays the role of the benchmark.
+
+    Examples
+    --------
+    Benchmark £10m, 20,000 beneficiaries (MSR 2.5%): spending £9.7m saves 3%,
+    which meets the MSR, so 50% of £300,000 = £150,000 is shared; spending
+    £9.8m saves 2% < 2.5%, so nothing is shared.
+
+    >>> sched = mssp_one_sided(20_000)
+    >>> [float(sched.practice_amount(10e6, o)) for o in (9.7e6, 9.8e6, 10.5e6)]
+    [150000.0, 0.0, 0.0]
+    """
+    check_fraction(shared_rate, "shared_rate")
+    cap = _cap_value(cap, "cap")
+    return ShareSchedule(savings=((0.0, float(shared_rate)),),
+                         minimum_savings_rate=mssp_minimum_savings_rate(beneficiaries),
+                         first_dollar=True, savings_cap=cap, gates=gates)
+
+
+#: Track 2 shared loss cap by year of the agreement (42 CFR 425.606(g)).
+MSSP_TRACK2_LOSS_CAPS: tuple[float, ...] = (0.05, 0.075, 0.10)
+
+
+def mssp_two_sided(shared_rate: float = 0.6, *, year: int = 1, minimum_rate: float = 0.02,
+                   savings_cap: float = 0.15, gates: Any = ()) -> ShareSchedule:
+    """US Medicare Shared Savings Program, two-sided model (Track 2).
+
+    Under 42 CFR 425.606 the ACO shares up to 60% of savings, capped at 15% of
+    the benchmark, and shares losses at a rate of ``1 − shared_rate``, at most
+    60%; losses are capped at 5%, 7.5% and 10% of the benchmark in years 1, 2
+    and 3 onwards of the agreement. Savings and losses are shared from the
+    first dollar once they reach the minimum savings / loss rate (2% here).
+
+    Parameters
+    ----------
+    shared_rate : float, default 0.6
+        Final sharing rate for savings (the shared loss rate is
+        ``min(1 − shared_rate, 0.6)``).
+    year : int, default 1
+        Year of the agreement (1, 2, 3 or later) selecting the loss cap.
+    minimum_rate : float, default 0.02
+        Minimum savings rate and minimum loss rate.
+    savings_cap : float, default 0.15
+        Cap on shared savings as a fraction of the benchmark.
+
+    Examples
+    --------
+    Benchmark £10m, year 1: spending £10.5m (5% over) costs the ACO 40% of
+    £500,000 = £200,000; spending £12m would cost 40% of £2m = £800,000, capped
+    at 5% of the benchmark = £500,000. Spending £9.5m earns 60% × £500,000.
+
+    >>> sched = mssp_two_sided()
+    >>> [float(sched.practice_amount(10e6, o)) for o in (10.5e6, 12e6, 9.5e6)]
+    [-200000.0, -500000.0, 300000.0]
+    """
+    check_fraction(shared_rate, "shared_rate")
+    if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or year < 1:
+        raise ValidationError(f"year: expected an agreement year 1, 2, 3, ..., got {year!r}")
+    loss_cap = MSSP_TRACK2_LOSS_CAPS[min(int(year), 3) - 1]
+    loss_rate = min(1.0 - float(shared_rate), 0.6)
+    return ShareSchedule(savings=((0.0, float(shared_rate)),), losses=((0.0, loss_rate),),
+                         minimum_savings_rate=minimum_rate, minimum_loss_rate=minimum_rate,
+                         first_dollar=True, savings_cap=_cap_value(savings_cap, "savings_cap"),
+                         loss_cap=loss_cap, gates=gates)
+
+
+def aca_risk_corridor() -> ShareSchedule:
+    """US Affordable Care Act risk corridors (2014–16), symmetric, on the target amount.
+
+    Section 1342 of the ACA (42 U.S.C. 18062): the plan keeps gains and bears
+    losses within 3% of the target; between 3% and 8% the Secretary shares 50%;
+    beyond 8% the Secretary shares 80% (so the plan bears 2.5% of target for
+    the 3–8% band plus 20% of the excess). The target amount plays the budget.
+
+    Examples
+    --------
+    Target 100, allowable costs 110: the plan bears 3 + 50% × 5 + 20% × 2 = 5.9
+    (the Secretary pays 2.5 + 80% × 2 = 4.1).
+
+    >>> round(float(aca_risk_corridor().practice_amount(100.0, 110.0)), 10)
+    -5.9
+    >>> round(float(aca_risk_corridor().practice_amount(100.0, 90.0)), 10)
+    5.9
+    """
+    tiers = ((0.0, 1.0), (0.03, 0.5), (0.08, 0.2))
+    return ShareSchedule(savings=tiers, losses=tiers)
+
+
+def part_d_corridor_2006() -> ShareSchedule:
+    """US Medicare Part D risk corridors for 2006–07, symmetric.
+
+    42 CFR 423.336 (section 1860D-15(e) of the Social Security Act): for 2006
+    and 2007 the first and second threshold risk percentages were 2.5% and 5%
+    of the target amount; the government shared 75% of costs between them and
+    80% beyond the second threshold, in both directions.
+
+    Examples
+    --------
+    Target 100, costs 110: the plan bears 2.5 + 25% × 2.5 + 20% × 5 = 4.125.
+
+    >>> round(float(part_d_corridor_2006().practice_amount(100.0, 110.0)), 10)
+    -4.125
+    """
+    tiers = ((0.0, 1.0), (0.025, 0.25), (0.05, 0.2))
+    return ShareSchedule(savings=tiers, losses=tiers)
