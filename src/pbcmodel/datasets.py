@@ -21,13 +21,24 @@ import numpy as np
 import pandas as pd
 
 from .codes import AGE_BANDS, PODS, SEXES
+from .costmodel import CostModel
 from .population import Population
 
 __all__ = [
+    "CURRENT_MONTH",
+    "CURRENT_YEAR",
     "EXAMPLE_RESOURCE",
+    "MEASURES",
+    "example_contract_activity",
+    "example_contract_plan",
+    "example_cost_model",
     "example_cost_weights",
+    "example_events",
     "example_historic_budgets",
+    "example_monthly_activity",
     "example_population",
+    "example_reference_rates",
+    "example_tariffs",
     "synthetic_commissioner",
 ]
 
@@ -200,3 +211,55 @@ def synthetic_commissioner(n_practices: int = 8000, seed: int = 0, *,
     commissioner = np.char.add("Q", np.char.zfill(comm.astype(str), 3))
     return _population(codes, consortium.astype(object), commissioner.astype(object),
                        list_size, tilt)
+
+
+def example_cost_model() -> CostModel:
+    """A per-patient cost model consistent with :func:`example_cost_weights`.
+
+    For every age band × sex × POD, ``p_use × mean`` equals the example cost weight. The
+    chance of any use rises with age (prescribing is near-universal in old age, elective
+    admission stays rare); severity given use is lognormal, heaviest for admissions
+    (cv 2.0 elective, 2.5 non-elective) and lightest for outpatients and A&E (cv 1.0–1.2).
+
+    Examples
+    --------
+    >>> model = example_cost_model()
+    >>> bool(np.allclose(model.weights(), example_cost_weights()))
+    True
+    >>> round(float(model.table.loc[("85_89", "F", "prescribing"), "p_use"]), 2)
+    0.89
+    """
+    a = _MID / 100.0
+    p_use = np.column_stack([
+        0.03 + 0.15 * a**1.5,                              # elective
+        0.04 + 0.05 * np.exp(-_MID / 3) + 0.20 * a**2,     # non_elective
+        0.15 + 0.20 * a,                                   # outpatient_first
+        0.10 + 0.25 * a,                                   # outpatient_follow_up
+        0.22 + 0.05 * np.exp(-_MID / 5) + 0.10 * a**2,     # ae
+        np.minimum(0.45 + 0.50 * a, 0.97),                 # prescribing
+        0.05 + 0.40 * a**2,                                # community
+    ])
+    cv = np.array([2.0, 2.5, 1.0, 1.2, 1.0, 1.5, 1.8])
+    weights = example_cost_weights().to_numpy().reshape(_N_BANDS, len(SEXES), len(PODS))
+    p = np.broadcast_to(p_use[:, None, :], weights.shape)
+    frame = pd.DataFrame({
+        "p_use": p.ravel(),
+        "mean": (weights / p).ravel(),
+        "cv": np.broadcast_to(cv, weights.shape).ravel(),
+    }, index=pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
+                                        names=["age_band", "sex", "pod"]))
+    return CostModel.from_frame(frame.reset_index())
+
+
+# Example activity, tariffs, reference rates and contracts for monitoring and benchmarking.
+from ._example_activity import (  # noqa: E402  (they are built from the example above)
+    CURRENT_MONTH,
+    CURRENT_YEAR,
+    MEASURES,
+    example_contract_activity,
+    example_contract_plan,
+    example_events,
+    example_monthly_activity,
+    example_reference_rates,
+    example_tariffs,
+)

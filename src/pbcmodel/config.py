@@ -1,0 +1,420 @@
+"""Scenario files: a :class:`~pbcmodel.scenario.Scenario` to and from TOML and JSON.
+
+A scenario file is plain data. Policies (``savings``, ``overspend``, ``incentives``,
+``formula.pace``, ``cost_model``) are (un)structured with cattrs, refusing unknown keys; an
+error names the key path, e.g. ``$.overspend.practice_share``. Large tables have short forms
+for the embedded example data (``{dataset = "example"}``) and for files
+(``{registered_patients = "file.csv", consortia = "map.csv"}``, paths relative to the
+scenario file). Writing uses the short form where the data equal the embedded example, and
+the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
+
+Examples
+--------
+>>> from pbcmodel.config import from_toml
+>>> scn = from_toml('''
+... name = "pbc-70-30"
+... resource = 510e6
+... population = {dataset = "example"}
+... [formula]
+... weights = {dataset = "example"}
+... top_slices = {contingency = 0.01}
+... [savings]
+... savings = [[0.0, 0.7]]
+... ''')
+>>> scn.savings.savings, scn.formula.top_slices
+(((0.0, 0.7),), {'contingency': 0.01})
+>>> from_toml(scn.to_toml()) == scn
+True
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+import cattrs.gen
+import cattrs.v
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from . import datasets
+from .capitation import CapitationFormula, PaceOfChange
+from .costmodel import CostModel
+from .errors import ConfigError, PBCModelError
+from .incentives import Incentives
+from .io import read_registered_patients
+from .overspend import OverspendPolicy
+from .population import Population
+from .scenario import Scenario
+from .sharing import Gate, ShareSchedule
+
+__all__ = ["from_json", "from_toml", "load_scenario", "structure_scenario", "to_json", "to_toml",
+           "unstructure_scenario"]
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+_TOP_LEVEL = {"name", "resource", "population", "formula", "cost_model", "savings", "overspend",
+              "incentives", "historic", "high_cost_threshold", "common_shock_cv",
+              "resource_growth", "cost_growth", "conditions"}
+_FORMULA = {"weights", "top_slices", "pace", "needs", "mff", "historic_blend"}
+
+
+# ----------------------------------------------------------------------------- writing
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_drop_none(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _population_data(pop: Population) -> dict[str, Any]:
+    if pop == datasets.example_population():
+        return {"dataset": "example"}
+    rows = [{"practice": str(code), "consortium": str(h["consortium"]),
+             "commissioner": str(h["commissioner"]), "counts": [int(c) for c in counts]}
+            for code, h, counts in zip(pop.codes, pop.hierarchy.to_dict("records"),
+                                       pop.counts.to_numpy(), strict=True)]
+    return {"cells": [f"{a}/{s}" for a, s in pop.counts.columns], "practices": rows}
+
+
+def _weights_data(weights: pd.DataFrame) -> dict[str, Any]:
+    if weights.equals(datasets.example_cost_weights()):
+        return {"dataset": "example"}
+    out: dict[str, Any] = {"cells": [f"{a}/{s}" for a, s in weights.index]}
+    out.update({str(pod): [float(v) for v in weights[pod]] for pod in weights.columns})
+    return out
+
+
+def _series_data(values: Any) -> Any:
+    if isinstance(values, pd.Series):
+        return {str(k): float(v) for k, v in values.items()}
+    return values
+
+
+def _historic_data(historic: pd.Series | None) -> Any:
+    if historic is None:
+        return None
+    example = datasets.example_historic_budgets().sum(axis=1)
+    if historic.index.equals(example.index) and np.array_equal(historic.to_numpy(),
+                                                               example.to_numpy()):
+        return {"dataset": "example"}
+    return _series_data(historic)
+
+
+def unstructure_scenario(scn: Scenario) -> dict[str, Any]:
+    """A scenario as plain data (no None values, so it fits TOML)."""
+    formula = scn.formula
+    data = {
+        "name": scn.name,
+        "resource": scn.resource,
+        "population": _population_data(scn.population),
+        "formula": {
+            "weights": _weights_data(formula.weights),
+            "top_slices": dict(formula.top_slices),
+            "pace": _converter.unstructure(formula.pace) if formula.pace else None,
+            "needs": _series_data(formula.needs),
+            "mff": _series_data(formula.mff),
+            "historic_blend": formula.historic_blend,
+        },
+        "cost_model": _cost_model_data(scn.cost_model),
+        "savings": _converter.unstructure(scn.savings) if scn.savings else None,
+        "overspend": _converter.unstructure(scn.overspend) if scn.overspend else None,
+        "incentives": _converter.unstructure(scn.incentives) if scn.incentives else None,
+        "historic": _historic_data(scn.historic),
+        "high_cost_threshold": scn.high_cost_threshold,
+        "common_shock_cv": scn.common_shock_cv,
+        "resource_growth": scn.resource_growth,
+        "cost_growth": scn.cost_growth,
+        "conditions": {k: _series_data(v) for k, v in scn.conditions.items()} or None,
+    }
+    return _drop_none(data)
+
+
+def _cost_model_data(model: Any) -> Any:
+    if model is None:
+        return None
+    if model == datasets.example_cost_model():
+        return {"dataset": "example"}
+    frame = model.to_frame()
+    data: dict[str, Any] = {"family": model.family}
+    data.update({col: [v.item() if isinstance(v, np.generic) else v for v in frame[col]]
+                 for col in ("age_band", "sex", "pod", "p_use", "mean", "cv")})
+    return data
+
+
+def to_toml(scn: Scenario) -> str:
+    """TOML text for a scenario."""
+    return tomli_w.dumps(unstructure_scenario(scn))
+
+
+def to_json(scn: Scenario) -> str:
+    """JSON text for a scenario."""
+    return json.dumps(unstructure_scenario(scn), indent=2)
+
+
+# ----------------------------------------------------------------------------- reading
+def _fail(path: str, message: str) -> ConfigError:
+    return ConfigError(f"{path}: {message}")
+
+
+def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(path, f"expected a table, got {type(value).__name__}")
+    return value
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise _fail(f"{path}.{unknown[0]}", f"unknown key; expected one of {sorted(allowed)}")
+
+
+def _cells(data: Mapping[str, Any], path: str) -> pd.MultiIndex:
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise _fail(f"{path}.cells", "expected a list of 'age_band/sex' strings")
+    try:
+        pairs = [tuple(str(c).split("/")) for c in cells]
+        return pd.MultiIndex.from_tuples(pairs, names=["age_band", "sex"])
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"{path}.cells", "expected 'age_band/sex' strings such as '0_4/F'") from exc
+
+
+def _population(data: Any, path: str, base: Path | None) -> Population:
+    data = _mapping(data, path)
+    if "dataset" in data:
+        return _dataset(data, path, {"example": datasets.example_population,
+                                     "synthetic": datasets.synthetic_commissioner})
+    if "registered_patients" in data:
+        _check_keys(data, {"registered_patients", "consortia"}, path)
+        consortia = data.get("consortia")
+        return read_registered_patients(_path(data["registered_patients"], base),
+                                        consortia=_path(consortia, base) if consortia else None)
+    _check_keys(data, {"cells", "practices"}, path)
+    cells = _cells(data, path)
+    rows = data.get("practices")
+    if not isinstance(rows, list) or not rows:
+        raise _fail(f"{path}.practices", "expected a non-empty list of practices")
+    tidy = []
+    for i, row in enumerate(rows):
+        row = _mapping(row, f"{path}.practices[{i}]")
+        _check_keys(row, {"practice", "consortium", "commissioner", "counts"},
+                    f"{path}.practices[{i}]")
+        counts = row.get("counts")
+        if not isinstance(counts, list) or len(counts) != len(cells):
+            raise _fail(f"{path}.practices[{i}].counts",
+                        f"expected a list of {len(cells)} patient counts")
+        for (band, sex), n in zip(cells, counts, strict=True):
+            tidy.append((row.get("practice"), row.get("consortium"),
+                         row.get("commissioner", "ALL"), band, sex, n))
+    frame = pd.DataFrame(tidy, columns=["practice", "consortium", "commissioner", "age_band",
+                                        "sex", "patients"])
+    return Population.from_frame(frame)
+
+
+def _path(value: Any, base: Path | None) -> Path:
+    p = Path(str(value))
+    return p if p.is_absolute() or base is None else base / p
+
+
+def _dataset(data: Mapping[str, Any], path: str, makers: Mapping[str, Any]) -> Any:
+    name = data["dataset"]
+    if name not in makers:
+        raise _fail(f"{path}.dataset", f"unknown dataset {name!r}; expected one of {list(makers)}")
+    kwargs = {k: v for k, v in data.items() if k != "dataset"}
+    try:
+        return makers[name](**kwargs)
+    except TypeError as exc:
+        raise _fail(path, f"bad options for dataset {name!r}: {exc}") from exc
+
+
+def _weights(data: Any, path: str) -> pd.DataFrame:
+    data = _mapping(data, path)
+    if "dataset" in data:
+        return _dataset(data, path, {"example": datasets.example_cost_weights})
+    cells = _cells(data, path)
+    columns = {k: v for k, v in data.items() if k != "cells"}
+    for pod, values in columns.items():
+        if not isinstance(values, list) or len(values) != len(cells):
+            raise _fail(f"{path}.{pod}", f"expected a list of {len(cells)} numbers")
+    return pd.DataFrame(columns, index=cells, dtype=float)
+
+
+def _historic(data: Any, path: str) -> Any:
+    data = _mapping(data, path)
+    if "dataset" in data:
+        return _dataset(data, path, {"example": datasets.example_historic_budgets})
+    return pd.Series(dict(data), dtype=float)
+
+
+def _multiplier(value: Any) -> Any:
+    return pd.Series(dict(value), dtype=float) if isinstance(value, Mapping) else value
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, PBCModelError):
+        return str(exc)
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _structure(value: Any, cls: type, path: str) -> Any:
+    """cattrs structuring with errors as ``$.path.field: message``."""
+    try:
+        return _converter.structure(value, cls)
+    except cattrs.BaseValidationError as exc:
+        messages = []
+        for text in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
+            message, _, where = text.rpartition(" @ ")
+            field, sep, rest = message.partition(": ")
+            if sep and field.isidentifier() and attrs.has(cls) and field in attrs.fields_dict(cls):
+                messages.append(f"{where}.{field}: {rest}")
+            else:
+                messages.append(f"{where}: {message}")
+        raise ConfigError("; ".join(messages)) from exc
+    except PBCModelError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _structure_gate(value: Any, _: Any) -> Gate:
+    if isinstance(value, str):
+        return Gate(value)
+    return _gate_from_dict(value, Gate)
+
+
+_gate_from_dict = cattrs.gen.make_dict_structure_fn(Gate, _converter,
+                                                    _cattrs_forbid_extra_keys=True)
+_converter.register_structure_hook(Gate, _structure_gate)
+
+
+def _cost_model(data: Any, path: str) -> Any:
+    data = _mapping(data, path)
+    if "dataset" in data:
+        return _dataset(data, path, {"example": datasets.example_cost_model})
+    _check_keys(data, {"family", "age_band", "sex", "pod", "p_use", "mean", "cv"}, path)
+    frame = pd.DataFrame({k: v for k, v in data.items() if k != "family"})
+    return CostModel.from_frame(frame, family=data.get("family", "lognormal"))
+
+
+def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Scenario:
+    """Build a :class:`Scenario` from plain data; errors are :class:`ConfigError` naming the path.
+
+    Examples
+    --------
+    >>> structure_scenario({"resource": 1e6, "population": {"dataset": "example"},
+    ...                     "formula": {"weights": {"dataset": "example"}},
+    ...                     "overspend": {"practice_share": 2}})
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ConfigError: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
+    """
+    data = _mapping(data, "$")
+    _check_keys(data, _TOP_LEVEL, "$")
+    for required in ("resource", "population", "formula"):
+        if required not in data:
+            raise _fail(f"$.{required}", "missing; a scenario needs resource, population and "
+                                         "formula")
+    formula_data = dict(_mapping(data["formula"], "$.formula"))
+    _check_keys(formula_data, _FORMULA, "$.formula")
+    if "weights" not in formula_data:
+        raise _fail("$.formula.weights", "missing")
+    formula_kwargs: dict[str, Any] = {"weights": _weights(formula_data["weights"],
+                                                          "$.formula.weights")}
+    if "pace" in formula_data:
+        formula_kwargs["pace"] = _structure(formula_data["pace"], PaceOfChange,
+                                            "$.formula.pace")
+    for key in ("top_slices", "historic_blend"):
+        if key in formula_data:
+            formula_kwargs[key] = formula_data[key]
+    for key in ("needs", "mff"):
+        if key in formula_data:
+            formula_kwargs[key] = _multiplier(formula_data[key])
+    formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula")
+    kwargs: dict[str, Any] = {
+        "population": _wrap(lambda: _population(data["population"], "$.population",
+                                                base_dir), "$.population"),
+        "formula": formula,
+        "resource": data["resource"],
+    }
+    policies = {"savings": ShareSchedule, "overspend": OverspendPolicy,
+                "incentives": Incentives}
+    for key, cls in policies.items():
+        if key in data:
+            kwargs[key] = _structure(data[key], cls, f"$.{key}")
+    if "cost_model" in data:
+        kwargs["cost_model"] = _wrap(lambda: _cost_model(data["cost_model"], "$.cost_model"),
+                                     "$.cost_model")
+    if "historic" in data:
+        kwargs["historic"] = _wrap(lambda: _historic(data["historic"], "$.historic"),
+                                   "$.historic")
+    if "conditions" in data:
+        kwargs["conditions"] = {k: _multiplier(v) for k, v in
+                                _mapping(data["conditions"], "$.conditions").items()}
+    for key in ("name", "high_cost_threshold", "common_shock_cv", "resource_growth",
+                "cost_growth"):
+        if key in data:
+            kwargs[key] = data[key]
+    return _wrap(lambda: Scenario(**kwargs), "$")
+
+
+def _wrap(make: Any, path: str) -> Any:
+    try:
+        return make()
+    except ConfigError:
+        raise
+    except PBCModelError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def from_toml(text: str, *, base_dir: Path | None = None) -> Scenario:
+    """A scenario from TOML text (syntax errors give the line and column)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"scenario TOML: {exc}") from exc
+    return structure_scenario(data, base_dir=base_dir)
+
+
+def from_json(text: str, *, base_dir: Path | None = None) -> Scenario:
+    """A scenario from JSON text (syntax errors give the line and column)."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"scenario JSON: {exc}") from exc
+    return structure_scenario(data, base_dir=base_dir)
+
+
+def _no_constant(name: str) -> float:
+    raise ConfigError(f"scenario JSON: {name} is not allowed (numbers must be finite)")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``.toml`` or ``.json``); relative data paths are resolved
+    against the file's folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = p.write_text('resource = 1e8\\npopulation = {dataset = "example"}\\n'
+    ...                  'formula = {weights = {dataset = "example"}}\\n')
+    >>> load_scenario(p).resource
+    100000000.0
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"scenario: no such file {str(p)!r}")
+    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() == ".json":
+        return from_json(text, base_dir=p.parent)
+    if p.suffix.lower() == ".toml":
+        return from_toml(text, base_dir=p.parent)
+    raise ConfigError(f"scenario: {p.name!r} must end in .toml or .json")

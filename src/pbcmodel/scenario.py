@@ -1,0 +1,477 @@
+"""Scenario: the one object that composes population, capitation, risk and the settlement rules.
+
+A :class:`Scenario` is frozen plain data. Each step is a named choice; nothing is guessed:
+a step that needs a part the scenario lacks (a cost model to simulate, a savings schedule
+to settle) raises an error that says what to add. A policy variant is
+``scenario.evolve(...)``, including dotted paths such as ``"overspend.practice_share"``.
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+...                    formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+...                    resource=510e6, savings=pbc.sharing.pbc_freed_up(0.7))
+>>> budgets = scn.budgets()
+>>> outturn = budgets["total"] * 0.98                  # every practice 2% under budget
+>>> st = scn.settle(outturn)
+>>> round(float(st.to_frame()["practice_amount"].sum() / (budgets["total"].sum() * 0.02)), 6)
+0.7
+>>> scn.evolve(**{"savings.savings": [(0.0, 0.5)]}).savings.savings
+((0.0, 0.5),)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from ._html import summary_html
+from ._validate import check_positive, finite_scalar
+from .capitation import CapitationFormula, _frame_equal
+from .costmodel import CostModel
+from .errors import ValidationError
+from .incentives import Incentives
+from .overspend import OverspendPolicy
+from .population import Population
+from .settlement import Settlement, settle
+from .sharing import ShareSchedule
+
+if TYPE_CHECKING:
+    from .simulation import SimulationResult
+
+__all__ = ["FROM_OUTTURN", "Scenario", "resolve_conditions"]
+
+#: Condition value meaning "work it out from the year's outturn" (see :class:`Scenario`).
+FROM_OUTTURN = "from_outturn"
+
+
+def _historic_converter(value: Any) -> Any:
+    if value is None or isinstance(value, pd.Series):
+        return value
+    if isinstance(value, pd.DataFrame):
+        return value["total"] if "total" in value.columns else value.sum(axis=1)
+    return pd.Series(value, dtype=float)
+
+
+def _conditions_converter(value: Any) -> dict[str, Any]:
+    return dict(value or {})
+
+
+def _conditions_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(_frame_equal(a[k], b[k]) for k in a)
+
+
+def _check_resource(instance: Any, attribute: Any, value: Any) -> None:
+    check_positive(value, "resource")
+
+
+def _check_threshold(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_positive(value, "high_cost_threshold")
+
+
+def _check_growth(instance: Any, attribute: Any, value: Any) -> None:
+    v = finite_scalar(value, attribute.name)
+    if v <= -1:
+        raise ValidationError(f"{attribute.name}: must be > -1 (a yearly rate), got {value!r}")
+
+
+def _check_shock(instance: Any, attribute: Any, value: Any) -> None:
+    check_positive(value, "common_shock_cv", strict=False)
+
+
+def _instance_of(cls: type, what: str) -> Any:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, cls):
+            raise ValidationError(
+                f"{attribute.name}: expected {what} ({cls.__name__}), got {type(value).__name__}"
+            )
+    return check
+
+
+@attrs.frozen(repr=False)
+class Scenario:
+    """A commissioner's PBC arrangements for one population, as data.
+
+    Parameters
+    ----------
+    population : Population
+        Registered patients and the practice → consortium → commissioner tree.
+    formula : CapitationFormula
+        How budgets are set.
+    resource : float
+        Pounds to devolve in the first year (before top-slices).
+    cost_model : CostModel, optional
+        Per-patient cost model; needed to :meth:`simulate`.
+    savings : ShareSchedule, optional
+        Who keeps an underspend (and an overspend, when no ``overspend`` policy is given).
+        Without it the commissioner keeps every underspend.
+    overspend : OverspendPolicy, optional
+        Tolerance, shares, netting, caps and recovery of overspends.
+    incentives : Incentives, optional
+        Per-head incentive payments.
+    historic : Series, optional
+        Last year's budget per practice (pounds), the starting point for pace of change.
+    high_cost_threshold : float, optional
+        Per-patient stop-loss: cost above it is met from the commissioner's high-cost pool.
+    common_shock_cv : float
+        Coefficient of variation of a cost multiplier shared by every practice in a
+        simulated year (e.g. a cost trend), so pooling's benefit is not overstated.
+    resource_growth, cost_growth : float
+        Yearly growth of the resource and of expected spend in multi-year simulations.
+    conditions : dict
+        Values for the savings gates and incentive conditions (e.g. ``plan_approved``).
+        The value ``"from_outturn"`` for ``commissioner_in_balance`` means: in balance when
+        the practices' total outturn is within their total budget that year.
+    name : str
+        A label for tables and plots.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5, tolerance=0.02))
+    >>> scn.evolve(**{"overspend.practice_share": 0.3}).overspend.practice_share
+    0.3
+    """
+
+    population: Population = attrs.field(validator=_instance_of(Population, "a population"))
+    formula: CapitationFormula = attrs.field(
+        validator=_instance_of(CapitationFormula, "a capitation formula"))
+    resource: float = attrs.field(converter=float, validator=_check_resource)
+    cost_model: CostModel | None = attrs.field(
+        default=None, validator=_instance_of(CostModel, "a cost model"))
+    savings: ShareSchedule | None = attrs.field(
+        default=None, validator=_instance_of(ShareSchedule, "a savings schedule"))
+    overspend: OverspendPolicy | None = attrs.field(
+        default=None, validator=_instance_of(OverspendPolicy, "an overspend policy"))
+    incentives: Incentives | None = attrs.field(
+        default=None, validator=_instance_of(Incentives, "incentives"))
+    historic: pd.Series | None = attrs.field(default=None, converter=_historic_converter,
+                                             eq=attrs.cmp_using(eq=_frame_equal))
+    high_cost_threshold: float | None = attrs.field(default=None, validator=_check_threshold)
+    common_shock_cv: float = attrs.field(default=0.0, converter=float, validator=_check_shock)
+    resource_growth: float = attrs.field(default=0.0, converter=float, validator=_check_growth)
+    cost_growth: float = attrs.field(default=0.0, converter=float, validator=_check_growth)
+    conditions: dict[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
+                                             eq=attrs.cmp_using(eq=_conditions_equal))
+    name: str = "scenario"
+
+    def __attrs_post_init__(self) -> None:
+        if self.historic is not None:
+            # validated now, not at first use: unknown or missing practices are an error
+            self.formula._historic_totals(self.historic, self.population)
+
+    # ------------------------------------------------------------------ composition steps
+    def budgets(self, year: int = 0) -> pd.DataFrame:
+        """Budgets per practice × POD plus ``total`` (pounds) for the first year.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6)
+        >>> round(scn.budgets()["total"].sum())
+        510000000
+        """
+        return self.formula.budgets(self.population, self.resource, self.historic)
+
+    def explain(self, practice: str) -> pd.DataFrame:
+        """How one practice's first-year budget was set, step by step (see
+        :meth:`CapitationFormula.explain`).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6)
+        >>> scn.explain("P001")["step"].iloc[-1]
+        'final budget'
+        """
+        return self.formula.explain(self.population, practice, self.resource, self.historic)
+
+    def settle(self, outturn: pd.Series | pd.DataFrame, *,
+               carry_forward: pd.Series | pd.DataFrame | None = None) -> Settlement:
+        """Settle the first year against actual spend.
+
+        Parameters
+        ----------
+        outturn : Series or DataFrame
+            Actual spend (pounds) per practice, or practice × POD (summed).
+        carry_forward : Series or DataFrame, optional
+            Liabilities brought forward from earlier years (pounds).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, savings=pbc.sharing.pbc_freed_up(0.7))
+        >>> st = scn.settle(scn.budgets()["total"] * 1.01)
+        >>> float(st.to_frame()["practice_amount"].sum())   # no loss sharing: nothing borne
+        0.0
+        """
+        budgets = self.budgets()["total"]
+        if isinstance(outturn, pd.DataFrame):
+            outturn = outturn["total"] if "total" in outturn.columns else outturn.sum(axis=1)
+        conditions = resolve_conditions(self.conditions, budgets, outturn)
+        return settle(budgets, outturn, savings=self.savings, overspend=self.overspend,
+                      incentives=self.incentives,
+                      consortium=self.population.hierarchy["consortium"],
+                      list_size=self.population.list_size, conditions=conditions or None,
+                      carry_forward=carry_forward)
+
+    def simulate(self, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
+                 method: str = "fft", chunk_size: int | None = None,
+                 progress: bool = False) -> SimulationResult:
+        """Simulate ``years`` settled years ``n`` times (see :func:`pbcmodel.simulation.simulate`).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+        ...     savings=pbc.sharing.pbc_freed_up(0.7))
+        >>> res = scn.simulate(n=200, years=2, seed=7)
+        >>> res.n, res.years
+        (200, 2)
+        """
+        from .simulation import simulate
+
+        return simulate(self, n=n, years=years, seed=seed, method=method,
+                        chunk_size=chunk_size, progress=progress)
+
+    # ------------------------------------------------------------------ variants
+    def evolve(self, **changes: Any) -> Scenario:
+        """A copy with some parts changed; keys may be dotted paths into the parts.
+
+        ``scn.evolve(**{"overspend.practice_share": 0.3})`` changes one field of the
+        overspend policy; ``scn.evolve(resource=600e6)`` one field of the scenario.
+
+        Raises
+        ------
+        ValidationError
+            When a path names no field (the message lists the fields there are).
+        """
+        direct: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            head, _, rest = key.partition(".")
+            _check_field(self, head, key)
+            if rest:
+                nested.setdefault(head, {})[rest] = value
+            else:
+                direct[head] = value
+        for head, sub in nested.items():
+            part = direct.get(head, getattr(self, head))
+            direct[head] = _evolve_path(part, sub, head)
+        return attrs.evolve(self, **direct)
+
+    # ------------------------------------------------------------------ configuration
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (lists, dicts, numbers, strings) for TOML/JSON.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
+        True
+        """
+        from .config import unstructure_scenario
+
+        return unstructure_scenario(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """Build a scenario from :meth:`to_dict`-style data (errors name the key path).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
+        True
+        """
+        from .config import structure_scenario
+
+        return structure_scenario(data)
+
+    def to_toml(self) -> str:
+        """The scenario as TOML text; ``Scenario.from_toml(s.to_toml()) == s``.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> "[overspend]" in scn.to_toml()
+        True
+        """
+        from .config import to_toml
+
+        return to_toml(self)
+
+    @classmethod
+    def from_toml(cls, text: str) -> Scenario:
+        """Read a scenario from TOML text (see :doc:`/user_guide/scenario_files`).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> pbc.Scenario.from_toml(scn.to_toml()) == scn
+        True
+        """
+        from .config import from_toml
+
+        return from_toml(text)
+
+    def to_json(self) -> str:
+        """The scenario as JSON text; ``Scenario.from_json(s.to_json()) == s``.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> '"overspend"' in scn.to_json()
+        True
+        """
+        from .config import to_json
+
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        """Read a scenario from JSON text.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> pbc.Scenario.from_json(scn.to_json()) == scn
+        True
+        """
+        from .config import from_json
+
+        return from_json(text)
+
+    # ------------------------------------------------------------------ display
+    def describe(self) -> list[str]:
+        """One line per part of the scenario, in words."""
+        pop = self.population
+        lines = [
+            f"{pop.n_practices} practices in {pop.hierarchy['consortium'].nunique()} consortia, "
+            f"{int(pop.list_size.sum()):,} patients",
+            f"resource £{self.resource:,.0f}" + (
+                "; top-slices " + ", ".join(f"{k} {v:.1%}"
+                                            for k, v in self.formula.top_slices.items())
+                if self.formula.top_slices else ""),
+            "pace of change: " + (f"+{self.formula.pace.max_gain:.1%} / "
+                                  f"-{self.formula.pace.max_loss:.1%}"
+                                  if self.formula.pace and self.historic is not None
+                                  else "none (budgets at fair-share target)"),
+            "savings: " + ("practice keeps " + self.savings.savings_rule.describe("underspend")
+                           if self.savings is not None
+                           else "commissioner keeps every underspend"),
+            "overspend: " + (self.overspend.describe() if self.overspend is not None
+                             else "per the savings schedule's losses side"
+                             if self.savings is not None and self.savings.shares_losses
+                             else "commissioner bears every overspend"),
+        ]
+        if self.incentives is not None:
+            lines.append(f"incentives: {self.incentives!r}")
+        if self.high_cost_threshold is not None:
+            lines.append(f"high-cost pool above £{self.high_cost_threshold:,.0f} per patient")
+        lines.append("cost model: " + ("given" if self.cost_model is not None
+                                       else "none (add cost_model= to simulate)"))
+        return lines
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r}: " + "; ".join(self.describe()) + ")"
+
+    def _repr_html_(self) -> str:
+        budgets = self.budgets()
+        table = budgets.join(self.population.hierarchy["consortium"]).groupby("consortium")[
+            ["total"]].sum()
+        table["patients"] = self.population.practices.groupby("consortium")["list_size"].sum()
+        table["per_head"] = table["total"] / table["patients"]
+        return summary_html(f"Scenario {self.name!r}", table.rename(columns={"total": "budget"}),
+                            self.describe())
+
+
+def resolve_conditions(conditions: Mapping[str, Any], budget: Any, outturn: Any
+                       ) -> dict[str, Any]:
+    """Gate conditions with ``"from_outturn"`` values worked out from the year's money.
+
+    ``budget`` and ``outturn`` are per practice on their last axis (one year, or
+    simulations × practices); the commissioner is in balance when the practices' total
+    outturn is within their total budget.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resolve_conditions({"commissioner_in_balance": "from_outturn", "plan": True},
+    ...                    np.array([10, 10]), np.array([[9, 9], [12, 9]]))
+    {'commissioner_in_balance': array([[ True],
+           [False]]), 'plan': True}
+    """
+    out = {}
+    for key, value in conditions.items():
+        if isinstance(value, str) and value == FROM_OUTTURN:
+            if key != "commissioner_in_balance":
+                raise ValidationError(
+                    f"conditions.{key}: only commissioner_in_balance can be {FROM_OUTTURN!r}")
+            spent = np.asarray(outturn, dtype=float).sum(axis=-1)
+            funded = np.asarray(budget, dtype=float).sum(axis=-1)
+            value = spent <= funded
+            if np.ndim(value):
+                value = value[:, None]
+        out[key] = value
+    return out
+
+
+def _check_field(obj: Any, name: str, path: str) -> None:
+    if not attrs.has(type(obj)) or name not in attrs.fields_dict(type(obj)):
+        fields = list(attrs.fields_dict(type(obj))) if attrs.has(type(obj)) else []
+        raise ValidationError(
+            f"evolve: {path!r} names no field; {type(obj).__name__} has {', '.join(fields)}"
+        )
+
+
+def _evolve_path(part: Any, changes: dict[str, Any], prefix: str) -> Any:
+    if part is None:
+        raise ValidationError(
+            f"evolve: the scenario has no {prefix}; set it whole, e.g. {prefix}=...")
+    direct: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition(".")
+        _check_field(part, head, f"{prefix}.{key}")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, sub in nested.items():
+        direct[head] = _evolve_path(direct.get(head, getattr(part, head)), sub,
+                                    f"{prefix}.{head}")
+    return attrs.evolve(part, **direct)

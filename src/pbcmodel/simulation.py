@@ -1,0 +1,399 @@
+"""Multi-year simulation of a scenario: outturns drawn from the risk engine, settled year by year.
+
+Each simulated year draws every practice's outturn (its spend, capped per patient at the
+high-cost threshold when there is one, times a common cost shock shared by all practices),
+settles it with the scenario's rules, and carries the state forward: liabilities recovered
+from later budgets, budgets moving under pace of change as the resource grows.
+
+Randomness: one :class:`numpy.random.SeedSequence` per ``seed``, spawned once per year; the
+risk engine draws each practice's stream from it, so a result does not depend on
+``chunk_size`` (settlement works on chunks of simulations and is exact per element).
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+...     savings=pbc.sharing.pbc_freed_up(0.7))
+>>> res = scn.simulate(n=500, years=2, seed=1)
+>>> res.metrics().columns[:3].tolist()
+['consortium', 'list_size', 'budget']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from . import _mc, risk
+from ._html import summary_html
+from ._settlement_core import settle_arrays
+from ._validate import _labels, check_fraction
+from .errors import ValidationError
+from .risk import SpendDraws
+from .sharing import align_condition
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+__all__ = ["METHODS", "SimulationResult", "draw_outturns", "simulate"]
+
+#: Ways of drawing outturns (see :func:`draw_outturns`).
+METHODS = ("fft", "normal", "mc")
+
+
+def _check_counts(n: Any, years: Any) -> tuple[int, int]:
+    for name, value in (("n", n), ("years", years)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValidationError(f"{name}: must be a positive whole number, got {value!r}")
+    return int(n), int(years)
+
+
+def _year_budgets(scn: Scenario, years: int) -> np.ndarray:
+    """Budget totals (pounds) per year × practice; budgets do not depend on outturn."""
+    out = np.empty((years, scn.population.n_practices))
+    historic = scn.historic
+    for y in range(years):
+        resource = scn.resource * (1 + scn.resource_growth) ** y
+        total = scn.formula.budgets(scn.population, resource, historic)["total"]
+        out[y] = total.to_numpy()
+        historic = total
+    return out
+
+
+def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
+                  method: str = "fft", chunk_size: int | None = None
+                  ) -> Iterator[Iterator[SpendDraws]]:
+    """For each year, an iterator of chunks of simulated spend (:class:`~pbcmodel.risk.SpendDraws`).
+
+    Each chunk holds consecutive simulations: ``retained`` is the practices' outturn (spend
+    capped per patient at ``scn.high_cost_threshold``), ``excess`` what the high-cost pool
+    pays. Both include the year's common shock (``scn.common_shock_cv``) and cost growth.
+
+    Methods: ``"fft"`` draws each practice's annual spend from its exact (discretised, FFT)
+    distribution by inverting the cdf — fast at national scale; ``"normal"`` from the normal
+    approximation; ``"mc"`` simulates patient by patient (exact, but costs about
+    list size × ``n`` draws per practice: use it to cross-check, not at scale).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model())
+    >>> [sum(len(c.retained) for c in year) for year in draw_outturns(scn, 10, 2, seed=3)]
+    [10, 10]
+    """
+    if scn.cost_model is None:
+        raise ValidationError("cost_model: the scenario has none; add cost_model=... "
+                              "(e.g. pbc.datasets.example_cost_model()) to simulate")
+    if method not in METHODS:
+        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
+    n, years = _check_counts(n, years)
+    for y, year_seed in enumerate(np.random.SeedSequence(seed).spawn(years)):
+        yield _grown(_year_draws(scn, n, year_seed, method, chunk_size),
+                     (1 + scn.cost_growth) ** y)
+
+
+def _year_draws(scn: Scenario, n: int, seed: np.random.SeedSequence, method: str,
+                chunk_size: int | None) -> Iterator[SpendDraws]:
+    pop, model, threshold = scn.population, scn.cost_model, scn.high_cost_threshold
+    if method != "mc":
+        return risk.iter_spend(pop, model, n, seed, high_cost_threshold=threshold,
+                               common_shock_cv=scn.common_shock_cv, chunk_size=chunk_size,
+                               method=method)
+    spend_seed, shock_seed = seed.spawn(2)
+    counts = pop.counts.to_numpy()
+    retained = _mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
+                                     part="retained", chunk_size=chunk_size).T
+    excess = (_mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
+                                    part="excess", chunk_size=chunk_size).T
+              if threshold is not None else None)
+    return risk._shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
+                        np.random.default_rng(shock_seed), scn.common_shock_cv)
+
+
+def _grown(chunks: Iterator[SpendDraws], factor: float) -> Iterator[SpendDraws]:
+    for chunk in chunks:
+        yield (chunk if factor == 1 else
+               SpendDraws(codes=chunk.codes, retained=chunk.retained * factor,
+                          excess=chunk.excess * factor))
+
+
+def _conditions(scn: Scenario) -> dict[str, Any]:
+    index = scn.population.codes
+    return {key: align_condition(value, index, key) if isinstance(value, pd.Series) else value
+            for key, value in scn.conditions.items()}
+
+
+def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
+             method: str = "fft", chunk_size: int | None = None,
+             progress: bool = False) -> SimulationResult:
+    """Simulate ``years`` settled years, ``n`` times, for every practice.
+
+    Parameters
+    ----------
+    scn : Scenario
+        Needs a ``cost_model``.
+    n, years : int
+        Simulations and years (> 0).
+    seed : int or None
+        Seed of the :class:`numpy.random.SeedSequence`; the same seed gives the same result
+        whatever ``chunk_size``.
+    method : {"fft", "normal", "mc"}
+        How practice spend is drawn (see :func:`draw_outturns`): ``"fft"`` (default) from
+        each practice's exact distribution; ``"mc"`` patient by patient (slow).
+    chunk_size : int, optional
+        Simulations drawn and settled at once (default: the risk engine's, which bounds
+        memory); results do not depend on it.
+    progress : bool
+        Show a tqdm progress bar (needs ``pbcmodel[progress]``).
+
+    Returns
+    -------
+    SimulationResult
+    """
+    from .scenario import resolve_conditions
+
+    n, years = _check_counts(n, years)
+    if chunk_size is not None:
+        _check_counts(chunk_size, 1)
+    pop = scn.population
+    p = pop.n_practices
+    budgets = _year_budgets(scn, years)
+    budget_pence = np.rint(budgets * 100).astype(np.int64)
+    consortium_codes = pd.factorize(pop.hierarchy["consortium"])[0]
+    list_size = pop.list_size.to_numpy()
+    conditions = _conditions(scn)
+    shape = (n, p, years)
+    variance = np.empty(shape, dtype=np.float32)
+    practice_amount = np.empty(shape, dtype=np.float32)
+    net = np.empty(shape, dtype=np.float32)
+    commissioner = np.empty((n, years), dtype=np.int64)
+    carried = np.empty((n, years), dtype=np.int64)
+    pool = np.empty((n, years), dtype=np.int64)
+    carry = None
+    bar = _progress(years * n, progress)
+    for y, year in enumerate(draw_outturns(scn, n, years, seed, method=method,
+                                           chunk_size=chunk_size)):
+        start = 0
+        next_carry = []
+        for draws in year:
+            rows = slice(start, start + len(draws.retained))
+            start = rows.stop
+            outturn_pence = np.rint(draws.retained * 100).astype(np.int64)
+            conds = resolve_conditions(conditions, budget_pence[y], outturn_pence)
+            arrays = settle_arrays(
+                budget_pence[y], outturn_pence, savings=scn.savings,
+                overspend=scn.overspend, incentives=scn.incentives,
+                consortium_codes=consortium_codes, list_size=list_size,
+                conditions=conds or None,
+                carry_forward_pence=None if carry is None else carry[rows])
+            variance[rows, :, y] = arrays.variance / 100
+            practice_amount[rows, :, y] = arrays.practice_amount / 100
+            net[rows, :, y] = arrays.net_to_practice / 100
+            commissioner[rows, y] = arrays.commissioner_amount.sum(axis=1)
+            carried[rows, y] = arrays.liability_carried.sum(axis=1)
+            pool[rows, y] = np.rint(draws.excess * 100).astype(np.int64).sum(axis=1)
+            next_carry.append(arrays.recovery_next)
+            bar.update(rows.stop - rows.start)
+        carry = np.concatenate(next_carry, axis=0)
+    bar.close()
+    return SimulationResult(
+        scenario=scn, seed=seed, method=method,
+        practices=pop.codes, consortium=pop.hierarchy["consortium"],
+        list_size=pop.list_size, budget=budgets, variance=variance,
+        practice_amount=practice_amount, net=net, commissioner_pence=commissioner,
+        carried_pence=carried, pool_pence=pool)
+
+
+class _NoBar:
+    def update(self, k: int) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _progress(total: int, show: bool) -> Any:
+    if not show:
+        return _NoBar()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:  # pragma: no cover - only without the extra
+        raise ValidationError("progress: needs tqdm; pip install 'pbcmodel[progress]'") from exc
+    return tqdm(total=total, desc="simulating", unit="simulation")
+
+
+@attrs.frozen(eq=False, repr=False)
+class SimulationResult:
+    """Outcomes of :func:`simulate`: practice × simulation × year.
+
+    Per practice, simulation and year (float pounds, for analysis; a single year's exact
+    pence are in :class:`~pbcmodel.settlement.Settlement`): ``variance`` (budget − outturn),
+    ``practice_amount`` (+ freed-up, − liability), ``net`` (cash to the practice: freed-up
+    and incentives paid, less recovery). Per simulation and year (exact pence):
+    ``commissioner_pence`` (what the commissioner keeps of the variance, summed over
+    practices), ``carried_pence`` (liabilities still to recover) and ``pool_pence`` (cost
+    above the high-cost threshold, met from the commissioner's pool).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+    ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+    >>> res = scn.simulate(n=300, seed=2)
+    >>> bool((res.practice_amount <= 0).all())      # no savings schedule: nothing paid out
+    True
+    """
+
+    scenario: Scenario
+    seed: int | None
+    method: str
+    practices: pd.Index
+    consortium: pd.Series
+    list_size: pd.Series
+    budget: np.ndarray
+    variance: np.ndarray
+    practice_amount: np.ndarray
+    net: np.ndarray
+    commissioner_pence: np.ndarray
+    carried_pence: np.ndarray
+    pool_pence: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of simulations."""
+        return self.variance.shape[0]
+
+    @property
+    def years(self) -> int:
+        """Number of simulated years."""
+        return self.variance.shape[2]
+
+    def to_xarray(self) -> Any:
+        """The per-practice arrays as an :class:`xarray.Dataset` (needs xarray)."""
+        import xarray as xr
+
+        dims = ("simulation", "practice", "year")
+        coords = {"practice": self.practices.to_numpy(), "year": np.arange(1, self.years + 1),
+                  "consortium": ("practice", self.consortium.to_numpy()),
+                  "list_size": ("practice", self.list_size.to_numpy())}
+        return xr.Dataset({"variance": (dims, self.variance),
+                           "practice_amount": (dims, self.practice_amount),
+                           "net": (dims, self.net),
+                           "budget": (("year", "practice"), self.budget)}, coords=coords)
+
+    def metrics(self, *, loss_pounds: float = 10_000.0, loss_fraction: float = 0.02
+                ) -> pd.DataFrame:
+        """Per practice, over all simulated years together.
+
+        Columns: consortium, list_size, budget (first year), expected_net (mean cash to the
+        practice per year), net_sd, p05/p95 of the yearly practice amount, expected_freed_up,
+        prob_loss_over_pounds (P(practice amount < −loss_pounds) in a year),
+        prob_loss_over_fraction (P(practice amount < −loss_fraction × budget)).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+        ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> m = scn.simulate(n=200, seed=2).metrics()
+        >>> bool(m["prob_loss_over_pounds"].between(0, 1).all())
+        True
+        """
+        check_fraction(loss_fraction, "loss_fraction")
+        amount = self.practice_amount.astype(float)
+        budget = self.budget.T[None, :, :]
+        return pd.DataFrame({
+            "consortium": self.consortium.to_numpy(),
+            "list_size": self.list_size.to_numpy(),
+            "budget": self.budget[0],
+            "expected_net": self.net.mean(axis=(0, 2), dtype=float),
+            "net_sd": self.net.astype(float).std(axis=(0, 2)),
+            "p05_amount": np.quantile(amount, 0.05, axis=(0, 2)),
+            "p95_amount": np.quantile(amount, 0.95, axis=(0, 2)),
+            "expected_freed_up": np.maximum(amount, 0).mean(axis=(0, 2)),
+            "prob_loss_over_pounds": (amount < -loss_pounds).mean(axis=(0, 2)),
+            "prob_loss_over_fraction": (amount < -loss_fraction * budget).mean(axis=(0, 2)),
+        }, index=self.practices)
+
+    def commissioner_risk(self, level: float = 0.95) -> pd.Series:
+        """The commissioner's residual risk: what it keeps of the practices' variance.
+
+        Negative values are losses. Returns the mean, the value at risk (the loss exceeded
+        with probability ``1 − level``) and the tail value at risk (mean loss beyond it) of
+        the commissioner's total over all years, in pounds.
+        """
+        check_fraction(level, "level", high_open=True)
+        kept = self.commissioner_pence.sum(axis=1) / 100
+        loss = -kept
+        var = float(np.quantile(loss, level))
+        tail = loss[loss >= var]
+        return pd.Series({"mean_kept": kept.mean(), "var": var, "tvar": tail.mean(),
+                          "prob_loss": (loss > 0).mean(), "level": level})
+
+    def by_list_size(self, bands: tuple[float, ...] = (0, 3000, 6000, 10000, 20000, np.inf)
+                     ) -> pd.DataFrame:
+        """Spread of outcomes by list-size band: is the policy fair to small practices?
+
+        Per band: practices, mean and standard deviation of the yearly practice amount
+        per registered patient, and the mean probability of a loss over 2% of budget.
+        """
+        m = self.metrics()
+        per_head = self.practice_amount.astype(float) / self.list_size.to_numpy()[None, :, None]
+        band = pd.cut(m["list_size"], bands, right=False)
+        if band.isna().any():
+            raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
+                                  f"{_labels(m.index[band.isna()])}")
+        rows = {}
+        for label, members in m.groupby(band, observed=True).groups.items():
+            idx = m.index.get_indexer(members)
+            rows[str(label)] = {
+                "practices": len(idx),
+                "mean_amount_per_head": per_head[:, idx].mean(),
+                "sd_amount_per_head": per_head[:, idx].std(),
+                "prob_loss_over_2pct": m["prob_loss_over_fraction"].iloc[idx].mean(),
+            }
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("list_size")
+
+    def summary(self) -> pd.Series:
+        """Headline figures for the whole commissioner (pounds per year unless stated)."""
+        m = self.metrics()
+        risk = self.commissioner_risk()
+        return pd.Series({
+            "simulations": self.n,
+            "years": self.years,
+            "total_budget_year1": float(self.budget[0].sum()),
+            "expected_practice_amount": float(self.practice_amount.sum(axis=1,
+                                                                       dtype=float).mean()),
+            "expected_net_to_practices": float(m["expected_net"].sum()),
+            "expected_freed_up": float(m["expected_freed_up"].sum()),
+            "practices_prob_loss_over_2pct": float(m["prob_loss_over_fraction"].mean()),
+            "commissioner_mean_kept_all_years": float(risk["mean_kept"]),
+            "commissioner_var95_all_years": float(risk["var"]),
+            "commissioner_tvar95_all_years": float(risk["tvar"]),
+        }, name=self.scenario.name)
+
+    def plot(self, kind: str = "list_size", ax: Any = None) -> Any:
+        """A figure of the result (see :mod:`pbcmodel.plot.simulation`)."""
+        from .plot import simulation as simplot
+
+        return simplot.plot_result(self, kind=kind, ax=ax)
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult({self.scenario.name!r}: {self.n:,} simulations × "
+                f"{len(self.practices)} practices × {self.years} year(s), seed={self.seed})")
+
+    def _repr_html_(self) -> str:
+        table = self.summary().to_frame("value")
+        return summary_html(repr(self), table, ["pounds; commissioner figures over all years"])

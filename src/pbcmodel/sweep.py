@@ -1,0 +1,349 @@
+"""Compare policies side by side, and sweep a grid of policy variants, locally or on dask.
+
+Both simulate with **common random numbers**: every scenario (or variant) is simulated with
+the same ``seed``, and a simulation's outturns depend only on what drives spend — the
+population, the cost model, the high-cost threshold, the common shock and cost growth (and
+the drawing ``method``). Scenarios that share those see *identical* outturns, simulation by
+simulation, so the differences in the table are the policy's, not noise: a sweep over
+``overspend.practice_share`` needs far fewer simulations than independent runs would.
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> from pbcmodel.sweep import compare, sweep
+>>> base = pbc.Scenario(population=pbc.datasets.example_population(),
+...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+...     savings=pbc.sharing.pbc_freed_up(0.7),
+...     overspend=pbc.OverspendPolicy(practice_share=0.5), name="half")
+>>> table = compare([base, base.evolve(name="all", **{"overspend.practice_share": 1.0})],
+...                 n=200, seed=1)
+>>> table.columns.tolist()
+['half', 'all']
+>>> bool(table.loc["expected_practice_amount", "all"]
+...      < table.loc["expected_practice_amount", "half"])      # bearing more costs more
+True
+>>> grid = sweep(base, {"overspend.practice_share": [0.0, 0.5]}, n=200, progress=False)
+>>> grid.index.names
+FrozenList(['overspend.practice_share'])
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validate import _labels
+from .errors import ValidationError
+from .scenario import Scenario
+from .simulation import METHODS, SimulationResult, _check_counts
+
+__all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
+
+#: Where :func:`sweep` runs its variants.
+ENGINES = ("local", "dask")
+
+
+def headline(result: SimulationResult) -> pd.Series:
+    """A simulation's headline figures: its summary plus the spread across practices.
+
+    To :meth:`SimulationResult.summary` it adds ``worst_practice_p05_amount`` (the lowest
+    5th percentile of a practice's yearly amount over practices, pounds),
+    ``max_practice_prob_loss_over_2pct`` (the most exposed practice's chance of losing
+    over 2% of its budget in a year) and the standard deviation of the yearly practice
+    amount per registered patient for the smallest and the largest list-size band
+    (``sd_per_head_smallest_lists``, ``sd_per_head_largest_lists``): a fair policy keeps
+    the two close.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+    ...     overspend=pbc.OverspendPolicy(practice_share=1.0))
+    >>> h = headline(scn.simulate(n=200, seed=0))
+    >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
+    True
+    """
+    metrics = result.metrics()
+    bands = result.by_list_size()["sd_amount_per_head"]
+    spreads = pd.Series({
+        "worst_practice_p05_amount": float(metrics["p05_amount"].min()),
+        "max_practice_prob_loss_over_2pct": float(metrics["prob_loss_over_fraction"].max()),
+        "sd_per_head_smallest_lists": float(bands.iloc[0]),
+        "sd_per_head_largest_lists": float(bands.iloc[-1]),
+    })
+    out = pd.concat([result.summary().astype(float), spreads])
+    out.name = result.scenario.name
+    return out
+
+
+def _same_outturns(a: SimulationResult, b: SimulationResult) -> bool:
+    """Whether two results were drawn from the same outturns, simulation by simulation."""
+    sa, sb = a.scenario, b.scenario
+    ma, mb = sa.cost_model, sb.cost_model
+    same_model = ma is mb or (ma is not None and mb is not None and ma.family == mb.family
+                              and ma.table.equals(mb.table))
+    keys = [(r.seed, r.method, r.n, r.years, r.scenario.population,
+             r.scenario.high_cost_threshold, r.scenario.common_shock_cv,
+             r.scenario.cost_growth) for r in (a, b)]
+    return same_model and keys[0] == keys[1]
+
+
+def _check_unique(names: list[str], what: str) -> None:
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValidationError(f"{what}: scenario name(s) {_labels(duplicated)} used more than "
+                              "once; give each a distinct name, e.g. scn.evolve(name='strict')")
+
+
+def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
+    """Tabulate simulation results side by side: one column of :func:`headline` figures each.
+
+    :func:`compare` simulates and calls this; call it yourself on results you already have.
+
+    Parameters
+    ----------
+    results : sequence of SimulationResult
+        With distinct scenario names (the column labels).
+
+    Returns
+    -------
+    DataFrame
+        ``frame.attrs["common_outturns"]`` is True when every result was simulated with the
+        same seed, method, ``n`` and ``years`` from scenarios that share everything that
+        drives spend (population, cost model, high-cost threshold, common shock, cost
+        growth): then every simulation's outturns are identical across the columns, and
+        the differences are the policies'. When it is False they differ by design too.
+
+    Raises
+    ------
+    ValidationError
+        No results, something that is not a SimulationResult, or duplicate names.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(), name="none")
+    >>> res = scn.simulate(n=100, seed=3)
+    >>> other = scn.evolve(name="70/30", savings=pbc.sharing.pbc_freed_up(0.7))
+    >>> t = side_by_side([res, other.simulate(n=100, seed=3)])
+    >>> t.attrs["common_outturns"], float(t.loc["expected_freed_up", "none"])
+    (True, 0.0)
+    >>> side_by_side([res, other.simulate(n=100, seed=4)]).attrs["common_outturns"]
+    False
+    """
+    results = list(results)
+    if not results:
+        raise ValidationError("results: expected at least one SimulationResult, got none")
+    for i, result in enumerate(results):
+        if not isinstance(result, SimulationResult):
+            raise ValidationError(f"results[{i}]: expected a SimulationResult, got "
+                                  f"{type(result).__name__}")
+    _check_unique([result.scenario.name for result in results], "results")
+    frame = pd.concat([headline(result) for result in results], axis=1)
+    frame.attrs["common_outturns"] = all(_same_outturns(results[0], r) for r in results[1:])
+    return frame
+
+
+def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0,
+            years: int = 1, *, method: str = "fft", chunk_size: int | None = None,
+            progress: bool = False) -> pd.DataFrame:
+    """Simulate several scenarios on common random numbers and tabulate them side by side.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        With distinct ``name`` s (the column labels) and a cost model each.
+    n, seed, years, method, chunk_size, progress
+        As for :func:`pbcmodel.simulation.simulate`; the same for every scenario.
+
+    Returns
+    -------
+    DataFrame
+        One column per scenario, one row per :func:`headline` figure (see
+        :func:`side_by_side`). ``frame.attrs["common_outturns"]`` is True when the
+        scenarios share everything that drives spend (population, cost model, high-cost
+        threshold, common shock, cost growth), so every simulation's outturns are identical
+        across them. When it is False they still share the random streams, but the
+        outturns differ by design, and the differences in the table include that change in
+        spend as well as the change in policy.
+
+    Raises
+    ------
+    ValidationError
+        No scenarios, something that is not a Scenario, duplicate names, or ``n`` /
+        ``years`` not positive (before anything is simulated).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> base = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(), name="none")
+    >>> t = compare([base, base.evolve(name="70/30", savings=pbc.sharing.pbc_freed_up(0.7))],
+    ...             n=100, seed=3)
+    >>> t.columns.tolist(), t.attrs["common_outturns"]
+    (['none', '70/30'], True)
+    """
+    scenarios = list(scenarios)
+    if not scenarios:
+        raise ValidationError("scenarios: expected at least one Scenario, got none")
+    for i, scn in enumerate(scenarios):
+        if not isinstance(scn, Scenario):
+            raise ValidationError(f"scenarios[{i}]: expected a Scenario, got "
+                                  f"{type(scn).__name__}")
+    _check_unique([scn.name for scn in scenarios], "scenarios")
+    _check_counts(n, years)
+    return side_by_side([scn.simulate(n=n, years=years, seed=seed, method=method,
+                                      chunk_size=chunk_size, progress=progress)
+                         for scn in scenarios])
+
+
+def _label(value: Any) -> Any:
+    """A grid value as an index label (lists become tuples, so they can be hashed)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_label(v) for v in value)
+    return value
+
+
+def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
+              ) -> tuple[list[dict[str, Any]], pd.Index]:
+    """Every combination of the grid, checked by building each variant once."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValidationError("grid: expected a non-empty mapping of dotted path → values, "
+                              "e.g. {'overspend.practice_share': [0, 0.5, 1]}")
+    for path, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ValidationError(f"grid[{path!r}]: expected a non-empty list of values, "
+                                  f"got {values!r}")
+    paths = list(grid)
+    combos = [dict(zip(paths, combo, strict=True))
+              for combo in itertools.product(*grid.values())]
+    for changes in combos:
+        scenario.evolve(**changes)   # a bad path or value fails here, before any work
+    labels = [tuple(_label(v) for v in changes.values()) for changes in combos]
+    index = pd.MultiIndex.from_tuples(labels, names=paths)
+    if len(paths) == 1:
+        index = index.get_level_values(0)
+    return combos, index
+
+
+def _run_variant(scenario: Scenario, changes: dict[str, Any], n: int, years: int,
+                 seed: int | None, method: str, chunk_size: int | None) -> pd.Series:
+    """Simulate one variant and return its headline figures (runs on a dask worker too)."""
+    variant = scenario.evolve(**changes)
+    return headline(variant.simulate(n=n, years=years, seed=seed, method=method,
+                                     chunk_size=chunk_size))
+
+
+def _progress(items: list[Any], show: bool) -> Any:
+    if not show:
+        return items
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:  # pragma: no cover - only without the extra
+        raise ValidationError("progress: needs tqdm; pip install 'pbcmodel[progress]'") from exc
+    return tqdm(items, desc="sweep", unit="variant")
+
+
+def _run_dask(client: Any, scenario: Scenario, combos: list[dict[str, Any]],
+              args: tuple[Any, ...]) -> list[pd.Series]:
+    base = client.scatter(scenario, broadcast=True)
+    futures = [client.submit(_run_variant, base, changes, *args) for changes in combos]
+    return client.gather(futures)
+
+
+def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_000,
+          years: int = 1, seed: int | None = 0, method: str = "fft",
+          chunk_size: int | None = None, engine: str = "local", client: Any = None,
+          progress: bool = True) -> pd.DataFrame:
+    """Simulate every combination of a grid of policy variants.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario; each variant is ``scenario.evolve(**{path: value, ...})``.
+    grid : mapping of str to list
+        Dotted path (``"overspend.practice_share"``, ``"resource"``, ...) → values to try.
+        The variants are the cartesian product of the lists.
+    n, years, seed, method, chunk_size
+        As for :func:`pbcmodel.simulation.simulate`, the same for every variant (common
+        random numbers, see the module notes).
+    engine : {"local", "dask"}
+        ``"local"`` runs the variants one after another in this process. ``"dask"`` runs
+        one task per variant on dask.distributed (needs ``pbcmodel[distributed]``): on
+        ``client`` when given (e.g. a real cluster's ``Client``), otherwise on a
+        ``LocalCluster`` started for the call and closed after it. A process-based
+        ``LocalCluster`` re-imports your script in each worker, so a script that calls
+        ``sweep(..., engine="dask")`` without a client must do so under
+        ``if __name__ == "__main__":``. Results are identical to ``"local"`` for the same
+        seed, whatever the number of workers.
+    client : distributed.Client, optional
+        Only with ``engine="dask"``.
+    progress : bool
+        A tqdm progress bar over variants (local engine; dask has its own dashboard).
+
+    Returns
+    -------
+    DataFrame
+        One row per variant, indexed by the grid values (one level per path, named by
+        it), one column per :func:`headline` figure.
+
+    Raises
+    ------
+    ValidationError
+        A path that names no field, a value its field refuses, an empty grid, ``n`` or
+        ``years`` not positive, an unknown engine or method — all before any simulation runs.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
+    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+    ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+    >>> out = sweep(scn, {"overspend.practice_share": [0.0, 1.0],
+    ...                   "overspend.tolerance": [0.0, 0.02]}, n=100, progress=False)
+    >>> out.shape[0], out.index.names
+    (4, FrozenList(['overspend.practice_share', 'overspend.tolerance']))
+    >>> float(out.loc[(0.0, 0.0), "expected_practice_amount"])   # practice bears nothing
+    0.0
+    >>> sweep(scn, {"overspend.share": [0.5]})
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: evolve: 'overspend.share' names no field; ...
+    """
+    if engine not in ENGINES:
+        raise ValidationError(f"engine: must be one of {ENGINES}, got {engine!r}")
+    if client is not None and engine != "dask":
+        raise ValidationError("client: only used with engine='dask'")
+    if method not in METHODS:
+        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
+    n, years = _check_counts(n, years)
+    combos, index = _variants(scenario, grid)
+    args = (n, years, seed, method, chunk_size)
+    if engine == "local":
+        rows = [_run_variant(scenario, changes, *args)
+                for changes in _progress(combos, progress)]
+    elif client is not None:
+        rows = _run_dask(client, scenario, combos, args)
+    else:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - only without the extra
+            raise ValidationError("engine='dask' needs dask.distributed: "
+                                  "pip install 'pbcmodel[distributed]'") from exc
+        with LocalCluster() as cluster, Client(cluster) as own:
+            rows = _run_dask(own, scenario, combos, args)
+    return pd.DataFrame(np.vstack([r.to_numpy() for r in rows]), index=index,
+                        columns=rows[0].index)

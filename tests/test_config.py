@@ -1,0 +1,157 @@
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pbcmodel as pbc
+from pbcmodel import ConfigError, Scenario
+from pbcmodel.config import load_scenario, structure_scenario
+from pbcmodel.sharing import Gate
+
+fractions = st.floats(0, 1, allow_nan=False)
+small = st.floats(0, 0.2, allow_nan=False)
+
+
+@st.composite
+def tiers(draw):
+    k = draw(st.integers(1, 3))
+    thresholds = sorted(set(draw(st.lists(small, min_size=k, max_size=k)) + [0.0]))
+    return [(t, draw(fractions)) for t in thresholds]
+
+
+@st.composite
+def populations(draw):
+    n = draw(st.integers(1, 6))
+    rows = []
+    for i in range(n):
+        for band in draw(st.lists(st.sampled_from(pbc.codes.AGE_BANDS), min_size=1, max_size=4,
+                                  unique=True)):
+            rows.append((f"P{i}", f"C{i % 2}", f"X{i % 3}", band,
+                         draw(st.sampled_from("FM")), draw(st.integers(1, 4000))))
+    df = pd.DataFrame(rows, columns=["practice", "consortium", "commissioner", "age_band",
+                                     "sex", "patients"])
+    return pbc.Population.from_frame(df.drop_duplicates(["practice", "age_band", "sex"]))
+
+
+@st.composite
+def scenarios(draw):
+    pop = draw(populations())
+    weights = pbc.datasets.example_cost_weights() * draw(st.floats(0.5, 2))
+    pace = draw(st.one_of(st.none(), st.builds(pbc.PaceOfChange, small, small)))
+    needs = draw(st.one_of(st.just(1.0), st.floats(0.5, 1.5),
+                           st.builds(lambda xs: pd.Series(xs, index=pop.codes),
+                                     st.lists(st.floats(0.5, 1.5), min_size=pop.n_practices,
+                                              max_size=pop.n_practices))))
+    formula = pbc.CapitationFormula(
+        weights=weights, pace=pace, needs=needs,
+        top_slices=draw(st.dictionaries(st.sampled_from(["pool", "reserve"]), small)),
+        historic_blend=draw(fractions))
+    gates = draw(st.lists(st.sampled_from(["commissioner_in_balance", "plan_approved"]),
+                          unique=True, max_size=2))
+    savings = draw(st.one_of(st.none(), st.builds(
+        lambda s, m, cap: pbc.ShareSchedule(savings=s, minimum_savings_rate=m,
+                                            savings_cap=cap, gates=[Gate(g) for g in gates]),
+        tiers(), small, st.one_of(st.none(), small))))
+    overspend = draw(st.one_of(st.none(), st.builds(
+        lambda share, tol, cap, net, years: pbc.OverspendPolicy(
+            practice_share=share, tolerance=tol, cap=cap, net_within_consortium=net,
+            recovery_years=years),
+        fractions, small, st.one_of(st.none(), small), st.booleans(), st.integers(1, 3))))
+    historic = draw(st.one_of(st.none(), st.builds(
+        lambda xs: pd.Series(xs, index=pop.codes),
+        st.lists(st.floats(1e4, 1e7), min_size=pop.n_practices, max_size=pop.n_practices))))
+    conditions = {g: True for g in gates} if savings is not None else {}
+    return Scenario(population=pop, formula=formula, resource=draw(st.floats(1e5, 1e9)),
+                    savings=savings, overspend=overspend, historic=historic,
+                    incentives=draw(st.one_of(st.none(), st.builds(pbc.Incentives, per_head=small))),
+                    high_cost_threshold=draw(st.one_of(st.none(), st.floats(1e3, 1e6))),
+                    common_shock_cv=draw(small), resource_growth=draw(small),
+                    conditions=conditions, name=draw(st.text("abcxyz-", min_size=1)))
+
+
+@given(scenarios())
+def test_toml_round_trip_is_exact(scn):
+    assert Scenario.from_toml(scn.to_toml()) == scn
+
+
+@given(scenarios())
+def test_json_round_trip_is_exact(scn):
+    assert Scenario.from_json(scn.to_json()) == scn
+
+
+def test_example_short_forms_round_trip_with_cost_model():
+    scn = Scenario(population=pbc.datasets.example_population(),
+                   formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+                   resource=510e6, cost_model=pbc.datasets.example_cost_model(),
+                   historic=pbc.datasets.example_historic_budgets())
+    text = scn.to_toml()
+    assert 'dataset = "example"' in text and len(text) < 1000  # short forms, not tables
+    assert Scenario.from_toml(text) == scn
+    custom = scn.evolve(cost_model=pbc.CostModel.from_frame(
+        scn.cost_model.to_frame().assign(cv=1.0)))
+    assert Scenario.from_toml(custom.to_toml()) == custom
+
+
+BASE = {"resource": 1e6, "population": {"dataset": "example"},
+        "formula": {"weights": {"dataset": "example"}}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ({"overspend": {"practice_share": 2}}, r"\$\.overspend\.practice_share: must be in"),
+        ({"overspend": {"practice_share": 0.5, "share": 1}},
+         r"\$\.overspend: extra fields found \(share\)"),
+        ({"savings": {"savings": [[0, "x"]]}}, r"\$\.savings\.savings\[0\]\[1\]"),
+        ({"savings": {"gates": [{"condition": "q", "sc": True}]}}, r"\$\.savings\.gates\[0\]"),
+        ({"bogus": 1}, r"\$\.bogus: unknown key"),
+        ({"formula": {"weights": {"dataset": "example"}, "pase": {}}},
+         r"\$\.formula\.pase: unknown key"),
+        ({"formula": {"weights": {"dataset": "nope"}}}, r"\$\.formula\.weights\.dataset"),
+        ({"population": {"dataset": "example", "n": 3}}, r"\$\.population: bad options"),
+        ({"resource": -1}, r"\$: resource: must be > 0"),
+        ({"formula": {"weights": {"dataset": "example"}, "top_slices": {"a": 0.7, "b": 0.5}}},
+         r"\$\.formula: top_slices"),
+        ({"conditions": {"plan": "from_outturn"}}, None),
+    ],
+)
+def test_bad_scenario_data_names_the_path(extra, match):
+    data = {**BASE, **extra}
+    if match is None:  # accepted at load time, refused when used
+        scn = structure_scenario(data)
+        with pytest.raises(pbc.ValidationError, match="conditions.plan: only"):
+            scn.settle(scn.budgets()["total"])
+        return
+    with pytest.raises(ConfigError, match=match):
+        structure_scenario(data)
+
+
+def test_missing_required_and_syntax_errors(tmp_path):
+    with pytest.raises(ConfigError, match=r"\$\.formula: missing"):
+        structure_scenario({"resource": 1.0, "population": {"dataset": "example"}})
+    with pytest.raises(ConfigError, match="line 2"):
+        Scenario.from_toml('resource = 1\npopulation = {dataset = "example"\n')
+    with pytest.raises(ConfigError, match="NaN is not allowed"):
+        Scenario.from_json('{"resource": NaN}')
+    with pytest.raises(ConfigError, match="line 1"):
+        Scenario.from_json('{"resource": 1,,}')
+    with pytest.raises(ConfigError, match="no such file"):
+        load_scenario(tmp_path / "none.toml")
+    bad = tmp_path / "s.yaml"
+    bad.write_text("x")
+    with pytest.raises(ConfigError, match=r"must end in \.toml or \.json"):
+        load_scenario(bad)
+
+
+def test_file_paths_are_relative_to_the_scenario_file(tmp_path, data_dir):
+    import shutil
+
+    shutil.copy(data_dir / "gp-reg-pat-prac-quin-age.csv", tmp_path / "patients.csv")
+    shutil.copy(data_dir / "consortia.csv", tmp_path / "map.csv")
+    (tmp_path / "s.toml").write_text(
+        'resource = 2e7\n'
+        'population = {registered_patients = "patients.csv", consortia = "map.csv"}\n'
+        'formula = {weights = {dataset = "example"}}\n')
+    scn = load_scenario(tmp_path / "s.toml")
+    assert scn.population.n_practices == 3
+    assert set(scn.population.practices["consortium"]) == {"North", "South"}

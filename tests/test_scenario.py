@@ -1,0 +1,113 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import pbcmodel as pbc
+from pbcmodel import Scenario, ValidationError
+
+
+def base(**kw):
+    return Scenario(population=pbc.datasets.example_population(),
+                    formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights(),
+                                                  top_slices={"pool": 0.02}),
+                    resource=510e6, **kw)
+
+
+def test_budgets_and_explain_compose_the_formula():
+    scn = base()
+    assert scn.budgets()["total"].sum() == pytest.approx(510e6 * 0.98)
+    e = scn.explain("P010")
+    assert e["amount"].iloc[-1] == pytest.approx(scn.budgets().loc["P010", "total"])
+
+
+def test_settle_pbc_70_30_hand_example():
+    # every practice spends 1% under budget: variance = 1% of 499.8m = 4.998m;
+    # practices keep 70% = 3.4986m, the commissioner keeps 30% = 1.4994m
+    scn = base(savings=pbc.sharing.pbc_freed_up(0.7))
+    frame = scn.settle(scn.budgets()["total"] * 0.99).to_frame()
+    assert frame["variance"].sum() == pytest.approx(4.998e6, abs=1)
+    assert frame["practice_amount"].sum() == pytest.approx(3.4986e6, abs=1)
+    assert (frame["practice_amount"] + frame["commissioner_amount"]
+            - frame["variance"]).abs().max() < 1e-9
+
+
+def test_commissioner_in_balance_from_outturn_gates_freed_up():
+    sched = pbc.sharing.pbc_freed_up(0.7, gates=["commissioner_in_balance"])
+    scn = base(savings=sched, conditions={"commissioner_in_balance": "from_outturn"})
+    budgets = scn.budgets()["total"]
+    under = budgets * 0.98
+    over = under.copy()
+    over.iloc[:10] = budgets.iloc[:10] * 1.5  # a few big overspends put the commissioner in deficit
+    assert scn.settle(under).to_frame()["practice_amount"].sum() > 0
+    assert over.sum() > budgets.sum()
+    # underspending practices are not paid while the commissioner is in deficit
+    assert scn.settle(over).to_frame()["practice_amount"].max() == 0
+
+
+def test_evolve_dotted_paths_and_errors():
+    scn = base(overspend=pbc.OverspendPolicy(practice_share=0.5, tolerance=0.02))
+    v = scn.evolve(**{"overspend.practice_share": 0.3, "formula.pace.max_gain": 0.1}
+                   ) if scn.formula.pace else scn.evolve(**{"overspend.practice_share": 0.3})
+    assert v.overspend.practice_share == 0.3 and v.overspend.tolerance == 0.02
+    assert scn.overspend.practice_share == 0.5  # the original is untouched
+    assert scn.evolve(resource=1e8).resource == 1e8
+    with pytest.raises(ValidationError, match=r"'overspend\.share' names no field"):
+        scn.evolve(**{"overspend.share": 0.1})
+    with pytest.raises(ValidationError, match="'budget' names no field"):
+        scn.evolve(budget=1)
+    with pytest.raises(ValidationError, match="the scenario has no savings"):
+        scn.evolve(**{"savings.first_dollar": False})
+    with pytest.raises(ValidationError, match="practice_share: must be in"):
+        scn.evolve(**{"overspend.practice_share": 1.5})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"resource": 0}, "resource: must be > 0"),
+        ({"savings": 0.7}, "savings: expected a savings schedule"),
+        ({"cost_model": "lognormal"}, "cost_model: expected a cost model"),
+        ({"high_cost_threshold": -5}, "high_cost_threshold: must be > 0"),
+        ({"resource_growth": -1.5}, "resource_growth: must be > -1"),
+        ({"historic": pd.Series({"P001": 1.0})}, "historic: no budget for practice"),
+    ],
+)
+def test_bad_scenario_input(kwargs, match):
+    args = {"resource": 510e6, **kwargs}
+    with pytest.raises(ValidationError, match=match):
+        Scenario(population=pbc.datasets.example_population(),
+                 formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+                 **args)
+
+
+def test_simulate_needs_a_cost_model():
+    with pytest.raises(ValidationError, match="cost_model: the scenario has none"):
+        base().simulate(n=10)
+
+
+def test_repr_and_html_describe_the_parts():
+    scn = base(savings=pbc.sharing.pbc_freed_up(0.7), name="pbc")
+    assert "70% of the underspend" in repr(scn)
+    html = scn._repr_html_()
+    assert "Scenario &#x27;pbc&#x27;" in html or "Scenario 'pbc'" in html
+    assert "<table" in html and "C4" in html
+
+
+def test_zero_variance_cost_model_simulate_equals_settle():
+    # with (almost) no randomness — everyone uses every POD at the mean cost, cv 1e-9 (a cost
+    # model needs cv > 0) — every simulation equals settling the expected outturn, up to the
+    # FFT grid (a few pounds on budgets of £1m–£25m)
+    table = pbc.datasets.example_cost_model().to_frame()
+    flat = pbc.CostModel.from_frame(table.assign(mean=table["p_use"] * table["mean"],
+                                                 p_use=1.0, cv=1e-9))
+    scn = base(cost_model=flat, savings=pbc.sharing.pbc_freed_up(0.7),
+               overspend=pbc.OverspendPolicy(practice_share=0.5, tolerance=0.01))
+    res = scn.simulate(n=5, years=1, seed=3)
+    pop = scn.population
+    expected = pd.Series(pop.counts.to_numpy() @ flat.weights().to_numpy().sum(axis=1),
+                         index=pop.codes)
+    frame = scn.settle(expected).to_frame()
+    budget = frame["budget"].to_numpy()
+    assert (np.abs(res.practice_amount[:, :, 0] - frame["practice_amount"].to_numpy())
+            <= 1e-5 * budget).all()
+    assert (np.abs(res.variance[:, :, 0] - frame["variance"].to_numpy()) <= 1e-5 * budget).all()
