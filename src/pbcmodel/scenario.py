@@ -236,10 +236,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-        ...     savings=pbc.sharing.pbc_freed_up(0.7))
+        >>> scn = pbc.datasets.example_scenario()
         >>> res = scn.simulate(n=200, years=2, seed=7)
         >>> res.n, res.years
         (200, 2)
@@ -282,9 +279,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
         True
         """
@@ -299,9 +294,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
         True
         """
@@ -315,9 +308,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> "[overspend]" in scn.to_toml()
         True
         """
@@ -332,9 +323,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> pbc.Scenario.from_toml(scn.to_toml()) == scn
         True
         """
@@ -348,9 +337,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> '"overspend"' in scn.to_json()
         True
         """
@@ -365,9 +352,7 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario()
         >>> pbc.Scenario.from_json(scn.to_json()) == scn
         True
         """

@@ -12,10 +12,7 @@ risk engine draws each practice's stream from it, so a result does not depend on
 Examples
 --------
 >>> import pbcmodel as pbc
->>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-...     savings=pbc.sharing.pbc_freed_up(0.7))
+>>> scn = pbc.datasets.example_scenario()
 >>> res = scn.simulate(n=500, years=2, seed=1)
 >>> res.metrics().columns[:3].tolist()
 ['consortium', 'list_size', 'budget']
@@ -83,9 +80,7 @@ def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model())
+    >>> scn = pbc.datasets.example_scenario()
     >>> [sum(len(c.retained) for c in year) for year in draw_outturns(scn, 10, 2, seed=3)]
     [10, 10]
     """
@@ -245,10 +240,7 @@ class SimulationResult:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-    ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+    >>> scn = pbc.datasets.example_scenario(savings=None, conditions={})
     >>> res = scn.simulate(n=300, seed=2)
     >>> bool((res.practice_amount <= 0).all())      # no savings schedule: nothing paid out
     True
@@ -303,10 +295,7 @@ class SimulationResult:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-        ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-        ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-        ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+        >>> scn = pbc.datasets.example_scenario(savings=None, conditions={})
         >>> m = scn.simulate(n=200, seed=2).metrics()
         >>> bool(m["prob_loss_over_pounds"].between(0, 1).all())
         True
