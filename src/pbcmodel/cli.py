@@ -6,6 +6,8 @@ Examples
 >>> build_parser().parse_args(["budgets", "--population", "p.csv", "--resource", "1e6",
 ...                            "--out", "b.csv"]).resource
 1000000.0
+>>> build_parser().parse_args(["run", "s.toml", "--out", "results", "--n", "500"]).n
+500
 """
 
 from __future__ import annotations
@@ -19,17 +21,32 @@ import pandas as pd
 
 from . import datasets
 from ._version import __version__
-from .capitation import CapitationFormula, PaceOfChange
+from .capitation import CapitationFormula
+from .config import load_scenario
 from .errors import PBCModelError, ValidationError
 from .io import read_registered_patients, write_tables
+from .overspend import OverspendPolicy
+from .plot.simulation import RESULT_KINDS
+from .scenario import Scenario
+from .sharing import mssp_two_sided
+from .simulation import SimulationResult
+from .sweep import compare, side_by_side
 
 __all__ = ["build_parser", "main"]
 
 DEMO_PRACTICE = "P001"
+#: Simulations and years of the demo's simulation and comparison (kept small: seconds).
+DEMO_SIMULATIONS = 1_000
+DEMO_YEARS = 2
+#: Tables written by ``pbcmodel run``.
+RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size")
+#: Rows of a comparison shown as percentages; the others are pounds (or counts).
+_PERCENT_ROWS = ("practices_prob_loss_over_2pct", "max_practice_prob_loss_over_2pct")
+_COUNT_ROWS = ("simulations", "years")
 
 
-def _money(x: float) -> str:
-    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+def _money(x: float, decimals: int = 0) -> str:
+    return f"-£{-x:,.{decimals}f}" if x < 0 else f"£{x:,.{decimals}f}"
 
 
 def budget_summary(budgets: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
@@ -74,25 +91,53 @@ def _format_explanation(explanation: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _demo_scenarios() -> list[Scenario]:
+    """Three policies for the example commissioner, differing only in how variance is shared."""
+    return [datasets.example_scenario(name="pbc-70-30"),
+            datasets.example_scenario(name="strict-overspend",
+                                      overspend=OverspendPolicy(practice_share=1.0)),
+            datasets.example_scenario(name="mssp-style", savings=mssp_two_sided(),
+                                      overspend=None, conditions={})]
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    pop = datasets.example_population()
-    historic = datasets.example_historic_budgets()
-    formula = CapitationFormula(weights=datasets.example_cost_weights(),
-                                top_slices={"contingency": 0.01, "high_cost_pool": 0.02},
-                                pace=PaceOfChange(max_gain=0.05, max_loss=0.02))
-    resource = datasets.EXAMPLE_RESOURCE
-    budgets = formula.budgets(pop, resource=resource, historic=historic)
-    explanation = formula.explain(pop, DEMO_PRACTICE, resource=resource, historic=historic)
+    out = Path(args.out)
+    names = ["budgets", f"explain_{DEMO_PRACTICE}", "simulation_summary",
+             "simulation_by_list_size", "comparison"]
+    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
+    scenarios = _demo_scenarios()
+    scn = scenarios[0]
+    pop = scn.population
+    budgets = scn.budgets()
+    explanation = scn.explain(DEMO_PRACTICE)
+    results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0)   # same seed: CRN
+               for s in scenarios]
+    summary = results[0].summary().to_frame()
+    by_size = results[0].by_list_size()
+    comparison = side_by_side(results)
     paths = write_tables({"budgets": budgets.round(2),
-                          f"explain_{DEMO_PRACTICE}": explanation.set_index("step")},
-                         args.out, force=args.force)
+                          f"explain_{DEMO_PRACTICE}": explanation.set_index("step"),
+                          "simulation_summary": summary,
+                          "simulation_by_list_size": by_size,
+                          "comparison": comparison},
+                         out, force=args.force)
     print(f"pbcmodel {__version__} demo: {pop!r}")
-    print(f"Resource {_money(resource)}; top-slices 1% contingency, 2% high-cost pool; "
+    print(f"Resource {_money(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
           "pace of change +5%/-2% from last year's budgets.\n")
     print("Budgets by consortium")
     print(_format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
     print(_format_explanation(explanation))
+    print(f"\nSimulated {DEMO_SIMULATIONS:,} × {DEMO_YEARS} years of the {scn.name} policy:")
+    print("\n".join(f"  {line}" for line in scn.describe()
+                    if line.startswith(("savings", "overspend", "high-cost"))))
+    print(_format_figures(summary))
+    print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
+    print(_format_by_list_size(by_size))
+    print("\nPolicies compared on the same simulated outturns (common random numbers): "
+          "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
+          "of losses beyond 2% of budget")
+    print(_format_figures(comparison))
     print("\nWrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -111,6 +156,115 @@ def _cmd_budgets(args: argparse.Namespace) -> int:
     print(_format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nWrote {out}")
     return 0
+
+
+def _refuse_overwrite(paths: Sequence[Path], force: bool) -> None:
+    """Check every output path before anything is computed or written."""
+    for folder in {p.parent for p in paths}:
+        if folder.exists() and not folder.is_dir():
+            raise ValidationError(f"--out: {str(folder)!r} exists and is not a directory")
+    existing = [p.name for p in paths if p.exists()]
+    if existing and not force:
+        raise ValidationError(f"--out: {', '.join(existing)} already exist(s) in "
+                              f"{str(paths[0].parent)!r}; pass --force to overwrite")
+
+
+def _format_figures(frame: pd.DataFrame) -> str:
+    """Headline figures (rows) of one or more scenarios (columns) for the terminal."""
+    def cell(row: str, value: float) -> str:
+        if row in _PERCENT_ROWS:
+            return f"{value:.1%}"
+        if row in _COUNT_ROWS:
+            return f"{value:,.0f}"
+        if "per_head" in row:
+            return _money(value, 2)
+        return _money(value)
+
+    shown = frame.apply(lambda col: pd.Series([cell(r, v) for r, v in col.items()],
+                                              index=col.index, dtype=object))
+    return shown.to_string()
+
+
+def _format_by_list_size(frame: pd.DataFrame) -> str:
+    shown = frame.astype(object)
+    for col in ("mean_amount_per_head", "sd_amount_per_head"):
+        shown[col] = frame[col].map(lambda x: _money(x, 2))
+    shown["prob_loss_over_2pct"] = frame["prob_loss_over_2pct"].map("{:.1%}".format)
+    return shown.to_string()
+
+
+def _save_figures(result: SimulationResult, paths: dict[str, Path]) -> None:
+    from matplotlib.figure import Figure
+
+    for kind, path in paths.items():
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        result.plot(kind=kind, ax=fig.subplots())
+        fig.savefig(path, dpi=120)
+
+
+def _run_report(source: str, scn: Scenario, result: SimulationResult, summary: pd.DataFrame,
+                by_size: pd.DataFrame) -> str:
+    lines = [f"pbcmodel {__version__}: scenario {scn.name!r} from {source}", ""]
+    lines += [f"- {line}" for line in scn.describe()]
+    lines += ["", f"{result.n:,} simulations × {result.years} year(s), seed {result.seed}", "",
+              "Headline figures (pounds per year; commissioner figures over all years)",
+              _format_figures(summary), "",
+              "Outcomes by list size (yearly practice amount, £ per registered patient)",
+              _format_by_list_size(by_size)]
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    tables = {name: out / f"{name}.{args.format}" for name in RUN_TABLES}
+    figures = {kind: out / f"{kind}.png" for kind in RESULT_KINDS}
+    report = out / "report.txt"
+    _refuse_overwrite([*tables.values(), *figures.values(), report], args.force)
+    scn = load_scenario(args.scenario)
+    result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
+    summary = result.summary().to_frame()
+    by_size = result.by_list_size()
+    text = _run_report(args.scenario, scn, result, summary, by_size)
+    written = write_tables({"budgets": scn.budgets().round(2), "metrics": result.metrics(),
+                            "summary": summary, "by_list_size": by_size},
+                           out, format=args.format, force=args.force)
+    _save_figures(result, figures)
+    report.write_text(text, encoding="utf-8")
+    print(text)
+    print("Wrote " + ", ".join(str(p) for p in [*written, *figures.values(), report]))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    if len(args.scenarios) < 2:
+        raise ValidationError("compare: give at least two scenario files")
+    scenarios = [load_scenario(path) for path in args.scenarios]
+    names = [scn.name for scn in scenarios]
+    if len(set(names)) < len(names):   # label by file instead
+        scenarios = [scn.evolve(name=Path(path).stem)
+                     for scn, path in zip(scenarios, args.scenarios, strict=True)]
+    table = compare(scenarios, n=args.n, years=args.years, seed=args.seed)
+    print(f"{args.n:,} simulations × {args.years} year(s), seed {args.seed}; pounds per year "
+          "(commissioner figures over all years)")
+    if not table.attrs["common_outturns"]:
+        print("note: the scenarios differ in what drives spend (population, cost model, "
+              "high-cost threshold, shock or growth), so their outturns differ too")
+    print(_format_figures(table))
+    return 0
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (commas and underscores allowed)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace(",", "").replace("_", ""))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _positive_amount(text: str) -> float:
@@ -145,10 +299,38 @@ def _budgets_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
 
-COMMANDS["demo"] = ("set budgets for the embedded example commissioner and explain one",
-                    _demo_args, _cmd_demo)
+def _simulation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=_whole_number(1), default=10_000,
+                   help="simulations (default %(default)s)")
+    p.add_argument("--years", type=_whole_number(1), default=1,
+                   help="simulated years (default %(default)s)")
+    p.add_argument("--seed", type=_whole_number(0), default=0,
+                   help="random seed, a whole number >= 0 (default %(default)s)")
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario file (.toml or .json)")
+    p.add_argument("--out", required=True, help="output directory")
+    _simulation_args(p)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="table format (default %(default)s; parquet needs pyarrow)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="two or more scenario files (.toml or .json)")
+    _simulation_args(p)
+
+
+COMMANDS["demo"] = ("set budgets for the embedded example commissioner, explain one, and "
+                    "simulate and compare three policies", _demo_args, _cmd_demo)
 COMMANDS["budgets"] = ("set capitation budgets for a registered-patient file",
                        _budgets_args, _cmd_budgets)
+COMMANDS["run"] = ("simulate a scenario file: tables, figures and a short report",
+                   _run_args, _cmd_run)
+COMMANDS["compare"] = ("simulate scenario files on common random numbers, side by side",
+                       _compare_args, _cmd_compare)
 
 
 def build_parser() -> argparse.ArgumentParser:

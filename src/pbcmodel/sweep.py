@@ -83,16 +83,17 @@ def headline(result: SimulationResult) -> pd.Series:
     return out
 
 
-def _same_outturns(a: SimulationResult, b: SimulationResult) -> bool:
-    """Whether two results were drawn from the same outturns, simulation by simulation."""
-    sa, sb = a.scenario, b.scenario
-    ma, mb = sa.cost_model, sb.cost_model
-    same_model = ma is mb or (ma is not None and mb is not None and ma.family == mb.family
-                              and ma.table.equals(mb.table))
-    keys = [(r.seed, r.method, r.n, r.years, r.scenario.population,
-             r.scenario.high_cost_threshold, r.scenario.common_shock_cv,
-             r.scenario.cost_growth) for r in (a, b)]
-    return same_model and keys[0] == keys[1]
+def _draws(result: SimulationResult) -> tuple[Any, ...]:
+    """What a result's simulated outturns depend on."""
+    scn = result.scenario
+    return (result.seed, result.method, result.n, result.years, scn.population,
+            scn.cost_model, scn.high_cost_threshold, scn.common_shock_cv, scn.cost_growth)
+
+
+def _check_cost_model(scn: Scenario, label: str) -> None:
+    if scn.cost_model is None:
+        raise ValidationError(f"{label}: the scenario has no cost_model to simulate; add "
+                              "cost_model=... (e.g. pbc.datasets.example_cost_model())")
 
 
 def _check_unique(names: list[str], what: str) -> None:
@@ -149,7 +150,8 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
                                   f"{type(result).__name__}")
     _check_unique([result.scenario.name for result in results], "results")
     frame = pd.concat([headline(result) for result in results], axis=1)
-    frame.attrs["common_outturns"] = all(_same_outturns(results[0], r) for r in results[1:])
+    first = _draws(results[0])
+    frame.attrs["common_outturns"] = all(_draws(r) == first for r in results[1:])
     return frame
 
 
@@ -179,8 +181,8 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0
     Raises
     ------
     ValidationError
-        No scenarios, something that is not a Scenario, duplicate names, or ``n`` /
-        ``years`` not positive (before anything is simulated).
+        No scenarios, something that is not a Scenario, a scenario without a cost model,
+        duplicate names, or ``n`` / ``years`` not positive (before anything is simulated).
 
     Examples
     --------
@@ -200,6 +202,7 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0
         if not isinstance(scn, Scenario):
             raise ValidationError(f"scenarios[{i}]: expected a Scenario, got "
                                   f"{type(scn).__name__}")
+        _check_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
     _check_unique([scn.name for scn in scenarios], "scenarios")
     _check_counts(n, years)
     return side_by_side([scn.simulate(n=n, years=years, seed=seed, method=method,
@@ -229,8 +232,8 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
     paths = list(grid)
     combos = [dict(zip(paths, combo, strict=True))
               for combo in itertools.product(*grid.values())]
-    for changes in combos:
-        scenario.evolve(**changes)   # a bad path or value fails here, before any work
+    for changes in combos:   # a bad path or value fails here, before any work
+        _check_cost_model(scenario.evolve(**changes), f"variant {changes}")
     labels = [tuple(_label(v) for v in changes.values()) for changes in combos]
     index = pd.MultiIndex.from_tuples(labels, names=paths)
     if len(paths) == 1:
@@ -258,7 +261,8 @@ def _progress(items: list[Any], show: bool) -> Any:
 
 def _run_dask(client: Any, scenario: Scenario, combos: list[dict[str, Any]],
               args: tuple[Any, ...]) -> list[pd.Series]:
-    base = client.scatter(scenario, broadcast=True)
+    # a fresh key each call: a hashed key could be released by an earlier call's cleanup
+    base = client.scatter(scenario, broadcast=True, hash=False)
     futures = [client.submit(_run_variant, base, changes, *args) for changes in combos]
     return client.gather(futures)
 
@@ -302,8 +306,9 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     Raises
     ------
     ValidationError
-        A path that names no field, a value its field refuses, an empty grid, ``n`` or
-        ``years`` not positive, an unknown engine or method — all before any simulation runs.
+        A path that names no field, a value its field refuses, a variant without a cost
+        model, an empty grid, ``n`` or ``years`` not positive, an unknown engine or
+        method — all before any simulation runs.
 
     Examples
     --------

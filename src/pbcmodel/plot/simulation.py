@@ -57,7 +57,7 @@ def _list_size(result: SimulationResult, ax: Any) -> Any:
 
 
 def _net(result: SimulationResult, ax: Any) -> Any:
-    per_head = result.net / result.list_size.to_numpy()[None, :, None]
+    per_head = result.net / result.list_size.to_numpy(dtype=np.float32)[None, :, None]
     ax.hist(per_head.ravel(), bins=60, color="C0", alpha=0.8)
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel("net position of a practice in a year (£ per registered patient)")
