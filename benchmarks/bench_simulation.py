@@ -128,7 +128,7 @@ def best_of(repeats: int, run: Callable[[], pd.DataFrame]) -> tuple[float, pd.Da
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    parser.add_argument("--chunk", type=int, default=500, help="simulations settled at once")
+    parser.add_argument("--chunk", type=int, default=250, help="simulations settled at once")
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
     args = parser.parse_args(argv)

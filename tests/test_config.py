@@ -101,7 +101,7 @@ BASE = {"resource": 1e6, "population": {"dataset": "example"},
     [
         ({"overspend": {"practice_share": 2}}, r"\$\.overspend\.practice_share: must be in"),
         ({"overspend": {"practice_share": 0.5, "share": 1}},
-         r"\$\.overspend: extra fields found \(share\)"),
+         r"\$\.overspend\.share: unknown key"),
         ({"savings": {"savings": [[0, "x"]]}}, r"\$\.savings\.savings\[0\]\[1\]"),
         ({"savings": {"gates": [{"condition": "q", "sc": True}]}}, r"\$\.savings\.gates\[0\]"),
         ({"bogus": 1}, r"\$\.bogus: unknown key"),
@@ -109,9 +109,9 @@ BASE = {"resource": 1e6, "population": {"dataset": "example"},
          r"\$\.formula\.pase: unknown key"),
         ({"formula": {"weights": {"dataset": "nope"}}}, r"\$\.formula\.weights\.dataset"),
         ({"population": {"dataset": "example", "n": 3}}, r"\$\.population: bad options"),
-        ({"resource": -1}, r"\$: resource: must be > 0"),
+        ({"resource": -1}, r"\$\.resource: must be > 0"),
         ({"formula": {"weights": {"dataset": "example"}, "top_slices": {"a": 0.7, "b": 0.5}}},
-         r"\$\.formula: top_slices"),
+         r"\$\.formula\.top_slices: fractions sum"),
         ({"conditions": {"plan": "from_outturn"}}, None),
     ],
 )
@@ -155,3 +155,19 @@ def test_file_paths_are_relative_to_the_scenario_file(tmp_path, data_dir):
     scn = load_scenario(tmp_path / "s.toml")
     assert scn.population.n_practices == 3
     assert set(scn.population.practices["consortium"]) == {"North", "South"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ({"resource": "lots"}, r"\$\.resource: expected a number, got 'lots'"),
+        ({"cost_growth": True}, r"\$\.cost_growth: expected a number, got True"),
+        ({"name": 5}, r"\$\.name: expected a non-empty string"),
+        ({"high_cost_threshold": -3}, r"\$\.high_cost_threshold: must be > 0"),
+        ({"savings": {"gates": [{"condition": "q", "sc": True}]}},
+         r"\$\.savings\.gates\[0\]\.sc: unknown key"),
+    ],
+)
+def test_wrong_types_are_config_errors_at_the_key(extra, match):
+    with pytest.raises(ConfigError, match=match):
+        structure_scenario({**BASE, **extra})

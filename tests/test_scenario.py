@@ -110,4 +110,3 @@ def test_zero_variance_cost_model_simulate_equals_settle():
     budget = frame["budget"].to_numpy()
     assert (np.abs(res.practice_amount[:, :, 0] - frame["practice_amount"].to_numpy())
             <= 1e-5 * budget).all()
-    assert (np.abs(res.variance[:, :, 0] - frame["variance"].to_numpy()) <= 1e-5 * budget).all()

@@ -76,10 +76,34 @@ class LatticeLaw:
 
     def invert(self, u: np.ndarray) -> np.ndarray:
         """Quantiles at uniforms ``u`` of shape (k, U)."""
-        cdf = self._cdf
-        n = cdf.shape[1]
-        k = _rowwise_searchsorted(cdf, u.T).T
-        return (self.start + np.minimum(k, n - 1)) * self.h
+        return _invert_lattice(self._cdf, self.start, self.h, u)
+
+    def inverse(self) -> LatticeInverse:
+        """Just what drawing by inversion needs (the cdf), without the pmf."""
+        return LatticeInverse(h=self.h, start=self.start, cdf=self._cdf, mean=self.mean)
+
+
+@attrs.frozen(eq=False)
+class LatticeInverse:
+    """The cdf of a :class:`LatticeLaw`, kept to draw by inversion (half the memory)."""
+
+    h: np.ndarray
+    start: np.ndarray
+    cdf: np.ndarray
+    mean: np.ndarray
+
+    def invert(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles at uniforms ``u`` of shape (k, U)."""
+        return _invert_lattice(self.cdf, self.start, self.h, u)
+
+
+def _invert_lattice(cdf: np.ndarray, start: np.ndarray, h: np.ndarray,
+                    u: np.ndarray) -> np.ndarray:
+    n = cdf.shape[1]
+    k = np.empty(u.shape[::-1], dtype=np.int64)
+    for row, values in enumerate(u.T):  # one search per unit: no flattened copy of the cdf
+        k[row] = np.searchsorted(cdf[row], values, side="left")
+    return ((start[:, None] + np.minimum(k, n - 1)) * h[:, None]).T
 
 
 def _rowwise_searchsorted(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:

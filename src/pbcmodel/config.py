@@ -263,6 +263,9 @@ def _multiplier(value: Any) -> Any:
 def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, PBCModelError):
         return str(exc)
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        allowed = sorted(attrs.fields_dict(exc.cl)) if attrs.has(exc.cl) else []
+        return f"{sorted(exc.extra_fields)[0]}: unknown key; expected one of {allowed}"
     return cattrs.v.format_exception(exc, type_)
 
 
@@ -274,11 +277,8 @@ def _structure(value: Any, cls: type, path: str) -> Any:
         messages = []
         for text in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
             message, _, where = text.rpartition(" @ ")
-            field, sep, rest = message.partition(": ")
-            if sep and field.isidentifier() and attrs.has(cls) and field in attrs.fields_dict(cls):
-                messages.append(f"{where}.{field}: {rest}")
-            else:
-                messages.append(f"{where}: {message}")
+            unknown = message.partition(": ")[2].startswith("unknown key")
+            messages.append(f"{where}.{message}" if unknown else _at_path(where, message, cls))
         raise ConfigError("; ".join(messages)) from exc
     except PBCModelError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
@@ -337,7 +337,7 @@ def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None)
     for key in ("needs", "mff"):
         if key in formula_data:
             formula_kwargs[key] = _multiplier(formula_data[key])
-    formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula")
+    formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula", CapitationFormula)
     kwargs: dict[str, Any] = {
         "population": _wrap(lambda: _population(data["population"], "$.population",
                                                 base_dir), "$.population"),
@@ -362,16 +362,28 @@ def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None)
                 "cost_growth"):
         if key in data:
             kwargs[key] = data[key]
-    return _wrap(lambda: Scenario(**kwargs), "$")
+    return _wrap(lambda: Scenario(**kwargs), "$", Scenario)
 
 
-def _wrap(make: Any, path: str) -> Any:
+def _wrap(make: Any, path: str, cls: type | None = None) -> Any:
+    """Run ``make``; turn any error into a :class:`ConfigError` naming the key path.
+
+    A message that starts with a field of ``cls`` (``"resource: must be > 0"``) is reported
+    at that field's path (``"$.resource: must be > 0"``).
+    """
     try:
         return make()
     except ConfigError:
         raise
-    except PBCModelError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    except (PBCModelError, TypeError, ValueError) as exc:
+        raise ConfigError(_at_path(path, str(exc), cls)) from exc
+
+
+def _at_path(path: str, message: str, cls: type | None) -> str:
+    field, sep, rest = message.partition(": ")
+    if sep and cls is not None and attrs.has(cls) and field in attrs.fields_dict(cls):
+        return f"{path}.{field}: {rest}"
+    return f"{path}: {message}"
 
 
 def from_toml(text: str, *, base_dir: Path | None = None) -> Scenario:

@@ -63,15 +63,18 @@ __all__ = [
     "PARTS",
     "SpendDistribution",
     "SpendDraws",
+    "SpendSampler",
     "iter_spend",
     "pool",
     "pooling_benefit",
     "prob_overspend",
     "reserve",
     "risk_by_list_size",
+    "shocked",
     "simulate_spend",
     "size_high_cost_pool",
     "spend_distribution",
+    "spend_sampler",
 ]
 
 Method = Literal["fft", "mc", "normal"]
@@ -583,7 +586,8 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
 class SpendDraws:
     """Simulated annual spend: ``retained`` and ``excess`` arrays of shape (n, practices).
 
-    ``excess`` (what the high-cost pool pays) is all zeros without a threshold.
+    ``excess`` (what the high-cost pool pays) is all zeros without a threshold, and has one
+    column per commissioner from a sampler built with ``excess_by="commissioner"``.
 
     Examples
     --------
@@ -601,6 +605,82 @@ class SpendDraws:
     def total(self) -> np.ndarray:
         """Retained plus excess, (n, practices)."""
         return self.retained + self.excess
+
+
+@attrs.frozen(eq=False)
+class SpendSampler:
+    """Draws years of practice spend from distributions built once (see :func:`spend_sampler`).
+
+    Examples
+    --------
+    >>> from pbcmodel.datasets import example_population, example_cost_model
+    >>> sampler = spend_sampler(example_population(), example_cost_model())
+    >>> [c.retained.shape for c in sampler.chunks(5, seed=1, chunk_size=2)]
+    [(2, 60), (2, 60), (1, 60)]
+    """
+
+    codes: pd.Index
+    retained_law: Any
+    excess_law: Any | None
+    common_shock_cv: float
+
+    def chunks(self, n: int, seed: Any, chunk_size: int | None = None
+               ) -> Iterator[SpendDraws]:
+        """Yield :class:`SpendDraws` of consecutive simulations; the same for any chunk size.
+
+        Arguments are checked at the call, before the first chunk is drawn.
+        """
+        n = _count(n, "n")
+        if chunk_size is not None:
+            _count(chunk_size, "chunk_size")
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        kept_seed, excess_seed, shock_seed = root.spawn(3)
+        step = chunk_size or max(1, _mc.CHUNK_ELEMENTS // len(self.codes))
+        kept = _mc.draw_by_inversion(self.retained_law, n, kept_seed, chunk_size=step)
+        paid = (None if self.excess_law is None else
+                _mc.draw_by_inversion(self.excess_law, n, excess_seed, chunk_size=step))
+        return shocked(self.codes, kept, paid, np.random.default_rng(shock_seed),
+                        self.common_shock_cv)
+
+
+def spend_sampler(pop: Population, model: CostModel, *,
+                  high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
+                  method: Literal["fft", "normal"] = "fft",
+                  excess_by: Literal["practice", "commissioner"] = "practice"
+                  ) -> SpendSampler:
+    """Build the per-practice distributions once, to draw as many years as needed.
+
+    With a threshold, ``excess`` (what the high-cost pool pays) is drawn per practice, or
+    with ``excess_by="commissioner"`` per commissioner (columns: commissioners in sorted
+    order): one exact distribution of each pool's total, much cheaper at national scale
+    when only the pool's cost is wanted.
+
+    Examples
+    --------
+    >>> from pbcmodel.datasets import example_population, example_cost_model
+    >>> s = spend_sampler(example_population(), example_cost_model(), high_cost_threshold=5e4,
+    ...                   excess_by="commissioner")
+    >>> [c.excess.shape for c in s.chunks(3, seed=0)]
+    [(3, 1)]
+    """
+    shock_cv = check_positive(common_shock_cv, "common_shock_cv", strict=False)
+    if method not in ("fft", "normal"):
+        raise ValidationError(f"method: must be 'fft' or 'normal', got {method!r}")
+    d, part = _check_inputs(pop, model, high_cost_threshold, "retained")
+    counts = pop.counts.to_numpy()
+    build = _spendlaw.lattice_law if method == "fft" else _spendlaw.normal_law
+    if excess_by not in ("practice", "commissioner"):
+        raise ValidationError(
+            f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
+    pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
+    excess = _drawable(build(pool_counts, model, d, "excess")) if d is not None else None
+    return SpendSampler(codes=pop.codes, retained_law=_drawable(build(counts, model, d, part)),
+                        excess_law=excess, common_shock_cv=shock_cv)
+
+
+def _drawable(law: Any) -> Any:
+    """What drawing by inversion needs of a law (a lattice law's cdf, not its pmf too)."""
+    return law.inverse() if isinstance(law, LatticeLaw) else law
 
 
 def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
@@ -621,22 +701,14 @@ def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     n = _count(n, "n")
     if chunk_size is not None:
         _count(chunk_size, "chunk_size")
-    shock_cv = check_positive(common_shock_cv, "common_shock_cv", strict=False)
-    if method not in ("fft", "normal"):
-        raise ValidationError(f"method: must be 'fft' or 'normal', got {method!r}")
-    d, part = _check_inputs(pop, model, high_cost_threshold, "retained")
-    counts = pop.counts.to_numpy()
-    build = _spendlaw.lattice_law if method == "fft" else _spendlaw.normal_law
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    kept_seed, excess_seed, shock_seed = root.spawn(3)
-    kept = _mc.draw_by_inversion(build(counts, model, d, part), n, kept_seed, chunk_size=chunk_size)
-    paid = (_mc.draw_by_inversion(build(counts, model, d, "excess"), n, excess_seed,
-                                  chunk_size=chunk_size) if d is not None else None)
-    return _shocked(pop.codes, kept, paid, np.random.default_rng(shock_seed), shock_cv)
+    sampler = spend_sampler(pop, model, high_cost_threshold=high_cost_threshold,
+                            common_shock_cv=common_shock_cv, method=method)
+    return sampler.chunks(n, seed, chunk_size)
 
 
-def _shocked(codes: pd.Index, kept: Iterator[np.ndarray], paid: Iterator[np.ndarray] | None,
-             rng: np.random.Generator, shock_cv: float) -> Iterator[SpendDraws]:
+def shocked(codes: pd.Index, kept: Iterator[np.ndarray], paid: Iterator[np.ndarray] | None,
+            rng: np.random.Generator, shock_cv: float) -> Iterator[SpendDraws]:
+    """Multiply each simulated year (row) by a common lognormal shock, mean 1, cv ``shock_cv``."""
     s2 = np.log1p(shock_cv**2)
     for retained in kept:
         excess = next(paid) if paid is not None else np.zeros_like(retained)

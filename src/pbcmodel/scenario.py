@@ -65,12 +65,28 @@ def _conditions_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(_frame_equal(a[k], b[k]) for k in a)
 
 
+def _number(name: str) -> Any:
+    """attrs converter: a finite number (not a bool or a string) as float, else a clear error."""
+    def convert(value: Any) -> float:
+        if isinstance(value, (bool, str)) or value is None:
+            raise ValidationError(f"{name}: expected a number, got {value!r}")
+        return finite_scalar(value, name)
+    return convert
+
+
+def _check_name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"name: expected a non-empty string, got {value!r}")
+
+
 def _check_resource(instance: Any, attribute: Any, value: Any) -> None:
     check_positive(value, "resource")
 
 
 def _check_threshold(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None:
+        if isinstance(value, (bool, str)):
+            raise ValidationError(f"high_cost_threshold: expected a number, got {value!r}")
         check_positive(value, "high_cost_threshold")
 
 
@@ -143,7 +159,7 @@ class Scenario:
     population: Population = attrs.field(validator=_instance_of(Population, "a population"))
     formula: CapitationFormula = attrs.field(
         validator=_instance_of(CapitationFormula, "a capitation formula"))
-    resource: float = attrs.field(converter=float, validator=_check_resource)
+    resource: float = attrs.field(converter=_number("resource"), validator=_check_resource)
     cost_model: CostModel | None = attrs.field(
         default=None, validator=_instance_of(CostModel, "a cost model"))
     savings: ShareSchedule | None = attrs.field(
@@ -155,12 +171,15 @@ class Scenario:
     historic: pd.Series | None = attrs.field(default=None, converter=_historic_converter,
                                              eq=attrs.cmp_using(eq=_frame_equal))
     high_cost_threshold: float | None = attrs.field(default=None, validator=_check_threshold)
-    common_shock_cv: float = attrs.field(default=0.0, converter=float, validator=_check_shock)
-    resource_growth: float = attrs.field(default=0.0, converter=float, validator=_check_growth)
-    cost_growth: float = attrs.field(default=0.0, converter=float, validator=_check_growth)
+    common_shock_cv: float = attrs.field(default=0.0, converter=_number("common_shock_cv"),
+                                         validator=_check_shock)
+    resource_growth: float = attrs.field(default=0.0, converter=_number("resource_growth"),
+                                         validator=_check_growth)
+    cost_growth: float = attrs.field(default=0.0, converter=_number("cost_growth"),
+                                     validator=_check_growth)
     conditions: dict[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
                                              eq=attrs.cmp_using(eq=_conditions_equal))
-    name: str = "scenario"
+    name: str = attrs.field(default="scenario", validator=_check_name)
 
     def __attrs_post_init__(self) -> None:
         if self.historic is not None:

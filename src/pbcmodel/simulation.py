@@ -44,10 +44,10 @@ __all__ = ["METHODS", "SimulationResult", "draw_outturns", "simulate"]
 METHODS = ("fft", "normal", "mc")
 
 
-def _check_counts(n: Any, years: Any) -> tuple[int, int]:
-    for name, value in (("n", n), ("years", years)):
+def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
+    for label, value in ((name, n), ("years", years)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValidationError(f"{name}: must be a positive whole number, got {value!r}")
+            raise ValidationError(f"{label}: must be a positive whole number, got {value!r}")
     return int(n), int(years)
 
 
@@ -70,12 +70,14 @@ def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
 
     Each chunk holds consecutive simulations: ``retained`` is the practices' outturn (spend
     capped per patient at ``scn.high_cost_threshold``), ``excess`` what the high-cost pool
-    pays. Both include the year's common shock (``scn.common_shock_cv``) and cost growth.
+    pays (per commissioner for ``"fft"``/``"normal"``, per practice for ``"mc"``). Both include
+    the year's common shock (``scn.common_shock_cv``) and cost growth.
 
     Methods: ``"fft"`` draws each practice's annual spend from its exact (discretised, FFT)
-    distribution by inverting the cdf — fast at national scale; ``"normal"`` from the normal
-    approximation; ``"mc"`` simulates patient by patient (exact, but costs about
-    list size × ``n`` draws per practice: use it to cross-check, not at scale).
+    distribution by inverting the cdf — fast at national scale, the distributions being built
+    once for all years; ``"normal"`` from the normal approximation; ``"mc"`` simulates
+    patient by patient (exact, but costs about list size × ``n`` draws per practice: use it to
+    cross-check, not at scale).
 
     Examples
     --------
@@ -90,18 +92,28 @@ def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
     if method not in METHODS:
         raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
     n, years = _check_counts(n, years)
+    if chunk_size is not None:
+        _check_counts(chunk_size, 1, name="chunk_size")
+    sampler = None
+    if method != "mc":  # built now, once: its work space is freed before results are stored
+        sampler = risk.spend_sampler(scn.population, scn.cost_model,
+                                     high_cost_threshold=scn.high_cost_threshold,
+                                     common_shock_cv=scn.common_shock_cv, method=method,
+                                     excess_by="commissioner")
+    return _years(scn, sampler, n, years, seed, chunk_size)
+
+
+def _years(scn: Scenario, sampler: risk.SpendSampler | None, n: int, years: int,
+           seed: int | None, chunk_size: int | None) -> Iterator[Iterator[SpendDraws]]:
     for y, year_seed in enumerate(np.random.SeedSequence(seed).spawn(years)):
-        yield _grown(_year_draws(scn, n, year_seed, method, chunk_size),
-                     (1 + scn.cost_growth) ** y)
+        draws = (sampler.chunks(n, year_seed, chunk_size) if sampler is not None
+                 else _patient_draws(scn, n, year_seed, chunk_size))
+        yield _grown(draws, (1 + scn.cost_growth) ** y)
 
 
-def _year_draws(scn: Scenario, n: int, seed: np.random.SeedSequence, method: str,
-                chunk_size: int | None) -> Iterator[SpendDraws]:
+def _patient_draws(scn: Scenario, n: int, seed: np.random.SeedSequence,
+                   chunk_size: int | None) -> Iterator[SpendDraws]:
     pop, model, threshold = scn.population, scn.cost_model, scn.high_cost_threshold
-    if method != "mc":
-        return risk.iter_spend(pop, model, n, seed, high_cost_threshold=threshold,
-                               common_shock_cv=scn.common_shock_cv, chunk_size=chunk_size,
-                               method=method)
     spend_seed, shock_seed = seed.spawn(2)
     counts = pop.counts.to_numpy()
     retained = _mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
@@ -109,7 +121,7 @@ def _year_draws(scn: Scenario, n: int, seed: np.random.SeedSequence, method: str
     excess = (_mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
                                     part="excess", chunk_size=chunk_size).T
               if threshold is not None else None)
-    return risk._shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
+    return risk.shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
                         np.random.default_rng(shock_seed), scn.common_shock_cv)
 
 
@@ -156,8 +168,6 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
     from .scenario import resolve_conditions
 
     n, years = _check_counts(n, years)
-    if chunk_size is not None:
-        _check_counts(chunk_size, 1)
     pop = scn.population
     p = pop.n_practices
     budgets = _year_budgets(scn, years)
@@ -165,8 +175,8 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
     consortium_codes = pd.factorize(pop.hierarchy["consortium"])[0]
     list_size = pop.list_size.to_numpy()
     conditions = _conditions(scn)
+    outturns = draw_outturns(scn, n, years, seed, method=method, chunk_size=chunk_size)
     shape = (n, p, years)
-    variance = np.empty(shape, dtype=np.float32)
     practice_amount = np.empty(shape, dtype=np.float32)
     net = np.empty(shape, dtype=np.float32)
     commissioner = np.empty((n, years), dtype=np.int64)
@@ -174,10 +184,9 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
     pool = np.empty((n, years), dtype=np.int64)
     carry = None
     bar = _progress(years * n, progress)
-    for y, year in enumerate(draw_outturns(scn, n, years, seed, method=method,
-                                           chunk_size=chunk_size)):
+    for y, year in enumerate(outturns):
         start = 0
-        next_carry = []
+        next_carry = None  # (n, P, years ahead) pence, allocated once a liability is carried
         for draws in year:
             rows = slice(start, start + len(draws.retained))
             start = rows.stop
@@ -189,22 +198,43 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
                 consortium_codes=consortium_codes, list_size=list_size,
                 conditions=conds or None,
                 carry_forward_pence=None if carry is None else carry[rows])
-            variance[rows, :, y] = arrays.variance / 100
             practice_amount[rows, :, y] = arrays.practice_amount / 100
             net[rows, :, y] = arrays.net_to_practice / 100
             commissioner[rows, y] = arrays.commissioner_amount.sum(axis=1)
             carried[rows, y] = arrays.liability_carried.sum(axis=1)
             pool[rows, y] = np.rint(draws.excess * 100).astype(np.int64).sum(axis=1)
-            next_carry.append(arrays.recovery_next)
+            next_carry = _store_carry(next_carry, arrays.recovery_next, rows, n)
             bar.update(rows.stop - rows.start)
-        carry = np.concatenate(next_carry, axis=0)
+        carry = next_carry
     bar.close()
     return SimulationResult(
         scenario=scn, seed=seed, method=method,
         practices=pop.codes, consortium=pop.hierarchy["consortium"],
-        list_size=pop.list_size, budget=budgets, variance=variance,
+        list_size=pop.list_size, budget=budgets,
         practice_amount=practice_amount, net=net, commissioner_pence=commissioner,
         carried_pence=carried, pool_pence=pool)
+
+
+def _store_carry(store: np.ndarray | None, recovery: np.ndarray, rows: slice, n: int
+                 ) -> np.ndarray | None:
+    """Keep a chunk's carried liabilities, in int32 pence while they fit (half the memory)."""
+    if store is None:
+        if not recovery.any():
+            return None
+        store = np.zeros((n, *recovery.shape[1:]), dtype=np.int32)
+    if store.dtype == np.int32 and np.abs(recovery).max(initial=0) > np.iinfo(np.int32).max:
+        store = store.astype(np.int64)
+    store[rows] = recovery
+    return store
+
+
+#: Practice-simulation-years summarised at once by :meth:`SimulationResult.metrics`.
+_METRICS_BLOCK = 8_000_000
+
+
+def _by_practice(values: np.ndarray) -> np.ndarray:
+    """(simulations, practices, years) → float64 (practices, simulations × years)."""
+    return values.transpose(1, 0, 2).reshape(values.shape[1], -1).astype(float)
 
 
 class _NoBar:
@@ -229,10 +259,10 @@ def _progress(total: int, show: bool) -> Any:
 class SimulationResult:
     """Outcomes of :func:`simulate`: practice × simulation × year.
 
-    Per practice, simulation and year (float pounds, for analysis; a single year's exact
-    pence are in :class:`~pbcmodel.settlement.Settlement`): ``variance`` (budget − outturn),
-    ``practice_amount`` (+ freed-up, − liability), ``net`` (cash to the practice: freed-up
-    and incentives paid, less recovery). Per simulation and year (exact pence):
+    Per practice, simulation and year (float32 pounds, to keep national runs in memory; a
+    single year's exact pence are in :class:`~pbcmodel.settlement.Settlement`):
+    ``practice_amount`` (+ freed-up, − liability) and ``net`` (cash to the practice:
+    freed-up and incentives paid, less recovery). Per simulation and year (exact pence):
     ``commissioner_pence`` (what the commissioner keeps of the variance, summed over
     practices), ``carried_pence`` (liabilities still to recover) and ``pool_pence`` (cost
     above the high-cost threshold, met from the commissioner's pool).
@@ -253,7 +283,6 @@ class SimulationResult:
     consortium: pd.Series
     list_size: pd.Series
     budget: np.ndarray
-    variance: np.ndarray
     practice_amount: np.ndarray
     net: np.ndarray
     commissioner_pence: np.ndarray
@@ -263,12 +292,12 @@ class SimulationResult:
     @property
     def n(self) -> int:
         """Number of simulations."""
-        return self.variance.shape[0]
+        return self.practice_amount.shape[0]
 
     @property
     def years(self) -> int:
         """Number of simulated years."""
-        return self.variance.shape[2]
+        return self.practice_amount.shape[2]
 
     def to_xarray(self) -> Any:
         """The per-practice arrays as an :class:`xarray.Dataset` (needs xarray)."""
@@ -278,8 +307,7 @@ class SimulationResult:
         coords = {"practice": self.practices.to_numpy(), "year": np.arange(1, self.years + 1),
                   "consortium": ("practice", self.consortium.to_numpy()),
                   "list_size": ("practice", self.list_size.to_numpy())}
-        return xr.Dataset({"variance": (dims, self.variance),
-                           "practice_amount": (dims, self.practice_amount),
+        return xr.Dataset({"practice_amount": (dims, self.practice_amount),
                            "net": (dims, self.net),
                            "budget": (("year", "practice"), self.budget)}, coords=coords)
 
@@ -301,20 +329,26 @@ class SimulationResult:
         True
         """
         check_fraction(loss_fraction, "loss_fraction")
-        amount = self.practice_amount.astype(float)
-        budget = self.budget.T[None, :, :]
-        return pd.DataFrame({
-            "consortium": self.consortium.to_numpy(),
-            "list_size": self.list_size.to_numpy(),
-            "budget": self.budget[0],
-            "expected_net": self.net.mean(axis=(0, 2), dtype=float),
-            "net_sd": self.net.astype(float).std(axis=(0, 2)),
-            "p05_amount": np.quantile(amount, 0.05, axis=(0, 2)),
-            "p95_amount": np.quantile(amount, 0.95, axis=(0, 2)),
-            "expected_freed_up": np.maximum(amount, 0).mean(axis=(0, 2)),
-            "prob_loss_over_pounds": (amount < -loss_pounds).mean(axis=(0, 2)),
-            "prob_loss_over_fraction": (amount < -loss_fraction * budget).mean(axis=(0, 2)),
-        }, index=self.practices)
+        columns = ("expected_net", "net_sd", "p05_amount", "p95_amount", "expected_freed_up",
+                   "prob_loss_over_pounds", "prob_loss_over_fraction")
+        stats = {c: np.empty(len(self.practices)) for c in columns}
+        block = max(1, _METRICS_BLOCK // (self.n * self.years))
+        for lo in range(0, len(self.practices), block):  # blocks bound the float64 copies
+            cols = slice(lo, lo + block)
+            amount = _by_practice(self.practice_amount[:, cols])
+            net = _by_practice(self.net[:, cols])
+            budget = np.tile(self.budget[:, cols].T, (1, self.n))
+            stats["expected_net"][cols] = net.mean(axis=1)
+            stats["net_sd"][cols] = net.std(axis=1)
+            stats["p05_amount"][cols], stats["p95_amount"][cols] = np.quantile(
+                amount, [0.05, 0.95], axis=1)
+            stats["expected_freed_up"][cols] = np.maximum(amount, 0).mean(axis=1)
+            stats["prob_loss_over_pounds"][cols] = (amount < -loss_pounds).mean(axis=1)
+            stats["prob_loss_over_fraction"][cols] = (amount < -loss_fraction * budget
+                                                      ).mean(axis=1)
+        return pd.DataFrame({"consortium": self.consortium.to_numpy(),
+                             "list_size": self.list_size.to_numpy(),
+                             "budget": self.budget[0], **stats}, index=self.practices)
 
     def commissioner_risk(self, level: float = 0.95) -> pd.Series:
         """The commissioner's residual risk: what it keeps of the practices' variance.
@@ -339,7 +373,7 @@ class SimulationResult:
         per registered patient, and the mean probability of a loss over 2% of budget.
         """
         m = self.metrics()
-        per_head = self.practice_amount.astype(float) / self.list_size.to_numpy()[None, :, None]
+        sizes = self.list_size.to_numpy(dtype=np.float32)
         band = pd.cut(m["list_size"], bands, right=False)
         if band.isna().any():
             raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
@@ -347,10 +381,11 @@ class SimulationResult:
         rows = {}
         for label, members in m.groupby(band, observed=True).groups.items():
             idx = m.index.get_indexer(members)
+            per_head = self.practice_amount[:, idx] / sizes[idx][None, :, None]
             rows[str(label)] = {
                 "practices": len(idx),
-                "mean_amount_per_head": per_head[:, idx].mean(),
-                "sd_amount_per_head": per_head[:, idx].std(),
+                "mean_amount_per_head": per_head.mean(dtype=float),
+                "sd_amount_per_head": per_head.std(dtype=float),
                 "prob_loss_over_2pct": m["prob_loss_over_fraction"].iloc[idx].mean(),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("list_size")
