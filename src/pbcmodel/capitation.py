@@ -396,6 +396,43 @@ class CapitationFormula:
         """A copy with some fields changed (:func:`attrs.evolve`)."""
         return attrs.evolve(self, **changes)
 
+    def describe(self) -> list[str]:
+        """The formula in words, one line per choice.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights(),
+        ...                           top_slices={"contingency": 0.01})
+        >>> f.describe()[1]
+        'top-slices: contingency 1.0%'
+        """
+        def multiplier(value: Any, name: str) -> str:
+            if isinstance(value, pd.Series):
+                return f"{name} per practice ({value.min():.3g} to {value.max():.3g})"
+            return f"{name} {value:g} for every practice"
+
+        slices = ", ".join(f"{k} {v:.1%}" for k, v in self.top_slices.items())
+        pace = (f"pace of change: gain at most {self.pace.max_gain:.1%}, loss at most "
+                f"{self.pace.max_loss:.1%} a year" if self.pace else
+                "pace of change: none (budgets go straight to target)")
+        return [
+            f"age-sex cost weights for {self.weights.shape[1]} PODs "
+            f"({', '.join(self.weights.columns)})",
+            "top-slices: " + (slices or "none"),
+            multiplier(self.needs, "needs index") + "; " + multiplier(self.mff, "MFF"),
+            pace + (f"; {self.historic_blend:.0%} weight on historic budgets"
+                    if self.historic_blend else ""),
+        ]
+
+    def _repr_html_(self) -> str:
+        from ._html import summary_html
+
+        per_head = self.weights.sum(axis=1).unstack("sex").reindex(
+            [b for b in self.weights.index.get_level_values("age_band").unique()])
+        per_head.columns.name = "£ per head"
+        return summary_html("CapitationFormula", per_head, self.describe())
+
     # the steps -----------------------------------------------------------------------------
     def targets(self, pop: Population, resource: float) -> pd.DataFrame:
         """Fair-share targets, practice × POD, in pounds (no historic budgets involved)."""

@@ -386,14 +386,8 @@ class Scenario:
         lines = [
             f"{pop.n_practices} practices in {pop.hierarchy['consortium'].nunique()} consortia, "
             f"{int(pop.list_size.sum()):,} patients",
-            f"resource £{self.resource:,.0f}" + (
-                "; top-slices " + ", ".join(f"{k} {v:.1%}"
-                                            for k, v in self.formula.top_slices.items())
-                if self.formula.top_slices else ""),
-            "pace of change: " + (f"+{self.formula.pace.max_gain:.1%} / "
-                                  f"-{self.formula.pace.max_loss:.1%}"
-                                  if self.formula.pace and self.historic is not None
-                                  else "none (budgets at fair-share target)"),
+            f"resource £{self.resource:,.0f}",
+            *self.formula.describe()[1:],
             "savings: " + ("practice keeps " + self.savings.savings_rule.describe("underspend")
                            if self.savings is not None
                            else "commissioner keeps every underspend"),
