@@ -110,3 +110,56 @@ def test_zero_variance_cost_model_simulate_equals_settle():
     budget = frame["budget"].to_numpy()
     assert (np.abs(res.practice_amount[:, :, 0] - frame["practice_amount"].to_numpy())
             <= 1e-5 * budget).all()
+
+
+def test_simulation_does_not_depend_on_chunk_size():
+    scn = pbc.datasets.example_scenario()
+    a = scn.simulate(n=60, years=2, seed=11, chunk_size=7)
+    b = scn.simulate(n=60, years=2, seed=11, chunk_size=60)
+    np.testing.assert_array_equal(a.practice_amount, b.practice_amount)
+    np.testing.assert_array_equal(a.net, b.net)
+    np.testing.assert_array_equal(a.commissioner_pence, b.commissioner_pence)
+    np.testing.assert_array_equal(a.pool_pence, b.pool_pence)
+    c = scn.simulate(n=60, years=2, seed=12, chunk_size=7)
+    assert not np.array_equal(a.practice_amount, c.practice_amount)
+
+
+def test_liabilities_are_recovered_from_next_years_budget():
+    # a practice bears 50% of overspends (no tolerance, no cap), recovered from next year's
+    # budget in one instalment; with no savings paid, year-2 cash = − year-1 liability
+    scn = pbc.datasets.example_scenario(
+        savings=None, conditions={},
+        overspend=pbc.OverspendPolicy(practice_share=0.5, recovery_years=1,
+                                      clawback_order=("future_budgets",)))
+    res = scn.simulate(n=40, years=2, seed=5)
+    liability = np.minimum(res.practice_amount[:, :, 0], 0)
+    np.testing.assert_allclose(res.net[:, :, 1], liability, atol=0.01)
+    assert (liability < 0).any()
+    # what is still owed after year 1 is exactly the year-1 liabilities, in pence
+    owed = -np.rint(liability.astype(float) * 100).sum(axis=1)
+    np.testing.assert_allclose(res.carried_pence[:, 0], owed, atol=res.practice_amount.shape[1])
+
+
+def test_simulate_bad_input():
+    scn = pbc.datasets.example_scenario()
+    with pytest.raises(ValidationError, match="n: must be a positive whole number"):
+        scn.simulate(n=0)
+    with pytest.raises(ValidationError, match="years: must be a positive whole number"):
+        scn.simulate(n=5, years=0)
+    with pytest.raises(ValidationError, match="chunk_size: must be a positive whole number"):
+        scn.simulate(n=5, chunk_size=-1)
+    with pytest.raises(ValidationError, match="method: must be one of"):
+        scn.simulate(n=5, method="exact")
+
+
+def test_patient_level_monte_carlo_agrees_with_fft_draws():
+    # the two ways of drawing outturn give the same mean practice amount within noise
+    small = pbc.datasets.example_scenario(
+        population=pbc.datasets.example_population().subset(["P001", "P002"]),
+        historic=None, high_cost_threshold=None, common_shock_cv=0.0,
+        formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
+        resource=6.4e6)
+    fft = small.simulate(n=400, seed=1, method="fft").practice_amount.mean(axis=0)
+    mc = small.simulate(n=400, seed=1, method="mc").practice_amount.mean(axis=0)
+    sd = small.simulate(n=400, seed=1, method="fft").practice_amount.std(axis=0)
+    assert (np.abs(fft - mc) < 4 * sd / np.sqrt(400) * np.sqrt(2)).all()
