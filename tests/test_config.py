@@ -15,7 +15,7 @@ small = st.floats(0, 0.2, allow_nan=False)
 @st.composite
 def tiers(draw):
     k = draw(st.integers(1, 3))
-    thresholds = sorted(set(draw(st.lists(small, min_size=k, max_size=k)) + [0.0]))
+    thresholds = sorted({*draw(st.lists(small, min_size=k, max_size=k)), 0.0})
     return [(t, draw(fractions)) for t in thresholds]
 
 
@@ -63,7 +63,8 @@ def scenarios(draw):
     conditions = {g: True for g in gates} if savings is not None else {}
     return Scenario(population=pop, formula=formula, resource=draw(st.floats(1e5, 1e9)),
                     savings=savings, overspend=overspend, historic=historic,
-                    incentives=draw(st.one_of(st.none(), st.builds(pbc.Incentives, per_head=small))),
+                    incentives=draw(st.one_of(st.none(),
+                                              st.builds(pbc.Incentives, per_head=small))),
                     high_cost_threshold=draw(st.one_of(st.none(), st.floats(1e3, 1e6))),
                     common_shock_cv=draw(small), resource_growth=draw(small),
                     conditions=conditions, name=draw(st.text("abcxyz-", min_size=1)))
