@@ -16,5 +16,5 @@ rm -rf docs/_build docs/api/generated docs/jupyter_execute
 # No network is needed (intersphinx is off). MPLBACKEND must stay unset: the Jupyter
 # kernel then uses its inline backend, which is what puts the figures into the pages.
 unset MPLBACKEND
-"$PYTHON" -m sphinx -W --keep-going -b html docs docs/_build/html
+"$PYTHON" -m sphinx -q -W --keep-going -b html docs docs/_build/html
 echo "docs built: docs/_build/html/index.html"
