@@ -168,11 +168,11 @@ def test_budget_bad_resource_and_historic():
     pop = three_practices()
     with pytest.raises(ValidationError, match="resource: must be > 0"):
         f.budgets(pop, 0)
-    with pytest.raises(ValidationError, match="unknown practice.*'Z'"):
+    with pytest.raises(ValidationError, match="historic: unknown practice code.*'Z'"):
         f.budgets(pop, 1e4, historic=pd.Series({"A": 1.0, "B": 1.0, "C": 1.0, "Z": 1.0}))
-    with pytest.raises(ValidationError, match="no budget for practice.*'C'"):
+    with pytest.raises(ValidationError, match="historic: missing practice code.*'C'"):
         f.budgets(pop, 1e4, historic=pd.Series({"A": 1.0, "B": 1.0}))
-    with pytest.raises(ValidationError, match="needs: no value for practice.*'C'"):
+    with pytest.raises(ValidationError, match="needs: missing practice code.*'C'"):
         f.evolve(needs=pd.Series({"A": 1.0, "B": 1.0})).budgets(pop, 1e4)
     with pytest.raises(ValidationError, match="practice: unknown practice code 'Q'"):
         f.explain(pop, "Q", 1e4)

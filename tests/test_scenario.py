@@ -69,7 +69,7 @@ def test_evolve_dotted_paths_and_errors():
         ({"cost_model": "lognormal"}, "cost_model: expected a cost model"),
         ({"high_cost_threshold": -5}, "high_cost_threshold: must be > 0"),
         ({"resource_growth": -1.5}, "resource_growth: must be > -1"),
-        ({"historic": pd.Series({"P001": 1.0})}, "historic: no budget for practice"),
+        ({"historic": pd.Series({"P001": 1.0})}, "historic: missing practice code"),
     ],
 )
 def test_bad_scenario_input(kwargs, match):

@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, check_fraction, finite_array, finite_scalar
+from ._validate import _labels, check_fraction, finite_array, finite_scalar, require_same_codes
 from .errors import ValidationError
 
 Tiers = tuple[tuple[float, float], ...]
@@ -197,24 +197,10 @@ def condition_array(value: Any, name: str, *, scale: bool) -> np.ndarray:
     return arr.astype(float)
 
 
-def _require_same_codes(expected: pd.Index, got: pd.Index, name: str) -> None:
-    missing = expected.difference(got)
-    extra = got.difference(expected)
-    if len(missing) or len(extra) or got.has_duplicates:
-        parts = []
-        if len(missing):
-            parts.append(f"missing practice code(s) {_labels(missing)}")
-        if len(extra):
-            parts.append(f"unknown practice code(s) {_labels(extra)}")
-        if got.has_duplicates:
-            parts.append(f"duplicated code(s) {_labels(got[got.duplicated()].unique())}")
-        raise ValidationError(f"{name}: " + "; ".join(parts))
-
-
 def align_condition(value: Any, index: pd.Index, label: str) -> Any:
     """A per-practice value given as a Series, checked against and reindexed to the codes."""
     if isinstance(value, pd.Series):
-        _require_same_codes(index, value.index, label)
+        require_same_codes(index, value.index, label)
         return value.reindex(index).to_numpy()
     return value
 
@@ -227,7 +213,7 @@ def align_series(budget: Any, outturn: Any) -> tuple[pd.Series, pd.Series]:
     if budget.index.has_duplicates:
         duplicated = budget.index[budget.index.duplicated()]
         raise ValidationError(f"budget: duplicated practice code(s) {_labels(duplicated)}")
-    _require_same_codes(budget.index, outturn.index, "outturn")
+    require_same_codes(budget.index, outturn.index, "outturn")
     outturn = outturn.reindex(budget.index)
     money_array(budget.to_numpy(dtype=float), "budget", positive=True)
     money_array(outturn.to_numpy(dtype=float), "outturn")

@@ -33,6 +33,21 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None
         )
 
 
+def require_same_codes(expected: pd.Index, got: pd.Index, name: str) -> None:
+    """Raise unless ``got`` lists exactly the practice codes of ``expected``, once each."""
+    missing = expected.difference(got)
+    extra = got.difference(expected)
+    if len(missing) or len(extra) or got.has_duplicates:
+        parts = []
+        if len(missing):
+            parts.append(f"missing practice code(s) {_labels(missing)}")
+        if len(extra):
+            parts.append(f"unknown practice code(s) {_labels(extra)}")
+        if got.has_duplicates:
+            parts.append(f"duplicated code(s) {_labels(got[got.duplicated()].unique())}")
+        raise ValidationError(f"{name}: " + "; ".join(parts))
+
+
 def finite_array(values: Any, name: str) -> np.ndarray:
     """Return ``values`` as a float array, raising if any entry is NaN or infinite."""
     try:

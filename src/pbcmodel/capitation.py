@@ -35,6 +35,7 @@ from ._validate import (
     check_positive,
     finite_series,
     non_negative,
+    require_same_codes,
 )
 from .codes import AGE_BANDS, SEXES
 from .errors import ValidationError
@@ -132,12 +133,7 @@ def _per_practice(values: Any, codes: pd.Index, name: str) -> np.ndarray:
     if np.isscalar(values):
         return np.full(len(codes), check_positive(values, name))
     s = finite_series(values, name)
-    missing = codes.difference(s.index)
-    if len(missing):
-        raise ValidationError(f"{name}: no value for practice(s) {_labels(missing)}")
-    unknown = s.index.difference(codes)
-    if len(unknown):
-        raise ValidationError(f"{name}: unknown practice code(s) {_labels(unknown)}")
+    require_same_codes(codes, s.index, name)
     arr = s.reindex(codes).to_numpy()
     if (arr <= 0).any():
         raise ValidationError(f"{name}: must be > 0; practice(s) {_labels(codes[arr <= 0])}")
@@ -470,12 +466,7 @@ class CapitationFormula:
     def _historic_totals(self, historic: pd.DataFrame | pd.Series, pop: Population) -> pd.Series:
         h = historic.sum(axis=1) if isinstance(historic, pd.DataFrame) else historic
         h = finite_series(h, "historic")
-        unknown = h.index.difference(pop.codes)
-        if len(unknown):
-            raise ValidationError(f"historic: budgets for unknown practice(s) {_labels(unknown)}")
-        missing = pop.codes.difference(h.index)
-        if len(missing):
-            raise ValidationError(f"historic: no budget for practice(s) {_labels(missing)}")
+        require_same_codes(pop.codes, h.index, "historic")
         return h.reindex(pop.codes)
 
     def _final_totals(self, target: pd.DataFrame, historic: Any, pop: Population) -> pd.Series:
