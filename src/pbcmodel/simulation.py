@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import _mc, risk
 from ._html import summary_html
+from ._progress import progress_bar
 from ._settlement_core import settle_arrays
 from ._validate import _labels, check_fraction
 from .errors import ValidationError
@@ -183,7 +184,7 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
     carried = np.empty((n, years), dtype=np.int64)
     pool = np.empty((n, years), dtype=np.int64)
     carry = None
-    bar = _progress(years * n, progress)
+    bar = progress_bar(progress, total=years * n, desc="simulating", unit="simulation")
     for y, year in enumerate(outturns):
         start = 0
         next_carry = None  # (n, P, years ahead) pence, allocated once a liability is carried
@@ -235,24 +236,6 @@ _METRICS_BLOCK = 8_000_000
 def _by_practice(values: np.ndarray) -> np.ndarray:
     """(simulations, practices, years) → float64 (practices, simulations × years)."""
     return values.transpose(1, 0, 2).reshape(values.shape[1], -1).astype(float)
-
-
-class _NoBar:
-    def update(self, k: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress(total: int, show: bool) -> Any:
-    if not show:
-        return _NoBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:  # pragma: no cover - only without the extra
-        raise ValidationError("progress: needs tqdm; pip install 'pbcmodel[progress]'") from exc
-    return tqdm(total=total, desc="simulating", unit="simulation")
 
 
 @attrs.frozen(eq=False, repr=False)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._progress import with_progress
 from ._validate import _labels
 from .errors import ValidationError
 from .scenario import Scenario
@@ -249,16 +250,6 @@ def _run_variant(scenario: Scenario, changes: dict[str, Any], n: int, years: int
                                      chunk_size=chunk_size))
 
 
-def _progress(items: list[Any], show: bool) -> Any:
-    if not show:
-        return items
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:  # pragma: no cover - only without the extra
-        raise ValidationError("progress: needs tqdm; pip install 'pbcmodel[progress]'") from exc
-    return tqdm(items, desc="sweep", unit="variant")
-
-
 def _run_dask(client: Any, scenario: Scenario, combos: list[dict[str, Any]],
               args: tuple[Any, ...]) -> list[pd.Series]:
     # a fresh key each call: a hashed key could be released by an earlier call's cleanup
@@ -339,7 +330,8 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     args = (n, years, seed, method, chunk_size)
     if engine == "local":
         rows = [_run_variant(scenario, changes, *args)
-                for changes in _progress(combos, progress)]
+                for changes in with_progress(combos, progress, total=len(combos),
+                                             desc="sweep", unit="variant")]
     elif client is not None:
         rows = _run_dask(client, scenario, combos, args)
     else:
