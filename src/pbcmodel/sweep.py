@@ -63,10 +63,8 @@ def headline(result: SimulationResult) -> pd.Series:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-    ...     overspend=pbc.OverspendPolicy(practice_share=1.0))
+    >>> scn = pbc.datasets.example_scenario(
+    ...     savings=None, conditions={}, overspend=pbc.OverspendPolicy(practice_share=1.0))
     >>> h = headline(scn.simulate(n=200, seed=0))
     >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
     True
@@ -304,10 +302,8 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-    ...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+    >>> scn = pbc.datasets.example_scenario(
+    ...     savings=None, conditions={}, overspend=pbc.OverspendPolicy(practice_share=0.5))
     >>> out = sweep(scn, {"overspend.practice_share": [0.0, 1.0],
     ...                   "overspend.tolerance": [0.0, 0.02]}, n=100, progress=False)
     >>> out.shape[0], out.index.names

@@ -4,10 +4,7 @@ Examples
 --------
 >>> import pbcmodel as pbc
 >>> from pbcmodel.plot.simulation import plot_result
->>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-...     overspend=pbc.OverspendPolicy(practice_share=0.5))
+>>> scn = pbc.datasets.example_scenario()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
 >>> ax.get_xlabel()
 'kept by the commissioner over all years (£m)'
@@ -109,10 +106,7 @@ def plot_result(result: SimulationResult, kind: str = "list_size", ax: Any = Non
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.Scenario(population=pbc.datasets.example_population(),
-    ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-    ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
-    ...     savings=pbc.sharing.pbc_freed_up(0.7))
+    >>> scn = pbc.datasets.example_scenario()
     >>> res = scn.simulate(n=100, seed=0)
     >>> plot_result(res, kind="list_size").get_xscale()
     'log'
