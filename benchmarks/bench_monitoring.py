@@ -26,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from pbcmodel import benchmarking, monitoring, phasing
-from pbcmodel._example_activity import (
+from pbcmodel.codes import PODS
+from pbcmodel.datasets import (
+    example_cost_weights,
     example_monthly_activity,
     example_reference_rates,
+    synthetic_commissioner,
 )
-from pbcmodel.codes import PODS
-from pbcmodel.datasets import example_cost_weights, synthetic_commissioner
 
 
 def timed(label: str, fn: Callable[[], Any]) -> float:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import pbcmodel as pbc
-from pbcmodel.sweep import sweep
+from pbcmodel.scenario.variants import sweep
 
 
 def peak_rss_mb() -> float:

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from pbcmodel import benchmarking as bm
-from pbcmodel._example_activity import example_events, example_reference_rates
-from pbcmodel.datasets import example_population
+from pbcmodel.datasets import example_events, example_population, example_reference_rates
 from pbcmodel.errors import ValidationError
 
 # --- exact Poisson limits -----------------------------------------------------------------

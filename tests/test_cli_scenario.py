@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import pbcmodel as pbc
+from pbcmodel import load_scenario
 from pbcmodel.cli import main
-from pbcmodel.config import load_scenario
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))

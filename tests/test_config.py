@@ -4,8 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pbcmodel as pbc
-from pbcmodel import ConfigError, Scenario
-from pbcmodel.config import load_scenario, structure_scenario
+from pbcmodel import ConfigError, Scenario, load_scenario
 from pbcmodel.sharing import Gate
 
 fractions = st.floats(0, 1, allow_nan=False)
@@ -119,17 +118,17 @@ BASE = {"resource": 1e6, "population": {"dataset": "example"},
 def test_bad_scenario_data_names_the_path(extra, match):
     data = {**BASE, **extra}
     if match is None:  # accepted at load time, refused when used
-        scn = structure_scenario(data)
+        scn = Scenario.from_dict(data)
         with pytest.raises(pbc.ValidationError, match="conditions.plan: only"):
             scn.settle(scn.budgets()["total"])
         return
     with pytest.raises(ConfigError, match=match):
-        structure_scenario(data)
+        Scenario.from_dict(data)
 
 
 def test_missing_required_and_syntax_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"\$\.formula: missing"):
-        structure_scenario({"resource": 1.0, "population": {"dataset": "example"}})
+        Scenario.from_dict({"resource": 1.0, "population": {"dataset": "example"}})
     with pytest.raises(ConfigError, match="line 2"):
         Scenario.from_toml('resource = 1\npopulation = {dataset = "example"\n')
     with pytest.raises(ConfigError, match="NaN is not allowed"):
@@ -171,4 +170,4 @@ def test_file_paths_are_relative_to_the_scenario_file(tmp_path, data_dir):
 )
 def test_wrong_types_are_config_errors_at_the_key(extra, match):
     with pytest.raises(ConfigError, match=match):
-        structure_scenario({**BASE, **extra})
+        Scenario.from_dict({**BASE, **extra})

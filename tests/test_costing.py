@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbcmodel._example_activity import example_contract_plan, example_tariffs
 from pbcmodel.costing import activity_cost, price_volume_mix
+from pbcmodel.datasets import example_contract_plan, example_tariffs
 from pbcmodel.errors import ValidationError
 
 

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from pbcmodel import ValidationError
 from pbcmodel.codes import AGE_BANDS, PODS, SEXES
-from pbcmodel.costmodel import CostModel
 from pbcmodel.datasets import example_cost_model, example_cost_weights
+from pbcmodel.risk.costmodel import CostModel
 
 
 def one_row(**overrides):

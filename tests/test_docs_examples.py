@@ -167,9 +167,9 @@ def test_top_level_name_is_documented_with_its_module(name: str) -> None:
 @pytest.fixture(scope="module")
 def shown_in_jupyter() -> dict[str, object]:
     """One small instance of each object issue 8 asks to render well in Jupyter."""
-    from pbcmodel import datasets, risk
+    from pbcmodel import risk
 
-    scn = datasets.example_scenario()
+    scn = pbcmodel.Scenario.example()
     pop = scn.population.subset(consortium="C1")
     return {
         "Population": pop,

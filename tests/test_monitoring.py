@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from pbcmodel._example_activity import (
+from pbcmodel.datasets import (
     CURRENT_MONTH,
     CURRENT_YEAR,
     example_contract_activity,
     example_contract_plan,
     example_monthly_activity,
+    example_population,
 )
-from pbcmodel.datasets import example_population
 from pbcmodel.errors import ValidationError
 from pbcmodel.monitoring import (
     contract_monitor,
@@ -28,6 +28,7 @@ from pbcmodel.monitoring import (
     monthly_actuals,
     year_to_date,
 )
+from pbcmodel.monthly_statement import statement
 from pbcmodel.phasing import (
     calendar_month,
     check_month,
@@ -39,7 +40,6 @@ from pbcmodel.phasing import (
 )
 from pbcmodel.plot.funnel import funnel
 from pbcmodel.plot.monitoring import statement_figure, ytd_variance
-from pbcmodel.statement import statement
 
 # --- months and calendars -----------------------------------------------------------------
 
@@ -414,8 +414,8 @@ def test_statement_pieces_agree_with_monitoring():
 
 
 def test_statement_on_the_example_with_benchmarks_and_html():
-    from pbcmodel._example_activity import example_events, example_reference_rates
     from pbcmodel.benchmarking import indirect_standardise
+    from pbcmodel.datasets import example_events, example_reference_rates
 
     rates = example_reference_rates()
     events = pd.DataFrame({m: example_events(m).sum(axis=1) for m in rates.columns})

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from pbcmodel import ValidationError
-from pbcmodel.costmodel import CostModel
 from pbcmodel.datasets import example_cost_model, example_population
 from pbcmodel.plot.risk import plot_risk_by_list_size
 from pbcmodel.population import Population
@@ -22,6 +21,7 @@ from pbcmodel.risk import (
     size_high_cost_pool,
     spend_distribution,
 )
+from pbcmodel.risk.costmodel import CostModel
 
 POP = example_population()
 MODEL = example_cost_model()
@@ -156,26 +156,27 @@ def test_vectorised_arguments_align_by_unit_code(fft_dist):
 def test_tvar_hand_computed():
     # lattice with mass 1/4 at each of 0, 1, 2, 3 (h = 1):
     # VaR_0.5 = 1; E[(S − 1)⁺] = (1 + 2)/4 = 0.75; TVaR_0.5 = 1 + 0.75/0.5 = 2.5 = E[S | top half]
-    from pbcmodel._dists import LatticeLaw
+    from pbcmodel.risk.laws import LatticeLaw
     law = LatticeLaw(h=np.array([1.0]), start=np.array([0]), pmf=np.full((1, 4), 0.25),
                      cumulants=np.array([[1.5, 1.25, 0.0, -1.6625]]), alias_bound=np.zeros(1))
     dist = SpendDistribution(units=pd.Index(["A"], name="practice"), by="practice",
                              method="fft", part="total", high_cost_threshold=None,
                              hierarchy=POP.hierarchy, law=law)
-    assert dist.var(0.5).iloc[0] == 1.0
+    assert dist.value_at_risk(0.5).iloc[0] == 1.0
     assert dist.tvar(0.5).iloc[0] == pytest.approx(2.5)
     assert dist.expected_excess(2.0).iloc[0] == pytest.approx(0.25)
 
 
 def test_metrics(fft_dist):
-    assert (fft_dist.tvar(0.95) > fft_dist.var(0.95)).all()
-    assert (fft_dist.var(0.95) > fft_dist.mean).all()
+    assert (fft_dist.tvar(0.95) > fft_dist.value_at_risk(0.95)).all()
+    assert (fft_dist.value_at_risk(0.95) > fft_dist.mean).all()
     p5 = prob_overspend(fft_dist, fft_dist.mean, 0.05)
     p10 = prob_overspend(fft_dist, fft_dist.mean, 0.10)
     assert (p5 > p10).all()
     r = reserve(fft_dist, 0.95)
-    pd.testing.assert_series_equal(r, (fft_dist.var(0.95) - fft_dist.mean).rename("reserve"))
-    assert (reserve(fft_dist, 0.95, budget=fft_dist.var(0.99)) == 0).all()
+    expected = (fft_dist.value_at_risk(0.95) - fft_dist.mean).rename("reserve")
+    pd.testing.assert_series_equal(r, expected)
+    assert (reserve(fft_dist, 0.95, budget=fft_dist.value_at_risk(0.99)) == 0).all()
 
 
 def test_to_frame_and_repr(fft_dist):
@@ -262,7 +263,7 @@ def test_pooling_benefit_shares_add_up(fft_dist):
 # curves, pool sizing, simulation ----------------------------------------------------------
 
 def test_risk_by_list_size_curve():
-    curve = risk_by_list_size(MODEL, [1000, 5000, 25_000, 100_000])
+    curve = risk_by_list_size(MODEL, [1000, 5000, 25_000, 100_000], profile=POP)
     none = curve[curve["high_cost_threshold"].isna()].reset_index(drop=True)
     capped = curve[curve["high_cost_threshold"] == 50_000].reset_index(drop=True)
     assert none["cv"].is_monotonic_decreasing
@@ -366,4 +367,4 @@ def test_bad_pool_arguments(fft_dist):
     with pytest.raises(ValidationError, match="confidence: must be in"):
         size_high_cost_pool(POP, MODEL, 50_000, confidence=1.0)
     with pytest.raises(ValidationError, match="list_sizes: must be positive"):
-        risk_by_list_size(MODEL, [0, 1000])
+        risk_by_list_size(MODEL, [0, 1000], profile=POP)

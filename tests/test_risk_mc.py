@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbcmodel.costmodel import CostModel
 from pbcmodel.datasets import example_cost_model, example_population
 from pbcmodel.risk import simulate_spend, spend_distribution
+from pbcmodel.risk.costmodel import CostModel
 
 POP = example_population()
 MODEL = example_cost_model()

@@ -113,7 +113,7 @@ def test_zero_variance_cost_model_simulate_equals_settle():
 
 
 def test_simulation_does_not_depend_on_chunk_size():
-    scn = pbc.datasets.example_scenario()
+    scn = pbc.Scenario.example()
     a = scn.simulate(n=60, years=2, seed=11, chunk_size=7)
     b = scn.simulate(n=60, years=2, seed=11, chunk_size=60)
     np.testing.assert_array_equal(a.practice_amount, b.practice_amount)
@@ -127,7 +127,7 @@ def test_simulation_does_not_depend_on_chunk_size():
 def test_liabilities_are_recovered_from_next_years_budget():
     # a practice bears 50% of overspends (no tolerance, no cap), recovered from next year's
     # budget in one instalment; with no savings paid, year-2 cash = − year-1 liability
-    scn = pbc.datasets.example_scenario(
+    scn = pbc.Scenario.example(
         savings=None, conditions={},
         overspend=pbc.OverspendPolicy(practice_share=0.5, recovery_years=1,
                                       clawback_order=("future_budgets",)))
@@ -141,7 +141,7 @@ def test_liabilities_are_recovered_from_next_years_budget():
 
 
 def test_simulate_bad_input():
-    scn = pbc.datasets.example_scenario()
+    scn = pbc.Scenario.example()
     with pytest.raises(ValidationError, match="n: must be a positive whole number"):
         scn.simulate(n=0)
     with pytest.raises(ValidationError, match="years: must be a positive whole number"):
@@ -154,7 +154,7 @@ def test_simulate_bad_input():
 
 def test_patient_level_monte_carlo_agrees_with_fft_draws():
     # the two ways of drawing outturn give the same mean practice amount within noise
-    small = pbc.datasets.example_scenario(
+    small = pbc.Scenario.example(
         population=pbc.datasets.example_population().subset(["P001", "P002"]),
         historic=None, high_cost_threshold=None, common_shock_cv=0.0,
         formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),

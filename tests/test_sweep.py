@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel.plot.simulation import COMPARE_ROWS, plot_compare, plot_result
-from pbcmodel.sweep import compare, headline, side_by_side, sweep
+from pbcmodel.scenario.variants import compare, headline, side_by_side, sweep
 
-# the module, whatever ``pbcmodel.sweep`` is bound to (the contract exports the function)
-sweep_module = importlib.import_module("pbcmodel.sweep")
+# the module (the contract exports the function `pbc.sweep`)
+sweep_module = importlib.import_module("pbcmodel.scenario.variants")
 N = 300
 
 

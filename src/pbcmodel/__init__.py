@@ -18,15 +18,15 @@ from . import (
     benchmarking,
     capitation,
     codes,
-    config,
     conflicts,
     costing,
-    costmodel,
     datasets,
     errors,
     incentives,
     io,
+    money,
     monitoring,
+    monthly_statement,
     overspend,
     phasing,
     plot,
@@ -35,24 +35,21 @@ from . import (
     scenario,
     settlement,
     sharing,
-    simulation,
 )
 from ._version import __version__
 from .appraisal import BusinessCase
 from .approval import ApprovalCriteria
 from .capitation import CapitationFormula, PaceOfChange
 from .conflicts import ConflictsRegister
-from .costmodel import CostModel
-from .errors import ConfigError, PBCModelError, ValidationError
+from .errors import ConfigError, MissingDependencyError, PBCModelError, ValidationError
 from .incentives import Incentives
+from .monthly_statement import MonthlyStatement, statement
 from .overspend import OverspendPolicy
 from .population import Population
-from .scenario import Scenario
+from .risk import CostModel
+from .scenario import Scenario, SimulationResult, compare, load_scenario, sweep
 from .settlement import Settlement, settle
 from .sharing import ShareSchedule
-from .simulation import SimulationResult
-from .statement import MonthlyStatement, statement
-from .sweep import compare, sweep
 
 __all__ = [
     "ApprovalCriteria",
@@ -62,6 +59,7 @@ __all__ = [
     "ConflictsRegister",
     "CostModel",
     "Incentives",
+    "MissingDependencyError",
     "MonthlyStatement",
     "OverspendPolicy",
     "PBCModelError",
@@ -79,15 +77,16 @@ __all__ = [
     "capitation",
     "codes",
     "compare",
-    "config",
     "conflicts",
     "costing",
-    "costmodel",
     "datasets",
     "errors",
     "incentives",
     "io",
+    "load_scenario",
+    "money",
     "monitoring",
+    "monthly_statement",
     "overspend",
     "phasing",
     "plot",
@@ -97,7 +96,6 @@ __all__ = [
     "settle",
     "settlement",
     "sharing",
-    "simulation",
     "statement",
     "sweep",
 ]

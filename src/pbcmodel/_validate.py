@@ -109,24 +109,101 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     return v
 
 
+def whole_number(value: Any, name: str, *, minimum: int = 1,
+                 maximum: int | None = None) -> int:
+    """A whole number in ``[minimum, maximum]``; 2.5 is an error, never 2.
+
+    Examples
+    --------
+    >>> whole_number(3.0, "years")
+    3
+    >>> whole_number(2.5, "years")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: years: must be a whole number >= 1, got 2.5
+    """
+    expected = f"a whole number >= {minimum}" + ("" if maximum is None else f" and <= {maximum:,}")
+    if isinstance(value, bool) or isinstance(value, (str, bytes)):
+        raise ValidationError(f"{name}: must be {expected}, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"{name}: must be {expected}, got {value!r}") from None
+    if (not np.isfinite(v) or v != np.floor(v) or v < minimum
+            or (maximum is not None and v > maximum)):
+        raise ValidationError(f"{name}: must be {expected}, got {value!r}")
+    return int(value) if isinstance(value, (int, np.integer)) else int(v)
+
+
+def frames_equal(a: Any, b: Any) -> bool:
+    """Equality for attrs fields that may hold DataFrames/Series (same type and ``equals``)."""
+    if isinstance(a, (pd.DataFrame, pd.Series)) or isinstance(b, (pd.DataFrame, pd.Series)):
+        return type(a) is type(b) and a.equals(b)
+    return bool(a == b)
+
+
+# money, conditions and practice-indexed Series -------------------------------------------
+
+def money_array(values: Any, name: str, *, positive: bool = False) -> np.ndarray:
+    """Finite float array of money; budgets must be > 0, outturns >= 0."""
+    arr = finite_array(values, name)
+    bad = arr <= 0 if positive else arr < 0
+    if bad.any():
+        where = np.argwhere(bad)[:5].tolist() if arr.ndim else []
+        expected = "> 0" if positive else ">= 0"
+        raise ValidationError(f"{name}: must be {expected}, bad value(s) at position(s) {where}")
+    return arr
+
+
+def condition_array(value: Any, name: str, *, scale: bool) -> np.ndarray:
+    """Validate a gate/incentive condition: booleans, or numbers in [0, 1] when ``scale``."""
+    arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value)
+    if scale:
+        arr = finite_array(arr, f"condition {name!r}")
+        if ((arr < 0) | (arr > 1)).any():
+            raise ValidationError(f"condition {name!r}: a scaling value must be in [0, 1]")
+        return arr
+    if arr.dtype.kind != "b":
+        raise ValidationError(
+            f"condition {name!r}: expected True/False (a bool or boolean array/Series), "
+            f"got dtype {arr.dtype}")
+    return arr.astype(float)
+
+
+def align_condition(value: Any, index: pd.Index, label: str) -> Any:
+    """A per-practice value given as a Series, checked against and reindexed to the codes."""
+    if isinstance(value, pd.Series):
+        require_same_codes(index, value.index, label)
+        return value.reindex(index).to_numpy()
+    return value
+
+
+def align_series(budget: Any, outturn: Any) -> tuple[pd.Series, pd.Series]:
+    """Budget and outturn as float Series with the same practice codes, outturn reindexed."""
+    if not (isinstance(budget, pd.Series) and isinstance(outturn, pd.Series)):
+        raise ValidationError("budget, outturn: pass both as Series (indexed by practice code) "
+                              "or both as numbers/arrays")
+    if budget.index.has_duplicates:
+        duplicated = budget.index[budget.index.duplicated()]
+        raise ValidationError(f"budget: duplicated practice code(s) {_labels(duplicated)}")
+    require_same_codes(budget.index, outturn.index, "outturn")
+    outturn = outturn.reindex(budget.index)
+    money_array(budget.to_numpy(dtype=float), "budget", positive=True)
+    money_array(outturn.to_numpy(dtype=float), "outturn")
+    return budget.astype(float), outturn.astype(float)
+
+
 # attrs validators -----------------------------------------------------------------------
 
-def fraction(instance: Any, attribute: Any, value: Any) -> None:
-    """attrs validator: a number in [0, 1]."""
-    check_fraction(value, attribute.name)
-
-
-def optional_fraction(instance: Any, attribute: Any, value: Any) -> None:
-    """attrs validator: ``None`` or a number in [0, 1]."""
-    if value is not None:
-        check_fraction(value, attribute.name)
+def optional_cap(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: ``None`` (no cap) or a finite number >= 0 (a fraction of budget)."""
+    if value is None:
+        return
+    v = finite_scalar(value, attribute.name)
+    if v < 0:
+        raise ValidationError(f"{attribute.name}: a cap must be >= 0 (or None), got {value!r}")
 
 
 def non_negative(instance: Any, attribute: Any, value: Any) -> None:
     """attrs validator: a finite number >= 0."""
     check_positive(value, attribute.name, strict=False)
-
-
-def positive(instance: Any, attribute: Any, value: Any) -> None:
-    """attrs validator: a finite number > 0."""
-    check_positive(value, attribute.name)

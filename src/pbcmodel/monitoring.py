@@ -44,7 +44,7 @@ from .phasing import _check_months, _row_shares, check_month, flat_profile
 from .population import Population
 
 if TYPE_CHECKING:
-    from .costmodel import CostModel
+    from .risk.costmodel import CostModel
 
 __all__ = ["contract_monitor", "forecast_outturn", "monthly_actuals", "year_to_date"]
 

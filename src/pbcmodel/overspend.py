@@ -40,9 +40,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ._sharing_rules import _optional_cap, _SideRule, money_array
-from ._validate import check_fraction, finite_scalar
+from ._validate import check_fraction, finite_scalar, money_array, optional_cap
 from .errors import ValidationError
+from .sharing import SideRule
 
 __all__ = ["CLAWBACK_SOURCES", "OverspendPolicy", "balance_over_three_years"]
 
@@ -122,7 +122,7 @@ class OverspendPolicy:
 
     practice_share: float = attrs.field(validator=_check_share)
     tolerance: float = attrs.field(default=0.0, validator=_check_tolerance)
-    cap: float | None = attrs.field(default=None, validator=_optional_cap)
+    cap: float | None = attrs.field(default=None, validator=optional_cap)
     net_within_consortium: bool = attrs.field(
         default=False, validator=attrs.validators.instance_of(bool))
     recovery_years: int = attrs.field(default=1, validator=_check_years)
@@ -130,12 +130,12 @@ class OverspendPolicy:
                                                   converter=_to_order, validator=_check_order)
 
     @property
-    def losses_rule(self) -> _SideRule:
+    def losses_rule(self) -> SideRule:
         """The sharing part of the policy as a losses-side rule (private type).
 
         The tolerance is a minimum loss rate charged on the excess only.
         """
-        return _SideRule(tiers=((0.0, float(self.practice_share)),),
+        return SideRule(tiers=((0.0, float(self.practice_share)),),
                          minimum_rate=float(self.tolerance), first_dollar=False, cap=self.cap)
 
     def evolve(self, **changes: Any) -> OverspendPolicy:

@@ -39,26 +39,23 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._sharing_rules import (
-    Tiers,
-    _cap_value,
-    _check_tiers,
-    _optional_cap,
-    _rate,
-    _SideRule,
-    _to_tiers,
+from ._validate import (
+    _labels,
     align_condition,
     align_series,
+    check_fraction,
     condition_array,
+    finite_scalar,
     money_array,
-    shared_amount,
+    optional_cap,
 )
-from ._validate import _labels, check_fraction, finite_scalar
 from .errors import ValidationError
 
 __all__ = [
+    "FROM_OUTTURN",
     "Gate",
     "ShareSchedule",
+    "SideRule",
     "aca_risk_corridor",
     "mssp_minimum_savings_rate",
     "mssp_one_sided",
@@ -66,7 +63,186 @@ __all__ = [
     "part_d_corridor_2006",
     "pbc_2004",
     "pbc_freed_up",
+    "resolve_conditions",
+    "shared_amount",
 ]
+
+
+Tiers = tuple[tuple[float, float], ...]
+
+
+def _to_tiers(value: Any) -> Tiers:
+    """attrs converter: any sequence of pairs → a tuple of (float, float)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return value  # left for the validator to reject with a clear message
+    out = []
+    for item in value:
+        try:
+            threshold, share = item
+        except (TypeError, ValueError):
+            return value
+        out.append((threshold, share))
+    return tuple(out)
+
+
+def _check_tiers(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: non-empty tiers, thresholds >= 0 strictly increasing, shares in [0, 1]."""
+    name = attribute.name
+    if not isinstance(value, tuple) or not value:
+        raise ValidationError(
+            f"{name}: expected a non-empty list of (threshold, share) pairs, got {value!r}")
+    previous = -np.inf
+    for i, (threshold, share) in enumerate(value):
+        t = finite_scalar(threshold, f"{name}[{i}] threshold")
+        if t < 0:
+            raise ValidationError(f"{name}[{i}] threshold: must be >= 0, got {threshold!r}")
+        if t <= previous:
+            raise ValidationError(
+                f"{name}[{i}] threshold: thresholds must be strictly increasing, "
+                f"got {threshold!r} after {previous!r}")
+        previous = t
+        check_fraction(share, f"{name}[{i}] share")
+
+
+def _rate(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: a minimum rate in [0, 1)."""
+    check_fraction(value, attribute.name, high_open=True)
+
+
+@attrs.frozen(kw_only=True)
+class SideRule:
+    """One side (savings or losses) of a sharing rule, in any money unit.
+
+    The rule that decides how much of an under- or overspend a practice keeps or bears:
+    ``tiers`` of ``(threshold, share)`` (threshold a fraction of budget, share the
+    practice's marginal share beyond it), a ``minimum_rate`` (fraction of budget) that must
+    be reached before anything is shared, ``first_dollar`` (once reached, share from the
+    first pound, or only the excess over the minimum) and a ``cap`` (fraction of budget).
+    :attr:`ShareSchedule.savings_rule`, :attr:`ShareSchedule.losses_rule` and
+    :attr:`pbcmodel.overspend.OverspendPolicy.losses_rule` return one.
+
+    Examples
+    --------
+    >>> rule = SideRule(tiers=((0.0, 0.5),), minimum_rate=0.02, first_dollar=False)
+    >>> rule.amount(np.array([10_000.0, 50_000.0]), np.array([1e6, 1e6])).tolist()
+    [0.0, 15000.0]
+    >>> rule.describe("overspend")
+    '50% of the overspend, once it reaches 2% of budget (of the excess only)'
+    """
+
+    tiers: Tiers
+    minimum_rate: float = 0.0
+    first_dollar: bool = True
+    cap: float | None = None
+
+    def amount(self, excess: np.ndarray, budget: np.ndarray,
+               factor: np.ndarray | float = 1.0) -> np.ndarray:
+        """The practice's (non-negative) amount for a non-negative ``excess`` over/under budget.
+
+        ``factor`` (gates) multiplies the amount before the cap is applied. The
+        result is non-decreasing in ``excess`` (each step is monotone in
+        floating point too) and is a new array of the broadcast shape.
+        """
+        shape = np.broadcast_shapes(np.shape(excess), np.shape(budget))
+        if self.is_zero:
+            return np.zeros(shape)
+        if shape == ():                       # numpy scalars cannot be written in place
+            one = self.amount(np.reshape(excess, (1,)), np.reshape(budget, (1,)), factor)
+            return one.reshape(())
+        excess = np.broadcast_to(excess, shape)
+        floor = self.minimum_rate * budget
+        # Work in place on arrays created here (never on ``excess`` or on ``base``, which
+        # later tiers still need): fewer temporaries, same arithmetic.
+        if self.first_dollar:
+            base = excess
+        else:
+            base = excess - floor
+            np.maximum(base, 0.0, out=base)
+        total = None
+        for k, (threshold, share) in enumerate(self.tiers):
+            if share == 0.0:
+                continue
+            if threshold == 0.0:
+                part, fresh = base, False
+            else:
+                part, fresh = base - threshold * budget, True
+                np.maximum(part, 0.0, out=part)
+            if k + 1 < len(self.tiers):
+                width = (self.tiers[k + 1][0] - threshold) * budget
+                part = np.minimum(part, width, out=part if fresh else None)
+                fresh = True
+            if share != 1.0:
+                part = np.multiply(part, share, out=part if fresh else None)
+                fresh = True
+            if total is None:
+                total = part if fresh else part.copy()
+            else:
+                total += part
+        if self.minimum_rate > 0.0 and self.first_dollar:
+            total *= excess >= floor          # a multiply: faster than where
+        if not (np.ndim(factor) == 0 and float(factor) == 1.0):
+            total = total * factor
+        if self.cap is not None:
+            np.minimum(total, self.cap * budget, out=total)
+        return total
+
+    @property
+    def is_zero(self) -> bool:
+        return all(share == 0.0 for _, share in self.tiers) or self.cap == 0.0
+
+    def describe(self, what: str) -> str:
+        """Plain-English statement of the rule, e.g. '70% of the underspend'."""
+        def pct(x: float) -> str:
+            return f"{100 * x:g}%"
+        if self.is_zero:
+            return f"none of the {what}"
+        if len(self.tiers) == 1 and self.tiers[0][0] == 0.0:
+            text = f"{pct(self.tiers[0][1])} of the {what}"
+        else:
+            parts = []
+            for k, (t, share) in enumerate(self.tiers):
+                if k + 1 == len(self.tiers):
+                    parts.append(f"{pct(share)} beyond {pct(t)}")
+                elif t == 0.0:
+                    parts.append(f"{pct(share)} up to {pct(self.tiers[k + 1][0])}")
+                else:
+                    parts.append(f"{pct(share)} from {pct(t)} to {pct(self.tiers[k + 1][0])}")
+            text = f"the practice's share of the {what}: " + ", ".join(parts) + " of budget"
+        if self.minimum_rate > 0:
+            how = "from the first pound" if self.first_dollar else "of the excess only"
+            text += (f", once it reaches {pct(self.minimum_rate)} of budget ({how})")
+        if self.cap is not None:
+            text += f", capped at {pct(self.cap)} of budget"
+        return text
+
+
+def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
+                  losses: SideRule, factor: np.ndarray | float = 1.0) -> np.ndarray:
+    """Signed practice amount for ``variance = budget − outturn`` (+ paid, − borne).
+
+    Used by :meth:`ShareSchedule.practice_amount` (float pounds) and by the
+    settlement core (float pence, then rounded), so the rule lives in one place.
+
+    Examples
+    --------
+    >>> seventy = SideRule(tiers=((0.0, 0.7),))
+    >>> half = SideRule(tiers=((0.0, 0.5),))
+    >>> shared_amount(np.array([100.0, 100.0]), np.array([10.0, -10.0]), seventy, half).tolist()
+    [7.0, -5.0]
+    """
+    gain = savings.amount(np.maximum(variance, 0.0), budget, factor)
+    over = np.negative(variance)
+    over = np.maximum(over, 0.0, out=over if isinstance(over, np.ndarray) else None)
+    loss = losses.amount(over, budget)
+    # exact: each side is zero wherever the other is not
+    return np.subtract(gain, loss, out=gain) if gain.ndim else gain - loss
+
+
+def _cap_value(value: Any, name: str) -> float:
+    v = finite_scalar(value, name)
+    if v < 0:
+        raise ValidationError(f"{name}: a cap must be >= 0, got {value!r}")
+    return v
 
 
 @attrs.frozen
@@ -169,22 +345,22 @@ class ShareSchedule:
     minimum_loss_rate: float = attrs.field(default=0.0, validator=_rate)
     first_dollar: bool = attrs.field(default=True,
                                      validator=attrs.validators.instance_of(bool))
-    savings_cap: float | None = attrs.field(default=None, validator=_optional_cap)
-    loss_cap: float | None = attrs.field(default=None, validator=_optional_cap)
+    savings_cap: float | None = attrs.field(default=None, validator=optional_cap)
+    loss_cap: float | None = attrs.field(default=None, validator=optional_cap)
     gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
                                           validator=_check_gates)
 
     # -- the two sides as rules -------------------------------------------------------
     @property
-    def savings_rule(self) -> _SideRule:
+    def savings_rule(self) -> SideRule:
         """The savings side as a rule (private type; used by the settlement core)."""
-        return _SideRule(tiers=self.savings, minimum_rate=self.minimum_savings_rate,
+        return SideRule(tiers=self.savings, minimum_rate=self.minimum_savings_rate,
                          first_dollar=self.first_dollar, cap=self.savings_cap)
 
     @property
-    def losses_rule(self) -> _SideRule:
+    def losses_rule(self) -> SideRule:
         """The losses side as a rule (private type; used by the settlement core)."""
-        return _SideRule(tiers=self.losses, minimum_rate=self.minimum_loss_rate,
+        return SideRule(tiers=self.losses, minimum_rate=self.minimum_loss_rate,
                          first_dollar=self.first_dollar, cap=self.loss_cap)
 
     @property
@@ -297,6 +473,43 @@ class ShareSchedule:
 
 
 # --------------------------------------------------------------------------- presets
+
+#: Condition value meaning "work it out from the year's outturn": for
+#: ``commissioner_in_balance``, whether the practices' total outturn is within their total
+#: budget (see :func:`resolve_conditions`).
+FROM_OUTTURN = "from_outturn"
+
+
+def resolve_conditions(conditions: Mapping[str, Any], budget: Any, outturn: Any
+                       ) -> dict[str, Any]:
+    """Gate conditions with ``"from_outturn"`` values worked out from the year's money.
+
+    ``budget`` and ``outturn`` are per practice on their last axis (one year, or
+    simulations × practices); the commissioner is in balance when the practices' total
+    outturn is within their total budget.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resolve_conditions({"commissioner_in_balance": "from_outturn", "plan": True},
+    ...                    np.array([10, 10]), np.array([[9, 9], [12, 9]]))
+    {'commissioner_in_balance': array([[ True],
+           [False]]), 'plan': True}
+    """
+    out = {}
+    for key, value in conditions.items():
+        if isinstance(value, str) and value == FROM_OUTTURN:
+            if key != "commissioner_in_balance":
+                raise ValidationError(
+                    f"conditions.{key}: only commissioner_in_balance can be {FROM_OUTTURN!r}")
+            spent = np.asarray(outturn, dtype=float).sum(axis=-1)
+            funded = np.asarray(budget, dtype=float).sum(axis=-1)
+            value = spent <= funded
+            if np.ndim(value):
+                value = value[:, None]
+        out[key] = value
+    return out
+
 
 def pbc_freed_up(practice_share: float = 0.7, *, gates: Any = ()) -> ShareSchedule:
     """UK practice based commissioning: the practice keeps a share of freed-up resources.

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PBCModelError
+from ..errors import require
 
 
 def require_matplotlib() -> Any:
-    """Return ``matplotlib.pyplot`` or raise a clear error naming the extra to install."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise PBCModelError(
-            "plotting needs matplotlib: pip install 'pbcmodel[plot]'"
-        ) from exc
-    return plt
+    """Return ``matplotlib.pyplot`` or raise ``MissingDependencyError`` naming the extra."""
+    return require("matplotlib.pyplot", "plot", "figures")
 
 
 def new_axes(ax: Any = None, **subplot_kw: Any) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     stmt : MonthlyStatement
-        From :func:`pbcmodel.statement.statement`.
+        From :func:`pbcmodel.monthly_statement.statement`.
     ax : matplotlib Axes, optional
 
     Returns
@@ -30,7 +30,7 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from pbcmodel.phasing import flat_profile, phase
-    >>> from pbcmodel.statement import statement
+    >>> from pbcmodel.monthly_statement import statement
     >>> phased = phase(pd.Series({"P1": 1200.0}), flat_profile())
     >>> actual = pd.DataFrame({"practice": "P1", "month": [1, 2, 3], "cost": [100.0, 120, 110]})
     >>> ax = statement_figure(statement("P1", 3, phased=phased, actual=actual))
@@ -63,7 +63,7 @@ def statement_png(stmt: Any) -> str:
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from pbcmodel.phasing import flat_profile, phase
-    >>> from pbcmodel.statement import statement
+    >>> from pbcmodel.monthly_statement import statement
     >>> phased = phase(pd.Series({"P1": 1200.0}), flat_profile())
     >>> actual = pd.DataFrame({"practice": "P1", "month": [1, 2], "cost": [100.0, 120]})
     >>> statement_png(statement("P1", 2, phased=phased, actual=actual))[:8]

@@ -66,9 +66,10 @@ def plot_risk_by_list_size(curve: pd.DataFrame, ax: Any = None, *,
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
-    >>> from pbcmodel.datasets import example_cost_model
+    >>> from pbcmodel.datasets import example_cost_model, example_population
     >>> from pbcmodel.risk import risk_by_list_size
-    >>> curve = risk_by_list_size(example_cost_model(), [1000, 10_000], method="normal")
+    >>> curve = risk_by_list_size(example_cost_model(), [1000, 10_000], method="normal",
+    ...                           profile=example_population())
     >>> len(plot_risk_by_list_size(curve).lines)
     2
     """

@@ -20,10 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .._sharing_rules import shared_amount
 from ..overspend import OverspendPolicy
 from ..settlement import Settlement
-from ..sharing import ShareSchedule
+from ..sharing import ShareSchedule, shared_amount
 from ._base import new_axes
 
 __all__ = ["schedule_curve", "settlement_waterfall"]

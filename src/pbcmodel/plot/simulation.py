@@ -4,7 +4,7 @@ Examples
 --------
 >>> import pbcmodel as pbc
 >>> from pbcmodel.plot.simulation import plot_result
->>> scn = pbc.datasets.example_scenario()
+>>> scn = pbc.Scenario.example()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
 >>> ax.get_xlabel()
 'kept by the commissioner over all years (£m)'
@@ -22,11 +22,11 @@ from ..errors import ValidationError
 from ._base import new_axes
 
 if TYPE_CHECKING:
-    from ..simulation import SimulationResult
+    from ..scenario.simulation import SimulationResult
 
 __all__ = ["COMPARE_ROWS", "RESULT_KINDS", "plot_compare", "plot_result"]
 
-#: Money rows of a :func:`pbcmodel.sweep.compare` table drawn by :func:`plot_compare`.
+#: Money rows of a :func:`pbcmodel.scenario.variants.compare` table drawn by :func:`plot_compare`.
 COMPARE_ROWS = (
     "expected_practice_amount",
     "expected_freed_up",
@@ -106,7 +106,7 @@ def plot_result(result: SimulationResult, kind: str = "list_size", ax: Any = Non
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.datasets.example_scenario()
+    >>> scn = pbc.Scenario.example()
     >>> res = scn.simulate(n=100, seed=0)
     >>> plot_result(res, kind="list_size").get_xscale()
     'log'
@@ -128,7 +128,7 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     Parameters
     ----------
     frame_or_results : DataFrame, or sequence or mapping of SimulationResult
-        A :func:`pbcmodel.sweep.compare` table: grouped bars of its money rows
+        A :func:`pbcmodel.scenario.variants.compare` table: grouped bars of its money rows
         (:data:`COMPARE_ROWS`, £m) for each scenario. Simulation results (simulated with
         the same seed, for common random numbers): the distribution (empirical CDF) of
         what the commissioner keeps over all years, one line per scenario, labelled by
@@ -142,7 +142,7 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> from pbcmodel.sweep import compare
+    >>> from pbcmodel.scenario.variants import compare
     >>> a = pbc.Scenario(population=pbc.datasets.example_population(),
     ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
     ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(), name="a")
@@ -159,7 +159,7 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
         missing = [row for row in COMPARE_ROWS if row not in frame_or_results.index]
         if missing:
             raise ValidationError(f"frame: row(s) {missing} missing; expected a table from "
-                                  "pbcmodel.sweep.compare")
+                                  "pbcmodel.scenario.variants.compare")
         money = frame_or_results.loc[list(COMPARE_ROWS)] / 1e6
         money.plot.barh(ax=ax)
         ax.axvline(0, color="0.5", lw=0.8)

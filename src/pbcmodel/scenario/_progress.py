@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ValidationError
+from ..errors import require
 
 
 class _NoBar:
@@ -26,10 +26,7 @@ def progress_bar(show: bool, *, total: int, desc: str, unit: str) -> Any:
     """
     if not show:
         return _NoBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:  # pragma: no cover - only without the extra
-        raise ValidationError("progress: needs tqdm; pip install 'pbcmodel[progress]'") from exc
+    tqdm = require("tqdm.auto", "progress", "progress bars").tqdm
     return tqdm(total=total, desc=desc, unit=unit)
 
 

@@ -43,27 +43,17 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._explain import statement
-from ._html import summary_html
-from ._settlement_core import SettlementArrays, settle_arrays
-from ._sharing_rules import align_condition, align_series
-from ._validate import _labels, finite_series
-from .errors import ValidationError
-from .incentives import Incentives
-from .overspend import OverspendPolicy
-from .sharing import ShareSchedule
+from .. import money
+from .._html import summary_html
+from .._validate import _labels, align_condition, align_series, finite_series
+from ..errors import ValidationError
+from ..incentives import Incentives
+from ..overspend import OverspendPolicy
+from ..sharing import ShareSchedule
+from .core import SettlementArrays, settle_arrays
+from .statement import statement
 
-__all__ = ["Settlement", "SettlementArrays", "settle", "settle_arrays", "to_pence"]
-
-#: Money columns of :meth:`Settlement.to_frame`, in order.
-COLUMNS: tuple[str, ...] = (
-    "budget", "outturn", "variance", "practice_amount", "commissioner_amount",
-    "entitlement", "withheld_by_gates", "freed_up", "liability",
-    "incentive_signup", "incentive_plan", "clawback_freed_up", "clawback_incentives",
-    "freed_up_paid", "incentive_paid", "recovered_from_budget", "net_to_practice",
-    "commissioner_net", "recovery_due",
-)
-
+__all__ = ["Settlement", "settle", "to_pence"]
 
 def to_pence(pounds: pd.Series, name: str) -> np.ndarray:
     """Float pounds → int64 pence, rounding to the nearest penny.
@@ -73,8 +63,7 @@ def to_pence(pounds: pd.Series, name: str) -> np.ndarray:
     >>> to_pence(pd.Series([1.005, 2.5]), "x").tolist()
     [100, 250]
     """
-    values = finite_series(pounds, name).to_numpy(dtype=float)
-    return np.rint(values * 100.0).astype(np.int64)
+    return money.to_pence(finite_series(pounds, name).to_numpy(dtype=float), name)
 
 
 def _total(money: Any, name: str) -> pd.Series:

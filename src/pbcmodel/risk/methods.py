@@ -18,9 +18,9 @@ import attrs
 import numpy as np
 from scipy import fft
 
-from . import _fft
-from ._dists import LatticeLaw, NormalLaw
+from . import lattice
 from .costmodel import CostModel
+from .laws import LatticeLaw, NormalLaw
 
 PARTS: tuple[str, ...] = ("retained", "excess", "total")
 
@@ -63,36 +63,36 @@ class CellLaws:
         d = float(threshold)
         if part == "excess":
             h = d / _EXCESS_STEPS
-            pos, w = _fft.severity_nodes(model, h)
-            x = _fft.cell_pmf(model, pos, w, _EXCESS_SIZE)
+            pos, w = lattice.severity_nodes(model, h)
+            x = lattice.cell_pmf(model, pos, w, _EXCESS_SIZE)
             pmf = np.concatenate([x[:, :_EXCESS_STEPS + 1].sum(axis=1, keepdims=True),
                                   x[:, _EXCESS_STEPS + 1:]], axis=1)
             return cls(model, d, part, d, h, h, pmf)
         h = min(finest if finest is not None else d / 256, d / 64)
         steps = round(d / h)
-        pos, w = _fft.severity_nodes(model, h)
-        pmf = _fft.cell_pmf(model, pos, w, 0, cap=steps)
+        pos, w = lattice.severity_nodes(model, h)
+        pmf = lattice.cell_pmf(model, pos, w, 0, cap=steps)
         return cls(model, d, part, d, d / _CAP_FINEST, h, pmf)
 
     def reference_cumulants(self) -> np.ndarray:
         """Cumulants κ₁..κ₄ of one patient's cost per cell on the finest lattice, (40, 4)."""
         if self.fine_pmf is None:
-            pos, w = _fft.severity_nodes(self.model, self.fine_h)
-            return _fft.cell_cumulants_uncapped(self.model, pos, w, self.fine_h)
+            pos, w = lattice.severity_nodes(self.model, self.fine_h)
+            return lattice.cell_cumulants_uncapped(self.model, pos, w, self.fine_h)
         x = np.arange(self.fine_pmf.shape[1]) * self.fine_h
-        return _fft.cumulants(_fft.raw_moments(self.fine_pmf, x))
+        return lattice.cumulants(lattice.raw_moments(self.fine_pmf, x))
 
     def at(self, h: float, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Cumulants (40, 4) and log characteristic functions (40, n//2+1) on bucket ``h``."""
         if self.fine_pmf is None:
-            pos, w = _fft.severity_nodes(self.model, h)
-            cum = _fft.cell_cumulants_uncapped(self.model, pos, w, h)
-            return cum, _fft.safe_log(_fft.cell_phi_uncapped(self.model, pos, w, n))
+            pos, w = lattice.severity_nodes(self.model, h)
+            cum = lattice.cell_cumulants_uncapped(self.model, pos, w, h)
+            return cum, lattice.safe_log(lattice.cell_phi_uncapped(self.model, pos, w, n))
         factor = round(h / self.fine_h)
         origin = np.zeros(self.fine_pmf.shape[0], dtype=np.int64)
-        _, pmf = _fft.rebin(self.fine_pmf, origin, factor)  # starts stay at 0
-        cum = _fft.cumulants(_fft.raw_moments(pmf, np.arange(pmf.shape[1]) * h))
-        return cum, _fft.safe_log(fft.rfft(_fft.fold(pmf, n), axis=-1))
+        _, pmf = lattice.rebin(self.fine_pmf, origin, factor)  # starts stay at 0
+        cum = lattice.cumulants(lattice.raw_moments(pmf, np.arange(pmf.shape[1]) * h))
+        return cum, lattice.safe_log(fft.rfft(lattice.fold(pmf, n), axis=-1))
 
 
 def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
@@ -100,7 +100,7 @@ def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, p
     """FFT distributions of the summed ``part`` for units with patient ``counts`` (U, 40)."""
     counts = counts.astype(float)
     ref = CellLaws.build(model, threshold, part)
-    h, start = _fft.window(counts @ ref.reference_cumulants(), n, ref.base, WINDOW_EPS,
+    h, start = lattice.window(counts @ ref.reference_cumulants(), n, ref.base, WINDOW_EPS,
                            floor=ref.floor)
     laws = ref if part != "retained" else CellLaws.build(model, threshold, part, float(h.min()))
     pmf = np.empty((len(counts), n))
@@ -109,9 +109,9 @@ def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, p
         rows = np.flatnonzero(h == value)
         cell_cum, log_phi = laws.at(float(value), n)
         cum[rows] = counts[rows] @ cell_cum
-        pmf[rows] = _fft.aggregate(log_phi, counts[rows], start[rows], n)
+        pmf[rows] = lattice.aggregate(log_phi, counts[rows], start[rows], n)
     return LatticeLaw(h=h, start=start, pmf=pmf, cumulants=cum,
-                      alias_bound=_fft.alias_bound(cum, h, start, n))
+                      alias_bound=lattice.alias_bound(cum, h, start, n))
 
 
 def normal_law(counts: np.ndarray, model: CostModel, threshold: float | None,
@@ -141,7 +141,7 @@ def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: n
     base = float(law.h.min())
     floor = np.zeros(n_groups)
     np.maximum.at(floor, group, law.h)
-    h0, start0 = _fft.window(cum, n, base, WINDOW_EPS)
+    h0, start0 = lattice.window(cum, n, base, WINDOW_EPS)
     h = np.maximum(h0, floor)  # never finer than a member's own lattice
     start = np.floor(start0 * h0 / h).astype(np.int64)
     log_phi = np.zeros((len(law.h), n // 2 + 1), dtype=complex)
@@ -151,11 +151,11 @@ def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: n
         same = np.flatnonzero(factor == f)
         for lo in range(0, len(same), 256):  # bounded temporaries
             rows = same[lo:lo + 256]
-            first, pmf = _fft.rebin(law.pmf[rows], law.start[rows], int(f))
+            first, pmf = lattice.rebin(law.pmf[rows], law.start[rows], int(f))
             width = pmf.shape[1]
             where = (first[:, None] + np.arange(width)) % n + (np.arange(len(rows)) * n)[:, None]
             dense = np.bincount(where.ravel(), pmf.ravel(), minlength=len(rows) * n)
-            log_phi[rows] = _fft.safe_log(fft.rfft(dense.reshape(len(rows), n), axis=-1))
+            log_phi[rows] = lattice.safe_log(fft.rfft(dense.reshape(len(rows), n), axis=-1))
     omega = 2 * np.pi * np.arange(n // 2 + 1) / n
     shock = -0.5 * (shock_var / h**2)[:, None] * omega**2
     pmf = np.empty((n_groups, n))
@@ -165,7 +165,7 @@ def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: n
         local = np.searchsorted(groups, group[members])
         member_matrix = np.zeros((len(groups), len(members)))
         member_matrix[local, np.arange(len(members))] = 1.0
-        pmf[groups] = _fft.aggregate(log_phi[members], member_matrix, start[groups], n,
+        pmf[groups] = lattice.aggregate(log_phi[members], member_matrix, start[groups], n,
                                      extra_log_phi=shock[groups])
     return LatticeLaw(h=h, start=start, pmf=pmf, cumulants=cum,
-                      alias_bound=_fft.alias_bound(cum, h, start, n))
+                      alias_bound=lattice.alias_bound(cum, h, start, n))

@@ -17,34 +17,19 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from .codes import AGE_BANDS, PODS, SEXES
-from .costmodel import CostModel
-from .population import Population
-
-if TYPE_CHECKING:
-    from .scenario import Scenario
+from ..codes import AGE_BANDS, PODS, SEXES
+from ..population import Population
+from ..risk.costmodel import CostModel
 
 __all__ = [
-    "CURRENT_MONTH",
-    "CURRENT_YEAR",
     "EXAMPLE_RESOURCE",
-    "MEASURES",
-    "example_contract_activity",
-    "example_contract_plan",
     "example_cost_model",
     "example_cost_weights",
-    "example_events",
     "example_historic_budgets",
-    "example_monthly_activity",
     "example_population",
-    "example_reference_rates",
-    "example_scenario",
-    "example_tariffs",
     "synthetic_commissioner",
 ]
 
@@ -197,8 +182,8 @@ def synthetic_commissioner(n_practices: int = 8000, seed: int = 0, *,
     >>> pop.n_practices, pop.hierarchy["consortium"].nunique()
     (200, 14)
     """
-    from ._validate import check_positive
-    from .errors import ValidationError
+    from .._validate import check_positive
+    from ..errors import ValidationError
 
     for name, value in [("n_practices", n_practices),
                         ("practices_per_consortium", practices_per_consortium),
@@ -255,59 +240,3 @@ def example_cost_model() -> CostModel:
     }, index=pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
                                         names=["age_band", "sex", "pod"]))
     return CostModel.from_frame(frame.reset_index())
-
-
-# Example activity, tariffs, reference rates and contracts for monitoring and benchmarking.
-from ._example_activity import (  # noqa: E402  (they are built from the example above)
-    CURRENT_MONTH,
-    CURRENT_YEAR,
-    MEASURES,
-    example_contract_activity,
-    example_contract_plan,
-    example_events,
-    example_monthly_activity,
-    example_reference_rates,
-    example_tariffs,
-)
-
-
-def example_scenario(**changes: object) -> Scenario:
-    """A complete PBC scenario for :func:`example_population`, ready to settle and simulate.
-
-    Budgets: example cost weights, 1% contingency and 2% high-cost pool top-slices, pace of
-    change +5%/−2% from :func:`example_historic_budgets`, resource :data:`EXAMPLE_RESOURCE`.
-    Savings: 70% of an underspend to the practice, paid only when the commissioner is in
-    balance that year. Overspends: 2% tolerance, then 50% borne by the practice, capped at 5% of
-    budget, recovered over two years. Risk: :func:`example_cost_model`, £50,000 per-patient
-    high-cost threshold, 2% common cost shock. ``changes`` are passed to
-    :meth:`Scenario.evolve <pbcmodel.scenario.Scenario.evolve>` (dotted paths allowed).
-
-    Examples
-    --------
-    >>> scn = example_scenario(**{"overspend.practice_share": 0.3})
-    >>> scn.name, scn.overspend.practice_share
-    ('example', 0.3)
-    """
-    from .capitation import CapitationFormula, PaceOfChange
-    from .overspend import OverspendPolicy
-    from .scenario import FROM_OUTTURN
-    from .scenario import Scenario as _Scenario
-    from .sharing import pbc_freed_up
-
-    scn = _Scenario(
-        population=example_population(),
-        formula=CapitationFormula(weights=example_cost_weights(),
-                                  top_slices={"contingency": 0.01, "high_cost_pool": 0.02},
-                                  pace=PaceOfChange(max_gain=0.05, max_loss=0.02)),
-        resource=EXAMPLE_RESOURCE,
-        historic=example_historic_budgets(),
-        cost_model=example_cost_model(),
-        savings=pbc_freed_up(0.7, gates=["commissioner_in_balance"]),
-        overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05,
-                                  recovery_years=2),
-        high_cost_threshold=50_000.0,
-        common_shock_cv=0.02,
-        conditions={"commissioner_in_balance": FROM_OUTTURN},
-        name="example",
-    )
-    return scn.evolve(**changes) if changes else scn

@@ -23,31 +23,27 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import attrs
-import numpy as np
 import pandas as pd
 
-from ._html import summary_html
-from ._validate import check_positive, finite_scalar
-from .capitation import CapitationFormula, _frame_equal
-from .costmodel import CostModel
-from .errors import ValidationError
-from .incentives import Incentives
-from .overspend import OverspendPolicy
-from .population import Population
-from .settlement import Settlement, settle
-from .sharing import ShareSchedule
+from .. import datasets
+from .._html import summary_html
+from .._validate import check_positive, finite_scalar, frames_equal
+from ..capitation import CapitationFormula, PaceOfChange
+from ..errors import ValidationError
+from ..incentives import Incentives
+from ..overspend import OverspendPolicy
+from ..population import Population
+from ..risk.costmodel import CostModel
+from ..settlement import Settlement, settle
+from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
+from . import config, simulation
+from .simulation import SimulationResult
 
-if TYPE_CHECKING:
-    from .simulation import SimulationResult
-
-__all__ = ["FROM_OUTTURN", "Scenario", "resolve_conditions"]
-
-#: Condition value meaning "work it out from the year's outturn" (see :class:`Scenario`).
-FROM_OUTTURN = "from_outturn"
-
+__all__ = ["Scenario", "load_scenario"]
 
 def _historic_converter(value: Any) -> Any:
     if value is None or isinstance(value, pd.Series):
@@ -62,7 +58,7 @@ def _conditions_converter(value: Any) -> dict[str, Any]:
 
 
 def _conditions_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(_frame_equal(a[k], b[k]) for k in a)
+    return a.keys() == b.keys() and all(frames_equal(a[k], b[k]) for k in a)
 
 
 def _number(name: str) -> Any:
@@ -169,7 +165,7 @@ class Scenario:
     incentives: Incentives | None = attrs.field(
         default=None, validator=_instance_of(Incentives, "incentives"))
     historic: pd.Series | None = attrs.field(default=None, converter=_historic_converter,
-                                             eq=attrs.cmp_using(eq=_frame_equal))
+                                             eq=attrs.cmp_using(eq=frames_equal))
     high_cost_threshold: float | None = attrs.field(default=None, validator=_check_threshold)
     common_shock_cv: float = attrs.field(default=0.0, converter=_number("common_shock_cv"),
                                          validator=_check_shock)
@@ -187,7 +183,7 @@ class Scenario:
             self.formula._historic_totals(self.historic, self.population)
 
     # ------------------------------------------------------------------ composition steps
-    def budgets(self, year: int = 0) -> pd.DataFrame:
+    def budgets(self) -> pd.DataFrame:
         """Budgets per practice × POD plus ``total`` (pounds) for the first year.
 
         Examples
@@ -250,20 +246,57 @@ class Scenario:
     def simulate(self, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
                  method: str = "fft", chunk_size: int | None = None,
                  progress: bool = False) -> SimulationResult:
-        """Simulate ``years`` settled years ``n`` times (see :func:`pbcmodel.simulation.simulate`).
+        """Simulate ``years`` settled years ``n`` times (see
+        :func:`pbcmodel.scenario.simulation.simulate`).
 
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> res = scn.simulate(n=200, years=2, seed=7)
         >>> res.n, res.years
         (200, 2)
         """
-        from .simulation import simulate
-
-        return simulate(self, n=n, years=years, seed=seed, method=method,
+        return simulation.simulate(self, n=n, years=years, seed=seed, method=method,
                         chunk_size=chunk_size, progress=progress)
+
+    @classmethod
+    def example(cls, **changes: Any) -> Scenario:
+        """A complete PBC scenario for the example commissioner, ready to settle and simulate.
+
+        Population :func:`~pbcmodel.datasets.example_population`; budgets: example cost
+        weights, 1% contingency and 2% high-cost pool top-slices, pace of change +5%/−2%
+        from :func:`~pbcmodel.datasets.example_historic_budgets`, resource
+        :data:`~pbcmodel.datasets.EXAMPLE_RESOURCE`. Savings: 70% of an underspend to the
+        practice, paid only when the commissioner is in balance that year. Overspends: 2%
+        tolerance, then 50% borne by the practice, capped at 5% of budget, recovered over
+        two years. Risk: :func:`~pbcmodel.datasets.example_cost_model`, £50,000 per-patient
+        high-cost threshold, 2% common cost shock. ``changes`` are passed to
+        :meth:`evolve` (dotted paths allowed).
+
+        Examples
+        --------
+        >>> scn = Scenario.example(**{"overspend.practice_share": 0.3})
+        >>> scn.name, scn.overspend.practice_share
+        ('example', 0.3)
+        """
+        scn = cls(
+            population=datasets.example_population(),
+            formula=CapitationFormula(weights=datasets.example_cost_weights(),
+                                      top_slices={"contingency": 0.01, "high_cost_pool": 0.02},
+                                      pace=PaceOfChange(max_gain=0.05, max_loss=0.02)),
+            resource=datasets.EXAMPLE_RESOURCE,
+            historic=datasets.example_historic_budgets(),
+            cost_model=datasets.example_cost_model(),
+            savings=pbc_freed_up(0.7, gates=["commissioner_in_balance"]),
+            overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05,
+                                      recovery_years=2),
+            high_cost_threshold=50_000.0,
+            common_shock_cv=0.02,
+            conditions={"commissioner_in_balance": FROM_OUTTURN},
+            name="example",
+        )
+        return scn.evolve(**changes) if changes else scn
 
     # ------------------------------------------------------------------ variants
     def evolve(self, **changes: Any) -> Scenario:
@@ -298,13 +331,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
         True
         """
-        from .config import unstructure_scenario
-
-        return unstructure_scenario(self)
+        return config.unstructure_scenario(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
@@ -313,13 +344,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> pbc.Scenario.from_dict(scn.to_dict()) == scn
         True
         """
-        from .config import structure_scenario
-
-        return structure_scenario(data)
+        return config.structure_scenario(data, cls)
 
     def to_toml(self) -> str:
         """The scenario as TOML text; ``Scenario.from_toml(s.to_toml()) == s``.
@@ -327,13 +356,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> "[overspend]" in scn.to_toml()
         True
         """
-        from .config import to_toml
-
-        return to_toml(self)
+        return config.to_toml(self)
 
     @classmethod
     def from_toml(cls, text: str) -> Scenario:
@@ -342,13 +369,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> pbc.Scenario.from_toml(scn.to_toml()) == scn
         True
         """
-        from .config import from_toml
-
-        return from_toml(text)
+        return config.from_toml(text, cls)
 
     def to_json(self) -> str:
         """The scenario as JSON text; ``Scenario.from_json(s.to_json()) == s``.
@@ -356,13 +381,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> '"overspend"' in scn.to_json()
         True
         """
-        from .config import to_json
-
-        return to_json(self)
+        return config.to_json(self)
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:
@@ -371,13 +394,11 @@ class Scenario:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario()
+        >>> scn = pbc.Scenario.example()
         >>> pbc.Scenario.from_json(scn.to_json()) == scn
         True
         """
-        from .config import from_json
-
-        return from_json(text)
+        return config.from_json(text, cls)
 
     # ------------------------------------------------------------------ display
     def describe(self) -> list[str]:
@@ -417,37 +438,6 @@ class Scenario:
                             self.describe())
 
 
-def resolve_conditions(conditions: Mapping[str, Any], budget: Any, outturn: Any
-                       ) -> dict[str, Any]:
-    """Gate conditions with ``"from_outturn"`` values worked out from the year's money.
-
-    ``budget`` and ``outturn`` are per practice on their last axis (one year, or
-    simulations × practices); the commissioner is in balance when the practices' total
-    outturn is within their total budget.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> resolve_conditions({"commissioner_in_balance": "from_outturn", "plan": True},
-    ...                    np.array([10, 10]), np.array([[9, 9], [12, 9]]))
-    {'commissioner_in_balance': array([[ True],
-           [False]]), 'plan': True}
-    """
-    out = {}
-    for key, value in conditions.items():
-        if isinstance(value, str) and value == FROM_OUTTURN:
-            if key != "commissioner_in_balance":
-                raise ValidationError(
-                    f"conditions.{key}: only commissioner_in_balance can be {FROM_OUTTURN!r}")
-            spent = np.asarray(outturn, dtype=float).sum(axis=-1)
-            funded = np.asarray(budget, dtype=float).sum(axis=-1)
-            value = spent <= funded
-            if np.ndim(value):
-                value = value[:, None]
-        out[key] = value
-    return out
-
-
 def _check_field(obj: Any, name: str, path: str) -> None:
     if not attrs.has(type(obj)) or name not in attrs.fields_dict(type(obj)):
         fields = list(attrs.fields_dict(type(obj))) if attrs.has(type(obj)) else []
@@ -473,3 +463,19 @@ def _evolve_path(part: Any, changes: dict[str, Any], prefix: str) -> Any:
         direct[head] = _evolve_path(direct.get(head, getattr(part, head)), sub,
                                     f"{prefix}.{head}")
     return attrs.evolve(part, **direct)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``.toml`` or ``.json``); relative data paths inside it are
+    resolved against the file's folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = p.write_text('resource = 1e8\\npopulation = {dataset = "example"}\\n'
+    ...                  'formula = {weights = {dataset = "example"}}\\n')
+    >>> load_scenario(p).resource
+    100000000.0
+    """
+    return config.load_scenario(path, Scenario)

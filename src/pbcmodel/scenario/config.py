@@ -1,5 +1,9 @@
 """Scenario files: a :class:`~pbcmodel.scenario.Scenario` to and from TOML and JSON.
 
+This module turns plain data into the parts of a scenario and back; it never imports the
+:class:`~pbcmodel.scenario.Scenario` class itself (the class passes itself in), so the
+composer depends on its file format and not the other way round.
+
 A scenario file is plain data. Policies (``savings``, ``overspend``, ``incentives``,
 ``formula.pace``, ``cost_model``) are (un)structured with cattrs, refusing unknown keys; an
 error names the key path, e.g. ``$.overspend.practice_share``. Large tables have short forms
@@ -10,7 +14,8 @@ the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
 
 Examples
 --------
->>> from pbcmodel.config import from_toml
+>>> from pbcmodel import Scenario
+>>> from pbcmodel.scenario.config import from_toml
 >>> scn = from_toml('''
 ... name = "pbc-70-30"
 ... resource = 510e6
@@ -20,10 +25,10 @@ Examples
 ... top_slices = {contingency = 0.01}
 ... [savings]
 ... savings = [[0.0, 0.7]]
-... ''')
+... ''', Scenario)
 >>> scn.savings.savings, scn.formula.top_slices
 (((0.0, 0.7),), {'contingency': 0.01})
->>> from_toml(scn.to_toml()) == scn
+>>> from_toml(scn.to_toml(), Scenario) == scn
 True
 """
 
@@ -33,7 +38,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -43,16 +48,17 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from . import datasets
-from .capitation import CapitationFormula, PaceOfChange
-from .costmodel import CostModel
-from .errors import ConfigError, PBCModelError
-from .incentives import Incentives
-from .io import read_registered_patients
-from .overspend import OverspendPolicy
-from .population import Population
-from .scenario import Scenario
-from .sharing import Gate, ShareSchedule
+from .. import datasets
+from ..capitation import CapitationFormula, PaceOfChange
+from ..errors import ConfigError, PBCModelError
+from ..incentives import Incentives
+from ..io import read_registered_patients
+from ..overspend import OverspendPolicy
+from ..population import Population
+from ..risk.costmodel import CostModel
+from ..sharing import Gate, ShareSchedule
+
+T = TypeVar("T")
 
 __all__ = ["from_json", "from_toml", "load_scenario", "structure_scenario", "to_json", "to_toml",
            "unstructure_scenario"]
@@ -110,7 +116,7 @@ def _historic_data(historic: pd.Series | None) -> Any:
     return _series_data(historic)
 
 
-def unstructure_scenario(scn: Scenario) -> dict[str, Any]:
+def unstructure_scenario(scn: Any) -> dict[str, Any]:
     """A scenario as plain data (no None values, so it fits TOML)."""
     formula = scn.formula
     data = {
@@ -151,12 +157,12 @@ def _cost_model_data(model: Any) -> Any:
     return data
 
 
-def to_toml(scn: Scenario) -> str:
+def to_toml(scn: Any) -> str:
     """TOML text for a scenario."""
     return tomli_w.dumps(unstructure_scenario(scn))
 
 
-def to_json(scn: Scenario) -> str:
+def to_json(scn: Any) -> str:
     """JSON text for a scenario."""
     return json.dumps(unstructure_scenario(scn), indent=2)
 
@@ -304,14 +310,17 @@ def _cost_model(data: Any, path: str) -> Any:
     return CostModel.from_frame(frame, family=data.get("family", "lognormal"))
 
 
-def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Scenario:
-    """Build a :class:`Scenario` from plain data; errors are :class:`ConfigError` naming the path.
+def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
+                       base_dir: Path | None = None) -> T:
+    """Build a scenario of class ``cls`` from plain data; errors are :class:`ConfigError`
+    naming the key path.
 
     Examples
     --------
+    >>> from pbcmodel import Scenario
     >>> structure_scenario({"resource": 1e6, "population": {"dataset": "example"},
     ...                     "formula": {"weights": {"dataset": "example"}},
-    ...                     "overspend": {"practice_share": 2}})
+    ...                     "overspend": {"practice_share": 2}}, Scenario)
     Traceback (most recent call last):
     ...
     pbcmodel.errors.ConfigError: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
@@ -346,9 +355,9 @@ def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None)
     }
     policies = {"savings": ShareSchedule, "overspend": OverspendPolicy,
                 "incentives": Incentives}
-    for key, cls in policies.items():
+    for key, policy in policies.items():
         if key in data:
-            kwargs[key] = _structure(data[key], cls, f"$.{key}")
+            kwargs[key] = _structure(data[key], policy, f"$.{key}")
     if "cost_model" in data:
         kwargs["cost_model"] = _wrap(lambda: _cost_model(data["cost_model"], "$.cost_model"),
                                      "$.cost_model")
@@ -362,7 +371,7 @@ def structure_scenario(data: Mapping[str, Any], *, base_dir: Path | None = None)
                 "cost_growth"):
         if key in data:
             kwargs[key] = data[key]
-    return _wrap(lambda: Scenario(**kwargs), "$", Scenario)
+    return _wrap(lambda: cls(**kwargs), "$", cls)
 
 
 def _wrap(make: Any, path: str, cls: type | None = None) -> Any:
@@ -386,29 +395,29 @@ def _at_path(path: str, message: str, cls: type | None) -> str:
     return f"{path}: {message}"
 
 
-def from_toml(text: str, *, base_dir: Path | None = None) -> Scenario:
+def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from TOML text (syntax errors give the line and column)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"scenario TOML: {exc}") from exc
-    return structure_scenario(data, base_dir=base_dir)
+    return structure_scenario(data, cls, base_dir=base_dir)
 
 
-def from_json(text: str, *, base_dir: Path | None = None) -> Scenario:
+def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from JSON text (syntax errors give the line and column)."""
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"scenario JSON: {exc}") from exc
-    return structure_scenario(data, base_dir=base_dir)
+    return structure_scenario(data, cls, base_dir=base_dir)
 
 
 def _no_constant(name: str) -> float:
     raise ConfigError(f"scenario JSON: {name} is not allowed (numbers must be finite)")
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, cls: type[T]) -> T:
     """Read a scenario file (``.toml`` or ``.json``); relative data paths are resolved
     against the file's folder.
 
@@ -418,7 +427,8 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
     >>> _ = p.write_text('resource = 1e8\\npopulation = {dataset = "example"}\\n'
     ...                  'formula = {weights = {dataset = "example"}}\\n')
-    >>> load_scenario(p).resource
+    >>> from pbcmodel import Scenario
+    >>> load_scenario(p, Scenario).resource
     100000000.0
     """
     p = Path(path)
@@ -426,7 +436,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ConfigError(f"scenario: no such file {str(p)!r}")
     text = p.read_text(encoding="utf-8")
     if p.suffix.lower() == ".json":
-        return from_json(text, base_dir=p.parent)
+        return from_json(text, cls, base_dir=p.parent)
     if p.suffix.lower() == ".toml":
-        return from_toml(text, base_dir=p.parent)
+        return from_toml(text, cls, base_dir=p.parent)
     raise ConfigError(f"scenario: {p.name!r} must end in .toml or .json")

@@ -1,38 +1,30 @@
-"""The ``pbcmodel`` command line.
+"""The commands ``demo``, ``budgets``, ``run`` and ``compare`` of the ``pbcmodel`` command line.
 
-Examples
---------
->>> from pbcmodel.cli import build_parser
->>> build_parser().parse_args(["budgets", "--population", "p.csv", "--resource", "1e6",
-...                            "--out", "b.csv"]).resource
-1000000.0
->>> build_parser().parse_args(["run", "s.toml", "--out", "results", "--n", "500"]).n
-500
+Each command is registered in :data:`COMMANDS` as (help text, argument builder, handler).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from . import datasets
-from ._version import __version__
-from .capitation import CapitationFormula
-from .config import load_scenario
-from .errors import PBCModelError, ValidationError
-from .io import read_registered_patients, write_tables
-from .overspend import OverspendPolicy
-from .plot.simulation import RESULT_KINDS
-from .scenario import Scenario
-from .sharing import mssp_two_sided
-from .simulation import SimulationResult
-from .sweep import compare, side_by_side
+from .. import datasets
+from .._version import __version__
+from ..capitation import CapitationFormula
+from ..errors import ValidationError
+from ..io import read_registered_patients, write_tables
+from ..money import pounds
+from ..overspend import OverspendPolicy
+from ..plot.simulation import RESULT_KINDS
+from ..scenario import Scenario, load_scenario
+from ..scenario.simulation import SimulationResult
+from ..scenario.variants import compare, side_by_side
+from ..sharing import mssp_two_sided
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "budget_summary"]
 
 DEMO_PRACTICE = "P001"
 #: Simulations and years of the demo's simulation and comparison (kept small: seconds).
@@ -43,10 +35,6 @@ RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size")
 #: Rows of a comparison shown as percentages; the others are pounds (or counts).
 _PERCENT_ROWS = ("practices_prob_loss_over_2pct", "max_practice_prob_loss_over_2pct")
 _COUNT_ROWS = ("simulations", "years")
-
-
-def _money(x: float, decimals: int = 0) -> str:
-    return f"-£{-x:,.{decimals}f}" if x < 0 else f"£{x:,.{decimals}f}"
 
 
 def budget_summary(budgets: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +60,7 @@ def budget_summary(budgets: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFra
 def _format_summary(summary: pd.DataFrame) -> str:
     shown = summary.copy()
     shown["patients"] = shown["patients"].map("{:,.0f}".format)
-    shown["budget"] = shown["budget"].map(_money)
+    shown["budget"] = shown["budget"].map(pounds)
     shown["per_head"] = shown["per_head"].map("£{:,.2f}".format)
     return shown.to_string()
 
@@ -87,16 +75,16 @@ def _format_explanation(explanation: pd.DataFrame) -> str:
             lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
         else:
             sign = "=" if row.kind in ("subtotal", "result") else "+"
-            lines.append(f"{sign} {row.step:<28}{_money(row.value):>18}   {row.description}")
+            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
     return "\n".join(lines)
 
 
 def _demo_scenarios() -> list[Scenario]:
     """Three policies for the example commissioner, differing only in how variance is shared."""
-    return [datasets.example_scenario(name="pbc-70-30"),
-            datasets.example_scenario(name="strict-overspend",
+    return [Scenario.example(name="pbc-70-30"),
+            Scenario.example(name="strict-overspend",
                                       overspend=OverspendPolicy(practice_share=1.0)),
-            datasets.example_scenario(name="mssp-style", savings=mssp_two_sided(),
+            Scenario.example(name="mssp-style", savings=mssp_two_sided(),
                                       overspend=None, conditions={})]
 
 
@@ -122,7 +110,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                           "comparison": comparison},
                          out, force=args.force)
     print(f"pbcmodel {__version__} demo: {pop!r}")
-    print(f"Resource {_money(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
+    print(f"Resource {pounds(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
           "pace of change +5%/-2% from last year's budgets.\n")
     print("Budgets by consortium")
     print(_format_summary(budget_summary(budgets, pop.practices)))
@@ -177,8 +165,8 @@ def _format_figures(frame: pd.DataFrame) -> str:
         if row in _COUNT_ROWS:
             return f"{value:,.0f}"
         if "per_head" in row:
-            return _money(value, 2)
-        return _money(value)
+            return pounds(value, 2)
+        return pounds(value)
 
     shown = frame.apply(lambda col: pd.Series([cell(r, v) for r, v in col.items()],
                                               index=col.index, dtype=object))
@@ -188,7 +176,7 @@ def _format_figures(frame: pd.DataFrame) -> str:
 def _format_by_list_size(frame: pd.DataFrame) -> str:
     shown = frame.astype(object)
     for col in ("mean_amount_per_head", "sd_amount_per_head"):
-        shown[col] = frame[col].map(lambda x: _money(x, 2))
+        shown[col] = frame[col].map(lambda x: pounds(x, 2))
     shown["prob_loss_over_2pct"] = frame["prob_loss_over_2pct"].map("{:.1%}".format)
     return shown.to_string()
 
@@ -331,36 +319,3 @@ COMMANDS["run"] = ("simulate a scenario file: tables, figures and a short report
                    _run_args, _cmd_run)
 COMMANDS["compare"] = ("simulate scenario files on common random numbers, side by side",
                        _compare_args, _cmd_compare)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for ``pbcmodel``."""
-    parser = argparse.ArgumentParser(
-        prog="pbcmodel",
-        description="Financial modelling of practice based commissioning: capitation budgets, "
-                    "risk, savings sharing and overspend policy.")
-    parser.add_argument("--version", action="version", version=f"pbcmodel {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add_args, handler) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        add_args(p)
-        p.set_defaults(handler=handler)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
-        return args.handler(args)
-    except PBCModelError as exc:
-        print(f"pbcmodel: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

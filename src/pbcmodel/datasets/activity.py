@@ -10,7 +10,7 @@ months (1 = April … 12 = March).
 
 Examples
 --------
->>> from pbcmodel._example_activity import example_monthly_activity, example_tariffs
+>>> from pbcmodel.datasets import example_monthly_activity, example_tariffs
 >>> act = example_monthly_activity()
 >>> sorted(act["year"].unique().tolist()), int(act.loc[act["year"] == CURRENT_YEAR, "month"].max())
 ([2023, 2024, 2025, 2026], 7)
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from . import datasets
-from .codes import PODS
-from .errors import ValidationError
+from ..codes import PODS
+from ..errors import ValidationError
+from . import example as datasets
 
 __all__ = [
     "CURRENT_MONTH",

@@ -1,7 +1,7 @@
 """How much financial risk does a practice, a consortium or a commissioner carry?
 
 :func:`spend_distribution` gives the distribution of one year's spend for every unit of a
-population under a :class:`~pbcmodel.costmodel.CostModel`, by one of three methods:
+population under a :class:`~pbcmodel.risk.costmodel.CostModel`, by one of three methods:
 
 ``"fft"`` (default)
     Exact up to a stated, small error: each cell's per-patient cost is discretised on a
@@ -43,38 +43,32 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
 import numpy as np
 import pandas as pd
 
-from . import _mc, _spendlaw
-from ._dists import LatticeLaw, NormalLaw, SampleLaw
-from ._html import summary_html
-from ._validate import _labels, check_fraction, check_positive, finite_scalar
+from .._html import summary_html
+from .._validate import _labels, check_fraction, check_positive, finite_scalar
+from ..errors import ValidationError
+from ..population import LEVELS, Population
+from . import methods, patients
 from .costmodel import CostModel
-from .errors import ValidationError
-from .population import LEVELS, Population
+from .laws import LatticeLaw, NormalLaw, SampleLaw
 
 __all__ = [
     "METHODS",
     "PARTS",
     "SpendDistribution",
-    "SpendDraws",
-    "SpendSampler",
-    "iter_spend",
     "pool",
     "pooling_benefit",
     "prob_overspend",
     "reserve",
     "risk_by_list_size",
-    "shocked",
-    "simulate_spend",
     "size_high_cost_pool",
     "spend_distribution",
-    "spend_sampler",
 ]
 
 Method = Literal["fft", "mc", "normal"]
@@ -83,7 +77,7 @@ Part = Literal["retained", "excess", "total"]
 #: Methods of :func:`spend_distribution`.
 METHODS: tuple[str, ...] = ("fft", "mc", "normal")
 #: Parts of spend: what the practice keeps, what the high-cost pool pays, or all of it.
-PARTS: tuple[str, ...] = _spendlaw.PARTS
+PARTS: tuple[str, ...] = methods.PARTS
 
 Law = LatticeLaw | SampleLaw | NormalLaw
 
@@ -166,9 +160,19 @@ class SpendDistribution:
         """The ``q`` quantile of spend per unit (smallest x with P(spend ≤ x) ≥ q)."""
         return self._series(self.law.quantile(self._probability(q)), "quantile")
 
-    def var(self, q: Any) -> pd.Series:
-        """Value at risk: the ``q`` quantile of spend (same as :meth:`quantile`)."""
-        return self.quantile(q).rename("var")
+    def value_at_risk(self, q: Any) -> pd.Series:
+        """Value at risk: the ``q`` quantile of spend (same as :meth:`quantile`), in pounds.
+
+        Named in full so that it is not mistaken for a variance (scipy's ``.var()``).
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population, example_cost_model
+        >>> d = spend_distribution(example_population(), example_cost_model(), method="normal")
+        >>> bool((d.value_at_risk(0.95) > d.mean).all())
+        True
+        """
+        return self.quantile(q).rename("value_at_risk")
 
     def tvar(self, q: Any) -> pd.Series:
         """Tail value at risk: expected spend in the worst ``1 − q`` of years.
@@ -189,7 +193,8 @@ class SpendDistribution:
         One stream per unit from ``SeedSequence(seed)``: identical for any ``chunk_size``.
         """
         n = _count(n, "n")
-        draws = np.vstack(list(_mc.draw_by_inversion(self.law, n, seed, chunk_size=chunk_size)))
+        draws = np.vstack(list(patients.draw_by_inversion(self.law, n, seed,
+                                                          chunk_size=chunk_size)))
         return pd.DataFrame(draws, columns=self.units)
 
     # presentation ------------------------------------------------------------------------
@@ -213,7 +218,7 @@ class SpendDistribution:
 
     def plot(self, units: Sequence[str] | None = None, ax: Any = None) -> Any:
         """Plot the spend distribution of some units (default: up to five); returns the Axes."""
-        from .plot.risk import plot_spend_distribution
+        from ..plot.risk import plot_spend_distribution
 
         return plot_spend_distribution(self, units=units, ax=ax)
 
@@ -331,14 +336,14 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
     counts_frame = pop.counts_by(by)
     counts = counts_frame.to_numpy()
     if method == "fft":
-        law: Law = _spendlaw.lattice_law(counts, model, d, part_used)
+        law: Law = methods.lattice_law(counts, model, d, part_used)
     elif method == "normal":
-        law = _spendlaw.normal_law(counts, model, d, part_used)
+        law = methods.normal_law(counts, model, d, part_used)
     else:
         n = _count(n_sims, "n_sims")
         if chunk_size is not None:
             _count(chunk_size, "chunk_size")
-        law = SampleLaw.of(_mc.simulate_patients(counts, model, n, seed, threshold=d,
+        law = SampleLaw.of(patients.simulate_patients(counts, model, n, seed, threshold=d,
                                                  part=part_used, chunk_size=chunk_size))
     units = pd.Index(counts_frame.index, name=by)
     return SpendDistribution(units=units, by=by, method=method, part=part_used,
@@ -400,7 +405,7 @@ def pool(dist: SpendDistribution, by: Literal["consortium", "commissioner"] = "c
     shock_var = rho * (sum_sd**2 - np.bincount(group, sd**2, minlength=len(codes)))
     law = dist.law
     if isinstance(law, LatticeLaw):
-        pooled: Law = _spendlaw.pool_lattice(law, group, len(codes), shock_var)
+        pooled: Law = methods.pool_lattice(law, group, len(codes), shock_var)
     elif isinstance(law, NormalLaw):
         pooled = NormalLaw(np.bincount(group, law.mean, minlength=len(codes)),
                            np.bincount(group, law.var, minlength=len(codes)) + shock_var)
@@ -487,18 +492,18 @@ def reserve(dist: SpendDistribution, confidence: float = 0.95, budget: Any = Non
     True
     """
     base = dist.law.mean if budget is None else dist._align(budget, "budget")
-    return (dist.var(confidence) - base).clip(lower=0.0).rename("reserve")
+    return (dist.value_at_risk(confidence) - base).clip(lower=0.0).rename("reserve")
 
 
 def risk_by_list_size(model: CostModel, list_sizes: Sequence[int] | None = None, *,
                       thresholds: Sequence[float | None] = (None, 50_000.0),
                       margins: Sequence[float] = (0.05, 0.10),
-                      profile: Population | None = None,
+                      profile: Population,
                       method: Method = "fft") -> pd.DataFrame:
     """The classic curve: how spend risk falls with list size, with and without a pool.
 
-    Each list size is a practice with the age-sex mix of ``profile`` (default: the whole
-    example population). Its budget is its expected (retained) spend.
+    Each list size is a practice with the age-sex mix of ``profile`` (the population asked
+    about, e.g. a commissioner's practices). Its budget is its expected (retained) spend.
 
     Returns
     -------
@@ -509,19 +514,20 @@ def risk_by_list_size(model: CostModel, list_sizes: Sequence[int] | None = None,
 
     Examples
     --------
-    >>> from pbcmodel.datasets import example_cost_model
-    >>> curve = risk_by_list_size(example_cost_model(), [1000, 10_000, 100_000])
+    >>> from pbcmodel.datasets import example_population, example_cost_model
+    >>> curve = risk_by_list_size(example_cost_model(), [1000, 10_000, 100_000],
+    ...                           profile=example_population())
     >>> c = curve[curve["high_cost_threshold"].isna()]["cv"].to_numpy()
     >>> bool(c[0] > c[1] > c[2])
     True
     """
-    from .datasets import example_population
-
     sizes = np.unique(np.geomspace(1000, 100_000, 21).round(-2) if list_sizes is None
                       else np.asarray(list_sizes, dtype=float))
     if len(sizes) == 0 or (sizes <= 0).any() or not np.isfinite(sizes).all():
         raise ValidationError(f"list_sizes: must be positive numbers, got {list(sizes)}")
-    base = (profile if profile is not None else example_population()).counts.sum()
+    if not isinstance(profile, Population):
+        raise ValidationError(f"profile: expected a Population, got {type(profile).__name__}")
+    base = profile.counts.sum()
     shares = base.to_numpy() / base.sum()
     counts = np.rint(np.outer(sizes, shares)).astype(np.int64)
     codes = pd.Index([f"L{int(s)}" for s in sizes], name="practice")
@@ -578,169 +584,3 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     if method == "fft":
         out["alias_bound"] = excess.alias_bound
     return out
-
-
-# simulation for scenarios ----------------------------------------------------------------
-
-@attrs.frozen(eq=False)
-class SpendDraws:
-    """Simulated annual spend: ``retained`` and ``excess`` arrays of shape (n, practices).
-
-    ``excess`` (what the high-cost pool pays) is all zeros without a threshold, and has one
-    column per commissioner from a sampler built with ``excess_by="commissioner"``.
-
-    Examples
-    --------
-    >>> from pbcmodel.datasets import example_population, example_cost_model
-    >>> s = simulate_spend(example_population(), example_cost_model(), 10, seed=1)
-    >>> s.retained.shape, float(s.excess.sum())
-    ((10, 60), 0.0)
-    """
-
-    codes: pd.Index
-    retained: np.ndarray
-    excess: np.ndarray
-
-    @property
-    def total(self) -> np.ndarray:
-        """Retained plus excess, (n, practices)."""
-        return self.retained + self.excess
-
-
-@attrs.frozen(eq=False)
-class SpendSampler:
-    """Draws years of practice spend from distributions built once (see :func:`spend_sampler`).
-
-    Examples
-    --------
-    >>> from pbcmodel.datasets import example_population, example_cost_model
-    >>> sampler = spend_sampler(example_population(), example_cost_model())
-    >>> [c.retained.shape for c in sampler.chunks(5, seed=1, chunk_size=2)]
-    [(2, 60), (2, 60), (1, 60)]
-    """
-
-    codes: pd.Index
-    retained_law: Any
-    excess_law: Any | None
-    common_shock_cv: float
-
-    def chunks(self, n: int, seed: Any, chunk_size: int | None = None
-               ) -> Iterator[SpendDraws]:
-        """Yield :class:`SpendDraws` of consecutive simulations; the same for any chunk size.
-
-        Arguments are checked at the call, before the first chunk is drawn.
-        """
-        n = _count(n, "n")
-        if chunk_size is not None:
-            _count(chunk_size, "chunk_size")
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        kept_seed, excess_seed, shock_seed = root.spawn(3)
-        step = chunk_size or max(1, _mc.CHUNK_ELEMENTS // len(self.codes))
-        kept = _mc.draw_by_inversion(self.retained_law, n, kept_seed, chunk_size=step)
-        paid = (None if self.excess_law is None else
-                _mc.draw_by_inversion(self.excess_law, n, excess_seed, chunk_size=step))
-        return shocked(self.codes, kept, paid, np.random.default_rng(shock_seed),
-                        self.common_shock_cv)
-
-
-def spend_sampler(pop: Population, model: CostModel, *,
-                  high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
-                  method: Literal["fft", "normal"] = "fft",
-                  excess_by: Literal["practice", "commissioner"] = "practice"
-                  ) -> SpendSampler:
-    """Build the per-practice distributions once, to draw as many years as needed.
-
-    With a threshold, ``excess`` (what the high-cost pool pays) is drawn per practice, or
-    with ``excess_by="commissioner"`` per commissioner (columns: commissioners in sorted
-    order): one exact distribution of each pool's total, much cheaper at national scale
-    when only the pool's cost is wanted.
-
-    Examples
-    --------
-    >>> from pbcmodel.datasets import example_population, example_cost_model
-    >>> s = spend_sampler(example_population(), example_cost_model(), high_cost_threshold=5e4,
-    ...                   excess_by="commissioner")
-    >>> [c.excess.shape for c in s.chunks(3, seed=0)]
-    [(3, 1)]
-    """
-    shock_cv = check_positive(common_shock_cv, "common_shock_cv", strict=False)
-    if method not in ("fft", "normal"):
-        raise ValidationError(f"method: must be 'fft' or 'normal', got {method!r}")
-    d, part = _check_inputs(pop, model, high_cost_threshold, "retained")
-    counts = pop.counts.to_numpy()
-    build = _spendlaw.lattice_law if method == "fft" else _spendlaw.normal_law
-    if excess_by not in ("practice", "commissioner"):
-        raise ValidationError(
-            f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
-    pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
-    excess = _drawable(build(pool_counts, model, d, "excess")) if d is not None else None
-    return SpendSampler(codes=pop.codes, retained_law=_drawable(build(counts, model, d, part)),
-                        excess_law=excess, common_shock_cv=shock_cv)
-
-
-def _drawable(law: Any) -> Any:
-    """What drawing by inversion needs of a law (a lattice law's cdf, not its pmf too)."""
-    return law.inverse() if isinstance(law, LatticeLaw) else law
-
-
-def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
-               high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
-               chunk_size: int | None = None,
-               method: Literal["fft", "normal"] = "fft") -> Iterator[SpendDraws]:
-    """Yield :class:`SpendDraws` chunks for :func:`simulate_spend` (same draws, bounded memory).
-
-    Arguments are checked at the call, before the first chunk is drawn.
-
-    Examples
-    --------
-    >>> from pbcmodel.datasets import example_population, example_cost_model
-    >>> chunks = iter_spend(example_population(), example_cost_model(), 5, seed=1, chunk_size=2)
-    >>> [c.retained.shape for c in chunks]
-    [(2, 60), (2, 60), (1, 60)]
-    """
-    n = _count(n, "n")
-    if chunk_size is not None:
-        _count(chunk_size, "chunk_size")
-    sampler = spend_sampler(pop, model, high_cost_threshold=high_cost_threshold,
-                            common_shock_cv=common_shock_cv, method=method)
-    return sampler.chunks(n, seed, chunk_size)
-
-
-def shocked(codes: pd.Index, kept: Iterator[np.ndarray], paid: Iterator[np.ndarray] | None,
-            rng: np.random.Generator, shock_cv: float) -> Iterator[SpendDraws]:
-    """Multiply each simulated year (row) by a common lognormal shock, mean 1, cv ``shock_cv``."""
-    s2 = np.log1p(shock_cv**2)
-    for retained in kept:
-        excess = next(paid) if paid is not None else np.zeros_like(retained)
-        factor = np.exp(np.sqrt(s2) * rng.standard_normal(len(retained)) - s2 / 2)[:, None]
-        yield SpendDraws(codes=codes, retained=retained * factor, excess=excess * factor)
-
-
-def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
-                   high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
-                   chunk_size: int | None = None,
-                   method: Literal["fft", "normal"] = "fft") -> SpendDraws:
-    """Draw ``n`` years of spend for every practice, fast enough for national simulation.
-
-    Each practice's retained spend is drawn from its FFT distribution by inverting the cdf
-    at uniforms (exact for the discretised distribution; no patient-level draws), one stream
-    per practice from ``SeedSequence(seed)``, so the result does not depend on
-    ``chunk_size``. With a threshold the pool's excess per practice is drawn the same way
-    from its own distribution, independently of the retained part: an approximation (a
-    patient above the threshold raises both), which leaves each marginal exact. A common
-    multiplicative shock, lognormal with mean 1 and cv ``common_shock_cv`` (a shared cost
-    trend), multiplies every practice's spend in a simulated year.
-
-    Examples
-    --------
-    >>> from pbcmodel.datasets import example_population, example_cost_model
-    >>> pop, model = example_population(), example_cost_model()
-    >>> a = simulate_spend(pop, model, 6, seed=2, high_cost_threshold=50_000, chunk_size=4)
-    >>> b = simulate_spend(pop, model, 6, seed=2, high_cost_threshold=50_000)
-    >>> bool(np.array_equal(a.total, b.total))
-    True
-    """
-    parts = list(iter_spend(pop, model, n, seed, high_cost_threshold=high_cost_threshold,
-                            common_shock_cv=common_shock_cv, chunk_size=chunk_size, method=method))
-    return SpendDraws(codes=pop.codes, retained=np.vstack([p.retained for p in parts]),
-                      excess=np.vstack([p.excess for p in parts]))

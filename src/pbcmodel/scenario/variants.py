@@ -10,7 +10,7 @@ simulation, so the differences in the table are the policy's, not noise: a sweep
 Examples
 --------
 >>> import pbcmodel as pbc
->>> from pbcmodel.sweep import compare, sweep
+>>> from pbcmodel.scenario.variants import compare, sweep
 >>> base = pbc.Scenario(population=pbc.datasets.example_population(),
 ...     formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
 ...     resource=510e6, cost_model=pbc.datasets.example_cost_model(),
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import _labels
+from ..errors import ValidationError, require
 from ._progress import with_progress
-from ._validate import _labels
-from .errors import ValidationError
 from .scenario import Scenario
 from .simulation import METHODS, SimulationResult, _check_counts
 
@@ -63,7 +63,7 @@ def headline(result: SimulationResult) -> pd.Series:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.datasets.example_scenario(
+    >>> scn = pbc.Scenario.example(
     ...     savings=None, conditions={}, overspend=pbc.OverspendPolicy(practice_share=1.0))
     >>> h = headline(scn.simulate(n=200, seed=0))
     >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
@@ -164,7 +164,7 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0
     scenarios : sequence of Scenario
         With distinct ``name`` s (the column labels) and a cost model each.
     n, seed, years, method, chunk_size, progress
-        As for :func:`pbcmodel.simulation.simulate`; the same for every scenario.
+        As for :func:`pbcmodel.scenario.simulation.simulate`; the same for every scenario.
 
     Returns
     -------
@@ -270,7 +270,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
         Dotted path (``"overspend.practice_share"``, ``"resource"``, ...) → values to try.
         The variants are the cartesian product of the lists.
     n, years, seed, method, chunk_size
-        As for :func:`pbcmodel.simulation.simulate`, the same for every variant (common
+        As for :func:`pbcmodel.scenario.simulation.simulate`, the same for every variant (common
         random numbers, see the module notes).
     engine : {"local", "dask"}
         ``"local"`` runs the variants one after another in this process. ``"dask"`` runs
@@ -302,7 +302,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.datasets.example_scenario(
+    >>> scn = pbc.Scenario.example(
     ...     savings=None, conditions={}, overspend=pbc.OverspendPolicy(practice_share=0.5))
     >>> out = sweep(scn, {"overspend.practice_share": [0.0, 1.0],
     ...                   "overspend.tolerance": [0.0, 0.02]}, n=100, progress=False)
@@ -331,12 +331,8 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     elif client is not None:
         rows = _run_dask(client, scenario, combos, args)
     else:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - only without the extra
-            raise ValidationError("engine='dask' needs dask.distributed: "
-                                  "pip install 'pbcmodel[distributed]'") from exc
-        with LocalCluster() as cluster, Client(cluster) as own:
+        distributed = require("distributed", "distributed", "engine='dask'")
+        with distributed.LocalCluster() as cluster, distributed.Client(cluster) as own:
             rows = _run_dask(own, scenario, combos, args)
     return pd.DataFrame(np.vstack([r.to_numpy() for r in rows]), index=index,
                         columns=rows[0].index)

@@ -10,7 +10,7 @@ capitation weight) of a cell and POD is ``p_use × mean``.
 Examples
 --------
 >>> import pandas as pd
->>> from pbcmodel.costmodel import CostModel
+>>> from pbcmodel.risk.costmodel import CostModel
 >>> df = pd.DataFrame({"age_band": ["0_4"], "sex": ["F"], "pod": ["ae"],
 ...                    "p_use": [0.2], "mean": [150.0], "cv": [1.0]})
 >>> model = CostModel.from_frame(df, complete=False)
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validate import _labels, require_columns
-from .codes import AGE_BANDS, PODS, SEXES
-from .errors import ValidationError
+from .._validate import _labels, require_columns
+from ..codes import AGE_BANDS, PODS, SEXES
+from ..errors import ValidationError
 
 __all__ = ["FAMILIES", "CostModel"]
 

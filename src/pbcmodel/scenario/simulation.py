@@ -12,7 +12,7 @@ risk engine draws each practice's stream from it, so a result does not depend on
 Examples
 --------
 >>> import pbcmodel as pbc
->>> scn = pbc.datasets.example_scenario()
+>>> scn = pbc.Scenario.example()
 >>> res = scn.simulate(n=500, years=2, seed=1)
 >>> res.metrics().columns[:3].tolist()
 ['consortium', 'list_size', 'budget']
@@ -21,23 +21,20 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
 import pandas as pd
 
-from . import _mc, risk
-from ._html import summary_html
+from .. import risk
+from .._html import summary_html
+from .._validate import _labels, align_condition, check_fraction
+from ..errors import ValidationError
+from ..risk import SpendDraws, patients
+from ..settlement.core import settle_arrays
+from ..sharing import resolve_conditions
 from ._progress import progress_bar
-from ._settlement_core import settle_arrays
-from ._validate import _labels, check_fraction
-from .errors import ValidationError
-from .risk import SpendDraws
-from .sharing import align_condition
-
-if TYPE_CHECKING:
-    from .scenario import Scenario
 
 __all__ = ["METHODS", "SimulationResult", "draw_outturns", "simulate"]
 
@@ -52,7 +49,7 @@ def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
     return int(n), int(years)
 
 
-def _year_budgets(scn: Scenario, years: int) -> np.ndarray:
+def _year_budgets(scn: Any, years: int) -> np.ndarray:
     """Budget totals (pounds) per year × practice; budgets do not depend on outturn."""
     out = np.empty((years, scn.population.n_practices))
     historic = scn.historic
@@ -64,7 +61,7 @@ def _year_budgets(scn: Scenario, years: int) -> np.ndarray:
     return out
 
 
-def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
+def draw_outturns(scn: Any, n: int, years: int, seed: int | None, *,
                   method: str = "fft", chunk_size: int | None = None
                   ) -> Iterator[Iterator[SpendDraws]]:
     """For each year, an iterator of chunks of simulated spend (:class:`~pbcmodel.risk.SpendDraws`).
@@ -83,7 +80,7 @@ def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.datasets.example_scenario()
+    >>> scn = pbc.Scenario.example()
     >>> [sum(len(c.retained) for c in year) for year in draw_outturns(scn, 10, 2, seed=3)]
     [10, 10]
     """
@@ -104,7 +101,7 @@ def draw_outturns(scn: Scenario, n: int, years: int, seed: int | None, *,
     return _years(scn, sampler, n, years, seed, chunk_size)
 
 
-def _years(scn: Scenario, sampler: risk.SpendSampler | None, n: int, years: int,
+def _years(scn: Any, sampler: risk.SpendSampler | None, n: int, years: int,
            seed: int | None, chunk_size: int | None) -> Iterator[Iterator[SpendDraws]]:
     for y, year_seed in enumerate(np.random.SeedSequence(seed).spawn(years)):
         draws = (sampler.chunks(n, year_seed, chunk_size) if sampler is not None
@@ -112,14 +109,14 @@ def _years(scn: Scenario, sampler: risk.SpendSampler | None, n: int, years: int,
         yield _grown(draws, (1 + scn.cost_growth) ** y)
 
 
-def _patient_draws(scn: Scenario, n: int, seed: np.random.SeedSequence,
+def _patient_draws(scn: Any, n: int, seed: np.random.SeedSequence,
                    chunk_size: int | None) -> Iterator[SpendDraws]:
     pop, model, threshold = scn.population, scn.cost_model, scn.high_cost_threshold
     spend_seed, shock_seed = seed.spawn(2)
     counts = pop.counts.to_numpy()
-    retained = _mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
+    retained = patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
                                      part="retained", chunk_size=chunk_size).T
-    excess = (_mc.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
+    excess = (patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
                                     part="excess", chunk_size=chunk_size).T
               if threshold is not None else None)
     return risk.shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
@@ -133,13 +130,13 @@ def _grown(chunks: Iterator[SpendDraws], factor: float) -> Iterator[SpendDraws]:
                           excess=chunk.excess * factor))
 
 
-def _conditions(scn: Scenario) -> dict[str, Any]:
+def _conditions(scn: Any) -> dict[str, Any]:
     index = scn.population.codes
     return {key: align_condition(value, index, key) if isinstance(value, pd.Series) else value
             for key, value in scn.conditions.items()}
 
 
-def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
+def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
              method: str = "fft", chunk_size: int | None = None,
              progress: bool = False) -> SimulationResult:
     """Simulate ``years`` settled years, ``n`` times, for every practice.
@@ -166,7 +163,6 @@ def simulate(scn: Scenario, n: int = 10_000, years: int = 1, seed: int | None = 
     -------
     SimulationResult
     """
-    from .scenario import resolve_conditions
 
     n, years = _check_counts(n, years)
     pop = scn.population
@@ -253,13 +249,13 @@ class SimulationResult:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> scn = pbc.datasets.example_scenario(savings=None, conditions={})
+    >>> scn = pbc.Scenario.example(savings=None, conditions={})
     >>> res = scn.simulate(n=300, seed=2)
     >>> bool((res.practice_amount <= 0).all())      # no savings schedule: nothing paid out
     True
     """
 
-    scenario: Scenario
+    scenario: Any
     seed: int | None
     method: str
     practices: pd.Index
@@ -306,7 +302,7 @@ class SimulationResult:
         Examples
         --------
         >>> import pbcmodel as pbc
-        >>> scn = pbc.datasets.example_scenario(savings=None, conditions={})
+        >>> scn = pbc.Scenario.example(savings=None, conditions={})
         >>> m = scn.simulate(n=200, seed=2).metrics()
         >>> bool(m["prob_loss_over_pounds"].between(0, 1).all())
         True
@@ -393,7 +389,7 @@ class SimulationResult:
 
     def plot(self, kind: str = "list_size", ax: Any = None) -> Any:
         """A figure of the result (see :mod:`pbcmodel.plot.simulation`)."""
-        from .plot import simulation as simplot
+        from ..plot import simulation as simplot
 
         return simplot.plot_result(self, kind=kind, ax=ax)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft
 
-from .codes import PODS
+from ..codes import PODS
 from .costmodel import CostModel, Severity
 
 #: Share of each severity's second moment allowed beyond the last lattice node.

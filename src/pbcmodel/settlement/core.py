@@ -13,12 +13,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ._sharing_rules import _SideRule, condition_array, shared_amount
-from ._validate import _labels
-from .errors import ValidationError
-from .incentives import Incentives
-from .overspend import CLAWBACK_SOURCES, OverspendPolicy
-from .sharing import ShareSchedule
+from .._validate import _labels, condition_array
+from ..errors import ValidationError
+from ..incentives import Incentives
+from ..overspend import CLAWBACK_SOURCES, OverspendPolicy
+from ..sharing import ShareSchedule, SideRule, shared_amount
 
 __all__ = ["SettlementArrays", "settle_arrays"]
 
@@ -116,7 +115,7 @@ def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule
 
 
 def _netted_amounts(budget: np.ndarray, variance: np.ndarray, codes: np.ndarray,
-                    savings: _SideRule, losses: _SideRule) -> np.ndarray:
+                    savings: SideRule, losses: SideRule) -> np.ndarray:
     """Share each consortium's net variance, then divide it among its practices.
 
     A net underspend is divided among the consortium's underspending practices

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .settlement import Settlement
+from ..money import gbp
 
 
-def gbp(pence: int) -> str:
-    """Whole pence as pounds, e.g. 2419690 → '£24,196.90'; negatives as '−£…'.
-
-    Examples
-    --------
-    >>> gbp(2419690), gbp(-5), gbp(0)
-    ('£24,196.90', '−£0.05', '£0.00')
-    """
-    pence = int(pence)
-    sign = "−" if pence < 0 else ""
-    pounds, pennies = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{pennies:02d}"
-
-
-def _gate_clauses(st: Settlement, i: int) -> list[str]:
+def _gate_clauses(st: Any, i: int) -> list[str]:
     clauses = []
     for gate in st.savings.gates:
         value = np.broadcast_to(np.asarray(st.conditions[gate.condition]),
@@ -39,7 +24,7 @@ def _gate_clauses(st: Settlement, i: int) -> list[str]:
     return clauses
 
 
-def _netting_line(st: Settlement, i: int) -> str | None:
+def _netting_line(st: Any, i: int) -> str | None:
     if st.overspend is None or not st.overspend.net_within_consortium:
         return None
     codes = st.consortium.to_numpy()
@@ -54,7 +39,7 @@ def _netting_line(st: Settlement, i: int) -> str | None:
             f"is {gbp(st.arrays.entitlement[i])}.")
 
 
-def statement(st: Settlement, i: int) -> str:
+def statement(st: Any, i: int) -> str:
     """The statement for the practice at position ``i`` of ``st.practices``."""
     a = st.arrays
     code = st.practices[i]

@@ -8,7 +8,7 @@ financial-year months (1 = April).
 
 Examples
 --------
->>> from pbcmodel.statement import MonthlyStatement
+>>> from pbcmodel.monthly_statement import MonthlyStatement
 >>> MonthlyStatement.__name__
 'MonthlyStatement'
 """
@@ -24,12 +24,13 @@ import pandas as pd
 
 from ._validate import _labels
 from .errors import ValidationError
+from .money import pounds
 from .monitoring import Method, forecast_outturn, monthly_actuals, year_to_date
 from .phasing import MONTHS, calendar_month, check_month
 from .population import Population
 
 if TYPE_CHECKING:
-    from .costmodel import CostModel
+    from .risk.costmodel import CostModel
 
 __all__ = ["MonthlyStatement", "statement"]
 
@@ -87,7 +88,7 @@ class MonthlyStatement:
 
     def to_html(self, figure: bool = False) -> str:
         """The statement as one HTML page; ``figure=True`` embeds the chart (needs matplotlib)."""
-        money = _money
+        money = pounds
         parts = [f"<div class='pbcmodel-statement'><h3>{html.escape(self.title)}</h3><ul>"]
         parts += [f"<li>{html.escape(m)}</li>" for m in self.messages]
         parts.append("</ul>")
@@ -113,11 +114,6 @@ class MonthlyStatement:
 
     def _repr_html_(self) -> str:
         return self.to_html()
-
-
-def _money(value: float) -> str:
-    """Pounds for people: £1,234 and −£1,234."""
-    return f"−£{-value:,.0f}" if value < 0 else f"£{value:,.0f}"
 
 
 def _one_practice(frame: pd.DataFrame, practice: str, what: str) -> pd.DataFrame:

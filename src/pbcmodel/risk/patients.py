@@ -145,7 +145,7 @@ def draw_by_inversion(law: Any, n: int, seed: Any, *,
 
     Examples
     --------
-    >>> from pbcmodel._dists import NormalLaw
+    >>> from pbcmodel.risk.laws import NormalLaw
     >>> law = NormalLaw(np.array([0.0, 10.0]), np.array([1.0, 1.0]))
     >>> a = np.vstack(list(draw_by_inversion(law, 5, seed=3, chunk_size=2)))
     >>> b = np.vstack(list(draw_by_inversion(law, 5, seed=3)))

@@ -1,0 +1,265 @@
+"""The capitation formula: from registered patients to a budget per practice and POD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from .._html import summary_html
+from .._validate import (
+    check_fraction,
+    check_positive,
+    finite_series,
+    frames_equal,
+    require_same_codes,
+)
+from ..errors import ValidationError
+from ..population import Population
+from .pace import PaceOfChange, pace_text
+from .steps import (
+    adjust,
+    blend,
+    check_weights,
+    devolved_resource,
+    fair_shares,
+    per_practice,
+    weighted_population,
+)
+
+__all__ = ["CapitationFormula"]
+
+
+def _weights_converter(weights: pd.DataFrame) -> pd.DataFrame:
+    return check_weights(weights)
+
+
+def _multiplier_converter(value: Any) -> Any:
+    if isinstance(value, pd.Series):
+        return value.astype(float)
+    if isinstance(value, Mapping):
+        return pd.Series(value, dtype=float)
+    return float(value)
+
+
+def _top_slices_converter(value: Mapping[str, float]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in dict(value).items()}
+
+
+def _validate_top_slices(instance: Any, attribute: Any, value: dict[str, float]) -> None:
+    devolved_resource(1.0, value)
+
+
+def _validate_multiplier(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, pd.Series):
+        per_practice(value, value.index, attribute.name)
+    else:
+        check_positive(value, attribute.name)
+
+
+@attrs.frozen
+class CapitationFormula:
+    """How a commissioner turns its resource into practice budgets.
+
+    Parameters
+    ----------
+    weights : DataFrame
+        Age-sex cost weights, pounds per head, index (age_band, sex), one column per POD.
+    top_slices : dict of str to float
+        Named fractions of the resource held back (reserves, high-cost pool, contingency).
+    pace : PaceOfChange, optional
+        Limits on the move from historic budgets; used only when historic budgets are given.
+    needs, mff : float or Series
+        Needs index and market forces factor per practice (default 1).
+    historic_blend : float
+        Weight on (rescaled) historic budgets in the target, 0 = pure fair share.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights(),
+    ...                           pace=pbc.PaceOfChange(max_gain=0.05, max_loss=0.02))
+    >>> b = f.budgets(pbc.datasets.example_population(), resource=510e6,
+    ...               historic=pbc.datasets.example_historic_budgets())
+    >>> round(b["total"].sum())
+    510000000
+    """
+
+    weights: pd.DataFrame = attrs.field(converter=_weights_converter,
+                                        eq=attrs.cmp_using(eq=frames_equal))
+    top_slices: dict[str, float] = attrs.field(factory=dict, converter=_top_slices_converter,
+                                               validator=_validate_top_slices)
+    pace: PaceOfChange | None = None
+    needs: Any = attrs.field(default=1.0, converter=_multiplier_converter,
+                             validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
+    mff: Any = attrs.field(default=1.0, converter=_multiplier_converter,
+                           validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
+    historic_blend: float = attrs.field(default=0.0, converter=float)
+
+    def __attrs_post_init__(self) -> None:
+        check_fraction(self.historic_blend, "historic_blend")
+
+    def evolve(self, **changes: Any) -> CapitationFormula:
+        """A copy with some fields changed (:func:`attrs.evolve`)."""
+        return attrs.evolve(self, **changes)
+
+    def describe(self) -> list[str]:
+        """The formula in words, one line per choice.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights(),
+        ...                           top_slices={"contingency": 0.01})
+        >>> f.describe()[1]
+        'top-slices: contingency 1.0%'
+        """
+        def multiplier(value: Any, name: str) -> str:
+            if isinstance(value, pd.Series):
+                return f"{name} per practice ({value.min():.3g} to {value.max():.3g})"
+            return f"{name} {value:g} for every practice"
+
+        slices = ", ".join(f"{k} {v:.1%}" for k, v in self.top_slices.items())
+        pace = (f"pace of change: gain at most {self.pace.max_gain:.1%}, loss at most "
+                f"{self.pace.max_loss:.1%} a year" if self.pace else
+                "pace of change: none (budgets go straight to target)")
+        return [
+            f"age-sex cost weights for {self.weights.shape[1]} PODs "
+            f"({', '.join(self.weights.columns)})",
+            "top-slices: " + (slices or "none"),
+            multiplier(self.needs, "needs index") + "; " + multiplier(self.mff, "MFF"),
+            pace + (f"; {self.historic_blend:.0%} weight on historic budgets"
+                    if self.historic_blend else ""),
+        ]
+
+    def _repr_html_(self) -> str:
+
+
+        per_head = self.weights.sum(axis=1).unstack("sex").reindex(
+            [b for b in self.weights.index.get_level_values("age_band").unique()])
+        per_head.columns.name = "£ per head"
+        return summary_html("CapitationFormula", per_head, self.describe())
+
+    # the steps -----------------------------------------------------------------------------
+    def targets(self, pop: Population, resource: float) -> pd.DataFrame:
+        """Fair-share targets, practice × POD, in pounds (no historic budgets involved)."""
+        adjusted = adjust(weighted_population(pop, self.weights), self.needs, self.mff)
+        devolved, _ = devolved_resource(resource, self.top_slices)
+        return fair_shares(adjusted, devolved)
+
+    def budgets(self, pop: Population, resource: float,
+                historic: pd.DataFrame | pd.Series | None = None) -> pd.DataFrame:
+        """Budgets per practice × POD plus a ``total`` column, in pounds.
+
+        Without ``historic`` the budgets are the fair-share targets. With historic budgets
+        (per practice, or practice × POD to be summed), the practice totals are blended
+        (``historic_blend``) and moved under :attr:`pace`; each practice's total is then
+        split across PODs in its target proportions. Budgets always total the resource less
+        top-slices.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights())
+        >>> b = f.budgets(pbc.datasets.example_population(), resource=510e6)
+        >>> list(b.columns)[-2:]
+        ['community', 'total']
+        """
+        target = self.targets(pop, resource)
+        total = self._final_totals(target, historic, pop)
+        pod_mix = target.div(target.sum(axis=1).replace(0.0, np.nan), axis=0).fillna(
+            1.0 / target.shape[1])
+        out = pod_mix.mul(total, axis=0)
+        out["total"] = total
+        out.columns.name = None
+        return out
+
+    def _historic_totals(self, historic: pd.DataFrame | pd.Series, pop: Population) -> pd.Series:
+        h = historic.sum(axis=1) if isinstance(historic, pd.DataFrame) else historic
+        h = finite_series(h, "historic")
+        require_same_codes(pop.codes, h.index, "historic")
+        return h.reindex(pop.codes)
+
+    def _final_totals(self, target: pd.DataFrame, historic: Any, pop: Population) -> pd.Series:
+        t = target.sum(axis=1).rename("total")
+        if historic is None:
+            return t
+        h = self._historic_totals(historic, pop)
+        blended = blend(t, h, self.historic_blend)
+        if self.pace is None:
+            return blended
+        return self.pace.apply(h, blended)
+
+    def explain(self, pop: Population, practice: str, resource: float,
+                historic: pd.DataFrame | pd.Series | None = None) -> pd.DataFrame:
+        """The derivation of one practice's budget, step by step.
+
+        Returns a DataFrame with columns ``step``, ``description``, ``value`` (the quantity
+        at that step: patients, weighted pounds, an index, or money) and ``amount`` (pounds
+        contributed to the budget). The ``amount`` of the rows whose ``kind`` is
+        ``"adjustment"`` add up exactly to the final budget.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights(),
+        ...                           top_slices={"contingency": 0.01})
+        >>> e = f.explain(pbc.datasets.example_population(), "P001", resource=510e6)
+        >>> bool(abs(e.loc[e.kind == "adjustment", "amount"].sum() - e.amount.iloc[-1]) < 1e-6)
+        True
+        """
+        if practice not in pop.codes:
+            raise ValidationError(f"practice: unknown practice code {practice!r}")
+        i = pop.codes.get_loc(practice)
+        weighted = weighted_population(pop, self.weights)
+        adjusted = adjust(weighted, self.needs, self.mff)
+        resource = check_positive(resource, "resource")
+        devolved, held = devolved_resource(resource, self.top_slices)
+        share = adjusted.iloc[i].sum() / adjusted.to_numpy().sum()
+        target = fair_shares(adjusted, devolved).iloc[i].sum()
+        budgets = self.budgets(pop, resource, historic)
+        final = budgets["total"].iloc[i]
+        list_size = int(pop.list_size.iloc[i])
+        w = weighted.iloc[i].sum()
+        needs = per_practice(self.needs, pop.codes, "needs")[i]
+        mff = per_practice(self.mff, pop.codes, "mff")[i]
+        rows: list[tuple[str, str, str, float, float]] = [
+            ("input", "list size", "registered patients", list_size, np.nan),
+            ("input", "weighted list",
+             "patients × age-sex cost weights (£ at national prices)", w, np.nan),
+            ("input", "per head", "weighted list ÷ list size (£)",
+             w / list_size if list_size else np.nan, np.nan),
+            ("input", "needs index", "multiplier for additional need", needs, np.nan),
+            ("input", "market forces factor", "multiplier for unavoidable local cost", mff,
+             np.nan),
+            ("input", "share of need", "adjusted weighted list ÷ commissioner total", share,
+             np.nan),
+            ("adjustment", "share of resource", f"share × resource £{resource:,.2f}",
+             share * resource, share * resource),
+        ]
+        for name, amount in held.items():
+            rows.append(("adjustment", f"top-slice: {name}",
+                         f"share × £{amount:,.2f} held back", -share * amount, -share * amount))
+        rows.append(("subtotal", "fair-share target", "share of the devolved resource",
+                     target, np.nan))
+        if historic is not None:
+            h_total = self._historic_totals(historic, pop)
+            h = h_total.iloc[i]
+            targets = fair_shares(adjusted, devolved).sum(axis=1)
+            blended = blend(targets, h_total, self.historic_blend).iloc[i]
+            rows.append(("input", "historic budget", "last year's budget", h, np.nan))
+            if self.historic_blend:
+                rows.append(("adjustment", "blend with historic",
+                             f"{self.historic_blend:.0%} weight on rescaled historic budget",
+                             blended - target, blended - target))
+            rows.append(("adjustment", "pace-of-change adjustment",
+                         pace_text(self.pace), final - blended, final - blended))
+        rows.append(("result", "final budget", "budget for the year", final, final))
+        out = pd.DataFrame(rows, columns=["kind", "step", "description", "value", "amount"])
+        return out[["step", "description", "value", "amount", "kind"]]
+
+

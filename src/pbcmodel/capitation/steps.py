@@ -1,0 +1,184 @@
+"""The pure steps of a capitation formula, each a function over per-practice tables.
+
+1. :func:`weighted_population` — patients × age-sex cost weights, per point of delivery (POD);
+2. needs index and market forces factor (MFF) multipliers (:func:`adjust`);
+3. top-slices held back from the resource (:func:`devolved_resource`);
+4. :func:`fair_shares` — the devolved resource split in proportion to adjusted need;
+5. optional :func:`blend` with historic budgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validate import (
+    _labels,
+    check_fraction,
+    check_positive,
+    finite_series,
+    require_same_codes,
+)
+from ..codes import AGE_BANDS, SEXES
+from ..errors import ValidationError
+from ..population import Population
+
+__all__ = ["adjust", "blend", "check_weights", "devolved_resource", "fair_shares",
+           "per_practice", "weighted_population"]
+
+_CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
+
+
+# --------------------------------------------------------------------------- pure steps
+def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
+    """Validate age-sex cost weights and return them in standard row order.
+
+    Parameters
+    ----------
+    weights : DataFrame
+        Index (age_band, sex) covering every cell; one column per POD; pounds per head,
+        finite and non-negative. A tidy frame with columns age_band, sex and the PODs
+        is accepted too.
+
+    Examples
+    --------
+    >>> from pbcmodel.datasets import example_cost_weights
+    >>> check_weights(example_cost_weights()).shape
+    (40, 7)
+    """
+    if not isinstance(weights, pd.DataFrame):
+        raise ValidationError(f"weights: expected a DataFrame, got {type(weights).__name__}")
+    if {"age_band", "sex"} <= set(weights.columns):
+        weights = weights.set_index(["age_band", "sex"])
+    if weights.index.nlevels != 2:
+        raise ValidationError("weights: index must be (age_band, sex)")
+    weights = weights.copy()
+    weights.index = weights.index.set_names(["age_band", "sex"])
+    if weights.index.has_duplicates:
+        raise ValidationError(
+            f"weights: duplicate rows {_labels(weights.index[weights.index.duplicated()])}"
+        )
+    missing = _CELLS.difference(weights.index)
+    if len(missing):
+        raise ValidationError(f"weights: missing age_band/sex cell(s) {_labels(missing)}")
+    extra = weights.index.difference(_CELLS)
+    if len(extra):
+        raise ValidationError(f"weights: unknown age_band/sex cell(s) {_labels(extra)}")
+    if weights.shape[1] == 0:
+        raise ValidationError("weights: no POD columns")
+    weights = weights.reindex(_CELLS)
+    try:
+        values = weights.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("weights: values must be numbers (pounds per head)") from exc
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValidationError(
+            f"weights: value for {weights.index[r]} / {weights.columns[c]!r} must be a finite "
+            f"number >= 0, got {values[r, c]!r}"
+        )
+    weights.columns = pd.Index([str(c) for c in weights.columns], name="pod")
+    return weights.astype(float)
+
+
+def weighted_population(pop: Population, weights: pd.DataFrame) -> pd.DataFrame:
+    """Expected cost at the weights' prices: patients × weight, per practice × POD (pounds).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pbcmodel import Population
+    >>> from pbcmodel.datasets import example_cost_weights
+    >>> pop = Population.from_frame(pd.DataFrame({"practice": ["A"], "consortium": ["C"],
+    ...     "age_band": ["0_4"], "sex": ["F"], "patients": [10]}))
+    >>> w = example_cost_weights()
+    >>> float(weighted_population(pop, w).loc["A"].sum()) - 10 * float(w.loc[("0_4", "F")].sum())
+    0.0
+    """
+    weights = check_weights(weights)
+    values = pop.counts.to_numpy(dtype=float) @ weights.to_numpy()
+    return pd.DataFrame(values, index=pop.codes, columns=weights.columns)
+
+
+def per_practice(values: Any, codes: pd.Index, name: str) -> np.ndarray:
+    """A positive multiplier per practice: a scalar, or a Series covering every code."""
+    if np.isscalar(values):
+        return np.full(len(codes), check_positive(values, name))
+    s = finite_series(values, name)
+    require_same_codes(codes, s.index, name)
+    arr = s.reindex(codes).to_numpy()
+    if (arr <= 0).any():
+        raise ValidationError(f"{name}: must be > 0; practice(s) {_labels(codes[arr <= 0])}")
+    return arr
+
+
+def adjust(weighted: pd.DataFrame, needs: Any = 1.0, mff: Any = 1.0) -> pd.DataFrame:
+    """Multiply weighted population by a needs index and a market forces factor per practice.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w = pd.DataFrame({"elective": [100.0, 100.0]}, index=["A", "B"])
+    >>> adjust(w, needs=pd.Series({"A": 1.1, "B": 0.9}), mff=1.05)["elective"].round(2).tolist()
+    [115.5, 94.5]
+    """
+    codes = weighted.index
+    factor = per_practice(needs, codes, "needs") * per_practice(mff, codes, "mff")
+    return weighted.mul(factor, axis=0)
+
+
+def devolved_resource(resource: float, top_slices: Mapping[str, float]) -> tuple[float, dict]:
+    """Resource left to devolve after the named top-slices, and each slice in pounds.
+
+    Examples
+    --------
+    >>> devolved_resource(1_000_000, {"contingency": 0.01, "high_cost_pool": 0.02})
+    (970000.0, {'contingency': 10000.0, 'high_cost_pool': 20000.0})
+    """
+    total = check_positive(resource, "resource")
+    slices = {name: check_fraction(f, f"top_slices[{name!r}]") for name, f in top_slices.items()}
+    if sum(slices.values()) >= 1:
+        raise ValidationError(
+            f"top_slices: fractions sum to {sum(slices.values()):g}; they must sum to less than 1"
+        )
+    held = {name: total * f for name, f in slices.items()}
+    return total - sum(held.values()), held
+
+
+def fair_shares(adjusted: pd.DataFrame, devolved: float) -> pd.DataFrame:
+    """Split ``devolved`` pounds in proportion to adjusted need (practice × POD).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> need = pd.DataFrame({"ae": [1.0, 3.0]}, index=["A", "B"])
+    >>> fair_shares(need, 400.0)["ae"].tolist()
+    [100.0, 300.0]
+    """
+    total = adjusted.to_numpy().sum()
+    if not total > 0:
+        raise ValidationError("population: total weighted need is zero; no patients to fund")
+    return adjusted * (devolved / total)
+
+
+def blend(target: pd.Series, historic: pd.Series, historic_weight: float) -> pd.Series:
+    """Move part-way from target towards historic: ``(1 − w)·target + w·historic·(T/H)``.
+
+    Historic budgets are first rescaled to the target total ``T`` so that the blend keeps it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.Series({"A": 60.0, "B": 40.0}); h = pd.Series({"A": 40.0, "B": 40.0})
+    >>> blend(t, h, 0.5).tolist()   # historic rescaled to 50/50, then halfway
+    [55.0, 45.0]
+    """
+    w = check_fraction(historic_weight, "historic_blend")
+    rescaled = historic * (target.sum() / historic.sum())
+    return (1 - w) * target + w * rescaled
+
+

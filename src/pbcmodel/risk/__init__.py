@@ -1,0 +1,62 @@
+"""How much financial risk does a practice, a consortium or a commissioner carry?
+
+The parts, each in its own module:
+
+* :mod:`~pbcmodel.risk.costmodel` — :class:`CostModel`, the per-patient annual cost by
+  age band × sex × POD (chance of any use, mean and cv given use);
+* :mod:`~pbcmodel.risk.distribution` — :func:`spend_distribution` (one year's spend of every
+  unit by ``"fft"``, ``"mc"`` or ``"normal"``), :class:`SpendDistribution`, :func:`pool`,
+  and the risk metrics (:func:`pooling_benefit`, :func:`prob_overspend`, :func:`reserve`,
+  :func:`risk_by_list_size`, :func:`size_high_cost_pool`);
+* :mod:`~pbcmodel.risk.methods` — the method registry: how each method builds the laws of
+  spend, and where the per-patient high-cost threshold splits retained from excess spend;
+* :mod:`~pbcmodel.risk.draws` — drawing simulated years of spend for every practice;
+* :mod:`~pbcmodel.risk.lattice` — the FFT numerics on a lattice of buckets;
+* :mod:`~pbcmodel.risk.patients` — patient-level Monte Carlo and the random streams;
+* :mod:`~pbcmodel.risk.laws` — the distribution objects (lattice, sample, normal).
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> pop, model = pbc.datasets.example_population(), pbc.datasets.example_cost_model()
+>>> dist = pbc.risk.spend_distribution(pop, model)
+>>> float(dist.cv["P001"].round(3))
+0.084
+"""
+
+from __future__ import annotations
+
+from .costmodel import CostModel
+from .distribution import (
+    METHODS,
+    PARTS,
+    SpendDistribution,
+    pool,
+    pooling_benefit,
+    prob_overspend,
+    reserve,
+    risk_by_list_size,
+    size_high_cost_pool,
+    spend_distribution,
+)
+from .draws import SpendDraws, SpendSampler, iter_spend, shocked, simulate_spend, spend_sampler
+
+__all__ = [
+    "METHODS",
+    "PARTS",
+    "CostModel",
+    "SpendDistribution",
+    "SpendDraws",
+    "SpendSampler",
+    "iter_spend",
+    "pool",
+    "pooling_benefit",
+    "prob_overspend",
+    "reserve",
+    "risk_by_list_size",
+    "shocked",
+    "simulate_spend",
+    "size_high_cost_pool",
+    "spend_distribution",
+    "spend_sampler",
+]

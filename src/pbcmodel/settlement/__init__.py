@@ -1,0 +1,26 @@
+"""One year's settlement: who gets what of each practice's under- or overspend, in pence.
+
+* :mod:`~pbcmodel.settlement.core` — the integer-pence arrays: sharing, consortium netting,
+  overspend recovery, incentives and clawback, conserved to the penny
+  (:func:`settle_arrays`, :class:`SettlementArrays`);
+* :mod:`~pbcmodel.settlement.frame` — the pandas layer: :func:`settle` and
+  :class:`Settlement` (tables in pounds, carry-forward, summaries);
+* :mod:`~pbcmodel.settlement.statement` — the year-end statement of one practice in words.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from pbcmodel.settlement import settle
+>>> from pbcmodel.sharing import pbc_freed_up
+>>> st = settle(pd.Series({"P1": 100_000.0}), pd.Series({"P1": 90_000.0}),
+...             savings=pbc_freed_up(0.7))
+>>> float(st.to_frame().loc["P1", "practice_amount"])
+7000.0
+"""
+
+from __future__ import annotations
+
+from .core import SettlementArrays, settle_arrays
+from .frame import Settlement, settle, to_pence
+
+__all__ = ["Settlement", "SettlementArrays", "settle", "settle_arrays", "to_pence"]
