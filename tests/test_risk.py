@@ -368,3 +368,26 @@ def test_bad_pool_arguments(fft_dist):
         size_high_cost_pool(POP, MODEL, 50_000, confidence=1.0)
     with pytest.raises(ValidationError, match="list_sizes: must be positive"):
         risk_by_list_size(MODEL, [0, 1000], profile=POP)
+
+
+def test_cost_index_scales_each_practice_spend_and_keeps_its_cv():
+    # a practice with cost_index c spends c × S: mean × c, cv unchanged, quantiles × c
+    import attrs
+
+    index = pd.Series(np.linspace(0.8, 1.3, POP.n_practices), index=POP.codes)
+    scaled = attrs.evolve(POP, cost_index=index)
+    for method in ("fft", "normal"):
+        base = spend_distribution(POP, MODEL, method=method)
+        dist = spend_distribution(scaled, MODEL, method=method)
+        np.testing.assert_allclose(dist.mean, base.mean * index, rtol=1e-12)
+        np.testing.assert_allclose(dist.cv, base.cv, rtol=1e-12)
+        np.testing.assert_allclose(dist.quantile(0.95), base.quantile(0.95) * index, rtol=1e-9)
+
+
+def test_cost_index_must_be_positive_and_name_the_practice():
+    import attrs
+
+    bad = pd.Series(1.0, index=POP.codes)
+    bad.iloc[3] = 0.0
+    with pytest.raises(ValidationError, match=POP.codes[3]):
+        attrs.evolve(POP, cost_index=bad)

@@ -28,7 +28,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, require_columns
+from ._validate import _labels, finite_series, require_columns, require_same_codes
 from .codes import AGE_BANDS, SEXES
 from .errors import ValidationError
 
@@ -71,6 +71,11 @@ class Population:
         order; integer patient counts. Most users build one with :meth:`from_frame`.
     hierarchy : DataFrame
         Index: the same practice codes; columns ``consortium`` and ``commissioner``.
+    cost_index : Series, optional
+        A per-practice multiplier (> 0) of every patient's expected cost, e.g. a need index
+        for morbidity or deprivation that age and sex do not capture (see
+        :func:`pbcmodel.capitation.need_index`). ``None`` (default): 1 for every practice.
+        The risk engine scales each practice's spend by it; its cv is unchanged.
 
     Examples
     --------
@@ -82,9 +87,18 @@ class Population:
 
     counts: pd.DataFrame
     hierarchy: pd.DataFrame
+    cost_index: pd.Series | None = None
 
     def __attrs_post_init__(self) -> None:
         _check_counts(self.counts)
+        if self.cost_index is not None:
+            index = finite_series(self.cost_index, "cost_index")
+            require_same_codes(self.counts.index, index.index, "cost_index")
+            if (index <= 0).any():
+                raise ValidationError(
+                    f"cost_index: must be > 0, got {_labels(index[index <= 0].to_dict().items())}")
+            object.__setattr__(self, "cost_index",
+                               index.reindex(self.counts.index).astype(float).rename("cost_index"))
         require_columns(self.hierarchy, ("consortium", "commissioner"), "hierarchy")
         if not self.hierarchy.index.equals(self.counts.index):
             raise ValidationError("hierarchy: index must list the same practices as counts")
@@ -220,6 +234,19 @@ class Population:
             return pd.Series(self.codes, index=self.codes, name="practice")
         return self.hierarchy[by]
 
+    def cost_factor(self) -> np.ndarray:
+        """:attr:`cost_index` as an array in practice order (ones when there is none).
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population
+        >>> float(example_population().cost_factor().max())
+        1.0
+        """
+        if self.cost_index is None:
+            return np.ones(self.n_practices)
+        return self.cost_index.to_numpy()
+
     def counts_by(self, by: Level = "practice") -> pd.DataFrame:
         """Patient counts summed to level ``by``; columns as :attr:`counts`.
 
@@ -263,7 +290,8 @@ class Population:
             keep &= self.hierarchy["consortium"].isin(wanted).to_numpy()
         if not keep.any():
             raise ValidationError("subset: no practice matches")
-        return Population(counts=self.counts[keep], hierarchy=self.hierarchy[keep])
+        return Population(counts=self.counts[keep], hierarchy=self.hierarchy[keep],
+                          cost_index=None if self.cost_index is None else self.cost_index[keep])
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy form accepted by :meth:`from_frame` (non-zero cells only).
@@ -284,7 +312,11 @@ class Population:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Population):
             return NotImplemented
-        return self.counts.equals(other.counts) and self.hierarchy.equals(other.hierarchy)
+        same_index = (self.cost_index is None and other.cost_index is None) or (
+            self.cost_index is not None and other.cost_index is not None
+            and self.cost_index.equals(other.cost_index))
+        return (self.counts.equals(other.counts) and self.hierarchy.equals(other.hierarchy)
+                and same_index)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -345,9 +345,26 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
             _count(chunk_size, "chunk_size")
         law = SampleLaw.of(patients.simulate_patients(counts, model, n, seed, threshold=d,
                                                  part=part_used, chunk_size=chunk_size))
+    if pop.cost_index is not None:
+        law = law.scaled(_unit_cost_factor(pop, by))
     units = pd.Index(counts_frame.index, name=by)
     return SpendDistribution(units=units, by=by, method=method, part=part_used,
                              high_cost_threshold=d, hierarchy=pop.hierarchy, law=law)
+
+
+def _unit_cost_factor(pop: Population, by: str) -> np.ndarray:
+    """Each unit's cost multiplier: the practice's :attr:`Population.cost_index`; for a group,
+    only when all its practices share one (a group's spend is not a scaled copy otherwise)."""
+    factor = pd.Series(pop.cost_factor(), index=pop.codes)
+    if by == "practice":
+        return factor.to_numpy()
+    groups = factor.groupby(pop.hierarchy[by].to_numpy(), sort=True)
+    mixed = groups.nunique() > 1
+    if mixed.any():
+        raise ValidationError(
+            f"by={by!r}: the practices of {_labels(mixed.index[mixed])} have different "
+            "cost_index values; take spend_distribution(..., by='practice') and pool() it")
+    return groups.first().to_numpy()
 
 
 def _membership(dist: SpendDistribution, by: str) -> pd.Series:

@@ -27,7 +27,7 @@ from ..errors import ValidationError
 from ..population import Population
 from . import methods, patients
 from .costmodel import CostModel
-from .distribution import _check_inputs, _count
+from .distribution import _check_inputs, _count, _unit_cost_factor
 from .laws import LatticeLaw
 
 __all__ = ["SpendDraws", "SpendSampler", "iter_spend", "shocked", "simulate_spend",
@@ -125,8 +125,18 @@ def spend_sampler(pop: Population, model: CostModel, *,
         raise ValidationError(
             f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
     pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
-    excess = _drawable(build(pool_counts, model, d, "excess")) if d is not None else None
-    return SpendSampler(codes=pop.codes, retained_law=_drawable(build(counts, model, d, part)),
+    factor = pop.cost_factor()
+    excess = None
+    if d is not None:
+        excess_law = build(pool_counts, model, d, "excess")
+        if pop.cost_index is not None:
+            excess_law = excess_law.scaled(factor if excess_by == "practice"
+                                           else _unit_cost_factor(pop, excess_by))
+        excess = _drawable(excess_law)
+    retained = build(counts, model, d, part)
+    if pop.cost_index is not None:
+        retained = retained.scaled(factor)
+    return SpendSampler(codes=pop.codes, retained_law=_drawable(retained),
                         excess_law=excess, common_shock_cv=shock_cv)
 
 

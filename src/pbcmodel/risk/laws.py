@@ -78,6 +78,13 @@ class LatticeLaw:
         """Quantiles at uniforms ``u`` of shape (k, U)."""
         return _invert_lattice(self._cdf, self.start, self.h, u)
 
+    def scaled(self, factor: np.ndarray) -> LatticeLaw:
+        """The law of ``factor[u] × S[u]``: the same pmf on buckets ``factor·h``."""
+        f = np.asarray(factor, dtype=float)
+        return LatticeLaw(h=self.h * f, start=self.start, pmf=self.pmf,
+                          cumulants=self.cumulants * f[:, None] ** np.arange(1, 5),
+                          alias_bound=self.alias_bound)
+
     def inverse(self) -> LatticeInverse:
         """Just what drawing by inversion needs (the cdf), without the pmf."""
         return LatticeInverse(h=self.h, start=self.start, cdf=self._cdf, mean=self.mean)
@@ -165,6 +172,11 @@ class SampleLaw:
     def expected_excess(self, v: np.ndarray) -> np.ndarray:
         return np.maximum(self.draws - v[:, None], 0.0).mean(axis=1)
 
+    def scaled(self, factor: np.ndarray) -> SampleLaw:
+        """The law of ``factor[u] × S[u]``."""
+        f = np.asarray(factor, dtype=float)[:, None]
+        return SampleLaw(self.draws * f, self.ordered * f)
+
     def invert(self, u: np.ndarray) -> np.ndarray:
         n = self.draws.shape[1]
         k = np.clip(np.ceil(u * n - 1e-9).astype(np.int64) - 1, 0, n - 1)
@@ -199,3 +211,8 @@ class NormalLaw:
 
     def invert(self, u: np.ndarray) -> np.ndarray:
         return self.mean + np.sqrt(self.var) * special.ndtri(u)
+
+    def scaled(self, factor: np.ndarray) -> NormalLaw:
+        """The law of ``factor[u] × S[u]``."""
+        f = np.asarray(factor, dtype=float)
+        return NormalLaw(self.mean * f, self.var * f**2)

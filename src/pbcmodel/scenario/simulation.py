@@ -113,11 +113,11 @@ def _patient_draws(scn: Any, n: int, seed: np.random.SeedSequence,
                    chunk_size: int | None) -> Iterator[SpendDraws]:
     pop, model, threshold = scn.population, scn.cost_model, scn.high_cost_threshold
     spend_seed, shock_seed = seed.spawn(2)
-    counts = pop.counts.to_numpy()
+    counts, factor = pop.counts.to_numpy(), pop.cost_factor()
     retained = patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
-                                     part="retained", chunk_size=chunk_size).T
+                                          part="retained", chunk_size=chunk_size).T * factor
     excess = (patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
-                                    part="excess", chunk_size=chunk_size).T
+                                         part="excess", chunk_size=chunk_size).T * factor
               if threshold is not None else None)
     return risk.shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
                         np.random.default_rng(shock_seed), scn.common_shock_cv)
