@@ -100,15 +100,16 @@ def test_business_case_conflict_flag_and_round_trip():
 
 
 @pytest.mark.parametrize(("kw", "match"), [
-    ({"provider": ""}, "provider: a business case needs a provider"),
-    ({"name": " "}, "name: a business case needs a name"),
+    # one name check for every value object (_validate.check_name), one message
+    ({"provider": ""}, "provider: expected a non-empty string"),
+    ({"name": " "}, "name: expected a non-empty string"),
     ({"provider": None}, "provider"),
     ({"pod": "dentistry"}, "pod: expected one of"),
     ({"activity": -5}, "activity"),
     ({"tariff": float("nan")}, "tariff"),
     ({"years": 0}, "years"),
     ({"years": 2, "ramp_up": (0.5, 0.5, 1.0)}, "ramp_up: 3 values for a 2-year case"),
-    ({"ramp_up": (1.5,)}, "ramp_up: fractions"),
+    ({"ramp_up": (1.5,)}, r"ramp_up: must be in \[0, 1\]"),
     ({"discount_rate": -2}, "rate"),
 ])
 def test_business_case_bad_inputs(kw, match):

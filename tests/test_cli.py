@@ -8,8 +8,27 @@ import pbcmodel
 from pbcmodel.cli import main
 
 
+def test_demo_on_real_england(tmp_path, capsys):
+    assert main(["demo", "--icb", "QOC", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Contains public sector information licensed under the Open Government "
+                     "Licence v3.0") == 2 and "NHS England" in out
+    assert "need indices relative to the ICB" in out and "Three-year path" in out
+    assert "Policies compared" in out
+    budgets = pd.read_csv(tmp_path / "budgets.csv", index_col=0)
+    assert len(budgets) == 50          # NHS Shropshire, Telford and Wrekin ICB's practices
+    resource = round(budgets["registered"].sum() * 1000, -5)
+    assert round(budgets["total"].sum(), 2) == round(resource * 0.99, 2)   # exact in pence
+    places = pd.read_csv(tmp_path / "places.csv", index_col=0)
+    assert places["practices"].sum() == 50
+    path = pd.read_csv(tmp_path / "three_year_path.csv", index_col=0)
+    assert list(path.columns) == ["2026/27", "2027/28", "2028/29"]
+    assert main(["demo", "--icb", "QOC", "--out", str(tmp_path)]) == 2     # no overwrite
+    assert "already exist" in capsys.readouterr().err
+
+
 def test_demo_writes_budgets_and_explanation(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--example", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Budgets by consortium" in out and "final budget" in out
     budgets = pd.read_csv(tmp_path / "budgets.csv", index_col=0)
@@ -22,13 +41,13 @@ def test_demo_writes_budgets_and_explanation(tmp_path, capsys):
 
 
 def test_demo_refuses_to_overwrite(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--example", "--out", str(tmp_path)]) == 0
     capsys.readouterr()
-    assert main(["demo", "--out", str(tmp_path)]) == 2
+    assert main(["demo", "--example", "--out", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert "already exist" in captured.err and "--force" in captured.err
     assert captured.out == ""  # nothing printed or written on refusal
-    assert main(["demo", "--out", str(tmp_path), "--force"]) == 0
+    assert main(["demo", "--example", "--out", str(tmp_path), "--force"]) == 0
 
 
 def test_budgets_command(tmp_path, data_dir, capsys):

@@ -216,7 +216,8 @@ def test_compare_bad_file_names_it(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- demo
 def test_demo_simulates_and_compares(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+    # the synthetic example commissioner (the default demo runs on real England)
+    assert main(["demo", "--example", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Budgets by consortium" in out and "final budget" in out      # as before
     assert "Outcomes by list size" in out and "Policies compared" in out

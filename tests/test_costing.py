@@ -65,16 +65,17 @@ def test_price_volume_mix_hand_computed_and_by_levels():
     actual = pd.DataFrame({"activity": [90, 130, 10], "cost": [4500.0, 20800.0, 10000.0]},
                           index=idx)
     out = price_volume_mix(plan, actual)
-    # op: plan 20,000; actual 25,300. price (160 − 150)·130 = 1,300; P̄ = 100;
-    # volume (220 − 200)·100 = 2,000; mix (90·50 + 130·150) − 220·100 = 2,000.
+    # variances are plan − actual (negative = overspend), as in settlement and monitoring:
+    # op: plan 20,000; actual 25,300: −5,300. price (150 − 160)·130 = −1,300; P̄ = 100;
+    # volume (200 − 220)·100 = −2,000; mix 220·100 − (90·50 + 130·150) = −2,000.
     assert out.loc["op", ["variance", "price", "volume", "mix"]].tolist() == [
-        5300.0, 1300.0, 2000.0, 2000.0]
+        -5300.0, -1300.0, -2000.0, -2000.0]
     assert out.loc["ip", ["variance", "price", "volume", "mix"]].tolist() == [0.0] * 4
     total = price_volume_mix(plan, actual, by=None)
     assert total.index.tolist() == ["total"]
-    assert total.loc["total", "variance"] == 5300.0
+    assert total.loc["total", "variance"] == -5300.0
     # Mix measured across PODs too: ip is dear, op cheap; totals still add up.
-    assert total[["price", "volume", "mix"]].sum(axis=1).iloc[0] == pytest.approx(5300.0)
+    assert total[["price", "volume", "mix"]].sum(axis=1).iloc[0] == pytest.approx(-5300.0)
 
 
 def test_price_volume_mix_unplanned_and_unused_items():
@@ -86,7 +87,7 @@ def test_price_volume_mix_unplanned_and_unused_items():
     # plan 1,000, actual 1,000 (5 × 200, valued at its own price: no price variance)
     assert out.loc["total", ["variance", "price"]].tolist() == [0.0, 0.0]
     only_new = price_volume_mix(plan.iloc[:0], actual, by="code")
-    assert only_new.loc["b", ["volume", "mix"]].tolist() == [1000.0, 0.0]
+    assert only_new.loc["b", ["volume", "mix"]].tolist() == [-1000.0, 0.0]   # unplanned spend
 
 
 @settings(max_examples=40, deadline=None)
@@ -107,9 +108,11 @@ def test_price_volume_mix_components_add_up(rows):
 def test_price_volume_mix_on_contract_example():
     plan, actual = _plan_actual()
     out = price_volume_mix(plan, actual, by="provider")
-    # only RXB elective changed price: price variance = 0.03 × 1326 × planned units × 1.1
+    # only RXB elective changed price: price variance (plan − actual) =
+    # −0.03 × 1326 × planned units × 1.1
     rxb = plan.loc[("RXB", "elective")]
-    assert out.loc["RXB", "price"] == pytest.approx(0.03 * rxb["price"] * rxb["activity"] * 1.1)
+    assert out.loc["RXB", "price"] == pytest.approx(
+        -0.03 * rxb["price"] * rxb["activity"] * 1.1)
     assert out.loc["RXA", "price"] == pytest.approx(0.0, abs=1e-6)
 
 

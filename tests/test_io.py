@@ -3,6 +3,7 @@ import pytest
 
 from pbcmodel import ValidationError
 from pbcmodel.io import read_registered_patients, write_tables
+from pbcmodel.io.registered import MappingWarning, read_mapping
 
 FIXTURE = "gp-reg-pat-prac-quin-age.csv"
 
@@ -59,7 +60,7 @@ def test_bad_values_name_the_culprit(data_dir, column, value, match):
 
 
 def test_missing_columns_and_practice_without_consortium(data_dir, tmp_path):
-    with pytest.raises(ValidationError, match="no commissioner column"):
+    with pytest.raises(ValidationError, match="no commissioner column.*mapping="):
         read_registered_patients(raw(data_dir).drop(columns="SUB_ICB_LOCATION_CODE"))
     with pytest.raises(ValidationError, match="missing column.*'NUMBER_OF_PATIENTS'"):
         read_registered_patients(raw(data_dir).drop(columns="NUMBER_OF_PATIENTS"))
@@ -74,6 +75,94 @@ def test_duplicate_rows_rejected(data_dir):
     part = df[(df.SEX == "MALE") & (df.AGE_GROUP_5 == "5_9")].iloc[[0]]
     with pytest.raises(ValidationError, match="duplicate rows"):
         read_registered_patients(pd.concat([df, part]))
+
+
+# NHS Digital's published layouts (fixtures in tests/data/nhs_digital: real headers,
+# invented counts) --------------------------------------------------------------------
+NHSD = "nhs_digital"
+MULTI = "gp-reg-pat-prac-quin-age.csv"
+MAP = "gp-reg-pat-prac-map.csv"
+#: ALL/ALL rows of the two practices in the fixture (the PCN, sub-ICB, ICB and region
+#: rows above them total 9,230 and must never become practices).
+LISTS = {"A81001": 2625, "A81002": 6605}
+
+
+def test_multi_level_file_keeps_only_gp_rows(data_dir):
+    with pytest.warns(MappingWarning, match=r"1 practice\(s\) in the mapping.*'A81099'"):
+        pop = read_registered_patients(data_dir / NHSD / MULTI, mapping=data_dir / NHSD / MAP)
+    assert pop.list_size.to_dict() == LISTS           # not 8 "practices", not 4.4× the patients
+    assert pop.practices["consortium"].to_dict() == {"A81001": "U89141", "A81002": "U07032"}
+    assert set(pop.practices["commissioner"]) == {"16C"}
+    assert pop.counts.loc["A81001", ("95+", "M")] == 0     # a real zero stays zero
+
+
+def test_mapping_given_as_consortia_and_icb_as_commissioner(data_dir):
+    with pytest.warns(MappingWarning):
+        pop = read_registered_patients(data_dir / NHSD / MULTI,
+                                       consortia=data_dir / NHSD / MAP, commissioner="icb")
+    assert set(pop.practices["commissioner"]) == {"QHM"}
+    assert pop.practices.loc["A81002", "consortium"] == "U07032"
+
+
+def test_zip_as_downloaded_reads_like_the_csv(data_dir):
+    with pytest.warns(MappingWarning):
+        zipped = read_registered_patients(data_dir / NHSD / "gp-reg-pat-prac-quin-age.zip",
+                                          mapping=data_dir / NHSD / MAP)
+    with pytest.warns(MappingWarning):
+        plain = read_registered_patients(data_dir / NHSD / MULTI, mapping=data_dir / NHSD / MAP)
+    assert zipped == plain
+
+
+def test_multi_level_file_needs_the_mapping(data_dir):
+    with pytest.raises(ValidationError, match="no commissioner column.*gp-reg-pat-prac-map"):
+        read_registered_patients(data_dir / NHSD / MULTI)
+    with pytest.raises(ValidationError, match="no commissioner column"):
+        read_registered_patients(data_dir / NHSD / MULTI, consortia=data_dir / "consortia.csv")
+
+
+def test_practices_missing_from_the_mapping_are_an_error(data_dir):
+    mapping = pd.read_csv(data_dir / NHSD / MAP, dtype=str)
+    with pytest.raises(ValidationError, match=r"'A81002' are in the .*counts but not in the "
+                                              "mapping"):
+        read_registered_patients(data_dir / NHSD / MULTI, mapping=mapping.iloc[[0]])
+
+
+def test_mapping_codes_are_normalised_and_duplicates_refused(data_dir):
+    mapping = pd.read_csv(data_dir / NHSD / MAP, dtype=str)
+    assert mapping.loc[1, "PRACTICE_CODE"] == " a81002 "     # as the fixture has it
+    tree = read_mapping(mapping)
+    assert "A81002" in tree.index
+    doubled = pd.concat([mapping, mapping.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ValidationError, match=r"practice\(s\) 'A81001' listed twice"):
+        read_mapping(doubled)
+    with pytest.raises(ValidationError, match="no sub_icb column"):
+        read_mapping(mapping.drop(columns="SUB_ICB_LOCATION_CODE"))
+
+
+def test_successive_commissioner_column_names(data_dir):
+    for name in ("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE"):
+        df = raw(data_dir).rename(columns={"SUB_ICB_LOCATION_CODE": name})
+        assert read_registered_patients(df).practices.loc["B82005", "commissioner"] == "42D"
+
+
+def test_non_gp_rows_of_a_totals_style_file_are_dropped(data_dir):
+    df = raw(data_dir)
+    pcn_rows = df[df.ORG_CODE == "A81001"].assign(TYPE="PCN", ORG_CODE="U11111")
+    pop = read_registered_patients(pd.concat([df, pcn_rows], ignore_index=True))
+    assert "U11111" not in pop.codes and pop.n_practices == 3
+
+
+def test_pre_2017_wide_layout(data_dir):
+    pop = read_registered_patients(data_dir / NHSD / "gp-reg-patients-prac-quin-age-jan-16.csv")
+    assert pop.list_size.to_dict() == LISTS
+    assert set(pop.practices["commissioner"]) == {"00K"}
+    with pytest.warns(MappingWarning):
+        multi = read_registered_patients(data_dir / NHSD / MULTI, mapping=data_dir / NHSD / MAP)
+    assert pop.counts.equals(multi.counts)           # same counts in the two layouts
+    wide = pd.read_csv(data_dir / NHSD / "gp-reg-patients-prac-quin-age-jan-16.csv", dtype=str)
+    wide.loc[0, "Total_All"] = "1"
+    with pytest.raises(ValidationError, match="Total_All for 'A81001' says 1"):
+        read_registered_patients(wide)
 
 
 def test_write_tables_formats_and_no_overwrite(tmp_path):

@@ -175,9 +175,10 @@ def _simple():
 def test_year_to_date_hand_computed_and_by_consortium():
     phased, actual = _simple()
     out = year_to_date(phased, actual, 4)
-    # P1: budget 4 × 100 = 400, actual 440 → +40, +10%; P2: 800 vs 800.
-    assert out.loc["P1", ["budget_ytd", "actual_ytd", "variance"]].tolist() == [400, 440, 40]
-    assert out.loc["P1", "variance_pct"] == pytest.approx(0.1)
+    # variance is budget − actual, as in settlement (it was actual − budget):
+    # P1: budget 4 × 100 = 400, actual 440 → −40 (overspend), −10%; P2: 800 vs 800.
+    assert out.loc["P1", ["budget_ytd", "actual_ytd", "variance"]].tolist() == [400, 440, -40]
+    assert out.loc["P1", "variance_pct"] == pytest.approx(-0.1)
     assert out.loc["P2", "variance"] == 0.0
     # Month 2 ignores later months already in the table.
     assert year_to_date(phased, actual, 2).loc["P1", "actual_ytd"] == 220.0
@@ -187,7 +188,7 @@ def test_year_to_date_hand_computed_and_by_consortium():
     act = pd.DataFrame({"practice": pop.codes, "month": 1, "cost": 100.0 + (pop.codes == "P001")})
     by_cons = year_to_date(phase(budgets, flat_profile()), act, 1, by="consortium",
                            population=pop)
-    assert by_cons.loc["C1", "variance"] == 1.0 and by_cons["variance"].sum() == 1.0
+    assert by_cons.loc["C1", "variance"] == -1.0 and by_cons["variance"].sum() == -1.0
 
 
 def test_year_to_date_by_practice_and_pod():
@@ -339,11 +340,12 @@ def test_contract_monitor_flags_the_example_departures():
     out = contract_monitor(example_contract_plan(), example_contract_activity(), CURRENT_MONTH)
     assert out.loc[("RXA", "non_elective"), "flag"] == "over plan"
     assert out.loc[("RXB", "outpatient_follow_up"), "driver"] == "volume"
-    # Southfield charges 3% over contract price for elective spells: price variance =
-    # 0.03 × contract price × spells.
+    # Southfield charges 3% over contract price for elective spells: price variance
+    # (plan − actual, negative: an overspend) = −0.03 × contract price × spells.
     row = out.loc[("RXB", "elective")]
     plan_price = example_contract_plan().loc[("RXB", "elective"), "price"]
-    assert row["price"] == pytest.approx(0.03 * plan_price * row["actual_activity_ytd"], rel=1e-6)
+    assert row["price"] == pytest.approx(-0.03 * plan_price * row["actual_activity_ytd"],
+                                         rel=1e-6)
     parts = out[["price", "volume", "mix"]].sum(axis=1)
     np.testing.assert_allclose(parts, out["cost_variance"], atol=1e-6)
 
@@ -355,10 +357,13 @@ def test_contract_monitor_hand_computed_and_unplanned_line():
                            "month": [1, 2, 2], "activity": [100, 101, 3],
                            "cost": [10_000.0, 10_100.0, 3_900.0]})
     out = contract_monitor(plan, actual, 2, tolerance=0.02)
-    # T1 ae: plan 200 attendances, £20,000; actual 201, £20,100: +0.5%, within 2%.
+    # T1 ae: plan 200 attendances, £20,000; actual 201, £20,100: variance (plan − actual)
+    # −£100, −0.5%, within 2%.
     t1 = out.loc[("T1", "ae")]
     assert t1[["plan_cost_ytd", "actual_cost_ytd", "cost_variance"]].tolist() == [
-        20_000.0, 20_100.0, 100.0]
+        20_000.0, 20_100.0, -100.0]
+    assert t1["cost_variance_pct"] == pytest.approx(-0.005)
+    assert t1["activity_variance_pct"] == pytest.approx(-0.005)   # 1 − 201/200
     assert t1["flag"] == "on plan" and t1["driver"] == ""
     assert t1["forecast_cost"] == pytest.approx(20_100 * 6)
     assert out.loc[("T2", "elective"), "flag"] == "not in plan"
@@ -422,7 +427,8 @@ def test_statement_on_the_example_with_benchmarks_and_html():
     bench = indirect_standardise(events, example_population(), rates)
     stmt = _example_statement(benchmarks=bench)
     assert stmt.title == "Practice P001: statement to October 2026"
-    assert list(stmt.by_pod["variance"]) == sorted(stmt.by_pod["variance"], reverse=True)
+    # largest overspend (most negative budget − actual) first
+    assert list(stmt.by_pod["variance"]) == sorted(stmt.by_pod["variance"])
     assert stmt.by_pod["actual_ytd"].sum() == pytest.approx(stmt.summary["actual_ytd"])
     assert list(stmt.benchmarks.index) == list(rates.columns)
     page = stmt.to_html(figure=True)
@@ -473,7 +479,9 @@ def test_figures_draw_what_they_say():
     assert not ax.collections  # one month: no range to shade
     ax = stmt.plot()
     bars = ytd_variance(year_to_date(phased, actual, 4))
-    assert [p.get_width() for p in bars.patches] == pytest.approx([0.0, 0.1])
+    # P1 is 10% over budget: variance_pct −0.1 (budget − actual), drawn red
+    assert [p.get_width() for p in bars.patches] == pytest.approx([-0.1, 0.0])
+    assert bars.patches[0].get_facecolor() != bars.patches[1].get_facecolor()
     table = pd.DataFrame({"expected": [20.0, 400.0, 400.0], "ratio": [1.5, 1.6, 1.0]},
                          index=["small", "big", "typical"])
     ax = funnel(table)

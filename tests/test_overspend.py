@@ -68,7 +68,8 @@ def test_bad_policy_rejected(kwargs, match):
 
 
 def test_netting_flag_must_be_bool():
-    with pytest.raises(TypeError, match="net_within_consortium"):
+    # a ValidationError naming the field now (was attrs' TypeError)
+    with pytest.raises(ValidationError, match="net_within_consortium: expected true or false"):
         OverspendPolicy(practice_share=0.5, net_within_consortium="yes")
 
 

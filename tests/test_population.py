@@ -48,8 +48,9 @@ def test_round_trip_through_tidy_frame():
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"patients": [100, -1, 80, 7]}, "non-negative integers.*'A'"),
-        ({"patients": [100, 2.5, 80, 7]}, "non-negative integers.*'A'"),
+        # one check of counts (_validate.whole_counts), one wording
+        ({"patients": [100, -1, 80, 7]}, "counts must be >= 0, not negative; 'A' has -1"),
+        ({"patients": [100, 2.5, 80, 7]}, "counts must be whole numbers; 'A' has 2.5"),
         ({"patients": [100, np.nan, 80, 7]}, "missing or not a number.*'A'"),
         ({"age_band": ["0_4", "65-69", "65_69", "95+"]}, "unknown age_band '65-69'"),
         ({"sex": ["F", "X", "F", "M"]}, "unknown sex 'X'"),

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pbcmodel.codes import PODS
 from pbcmodel.errors import ValidationError
 from pbcmodel.incentives import Incentives, des_2006
 from pbcmodel.overspend import OverspendPolicy
@@ -179,8 +180,9 @@ def test_risk_corridor_settlement():
 
 
 def test_dataframe_budgets_by_pod():
-    pods = pd.DataFrame({"elective": [60.0, 30.0], "prescribing": [40.0, 70.0]},
-                        index=["A", "B"])
+    # a practice × POD frame now needs every POD column (codes.PODS): zeros for the others
+    pods = pd.DataFrame({pod: [0.0, 0.0] for pod in PODS}, index=["A", "B"]).assign(
+        elective=[60.0, 30.0], prescribing=[40.0, 70.0])
     with_total = pods.assign(total=pods.sum(axis=1))
     st1 = settle(pods, series(A=90.0, B=100.0), savings=pbc_freed_up(0.5))
     st2 = settle(with_total, series(A=90.0, B=100.0), savings=pbc_freed_up(0.5))
@@ -312,8 +314,12 @@ def test_misaligned_practice_codes_are_named():
     (series(A=np.nan), series(A=1.0), "budgets: NaN or infinite value for 'A'"),
     (series(A=1.0), series(A=np.inf), "outturn: NaN or infinite value for 'A'"),
     (series(A=0.0), series(A=1.0), "budget: must be > 0"),
-    (pd.DataFrame({"x": [1.0, np.nan]}, index=["A", "B"]), series(A=1.0, B=1.0),
-     r"budgets\['x'\]"),
+    # a frame is checked cell by cell, naming column and practice (practice_totals)
+    (pd.DataFrame({pod: [1.0, np.nan] for pod in PODS}, index=["A", "B"]),
+     series(A=1.0, B=1.0), r"budgets: column 'elective' must be a finite number >= 0; "
+                           r"practice\(s\) 'B'"),
+    (pd.DataFrame({"x": [1.0, 2.0]}, index=["A", "B"]), series(A=1.0, B=1.0),
+     r"budgets: unknown column\(s\) 'x'; missing POD column\(s\) 'elective'"),
     ([1.0], series(A=1.0), "budgets: expected a Series"),
 ])
 def test_bad_money_rejected(budgets, outturn, match):

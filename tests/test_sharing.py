@@ -207,7 +207,8 @@ def test_bad_schedule_rejected(kwargs, match):
 
 
 def test_first_dollar_must_be_bool():
-    with pytest.raises(TypeError, match="first_dollar"):
+    # a ValidationError naming the field now (was attrs' TypeError)
+    with pytest.raises(ValidationError, match="first_dollar: expected true or false"):
         ShareSchedule(first_dollar="yes")
 
 

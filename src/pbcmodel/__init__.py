@@ -47,7 +47,7 @@ from .monthly_statement import MonthlyStatement, statement
 from .overspend import OverspendPolicy
 from .population import Population
 from .risk import CostModel
-from .scenario import Scenario, SimulationResult, compare, load_scenario, sweep
+from .scenario import Scenario, SimulationResult, compare, design, load_scenario, sweep
 from .settlement import Settlement, settle
 from .sharing import ShareSchedule
 
@@ -80,6 +80,7 @@ __all__ = [
     "conflicts",
     "costing",
     "datasets",
+    "design",
     "errors",
     "incentives",
     "io",

@@ -6,13 +6,20 @@ the culprit (a field, a row label or a code) and says what was expected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from .codes import PODS
 from .errors import ValidationError
+
+Frame = TypeVar("Frame", pd.DataFrame, pd.Series)
+
+#: Largest count (patients in one cell, events) pbcmodel accepts: int64 with headroom for
+#: sums over 10 million cells, the same headroom as :data:`pbcmodel.money.MAX_PENCE`.
+MAX_COUNT = 2**63 // 10_000_000
 
 
 def _labels(index: Iterable[Any], limit: int = 5) -> str:
@@ -93,11 +100,119 @@ def finite_scalar(value: Any, name: str) -> float:
         raise ValidationError(f"{name}: expected a number, got a bool")
     try:
         v = float(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(f"{name}: expected a number, got {value!r}") from exc
     if not np.isfinite(v):
         raise ValidationError(f"{name}: must be finite, got {value!r}")
     return v
+
+
+def number(value: Any, name: str) -> float:
+    """A finite number as float; a bool, a string or None is an error naming ``name``.
+
+    The converter of every float field of the value objects (``converter=lambda v:
+    number(v, "field")``), so a bad value is refused with the field's name.
+
+    Examples
+    --------
+    >>> number(3, "activity")
+    3.0
+    >>> number("abc", "activity")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: activity: expected a number, got 'abc'
+    """
+    if value is None or isinstance(value, (bool, str, bytes)):
+        raise ValidationError(f"{name}: expected a number, got {value!r}")
+    return finite_scalar(value, name)
+
+
+def optional_number(value: Any, name: str) -> float | None:
+    """:func:`number`, or ``None`` (not given)."""
+    return None if value is None else number(value, name)
+
+
+def check_level(value: Any, name: str = "level") -> float:
+    """A confidence level or probability strictly between 0 and 1.
+
+    Examples
+    --------
+    >>> check_level(0.95)
+    0.95
+    >>> check_level(1.0, "confidence")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: confidence: must be a probability in (0, 1), got 1.0
+    """
+    v = finite_scalar(value, name)
+    if not 0.0 < v < 1.0:
+        raise ValidationError(f"{name}: must be a probability in (0, 1), got {value!r}")
+    return v
+
+
+def unit_interval(values: Any, name: str) -> np.ndarray:
+    """Probabilities or fractions as a float array, each in [0, 1].
+
+    Examples
+    --------
+    >>> unit_interval([0.0, 0.5, 1.0], "p_use").tolist()
+    [0.0, 0.5, 1.0]
+    """
+    arr = finite_array(values, name)
+    bad = (arr < 0) | (arr > 1)
+    if bad.any():
+        raise ValidationError(f"{name}: must be in [0, 1], got {_labels(arr[bad].tolist())}")
+    return arr
+
+
+def check_name(value: Any, name: str) -> str:
+    """A non-empty name or code (not blank), returned as given.
+
+    Examples
+    --------
+    >>> check_name(" ", "proposer")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: proposer: expected a non-empty string (a name or code), ...
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{name}: expected a non-empty string (a name or code), "
+                              f"got {value!r}")
+    return value
+
+
+def sequence_of(value: Any, kind: type, name: str) -> tuple[Any, ...]:
+    """A list or tuple of ``kind`` as a tuple (one entry may be given alone), each checked.
+
+    Examples
+    --------
+    >>> sequence_of([1, 2], int, "counts")
+    (1, 2)
+    >>> sequence_of([1, "x"], int, "counts")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: counts[1]: expected a int, got 'x'
+    """
+    if isinstance(value, kind):
+        value = (value,)
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"{name}: expected a list of {kind.__name__}, got {value!r}")
+    for i, item in enumerate(value):
+        if not isinstance(item, kind):
+            raise ValidationError(f"{name}[{i}]: expected a {kind.__name__}, got {item!r}")
+    return tuple(value)
+
+
+def boolean(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: True or False (numpy's bool too), never 0/1 or "yes"."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"{attribute.name.lstrip('_')}: expected true or false, "
+                              f"got {value!r}")
+
+
+def named(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: :func:`check_name` with the field's name."""
+    check_name(value, attribute.name.lstrip("_"))
 
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
@@ -135,6 +250,160 @@ def whole_number(value: Any, name: str, *, minimum: int = 1,
     return int(value) if isinstance(value, (int, np.integer)) else int(v)
 
 
+def whole_counts(values: Any, name: str, labels: Any = None) -> np.ndarray:
+    """Whole, non-negative counts (patients, events) as int64; never wraps round.
+
+    Each count must be at most :data:`MAX_COUNT`; ``labels`` (one per value) name the
+    culprits.
+
+    Examples
+    --------
+    >>> whole_counts([3, 4.0], "patients").tolist()
+    [3, 4]
+    >>> whole_counts([9_223_372_036_854_775_000], "patients", ["P001"])
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: patients: at most 922,337,203,685 per cell; 'P001' has ...
+    """
+    raw = np.asarray(values)
+    if raw.dtype.kind == "b":
+        raise ValidationError(f"{name}: expected whole numbers, got True/False")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name}: expected whole numbers, got {_labels(raw.ravel())}"
+                              ) from exc
+    where = np.asarray(list(range(arr.size)) if labels is None else labels,
+                       dtype=object).reshape(arr.shape)
+    finite = np.isfinite(arr)
+    for bad, what in [(~finite, "must not be missing (NaN) or infinite"),
+                      (finite & (arr < 0), "counts must be >= 0, not negative"),
+                      (finite & (arr != np.floor(arr)), "counts must be whole numbers")]:
+        if bad.any():
+            raise ValidationError(f"{name}: {what}; {_labels(where[bad])} "
+                                  f"{'has' if bad.sum() == 1 else 'have'} "
+                                  f"{_labels(raw[bad].tolist())}")
+    big = arr > MAX_COUNT
+    if big.any():
+        shown = [f"{v:,}" if isinstance(v, int) else f"{v:,.6g}" for v in raw[big].tolist()[:5]]
+        raise ValidationError(f"{name}: at most {MAX_COUNT:,} per cell; {_labels(where[big])} "
+                              f"{'has' if big.sum() == 1 else 'have'} {', '.join(shown)}")
+    if raw.dtype.kind in "iu":
+        return raw.astype(np.int64)
+    return arr.astype(np.int64)
+
+
+def practice_totals(money: Any, name: str, pods: Sequence[str] = PODS) -> pd.Series:
+    """Money per practice: a Series, or a practice × POD DataFrame reduced to its totals.
+
+    The one reduction of a budget, outturn or historic table to a total per practice. A
+    DataFrame must have exactly the POD columns (``pods``), and may have a ``total`` column
+    that equals their sum to the penny (within half a penny per POD, the rounding of a table
+    written in pounds and pence); the total is then the ``total`` column, else the sum. Any
+    other column (``list_size``, say) is an error, never added into the money. Every cell
+    must be a finite number >= 0; a culprit is named by practice and column. So the
+    library's own outputs (``CapitationFormula.budgets()``, a table written by
+    :func:`pbcmodel.io.write_tables` and read back with ``index_col=0``) are valid inputs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"ae": [10.0, 5.0], "community": [1.0, 2.0], "total": [11.0, 7.0]},
+    ...                   index=["P1", "P2"])
+    >>> practice_totals(df, "outturn", pods=("ae", "community")).tolist()
+    [11.0, 7.0]
+    >>> practice_totals(df.assign(list_size=100), "outturn", pods=("ae", "community"))
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: outturn: unknown column(s) 'list_size'; expected ...
+    """
+    if isinstance(money, pd.Series):
+        totals = finite_series(money, name)
+        negative = totals.to_numpy() < 0
+        if negative.any():
+            raise ValidationError(f"{name}: must be >= 0; practice(s) "
+                                  f"{_labels(totals.index[negative])} have "
+                                  f"{_labels(totals[negative].tolist())}")
+        return totals
+    if not isinstance(money, pd.DataFrame):
+        raise ValidationError(f"{name}: expected a Series per practice or a DataFrame "
+                              f"practice × POD, got {type(money).__name__}")
+    pods = list(pods)
+    if money.columns.has_duplicates:
+        dup = money.columns[money.columns.duplicated()]
+        raise ValidationError(f"{name}: duplicated column(s) {_labels(dup)}")
+    extra = [c for c in money.columns if c not in pods and c != "total"]
+    missing = [p for p in pods if p not in money.columns]
+    if extra or missing:
+        parts = ([f"unknown column(s) {_labels(extra)}"] if extra else []) + (
+            [f"missing POD column(s) {_labels(missing)}"] if missing else [])
+        raise ValidationError(f"{name}: " + "; ".join(parts) + f"; expected exactly the POD "
+                              f"columns {', '.join(pods)} (and optionally 'total')")
+    has_total = "total" in money.columns
+    cells = {}
+    for column in [*pods, "total"] if has_total else pods:
+        values = pd.to_numeric(money[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            raise ValidationError(
+                f"{name}: column {column!r} must be a finite number >= 0; practice(s) "
+                f"{_labels(money.index[bad])} have {_labels(money[column][bad].tolist())}")
+        cells[column] = values
+    pod_sum = np.sum([cells[p] for p in pods], axis=0) if pods else np.zeros(len(money))
+    if not has_total:
+        return pd.Series(pod_sum, index=money.index, name="total")
+    total = cells["total"]
+    off = np.abs(total - pod_sum) > 0.005 * len(pods) + 1e-12 * np.abs(total)
+    if off.any():
+        first = int(np.argmax(off))
+        raise ValidationError(
+            f"{name}: the 'total' column differs from the sum of the PODs for practice(s) "
+            f"{_labels(money.index[off])} (e.g. {money.index[first]!r}: total "
+            f"£{total[first]:,.2f}, PODs £{pod_sum[first]:,.2f})")
+    return pd.Series(total, index=money.index, name="total")
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict a value object hands out that cannot be changed (it shows and compares as one).
+
+    Examples
+    --------
+    >>> d = FrozenDict({"contingency": 0.01})
+    >>> d, d == {"contingency": 0.01}
+    ({'contingency': 0.01}, True)
+    >>> d["contingency"] = 0.5
+    Traceback (most recent call last):
+    ...
+    TypeError: FrozenDict is read-only: build a new value (e.g. with evolve) instead
+    """
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("FrozenDict is read-only: build a new value (e.g. with evolve) instead")
+
+    __setitem__ = __delitem__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+
+def own_copy(value: Any) -> Any:
+    """A value object's own deep copy of a DataFrame/Series (anything else unchanged)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=True)
+    return value
+
+
+def read_view(value: Frame) -> Frame:
+    """What a value object hands out for a frame it holds: a new object on the same data.
+
+    Under pandas copy-on-write, writing into it (``.iloc[...] = ``, a new column) copies
+    first and never reaches the object's own copy; its ``to_numpy()`` is read-only.
+    """
+    return value.copy(deep=False)
+
+
 def frames_equal(a: Any, b: Any) -> bool:
     """Equality for attrs fields that may hold DataFrames/Series (same type and ``equals``)."""
     if isinstance(a, (pd.DataFrame, pd.Series)) or isinstance(b, (pd.DataFrame, pd.Series)):
@@ -159,10 +428,7 @@ def condition_array(value: Any, name: str, *, scale: bool) -> np.ndarray:
     """Validate a gate/incentive condition: booleans, or numbers in [0, 1] when ``scale``."""
     arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value)
     if scale:
-        arr = finite_array(arr, f"condition {name!r}")
-        if ((arr < 0) | (arr > 1)).any():
-            raise ValidationError(f"condition {name!r}: a scaling value must be in [0, 1]")
-        return arr
+        return unit_interval(arr, f"condition {name!r}")
     if arr.dtype.kind != "b":
         raise ValidationError(
             f"condition {name!r}: expected True/False (a bool or boolean array/Series), "

@@ -30,7 +30,15 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import check_positive, finite_array, finite_scalar, non_negative
+from ._validate import (
+    finite_array,
+    finite_scalar,
+    named,
+    non_negative,
+    number,
+    unit_interval,
+    whole_number,
+)
 from .codes import PODS
 from .errors import ValidationError
 
@@ -109,28 +117,32 @@ def payback_period(cashflows: Sequence[float] | np.ndarray | pd.Series,
     return float(t - 1 + (-cum[t - 1]) / cf[t])
 
 
-def _named(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{attribute.name}: a business case needs a {attribute.name} "
-                              f"(a non-empty title or code), got {value!r}")
-
-
 def _pod(instance: Any, attribute: Any, value: Any) -> None:
     if value not in PODS:
         raise ValidationError(f"pod: expected one of {list(PODS)}, got {value!r}")
 
 
+#: Longest appraisal horizon, in years, a business case may have.
+MAX_YEARS = 200
+
+
+def _to_ramp(value: Any) -> tuple[float, ...]:
+    """attrs converter: fractions of the activity moved in years 1, 2, …, each in [0, 1]."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise ValidationError(f"ramp_up: expected a list of fractions (years 1, 2, …), "
+                              f"got {value!r}")
+    if len(value) == 0:
+        return ()
+    return tuple(float(v) for v in unit_interval(value, "ramp_up"))
+
+
 def _ramp(instance: Any, attribute: Any, value: tuple[float, ...]) -> None:
-    arr = finite_array(value, "ramp_up") if len(value) else np.zeros(0)
-    if ((arr < 0) | (arr > 1)).any():
-        raise ValidationError(f"ramp_up: fractions must be in [0, 1], got {value!r}")
     if len(value) > instance.years:
         raise ValidationError(f"ramp_up: {len(value)} values for a {instance.years}-year case")
 
 
-def _years(instance: Any, attribute: Any, value: int) -> None:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ValidationError(f"years: must be a whole number >= 1, got {value!r}")
+#: Most simulations :meth:`BusinessCase.risk_adjusted` draws (two floats each).
+MAX_SIMULATIONS = 10_000_000
 
 
 def _lognormal_factors(rng: np.random.Generator, cv: float, n: int) -> np.ndarray:
@@ -188,20 +200,29 @@ class BusinessCase:
     (51529.0, 1.21)
     """
 
-    name: str = attrs.field(validator=_named)
-    proposer: str = attrs.field(validator=_named)
-    provider: str = attrs.field(validator=_named)
+    name: str = attrs.field(validator=named)
+    proposer: str = attrs.field(validator=named)
+    provider: str = attrs.field(validator=named)
     pod: str = attrs.field(validator=_pod)
-    activity: float = attrs.field(converter=float, validator=non_negative)
-    tariff: float = attrs.field(converter=float, validator=non_negative)
-    unit_cost: float = attrs.field(converter=float, validator=non_negative)
-    setup_cost: float = attrs.field(default=0.0, converter=float, validator=non_negative)
-    running_cost: float = attrs.field(default=0.0, converter=float, validator=non_negative)
-    years: int = attrs.field(default=5, validator=_years)
-    ramp_up: tuple[float, ...] = attrs.field(default=(), converter=tuple, validator=_ramp)
-    discount_rate: float = attrs.field(default=0.035, converter=float)
-    activity_cv: float = attrs.field(default=0.2, converter=float, validator=non_negative)
-    cost_cv: float = attrs.field(default=0.1, converter=float, validator=non_negative)
+    activity: float = attrs.field(converter=lambda v: number(v, "activity"),
+                                  validator=non_negative)
+    tariff: float = attrs.field(converter=lambda v: number(v, "tariff"), validator=non_negative)
+    unit_cost: float = attrs.field(converter=lambda v: number(v, "unit_cost"),
+                                   validator=non_negative)
+    setup_cost: float = attrs.field(default=0.0, converter=lambda v: number(v, "setup_cost"),
+                                    validator=non_negative)
+    running_cost: float = attrs.field(default=0.0,
+                                      converter=lambda v: number(v, "running_cost"),
+                                      validator=non_negative)
+    years: int = attrs.field(default=5,
+                             converter=lambda v: whole_number(v, "years", maximum=MAX_YEARS))
+    ramp_up: tuple[float, ...] = attrs.field(default=(), converter=_to_ramp, validator=_ramp)
+    discount_rate: float = attrs.field(default=0.035,
+                                       converter=lambda v: number(v, "discount_rate"))
+    activity_cv: float = attrs.field(default=0.2, converter=lambda v: number(v, "activity_cv"),
+                                     validator=non_negative)
+    cost_cv: float = attrs.field(default=0.1, converter=lambda v: number(v, "cost_cv"),
+                                 validator=non_negative)
 
     def __attrs_post_init__(self) -> None:
         _rate(self.discount_rate)
@@ -302,10 +323,11 @@ class BusinessCase:
         >>> bool(abs(d.mean - case.npv()) < 0.05 * case.npv()), 0 <= d.prob_negative < 0.1
         (True, True)
         """
-        check_positive(n, "n")
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        act = _lognormal_factors(rng, self.activity_cv, int(n))
-        cost = _lognormal_factors(rng, self.cost_cv, int(n))
+        size = whole_number(n, "n", maximum=MAX_SIMULATIONS)
+        rng = np.random.default_rng(np.random.SeedSequence(whole_number(seed, "seed",
+                                                                        minimum=0)))
+        act = _lognormal_factors(rng, self.activity_cv, size)
+        cost = _lognormal_factors(rng, self.cost_cv, size)
         d = self._discount()
         moved = self.activity * (self._realised() * d).sum()
         running = self.running_cost * d[1:].sum()
@@ -326,7 +348,7 @@ class NPVDistribution:
     (11.25, 0.25)
     """
 
-    samples: np.ndarray = attrs.field(converter=lambda a: np.asarray(a, dtype=float))
+    samples: np.ndarray = attrs.field(converter=lambda a: finite_array(a, "samples"))
 
     @property
     def mean(self) -> float:

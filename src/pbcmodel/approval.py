@@ -23,7 +23,7 @@ import attrs
 import pandas as pd
 
 from ._html import summary_html
-from ._validate import finite_scalar
+from ._validate import number, sequence_of
 from .appraisal import BusinessCase
 from .conflicts import ConflictCheck, ConflictsRegister
 from .errors import ValidationError
@@ -48,6 +48,15 @@ def _op(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"op: expected one of {list(_OPS)}, got {value!r}")
 
 
+def _text(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(f"{attribute.name}: expected text, got {value!r}")
+
+
+def _rules(value: Any) -> tuple[Rule, ...]:
+    return sequence_of(value, Rule, "rules")
+
+
 @attrs.frozen
 class Rule:
     """One approval criterion: ``metric op threshold`` (e.g. ``payback_period <= 3``).
@@ -60,11 +69,8 @@ class Rule:
 
     metric: str = attrs.field(validator=_metric)
     op: str = attrs.field(validator=_op)
-    threshold: float = attrs.field(converter=float)
-    description: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        finite_scalar(self.threshold, "threshold")
+    threshold: float = attrs.field(converter=lambda v: number(v, "threshold"))
+    description: str = attrs.field(default="", validator=_text)
 
     def check(self, value: float) -> tuple[bool, str]:
         """Whether ``value`` passes, and the reason in words."""
@@ -87,7 +93,7 @@ class ApprovalCriteria:
     ['npv', 'payback_period', 'headroom', 'prob_negative_npv']
     """
 
-    rules: tuple[Rule, ...] = attrs.field(converter=tuple)
+    rules: tuple[Rule, ...] = attrs.field(converter=_rules)
 
     DEFAULT: ClassVar[tuple[tuple[str, str, float, str], ...]] = (
         ("npv", ">=", 0.0, "saves money over the horizon at the discount rate"),

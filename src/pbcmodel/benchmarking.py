@@ -30,7 +30,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import _labels, check_positive, finite_array, finite_scalar
+from ._validate import (
+    _labels,
+    check_level,
+    check_positive,
+    finite_array,
+    finite_scalar,
+    whole_counts,
+    whole_number,
+)
 from .errors import ValidationError
 from .population import Population
 
@@ -49,22 +57,9 @@ __all__ = [
 Kind = Literal["ratio", "proportion"]
 
 
-def _check_level(level: Any, name: str = "level") -> float:
-    v = finite_scalar(level, name)
-    if not 0.0 < v < 1.0:
-        raise ValidationError(f"{name}: confidence level must be in (0, 1), got {level!r}")
-    return v
-
-
-def _counts(values: Any, name: str) -> np.ndarray:
+def _counts(values: Any, name: str, labels: Any = None) -> np.ndarray:
     """Whole, non-negative event counts as a float array."""
-    arr = finite_array(values, name)
-    if (arr < 0).any():
-        raise ValidationError(f"{name}: counts must be >= 0, got negative value(s) "
-                              f"{_labels(arr[arr < 0])}")
-    if (arr != np.floor(arr)).any():
-        raise ValidationError(f"{name}: counts must be whole numbers")
-    return arr
+    return whole_counts(values, name, labels).astype(float)
 
 
 def poisson_ci(observed: Any, level: float = 0.95) -> Any:
@@ -95,7 +90,7 @@ def poisson_ci(observed: Any, level: float = 0.95) -> Any:
     >>> low.round(3).tolist(), high.round(3).tolist()
     ([5.425, 13.255], [16.962, 29.062])
     """
-    alpha = 1.0 - _check_level(level)
+    alpha = 1.0 - check_level(level)
     k = _counts(observed, "observed")
     lower = np.where(k > 0, stats.gamma.ppf(alpha / 2, np.maximum(k, 1.0)), 0.0)
     upper = stats.gamma.ppf(1 - alpha / 2, k + 1.0)
@@ -198,7 +193,8 @@ def indirect_standardise(events: pd.Series | pd.DataFrame,
     unknown = events.index.difference(counts.index)
     if len(unknown):
         raise ValidationError(f"events: practice(s) not in the population {_labels(unknown)}")
-    observed = _counts(events.to_numpy(dtype=float, na_value=np.nan), "events")
+    observed = _counts(events.to_numpy(dtype=float, na_value=np.nan), "events",
+                       events.index.to_numpy(dtype=object))
     rates = _aligned_rates(reference_rates, counts.columns).iloc[:, 0].to_numpy()
     expected = counts.loc[events.index].to_numpy() @ rates
     if (expected <= 0).any():
@@ -266,10 +262,8 @@ def _precision(expected: Any, kind: str) -> tuple[np.ndarray, pd.Index | None]:
 
 
 def _target(target: float, kind: str) -> float:
-    t = check_positive(target, "target")
-    if kind == "proportion" and t >= 1:
-        raise ValidationError(f"target: a proportion must be in (0, 1), got {target!r}")
-    return t
+    return check_level(target, "target") if kind == "proportion" else check_positive(
+        target, "target")
 
 
 def _label(level: float) -> str:
@@ -329,12 +323,12 @@ def funnel_limits(expected: Any, levels: Sequence[float] = (0.95, 0.998), *,
         check_positive(tau2, "tau2", strict=False)
     out = {}
     for level in levels:
-        alpha = 1.0 - _check_level(level, "levels")
+        alpha = 1.0 - check_level(level, "levels")
         if phi is None and tau2 is None:
             bounds = [_exact_limit(p, prec, t, kind) for p in (alpha / 2, 1 - alpha / 2)]
         else:
             var = t / prec if kind == "ratio" else t * (1 - t) / prec
-            sd = np.sqrt(phi * var) if phi is not None else np.sqrt(var + tau2)
+            sd = np.sqrt(phi * var) if phi is not None else np.sqrt(var + float(tau2 or 0.0))
             z = stats.norm.ppf(1 - alpha / 2)
             bounds = [t - z * sd, t + z * sd]
         high = np.inf if kind == "ratio" else 1.0
@@ -496,11 +490,10 @@ def peer_groups(population: Population, by: str | pd.Series = "share_65_plus",
         if values.isna().any():
             raise ValidationError(f"by: no value for practice(s) "
                                   f"{_labels(population.codes[values.isna().to_numpy()])}")
-    if not 1 <= int(n_groups) <= population.n_practices:
-        raise ValidationError(f"n_groups: must be between 1 and the number of practices "
-                              f"({population.n_practices}), got {n_groups!r}")
+    k = whole_number(n_groups, "n_groups (at most the number of practices)",
+                     maximum=population.n_practices)
     ranks = values.astype(float).rank(method="first")
-    groups = pd.qcut(ranks, int(n_groups), labels=False) + 1
+    groups = pd.qcut(ranks, k, labels=False) + 1
     return groups.astype(np.int64).rename("peer_group")
 
 

@@ -9,17 +9,18 @@ Examples
 ('F', 'M')
 >>> PODS[:2]
 ('elective', 'non_elective')
+>>> len(CELLS), CELLS[0], CELLS.names
+(40, ('0_4', 'F'), FrozenList(['age_band', 'sex']))
 """
 
 from __future__ import annotations
 
-__all__ = ["AGE_BANDS", "AGE_BAND_LOWER", "PODS", "SEXES"]
+import pandas as pd
+
+__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES"]
 
 #: NHS Digital quinary age bands, as used in "Patients Registered at a GP Practice".
 AGE_BANDS: tuple[str, ...] = (*(f"{a}_{a + 4}" for a in range(0, 95, 5)), "95+")
-
-#: Lower bound (years) of each band in :data:`AGE_BANDS`.
-AGE_BAND_LOWER: dict[str, int] = {band: 5 * i for i, band in enumerate(AGE_BANDS)}
 
 #: Sexes as coded in the registered-patient data (female, male).
 SEXES: tuple[str, ...] = ("F", "M")
@@ -34,3 +35,11 @@ PODS: tuple[str, ...] = (
     "prescribing",
     "community",
 )
+
+#: Every (age_band, sex) cell in standard order: the columns of
+#: :attr:`pbcmodel.population.Population.counts` and the rows of cost weights.
+CELLS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
+
+#: Every (age_band, sex, pod) in standard order: the rows of a cost model's table.
+CELL_PODS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
+                                                      names=["age_band", "sex", "pod"])

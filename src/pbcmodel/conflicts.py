@@ -22,24 +22,33 @@ from typing import Any, Protocol
 
 import attrs
 
-from .errors import ValidationError
+from ._validate import named, sequence_of
 
 __all__ = ["ConflictCheck", "ConflictsRegister", "Declaration", "IndependentApproval",
            "Interest"]
 
 
-def _named(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{attribute.name}: expected a non-empty name, got {value!r}")
-
-
 class _Case(Protocol):
-    name: str
-    proposer: str
-    provider: str
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def proposer(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
     @property
     def conflicted(self) -> bool: ...
+
+
+def _interests(value: Any) -> tuple[Interest, ...]:
+    return sequence_of(value, Interest, "interests")
+
+
+def _declarations(value: Any) -> tuple[Declaration, ...]:
+    return sequence_of(value, Declaration, "declarations")
+
+
+def _approvals(value: Any) -> tuple[IndependentApproval, ...]:
+    return sequence_of(value, IndependentApproval, "approvals")
 
 
 @attrs.frozen
@@ -52,8 +61,8 @@ class Interest:
     Interest(practice='P001', organisation='GPCo', description='partner is a director')
     """
 
-    practice: str = attrs.field(validator=_named)
-    organisation: str = attrs.field(validator=_named)
+    practice: str = attrs.field(validator=named)
+    organisation: str = attrs.field(validator=named)
     description: str = ""
 
 
@@ -67,8 +76,8 @@ class Declaration:
     'P001'
     """
 
-    case: str = attrs.field(validator=_named)
-    practice: str = attrs.field(validator=_named)
+    case: str = attrs.field(validator=named)
+    practice: str = attrs.field(validator=named)
     description: str = ""
 
 
@@ -82,8 +91,8 @@ class IndependentApproval:
     'Clinic'
     """
 
-    case: str = attrs.field(validator=_named)
-    approver: str = attrs.field(validator=_named)
+    case: str = attrs.field(validator=named)
+    approver: str = attrs.field(validator=named)
 
 
 @attrs.frozen
@@ -126,9 +135,9 @@ class ConflictsRegister:
     True
     """
 
-    interests: tuple[Interest, ...] = attrs.field(default=(), converter=tuple)
-    declarations: tuple[Declaration, ...] = attrs.field(default=(), converter=tuple)
-    approvals: tuple[IndependentApproval, ...] = attrs.field(default=(), converter=tuple)
+    interests: tuple[Interest, ...] = attrs.field(default=(), converter=_interests)
+    declarations: tuple[Declaration, ...] = attrs.field(default=(), converter=_declarations)
+    approvals: tuple[IndependentApproval, ...] = attrs.field(default=(), converter=_approvals)
 
     def check(self, case: _Case) -> ConflictCheck:
         """Is ``case`` conflicted, and if so is the conflict declared and independently approved?

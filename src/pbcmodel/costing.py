@@ -3,9 +3,10 @@
 Secondary-care activity is paid by tariff: a price per unit (spell, attendance, item) for
 each point of delivery (POD), or for finer *currency* codes (e.g. HRGs) within a POD,
 uplifted by the provider's market forces factor (MFF). When spend differs from plan,
-the difference splits exactly into *price* (paid a different price per unit), *volume*
-(more or fewer units at the planned average price) and *mix* (a costlier blend of
-currencies within a POD).
+the variance (plan − actual, as everywhere in pbcmodel: positive is an underspend,
+negative an overspend) splits exactly into *price* (paid a different price per unit),
+*volume* (more or fewer units at the planned average price) and *mix* (a costlier or
+cheaper blend of currencies within a POD), each with the same sign convention.
 
 Examples
 --------
@@ -121,17 +122,19 @@ def _prepared(df: pd.DataFrame, what: str) -> pd.DataFrame:
 
 def price_volume_mix(plan: pd.DataFrame, actual: pd.DataFrame,
                      by: str | Sequence[str] | None = "pod") -> pd.DataFrame:
-    """Split actual − plan cost into price, volume and mix variances.
+    """Split the cost variance, plan − actual, into price, volume and mix variances.
 
+    Variances are *plan − actual* (positive = spent less than planned, an underspend;
+    negative = an overspend), the sign of ``budget − outturn`` in settlement and monitoring.
     For each group (e.g. a POD) with items ``i`` (e.g. currencies): with planned units
     ``Pq``, planned prices ``Pp``, actual units ``Aq`` and actual prices ``Ap``, and the
     planned average price ``P̄ = ΣPq·Pp / ΣPq``:
 
-    - price  = Σ (Ap − Pp)·Aq
-    - volume = (ΣAq − ΣPq)·P̄
-    - mix    = Σ Aq·Pp − ΣAq·P̄
+    - price  = Σ (Pp − Ap)·Aq     (negative when prices went up)
+    - volume = (ΣPq − ΣAq)·P̄      (negative when more units were bought)
+    - mix    = ΣAq·P̄ − Σ Aq·Pp    (negative when the mix moved to dearer items)
 
-    which add up to ΣAq·Ap − ΣPq·Pp exactly. An item with no plan is valued at its actual
+    which add up to ΣPq·Pp − ΣAq·Ap exactly. An item with no plan is valued at its actual
     price (all volume, no price variance); a planned item with no activity contributes only
     to volume and mix. A group with no planned units has no average price: all of it is volume.
 
@@ -148,7 +151,7 @@ def price_volume_mix(plan: pd.DataFrame, actual: pd.DataFrame,
     -------
     DataFrame
         Per group: ``plan_activity``, ``actual_activity``, ``plan_cost``, ``actual_cost``,
-        ``variance``, ``price``, ``volume``, ``mix``.
+        ``variance`` (plan − actual cost), ``price``, ``volume``, ``mix``.
 
     Examples
     --------
@@ -157,7 +160,7 @@ def price_volume_mix(plan: pd.DataFrame, actual: pd.DataFrame,
     >>> plan = pd.DataFrame({"activity": [100, 100], "price": [50.0, 150.0]}, index=idx)
     >>> actual = pd.DataFrame({"activity": [90, 130], "price": [50.0, 160.0]}, index=idx)
     >>> price_volume_mix(plan, actual).loc["op", ["variance", "price", "volume", "mix"]].tolist()
-    [5300.0, 1300.0, 2000.0, 2000.0]
+    [-5300.0, -1300.0, -2000.0, -2000.0]
     """
     p, a = _prepared(plan, "plan"), _prepared(actual, "actual")
     if list(p.index.names) != list(a.index.names):
@@ -181,13 +184,13 @@ def price_volume_mix(plan: pd.DataFrame, actual: pd.DataFrame,
         np.zeros(len(frame), dtype=np.int64))
     sums = grouped.sum()
     avg = (sums["plan_cost"] / sums["pq"].where(sums["pq"] > 0))
-    volume = ((sums["aq"] - sums["pq"]) * avg).fillna(sums["aq_pp"])
-    mix = (sums["aq_pp"] - sums["aq"] * avg).fillna(0.0)
+    volume = ((sums["pq"] - sums["aq"]) * avg).fillna(-sums["aq_pp"])
+    mix = (sums["aq"] * avg - sums["aq_pp"]).fillna(0.0)
     out = pd.DataFrame({
         "plan_activity": sums["pq"], "actual_activity": sums["aq"],
         "plan_cost": sums["plan_cost"], "actual_cost": sums["actual_cost"],
-        "variance": sums["actual_cost"] - sums["plan_cost"],
-        "price": sums["actual_cost"] - sums["aq_pp"], "volume": volume, "mix": mix,
+        "variance": sums["plan_cost"] - sums["actual_cost"],
+        "price": sums["aq_pp"] - sums["actual_cost"], "volume": volume, "mix": mix,
     })
     if levels is None:
         out.index = pd.Index(["total"])

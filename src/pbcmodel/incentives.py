@@ -26,7 +26,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ._validate import finite_array, non_negative
+from . import money
+from ._validate import boolean, check_name, non_negative, number, whole_counts
 from .errors import ValidationError
 
 __all__ = ["Incentives", "des_2006"]
@@ -63,19 +64,17 @@ class Incentives:
     >>> Incentives(per_head=-1)
     Traceback (most recent call last):
     ...
-    pbcmodel.errors.ValidationError: per_head: must be >= 0, got -1
+    pbcmodel.errors.ValidationError: per_head: must be >= 0, got -1.0
     """
 
-    per_head: float = attrs.field(default=0.0, validator=non_negative)
-    plan_per_head: float = attrs.field(default=0.0, validator=non_negative)
-    reduce_by_freed_up: bool = attrs.field(default=False,
-                                           validator=attrs.validators.instance_of(bool))
-    plan_condition: str = attrs.field(default="plan_achieved")
-
-    @plan_condition.validator
-    def _check_condition(self, attribute: Any, value: Any) -> None:
-        if not isinstance(value, str) or not value:
-            raise ValidationError(f"plan_condition: expected a non-empty name, got {value!r}")
+    per_head: float = attrs.field(default=0.0, converter=lambda v: number(v, "per_head"),
+                                  validator=non_negative)
+    plan_per_head: float = attrs.field(default=0.0,
+                                       converter=lambda v: number(v, "plan_per_head"),
+                                       validator=non_negative)
+    reduce_by_freed_up: bool = attrs.field(default=False, validator=boolean)
+    plan_condition: str = attrs.field(default="plan_achieved",
+                                      converter=lambda v: check_name(v, "plan_condition"))
 
     @property
     def needs_plan_condition(self) -> bool:
@@ -117,15 +116,13 @@ class Incentives:
         >>> s.tolist(), p.tolist()
         ([95000, 95000], [95000, 0])
         """
-        size = finite_array(list_size, "list_size")
-        if (size < 0).any():
-            raise ValidationError("list_size: registered patients must be >= 0")
+        size = whole_counts(list_size, "list_size")
         met = np.asarray(plan_met)
         if met.dtype.kind != "b":
             raise ValidationError(
                 f"condition {self.plan_condition!r}: expected True/False, got dtype {met.dtype}")
-        signup = np.rint(self.per_head * 100.0 * size).astype(np.int64)
-        plan = np.rint(self.plan_per_head * 100.0 * size).astype(np.int64)
+        signup = money.to_pence(self.per_head * size, "incentive_signup")
+        plan = money.to_pence(self.plan_per_head * size, "incentive_plan")
         if self.reduce_by_freed_up:
             plan = np.maximum(plan - np.asarray(freed_up_pence, dtype=np.int64), 0)
         plan = plan * met

@@ -1,8 +1,9 @@
 """In-year monitoring: year-to-date budget vs actual, forecast outturn, contract monitoring.
 
 Months are financial-year months, **1 = April … 12 = March** (see :mod:`pbcmodel.phasing`,
-which also spreads annual budgets over the months). Variances are *actual − budget*: a
-positive variance is an overspend.
+which also spreads annual budgets over the months). Variances are *budget − actual*, as
+in settlement (``budget − outturn``): a positive variance is an underspend, a negative
+one an overspend.
 
 Forecasts extrapolate the year to date along the budget's monthly profile (``"seasonal"``)
 or a straight line (``"run_rate"``), or add to it the risk engine's distribution of the
@@ -29,33 +30,27 @@ P001           300.0       300.0       0.0
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import _labels, finite_scalar, finite_series, require_columns
+from ._validate import _labels, check_fraction, check_level, finite_series, require_columns
 from .codes import PODS
 from .costing import price_volume_mix
 from .errors import ValidationError
 from .phasing import _check_months, _row_shares, check_month, flat_profile
-from .population import Population
+from .population import Level, Population
 
 if TYPE_CHECKING:
     from .risk.costmodel import CostModel
+    from .risk.distribution import Method as RiskMethod
 
 __all__ = ["contract_monitor", "forecast_outturn", "monthly_actuals", "year_to_date"]
 
 Method = Literal["seasonal", "run_rate", "risk"]
-
-
-def _check_level(level: float) -> float:
-    v = finite_scalar(level, "level")
-    if not 0.0 < v < 1.0:
-        raise ValidationError(f"level: interval level must be in (0, 1), got {level!r}")
-    return v
 
 
 def monthly_actuals(actual: pd.DataFrame, keys: Sequence[str], month: int,
@@ -110,7 +105,7 @@ def _grouped(frame: pd.DataFrame, by: str | Sequence[str],
                                   f"commissioner or pod")
         if population is None:
             raise ValidationError(f"population: needed to group by {lv}")
-        units = idx["practice"].map(population.units(lv))
+        units = idx["practice"].map(population.units(cast(Level, lv)))
         if units.isna().any():
             raise ValidationError(f"population: practice(s) not in the population "
                                   f"{_labels(idx.loc[units.isna(), 'practice'].unique())}")
@@ -160,8 +155,9 @@ def year_to_date(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     Returns
     -------
     DataFrame
-        ``annual_budget``, ``budget_ytd``, ``actual_ytd``, ``variance`` (actual − budget,
-        positive = overspend) and ``variance_pct`` (of the year-to-date budget).
+        ``annual_budget``, ``budget_ytd``, ``actual_ytd``, ``variance`` (budget − actual,
+        positive = underspend, negative = overspend) and ``variance_pct`` (of the
+        year-to-date budget).
 
     Examples
     --------
@@ -171,15 +167,15 @@ def year_to_date(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     ...                             index=pd.Index(["P1"], name="practice")), flat_profile())
     >>> actual = pd.DataFrame({"practice": "P1", "pod": ["ae", "community"], "month": 1,
     ...                        "cost": [15.0, 20.0]})
-    >>> year_to_date(phased, actual, 1, by="pod")["variance"].tolist()     # 15 − 10, 20 − 20
-    [5.0, 0.0]
+    >>> year_to_date(phased, actual, 1, by="pod")["variance"].tolist()     # 10 − 15, 20 − 20
+    [-5.0, 0.0]
     """
     k = check_month(month)
     budget, spent = _budget_and_actual(phased, actual, k, by, population)
     out = pd.DataFrame({"annual_budget": budget.sum(axis=1),
                         "budget_ytd": budget.loc[:, 1:k].sum(axis=1),
                         "actual_ytd": spent.loc[:, 1:k].sum(axis=1)})
-    out["variance"] = out["actual_ytd"] - out["budget_ytd"]
+    out["variance"] = out["budget_ytd"] - out["actual_ytd"]
     out["variance_pct"] = out["variance"] / out["budget_ytd"].where(out["budget_ytd"] > 0)
     return out
 
@@ -209,7 +205,8 @@ def _forecast(weights: np.ndarray, spent: np.ndarray, k: int,
 def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
                      method: Method = "seasonal", by: str | Sequence[str] = "practice",
                      population: Population | None = None, level: float = 0.9,
-                     model: CostModel | None = None, risk_method: str = "fft") -> pd.DataFrame:
+                     model: CostModel | None = None,
+                     risk_method: RiskMethod = "fft") -> pd.DataFrame:
     """Forecast each unit's spend for the whole year, with a prediction interval.
 
     Parameters
@@ -236,7 +233,8 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     -------
     DataFrame
         ``annual_budget``, ``actual_ytd``, ``forecast``, ``lower``, ``upper``,
-        ``forecast_variance`` (forecast − budget) and ``prob_overspend`` (chance the
+        ``forecast_variance`` (budget − forecast: negative is a forecast overspend) and
+        ``prob_overspend`` (chance the
         outturn exceeds the budget, from the same t distribution; NaN with one month).
 
     Examples
@@ -253,16 +251,16 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     P1          1320.0  1225.9  1414.1
     """
     k = check_month(month)
-    lv = _check_level(level)
+    lv = check_level(level)
     if method not in ("seasonal", "run_rate", "risk"):
         raise ValidationError(f"method: expected 'seasonal', 'run_rate' or 'risk', got {method!r}")
-    if method == "risk":
-        _check_risk_inputs(by, population, model)
+    risk = _check_risk_inputs(by, population, model) if method == "risk" else None
     budget, spent = _budget_and_actual(phased, actual, k, by, population)
     annual = budget.sum(axis=1)
-    if method == "risk":
-        return _risk_forecast(phased, annual, spent.loc[:, 1:k].sum(axis=1), k, by=by,
-                              population=population, model=model, level=lv,
+    if risk is not None:
+        unit, pop, cost_model = risk
+        return _risk_forecast(phased, annual, spent.loc[:, 1:k].sum(axis=1), k, by=unit,
+                              population=pop, model=cost_model, level=lv,
                               risk_method=risk_method)
     if method == "seasonal":
         if (annual <= 0).any():
@@ -277,7 +275,7 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     out = pd.DataFrame({"annual_budget": annual, "actual_ytd": spent.loc[:, 1:k].sum(axis=1),
                         "forecast": f["forecast"], "lower": f["lower"], "upper": f["upper"]},
                        index=budget.index)
-    out["forecast_variance"] = out["forecast"] - out["annual_budget"]
+    out["forecast_variance"] = out["annual_budget"] - out["forecast"]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (annual.to_numpy() - f["forecast"]) / f["sd"]
         prob = np.where(f["sd"] > 0, stats.t.sf(z, np.maximum(f["df"], 1)),
@@ -298,17 +296,18 @@ def _remaining_share(phased: pd.DataFrame, k: int) -> pd.Series:
 
 
 def _check_risk_inputs(by: str | Sequence[str], population: Population | None,
-                       model: CostModel | None) -> None:
+                       model: CostModel | None) -> tuple[Level, Population, CostModel]:
     if population is None or model is None:
         raise ValidationError("model: method='risk' needs a population and a cost model")
     if not isinstance(by, str) or by not in ("practice", "consortium", "commissioner"):
         raise ValidationError(f"by: method='risk' forecasts practices, consortia or "
                               f"commissioners, not {by!r}")
+    return cast(Level, by), population, model
 
 
 def _risk_forecast(phased: pd.DataFrame, annual: pd.Series, ytd: pd.Series, k: int, *,
-                   by: str, population: Population, model: CostModel, level: float,
-                   risk_method: str) -> pd.DataFrame:
+                   by: Level, population: Population, model: CostModel, level: float,
+                   risk_method: RiskMethod) -> pd.DataFrame:
     from .risk import spend_distribution  # the risk engine, only needed for this method
 
     practices = pd.Index(phased.index.get_level_values("practice").unique())
@@ -318,7 +317,7 @@ def _risk_forecast(phased: pd.DataFrame, annual: pd.Series, ytd: pd.Series, k: i
     out = pd.DataFrame({"annual_budget": annual, "actual_ytd": ytd})
     if k == 12:
         out["forecast"] = out["lower"] = out["upper"] = ytd
-        out["forecast_variance"] = ytd - annual
+        out["forecast_variance"] = annual - ytd
         out["prob_overspend"] = (ytd > annual).astype(float)
         return out
     rest = _remaining_share(phased, k)
@@ -334,7 +333,7 @@ def _risk_forecast(phased: pd.DataFrame, annual: pd.Series, ytd: pd.Series, k: i
     out["forecast"] = ytd + to_come["mean"]
     out["lower"] = ytd + to_come["lower"]
     out["upper"] = ytd + to_come["upper"]
-    out["forecast_variance"] = out["forecast"] - annual
+    out["forecast_variance"] = annual - out["forecast"]
     out["prob_overspend"] = to_come["prob"]
     return out
 
@@ -362,7 +361,8 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     -------
     DataFrame
         Per (provider, pod): ``plan_activity_ytd``, ``actual_activity_ytd``,
-        ``activity_variance_pct``, ``plan_cost_ytd``, ``actual_cost_ytd``, ``cost_variance``,
+        ``activity_variance_pct`` ((plan − actual) ÷ plan units), ``plan_cost_ytd``,
+        ``actual_cost_ytd``, ``cost_variance`` (plan − actual: negative is over plan),
         ``cost_variance_pct``, ``price``, ``volume`` and ``mix`` (the variance split, see
         :func:`pbcmodel.costing.price_volume_mix`), ``forecast_cost`` (along the plan's
         profile; NaN for a line not in the plan), ``flag``
@@ -383,9 +383,7 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     RXA      ae        20000.0          23000.0  over plan  volume
     """
     k = check_month(month)
-    tol = finite_scalar(tolerance, "tolerance")
-    if not 0 <= tol < 1:
-        raise ValidationError(f"tolerance: must be in [0, 1), got {tolerance!r}")
+    tol = check_fraction(tolerance, "tolerance", high_open=True)
     if not isinstance(plan, pd.DataFrame) or list(plan.index.names) != ["provider", "pod"]:
         raise ValidationError("plan: expected a DataFrame indexed by (provider, pod)")
     require_columns(plan, ["activity", "price"], "plan")
@@ -407,15 +405,15 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
         "price": split["price"], "volume": split["volume"], "mix": split["mix"],
     })
     out.insert(2, "activity_variance_pct",
-               out["actual_activity_ytd"] / out["plan_activity_ytd"].where(
-                   out["plan_activity_ytd"] > 0) - 1)
+               1 - out["actual_activity_ytd"] / out["plan_activity_ytd"].where(
+                   out["plan_activity_ytd"] > 0))
     out.insert(6, "cost_variance_pct",
                out["cost_variance"] / out["plan_cost_ytd"].where(out["plan_cost_ytd"] > 0))
     done_all = done.reindex(out.index)
     out["forecast_cost"] = out["actual_cost_ytd"] / done_all
     pct = out["cost_variance_pct"]
-    out["flag"] = np.select([done_all.isna().to_numpy(), (pct > tol).to_numpy(),
-                             (pct < -tol).to_numpy()],
+    out["flag"] = np.select([done_all.isna().to_numpy(), (pct < -tol).to_numpy(),
+                             (pct > tol).to_numpy()],
                             ["not in plan", "over plan", "under plan"], "on plan")
     parts = out[["price", "volume", "mix"]].abs()
     out["driver"] = np.where(out["flag"] == "on plan", "", parts.idxmax(axis=1))

@@ -49,8 +49,11 @@ class MonthlyStatement:
     summary : Series
         ``annual_budget``, ``budget_ytd``, ``actual_ytd``, ``variance``, ``variance_pct``,
         ``forecast``, ``lower``, ``upper``, ``forecast_variance``, ``prob_overspend``.
+        Variances are budget − actual (negative = overspend), as in
+        :func:`pbcmodel.monitoring.year_to_date`.
     by_pod : DataFrame or None
-        The same by POD (when budgets are by POD), largest overspend first.
+        The same by POD (when budgets are by POD), largest overspend (most negative
+        variance) first.
     monthly : DataFrame
         Months 1–12: ``budget``, ``actual`` (NaN after ``month``), ``cumulative_budget``,
         ``cumulative_actual`` and the cumulative forecast path ``forecast``, ``lower``,
@@ -140,7 +143,7 @@ def _forecast_path(weights: np.ndarray, actual_ytd: float, k: int,
 
 def _messages(s: pd.Series, by_pod: pd.DataFrame | None, bench: pd.DataFrame | None,
               k: int, level: float) -> tuple[str, ...]:
-    over = "over" if s["variance"] > 0 else "under"
+    over = "over" if s["variance"] < 0 else "under"
     out = [f"Year to date ({MONTHS[0]}–{MONTHS[k - 1]}) you have spent £{s['actual_ytd']:,.0f} "
            f"against a budget of £{s['budget_ytd']:,.0f}: £{abs(s['variance']):,.0f} "
            f"({abs(s['variance_pct']):.1%}) {over}."]
@@ -155,8 +158,9 @@ def _messages(s: pd.Series, by_pod: pd.DataFrame | None, bench: pd.DataFrame | N
     if by_pod is not None and len(by_pod):
         top = by_pod.iloc[0]
         out.append(f"Largest overspend: {by_pod.index[0].replace('_', ' ')}, "
-                   f"£{top['variance']:,.0f} ({top['variance_pct']:+.1%}) year to date."
-                   if top["variance"] > 0 else "No point of delivery is over budget.")
+                   f"£{-top['variance']:,.0f} ({-top['variance_pct']:.1%} over budget) "
+                   "year to date." if top["variance"] < 0
+                   else "No point of delivery is over budget.")
     if bench is not None:
         for measure, row in bench.iterrows():
             if row["flag"] != "within":
@@ -228,7 +232,7 @@ def statement(practice: str, month: int, *, phased: pd.DataFrame, actual: pd.Dat
         by_pod = year_to_date(ph, act, k, by="pod").join(
             forecast_outturn(ph, act, k, method=profile_method, by="pod",
                              level=level)[["forecast"]])
-        by_pod = by_pod.sort_values("variance", ascending=False)
+        by_pod = by_pod.sort_values("variance", ascending=True)
     budget = ph.sum(axis=0).to_numpy()
     spent = monthly_actuals(act, list(ph.index.names), k).sum(axis=0).to_numpy()
     weights = budget / budget.sum() if profile_method == "seasonal" else np.full(12, 1 / 12)

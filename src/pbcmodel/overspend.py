@@ -40,11 +40,21 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ._validate import check_fraction, finite_scalar, money_array, optional_cap
+from ._validate import (
+    boolean,
+    check_fraction,
+    finite_scalar,
+    money_array,
+    number,
+    optional_cap,
+    optional_number,
+    whole_number,
+)
 from .errors import ValidationError
 from .sharing import SideRule
 
-__all__ = ["CLAWBACK_SOURCES", "OverspendPolicy", "balance_over_three_years"]
+__all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "OverspendPolicy",
+           "balance_over_three_years"]
 
 #: Where a practice's liability can be recovered from, in the allowed vocabulary.
 CLAWBACK_SOURCES: tuple[str, ...] = ("freed_up", "incentives", "future_budgets")
@@ -58,9 +68,8 @@ def _check_tolerance(instance: Any, attribute: Any, value: Any) -> None:
     check_fraction(value, attribute.name, high_open=True)
 
 
-def _check_years(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(f"recovery_years: expected a whole number >= 1, got {value!r}")
+#: Most years over which a liability may be recovered (a longer schedule is a typo).
+MAX_RECOVERY_YEARS = 100
 
 
 def _to_order(value: Any) -> Any:
@@ -103,7 +112,8 @@ class OverspendPolicy:
     net_within_consortium : bool, default False
         Net under- and overspends within each consortium before sharing.
     recovery_years : int, default 1
-        Number of future budgets over which the remaining liability is recovered.
+        Number of future budgets over which the remaining liability is recovered: a whole
+        number from 1 to :data:`MAX_RECOVERY_YEARS` (2.5 is an error, not 2).
     clawback_order : sequence of str, default ("freed_up", "incentives", "future_budgets")
         Recovery sources in order; names from :data:`CLAWBACK_SOURCES`, ending
         with ``"future_budgets"``. Leave a source out to spare it.
@@ -120,12 +130,17 @@ class OverspendPolicy:
     pbcmodel.errors.ValidationError: practice_share: must be in [0.0, 1.0], got 1.5
     """
 
-    practice_share: float = attrs.field(validator=_check_share)
-    tolerance: float = attrs.field(default=0.0, validator=_check_tolerance)
-    cap: float | None = attrs.field(default=None, validator=optional_cap)
+    practice_share: float = attrs.field(converter=lambda v: number(v, "practice_share"),
+                                        validator=_check_share)
+    tolerance: float = attrs.field(default=0.0, converter=lambda v: number(v, "tolerance"),
+                                   validator=_check_tolerance)
+    cap: float | None = attrs.field(default=None, converter=lambda v: optional_number(v, "cap"),
+                                    validator=optional_cap)
     net_within_consortium: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool))
-    recovery_years: int = attrs.field(default=1, validator=_check_years)
+        default=False, validator=boolean)
+    recovery_years: int = attrs.field(
+        default=1,
+        converter=lambda v: whole_number(v, "recovery_years", maximum=MAX_RECOVERY_YEARS))
     clawback_order: tuple[str, ...] = attrs.field(default=CLAWBACK_SOURCES,
                                                   converter=_to_order, validator=_check_order)
 

@@ -35,7 +35,7 @@ from pandas.tseries.holiday import (
 )
 from pandas.tseries.offsets import DateOffset
 
-from ._validate import _labels, finite_series, require_columns
+from ._validate import _labels, finite_series, require_columns, whole_number
 from .codes import PODS
 from .errors import ValidationError
 
@@ -69,19 +69,19 @@ def check_month(month: Any, name: str = "month") -> int:
     >>> check_month(7)
     7
     """
-    if isinstance(month, bool) or not isinstance(month, (int, np.integer, float, np.floating)):
-        raise ValidationError(f"{name}: expected a financial-year month 1–12 (1 = April), "
-                              f"got {month!r}")
-    if month != int(month) or not 1 <= month <= 12:
-        raise ValidationError(f"{name}: must be a whole number in 1–12 (1 = April), got {month!r}")
-    return int(month)
+    try:
+        return whole_number(month, name, minimum=1, maximum=12)
+    except ValidationError:
+        raise ValidationError(f"{name}: must be a whole number in 1–12 (1 = April), "
+                              f"got {month!r}") from None
 
 
 def _check_year(year: Any) -> int:
-    if isinstance(year, bool) or int(year) != year or not FIRST_YEAR <= year <= LAST_YEAR:
+    try:
+        return whole_number(year, "year", minimum=FIRST_YEAR, maximum=LAST_YEAR)
+    except ValidationError:
         raise ValidationError(f"year: financial years {FIRST_YEAR}–{LAST_YEAR} are supported "
-                              f"(labelled by their starting year), got {year!r}")
-    return int(year)
+                              f"(labelled by their starting year), got {year!r}") from None
 
 
 def calendar_month(year: int, month: int) -> pd.Period:

@@ -22,14 +22,22 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, finite_series, require_columns, require_same_codes
-from .codes import AGE_BANDS, SEXES
+from ._validate import (
+    _labels,
+    finite_series,
+    own_copy,
+    read_view,
+    require_columns,
+    require_same_codes,
+    whole_counts,
+)
+from .codes import AGE_BANDS, CELLS, SEXES
 from .errors import ValidationError
 
 __all__ = ["LEVELS", "Population"]
@@ -39,11 +47,12 @@ LEVELS: tuple[str, ...] = ("practice", "consortium", "commissioner")
 
 Level = Literal["practice", "consortium", "commissioner"]
 
-_CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
 
-
-def _check_counts(counts: pd.DataFrame) -> None:
-    if not counts.columns.equals(_CELLS):
+def _check_counts(counts: Any) -> None:
+    if not isinstance(counts, pd.DataFrame):
+        raise ValidationError(f"counts: expected a DataFrame practice × (age_band, sex), got "
+                              f"{type(counts).__name__}")
+    if not counts.columns.equals(CELLS):
         raise ValidationError(
             "counts: columns must be every (age_band, sex) cell in standard order"
         )
@@ -53,6 +62,8 @@ def _check_counts(counts: pd.DataFrame) -> None:
     if (values < 0).any():
         bad = counts.index[(values < 0).any(axis=1)]
         raise ValidationError(f"counts: negative patient count for practice(s) {_labels(bad)}")
+    whole_counts(values, "counts", np.repeat(counts.index.to_numpy(dtype=object),
+                                             values.shape[1]).reshape(values.shape))
     if counts.index.has_duplicates:
         raise ValidationError(
             f"counts: duplicate practice code(s) {_labels(counts.index[counts.index.duplicated()])}"
@@ -77,6 +88,9 @@ class Population:
         :func:`pbcmodel.capitation.need_index`). ``None`` (default): 1 for every practice.
         The risk engine scales each practice's spend by it; its cv is unchanged.
 
+    The population keeps its own copies of the frames it is given: editing them afterwards,
+    or editing a frame it hands out (``pop.counts.iloc[0, 0] = -5``), cannot change it.
+
     Examples
     --------
     >>> from pbcmodel.datasets import example_population
@@ -85,29 +99,46 @@ class Population:
     (60, ['C1', 'C2'])
     """
 
-    counts: pd.DataFrame
-    hierarchy: pd.DataFrame
-    cost_index: pd.Series | None = None
+    _counts: pd.DataFrame = attrs.field(converter=own_copy)
+    _hierarchy: pd.DataFrame = attrs.field(converter=own_copy)
+    _cost_index: pd.Series | None = attrs.field(default=None, converter=own_copy)
 
     def __attrs_post_init__(self) -> None:
-        _check_counts(self.counts)
-        if self.cost_index is not None:
-            index = finite_series(self.cost_index, "cost_index")
-            require_same_codes(self.counts.index, index.index, "cost_index")
+        _check_counts(self._counts)
+        if self._cost_index is not None:
+            index = finite_series(self._cost_index, "cost_index")
+            require_same_codes(self._counts.index, index.index, "cost_index")
             if (index <= 0).any():
                 raise ValidationError(
                     f"cost_index: must be > 0, got {_labels(index[index <= 0].to_dict().items())}")
-            object.__setattr__(self, "cost_index",
-                               index.reindex(self.counts.index).astype(float).rename("cost_index"))
-        require_columns(self.hierarchy, ("consortium", "commissioner"), "hierarchy")
-        if not self.hierarchy.index.equals(self.counts.index):
+            object.__setattr__(self, "_cost_index",
+                               index.reindex(self._counts.index).astype(float)
+                               .rename("cost_index"))
+        require_columns(self._hierarchy, ("consortium", "commissioner"), "hierarchy")
+        if not self._hierarchy.index.equals(self._counts.index):
             raise ValidationError("hierarchy: index must list the same practices as counts")
-        missing = self.hierarchy[["consortium", "commissioner"]].isna().any(axis=1)
+        missing = self._hierarchy[["consortium", "commissioner"]].isna().any(axis=1)
         if missing.any():
             raise ValidationError(
-                f"hierarchy: practice(s) {_labels(self.hierarchy.index[missing])} "
+                f"hierarchy: practice(s) {_labels(self._hierarchy.index[missing])} "
                 "have no consortium or commissioner"
             )
+
+    # the frames it holds (read-only views: writing into one never reaches the population)
+    @property
+    def counts(self) -> pd.DataFrame:
+        """Patients, practice × (age_band, sex) (see the class parameters)."""
+        return read_view(self._counts)
+
+    @property
+    def hierarchy(self) -> pd.DataFrame:
+        """Practice → ``consortium`` and ``commissioner``."""
+        return read_view(self._hierarchy)
+
+    @property
+    def cost_index(self) -> pd.Series | None:
+        """The per-practice cost multiplier, or ``None`` (1 for every practice)."""
+        return None if self._cost_index is None else read_view(self._cost_index)
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -169,10 +200,10 @@ class Population:
         counts = (
             df.pivot_table(index="practice", columns=["age_band", "sex"], values="patients",
                            aggfunc="sum", fill_value=0)
-            .reindex(columns=_CELLS, fill_value=0)
+            .reindex(columns=CELLS, fill_value=0)
             .astype(np.int64)
         )
-        counts.columns = _CELLS
+        counts.columns = CELLS
         counts.index = pd.Index(counts.index.astype(object), name="practice")
         hierarchy = (
             tree.set_index("practice")[["consortium", "commissioner"]]
@@ -185,22 +216,22 @@ class Population:
     @property
     def codes(self) -> pd.Index:
         """Practice codes, in the order of every per-practice array."""
-        return self.counts.index
+        return self._counts.index
 
     @property
     def n_practices(self) -> int:
         """Number of practices."""
-        return len(self.counts)
+        return len(self._counts)
 
     @property
     def list_size(self) -> pd.Series:
         """Registered list size per practice."""
-        return self.counts.sum(axis=1).rename("list_size")
+        return self._counts.sum(axis=1).rename("list_size")
 
     @property
     def array(self) -> np.ndarray:
         """Counts as an int64 array of shape (practices, age bands, sexes)."""
-        return self.counts.to_numpy().reshape(self.n_practices, len(AGE_BANDS), len(SEXES))
+        return self._counts.to_numpy().reshape(self.n_practices, len(AGE_BANDS), len(SEXES))
 
     @property
     def practices(self) -> pd.DataFrame:
@@ -214,7 +245,7 @@ class Population:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_age = np.where(size > 0, arr @ mid / np.maximum(size, 1), np.nan)
             over_65 = np.where(size > 0, arr[:, 13:].sum(axis=1) / np.maximum(size, 1), np.nan)
-        out = self.hierarchy.copy()
+        out = self._hierarchy.copy()
         out["list_size"] = size
         out["share_65_plus"] = over_65
         out["mean_age"] = mean_age
@@ -232,7 +263,7 @@ class Population:
         _check_level(by)
         if by == "practice":
             return pd.Series(self.codes, index=self.codes, name="practice")
-        return self.hierarchy[by]
+        return self._hierarchy[by].copy()
 
     def cost_factor(self) -> np.ndarray:
         """:attr:`cost_index` as an array in practice order (ones when there is none).
@@ -243,9 +274,9 @@ class Population:
         >>> float(example_population().cost_factor().max())
         1.0
         """
-        if self.cost_index is None:
+        if self._cost_index is None:
             return np.ones(self.n_practices)
-        return self.cost_index.to_numpy()
+        return self._cost_index.to_numpy()
 
     def counts_by(self, by: Level = "practice") -> pd.DataFrame:
         """Patient counts summed to level ``by``; columns as :attr:`counts`.
@@ -260,7 +291,7 @@ class Population:
         _check_level(by)
         if by == "practice":
             return self.counts
-        grouped = self.counts.groupby(self.hierarchy[by].to_numpy(), sort=True).sum()
+        grouped = self._counts.groupby(self._hierarchy[by].to_numpy(), sort=True).sum()
         grouped.index.name = by
         return grouped
 
@@ -283,15 +314,15 @@ class Population:
             keep &= self.codes.isin(wanted)
         if consortium is not None:
             wanted = pd.Index([consortium] if isinstance(consortium, str) else list(consortium))
-            known = pd.Index(self.hierarchy["consortium"].unique())
+            known = pd.Index(self._hierarchy["consortium"].unique())
             unknown = wanted.difference(known)
             if len(unknown):
                 raise ValidationError(f"subset: unknown consortium code(s) {_labels(unknown)}")
-            keep &= self.hierarchy["consortium"].isin(wanted).to_numpy()
+            keep &= self._hierarchy["consortium"].isin(wanted).to_numpy()
         if not keep.any():
             raise ValidationError("subset: no practice matches")
-        return Population(counts=self.counts[keep], hierarchy=self.hierarchy[keep],
-                          cost_index=None if self.cost_index is None else self.cost_index[keep])
+        return Population(counts=self._counts[keep], hierarchy=self._hierarchy[keep],
+                          cost_index=None if self._cost_index is None else self._cost_index[keep])
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy form accepted by :meth:`from_frame` (non-zero cells only).
@@ -303,29 +334,29 @@ class Population:
         >>> Population.from_frame(pop.to_frame()) == pop
         True
         """
-        tidy = self.counts.stack(["age_band", "sex"], future_stack=True).rename("patients")
+        tidy = self._counts.stack(["age_band", "sex"], future_stack=True).rename("patients")
         tidy = tidy[tidy > 0].reset_index()
-        tidy = tidy.join(self.hierarchy, on="practice")
+        tidy = tidy.join(self._hierarchy, on="practice")
         return tidy[["practice", "consortium", "commissioner", "age_band", "sex", "patients"]]
 
     # dunder -------------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Population):
             return NotImplemented
-        same_index = (self.cost_index is None and other.cost_index is None) or (
-            self.cost_index is not None and other.cost_index is not None
-            and self.cost_index.equals(other.cost_index))
-        return (self.counts.equals(other.counts) and self.hierarchy.equals(other.hierarchy)
+        same_index = (self._cost_index is None and other._cost_index is None) or (
+            self._cost_index is not None and other._cost_index is not None
+            and self._cost_index.equals(other._cost_index))
+        return (self._counts.equals(other._counts) and self._hierarchy.equals(other._hierarchy)
                 and same_index)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        h = self.hierarchy
+        h = self._hierarchy
         return (
             f"Population({self.n_practices} practices, {h['consortium'].nunique()} consortia, "
             f"{h['commissioner'].nunique()} commissioner(s), "
-            f"{int(self.counts.to_numpy().sum()):,} patients)"
+            f"{int(self._counts.to_numpy().sum()):,} patients)"
         )
 
     def _repr_html_(self) -> str:
@@ -363,11 +394,6 @@ def _integer_counts(patients: pd.Series, practice: pd.Series) -> pd.Series:
             f"population: patients missing or not a number for practice(s) "
             f"{_labels(practice[nan].unique())} (rows {_labels(patients.index[nan])})"
         )
-    arr = values.to_numpy(dtype=float)
-    bad = (arr < 0) | (arr != np.round(arr)) | ~np.isfinite(arr)
-    if bad.any():
-        raise ValidationError(
-            f"population: patients must be non-negative integers; practice(s) "
-            f"{_labels(practice[bad].unique())} have {_labels(patients[bad].tolist())}"
-        )
-    return pd.Series(arr.astype(np.int64), index=patients.index)
+    counts = whole_counts(values.to_numpy(), "population: patients",
+                          practice.to_numpy(dtype=object))
+    return pd.Series(counts, index=patients.index)

@@ -43,11 +43,16 @@ from ._validate import (
     _labels,
     align_condition,
     align_series,
+    boolean,
     check_fraction,
+    check_name,
     condition_array,
     finite_scalar,
     money_array,
+    number,
     optional_cap,
+    optional_number,
+    whole_number,
 )
 from .errors import ValidationError
 
@@ -130,10 +135,13 @@ class SideRule:
     '50% of the overspend, once it reaches 2% of budget (of the excess only)'
     """
 
-    tiers: Tiers
-    minimum_rate: float = 0.0
-    first_dollar: bool = True
-    cap: float | None = None
+    tiers: Tiers = attrs.field(converter=_to_tiers, validator=_check_tiers)
+    minimum_rate: float = attrs.field(default=0.0,
+                                      converter=lambda v: number(v, "minimum_rate"),
+                                      validator=_rate)
+    first_dollar: bool = attrs.field(default=True, validator=boolean)
+    cap: float | None = attrs.field(default=None, converter=lambda v: optional_number(v, "cap"),
+                                    validator=optional_cap)
 
     def amount(self, excess: np.ndarray, budget: np.ndarray,
                factor: np.ndarray | float = 1.0) -> np.ndarray:
@@ -178,6 +186,7 @@ class SideRule:
                 total = part if fresh else part.copy()
             else:
                 total += part
+        assert total is not None              # some tier shares: not is_zero
         if self.minimum_rate > 0.0 and self.first_dollar:
             total *= excess >= floor          # a multiply: faster than where
         if not (np.ndim(factor) == 0 and float(factor) == 1.0):
@@ -268,19 +277,17 @@ class Gate:
     True
     """
 
-    condition: str = attrs.field()
-    scale: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-
-    @condition.validator
-    def _check_condition(self, attribute: Any, value: Any) -> None:
-        if not isinstance(value, str) or not value:
-            raise ValidationError(f"gate condition: expected a non-empty name, got {value!r}")
+    condition: str = attrs.field(converter=lambda v: check_name(v, "gate condition"))
+    scale: bool = attrs.field(default=False, validator=boolean)
 
 
 def _to_gates(value: Any) -> tuple[Gate, ...]:
     """attrs converter: a name becomes ``Gate(name)``; a sequence becomes a tuple."""
     if isinstance(value, (str, Gate)):
         value = (value,)
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"gates: expected a condition name, a Gate or a list of them, "
+                              f"got {value!r}")
     return tuple(Gate(v) if isinstance(v, str) else v for v in value)
 
 
@@ -341,12 +348,17 @@ class ShareSchedule:
                                  validator=_check_tiers)
     losses: Tiers = attrs.field(default=((0.0, 0.0),), converter=_to_tiers,
                                 validator=_check_tiers)
-    minimum_savings_rate: float = attrs.field(default=0.0, validator=_rate)
-    minimum_loss_rate: float = attrs.field(default=0.0, validator=_rate)
-    first_dollar: bool = attrs.field(default=True,
-                                     validator=attrs.validators.instance_of(bool))
-    savings_cap: float | None = attrs.field(default=None, validator=optional_cap)
-    loss_cap: float | None = attrs.field(default=None, validator=optional_cap)
+    minimum_savings_rate: float = attrs.field(
+        default=0.0, converter=lambda v: number(v, "minimum_savings_rate"), validator=_rate)
+    minimum_loss_rate: float = attrs.field(
+        default=0.0, converter=lambda v: number(v, "minimum_loss_rate"), validator=_rate)
+    first_dollar: bool = attrs.field(default=True, validator=boolean)
+    savings_cap: float | None = attrs.field(
+        default=None, converter=lambda v: optional_number(v, "savings_cap"),
+        validator=optional_cap)
+    loss_cap: float | None = attrs.field(
+        default=None, converter=lambda v: optional_number(v, "loss_cap"),
+        validator=optional_cap)
     gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
                                           validator=_check_gates)
 
@@ -670,9 +682,7 @@ def mssp_two_sided(shared_rate: float = 0.6, *, year: int = 1, minimum_rate: flo
     [-200000.0, -500000.0, 300000.0]
     """
     check_fraction(shared_rate, "shared_rate")
-    if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or year < 1:
-        raise ValidationError(f"year: expected an agreement year 1, 2, 3, ..., got {year!r}")
-    loss_cap = MSSP_TRACK2_LOSS_CAPS[min(int(year), 3) - 1]
+    loss_cap = MSSP_TRACK2_LOSS_CAPS[min(whole_number(year, "year"), 3) - 1]
     loss_rate = min(1.0 - float(shared_rate), 0.6)
     return ShareSchedule(savings=((0.0, float(shared_rate)),), losses=((0.0, loss_rate),),
                          minimum_savings_rate=minimum_rate, minimum_loss_rate=minimum_rate,

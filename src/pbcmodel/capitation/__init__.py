@@ -34,15 +34,18 @@ from .steps import (
     fair_shares,
     weighted_population,
 )
+from .weighted import WeightedCapitation, need_index
 
 __all__ = [
     "CapitationFormula",
     "PaceOfChange",
+    "WeightedCapitation",
     "adjust",
     "blend",
     "check_weights",
     "devolved_resource",
     "fair_shares",
+    "need_index",
     "pace_of_change",
     "weighted_population",
 ]

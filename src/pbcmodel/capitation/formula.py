@@ -10,12 +10,18 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from .. import money
 from .._html import summary_html
 from .._validate import (
+    FrozenDict,
+    _labels,
     check_fraction,
     check_positive,
-    finite_series,
     frames_equal,
+    number,
+    own_copy,
+    practice_totals,
+    read_view,
     require_same_codes,
 )
 from ..errors import ValidationError
@@ -38,16 +44,22 @@ def _weights_converter(weights: pd.DataFrame) -> pd.DataFrame:
     return check_weights(weights)
 
 
-def _multiplier_converter(value: Any) -> Any:
-    if isinstance(value, pd.Series):
-        return value.astype(float)
+def _multiplier(value: Any, name: str) -> Any:
+    """A needs index or MFF: one number for every practice, or a Series (or mapping) of them."""
     if isinstance(value, Mapping):
-        return pd.Series(value, dtype=float)
-    return float(value)
+        value = pd.Series({k: number(v, f"{name}[{k!r}]") for k, v in value.items()},
+                          dtype=float)
+    if isinstance(value, pd.Series):
+        per_practice(value, value.index, name)
+        return own_copy(value.astype(float))
+    return number(value, name)
 
 
-def _top_slices_converter(value: Mapping[str, float]) -> dict[str, float]:
-    return {str(k): float(v) for k, v in dict(value).items()}
+def _top_slices_converter(value: Any) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"top_slices: expected a mapping of name → fraction of the "
+                              f"resource, got {type(value).__name__}")
+    return FrozenDict({str(k): number(v, f"top_slices[{k!r}]") for k, v in value.items()})
 
 
 def _validate_top_slices(instance: Any, attribute: Any, value: dict[str, float]) -> None:
@@ -55,10 +67,18 @@ def _validate_top_slices(instance: Any, attribute: Any, value: dict[str, float])
 
 
 def _validate_multiplier(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, pd.Series):
-        per_practice(value, value.index, attribute.name)
-    else:
-        check_positive(value, attribute.name)
+    if not isinstance(value, pd.Series):
+        check_positive(value, attribute.name.lstrip("_"))
+
+
+def _validate_pace(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, PaceOfChange):
+        raise ValidationError(f"pace: expected a PaceOfChange (or None), got "
+                              f"{type(value).__name__}")
+
+
+#: Largest budget, in pounds, one practice can be given: what settles exactly in pence.
+MAX_BUDGET = money.MAX_PENCE / 100
 
 
 @attrs.frozen
@@ -78,6 +98,9 @@ class CapitationFormula:
     historic_blend : float
         Weight on (rescaled) historic budgets in the target, 0 = pure fair share.
 
+    The formula keeps its own copies of ``weights``, ``needs`` and ``mff``: editing the
+    frames it was given, or those it hands out, cannot change it.
+
     Examples
     --------
     >>> import pbcmodel as pbc
@@ -89,19 +112,46 @@ class CapitationFormula:
     510000000
     """
 
-    weights: pd.DataFrame = attrs.field(converter=_weights_converter,
-                                        eq=attrs.cmp_using(eq=frames_equal))
-    top_slices: dict[str, float] = attrs.field(factory=dict, converter=_top_slices_converter,
-                                               validator=_validate_top_slices)
-    pace: PaceOfChange | None = None
-    needs: Any = attrs.field(default=1.0, converter=_multiplier_converter,
-                             validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
-    mff: Any = attrs.field(default=1.0, converter=_multiplier_converter,
-                           validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
-    historic_blend: float = attrs.field(default=0.0, converter=float)
+    _weights: pd.DataFrame = attrs.field(converter=_weights_converter,
+                                         eq=attrs.cmp_using(eq=frames_equal))
+    top_slices: Mapping[str, float] = attrs.field(factory=dict,
+                                                  converter=_top_slices_converter,
+                                                  validator=_validate_top_slices)
+    pace: PaceOfChange | None = attrs.field(default=None, validator=_validate_pace)
+    _needs: Any = attrs.field(default=1.0, converter=lambda v: _multiplier(v, "needs"),
+                              validator=_validate_multiplier,
+                              eq=attrs.cmp_using(eq=frames_equal))
+    _mff: Any = attrs.field(default=1.0, converter=lambda v: _multiplier(v, "mff"),
+                            validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
+    historic_blend: float = attrs.field(default=0.0,
+                                        converter=lambda v: number(v, "historic_blend"))
 
     def __attrs_post_init__(self) -> None:
         check_fraction(self.historic_blend, "historic_blend")
+
+    # the frames it holds (views: writing into one never reaches the formula)
+    @property
+    def weights(self) -> pd.DataFrame:
+        """Age-sex cost weights, (age_band, sex) × POD, pounds per head."""
+        return read_view(self._weights)
+
+    @property
+    def needs(self) -> Any:
+        """Needs index: one number for every practice, or a Series per practice."""
+        return read_view(self._needs) if isinstance(self._needs, pd.Series) else self._needs
+
+    @property
+    def mff(self) -> Any:
+        """Market forces factor: one number for every practice, or a Series per practice."""
+        return read_view(self._mff) if isinstance(self._mff, pd.Series) else self._mff
+
+    @property
+    def pods(self) -> tuple[str, ...]:
+        """The PODs the weights price, in column order (the columns of :meth:`budgets`)."""
+        return tuple(self._weights.columns)
+
+    def __repr__(self) -> str:
+        return "CapitationFormula(" + "; ".join(self.describe()) + ")"
 
     def evolve(self, **changes: Any) -> CapitationFormula:
         """A copy with some fields changed (:func:`attrs.evolve`)."""
@@ -124,30 +174,26 @@ class CapitationFormula:
             return f"{name} {value:g} for every practice"
 
         slices = ", ".join(f"{k} {v:.1%}" for k, v in self.top_slices.items())
-        pace = (f"pace of change: gain at most {self.pace.max_gain:.1%}, loss at most "
-                f"{self.pace.max_loss:.1%} a year" if self.pace else
+        pace = ("pace of change: " + self.pace.describe() if self.pace else
                 "pace of change: none (budgets go straight to target)")
         return [
-            f"age-sex cost weights for {self.weights.shape[1]} PODs "
-            f"({', '.join(self.weights.columns)})",
+            f"age-sex cost weights for {len(self.pods)} PODs ({', '.join(self.pods)})",
             "top-slices: " + (slices or "none"),
-            multiplier(self.needs, "needs index") + "; " + multiplier(self.mff, "MFF"),
+            multiplier(self._needs, "needs index") + "; " + multiplier(self._mff, "MFF"),
             pace + (f"; {self.historic_blend:.0%} weight on historic budgets"
                     if self.historic_blend else ""),
         ]
 
     def _repr_html_(self) -> str:
-
-
-        per_head = self.weights.sum(axis=1).unstack("sex").reindex(
-            [b for b in self.weights.index.get_level_values("age_band").unique()])
+        per_head = self._weights.sum(axis=1).unstack("sex").reindex(
+            [b for b in self._weights.index.get_level_values("age_band").unique()])
         per_head.columns.name = "£ per head"
         return summary_html("CapitationFormula", per_head, self.describe())
 
     # the steps -----------------------------------------------------------------------------
     def targets(self, pop: Population, resource: float) -> pd.DataFrame:
         """Fair-share targets, practice × POD, in pounds (no historic budgets involved)."""
-        adjusted = adjust(weighted_population(pop, self.weights), self.needs, self.mff)
+        adjusted = adjust(weighted_population(pop, self._weights), self._needs, self._mff)
         devolved, _ = devolved_resource(resource, self.top_slices)
         return fair_shares(adjusted, devolved)
 
@@ -156,7 +202,9 @@ class CapitationFormula:
         """Budgets per practice × POD plus a ``total`` column, in pounds.
 
         Without ``historic`` the budgets are the fair-share targets. With historic budgets
-        (per practice, or practice × POD to be summed), the practice totals are blended
+        (a Series per practice, or a practice × POD frame with exactly the formula's PODs
+        and optionally a ``total`` column, such as last year's ``budgets()``; see
+        :meth:`historic_totals`), the practice totals are blended
         (``historic_blend``) and moved under :attr:`pace`; each practice's total is then
         split across PODs in its target proportions. Budgets always total the resource less
         top-slices.
@@ -171,6 +219,12 @@ class CapitationFormula:
         """
         target = self.targets(pop, resource)
         total = self._final_totals(target, historic, pop)
+        too_big = total.to_numpy() > MAX_BUDGET
+        if too_big.any():
+            raise ValidationError(
+                f"resource: £{float(resource):,.6g} is too large: it gives practice(s) "
+                f"{_labels(total.index[too_big])} budgets above £{MAX_BUDGET:,.0f}, the most "
+                "one practice's budget can be and still settle exactly in pence")
         pod_mix = target.div(target.sum(axis=1).replace(0.0, np.nan), axis=0).fillna(
             1.0 / target.shape[1])
         out = pod_mix.mul(total, axis=0)
@@ -178,9 +232,22 @@ class CapitationFormula:
         out.columns.name = None
         return out
 
-    def _historic_totals(self, historic: pd.DataFrame | pd.Series, pop: Population) -> pd.Series:
-        h = historic.sum(axis=1) if isinstance(historic, pd.DataFrame) else historic
-        h = finite_series(h, "historic")
+    def historic_totals(self, historic: pd.DataFrame | pd.Series, pop: Population) -> pd.Series:
+        """Last year's budget per practice, checked, in the population's practice order.
+
+        ``historic`` is a Series per practice or a practice × POD frame with this formula's
+        PODs (:attr:`pods`) and optionally a ``total`` column (last year's :meth:`budgets`).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights())
+        >>> pop = pbc.datasets.example_population()
+        >>> last_year = f.budgets(pop, resource=500e6)
+        >>> round(float(f.historic_totals(last_year, pop).sum()))
+        500000000
+        """
+        h = practice_totals(historic, "historic", pods=self.pods)
         require_same_codes(pop.codes, h.index, "historic")
         return h.reindex(pop.codes)
 
@@ -188,7 +255,7 @@ class CapitationFormula:
         t = target.sum(axis=1).rename("total")
         if historic is None:
             return t
-        h = self._historic_totals(historic, pop)
+        h = self.historic_totals(historic, pop)
         blended = blend(t, h, self.historic_blend)
         if self.pace is None:
             return blended
@@ -215,8 +282,8 @@ class CapitationFormula:
         if practice not in pop.codes:
             raise ValidationError(f"practice: unknown practice code {practice!r}")
         i = pop.codes.get_loc(practice)
-        weighted = weighted_population(pop, self.weights)
-        adjusted = adjust(weighted, self.needs, self.mff)
+        weighted = weighted_population(pop, self._weights)
+        adjusted = adjust(weighted, self._needs, self._mff)
         resource = check_positive(resource, "resource")
         devolved, held = devolved_resource(resource, self.top_slices)
         share = adjusted.iloc[i].sum() / adjusted.to_numpy().sum()
@@ -225,8 +292,8 @@ class CapitationFormula:
         final = budgets["total"].iloc[i]
         list_size = int(pop.list_size.iloc[i])
         w = weighted.iloc[i].sum()
-        needs = per_practice(self.needs, pop.codes, "needs")[i]
-        mff = per_practice(self.mff, pop.codes, "mff")[i]
+        needs = per_practice(self._needs, pop.codes, "needs")[i]
+        mff = per_practice(self._mff, pop.codes, "mff")[i]
         rows: list[tuple[str, str, str, float, float]] = [
             ("input", "list size", "registered patients", list_size, np.nan),
             ("input", "weighted list",
@@ -247,7 +314,7 @@ class CapitationFormula:
         rows.append(("subtotal", "fair-share target", "share of the devolved resource",
                      target, np.nan))
         if historic is not None:
-            h_total = self._historic_totals(historic, pop)
+            h_total = self.historic_totals(historic, pop)
             h = h_total.iloc[i]
             targets = fair_shares(adjusted, devolved).sum(axis=1)
             blended = blend(targets, h_total, self.historic_blend).iloc[i]
@@ -261,5 +328,3 @@ class CapitationFormula:
         rows.append(("result", "final budget", "budget for the year", final, final))
         out = pd.DataFrame(rows, columns=["kind", "step", "description", "value", "amount"])
         return out[["step", "description", "value", "amount", "kind"]]
-
-

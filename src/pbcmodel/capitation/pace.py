@@ -3,25 +3,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .._validate import _labels, check_fraction, check_positive, finite_series, non_negative
+from .._validate import (
+    _labels,
+    check_fraction,
+    check_positive,
+    finite_series,
+    non_negative,
+    number,
+)
 from ..errors import ValidationError
 
-__all__ = ["PaceOfChange", "pace_of_change", "pace_text"]
+__all__ = ["BASES", "PaceOfChange", "pace_of_change", "pace_text"]
+
+
+#: What pace-of-change limits are measured against (see :func:`pace_of_change`).
+BASES: tuple[str, ...] = ("last_year", "average_uplift")
+
+
+def _check_basis(relative_to: Any) -> str:
+    if relative_to not in BASES:
+        raise ValidationError(f"relative_to: expected one of {', '.join(map(repr, BASES))}, "
+                              f"got {relative_to!r}")
+    return str(relative_to)
 
 
 def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_loss: float,
-                   *, rescale: bool = True) -> pd.Series:
+                   *, relative_to: str = "last_year") -> pd.Series:
     """Move budgets from historic towards target, limiting each practice's gain and loss.
 
     The result totals exactly what ``target`` totals. Each practice's budget lies within
-    ``[base·(1 − max_loss), base·(1 + max_gain)]`` where ``base`` is its historic budget
-    rescaled to the target total (``rescale=True``, the usual practice: limits apply to
-    change relative to the average uplift) or the historic budget itself (``rescale=False``).
+    ``[base·(1 − max_loss), base·(1 + max_gain)]``. The ``base`` is a named choice:
+
+    * ``relative_to="last_year"`` (default): last year's budget itself, so the limits are
+      cash limits (a practice's budget falls by at most ``max_loss`` and rises by at most
+      ``max_gain`` in pounds), as NHS growth floors and caps are stated;
+    * ``relative_to="average_uplift"``: last year's budget scaled by the change in the
+      total (this year's total ÷ last year's), so the limits apply to the change relative
+      to the average uplift: with a 3% cut in the resource a practice may lose
+      ``1 − 0.97·(1 − max_loss)`` in cash.
+
     Within the limits, budgets are as close to target as possible: ``budget =
     clip(target + c·base)`` with the one constant ``c`` that restores the total.
 
@@ -31,14 +58,15 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
         Pounds per practice, same index. Historic budgets must be > 0.
     max_gain, max_loss : float
         Largest fractional gain and loss per year (≥ 0; max_loss < 1).
-    rescale : bool
-        Apply the limits to historic budgets rescaled to the target total.
+    relative_to : {"last_year", "average_uplift"}
+        What the limits are measured against.
 
     Raises
     ------
     ValidationError
-        On mismatched practices, non-positive historic budgets, bad limits, or limits that
-        cannot reach the target total (only possible with ``rescale=False``).
+        On mismatched practices, non-positive historic budgets, bad limits, or cash limits
+        that cannot reach the target total (``"last_year"``: e.g. ``max_gain=0.01`` for
+        every practice cannot fund a 10% larger resource).
 
     Examples
     --------
@@ -68,13 +96,15 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
         )
     t = target.to_numpy()
     total = t.sum()
-    base = h * (total / h.sum()) if rescale else h
+    basis = _check_basis(relative_to)
+    base = h * (total / h.sum()) if basis == "average_uplift" else h
     lo, hi = base * (1 - loss), base * (1 + gain)
     if lo.sum() > total * (1 + 1e-12) or hi.sum() < total * (1 - 1e-12):
         raise ValidationError(
-            f"pace_of_change: max_gain={gain:g}/max_loss={loss:g} cannot reach the target total "
-            f"{total:,.2f} from historic {h.sum():,.2f}: the limits allow "
-            f"{lo.sum():,.2f} to {hi.sum():,.2f}"
+            f"pace_of_change: cash limits against last year's budget (max_gain={gain:g}, "
+            f"max_loss={loss:g}) cannot reach this year's total £{total:,.2f} from last "
+            f"year's £{h.sum():,.2f}: the limits allow £{lo.sum():,.2f} to £{hi.sum():,.2f}; "
+            "widen the limits, or set relative_to='average_uplift'"
         )
 
     def budget(c: float) -> np.ndarray:
@@ -101,15 +131,28 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
 class PaceOfChange:
     """Limits on how fast budgets move from historic towards target.
 
+    Parameters
+    ----------
+    max_gain, max_loss : float
+        Largest fractional gain (>= 0) and loss (in [0, 1)) a year.
+    relative_to : {"last_year", "average_uplift"}
+        What the limits are measured against (see :func:`pace_of_change`): last year's
+        budget in cash (default), or last year's budget scaled by the average uplift.
+
     Examples
     --------
-    >>> PaceOfChange(max_gain=0.05, max_loss=0.02)
-    PaceOfChange(max_gain=0.05, max_loss=0.02, rescale=True)
+    >>> pace = PaceOfChange(max_gain=0.05, max_loss=0.02)
+    >>> pace
+    PaceOfChange(max_gain=0.05, max_loss=0.02, relative_to='last_year')
+    >>> pace.describe()
+    "gain at most 5.0%, loss at most 2.0% a year, in cash against last year's budget"
     """
 
-    max_gain: float = attrs.field(converter=float, validator=non_negative)
-    max_loss: float = attrs.field(converter=float, validator=non_negative)
-    rescale: bool = True
+    max_gain: float = attrs.field(converter=lambda v: number(v, "max_gain"),
+                                  validator=non_negative)
+    max_loss: float = attrs.field(converter=lambda v: number(v, "max_loss"),
+                                  validator=non_negative)
+    relative_to: str = attrs.field(default="last_year", converter=_check_basis)
 
     def __attrs_post_init__(self) -> None:
         check_fraction(self.max_loss, "max_loss", high_open=True)
@@ -117,11 +160,18 @@ class PaceOfChange:
     def apply(self, historic: pd.Series, target: pd.Series) -> pd.Series:
         """:func:`pace_of_change` with these limits."""
         return pace_of_change(historic, target, self.max_gain, self.max_loss,
-                              rescale=self.rescale)
+                              relative_to=self.relative_to)
+
+    def describe(self) -> str:
+        """The limits and what they are measured against, in words."""
+        basis = ("in cash against last year's budget" if self.relative_to == "last_year" else
+                 "against last year's budget scaled by the average uplift in the total")
+        return (f"gain at most {self.max_gain:.1%}, loss at most {self.max_loss:.1%} a year, "
+                f"{basis}")
 
 
 def pace_text(pace: PaceOfChange | None) -> str:
+    """The pace-of-change step of a budget's derivation, in words (for ``explain``)."""
     if pace is None:
         return "no pace-of-change limits: target budget applies"
-    return (f"limits: gain at most {pace.max_gain:.1%}, loss at most {pace.max_loss:.1%} "
-            "a year, total kept")
+    return f"limits: {pace.describe()}; total kept"

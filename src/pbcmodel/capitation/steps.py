@@ -22,15 +22,12 @@ from .._validate import (
     finite_series,
     require_same_codes,
 )
-from ..codes import AGE_BANDS, SEXES
+from ..codes import CELLS
 from ..errors import ValidationError
 from ..population import Population
 
 __all__ = ["adjust", "blend", "check_weights", "devolved_resource", "fair_shares",
            "per_practice", "weighted_population"]
-
-_CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
-
 
 # --------------------------------------------------------------------------- pure steps
 def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
@@ -61,15 +58,15 @@ def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
         raise ValidationError(
             f"weights: duplicate rows {_labels(weights.index[weights.index.duplicated()])}"
         )
-    missing = _CELLS.difference(weights.index)
+    missing = CELLS.difference(weights.index)
     if len(missing):
         raise ValidationError(f"weights: missing age_band/sex cell(s) {_labels(missing)}")
-    extra = weights.index.difference(_CELLS)
+    extra = weights.index.difference(CELLS)
     if len(extra):
         raise ValidationError(f"weights: unknown age_band/sex cell(s) {_labels(extra)}")
     if weights.shape[1] == 0:
         raise ValidationError("weights: no POD columns")
-    weights = weights.reindex(_CELLS)
+    weights = weights.reindex(CELLS)
     try:
         values = weights.to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
@@ -180,5 +177,3 @@ def blend(target: pd.Series, historic: pd.Series, historic_weight: float) -> pd.
     w = check_fraction(historic_weight, "historic_blend")
     rescaled = historic * (target.sum() / historic.sum())
     return (1 - w) * target + w * rescaled
-
-

@@ -1,8 +1,25 @@
 """The ``pbcmodel`` command line.
 
 Each command lives in a module of this package and registers itself in a ``COMMANDS``
-mapping of name → (help text, argument builder, handler); :func:`main` runs one and turns
-every deliberate error into one line on stderr and exit status 2.
+mapping of name → (help text, argument builder, handler); :func:`main` runs one.
+
+One error path: every failure of any kind is one line on stderr, ``pbcmodel: error: …``,
+naming the file, key or row and what to do, never a traceback (unless ``--debug``):
+
+=====================================================  ===========
+failure                                                exit status
+=====================================================  ===========
+bad input, a file or folder that cannot be read or     2
+written, a missing optional extra, out of memory,
+input nested too deeply
+a bad option (argparse's usage message)                2
+interrupted (Ctrl-C)                                   130
+anything else: a bug in pbcmodel (with a hint to       1
+report it and to rerun with ``--debug``)
+=====================================================  ===========
+
+Warnings meant for users (for example a file read as Windows-1252) are one line each,
+``pbcmodel: warning: …``; deprecation warnings, which are for developers, are not shown.
 
 Examples
 --------
@@ -17,12 +34,17 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .._version import __version__
 from ..errors import PBCModelError
 from .commands import COMMANDS
+from .demo import COMMANDS as DEMO_COMMANDS
+from .design import COMMANDS as DESIGN_COMMANDS
 
 __all__ = ["build_parser", "main"]
 
@@ -34,23 +56,84 @@ def build_parser() -> argparse.ArgumentParser:
         description="Financial modelling of practice based commissioning: capitation budgets, "
                     "risk, savings sharing and overspend policy.")
     parser.add_argument("--version", action="version", version=f"pbcmodel {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add_args, handler) in COMMANDS.items():
+    commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS}
+    for name, (help_text, add_args, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback of an error")
         p.set_defaults(handler=handler)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input)."""
+    """Run the command line; return the exit status (see the table above)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args))
-    except PBCModelError as exc:
-        print(f"pbcmodel: error: {exc}", file=sys.stderr)
-        return 2
+        with _warnings_as_lines():
+            return int(args.handler(args))
+    except BaseException as exc:   # the one error path: every failure becomes one line
+        if getattr(args, "debug", False) or isinstance(exc, SystemExit):
+            raise
+        status, message = explain_failure(exc)
+        print(message, file=sys.stderr)
+        return status
+
+
+def explain_failure(exc: BaseException) -> tuple[int, str]:
+    """The exit status and the one line shown for an exception that ended a command.
+
+    Examples
+    --------
+    >>> from pbcmodel.errors import ValidationError
+    >>> explain_failure(ValidationError("--out: 'x' exists and is not a folder"))
+    (2, "pbcmodel: error: --out: 'x' exists and is not a folder")
+    >>> explain_failure(PermissionError(13, "Permission denied", "results/summary.csv"))
+    (2, "pbcmodel: error: 'results/summary.csv': permission denied; check the path and that ...")
+    >>> explain_failure(KeyError("boom"))[0]
+    1
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "pbcmodel: interrupted; no output was written (or replaced)"
+    if isinstance(exc, PBCModelError):
+        return 2, f"pbcmodel: error: {_one_line(str(exc))}"
+    if isinstance(exc, MemoryError):
+        return 2, ("pbcmodel: error: out of memory; try a smaller --n or fewer --years, or "
+                   "a machine with more memory")
+    if isinstance(exc, RecursionError):
+        return 2, ("pbcmodel: error: an input is nested too deeply to read; simplify the "
+                   "file (a scenario file needs only a few levels of tables)")
+    if isinstance(exc, OSError):
+        where = f"{exc.filename!r}: " if exc.filename else ""
+        reason = (exc.strerror or str(exc)).lower()
+        return 2, (f"pbcmodel: error: {where}{reason}; check the path and that you may read "
+                   "and write there (and that the disk has room)")
+    return 1, (f"pbcmodel: internal error: {type(exc).__name__}: {_one_line(str(exc))}. This is "
+               f"a bug in pbcmodel {__version__}: please report it with the command you ran; "
+               "rerun with --debug to see the traceback")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    print(f"pbcmodel: warning: {_one_line(str(message))}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        for developers_only in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", developers_only)    # for developers, not users
+        warnings.showwarning = _show_warning
+        yield

@@ -1,37 +1,49 @@
-"""The commands ``demo``, ``budgets``, ``run`` and ``compare`` of the ``pbcmodel`` command line.
+"""The commands ``budgets``, ``run`` and ``compare`` of the ``pbcmodel`` command line (``demo``
+is in :mod:`pbcmodel.cli.demo`).
 
 Each command is registered in :data:`COMMANDS` as (help text, argument builder, handler).
+Every command checks before it computes: its output path (not a file where a folder is
+wanted, writable, existing outputs only with ``--force``), the optional extras its outputs
+need, and for a simulation the memory it will use. Outputs are written whole or not at all
+(:func:`pbcmodel.io.tables.atomic_folder`, :func:`~pbcmodel.io.tables.atomic_file`).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .. import datasets
+from .._validate import require_columns
 from .._version import __version__
 from ..capitation import CapitationFormula
-from ..errors import ValidationError
+from ..errors import PBCModelError, ValidationError, require
 from ..io import read_registered_patients, write_tables
+from ..io.files import read_csv_file
+from ..io.tables import atomic_file, atomic_folder, check_format, table_names
 from ..money import pounds
-from ..overspend import OverspendPolicy
 from ..plot.simulation import RESULT_KINDS
 from ..scenario import Scenario, load_scenario
+from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import SimulationResult
-from ..scenario.variants import compare, side_by_side
-from ..sharing import mssp_two_sided
+from ..scenario.variants import compare
 
 __all__ = ["COMMANDS", "budget_summary"]
 
-DEMO_PRACTICE = "P001"
-#: Simulations and years of the demo's simulation and comparison (kept small: seconds).
-DEMO_SIMULATIONS = 1_000
-DEMO_YEARS = 2
-#: Tables written by ``pbcmodel run``.
+#: Tables written by ``pbcmodel run``, and the formats it writes them in.
 RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size")
+RUN_FORMATS = ("csv", "parquet")
+#: Every file ``pbcmodel run`` may write, in any format: ``--force`` replaces them as a set.
+RUN_FILES = frozenset([*(name for fmt in RUN_FORMATS for name in table_names(RUN_TABLES, fmt)),
+                       *(f"{kind}.png" for kind in RESULT_KINDS), "report.txt"])
+#: Simulated years: ``run`` and ``compare`` default to three, so that overspends recovered
+#: from later budgets fall inside the horizon; at most a century.
+DEFAULT_YEARS = 3
+MAX_YEARS = 100
 #: Rows of a comparison shown as percentages; the others are pounds (or counts).
 _PERCENT_ROWS = ("practices_prob_loss_over_2pct", "max_practice_prob_loss_over_2pct")
 _COUNT_ROWS = ("simulations", "years")
@@ -79,71 +91,49 @@ def _format_explanation(explanation: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _demo_scenarios() -> list[Scenario]:
-    """Three policies for the example commissioner, differing only in how variance is shared."""
-    return [Scenario.example(name="pbc-70-30"),
-            Scenario.example(name="strict-overspend",
-                                      overspend=OverspendPolicy(practice_share=1.0)),
-            Scenario.example(name="mssp-style", savings=mssp_two_sided(),
-                                      overspend=None, conditions={})]
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    names = ["budgets", f"explain_{DEMO_PRACTICE}", "simulation_summary",
-             "simulation_by_list_size", "comparison"]
-    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
-    scenarios = _demo_scenarios()
-    scn = scenarios[0]
-    pop = scn.population
-    budgets = scn.budgets()
-    explanation = scn.explain(DEMO_PRACTICE)
-    results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0)   # same seed: CRN
-               for s in scenarios]
-    summary = results[0].summary().to_frame()
-    by_size = results[0].by_list_size()
-    comparison = side_by_side(results)
-    paths = write_tables({"budgets": budgets.round(2),
-                          f"explain_{DEMO_PRACTICE}": explanation.set_index("step"),
-                          "simulation_summary": summary,
-                          "simulation_by_list_size": by_size,
-                          "comparison": comparison},
-                         out, force=args.force)
-    print(f"pbcmodel {__version__} demo: {pop!r}")
-    print(f"Resource {pounds(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
-          "pace of change +5%/-2% from last year's budgets.\n")
-    print("Budgets by consortium")
-    print(_format_summary(budget_summary(budgets, pop.practices)))
-    print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
-    print(_format_explanation(explanation))
-    print(f"\nSimulated {DEMO_SIMULATIONS:,} × {DEMO_YEARS} years of the {scn.name} policy:")
-    print("\n".join(f"  {line}" for line in scn.describe()
-                    if line.startswith(("savings", "overspend", "high-cost"))))
-    print(_format_figures(summary))
-    print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
-    print(_format_by_list_size(by_size))
-    print("\nPolicies compared on the same simulated outturns (common random numbers): "
-          "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
-          "of losses beyond 2% of budget")
-    print(_format_figures(comparison))
-    print("\nWrote " + ", ".join(str(p) for p in paths))
-    return 0
-
-
 def _cmd_budgets(args: argparse.Namespace) -> int:
-    pop = read_registered_patients(args.population, consortia=args.consortia)
-    weights = (datasets.example_cost_weights() if args.weights is None
-               else pd.read_csv(args.weights).set_index(["age_band", "sex"]))
-    formula = CapitationFormula(weights=weights)
-    budgets = formula.budgets(pop, resource=args.resource)
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ValidationError(f"--out: {str(out)!r} already exists; pass --force to overwrite")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    budgets.round(2).to_csv(out)
+    inputs = [Path(p) for p in (args.population, args.consortia, args.weights) if p]
+    if any(out.exists() and p.exists() and out.samefile(p) for p in inputs):
+        raise ValidationError(f"--out: {str(out)!r} is one of the input files; choose another "
+                              "file to write")
+    with atomic_file(out, force=args.force, what="--out") as staging:   # checked first
+        pop = read_registered_patients(args.population, consortia=args.consortia)
+        weights = (datasets.example_cost_weights() if args.weights is None
+                   else _read_weights(args.weights))
+        formula = _checked(lambda: CapitationFormula(weights=weights), f"--weights {args.weights}")
+        budgets = formula.budgets(pop, resource=args.resource)
+        budgets.round(2).to_csv(staging)
     print(_format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nWrote {out}")
     return 0
+
+
+def _read_weights(path: str) -> pd.DataFrame:
+    """Cost weights from a CSV: columns age_band, sex and one column of numbers per POD."""
+    what = f"--weights {path!r}"
+    frame = read_csv_file(path, "--weights")
+    require_columns(frame, ("age_band", "sex"), what)
+    pods = [c for c in frame.columns if c not in ("age_band", "sex")]
+    if not pods:
+        raise ValidationError(f"{what}: no POD columns; expected age_band, sex and one column "
+                              "of weights (pounds per head) per POD")
+    values = frame[pods].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row, col = (int(i) for i in next(zip(*bad.nonzero(), strict=True)))
+        raise ValidationError(f"{what}: row {row + 2}, column {pods[col]!r}: expected a number "
+                              f"(pounds per head), got {frame.iloc[row][pods[col]]!r}")
+    values.index = pd.MultiIndex.from_frame(frame[["age_band", "sex"]])
+    return values
+
+
+def _checked(make: Callable[[], CapitationFormula], source: str) -> CapitationFormula:
+    """Build from a user's file; an error says which file."""
+    try:
+        return make()
+    except PBCModelError as exc:
+        raise ValidationError(f"{source}: {exc}") from exc
 
 
 def _refuse_overwrite(paths: Sequence[Path], force: bool) -> None:
@@ -199,27 +189,40 @@ def _run_report(source: str, scn: Scenario, result: SimulationResult, summary: p
               _format_figures(summary), "",
               "Outcomes by list size (yearly practice amount, £ per registered patient)",
               _format_by_list_size(by_size)]
+    lines += _horizon_note(result)
     return "\n".join(lines) + "\n"
+
+
+def _horizon_note(result: SimulationResult) -> list[str]:
+    """Say plainly when overspends are still to be recovered after the last simulated year."""
+    still_owed = float(result.carried_pence[:, -1].mean()) / 100
+    if still_owed <= 0:
+        return []
+    return ["", f"Note: on average {pounds(still_owed)} of overspend is still to be recovered "
+                f"from budgets after year {result.years}; those recoveries are not in the "
+                "figures above. Simulate more --years to include them."]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    tables = {name: out / f"{name}.{args.format}" for name in RUN_TABLES}
-    figures = {kind: out / f"{kind}.png" for kind in RESULT_KINDS}
-    report = out / "report.txt"
-    _refuse_overwrite([*tables.values(), *figures.values(), report], args.force)
-    scn = load_scenario(args.scenario)
-    result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
-    summary = result.summary().to_frame()
-    by_size = result.by_list_size()
-    text = _run_report(args.scenario, scn, result, summary, by_size)
-    written = write_tables({"budgets": scn.budgets().round(2), "metrics": result.metrics(),
-                            "summary": summary, "by_list_size": by_size},
-                           out, format=args.format, force=args.force)
-    _save_figures(result, figures)
-    report.write_text(text, encoding="utf-8")
+    check_format(args.format, "--format")          # extras for every output, before any work
+    require("matplotlib", "plot", "the figures of pbcmodel run")
+    with atomic_folder(out, force=args.force, replaces=RUN_FILES, what="--out") as staging:
+        scn = load_scenario(args.scenario)
+        check_simulation_memory(args.n, scn.population.n_practices, args.years)
+        result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
+        summary = result.summary().to_frame()
+        by_size = result.by_list_size()
+        text = _run_report(args.scenario, scn, result, summary, by_size)
+        tables = {"budgets": scn.budgets().round(2), "metrics": result.metrics(),
+                  "summary": summary, "by_list_size": by_size}
+        written = [p.name for p in write_tables(tables, staging, format=args.format)]
+        figures = {kind: staging / f"{kind}.png" for kind in RESULT_KINDS}
+        _save_figures(result, figures)
+        (staging / "report.txt").write_text(text, encoding="utf-8")
     print(text)
-    print("Wrote " + ", ".join(str(p) for p in [*written, *figures.values(), report]))
+    names = [*written, *(p.name for p in figures.values()), "report.txt"]
+    print("Wrote " + ", ".join(str(out / name) for name in names))
     return 0
 
 
@@ -227,10 +230,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise ValidationError("compare: give at least two scenario files")
     scenarios = [load_scenario(path) for path in args.scenarios]
+    check_simulation_memory(args.n, max(scn.population.n_practices for scn in scenarios),
+                            args.years, scenarios=len(scenarios))
     names = [scn.name for scn in scenarios]
-    if len(set(names)) < len(names):   # label by file instead
-        scenarios = [scn.evolve(name=Path(path).stem)
-                     for scn, path in zip(scenarios, args.scenarios, strict=True)]
+    if len(set(names)) < len(names):   # label by file instead (and by position if need be)
+        stems = [Path(path).stem for path in args.scenarios]
+        labels = (stems if len(set(stems)) == len(stems)
+                  else [f"{stem} ({i})" for i, stem in enumerate(stems, 1)])
+        scenarios = [scn.evolve(name=label)
+                     for scn, label in zip(scenarios, labels, strict=True)]
     table = compare(scenarios, n=args.n, years=args.years, seed=args.seed)
     print(f"{args.n:,} simulations × {args.years} year(s), seed {args.seed}; pounds per year "
           "(commissioner figures over all years)")
@@ -241,8 +249,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum`` (commas and underscores allowed)."""
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in [minimum, maximum] (commas and underscores allowed)."""
     def parse(text: str) -> int:
         try:
             value = int(text.replace(",", "").replace("_", ""))
@@ -250,6 +258,8 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {text!r}")
         return value
 
     return parse
@@ -257,9 +267,11 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
 
 def _positive_amount(text: str) -> float:
     try:
-        value = float(text.replace(",", "").lstrip("£"))
+        value = float(text.replace(",", "").replace("_", "").lstrip("£"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an amount of money: {text!r}") from exc
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite amount of pounds, got {text!r}")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
     return value
@@ -270,11 +282,6 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {}
 
 
-def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="pbcmodel-demo", help="output directory (default %(default)s)")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
-
-
 def _budgets_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--population", required=True,
                    help="NHS Digital gp-reg-pat-prac-quin-age.csv layout")
@@ -283,26 +290,32 @@ def _budgets_args(p: argparse.ArgumentParser) -> None:
                                      "(default: the embedded example weights)")
     p.add_argument("--resource", required=True, type=_positive_amount,
                    help="resource to devolve, pounds")
-    p.add_argument("--out", required=True, help="CSV file to write")
-    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--out", required=True, help="CSV file to write (checked before the input "
+                                                "is read; written whole or not at all)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def _simulation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=_whole_number(1), default=10_000,
-                   help="simulations (default %(default)s)")
-    p.add_argument("--years", type=_whole_number(1), default=1,
-                   help="simulated years (default %(default)s)")
+                   help="simulations (default %(default)s; refused before it starts if it "
+                        "would not fit in memory)")
+    p.add_argument("--years", type=_whole_number(1, MAX_YEARS), default=DEFAULT_YEARS,
+                   help=f"simulated years, 1 to {MAX_YEARS} (default %(default)s, so that "
+                        "overspends recovered from later years' budgets are counted)")
     p.add_argument("--seed", type=_whole_number(0), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario file (.toml or .json)")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True,
+                   help="output folder (made if needed; it appears only when every file is "
+                        "written, and other files in it are left alone)")
     _simulation_args(p)
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+    p.add_argument("--format", choices=RUN_FORMATS, default="csv",
                    help="table format (default %(default)s; parquet needs pyarrow)")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--force", action="store_true",
+                   help="replace a previous run's files in --out, all of them as a set")
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
@@ -311,8 +324,6 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
     _simulation_args(p)
 
 
-COMMANDS["demo"] = ("set budgets for the embedded example commissioner, explain one, and "
-                    "simulate and compare three policies", _demo_args, _cmd_demo)
 COMMANDS["budgets"] = ("set capitation budgets for a registered-patient file",
                        _budgets_args, _cmd_budgets)
 COMMANDS["run"] = ("simulate a scenario file: tables, figures and a short report",

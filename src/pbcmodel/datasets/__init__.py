@@ -39,12 +39,25 @@ from .example import (
     example_population,
     synthetic_commissioner,
 )
+from .persons import synthetic_persons, synthetic_persons_truth
+from .weighted_populations import (
+    ATTRIBUTION,
+    ENGLAND_YEARS,
+    LICENCE_FILE,
+    england,
+    england_age_sex_profile,
+)
 
 __all__ = [
+    "ATTRIBUTION",
     "CURRENT_MONTH",
     "CURRENT_YEAR",
+    "ENGLAND_YEARS",
     "EXAMPLE_RESOURCE",
+    "LICENCE_FILE",
     "MEASURES",
+    "england",
+    "england_age_sex_profile",
     "example_contract_activity",
     "example_contract_plan",
     "example_cost_model",
@@ -56,4 +69,6 @@ __all__ = [
     "example_reference_rates",
     "example_tariffs",
     "synthetic_commissioner",
+    "synthetic_persons",
+    "synthetic_persons_truth",
 ]

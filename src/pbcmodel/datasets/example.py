@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codes import AGE_BANDS, PODS, SEXES
+from .._validate import whole_number
+from ..codes import AGE_BANDS, CELL_PODS, CELLS, PODS, SEXES
 from ..population import Population
 from ..risk.costmodel import CostModel
 
@@ -44,6 +45,9 @@ _BASE_AGE = _BASE_AGE / _BASE_AGE.sum()
 #: Share female in each band: about half in childhood, rising in old age.
 _FEMALE = np.clip(0.487 + 0.0025 * np.maximum(_MID - 50, 0) ** 1.25, 0.0, 0.75)
 
+#: Most practices :func:`synthetic_commissioner` makes (England has about 6,300).
+MAX_PRACTICES = 1_000_000
+
 #: Resource (pounds) the example commissioner has to devolve in the example year.
 EXAMPLE_RESOURCE = 510_000_000.0
 
@@ -59,8 +63,7 @@ def _population(codes: pd.Index, consortium: np.ndarray, commissioner: np.ndarra
                 list_size: np.ndarray, tilt: np.ndarray) -> Population:
     shares = _age_sex_shares(tilt).reshape(len(codes), -1)
     counts = _round_preserving_total(shares * list_size[:, None])
-    columns = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
-    counts_df = pd.DataFrame(counts, index=codes, columns=columns)
+    counts_df = pd.DataFrame(counts, index=codes, columns=CELLS)
     hierarchy = pd.DataFrame({"consortium": consortium, "commissioner": commissioner},
                              index=codes, dtype=object)
     return Population(counts=counts_df, hierarchy=hierarchy)
@@ -132,8 +135,7 @@ def example_cost_weights() -> pd.DataFrame:
     raw = cells.reshape(-1, len(PODS))
     pop = example_population().counts.sum().to_numpy()
     raw *= 1000.0 / ((raw.sum(axis=1) * pop).sum() / pop.sum())
-    index = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
-    return pd.DataFrame(np.round(raw, 2), index=index, columns=pd.Index(PODS, name="pod"))
+    return pd.DataFrame(np.round(raw, 2), index=CELLS, columns=pd.Index(PODS, name="pod"))
 
 
 def example_historic_budgets() -> pd.DataFrame:
@@ -182,17 +184,12 @@ def synthetic_commissioner(n_practices: int = 8000, seed: int = 0, *,
     >>> pop.n_practices, pop.hierarchy["consortium"].nunique()
     (200, 14)
     """
-    from .._validate import check_positive
-    from ..errors import ValidationError
-
-    for name, value in [("n_practices", n_practices),
-                        ("practices_per_consortium", practices_per_consortium),
-                        ("consortia_per_commissioner", consortia_per_commissioner)]:
-        if int(value) != value:
-            raise ValidationError(f"{name}: must be a whole number, got {value!r}")
-        check_positive(value, name)
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    n = int(n_practices)
+    n = whole_number(n_practices, "n_practices", maximum=MAX_PRACTICES)
+    practices_per_consortium = whole_number(practices_per_consortium,
+                                            "practices_per_consortium")
+    consortia_per_commissioner = whole_number(consortia_per_commissioner,
+                                              "consortia_per_commissioner")
+    rng = np.random.default_rng(np.random.SeedSequence(whole_number(seed, "seed", minimum=0)))
     list_size = np.clip(np.rint(rng.lognormal(np.log(6500), 0.55, n)), 1000, 60000)
     tilt = np.clip(rng.normal(0.0, 0.45, n), -1, 1)
     cons = np.arange(n) // practices_per_consortium
@@ -237,6 +234,5 @@ def example_cost_model() -> CostModel:
         "p_use": p.ravel(),
         "mean": (weights / p).ravel(),
         "cv": np.broadcast_to(cv, weights.shape).ravel(),
-    }, index=pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
-                                        names=["age_band", "sex", "pod"]))
+    }, index=CELL_PODS)
     return CostModel.from_frame(frame.reset_index())

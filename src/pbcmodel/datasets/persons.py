@@ -35,13 +35,13 @@ history can (see :mod:`pbcmodel.credibility`). It is not in :meth:`PersonsTruth.
 Examples
 --------
 >>> from pbcmodel.datasets.persons import synthetic_persons, synthetic_persons_truth
->>> df = synthetic_persons(20_000, seed=1)
+>>> df = synthetic_persons(200_000, seed=1)
 >>> df.shape, df["practice"].nunique()
-((20000, 16), 8)
+((200000, 16), 80)
 >>> truth = synthetic_persons_truth()
 >>> truth.indicators
 ('diabetes', 'copd', 'chd', 'depression', 'cancer', 'deprived')
->>> round(float(df[list(truth.pods)].sum(axis=1).mean()), -1)   # pounds per head
+>>> round(float(df[list(truth.pods)].sum(axis=1).mean()), -2)   # pounds per head
 1000.0
 """
 
@@ -305,7 +305,7 @@ def synthetic_persons(n: int = 500_000, seed: int = 0, n_practices: int | None =
     >>> sorted(df["practice"].unique())[:2]
     ['Q0000', 'Q0001']
     >>> bool((df["prescribing"] >= 0).all()), round(float(df["diabetes"].mean()), 2)
-    (True, 0.06)
+    (True, 0.08)
     """
     n = _whole(n, "n")
     k = max(1, round(n / 2500)) if n_practices is None else _whole(n_practices, "n_practices")

@@ -20,5 +20,7 @@ from __future__ import annotations
 
 from .registered import COMMISSIONER_COLUMNS, read_consortia, read_registered_patients
 from .tables import write_tables
+from .weighted import read_weighted_populations
 
-__all__ = ["COMMISSIONER_COLUMNS", "read_consortia", "read_registered_patients", "write_tables"]
+__all__ = ["COMMISSIONER_COLUMNS", "read_consortia", "read_registered_patients",
+           "read_weighted_populations", "write_tables"]

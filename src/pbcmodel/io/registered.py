@@ -1,13 +1,33 @@
-"""Reader of NHS Digital's "Patients Registered at a GP Practice" files.
+"""Reader of NHS Digital's "Patients Registered at a GP Practice" files, as published.
 
+Layouts read (headers verified from published sources; see the user guide):
+
+* **the multi-level quinary-age file** ``gp-reg-pat-prac-quin-age.csv`` (April 2017 on):
+  ``PUBLICATION, EXTRACT_DATE, ORG_TYPE, ORG_CODE, ONS_CODE, POSTCODE, SEX, AGE_GROUP_5,
+  NUMBER_OF_PATIENTS``, one file with rows for every level (commissioning region, ICB,
+  sub-ICB location or CCG, PCN, GP practice). Only ``ORG_TYPE == "GP"`` rows are practices;
+  the file has no commissioner column, so the hierarchy comes from the published mapping
+  file ``gp-reg-pat-prac-map.csv`` (``PRACTICE_CODE, …, PCN_CODE, …, SUB_ICB_LOCATION_CODE,
+  …, ICB_CODE, …``; earlier ``CCG_CODE``, ``STP_CODE``), whose PCNs are the default
+  consortia;
+* **a practice-level file with a commissioner column** under its successive names
+  (:data:`COMMISSIONER_COLUMNS`: ``SUB_ICB_LOCATION_CODE``, ``SUB_ICB_LOC_CODE``,
+  ``CCG_CODE``); a ``TYPE``/``ORG_TYPE`` column, where present, keeps only ``GP`` rows;
+* **the pre-2017 wide practice file** (``gp-reg-patients-prac-quin-age``, e.g. January
+  2016): one row per practice, ``GP_PRACTICE_CODE``, ``CCG_CODE``, ``Total_All`` and one
+  column per sex and band (``Male_0-4`` … ``Female_95+``).
+
+A ``.zip`` as downloaded is read in place (it must hold one CSV). Practice codes are
+normalised (spaces trimmed, upper case) the same way in the counts and the mapping.
 Readers never ``eval`` or unpickle.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from os import PathLike
-from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -15,23 +35,36 @@ from .._validate import _labels, require_columns
 from ..codes import AGE_BANDS
 from ..errors import ValidationError
 from ..population import Population
+from .files import read_csv_file
 
-__all__ = ["read_consortia", "read_registered_patients"]
+__all__ = ["COMMISSIONER_COLUMNS", "MappingWarning", "read_consortia", "read_mapping",
+           "read_registered_patients"]
 
-#: Successive names of the commissioner column in NHS Digital's publication.
-COMMISSIONER_COLUMNS = ("SUB_ICB_LOCATION_CODE", "CCG_CODE", "PCT_CODE")
+#: Successive names of the commissioner column (sub-ICB location, formerly CCG).
+COMMISSIONER_COLUMNS = ("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE")
+#: Names of the ICB column of the mapping file (ICB from July 2022, STP before).
+ICB_COLUMNS = ("ICB_CODE", "STP_CODE")
+#: Organisation-type columns: multi-level files (``ORG_TYPE``) and totals files (``TYPE``).
+_TYPE_COLUMNS = ("ORG_TYPE", "TYPE")
 _SEX = {"FEMALE": "F", "MALE": "M", "F": "F", "M": "M"}
+#: Band labels of the pre-2017 wide layout (``0-4`` … ``95+``) → pbcmodel's (``0_4`` …).
+_WIDE_BANDS = {band.replace("_", "-"): band for band in AGE_BANDS}
 
-PathOrFrame = str | PathLike | pd.DataFrame
+PathOrFrame: TypeAlias = str | PathLike | pd.DataFrame
+
+
+class MappingWarning(UserWarning):
+    """The mapping file lists practices that are not in the counts (they are left out)."""
 
 
 def _read_csv(source: PathOrFrame, what: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
-    path = Path(source)
-    if not path.is_file():
-        raise ValidationError(f"{what}: no such file {str(path)!r}")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    return read_csv_file(source, what)
+
+
+def _codes(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip().str.upper()
 
 
 def read_consortia(source: PathOrFrame) -> pd.Series:
@@ -40,14 +73,14 @@ def read_consortia(source: PathOrFrame) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> read_consortia(pd.DataFrame({"practice": ["A81001"], "consortium": ["North"]})).to_dict()
+    >>> read_consortia(pd.DataFrame({"practice": ["a81001 "], "consortium": ["North"]})).to_dict()
     {'A81001': 'North'}
     """
     df = _read_csv(source, "consortia")
     df.columns = [c.strip().lower() for c in df.columns]
     require_columns(df, ("practice", "consortium"), "consortia")
     df = df.astype({"practice": str, "consortium": str})
-    df["practice"] = df["practice"].str.strip()
+    df["practice"] = _codes(df["practice"])
     dup = df["practice"].duplicated(keep=False)
     if dup.any():
         raise ValidationError(
@@ -56,53 +89,169 @@ def read_consortia(source: PathOrFrame) -> pd.Series:
     return df.set_index("practice")["consortium"].str.strip()
 
 
-def read_registered_patients(path: PathOrFrame,
-                             consortia: PathOrFrame | Mapping[str, str] | None = None
-                             ) -> Population:
-    """Read NHS Digital "Patients Registered at a GP Practice" quinary-age data.
+def _is_mapping(df: pd.DataFrame) -> bool:
+    return "PRACTICE_CODE" in {str(c).strip().upper() for c in df.columns}
 
-    The layout is the publication's ``gp-reg-pat-prac-quin-age.csv``: one row per practice
-    (``ORG_CODE``) × ``SEX`` (``FEMALE``/``MALE``/``ALL``) × ``AGE_GROUP_5`` (``0_4`` …
-    ``95+``/``ALL``) with ``NUMBER_OF_PATIENTS``, and the commissioner under its successive
-    names ``SUB_ICB_LOCATION_CODE`` (from July 2022), ``CCG_CODE`` (2013–2022) or ``PCT_CODE``.
-    ``ALL`` rows are not used but, where present, must equal the sum of their parts.
+
+def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.DataFrame:
+    """Read NHS Digital's practice mapping file ``gp-reg-pat-prac-map.csv``.
 
     Parameters
     ----------
-    path : path or DataFrame
-        The CSV file (or the same layout already read).
-    consortia : path, DataFrame or mapping, optional
-        Practice → consortium (columns ``practice``, ``consortium``). Without it each
-        commissioner is treated as one consortium.
+    source : path or DataFrame
+        The published file (or its ``.zip``): ``PRACTICE_CODE``, ``PCN_CODE``, the
+        sub-ICB location under its successive names (:data:`COMMISSIONER_COLUMNS`) and the
+        ICB (``ICB_CODE``, earlier ``STP_CODE``); other columns are ignored.
+    commissioner : {"sub_icb", "icb"}
+        Which level is the commissioner: the sub-ICB location (default; formerly the CCG)
+        or the ICB.
 
-    Raises
-    ------
-    ValidationError
-        Missing columns, unknown sexes or age bands, bad counts, duplicate rows, ``ALL`` rows
-        that do not add up, or practices with no consortium in ``consortia``.
+    Returns
+    -------
+    DataFrame
+        Indexed by practice code: ``consortium`` (the PCN; a practice in no PCN is its own
+        consortium) and ``commissioner``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> raw = pd.DataFrame({"SUB_ICB_LOCATION_CODE": "15N", "ORG_CODE": "A81001",
-    ...     "SEX": ["FEMALE", "MALE", "ALL"], "AGE_GROUP_5": ["0_4", "0_4", "ALL"],
-    ...     "NUMBER_OF_PATIENTS": ["10", "12", "22"]})
-    >>> pop = read_registered_patients(raw, consortia={"A81001": "North"})
-    >>> pop.list_size.to_dict(), pop.practices.loc["A81001", "commissioner"]
-    ({'A81001': 22}, '15N')
+    >>> m = pd.DataFrame({"PRACTICE_CODE": ["A81001"], "PCN_CODE": ["U89141"],
+    ...                   "SUB_ICB_LOCATION_CODE": ["16C"], "ICB_CODE": ["QHM"]})
+    >>> read_mapping(m).loc["A81001"].tolist(), read_mapping(m, commissioner="icb").iloc[0, 1]
+    (['U89141', '16C'], 'QHM')
+    """
+    df = _read_csv(source, "practice mapping")
+    df.columns = [str(c).strip().upper() for c in df.columns]
+    require_columns(df, ("PRACTICE_CODE",), "practice mapping")
+    if commissioner not in ("sub_icb", "icb"):
+        raise ValidationError(f"commissioner: expected 'sub_icb' or 'icb', got {commissioner!r}")
+    names = COMMISSIONER_COLUMNS if commissioner == "sub_icb" else ICB_COLUMNS
+    column = next((c for c in names if c in df.columns), None)
+    if column is None:
+        raise ValidationError(f"practice mapping: no {commissioner} column; expected one of "
+                              f"{', '.join(names)}; found {_labels(df.columns, 30)}")
+    if "PCN_CODE" not in df.columns:
+        raise ValidationError("practice mapping: no PCN_CODE column (a mapping from before "
+                              "PCNs); pass consortia= as well")
+    codes = _codes(df["PRACTICE_CODE"])
+    dup = codes.duplicated(keep=False)
+    if dup.any():
+        raise ValidationError(f"practice mapping: practice(s) {_labels(codes[dup].unique())} "
+                              f"listed twice (rows {_labels(df.index[dup] + 2)})")
+    missing = df[column].isna()
+    if missing.any():
+        raise ValidationError(f"practice mapping: no {column} for practice(s) "
+                              f"{_labels(codes[missing])}")
+    pcn = df["PCN_CODE"].astype(object).where(df["PCN_CODE"].notna(), None)
+    no_pcn = pcn.isna()
+    if no_pcn.any():
+        warnings.warn(f"practice mapping: practice(s) {_labels(codes[no_pcn])} are in no PCN; "
+                      "each is its own consortium", MappingWarning, stacklevel=2)
+        pcn = pcn.where(~no_pcn, codes)
+    return pd.DataFrame({"consortium": pcn.astype(str).str.strip().to_numpy(),
+                         "commissioner": df[column].astype(str).str.strip().to_numpy()},
+                        index=pd.Index(codes, name="practice"))
+
+
+def read_registered_patients(path: PathOrFrame,
+                             consortia: PathOrFrame | Mapping[str, str] | None = None, *,
+                             mapping: PathOrFrame | None = None,
+                             commissioner: str = "sub_icb") -> Population:
+    """Read NHS Digital "Patients Registered at a GP Practice" quinary-age data.
+
+    Parameters
+    ----------
+    path : path or DataFrame
+        The published file (CSV or the ``.zip`` as downloaded) in one of the layouts of
+        :mod:`pbcmodel.io.registered`, or the same layout already read as text cells.
+    consortia : path, DataFrame or mapping, optional
+        Practice → consortium: a CSV/DataFrame with columns ``practice``, ``consortium``, a
+        mapping, or the published mapping file ``gp-reg-pat-prac-map.csv`` itself (then
+        as ``mapping``). Default: the PCNs of ``mapping`` if given, else each commissioner
+        is one consortium.
+    mapping : path or DataFrame, optional
+        The published ``gp-reg-pat-prac-map.csv`` (see :func:`read_mapping`): the
+        commissioner of each practice and, by default, its PCN as consortium. Required for
+        the multi-level file, which has no commissioner column. Practices it lists that
+        are not in the counts are left out with a :class:`MappingWarning`; practices in the
+        counts that it does not list are an error.
+    commissioner : {"sub_icb", "icb"}
+        With a mapping: the commissioner level (sub-ICB location by default, or the ICB).
+
+    Raises
+    ------
+    ValidationError
+        Missing columns or no commissioner, unknown sexes or age bands, bad counts,
+        duplicate rows, ``ALL`` rows that do not add up, practices missing from the mapping
+        or with no consortium; each naming the file, row or practice.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"ORG_TYPE": ["ICB", "GP", "GP", "GP"],
+    ...     "ORG_CODE": ["QHM", "A81001", "A81001", "A81001"],
+    ...     "SEX": ["ALL", "FEMALE", "MALE", "ALL"], "AGE_GROUP_5": ["ALL", "0_4", "0_4", "ALL"],
+    ...     "NUMBER_OF_PATIENTS": ["5000", "10", "12", "22"]})
+    >>> m = pd.DataFrame({"PRACTICE_CODE": ["A81001"], "PCN_CODE": ["U89141"],
+    ...                   "SUB_ICB_LOCATION_CODE": ["16C"]})
+    >>> pop = read_registered_patients(raw, mapping=m)
+    >>> pop.list_size.to_dict(), pop.practices.loc["A81001", "consortium"]
+    ({'A81001': 22}, 'U89141')
     """
     raw = _read_csv(path, "registered patients")
-    raw.columns = [c.strip().upper() for c in raw.columns]
+    raw.columns = [str(c).strip().upper() for c in raw.columns]
+    if consortia is not None and not isinstance(consortia, Mapping):
+        table = _read_csv(consortia, "consortia")
+        if _is_mapping(table):
+            if mapping is not None:
+                raise ValidationError("consortia: this is a practice mapping file; give it "
+                                      "as mapping= or consortia=, not both")
+            mapping, consortia = table, None
+        else:
+            consortia = table
+    tree = None if mapping is None else read_mapping(mapping, commissioner=commissioner)
+    if "GP_PRACTICE_CODE" in raw.columns:
+        tidy = _wide(raw)
+    else:
+        tidy = _long(raw, need_commissioner=tree is None)
+    if tree is not None:
+        tidy = _apply_mapping(tidy, tree, use_pcn=consortia is None)
+    if consortia is not None:
+        table = (pd.Series({str(k).strip().upper(): v for k, v in dict(consortia).items()},
+                           dtype=object)
+                 if isinstance(consortia, Mapping) else read_consortia(consortia))
+        tidy["consortium"] = tidy["practice"].map(table)
+        missing = tidy["consortium"].isna()
+        if missing.any():
+            raise ValidationError(
+                f"consortia: no consortium for practice(s) "
+                f"{_labels(tidy.loc[missing, 'practice'].unique())}"
+            )
+    elif tree is None:
+        tidy["consortium"] = tidy["commissioner"]
+    return Population.from_frame(tidy)
+
+
+def _long(raw: pd.DataFrame, need_commissioner: bool) -> pd.DataFrame:
+    """The long layouts: multi-level (``ORG_TYPE``) or practice rows with a commissioner."""
     require_columns(raw, ("ORG_CODE", "SEX", "AGE_GROUP_5", "NUMBER_OF_PATIENTS"),
                     "registered patients")
+    type_col = next((c for c in _TYPE_COLUMNS if c in raw.columns), None)
+    if type_col is not None:
+        kind = raw[type_col].astype(str).str.strip().str.upper()
+        raw = raw[kind == "GP"].copy()
+        if raw.empty:
+            raise ValidationError(f"registered patients: no GP practice rows ({type_col} == "
+                                  f"'GP'); found {_labels(kind.unique())}")
     commissioner_col = next((c for c in COMMISSIONER_COLUMNS if c in raw.columns), None)
-    if commissioner_col is None:
+    if commissioner_col is None and need_commissioner:
         raise ValidationError(
-            "registered patients: no commissioner column; expected one of "
-            + ", ".join(COMMISSIONER_COLUMNS)
-        )
-    for col in ("ORG_CODE", "SEX", "AGE_GROUP_5", commissioner_col):
-        raw[col] = raw[col].astype(str).str.strip().str.upper()
+            "registered patients: no commissioner column (expected one of "
+            + ", ".join(COMMISSIONER_COLUMNS) + "); for the multi-level file give the "
+            "published mapping file gp-reg-pat-prac-map.csv as mapping=")
+    for col in ("ORG_CODE", "SEX", "AGE_GROUP_5", *([commissioner_col] if commissioner_col
+                                                    else [])):
+        raw[col] = _codes(raw[col])
     raw["NUMBER_OF_PATIENTS"] = _counts(raw)
     sex_ok = raw["SEX"].isin([*_SEX, "ALL"])
     if not sex_ok.all():
@@ -119,26 +268,65 @@ def read_registered_patients(path: PathOrFrame,
         )
     parts = raw[(raw["SEX"] != "ALL") & (raw["AGE_GROUP_5"] != "ALL")]
     _check_all_rows(raw, parts)
-    tidy = pd.DataFrame({
+    return pd.DataFrame({
         "practice": parts["ORG_CODE"],
-        "commissioner": parts[commissioner_col],
+        "commissioner": parts[commissioner_col] if commissioner_col else None,
         "age_band": parts["AGE_GROUP_5"],
         "sex": parts["SEX"].map(_SEX),
         "patients": parts["NUMBER_OF_PATIENTS"],
     })
-    if consortia is None:
-        tidy["consortium"] = tidy["commissioner"]
-    else:
-        mapping = (pd.Series(dict(consortia), dtype=object) if isinstance(consortia, Mapping)
-                   else read_consortia(consortia))
-        tidy["consortium"] = tidy["practice"].map(mapping)
-        missing = tidy["consortium"].isna()
-        if missing.any():
-            raise ValidationError(
-                f"consortia: no consortium for practice(s) "
-                f"{_labels(tidy.loc[missing, 'practice'].unique())}"
-            )
-    return Population.from_frame(tidy)
+
+
+def _wide(raw: pd.DataFrame) -> pd.DataFrame:
+    """The pre-2017 wide layout: one row per practice, one column per sex × band."""
+    cells = {f"{sex}_{label}": (band, code) for sex, code in (("MALE", "M"), ("FEMALE", "F"))
+             for label, band in _WIDE_BANDS.items()}
+    require_columns(raw, ("GP_PRACTICE_CODE", "CCG_CODE", *cells), "registered patients")
+    raw = raw.copy()
+    raw["ORG_CODE"] = _codes(raw["GP_PRACTICE_CODE"])
+    dup = raw["ORG_CODE"].duplicated(keep=False)
+    if dup.any():
+        raise ValidationError(f"registered patients: practice(s) "
+                              f"{_labels(raw.loc[dup, 'ORG_CODE'].unique())} listed twice "
+                              f"(rows {_labels(raw.index[dup] + 2)})")
+    long = raw.melt(id_vars=["ORG_CODE", "CCG_CODE"], value_vars=list(cells),
+                    var_name="cell", value_name="NUMBER_OF_PATIENTS")
+    long["NUMBER_OF_PATIENTS"] = _counts(long)
+    if "TOTAL_ALL" in raw.columns:
+        stated = pd.Series(_counts(raw.rename(columns={"TOTAL_ALL": "NUMBER_OF_PATIENTS"})
+                                   .assign(ORG_CODE=raw["ORG_CODE"])).to_numpy(),
+                           index=raw["ORG_CODE"])
+        summed = long.groupby("ORG_CODE")["NUMBER_OF_PATIENTS"].sum().reindex(stated.index)
+        wrong = stated != summed
+        if wrong.any():
+            code = wrong.index[wrong][0]
+            raise ValidationError(f"registered patients: Total_All for {code!r} says "
+                                  f"{stated[code]} but its bands sum to {summed[code]}")
+    return pd.DataFrame({
+        "practice": long["ORG_CODE"],
+        "commissioner": _codes(long["CCG_CODE"]),
+        "age_band": long["cell"].map(lambda c: cells[c][0]),
+        "sex": long["cell"].map(lambda c: cells[c][1]),
+        "patients": long["NUMBER_OF_PATIENTS"],
+    })
+
+
+def _apply_mapping(tidy: pd.DataFrame, tree: pd.DataFrame, use_pcn: bool) -> pd.DataFrame:
+    practices = pd.Index(tidy["practice"].unique())
+    missing = practices.difference(tree.index)
+    if len(missing):
+        raise ValidationError(f"practice mapping: practice(s) {_labels(missing)} are in the "
+                              "registered-patient counts but not in the mapping file")
+    extra = tree.index.difference(practices)
+    if len(extra):
+        warnings.warn(f"practice mapping: {len(extra)} practice(s) in the mapping are not in "
+                      f"the counts and are left out: {_labels(extra)}", MappingWarning,
+                      stacklevel=3)
+    out = tidy.copy()
+    out["commissioner"] = out["practice"].map(tree["commissioner"])
+    if use_pcn:
+        out["consortium"] = out["practice"].map(tree["consortium"])
+    return out
 
 
 def _counts(raw: pd.DataFrame) -> pd.Series:

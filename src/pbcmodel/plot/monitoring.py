@@ -98,7 +98,7 @@ def ytd_variance(table: Any, ax: Any = None, *, column: str = "variance_pct") ->
     """
     _, ax = new_axes(ax)
     values = table[column].sort_values()
-    colours = ["C3" if v > 0 else "C0" for v in values]
+    colours = ["C3" if v < 0 else "C0" for v in values]  # variance = budget − actual
     ax.barh([str(i) for i in values.index], values.to_numpy(), color=colours)
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel("year-to-date variance" + (" (share of budget)" if column.endswith("pct")

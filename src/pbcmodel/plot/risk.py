@@ -43,11 +43,11 @@ def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: A
     steps = np.linspace(0.0, 1.0, 300)
     grid = lo.to_numpy()[None, :] + np.outer(steps, (hi - lo).to_numpy())
     x = pd.Series(0.0, index=dist.units)  # other units are evaluated at 0 and not drawn
-    values = []
+    rows = []
     for row in grid:
         x.loc[chosen] = row
-        values.append(dist.cdf(x).loc[chosen].to_numpy())
-    values = np.array(values)
+        rows.append(dist.cdf(x).loc[chosen].to_numpy())
+    values = np.array(rows)
     for j, code in enumerate(chosen):
         ax.plot(grid[:, j] / 1e6, values[:, j], label=str(code))
     ax.set_xlabel("annual spend (£m)")

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validate import _labels, require_columns
-from ..codes import AGE_BANDS, PODS, SEXES
+from .._validate import _labels, frames_equal, own_copy, read_view, require_columns
+from ..codes import AGE_BANDS, CELL_PODS, CELLS, PODS, SEXES
 from ..errors import ValidationError
 
 __all__ = ["FAMILIES", "CostModel"]
@@ -38,14 +38,12 @@ FAMILIES: tuple[str, ...] = ("lognormal", "gamma")
 
 Family = Literal["lognormal", "gamma"]
 
-_CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
-_ROWS = pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS], names=["age_band", "sex", "pod"])
 _SHAPE = (len(AGE_BANDS) * len(SEXES), len(PODS))
 
 
 def _check_table(table: pd.DataFrame) -> None:
     require_columns(table, ("p_use", "mean", "cv"), "cost model")
-    if not table.index.equals(_ROWS):
+    if not table.index.equals(CELL_PODS):
         raise ValidationError(
             "cost model: index must be every (age_band, sex, pod) in standard order")
     for col, ok, expected in [("p_use", lambda v: (v >= 0) & (v <= 1), "in [0, 1]"),
@@ -92,18 +90,28 @@ class CostModel:
     ('lognormal', (280, 3))
     >>> CostModel.from_frame(model.to_frame()) == model    # a value: equal tables are equal
     True
+
+    The model keeps its own copy of the table: editing the frame it was given, or the one
+    :attr:`table` hands out (``model.table.iloc[0, 0] = -5``), cannot change it.
     """
 
-    table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=lambda a, b: a.equals(b)))
+    _table: pd.DataFrame = attrs.field(converter=own_copy,
+                                       eq=attrs.cmp_using(eq=frames_equal))
     family: str = "lognormal"
 
     def __attrs_post_init__(self) -> None:
         _check_family(self.family)
-        _check_table(self.table)
+        _check_table(self._table)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """``p_use``, ``mean`` and ``cv`` by (age_band, sex, pod) (a view: writing into it
+        never reaches the model)."""
+        return read_view(self._table)
 
     def __repr__(self) -> str:
         per_head = self.weights().to_numpy().mean()
-        return (f"CostModel({self.family}, {len(self.table)} age band × sex × POD cells, "
+        return (f"CostModel({self.family}, {len(self._table)} age band × sex × POD cells, "
                 f"mean weight £{per_head:,.2f} per cell)")
 
     # construction -------------------------------------------------------------------------
@@ -153,11 +161,11 @@ class CostModel:
             )
         table = pd.DataFrame(df[["p_use", "mean", "cv"]].to_numpy(dtype=float, na_value=np.nan),
                              index=index, columns=["p_use", "mean", "cv"])
-        missing = _ROWS.difference(index)
+        missing = CELL_PODS.difference(index)
         if len(missing) and complete:
             raise ValidationError(f"cost model: no row for age_band/sex/pod {_labels(missing)}")
         filler = pd.DataFrame({"p_use": 0.0, "mean": 1.0, "cv": 1.0}, index=missing)
-        table = pd.concat([table, filler]).reindex(_ROWS)
+        table = pd.concat([table, filler]).reindex(CELL_PODS)
         table.index.names = ["age_band", "sex", "pod"]
         return cls(table=table, family=family)
 
@@ -207,11 +215,11 @@ class CostModel:
         long = pd.DataFrame(values, index=keys, columns=list(PODS))
         used = long.where(long > 0)
         grouped = used.groupby(level=["age_band", "sex"])
-        n = long.groupby(level=["age_band", "sex"]).size().reindex(_CELLS)
+        n = long.groupby(level=["age_band", "sex"]).size().reindex(CELLS)
         if n.isna().any():
             raise ValidationError(
                 f"costs: no patients in age_band/sex {_labels(n.index[n.isna()])}")
-        count = grouped.count().reindex(_CELLS)
+        count = grouped.count().reindex(CELLS)
         few = count < 2
         if few.to_numpy().any():
             where = few.stack()
@@ -219,15 +227,15 @@ class CostModel:
                 "costs: fewer than two positive costs (cv unknown) for age_band/sex/pod "
                 f"{_labels(where.index[where.to_numpy()])}"
             )
-        mean = grouped.mean().reindex(_CELLS)
-        cv = grouped.std(ddof=0).reindex(_CELLS) / mean
+        mean = grouped.mean().reindex(CELLS)
+        cv = grouped.std(ddof=0).reindex(CELLS) / mean
         frame = pd.DataFrame({
             "p_use": (count.div(n, axis=0)).stack(),
             "mean": mean.stack(),
             "cv": cv.stack(),
         })
         frame.index.names = ["age_band", "sex", "pod"]
-        return cls(table=frame.reindex(_ROWS), family=family)
+        return cls(table=frame.reindex(CELL_PODS), family=family)
 
     # views --------------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -239,7 +247,7 @@ class CostModel:
         >>> list(example_cost_model().to_frame().columns)
         ['age_band', 'sex', 'pod', 'p_use', 'mean', 'cv']
         """
-        return self.table.reset_index()
+        return self._table.reset_index()
 
     def weights(self) -> pd.DataFrame:
         """Expected cost per head (p_use × mean) as age band × sex (rows) by POD (columns).
@@ -251,8 +259,8 @@ class CostModel:
         >>> bool(np.allclose(w, example_cost_weights()))
         True
         """
-        w = (self.table["p_use"] * self.table["mean"]).unstack("pod").reindex(
-            index=_CELLS, columns=list(PODS))
+        w = (self._table["p_use"] * self._table["mean"]).unstack("pod").reindex(
+            index=CELLS, columns=list(PODS))
         w.columns.name = "pod"
         return w
 
@@ -260,7 +268,7 @@ class CostModel:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(p_use, mean, cv)`` as float arrays of shape (40 cells, 7 PODs), cells in
         (age_band, sex) order as in :attr:`pbcmodel.population.Population.counts`."""
-        t = self.table
+        t = self._table
         return tuple(t[c].to_numpy(dtype=float).reshape(_SHAPE) for c in ("p_use", "mean", "cv"))
 
     def raw_moments(self, k: int) -> np.ndarray:

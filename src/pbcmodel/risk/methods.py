@@ -60,6 +60,8 @@ class CellLaws:
         """Prepare the laws; ``finest`` is the smallest bucket that will be asked for."""
         if part == "total":
             return cls(model, None, part, 1.0, 0.0, _TOTAL_REF_H, None)
+        if threshold is None:
+            raise ValueError(f"part {part!r} needs a high-cost threshold")
         d = float(threshold)
         if part == "excess":
             h = d / _EXCESS_STEPS

@@ -6,6 +6,8 @@
 * :mod:`~pbcmodel.scenario.variants` — :func:`compare` and :func:`sweep` of policy variants,
   locally or on dask;
 * :mod:`~pbcmodel.scenario.config` — scenario files (TOML/JSON).
+* :mod:`~pbcmodel.scenario.design` — policy design: :func:`~pbcmodel.scenario.design.optimise`
+  and :func:`~pbcmodel.scenario.design.frontier`.
 
 Examples
 --------
@@ -17,6 +19,7 @@ True
 
 from __future__ import annotations
 
+from . import design
 from .scenario import Scenario, load_scenario
 from .simulation import METHODS, SimulationResult, draw_outturns, simulate
 from .variants import ENGINES, compare, headline, side_by_side, sweep
@@ -27,6 +30,7 @@ __all__ = [
     "Scenario",
     "SimulationResult",
     "compare",
+    "design",
     "draw_outturns",
     "headline",
     "load_scenario",

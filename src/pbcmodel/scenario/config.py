@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
+from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,7 +51,7 @@ import tomli_w
 
 from .. import datasets
 from ..capitation import CapitationFormula, PaceOfChange
-from ..errors import ConfigError, PBCModelError
+from ..errors import ConfigError, PBCModelError, ValidationError
 from ..incentives import Incentives
 from ..io import read_registered_patients
 from ..overspend import OverspendPolicy
@@ -202,9 +203,7 @@ def _population(data: Any, path: str, base: Path | None) -> Population:
                                      "synthetic": datasets.synthetic_commissioner})
     if "registered_patients" in data:
         _check_keys(data, {"registered_patients", "consortia"}, path)
-        consortia = data.get("consortia")
-        return read_registered_patients(_path(data["registered_patients"], base),
-                                        consortia=_path(consortia, base) if consortia else None)
+        return _population_files(data, path, base)
     _check_keys(data, {"cells", "practices"}, path)
     cells = _cells(data, path)
     rows = data.get("practices")
@@ -227,14 +226,36 @@ def _population(data: Any, path: str, base: Path | None) -> Population:
     return Population.from_frame(frame)
 
 
-def _path(value: Any, base: Path | None) -> Path:
-    p = Path(str(value))
+def _population_files(data: Mapping[str, Any], path: str, base: Path | None) -> Population:
+    """Read the files a scenario names; errors name the key and the file, never its content.
+
+    A file without the expected columns is probably not the file meant (a wrong path), so
+    its message lists the columns missing but not the header found, which could be the first
+    line of any file on the machine.
+    """
+    patients = _path(data["registered_patients"], base, f"{path}.registered_patients")
+    consortia = (_path(data["consortia"], base, f"{path}.consortia")
+                 if data.get("consortia") is not None else None)
+    try:
+        return read_registered_patients(patients, consortia=consortia)
+    except PBCModelError as exc:
+        message, found, _ = str(exc).partition("; found ")
+        key = "consortia" if message.startswith("consortia") else "registered_patients"
+        hint = " (is it the right file?)" if found else ""
+        raise _fail(f"{path}.{key}", message + hint) from exc
+
+
+def _path(value: Any, base: Path | None, key: str) -> Path:
+    """A file named in a scenario, relative to the scenario file's folder."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(key, f"expected a file name, got {value!r}")
+    p = Path(value).expanduser()
     return p if p.is_absolute() or base is None else base / p
 
 
 def _dataset(data: Mapping[str, Any], path: str, makers: Mapping[str, Any]) -> Any:
     name = data["dataset"]
-    if name not in makers:
+    if not isinstance(name, str) or name not in makers:
         raise _fail(f"{path}.dataset", f"unknown dataset {name!r}; expected one of {list(makers)}")
     kwargs = {k: v for k, v in data.items() if k != "dataset"}
     try:
@@ -250,7 +271,9 @@ def _weights(data: Any, path: str) -> pd.DataFrame:
     cells = _cells(data, path)
     columns = {k: v for k, v in data.items() if k != "cells"}
     for pod, values in columns.items():
-        if not isinstance(values, list) or len(values) != len(cells):
+        numbers = isinstance(values, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if not numbers or len(values) != len(cells):
             raise _fail(f"{path}.{pod}", f"expected a list of {len(cells)} numbers")
     return pd.DataFrame(columns, index=cells, dtype=float)
 
@@ -262,8 +285,16 @@ def _historic(data: Any, path: str) -> Any:
     return pd.Series(dict(data), dtype=float)
 
 
-def _multiplier(value: Any) -> Any:
-    return pd.Series(dict(value), dtype=float) if isinstance(value, Mapping) else value
+def _multiplier(value: Any, path: str) -> Any:
+    """A number, or a table of practice code → number."""
+    if not isinstance(value, Mapping):
+        return value
+    bad = {k: v for k, v in value.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float))}
+    if bad:
+        code, got = next(iter(bad.items()))
+        raise _fail(f"{path}.{code}", f"expected a number, got {got!r}")
+    return pd.Series(dict(value), dtype=float)
 
 
 def _format_exception(exc: BaseException, type_: Any) -> str:
@@ -299,6 +330,33 @@ def _structure_gate(value: Any, _: Any) -> Gate:
 _gate_from_dict = cattrs.gen.make_dict_structure_fn(Gate, _converter,
                                                     _cattrs_forbid_extra_keys=True)
 _converter.register_structure_hook(Gate, _structure_gate)
+
+
+def _structure_whole(value: Any, _: Any) -> int:
+    """A whole number: 2 or 2.0, never 2.5 silently truncated, nor ``true`` or ``"2"``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not float(value).is_integer():
+        raise ValidationError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
+def _structure_number(value: Any, _: Any) -> float:
+    """A number written as a number (``"0.5"`` or ``true`` is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _structure_flag(value: Any, _: Any) -> bool:
+    """``true`` or ``false`` (not 1, 0 or ``"yes"``)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}")
+    return value
+
+
+_converter.register_structure_hook(int, _structure_whole)
+_converter.register_structure_hook(float, _structure_number)
+_converter.register_structure_hook(bool, _structure_flag)
 
 
 def _cost_model(data: Any, path: str) -> Any:
@@ -345,7 +403,7 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
             formula_kwargs[key] = formula_data[key]
     for key in ("needs", "mff"):
         if key in formula_data:
-            formula_kwargs[key] = _multiplier(formula_data[key])
+            formula_kwargs[key] = _multiplier(formula_data[key], f"$.formula.{key}")
     formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula", CapitationFormula)
     kwargs: dict[str, Any] = {
         "population": _wrap(lambda: _population(data["population"], "$.population",
@@ -365,7 +423,7 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
         kwargs["historic"] = _wrap(lambda: _historic(data["historic"], "$.historic"),
                                    "$.historic")
     if "conditions" in data:
-        kwargs["conditions"] = {k: _multiplier(v) for k, v in
+        kwargs["conditions"] = {k: _multiplier(v, f"$.conditions.{k}") for k, v in
                                 _mapping(data["conditions"], "$.conditions").items()}
     for key in ("name", "high_cost_threshold", "common_shock_cv", "resource_growth",
                 "cost_growth"):
@@ -390,26 +448,76 @@ def _wrap(make: Any, path: str, cls: type | None = None) -> Any:
 
 def _at_path(path: str, message: str, cls: type | None) -> str:
     field, sep, rest = message.partition(": ")
-    if sep and cls is not None and attrs.has(cls) and field in attrs.fields_dict(cls):
+    if sep and cls is not None and attrs.has(cls) and field in {
+            f.alias for f in attrs.fields(cls)}:
         return f"{path}.{field}: {rest}"
     return f"{path}: {message}"
 
 
+#: Deepest nesting of tables and lists a scenario file may have (a real one needs 4:
+#: ``$.population.practices[0].counts``); deeper files are refused before they are read.
+MAX_DEPTH = 16
+
+
+def _check_depth(data: Any, what: str) -> None:
+    """Refuse data nested deeper than :data:`MAX_DEPTH` (checked without recursion)."""
+    stack = [(data, "$", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        children: list[tuple[str, Any]] = []
+        if isinstance(value, Mapping):
+            children = [(f"{where}.{k}", v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        if children and depth >= MAX_DEPTH:
+            raise ConfigError(f"{where}: {what} is nested more than {MAX_DEPTH} levels deep; a "
+                              "scenario needs at most a few")
+        stack.extend((child, path, depth + 1) for path, child in children)
+
+
+def _text(text: Any, what: str) -> str:
+    if not isinstance(text, str):
+        raise ConfigError(f"{what}: expected text (str), got {type(text).__name__}")
+    return text.removeprefix("\ufeff")
+
+
 def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
-    """A scenario from TOML text (syntax errors give the line and column)."""
+    """A scenario from TOML text (syntax errors give the line and column).
+
+    A leading byte-order mark is ignored; nesting deeper than :data:`MAX_DEPTH` is refused.
+
+    Examples
+    --------
+    >>> from pbcmodel import Scenario
+    >>> from_toml("x = " + "[" * 5000 + "]" * 5000, Scenario)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ConfigError: scenario TOML: nested more than 16 levels deep; ...
+    """
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(_text(text, "scenario TOML"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"scenario TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"scenario TOML: nested more than {MAX_DEPTH} levels deep; a "
+                          "scenario needs at most a few") from exc
+    _check_depth(data, "scenario TOML")
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
 def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
-    """A scenario from JSON text (syntax errors give the line and column)."""
+    """A scenario from JSON text (syntax errors give the line and column).
+
+    A leading byte-order mark is ignored; nesting deeper than :data:`MAX_DEPTH` is refused.
+    """
     try:
-        data = json.loads(text, parse_constant=_no_constant)
+        data = json.loads(_text(text, "scenario JSON"), parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"scenario JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"scenario JSON: nested more than {MAX_DEPTH} levels deep; a "
+                          "scenario needs at most a few") from exc
+    _check_depth(data, "scenario JSON")
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
@@ -431,12 +539,38 @@ def load_scenario(path: str | Path, cls: type[T]) -> T:
     >>> load_scenario(p, Scenario).resource
     100000000.0
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"scenario: no such file {str(p)!r}")
-    text = p.read_text(encoding="utf-8")
+    text, p = _read_scenario_file(path)
     if p.suffix.lower() == ".json":
         return from_json(text, cls, base_dir=p.parent)
-    if p.suffix.lower() == ".toml":
-        return from_toml(text, cls, base_dir=p.parent)
-    raise ConfigError(f"scenario: {p.name!r} must end in .toml or .json")
+    return from_toml(text, cls, base_dir=p.parent)
+
+
+def _read_scenario_file(path: Any) -> tuple[str, Path]:
+    """The text of a scenario file: UTF-8 (a byte-order mark is accepted), else refused."""
+    if not isinstance(path, (str, PathLike)) or str(path) == "":
+        raise ConfigError(f"scenario: expected a file path, got {path!r}")
+    p = Path(path)
+    name = repr(str(p))
+    if p.is_dir():
+        raise ConfigError(f"scenario: {name} is a folder; expected a .toml or .json file")
+    if not p.is_file():
+        raise ConfigError(f"scenario: no such file {name}")
+    if p.suffix.lower() not in (".toml", ".json"):
+        raise ConfigError(f"scenario: {p.name!r} must end in .toml or .json")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"scenario: cannot read {name}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"scenario: {name} is {len(raw):,} bytes; a scenario file is at most "
+                          f"{MAX_FILE_BYTES:,} (put large tables in CSV files it names)")
+    try:
+        return raw.decode("utf-8-sig"), p
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"scenario: {name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                          f"on line {line}); save it as UTF-8") from exc
+
+
+#: Largest scenario file read (bytes): a full national population written inline fits.
+MAX_FILE_BYTES = 256 * 2**20

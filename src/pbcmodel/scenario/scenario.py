@@ -31,7 +31,18 @@ import pandas as pd
 
 from .. import datasets
 from .._html import summary_html
-from .._validate import check_positive, finite_scalar, frames_equal
+from .._validate import (
+    FrozenDict,
+    check_positive,
+    finite_scalar,
+    frames_equal,
+    named,
+    number,
+    optional_number,
+    own_copy,
+    practice_totals,
+    read_view,
+)
 from ..capitation import CapitationFormula, PaceOfChange
 from ..errors import ValidationError
 from ..incentives import Incentives
@@ -46,33 +57,26 @@ from .simulation import SimulationResult
 __all__ = ["Scenario", "load_scenario"]
 
 def _historic_converter(value: Any) -> Any:
-    if value is None or isinstance(value, pd.Series):
-        return value
-    if isinstance(value, pd.DataFrame):
-        return value["total"] if "total" in value.columns else value.sum(axis=1)
-    return pd.Series(value, dtype=float)
+    if value is None or isinstance(value, (pd.Series, pd.DataFrame)):
+        return own_copy(value)
+    if isinstance(value, Mapping):
+        return pd.Series({k: number(v, f"historic[{k!r}]") for k, v in value.items()},
+                         dtype=float)
+    raise ValidationError(f"historic: expected a Series per practice or a DataFrame "
+                          f"practice × POD, got {type(value).__name__}")
 
 
-def _conditions_converter(value: Any) -> dict[str, Any]:
-    return dict(value or {})
+def _conditions_converter(value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return FrozenDict({})
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"conditions: expected a mapping of condition name → value, "
+                              f"got {type(value).__name__}")
+    return FrozenDict({str(k): own_copy(v) for k, v in value.items()})
 
 
-def _conditions_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _conditions_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return a.keys() == b.keys() and all(frames_equal(a[k], b[k]) for k in a)
-
-
-def _number(name: str) -> Any:
-    """attrs converter: a finite number (not a bool or a string) as float, else a clear error."""
-    def convert(value: Any) -> float:
-        if isinstance(value, (bool, str)) or value is None:
-            raise ValidationError(f"{name}: expected a number, got {value!r}")
-        return finite_scalar(value, name)
-    return convert
-
-
-def _check_name(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"name: expected a non-empty string, got {value!r}")
 
 
 def _check_resource(instance: Any, attribute: Any, value: Any) -> None:
@@ -81,8 +85,6 @@ def _check_resource(instance: Any, attribute: Any, value: Any) -> None:
 
 def _check_threshold(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None:
-        if isinstance(value, (bool, str)):
-            raise ValidationError(f"high_cost_threshold: expected a number, got {value!r}")
         check_positive(value, "high_cost_threshold")
 
 
@@ -126,8 +128,10 @@ class Scenario:
         Tolerance, shares, netting, caps and recovery of overspends.
     incentives : Incentives, optional
         Per-head incentive payments.
-    historic : Series, optional
-        Last year's budget per practice (pounds), the starting point for pace of change.
+    historic : Series or DataFrame, optional
+        Last year's budget per practice (pounds), the starting point for pace of change: a
+        Series, or a practice × POD frame with the formula's PODs and optionally a ``total``
+        column (last year's :meth:`budgets`); kept as the total per practice.
     high_cost_threshold : float, optional
         Per-patient stop-loss: cost above it is met from the commissioner's high-cost pool.
     common_shock_cv : float
@@ -142,6 +146,9 @@ class Scenario:
     name : str
         A label for tables and plots.
 
+    The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
+    editing them afterwards, or editing what the scenario hands out, cannot change it.
+
     Examples
     --------
     >>> import pbcmodel as pbc
@@ -155,7 +162,8 @@ class Scenario:
     population: Population = attrs.field(validator=_instance_of(Population, "a population"))
     formula: CapitationFormula = attrs.field(
         validator=_instance_of(CapitationFormula, "a capitation formula"))
-    resource: float = attrs.field(converter=_number("resource"), validator=_check_resource)
+    resource: float = attrs.field(converter=lambda v: number(v, "resource"),
+                                  validator=_check_resource)
     cost_model: CostModel | None = attrs.field(
         default=None, validator=_instance_of(CostModel, "a cost model"))
     savings: ShareSchedule | None = attrs.field(
@@ -164,23 +172,38 @@ class Scenario:
         default=None, validator=_instance_of(OverspendPolicy, "an overspend policy"))
     incentives: Incentives | None = attrs.field(
         default=None, validator=_instance_of(Incentives, "incentives"))
-    historic: pd.Series | None = attrs.field(default=None, converter=_historic_converter,
-                                             eq=attrs.cmp_using(eq=frames_equal))
-    high_cost_threshold: float | None = attrs.field(default=None, validator=_check_threshold)
-    common_shock_cv: float = attrs.field(default=0.0, converter=_number("common_shock_cv"),
-                                         validator=_check_shock)
-    resource_growth: float = attrs.field(default=0.0, converter=_number("resource_growth"),
-                                         validator=_check_growth)
-    cost_growth: float = attrs.field(default=0.0, converter=_number("cost_growth"),
-                                     validator=_check_growth)
-    conditions: dict[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
-                                             eq=attrs.cmp_using(eq=_conditions_equal))
-    name: str = attrs.field(default="scenario", validator=_check_name)
+    _historic: pd.Series | None = attrs.field(default=None, converter=_historic_converter,
+                                              eq=attrs.cmp_using(eq=frames_equal))
+    high_cost_threshold: float | None = attrs.field(
+        default=None, converter=lambda v: optional_number(v, "high_cost_threshold"),
+        validator=_check_threshold)
+    common_shock_cv: float = attrs.field(
+        default=0.0, converter=lambda v: number(v, "common_shock_cv"), validator=_check_shock)
+    resource_growth: float = attrs.field(
+        default=0.0, converter=lambda v: number(v, "resource_growth"), validator=_check_growth)
+    cost_growth: float = attrs.field(
+        default=0.0, converter=lambda v: number(v, "cost_growth"), validator=_check_growth)
+    _conditions: Mapping[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
+                                                 eq=attrs.cmp_using(eq=_conditions_equal))
+    name: str = attrs.field(default="scenario", validator=named)
 
     def __attrs_post_init__(self) -> None:
-        if self.historic is not None:
-            # validated now, not at first use: unknown or missing practices are an error
-            self.formula._historic_totals(self.historic, self.population)
+        if self._historic is not None:
+            # validated now, not at first use: unknown or missing practices, or a frame with
+            # other columns than the formula's PODs, are an error; kept as totals
+            object.__setattr__(self, "_historic",
+                               self.formula.historic_totals(self._historic, self.population))
+
+    @property
+    def historic(self) -> pd.Series | None:
+        """Last year's budget per practice (pounds), or ``None``."""
+        return None if self._historic is None else read_view(self._historic)
+
+    @property
+    def conditions(self) -> Mapping[str, Any]:
+        """Values for the savings gates and incentive conditions (read-only)."""
+        return FrozenDict({k: read_view(v) if isinstance(v, (pd.Series, pd.DataFrame))
+                                 else v for k, v in self._conditions.items()})
 
     # ------------------------------------------------------------------ composition steps
     def budgets(self) -> pd.DataFrame:
@@ -195,7 +218,7 @@ class Scenario:
         >>> round(scn.budgets()["total"].sum())
         510000000
         """
-        return self.formula.budgets(self.population, self.resource, self.historic)
+        return self.formula.budgets(self.population, self.resource, self._historic)
 
     def explain(self, practice: str) -> pd.DataFrame:
         """How one practice's first-year budget was set, step by step (see
@@ -210,7 +233,7 @@ class Scenario:
         >>> scn.explain("P001")["step"].iloc[-1]
         'final budget'
         """
-        return self.formula.explain(self.population, practice, self.resource, self.historic)
+        return self.formula.explain(self.population, practice, self.resource, self._historic)
 
     def settle(self, outturn: pd.Series | pd.DataFrame, *,
                carry_forward: pd.Series | pd.DataFrame | None = None) -> Settlement:
@@ -219,7 +242,8 @@ class Scenario:
         Parameters
         ----------
         outturn : Series or DataFrame
-            Actual spend (pounds) per practice, or practice × POD (summed).
+            Actual spend (pounds) per practice, or practice × POD with exactly the
+            formula's PODs and optionally a ``total`` column that equals their sum.
         carry_forward : Series or DataFrame, optional
             Liabilities brought forward from earlier years (pounds).
 
@@ -234,16 +258,15 @@ class Scenario:
         0.0
         """
         budgets = self.budgets()["total"]
-        if isinstance(outturn, pd.DataFrame):
-            outturn = outturn["total"] if "total" in outturn.columns else outturn.sum(axis=1)
-        conditions = resolve_conditions(self.conditions, budgets, outturn)
+        outturn = practice_totals(outturn, "outturn", pods=self.formula.pods)
+        conditions = resolve_conditions(self._conditions, budgets, outturn)
         return settle(budgets, outturn, savings=self.savings, overspend=self.overspend,
                       incentives=self.incentives,
                       consortium=self.population.hierarchy["consortium"],
                       list_size=self.population.list_size, conditions=conditions or None,
                       carry_forward=carry_forward)
 
-    def simulate(self, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
+    def simulate(self, n: int = 10_000, years: int = 1, seed: Any = 0, *,
                  method: str = "fft", chunk_size: int | None = None,
                  progress: bool = False) -> SimulationResult:
         """Simulate ``years`` settled years ``n`` times (see
@@ -258,7 +281,7 @@ class Scenario:
         (200, 2)
         """
         return simulation.simulate(self, n=n, years=years, seed=seed, method=method,
-                        chunk_size=chunk_size, progress=progress)
+                                   chunk_size=chunk_size, progress=progress)
 
     @classmethod
     def example(cls, **changes: Any) -> Scenario:
@@ -310,19 +333,7 @@ class Scenario:
         ValidationError
             When a path names no field (the message lists the fields there are).
         """
-        direct: dict[str, Any] = {}
-        nested: dict[str, dict[str, Any]] = {}
-        for key, value in changes.items():
-            head, _, rest = key.partition(".")
-            _check_field(self, head, key)
-            if rest:
-                nested.setdefault(head, {})[rest] = value
-            else:
-                direct[head] = value
-        for head, sub in nested.items():
-            part = direct.get(head, getattr(self, head))
-            direct[head] = _evolve_path(part, sub, head)
-        return attrs.evolve(self, **direct)
+        return _evolve_path(self, changes, "")
 
     # ------------------------------------------------------------------ configuration
     def to_dict(self) -> dict[str, Any]:
@@ -439,14 +450,16 @@ class Scenario:
 
 
 def _check_field(obj: Any, name: str, path: str) -> None:
-    if not attrs.has(type(obj)) or name not in attrs.fields_dict(type(obj)):
-        fields = list(attrs.fields_dict(type(obj))) if attrs.has(type(obj)) else []
+    """Raise unless ``name`` is a field of ``obj`` as its constructor names it (the alias)."""
+    fields = [f.alias for f in attrs.fields(type(obj))] if attrs.has(type(obj)) else []
+    if name not in fields:
         raise ValidationError(
             f"evolve: {path!r} names no field; {type(obj).__name__} has {', '.join(fields)}"
         )
 
 
 def _evolve_path(part: Any, changes: dict[str, Any], prefix: str) -> Any:
+    """``attrs.evolve`` of ``part`` (at dotted path ``prefix``) with dotted-path changes."""
     if part is None:
         raise ValidationError(
             f"evolve: the scenario has no {prefix}; set it whole, e.g. {prefix}=...")
@@ -454,14 +467,14 @@ def _evolve_path(part: Any, changes: dict[str, Any], prefix: str) -> Any:
     nested: dict[str, dict[str, Any]] = {}
     for key, value in changes.items():
         head, _, rest = key.partition(".")
-        _check_field(part, head, f"{prefix}.{key}")
+        _check_field(part, head, f"{prefix}.{key}" if prefix else key)
         if rest:
             nested.setdefault(head, {})[rest] = value
         else:
             direct[head] = value
     for head, sub in nested.items():
         direct[head] = _evolve_path(direct.get(head, getattr(part, head)), sub,
-                                    f"{prefix}.{head}")
+                                    f"{prefix}.{head}" if prefix else head)
     return attrs.evolve(part, **direct)
 
 

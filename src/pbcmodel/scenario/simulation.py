@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import risk
 from .._html import summary_html
-from .._validate import _labels, align_condition, check_fraction
+from .._validate import _labels, align_condition, check_fraction, whole_number
 from ..errors import ValidationError
 from ..risk import SpendDraws, patients
 from ..settlement.core import settle_arrays
@@ -47,6 +47,13 @@ def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValidationError(f"{label}: must be a positive whole number, got {value!r}")
     return int(n), int(years)
+
+
+def _check_seed(seed: Any) -> None:
+    """A seed is None, a whole number >= 0 or a SeedSequence; anything else is named."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    whole_number(seed, "seed", minimum=0)
 
 
 def _year_budgets(scn: Any, years: int) -> np.ndarray:
@@ -96,7 +103,8 @@ def draw_outturns(scn: Any, n: int, years: int, seed: int | None, *,
     if method != "mc":  # built now, once: its work space is freed before results are stored
         sampler = risk.spend_sampler(scn.population, scn.cost_model,
                                      high_cost_threshold=scn.high_cost_threshold,
-                                     common_shock_cv=scn.common_shock_cv, method=method,
+                                     common_shock_cv=scn.common_shock_cv,
+                                     method="normal" if method == "normal" else "fft",
                                      excess_by="commissioner")
     return _years(scn, sampler, n, years, seed, chunk_size)
 
@@ -166,6 +174,7 @@ def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
 
     n, years = _check_counts(n, years)
     pop = scn.population
+    _check_seed(seed)
     p = pop.n_practices
     budgets = _year_budgets(scn, years)
     budget_pence = np.rint(budgets * 100).astype(np.int64)

@@ -21,6 +21,6 @@ Examples
 from __future__ import annotations
 
 from .core import SettlementArrays, settle_arrays
-from .frame import Settlement, settle, to_pence
+from .frame import Settlement, settle
 
-__all__ = ["Settlement", "SettlementArrays", "settle", "settle_arrays", "to_pence"]
+__all__ = ["Settlement", "SettlementArrays", "settle", "settle_arrays"]

@@ -45,7 +45,7 @@ import pandas as pd
 
 from .. import money
 from .._html import summary_html
-from .._validate import _labels, align_condition, align_series, finite_series
+from .._validate import _labels, align_condition, align_series, finite_series, practice_totals
 from ..errors import ValidationError
 from ..incentives import Incentives
 from ..overspend import OverspendPolicy
@@ -53,31 +53,7 @@ from ..sharing import ShareSchedule
 from .core import SettlementArrays, settle_arrays
 from .statement import statement
 
-__all__ = ["Settlement", "settle", "to_pence"]
-
-def to_pence(pounds: pd.Series, name: str) -> np.ndarray:
-    """Float pounds → int64 pence, rounding to the nearest penny.
-
-    Examples
-    --------
-    >>> to_pence(pd.Series([1.005, 2.5]), "x").tolist()
-    [100, 250]
-    """
-    return money.to_pence(finite_series(pounds, name).to_numpy(dtype=float), name)
-
-
-def _total(money: Any, name: str) -> pd.Series:
-    """A Series, or a DataFrame practice × POD reduced to its 'total' column or row sum."""
-    if isinstance(money, pd.DataFrame):
-        if "total" in money.columns:
-            return finite_series(money["total"], f"{name}['total']")
-        for column in money.columns:
-            finite_series(money[column], f"{name}[{column!r}]")
-        return money.astype(float).sum(axis=1)
-    if not isinstance(money, pd.Series):
-        raise ValidationError(f"{name}: expected a Series (or DataFrame practice × POD) "
-                              f"indexed by practice code, got {type(money).__name__}")
-    return finite_series(money, name)
+__all__ = ["Settlement", "settle"]
 
 
 def _lookup(values: pd.Series | None, index: pd.Index, name: str) -> np.ndarray | None:
@@ -105,7 +81,9 @@ def _brought_forward(carry: Any, index: pd.Index) -> np.ndarray | None:
     if columns != list(range(1, len(columns) + 1)):
         raise ValidationError(f"carry_forward: columns must be years ahead 1..k, got "
                               f"{list(frame.columns)!r}")
-    pence = np.column_stack([to_pence(frame[c], f"carry_forward[{c}]") for c in columns])
+    pence = np.column_stack([
+        money.to_pence(finite_series(frame[c], f"carry_forward[{c}]").to_numpy(),
+                       f"carry_forward[{c}]") for c in columns])
     if (pence < 0).any():
         raise ValidationError("carry_forward: liabilities must be >= 0")
     return pence[None, :, :]
@@ -122,8 +100,10 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
     ----------
     budgets, outturn : Series or DataFrame
         Float pounds indexed by practice code (same codes in both). A DataFrame
-        practice × POD is reduced to its ``"total"`` column if it has one, else
-        summed across columns. Amounts are rounded to whole pence.
+        practice × POD must have exactly the POD columns of :data:`pbcmodel.codes.PODS`
+        (no others: a ``list_size`` column is an error, not spend) and may have a
+        ``"total"`` column, which must equal their sum to the penny; every cell
+        finite and >= 0. Amounts are rounded to whole pence.
     savings : ShareSchedule, optional
         Governs underspends (and overspends when ``overspend`` is None). None:
         the commissioner keeps every underspend.
@@ -174,7 +154,8 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
     >>> st.carry_forward.loc["P1"].tolist()
     [7500.0, 7500.0]
     """
-    budget_s, outturn_s = align_series(_total(budgets, "budgets"), _total(outturn, "outturn"))
+    budget_s, outturn_s = align_series(practice_totals(budgets, "budgets"),
+                                       practice_totals(outturn, "outturn"))
     index = budget_s.index
     consortium_s = None
     codes = None
@@ -194,8 +175,8 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
                               "(a Series practice → registered patients)")
     conds = {k: align_condition(v, index, f"conditions[{k!r}]")
              for k, v in (conditions or {}).items()}
-    budget_pence = to_pence(budget_s, "budgets")
-    outturn_pence = to_pence(outturn_s, "outturn")
+    budget_pence = money.to_pence(budget_s.to_numpy(), "budgets")
+    outturn_pence = money.to_pence(outturn_s.to_numpy(), "outturn")
     arrays = settle_arrays(budget_pence, outturn_pence, savings=savings, overspend=overspend,
                            incentives=incentives, consortium_codes=codes, list_size=sizes,
                            conditions=conds,

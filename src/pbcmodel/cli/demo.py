@@ -1,0 +1,276 @@
+"""The ``demo`` command: real England by default, the synthetic example with ``--example``.
+
+``pbcmodel demo`` sets budgets for one ICB's practices from NHS England's embedded
+weighted populations (with the attribution the Open Government Licence requires): need
+indices of its places (local authority districts) relative to the ICB, as NHS England's
+place-based tool computes them, budgets from the core index, one practice's budget line by
+line, a three-year pace-of-change path over the three published years, and the risk and
+policy comparison on those practices. The risk engine needs a
+:class:`~pbcmodel.capitation.CapitationFormula`, so the England scenario is a capitation
+formula over :meth:`~pbcmodel.weighted.WeightedPopulations.to_population` (the shipped
+age-sex profile scaled to each list, which is synthetic) with the need index as ``needs``
+and as the cost multiplier: its budgets follow the core weighted population.
+
+Examples
+--------
+>>> from pbcmodel.cli import build_parser
+>>> args = build_parser().parse_args(["demo", "--icb", "QOC", "--out", "d"])
+>>> args.icb, args.example
+('QOC', False)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .. import datasets
+from .._version import __version__
+from ..capitation import CapitationFormula, PaceOfChange, WeightedCapitation, need_index
+from ..io import write_tables
+from ..money import pounds, round_half_up
+from ..overspend import OverspendPolicy
+from ..scenario import Scenario
+from ..scenario.variants import side_by_side
+from ..sharing import mssp_two_sided, pbc_freed_up
+from ..weighted import WeightedPopulations
+from .commands import (
+    _format_by_list_size,
+    _format_explanation,
+    _format_figures,
+    _format_summary,
+    _refuse_overwrite,
+    budget_summary,
+)
+
+__all__ = ["COMMANDS", "england_scenarios"]
+
+DEMO_PRACTICE = "P001"
+#: Simulations and years of the demo's simulation and comparison (kept small: seconds).
+DEMO_SIMULATIONS = 1_000
+DEMO_YEARS = 2
+#: The ICB and practice the real-data demo shows (the practice is the first of the
+#: "Default Place" of NHS England's place-based tool).
+DEMO_ICB = "QWO"
+DEMO_ENGLAND_PRACTICE = "B85005"
+#: Illustrative resource per registered patient in the first year, and its yearly growth.
+DEMO_PER_HEAD = 1_000.0
+DEMO_GROWTH = 0.03
+DEMO_PACE = PaceOfChange(max_gain=0.05, max_loss=0.02)
+
+
+# --------------------------------------------------------------------- the example
+def _demo_scenarios() -> list[Scenario]:
+    """Three policies for the example commissioner, differing only in how variance is shared."""
+    return [Scenario.example(name="pbc-70-30"),
+            Scenario.example(name="strict-overspend",
+                                      overspend=OverspendPolicy(practice_share=1.0)),
+            Scenario.example(name="mssp-style", savings=mssp_two_sided(),
+                                      overspend=None, conditions={})]
+
+
+def _cmd_example(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    names = ["budgets", f"explain_{DEMO_PRACTICE}", "simulation_summary",
+             "simulation_by_list_size", "comparison"]
+    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
+    scenarios = _demo_scenarios()
+    scn = scenarios[0]
+    pop = scn.population
+    budgets = scn.budgets()
+    explanation = scn.explain(DEMO_PRACTICE)
+    results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0)   # same seed: CRN
+               for s in scenarios]
+    summary = results[0].summary().to_frame()
+    by_size = results[0].by_list_size()
+    comparison = side_by_side(results)
+    paths = write_tables({"budgets": budgets.round(2),
+                         f"explain_{DEMO_PRACTICE}": explanation.set_index("step"),
+                         "simulation_summary": summary,
+                         "simulation_by_list_size": by_size,
+                         "comparison": comparison}, out, force=args.force)
+    print(f"pbcmodel {__version__} demo (synthetic example): {pop!r}")
+    print(f"Resource {pounds(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
+          "pace of change +5%/-2% from last year's budgets.\n")
+    print("Budgets by consortium")
+    print(_format_summary(budget_summary(budgets, pop.practices)))
+    print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
+    print(_format_explanation(explanation))
+    _print_risk(scn, summary, by_size, comparison)
+    print("\nWrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _print_risk(scn: Scenario, summary: pd.DataFrame, by_size: pd.DataFrame,
+                comparison: pd.DataFrame) -> None:
+    print(f"\nSimulated {DEMO_SIMULATIONS:,} × {DEMO_YEARS} years of the {scn.name} policy:")
+    print("\n".join(f"  {line}" for line in scn.describe()
+                    if line.startswith(("savings", "overspend", "high-cost"))))
+    print(_format_figures(summary))
+    print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
+    print(_format_by_list_size(by_size))
+    print("\nPolicies compared on the same simulated outturns (common random numbers): "
+          "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
+          "of losses beyond 2% of budget")
+    print(_format_figures(comparison))
+
+
+# --------------------------------------------------------------------- real England
+def england_scenarios(wp: WeightedPopulations, resource: float) -> list[Scenario]:
+    """The three demo policies on one ICB's practices from the weighted populations.
+
+    A :class:`~pbcmodel.capitation.CapitationFormula` over ``wp.to_population(...)`` with
+    the ICB-based core need index as ``needs`` (and as the practices' cost multiplier),
+    the example cost weights and cost model, 1% contingency top-slice.
+
+    Examples
+    --------
+    >>> from pbcmodel import datasets
+    >>> wp = datasets.england().subset(icb="QOC")
+    >>> [s.name for s in england_scenarios(wp, 5e8)]
+    ['pbc-70-30', 'strict-overspend', 'mssp-style']
+    """
+    index = need_index(wp)
+    pop = wp.to_population(datasets.england_age_sex_profile(), cost_index=index)
+    base = Scenario(population=pop, resource=resource,
+                    formula=CapitationFormula(weights=datasets.example_cost_weights(),
+                                              needs=index, top_slices={"contingency": 0.01}),
+                    cost_model=datasets.example_cost_model(), savings=pbc_freed_up(0.7),
+                    overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05),
+                    common_shock_cv=0.02, name="pbc-70-30")
+    return [base,
+            base.evolve(name="strict-overspend", overspend=OverspendPolicy(practice_share=1.0)),
+            base.evolve(name="mssp-style", savings=mssp_two_sided(), overspend=None)]
+
+
+def _place_table(wp: WeightedPopulations, places: pd.Series,
+                 budgets: pd.Series) -> pd.DataFrame:
+    frame = wp.frame
+    index = need_index(wp, places, component=["core", "general_and_acute", "mental_health",
+                                              "primary_medical_care"])
+    table = pd.DataFrame({
+        "practices": places.groupby(places).size(),
+        "patients": frame["registered"].groupby(places).sum(),
+        "budget": budgets.groupby(places).sum(),
+    })
+    table["per_head"] = table["budget"] / table["patients"]
+    return table.join(index)
+
+
+def _cmd_england(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    practice = DEMO_ENGLAND_PRACTICE
+    names = ["budgets", "places", f"explain_{practice}", "three_year_path",
+             "simulation_summary", "simulation_by_list_size", "comparison"]
+    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
+    years = [datasets.england(y).subset(icb=args.icb) for y in datasets.ENGLAND_YEARS]
+    wp = years[0]
+    if practice not in wp.codes:
+        practice = str(wp.codes[0])
+    frame = wp.frame
+    icb_name = str(frame["icb_name"].iloc[0]) if "icb_name" in frame else args.icb
+    resource = round(float(frame["registered"].sum()) * DEMO_PER_HEAD, -5)
+    formula = WeightedCapitation(top_slices={"contingency": 0.01})
+    budgets = formula.budgets(wp, resource)
+    explanation = formula.explain(wp, practice, resource)
+    places = wp.places("lad_name" if "lad_name" in frame else "lad")
+    place_table = _place_table(wp, places, budgets["total"])
+    resources = [round(resource * (1 + DEMO_GROWTH) ** k, -5) for k in range(len(years))]
+    last_year = resource / (1 + DEMO_GROWTH)
+    historic = wp.registered / wp.registered.sum() * last_year    # last year: per head
+    path = formula.evolve(pace=DEMO_PACE).path(years, resources, historic=historic)
+    scenarios = england_scenarios(wp, resource)
+    results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0) for s in scenarios]
+    summary = results[0].summary().to_frame()
+    by_size = results[0].by_list_size()
+    comparison = side_by_side(results)
+    paths = write_tables({"budgets": budgets.join(frame[["name", "registered"]]),
+                         "places": place_table,
+                         f"explain_{practice}": explanation.set_index("step"),
+                         "three_year_path": path,
+                         "simulation_summary": summary,
+                         "simulation_by_list_size": by_size,
+                         "comparison": comparison}, out, force=args.force)
+    print(f"pbcmodel {__version__} demo: real England, {icb_name} ({args.icb}), "
+          f"{wp.year}: {wp!r}")
+    print(datasets.ATTRIBUTION + "\n")
+    print(f"Illustrative resource {pounds(resource)} (£{DEMO_PER_HEAD:,.0f} per registered "
+          "patient); 1% contingency top-slice; budgets by NHS England's core weighted "
+          "population.\n")
+    print("Places (local authority districts): need indices relative to the ICB, rounded "
+          "half up to 3 places as NHS England's place-based tool shows them")
+    print(_format_places(place_table))
+    print(f"\nHow practice {practice} ({frame.loc[practice, 'name']})'s budget was set")
+    print(_format_weighted_explanation(explanation))
+    print(f"\nThree-year path over the published years {', '.join(datasets.ENGLAND_YEARS)}: "
+          f"from per-head budgets towards need, {DEMO_PACE.describe()}; the resource grows "
+          f"{DEMO_GROWTH:.0%} a year")
+    print(_format_path(path, places, historic))
+    print("\nRisk: the risk engine needs age-sex counts, which the publication does not "
+          "have: each practice gets a synthetic national age-sex profile scaled to its list, "
+          "with its need index as cost multiplier (CapitationFormula with needs = need "
+          "index).")
+    _print_risk(scenarios[0], summary, by_size, comparison)
+    print("\n" + datasets.ATTRIBUTION)
+    print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _format_places(table: pd.DataFrame) -> str:
+    shown = table.astype(object)
+    shown["patients"] = table["patients"].map("{:,.0f}".format)
+    shown["budget"] = table["budget"].map(pounds)
+    shown["per_head"] = table["per_head"].map(lambda v: pounds(v, 2))
+    for col in ("core", "general_and_acute", "mental_health", "primary_medical_care"):
+        shown[col] = [f"{float(v):.3f}" for v in round_half_up(table[col].to_numpy(), 3)]
+    shown = shown.rename(columns={"general_and_acute": "g&a", "mental_health": "mh",
+                                  "primary_medical_care": "pmc"})
+    shown.index.name = "place"
+    return shown.to_string()
+
+
+def _format_weighted_explanation(explanation: pd.DataFrame) -> str:
+    lines = []
+    for row in explanation.itertuples():
+        if row.kind == "input":
+            value = (f"{row.value:,.1f}" if "share" not in row.step else f"{row.value:.6%}")
+            lines.append(f"  {row.step:<34}{value:>18}   {row.description}")
+        else:
+            sign = "=" if row.kind in ("subtotal", "result") else "+"
+            lines.append(f"{sign} {row.step:<34}{pounds(row.value, 2):>18}   {row.description}")
+    return "\n".join(lines)
+
+
+def _format_path(path: pd.DataFrame, places: pd.Series, historic: pd.Series) -> str:
+    table = pd.concat([historic.rename("last year"), path], axis=1).groupby(places).sum()
+    table.loc["total"] = table.sum()
+    shown = table.apply(lambda col: col.map(pounds))
+    shown.index.name = "place"
+    return shown.to_string()
+
+
+# ------------------------------------------------------------------------ the command
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _cmd_example(args) if args.example else _cmd_england(args)
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="pbcmodel-demo", help="output directory (default %(default)s)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--example", action="store_true",
+                   help="the synthetic example commissioner instead of real England")
+    p.add_argument("--icb", default=DEMO_ICB,
+                   help="ICB code or name for the real-data demo (default %(default)s, "
+                        "NHS West Yorkshire ICB)")
+
+
+#: Sub-command name → (help, function that adds its arguments, handler).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {
+    "demo": ("real England: budgets, need indices, a three-year path and the risk and policy "
+             "comparison for one ICB's practices from NHS England's weighted populations "
+             "(--example: the synthetic commissioner)", _demo_args, _cmd_demo),
+}

@@ -1,0 +1,233 @@
+"""Opening a user's table file: the one place that turns a path into a table of text cells.
+
+Every reader of a published CSV goes through :func:`read_csv_file`, so every file problem
+fails the same way, as a :class:`~pbcmodel.errors.ValidationError` that names the file:
+
+* a path that does not exist, a directory, a file that cannot be read (permissions);
+* an empty file, or a header with no data rows;
+* a header that names a column twice (also after trimming spaces and ignoring case), or a
+  column with no name that holds data;
+* rows with more fields than the header, an unclosed quote, and a file whose last line was
+  cut off (it has fewer fields than the header and no final line break);
+* a ``.zip`` that does not hold exactly one CSV (a zip holding one CSV is read as that CSV);
+  an Excel workbook (``.xlsx``) or a UTF-16 text file given as a CSV.
+
+Encodings: a UTF-8 byte-order mark is accepted, and so are CRLF line ends. Text is decoded as
+UTF-8 first; a file that is not UTF-8 is decoded as Windows-1252 (cp1252, the code page of
+most NHS exports from Excel, a superset of Latin-1 for printable text) with an
+:class:`EncodingFallbackWarning` that names the file. A file that is neither is refused.
+
+Cells are returned as text with surrounding spaces removed (also inside quotes, so
+``" A81001 "`` is ``A81001``); an empty cell is missing (NaN), never zero.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "map.csv"
+>>> _ = p.write_bytes(b'\\xef\\xbb\\xbfpractice,consortium\\r\\n" A81001 ",North\\r\\n')
+>>> read_csv_file(p, "consortia").to_dict("records")
+[{'practice': 'A81001', 'consortium': 'North'}]
+>>> _ = p.write_text("practice,consortium\\n")
+>>> read_csv_file(p, "consortia")
+Traceback (most recent call last):
+...
+pbcmodel.errors.ValidationError: consortia: ... has a header but no data rows
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+import zipfile
+from os import PathLike
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from .._validate import _labels
+from ..errors import ValidationError
+
+__all__ = ["ENCODINGS", "EncodingFallbackWarning", "read_csv_file"]
+
+#: Encodings tried in order: UTF-8 (with or without a byte-order mark), then Windows-1252.
+ENCODINGS = ("utf-8-sig", "cp1252")
+_ZIP_MAGIC = b"PK\x03\x04"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Bytes read from the end of a file to see whether its last line was cut off.
+_TAIL_BYTES = 65_536
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A file was not UTF-8 and was read as Windows-1252 (cp1252)."""
+
+
+def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
+    """Read a CSV file (or a ``.zip`` holding one CSV) as a table of text cells.
+
+    Parameters
+    ----------
+    source : path
+        The file.
+    what : str
+        What the file is, in words, for messages (``"registered patients"``).
+
+    Returns
+    -------
+    DataFrame
+        Columns named by the header (spaces trimmed), cells as ``str`` with spaces trimmed,
+        empty cells as NaN; a default ``RangeIndex`` (file row = index + 2).
+
+    Raises
+    ------
+    ValidationError
+        Any of the problems listed in :mod:`pbcmodel.io.files`, naming the file.
+
+    Warns
+    -----
+    EncodingFallbackWarning
+        The file is not UTF-8 and was decoded as Windows-1252.
+
+    Examples
+    --------
+    >>> read_csv_file("no-such-file.csv", "registered patients")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: registered patients: no such file 'no-such-file.csv'
+    >>> read_csv_file(None, "registered patients")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: registered patients: expected a file path, got None
+    """
+    if not isinstance(source, (str, PathLike)) or str(source) == "":
+        raise ValidationError(f"{what}: expected a file path, got {source!r}")
+    path = Path(source)
+    name = repr(str(path))
+    if path.is_dir():
+        raise ValidationError(f"{what}: {name} is a folder; expected a CSV file")
+    if not path.is_file():
+        raise ValidationError(f"{what}: no such file {name}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if head.startswith(_ZIP_MAGIC) or path.suffix.lower() == ".zip":
+            return _read_zip(path, what)
+        return _read_text(lambda: path.open("rb"), name, what, _tail(path))
+    except OSError as exc:
+        raise ValidationError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def _tail(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - _TAIL_BYTES))
+        return fh.read()
+
+
+def _read_zip(path: Path, what: str) -> pd.DataFrame:
+    name = repr(str(path))
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ValidationError(f"{what}: {name} is not a readable zip file ({exc})") from exc
+    with archive:
+        members = [m for m in archive.infolist()
+                   if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        csvs = [m for m in members if m.filename.lower().endswith(".csv")]
+        if any(m.filename == "[Content_Types].xml" for m in members):
+            raise ValidationError(f"{what}: {name} is an Excel workbook; save the sheet as "
+                                  "CSV (UTF-8) and give that file")
+        if len(csvs) != 1:
+            found = _labels([m.filename for m in members]) or "nothing"
+            raise ValidationError(f"{what}: {name} must hold exactly one .csv file; it holds "
+                                  f"{found}")
+        member = csvs[0]
+        label = repr(f"{path}!{member.filename}")
+        try:
+            with archive.open(member) as fh:
+                size = member.file_size
+                fh.seek(max(0, size - _TAIL_BYTES))
+                tail = fh.read()
+            return _read_text(lambda: archive.open(member), label, what, tail)
+        except (zipfile.BadZipFile, EOFError, RuntimeError) as exc:   # corrupt, encrypted
+            raise ValidationError(f"{what}: cannot read {label}: {exc}") from exc
+
+
+def _read_text(opener: Any, name: str, what: str, tail: bytes) -> pd.DataFrame:
+    """Decode (UTF-8, then cp1252 with a warning) and parse; every failure names the file."""
+    with opener() as fh:
+        start = fh.read(4)
+    if not start.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise ValidationError(f"{what}: {name} is empty; expected a CSV file with a header")
+    if start.startswith(_UTF16_BOMS):
+        raise ValidationError(f"{what}: {name} is UTF-16 text (Excel 'Unicode text'); save it "
+                              "as 'CSV UTF-8 (comma delimited)'")
+    fallback = ""
+    for encoding in ENCODINGS:
+        try:
+            with opener() as fh:
+                frame = _parse(fh, encoding, name, what)
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start:exc.start + 1].hex()
+            if encoding == ENCODINGS[0]:
+                fallback = (f"{what}: {name} is not UTF-8 (byte 0x{bad}); read it as "
+                            "Windows-1252 (cp1252). Save it as CSV UTF-8 to silence this")
+                continue
+            raise ValidationError(f"{what}: {name} is neither UTF-8 nor Windows-1252 text "
+                                  f"(byte 0x{bad}); save it as CSV UTF-8") from exc
+        if encoding != ENCODINGS[0]:
+            warnings.warn(fallback, EncodingFallbackWarning, stacklevel=3)
+        _check_not_truncated(tail, encoding, len(frame.columns), name, what)
+        return frame
+    raise AssertionError("unreachable")   # pragma: no cover
+
+
+def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(fh, header=None, dtype=str, encoding=encoding, keep_default_na=False,
+                          na_filter=False, skipinitialspace=False, encoding_errors="strict")
+    except pd.errors.EmptyDataError as exc:
+        raise ValidationError(f"{what}: {name} is empty; expected a CSV file with a "
+                              "header") from exc
+    except pd.errors.ParserError as exc:
+        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise ValidationError(f"{what}: {name} is not a well-formed CSV file: {detail}") from exc
+    header = [str(c).strip().strip("\ufeff").strip() for c in raw.iloc[0]]   # a stray BOM too
+    body = raw.iloc[1:].reset_index(drop=True)
+    body = body.apply(lambda col: col.str.strip()).replace("", float("nan"))
+    unnamed = [i for i, c in enumerate(header) if c == ""]
+    holding = [i + 1 for i in unnamed if body[raw.columns[i]].notna().any()]
+    if holding:
+        raise ValidationError(f"{what}: {name}: column(s) {_labels(holding)} have data but no "
+                              "name in the header")
+    keep = [i for i, c in enumerate(header) if c != ""]
+    body = body[[raw.columns[i] for i in keep]]
+    body.columns = [header[i] for i in keep]
+    folded = pd.Index([c.upper() for c in body.columns])
+    if folded.has_duplicates:
+        twice = [c for c in body.columns if (folded == c.upper()).sum() > 1]
+        raise ValidationError(f"{what}: {name}: column(s) {_labels(dict.fromkeys(twice))} "
+                              "appear more than once in the header")
+    if body.empty:
+        raise ValidationError(f"{what}: {name} has a header but no data rows")
+    return body
+
+
+def _check_not_truncated(tail: bytes, encoding: str, n_columns: int, name: str,
+                         what: str) -> None:
+    """A last line with no line break and fewer fields than the header was cut off.
+
+    (A file cut exactly at a line break cannot be told from a complete one here; the readers
+    check that each practice's rows are complete where the layout allows.)
+    """
+    if tail.endswith((b"\n", b"\r")) or n_columns <= 1:
+        return
+    last = re.split(rb"\r\n|\r|\n", tail)[-1].decode(encoding, errors="replace")
+    try:
+        fields = next(csv.reader(io.StringIO(last)), [])
+    except csv.Error:       # not one CSV line (e.g. a stray NUL): the parser has read it
+        return
+    if 0 < len(fields) < n_columns:
+        raise ValidationError(f"{what}: {name} looks cut off: its last line has {len(fields)} "
+                              f"of {n_columns} fields and no line break; download it again")

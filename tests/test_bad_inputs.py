@@ -1,0 +1,738 @@
+"""The catalogue of bad inputs (issue 13): files, scenario files, output folders, CLI flags and
+API calls, as a careless or hostile user would supply them.
+
+Every case asserts the error type, that the message names the culprit, and for the command
+line the exit status (2 for bad input, 1 for an internal bug), one line on stderr without a
+traceback, and that the working folder (inputs and outputs) is byte-for-byte unchanged.
+A case that belongs to a part still being built by another owner is marked ``xfail``
+(non-strict) with the owner in the reason: it must never be deleted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pbcmodel as pbc
+from pbcmodel import ConfigError, ValidationError
+from pbcmodel.cli import commands as cli_commands
+from pbcmodel.cli import main
+from pbcmodel.io import read_consortia, read_registered_patients, write_tables
+from pbcmodel.io.tables import atomic_folder
+
+DATA = Path(__file__).parent / "data"
+PATIENTS = (DATA / "gp-reg-pat-prac-quin-age.csv").read_bytes()
+CONSORTIA = (DATA / "consortia.csv").read_bytes()
+HEADER = PATIENTS.split(b"\n", 1)[0] + b"\n"
+#: The same file without its ALL rows (which the publication may omit).
+NO_ALL = b"\n".join(line for line in PATIENTS.split(b"\n") if b",ALL," not in line)
+
+SCENARIO = """\
+name = "catalogue"
+resource = 510e6
+population = {dataset = "example"}
+cost_model = {dataset = "example"}
+{top}
+[formula]
+weights = {dataset = "example"}
+
+[overspend]
+practice_share = 0.5
+{overspend}
+"""
+
+API_ENGINEER = "API validation engineer: boundary checks inside the library (issue 13)"
+ENGLAND_ENGINEER = "England engineer: registered-patient and weighted-population readers"
+SIMULATION_ENGINEER = "simulation engineer: risk/ and scenario/simulation.py"
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file and folder under ``folder`` with its bytes (None for a folder)."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        out[rel] = None if path.is_dir() else path.read_bytes()
+    return out
+
+
+def scenario_text(top: str = "", overspend: str = "") -> str:
+    return SCENARIO.replace("{top}", top).replace("{overspend}", overspend)
+
+
+def patients_with(old: bytes, new: bytes, count: int = 1) -> bytes:
+    assert old in PATIENTS
+    return PATIENTS.replace(old, new, count)
+
+
+def zipped(**members: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name.replace("__", "."), data)
+    return buffer.getvalue()
+
+
+def workbook() -> bytes:
+    buffer = io.BytesIO()
+    pd.read_csv(io.BytesIO(PATIENTS)).to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- CLI cases
+@dataclass
+class CliCase:
+    """A command line with its input files; ``{tmp}`` in an argument is the working folder."""
+
+    id: str
+    argv: list[str]
+    match: str
+    files: dict[str, bytes | str] = field(default_factory=dict)
+    status: int = 2
+    owner: str | None = None      # xfail reason while another owner's part is being built
+
+    def param(self) -> Any:
+        marks = [pytest.mark.xfail(strict=False, reason=self.owner)] if self.owner else []
+        return pytest.param(self, id=self.id, marks=marks)
+
+
+def budgets(*extra: str, population: str = "{tmp}/patients.csv", out: str = "{tmp}/b.csv"
+            ) -> list[str]:
+    return ["budgets", "--population", population, "--resource", "2e6", "--out", out, *extra]
+
+
+def with_resource(amount: str) -> list[str]:
+    argv = budgets()
+    argv[argv.index("--resource") + 1] = amount
+    return argv
+
+
+def run(*extra: str, scenario: str = "{tmp}/s.toml", out: str = "{tmp}/out") -> list[str]:
+    return ["run", scenario, "--out", out, "--n", "5", "--years", "1", *extra]
+
+
+GOOD = {"patients.csv": PATIENTS, "consortia.csv": CONSORTIA}
+GOOD_SCENARIO = {"s.toml": scenario_text()}
+
+CLI_CASES = [
+    # --- the registered-patient file (every file problem names the file)
+    CliCase("patients-missing", budgets(population="{tmp}/nope.csv"), r"no such file .*nope\.csv"),
+    CliCase("patients-is-a-folder", budgets(population="{tmp}"), r"is a folder"),
+    CliCase("patients-empty", budgets(), r"patients\.csv' is empty", {"patients.csv": b""}),
+    CliCase("patients-blank-lines", budgets(), r"patients\.csv' is empty",
+            {"patients.csv": b"\r\n\r\n  \n"}),
+    CliCase("patients-bom-only", budgets(), r"patients\.csv' is empty",
+            {"patients.csv": b"\xef\xbb\xbf"}),
+    CliCase("patients-header-only", budgets(), r"patients\.csv' has a header but no data",
+            {"patients.csv": HEADER}),
+    CliCase("patients-not-utf8-nor-cp1252", budgets(), r"patients\.csv' is neither UTF-8 nor "
+            r"Windows-1252.*0x81", {"patients.csv": patients_with(b"AB1 2CD", b"AB1 \x81CD")}),
+    CliCase("patients-utf16", budgets(), r"patients\.csv' is UTF-16",
+            {"patients.csv": PATIENTS.decode().encode("utf-16")}),
+    CliCase("patients-cut-off-mid-line", budgets(), r"patients\.csv' looks cut off",
+            {"patients.csv": PATIENTS[:-30].rstrip(b"\n")}),
+    CliCase("patients-ends-in-cr-and-nul", budgets(),  # found by tests/test_fuzz.py
+            r"patients\.csv' looks cut off: its last line has 1 of 10 fields",
+            {"patients.csv": PATIENTS.rstrip(b"\n") + b"\r\x00"}),
+    CliCase("patients-column-twice-behind-a-bom", budgets(),  # found by tests/test_fuzz.py
+            r"column\(s\) 'PUBLICATION' appear more than once",
+            {"patients.csv": b"\xef\xbb\xbfPUBLICATION," + patients_with(b"PUBLICATION,",
+                                                                  b"\xef\xbb\xbfPUBLICATION,")}),
+    CliCase("patients-extra-field", budgets(), r"patients\.csv' is not a well-formed CSV.*line 3",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,158,9")}),
+    CliCase("patients-unclosed-quote", budgets(), r"patients\.csv' is not a well-formed CSV",
+            {"patients.csv": patients_with(b"AB1 2CD", b'"AB1 2CD')}),
+    CliCase("patients-duplicate-column", budgets(),
+            r"'(sex|SEX)', '(sex|SEX)' appear more than once",
+            {"patients.csv": patients_with(b"PUBLICATION", b"sex")}),
+    CliCase("patients-unnamed-column-with-data", budgets(), r"column\(s\) 1 have data but no name",
+            {"patients.csv": patients_with(b"PUBLICATION", b"")}),
+    CliCase("patients-zip-two-csvs", budgets(population="{tmp}/p.zip"),
+            r"p\.zip' must hold exactly one \.csv file; it holds 'a\.csv', 'b\.csv'",
+            {"p.zip": zipped(a__csv=PATIENTS, b__csv=PATIENTS)}),
+    CliCase("patients-zip-no-csv", budgets(population="{tmp}/p.zip"),
+            r"p\.zip' must hold exactly one \.csv", {"p.zip": zipped(notes__txt=b"x")}),
+    CliCase("patients-corrupt-zip", budgets(population="{tmp}/p.zip"),
+            r"p\.zip' is not a readable zip", {"p.zip": b"PK\x03\x04 not really a zip"}),
+    CliCase("patients-excel-workbook", budgets(population="{tmp}/p.xlsx"),
+            r"p\.xlsx' is an Excel workbook; save the sheet as CSV", {"p.xlsx": workbook()}),
+    CliCase("patients-missing-column", budgets(), r"missing column\(s\) 'NUMBER_OF_PATIENTS'",
+            {"patients.csv": patients_with(b"NUMBER_OF_PATIENTS", b"PATIENTS")}),
+    CliCase("patients-no-commissioner-column", budgets(), r"no commissioner column",
+            {"patients.csv": patients_with(b"SUB_ICB_LOCATION_CODE,", b"SUB_ICB,")}),
+    CliCase("patients-negative-count", budgets(), r"NUMBER_OF_PATIENTS.*'-158'.*'A81001'",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,-158")}),
+    CliCase("patients-fractional-count", budgets(), r"NUMBER_OF_PATIENTS.*'2\.5'",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,2.5")}),
+    CliCase("patients-inf-count", budgets(), r"NUMBER_OF_PATIENTS.*inf",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,inf")},
+            owner=ENGLAND_ENGINEER),
+    CliCase("patients-count-near-int64-max", budgets(), r"9,?223,?372,?036,?854,?775,?000",
+            {"patients.csv": NO_ALL.replace(b"A81001,AB1 2CD,FEMALE,0_4,81",
+                                            b"A81001,AB1 2CD,FEMALE,0_4,9223372036854775000")}),
+    CliCase("patients-count-1e30-not-wrapped", budgets(), r"(?!.*-9223372036854775808)1e\+?30",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,1e30")},
+            owner=ENGLAND_ENGINEER),
+    CliCase("patients-unknown-sex", budgets(), r"unknown SEX 'X'",
+            {"patients.csv": patients_with(b",FEMALE,0_4,", b",X,0_4,")}),
+    CliCase("patients-all-rows-disagree", budgets(), r"ALL row for",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,159")}),
+    # --- the consortia file
+    CliCase("consortia-missing", budgets("--consortia", "{tmp}/nope.csv"),
+            r"consortia: no such file .*nope\.csv", GOOD),
+    CliCase("consortia-empty", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: .*consortia\.csv' is empty", {**GOOD, "consortia.csv": b""}),
+    CliCase("consortia-missing-practice", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"no consortium for practice\(s\) 'B82005'",
+            {**GOOD, "consortia.csv": CONSORTIA.replace(b"B82005,South\n", b"")}),
+    CliCase("consortia-listed-twice", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"'A81001' listed twice", {**GOOD, "consortia.csv": CONSORTIA + b"A81001,South\n"}),
+    CliCase("consortia-wrong-columns", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: missing column\(s\) 'consortium'",
+            {**GOOD, "consortia.csv": CONSORTIA.replace(b"consortium", b"locality")}),
+    # --- the cost weights file
+    CliCase("weights-missing", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights: no such file .*w\.csv", GOOD),
+    CliCase("weights-empty", budgets("--weights", "{tmp}/w.csv"), r"w\.csv' is empty",
+            {**GOOD, "w.csv": b""}),
+    CliCase("weights-no-sex-column", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights .*w\.csv.*missing column\(s\) 'sex'",
+            {**GOOD, "w.csv": b"age_band,elective\n0_4,100\n"}),
+    CliCase("weights-not-a-number", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights .*w\.csv.*row 3, column 'elective': expected a number.*'lots'",
+            {**GOOD, "w.csv": b"age_band,sex,elective\n0_4,F,100\n0_4,M,lots\n"}),
+    CliCase("weights-no-pods", budgets("--weights", "{tmp}/w.csv"), r"no POD columns",
+            {**GOOD, "w.csv": b"age_band,sex\n0_4,F\n"}),
+    CliCase("weights-unknown-age-band", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights .*w\.csv.*(100_104|age)",
+            {**GOOD, "w.csv": b"age_band,sex,elective\n100_104,F,100\n"}),
+    # --- budgets --out (checked before the input is read)
+    CliCase("budgets-out-is-a-folder", budgets(out="{tmp}/folder"), r"--out: .*folder' is a folder",
+            {**GOOD, "folder/keep.txt": b"keep"}),
+    CliCase("budgets-out-exists", budgets(), r"--out: .*b\.csv' already exists; pass --force",
+            {**GOOD, "b.csv": b"previous"}),
+    CliCase("budgets-out-checked-before-input", budgets(), r"--out: .*already exists",
+            {"patients.csv": b"", "b.csv": b"previous"}),
+    CliCase("budgets-out-inside-a-file", budgets(out="{tmp}/notes.txt/b.csv"),
+            r"--out: .*notes\.txt' is a file", {**GOOD, "notes.txt": b"x"}),
+    CliCase("budgets-out-is-the-input", budgets("--force", out="{tmp}/patients.csv"),
+            r"--out: .*patients\.csv' is one of the input files", GOOD),
+    CliCase("budgets-out-unwritable", budgets(out="/sys/pbcmodel-catalogue/b.csv"),
+            r"--out: cannot write in '/sys/pbcmodel-catalogue'", GOOD),
+    # --- budgets flags (argparse: usage and one error line, status 2)
+    CliCase("resource-negative", with_resource("-5"),
+            r"--resource: must be > 0", GOOD),
+    CliCase("resource-inf", with_resource("inf"),
+            r"--resource: must be a finite amount", GOOD),
+    CliCase("resource-nan", with_resource("nan"),
+            r"--resource: must be a finite amount", GOOD),
+    CliCase("resource-words", with_resource("lots"),
+            r"--resource: not an amount of money: 'lots'", GOOD),
+    CliCase("resource-overflows-pence", with_resource("1e300"),
+            r"resource", GOOD),
+    # --- run: the scenario file
+    CliCase("scenario-missing", run(scenario="{tmp}/nope.toml"), r"no such file .*nope\.toml"),
+    CliCase("scenario-is-a-folder", run(scenario="{tmp}/d.toml"), r"d\.toml' is a folder",
+            {"d.toml/x": b""}),
+    CliCase("scenario-wrong-suffix", run(scenario="{tmp}/s.yaml"), r"must end in \.toml or \.json",
+            {"s.yaml": b"resource: 1"}),
+    CliCase("scenario-empty", run(), r"\$\.resource: missing", {"s.toml": b""}),
+    CliCase("scenario-not-utf8", run(), r"s\.toml' is not UTF-8 text \(byte 0x92 on line 1\)",
+            {"s.toml": scenario_text().replace("catalogue", "St John’s").encode("cp1252")}),
+    CliCase("scenario-toml-syntax", run(), r"scenario TOML: .*line 6",
+            {"s.toml": scenario_text(top="resource_growth = [")}),
+    CliCase("scenario-json-syntax", run(scenario="{tmp}/s.json"), r"scenario JSON: .*line 1",
+            {"s.json": b'{"resource": 510e6,'}),
+    CliCase("scenario-json-nan", run(scenario="{tmp}/s.json"), r"NaN is not allowed",
+            {"s.json": b'{"resource": NaN}'}),
+    CliCase("scenario-toml-nested-deep", run(), r"nested more than 16 levels",
+            {"s.toml": "x = " + "[" * 50_000 + "]" * 50_000}),
+    CliCase("scenario-json-nested-deep", run(scenario="{tmp}/s.json"),
+            r"nested more than 16 levels", {"s.json": "[" * 200_000 + "]" * 200_000}),
+    CliCase("scenario-toml-dotted-deep", run(), r"\$\.a\.a\..*nested more than 16 levels",
+            {"s.toml": "a" + ".a" * 40 + " = 1\n"}),
+    CliCase("scenario-unknown-key", run(), r"\$\.resourse: unknown key",
+            {"s.toml": scenario_text(top="resourse = 5")}),
+    CliCase("scenario-unknown-nested-key", run(), r"\$\.overspend.*tolerence",
+            {"s.toml": scenario_text(overspend="tolerence = 0.02")}),
+    CliCase("scenario-share-out-of-range", run(),
+            r"\$\.overspend\.practice_share: must be in \[0\.0, 1\.0\]",
+            {"s.toml": scenario_text().replace("practice_share = 0.5", "practice_share = 1.5")}),
+    CliCase("scenario-share-text", run(), r"\$\.overspend\.practice_share",
+            {"s.toml": scenario_text().replace("practice_share = 0.5", 'practice_share = "half"')}),
+    CliCase("scenario-resource-inf", run(), r"\$\.resource: must be finite",
+            {"s.toml": scenario_text().replace("510e6", "inf")}),
+    CliCase("scenario-resource-text", run(), r"\$\.resource: expected a number",
+            {"s.toml": scenario_text().replace("510e6", '"lots"')}),
+    CliCase("scenario-resource-overflows-pence", run(), r"resource: .*too large",
+            {"s.toml": scenario_text().replace("510e6", "1e300")}),
+    CliCase("scenario-recovery-years-fraction", run(), r"recovery_years.*2\.5",
+            {"s.toml": scenario_text(overspend="recovery_years = 2.5")}),
+    CliCase("scenario-share-as-text-number", run(),
+            r"\$\.overspend\.practice_share: expected a number, got '0\.5'",
+            {"s.toml": scenario_text().replace("practice_share = 0.5", 'practice_share = "0.5"')}),
+    CliCase("scenario-recovery-years-true", run(),
+            r"\$\.overspend\.recovery_years: expected a whole number, got True",
+            {"s.toml": scenario_text(overspend="recovery_years = true")}),
+    CliCase("scenario-recovery-years-huge", run(), r"recovery_years",
+            {"s.toml": scenario_text(overspend="recovery_years = 1000000")}),
+    CliCase("scenario-cost-growth-overflows", run("--years", "3"), r"cost_growth",
+            {"s.toml": scenario_text(top="cost_growth = 1e6")}, owner=API_ENGINEER),
+    CliCase("scenario-high-cost-threshold-huge", run(), r"high_cost_threshold",
+            {"s.toml": scenario_text(top="high_cost_threshold = 1e300")},
+            owner=SIMULATION_ENGINEER),
+    CliCase("scenario-name-not-text", run(), r"\$\.name",
+            {"s.toml": scenario_text().replace('name = "catalogue"', "name = 5")}),
+    CliCase("scenario-population-not-a-table", run(), r"\$\.population: expected a table",
+            {"s.toml": scenario_text().replace('{dataset = "example"}', '"example"', 1)}),
+    CliCase("scenario-population-file-relative-to-scenario", run(scenario="{tmp}/sub/s.toml"),
+            r"\$\.population\.registered_patients: .*no such file .*sub/nope\.csv",
+            {"sub/s.toml": scenario_text().replace('{dataset = "example"}',
+                                                   '{registered_patients = "nope.csv"}', 1)}),
+    CliCase("scenario-population-file-not-text", run(),
+            r"\$\.population\.registered_patients: expected a file name, got 5",
+            {"s.toml": scenario_text().replace('{dataset = "example"}',
+                                               "{registered_patients = 5}", 1)}),
+    CliCase("scenario-population-unrelated-file", run(),
+            r"^(?!.*secret-content).*\$\.population\.registered_patients: .*missing column",
+            {"secret.csv": b"secret-content,more-secret-content\n1,2\n",
+             "s.toml": scenario_text().replace('{dataset = "example"}',
+                                               '{registered_patients = "secret.csv"}', 1)}),
+    CliCase("scenario-synthetic-fraction", run(), r"\$\.population: n_practices",
+            {"s.toml": scenario_text().replace('{dataset = "example"}',
+                                               '{dataset = "synthetic", n_practices = 2.5}', 1)}),
+    CliCase("scenario-weights-text", run(), r"\$\.formula\.weights\.elective: expected a list",
+            {"s.toml": scenario_text().replace(
+                'weights = {dataset = "example"}',
+                'weights = {cells = ["0_4/F"], elective = ["lots"]}')}),
+    CliCase("scenario-dataset-not-a-name", run(),  # found by tests/test_fuzz.py
+            r"\$\.formula\.weights\.dataset: unknown dataset \[\]",
+            {"s.toml": scenario_text().replace('weights = {dataset = "example"}',
+                                               "weights = {dataset = []}")}),
+    CliCase("scenario-needs-not-numbers", run(),  # found by tests/test_fuzz.py
+            r"\$\.formula\.needs\.dataset: expected a number, got 'example'",
+            {"s.toml": scenario_text().replace('weights = {dataset = "example"}',
+                                               'weights = {dataset = "example"}\n'
+                                               'needs = {dataset = "example"}')}),
+    CliCase("scenario-pace-limit-huge", run(), r"max_gain",   # found by tests/test_fuzz.py
+            {"s.toml": scenario_text(top="[formula.pace]\nmax_gain = 1.5e26\nmax_loss = 0.02")},
+            owner=API_ENGINEER),
+    CliCase("scenario-no-cost-model", run(), r"cost_model",
+            {"s.toml": scenario_text().replace('cost_model = {dataset = "example"}\n', "")}),
+    # --- run: flags
+    CliCase("run-n-zero", run("--n", "0"), r"--n: must be >= 1", GOOD_SCENARIO),
+    CliCase("run-n-words", run("--n", "many"), r"--n: not a whole number", GOOD_SCENARIO),
+    CliCase("run-years-zero", run("--years", "0"), r"--years: must be >= 1", GOOD_SCENARIO),
+    CliCase("run-years-1000", run("--years", "1000"), r"--years: must be <= 100", GOOD_SCENARIO),
+    CliCase("run-seed-negative", run("--seed", "-1"), r"--seed: must be >= 0", GOOD_SCENARIO),
+    CliCase("run-format-unknown", run("--format", "xls"), r"--format: invalid choice",
+            GOOD_SCENARIO),
+    CliCase("run-n-a-billion", run("--n", "1000000000"),
+            r"--n 1,000,000,000: this simulation needs about .* of memory .*use --n [\d,]+ or "
+            r"fewer", GOOD_SCENARIO),
+    # --- run: the output folder
+    CliCase("run-out-is-a-file", run(), r"--out: .*out' exists and is not a directory",
+            {**GOOD_SCENARIO, "out": b"a file"}),
+    CliCase("run-out-inside-a-file", run(out="{tmp}/notes.txt/out"), r"notes\.txt' is a file",
+            {**GOOD_SCENARIO, "notes.txt": b"x"}),
+    CliCase("run-out-previous-run", run(),
+            r"--out: report\.txt, summary\.csv already exist\(s\).*pass --force to replace",
+            {**GOOD_SCENARIO, "out/report.txt": b"keep me", "out/summary.csv": b"1"}),
+    CliCase("run-out-previous-run-other-format", run("--format", "parquet"),
+            r"--out: summary\.csv already exist\(s\)",
+            {**GOOD_SCENARIO, "out/summary.csv": b"an earlier csv run"}),
+    CliCase("run-out-unwritable", run(out="/sys/pbcmodel-catalogue"),
+            r"--out: cannot write in '/sys'", GOOD_SCENARIO),
+    CliCase("run-out-checked-before-scenario", run(), r"--out: .*not a directory",
+            {"s.toml": b"not toml at all [", "out": b"a file"}),
+    # --- compare
+    CliCase("compare-one-file", ["compare", "{tmp}/s.toml"], r"at least two", GOOD_SCENARIO),
+    CliCase("compare-bad-second-file", ["compare", "{tmp}/s.toml", "{tmp}/b.toml", "--n", "5"],
+            r"\$\.overspend\.practice_share",
+            {**GOOD_SCENARIO, "b.toml": scenario_text().replace("0.5", "2")}),
+    CliCase("compare-n-a-billion", ["compare", "{tmp}/s.toml", "{tmp}/s.toml", "--n",
+                                    "1000000000"], r"--n 1,000,000,000: .*needs about",
+            GOOD_SCENARIO),
+]
+
+
+def _write_files(tmp: Path, files: dict[str, bytes | str]) -> None:
+    for name, data in files.items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def run_cli(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:     # argparse: usage and one error line
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in CLI_CASES])
+def test_cli_bad_input(case: CliCase, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    if "/sys/" in " ".join(case.argv) and os.access("/sys", os.W_OK | os.X_OK) \
+            and not Path("/sys/kernel").exists():
+        pytest.skip("/sys is an ordinary writable folder here")
+    _write_files(tmp_path, case.files)
+    before = snapshot(tmp_path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
+    status = run_cli(argv)
+    captured = capsys.readouterr()
+    err = captured.err
+    assert status == case.status, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, err          # one line (argparse adds its usage lines before it)
+    assert lines[0].startswith("pbcmodel: error: ") or lines[0].startswith("pbcmodel "), err
+    assert re.search(case.match, lines[0]), lines[0]
+    assert captured.out == ""             # nothing printed as if it had worked
+    assert snapshot(tmp_path) == before   # inputs and outputs byte-for-byte unchanged
+
+
+def test_catalogue_is_large_enough():
+    api = len(API_CASES) + len(ENVIRONMENT_CASES)
+    assert len(CLI_CASES) + api >= 60
+
+
+# ----------------------------------------------------------------------------- API cases
+def example() -> pbc.Scenario:
+    return pbc.Scenario.example()
+
+
+def outturn_frame(**changes: Any) -> pd.DataFrame:
+    frame = example().budgets().drop(columns="total") * 0.98
+    for key, value in changes.items():
+        if key == "nan":
+            frame.iloc[0, 0] = np.nan
+        elif key == "only":
+            frame = frame[[value]]
+        elif key == "extra":
+            frame[value] = 1000.0
+        elif key == "total":
+            frame["total"] = frame.sum(axis=1) + value
+    return frame
+
+
+@dataclass
+class ApiCase:
+    """A library call; ``files`` are written into the working folder first."""
+
+    id: str
+    call: Callable[[Path], Any]
+    error: type[BaseException]
+    match: str
+    owner: str | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def param(self) -> Any:
+        marks = [pytest.mark.xfail(strict=False, reason=self.owner)] if self.owner else []
+        return pytest.param(self, id=self.id, marks=marks)
+
+
+def _frame(x: int = 1) -> pd.DataFrame:
+    return pd.DataFrame({"x": [x]})
+
+
+PREVIOUS = {"t.csv": b"x\n1\n"}
+
+
+API_CASES = [
+    ApiCase("read-registered-None", lambda tmp: read_registered_patients(None),
+            ValidationError, r"registered patients: expected a file path, got None"),
+    ApiCase("read-registered-number", lambda tmp: read_registered_patients(5),
+            ValidationError, r"registered patients: expected a file path, got 5"),
+    ApiCase("read-registered-empty-path", lambda tmp: read_registered_patients(""),
+            ValidationError, r"expected a file path, got ''"),
+    ApiCase("read-registered-folder", lambda tmp: read_registered_patients(tmp),
+            ValidationError, r"is a folder"),
+    ApiCase("read-consortia-missing", lambda tmp: read_consortia(tmp / "c.csv"),
+            ValidationError, r"consortia: no such file .*c\.csv"),
+    ApiCase("write-tables-unsafe-name", lambda tmp: write_tables({"../x": _frame()}, tmp),
+            ValidationError, r"name '\.\./x' must be a plain file name"),
+    ApiCase("write-tables-not-a-table", lambda tmp: write_tables({"t": 5}, tmp),
+            ValidationError, r"'t' must be a DataFrame or Series, got int"),
+    ApiCase("write-tables-unknown-format", lambda tmp: write_tables({"t": _frame()}, tmp,
+                                                                    format="xls"),
+            ValidationError, r"format: must be one of .* got 'xls'"),
+    ApiCase("write-tables-into-a-file", lambda tmp: write_tables({"t": _frame()}, tmp / "t.csv"),
+            ValidationError, r"out_dir: .*t\.csv' exists and is not a directory", files=PREVIOUS),
+    ApiCase("write-tables-no-force", lambda tmp: write_tables({"t": _frame(2)}, tmp),
+            ValidationError, r"out_dir: t\.csv already exist\(s\)", files=PREVIOUS),
+    ApiCase("write-tables-parquet-into-a-file",
+            lambda tmp: write_tables({"t": _frame()}, tmp / "t.csv" / "sub", format="parquet"),
+            ValidationError, r"out_dir: .*t\.csv' is a file", files=PREVIOUS),
+    ApiCase("atomic-folder-no-force",
+            lambda tmp: atomic_folder(tmp, replaces=["t.csv"]).__enter__(),
+            ValidationError, r"t\.csv already exist", files=PREVIOUS),
+    ApiCase("from-toml-bytes", lambda tmp: pbc.Scenario.from_toml(b"resource = 1"),
+            ConfigError, r"expected text \(str\), got bytes"),
+    ApiCase("from-json-deep", lambda tmp: pbc.Scenario.from_json("[" * 10**6 + "]" * 10**6),
+            ConfigError, r"nested more than 16 levels"),
+    ApiCase("load-scenario-None", lambda tmp: pbc.load_scenario(None),
+            ConfigError, r"scenario: expected a file path, got None"),
+    ApiCase("simulate-seed-negative", lambda tmp: example().simulate(n=5, seed=-1),
+            ValidationError, r"seed"),
+    ApiCase("simulate-n-fraction", lambda tmp: example().simulate(n=2.5),
+            ValidationError, r"n: must be a positive whole number, got 2\.5"),
+    ApiCase("simulate-years-zero", lambda tmp: example().simulate(n=5, years=0),
+            ValidationError, r"years: must be a positive whole number, got 0"),
+    ApiCase("settle-outturn-nan-cell", lambda tmp: example().settle(outturn_frame(nan=True)),
+            ValidationError, r"outturn.*P001"),
+    ApiCase("settle-outturn-one-pod", lambda tmp: example().settle(outturn_frame(only="elective")),
+            ValidationError, r"outturn.*(missing|POD|column)"),
+    ApiCase("settle-outturn-extra-column",
+            lambda tmp: example().settle(outturn_frame(extra="list_size")),
+            ValidationError, r"outturn.*list_size"),
+    ApiCase("settle-outturn-total-disagrees",
+            lambda tmp: example().settle(outturn_frame(total=5.0)),
+            ValidationError, r"outturn.*total"),
+    ApiCase("population-count-overflows", lambda tmp: pbc.Population.from_frame(pd.DataFrame(
+        {"practice": ["A"], "consortium": ["C"], "age_band": ["0_4"], "sex": ["F"],
+         "patients": [9_223_372_036_854_775_000]})),
+            ValidationError, r"patients"),
+    ApiCase("overspend-recovery-years-fraction",
+            lambda tmp: pbc.OverspendPolicy(practice_share=0.5, recovery_years=2.5),
+            ValidationError, r"recovery_years.*2\.5"),
+    ApiCase("scenario-resource-overflows-pence",
+            lambda tmp: example().evolve(resource=1e300).budgets(),
+            ValidationError, r"resource", owner=API_ENGINEER),
+    ApiCase("memory-estimate-refuses",
+            lambda tmp: pbc.scenario.memory.check_simulation_memory(10**12, 8_000, 3),
+            ValidationError, r"--n 1,000,000,000,000: this simulation needs about"),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in API_CASES])
+def test_api_bad_input(case: ApiCase, tmp_path: Path):
+    _write_files(tmp_path, {"keep.txt": b"a file of the user's", **case.files})
+    before = snapshot(tmp_path)
+    with pytest.raises(case.error, match=case.match):
+        case.call(tmp_path)
+    assert snapshot(tmp_path) == before
+
+
+# ----------------------------------------------------------------------------- environment
+def _no_module(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setitem(sys.modules, name, None)     # import fails as if not installed
+
+
+ENVIRONMENT_CASES = [
+    # (id, what to break, argv, status, message)
+    ("no-matplotlib", "matplotlib", run(), 2, r"figures of pbcmodel run need the optional "
+                                              r"extra 'plot': pip install 'pbcmodel\[plot\]'"),
+    ("no-pyarrow-for-parquet", "pyarrow", run("--format", "parquet"), 2,
+     r"Parquet tables need the optional extra 'io'"),
+    ("internal-bug", "bug", run(), 1, r"pbcmodel: internal error: KeyError: .*bug in pbcmodel "
+                                      r".*report it.*--debug"),
+    ("out-of-memory", "memory", run(), 2, r"out of memory; try a smaller --n"),
+    ("recursion", "recursion", run(), 2, r"nested too deeply"),
+    ("permission-denied", "permission", run(), 2, r"'.*report\.txt': permission denied"),
+    ("interrupted", "interrupt", run(), 130, r"pbcmodel: interrupted; no output was written"),
+]
+
+
+@pytest.mark.parametrize(("what", "argv", "status", "match"),
+                         [pytest.param(*c[1:], id=c[0]) for c in ENVIRONMENT_CASES])
+def test_cli_environment_failure(what, argv, status, match, tmp_path, capsys, monkeypatch):
+    """A missing extra is found before any work; any other failure is one line too."""
+    faults: dict[str, BaseException] = {
+        "bug": KeyError("no such column"), "memory": MemoryError(),
+        "recursion": RecursionError("maximum recursion depth exceeded"),
+        "permission": PermissionError(13, "Permission denied", str(tmp_path / "out" /
+                                                                   "report.txt")),
+        "interrupt": KeyboardInterrupt(),
+    }
+    simulated = []
+    if what in faults:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise faults[what]
+        monkeypatch.setattr(cli_commands, "_save_figures", fail)
+    else:
+        _no_module(monkeypatch, what)
+        monkeypatch.setattr(pbc.Scenario, "simulate",
+                            lambda *a, **k: simulated.append(1) or pytest.fail("computed"))
+    _write_files(tmp_path, {**GOOD_SCENARIO, "out/notes.txt": b"the user's own file"})
+    before = snapshot(tmp_path)
+    assert run_cli([a.replace("{tmp}", str(tmp_path)) for a in argv]) == status
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert re.search(match, err), err
+    assert snapshot(tmp_path) == before and not simulated
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_commands, "_save_figures", lambda *a: {}["boom"])
+    _write_files(tmp_path, GOOD_SCENARIO)
+    with pytest.raises(KeyError, match="boom"):
+        main(["--debug", *[a.replace("{tmp}", str(tmp_path)) for a in run()]])
+    assert not (tmp_path / "out").exists()
+
+
+def test_module_entry_point_never_prints_a_traceback(tmp_path):
+    import subprocess
+
+    (tmp_path / "s.toml").write_text("x = " + "[" * 100_000)
+    done = subprocess.run([sys.executable, "-m", "pbcmodel", "run", str(tmp_path / "s.toml"),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("pbcmodel: error: ") and "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------- not silent
+def test_cp1252_file_is_read_with_a_one_line_warning(tmp_path, capsys):
+    """Windows-1252 (common in NHS exports) is read, and the user is told (documented)."""
+    (tmp_path / "patients.csv").write_bytes(patients_with(b"AB1 2CD", b"AB1 \x922CD", 63))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in budgets()]
+    assert main(argv) == 0
+    assert (tmp_path / "b.csv").exists()
+    warning = capsys.readouterr().err.splitlines()
+    assert len(warning) == 1
+    assert re.match(r"pbcmodel: warning: registered patients: '.*patients\.csv' is not UTF-8 "
+                    r"\(byte 0x92\); read it as Windows-1252", warning[0])
+
+
+def test_bom_crlf_and_quoted_spaces_are_read_as_published(tmp_path):
+    text = PATIENTS.replace(b"\n", b"\r\n").replace(b",A81001,", b',"  A81001 ",')
+    (tmp_path / "p.csv").write_bytes(b"\xef\xbb\xbf" + text)
+    (tmp_path / "p.zip").write_bytes(zipped(inner__csv=b"\xef\xbb\xbf" + text))
+    expected = read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv")
+    for name in ("p.csv", "p.zip"):
+        pop = read_registered_patients(tmp_path / name)
+        assert pop.list_size.to_dict() == expected.list_size.to_dict()
+
+
+def test_scenario_file_with_bom_is_read(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + scenario_text().encode())
+    assert pbc.load_scenario(path).name == "catalogue"
+    path = tmp_path / "s.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(
+        json.loads(pbc.Scenario.example().to_json())).encode())
+    assert pbc.load_scenario(path) == pbc.Scenario.example()
+
+
+def test_lower_case_consortia_codes_match(tmp_path):
+    (tmp_path / "c.csv").write_bytes(CONSORTIA.lower().replace(b"north", b"North"))
+    pop = read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv",
+                                   consortia=tmp_path / "c.csv")
+    assert pop.practices.loc["A81001", "consortium"] == "North"
+
+
+@pytest.mark.xfail(strict=False, reason=ENGLAND_ENGINEER)
+def test_consortia_file_with_extra_practices_is_not_silent(tmp_path):
+    (tmp_path / "c.csv").write_bytes(CONSORTIA + b"Z99999,East\n")
+    with pytest.warns(UserWarning, match="Z99999"):
+        read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv",
+                                 consortia=tmp_path / "c.csv")
+
+
+@pytest.mark.xfail(strict=False, reason=ENGLAND_ENGINEER)
+def test_truncated_practice_without_all_rows_is_detected(tmp_path):
+    """Cut at a line break, after a practice's first cells, in a file without ALL rows."""
+    lines = [line for line in PATIENTS.split(b"\n") if line and b",ALL," not in line]
+    (tmp_path / "p.csv").write_bytes(b"\n".join(lines[:-5]) + b"\n")
+    with pytest.raises(ValidationError, match="B82005"):
+        read_registered_patients(tmp_path / "p.csv")
+
+
+def test_run_states_when_recoveries_fall_beyond_the_horizon(tmp_path, capsys):
+    _write_files(tmp_path, {"s.toml": scenario_text(
+        overspend="tolerance = 0.0\nrecovery_years = 2")})
+    assert main(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "--n", "50",
+                 "--years", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Note: on average £[\d,]+ of overspend is still to be recovered from "
+                     r"budgets after year 1", out)
+
+
+def test_run_defaults_to_three_years(tmp_path):
+    from pbcmodel.cli import build_parser
+
+    args = build_parser().parse_args(["run", "s.toml", "--out", "o"])
+    assert args.years == 3
+    help_text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
+    assert "default 3" in " ".join(help_text.split())
+
+
+# ----------------------------------------------------------------------------- atomic outputs
+def _figures_fail_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first figure is written, then the disk is full."""
+    def save(result: Any, paths: dict[str, Path]) -> None:
+        first, *_ = paths.values()
+        first.write_bytes(b"\x89PNG half a figure")
+        raise OSError(28, "No space left on device", str(first))
+    monkeypatch.setattr(cli_commands, "_save_figures", save)
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new-folder", "force-over-previous-run"])
+def test_failure_half_way_leaves_the_target_as_it_was(force, tmp_path, capsys, monkeypatch):
+    _write_files(tmp_path, GOOD_SCENARIO)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in run()]
+    if force:
+        assert main(argv) == 0                 # a previous, complete run
+        (tmp_path / "out" / "notes.txt").write_text("the user's own notes")
+        argv.append("--force")
+    capsys.readouterr()
+    before = snapshot(tmp_path)
+    _figures_fail_half_way(monkeypatch)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no space left on device" in err and "Traceback" not in err
+    assert snapshot(tmp_path) == before        # not one byte changed, no staging left behind
+    assert (tmp_path / "out").exists() == force
+
+
+def test_force_replaces_the_previous_run_as_a_set(tmp_path, capsys):
+    _write_files(tmp_path, {**GOOD_SCENARIO, "out/notes.txt": b"mine"})
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in run()]
+    assert main(argv) == 0
+    assert main([*argv, "--format", "parquet", "--force"]) == 0
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert not any(name.endswith(".csv") for name in names)   # no stale tables of the csv run
+    assert {"summary.parquet", "report.txt", "net.png", "notes.txt"} <= names
+    assert (tmp_path / "out" / "notes.txt").read_bytes() == b"mine"   # not ours: left alone
+
+
+def test_failure_while_moving_files_in_is_rolled_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _write_files(tmp_path, {"out/a.csv": b"old a", "out/b.csv": b"old b", "out/keep": b"k"})
+    before = snapshot(tmp_path)
+    real_rename = os.rename
+    moves = []
+
+    def rename(src: Any, dst: Any) -> None:
+        moves.append(dst)
+        if len(moves) == 4:      # two old files backed up, one new moved in, then a failure
+            raise OSError(5, "Input/output error", str(dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError, match="Input/output"):
+        write_tables({"a": _frame(1), "b": _frame(2)}, out, force=True)
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before
+
+
+def test_new_folder_appears_whole_and_parents_are_removed_on_failure(tmp_path):
+    target = tmp_path / "a" / "b" / "out"
+    with pytest.raises(RuntimeError), atomic_folder(target) as staging:
+        (staging / "x.csv").write_text("1")
+        assert not target.exists()
+        raise RuntimeError("half-way")
+    assert list(tmp_path.iterdir()) == []      # a/ and a/b/ made for it are gone again
+    with atomic_folder(target) as staging:
+        (staging / "x.csv").write_text("1")
+    assert [p.name for p in target.iterdir()] == ["x.csv"]
