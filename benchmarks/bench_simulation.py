@@ -1,26 +1,32 @@
-"""Multi-year simulation at national scale, and a policy sweep local vs dask.
+"""Multi-year simulation at national scale, a policy sweep, and dask against local.
 
-Run: ``python benchmarks/bench_simulation.py`` (add ``--quick`` for a small smoke run).
+Run: ``python benchmarks/bench_simulation.py`` (add ``--quick`` for a small smoke run). Each
+national measurement runs in a fresh process, so its peak resident memory is its own.
 
-1. ``synthetic_commissioner(8000)`` (≈ 60m patients) × 10,000 simulations × 3 years, chunked,
-   with a £50,000 high-cost threshold, a common shock, 70/30 freed-up resources and an
-   overspend policy with consortium netting and two-year recovery. Targets: < 60 s and
-   < 4 GB peak on 2 cores. Prints the time, the peak resident memory of the process
-   (``resource.getrusage``; tracemalloc is too slow at this size) and the ratio to the
-   floor: the time numpy takes just to draw the same number of uniform variates
-   (simulations × practices × years), in the same chunks.
-2. A sweep of 20 policy variants (overspend share × tolerance) on the embedded example
-   commissioner, locally and on a process-based dask ``LocalCluster`` of 2 workers, with the
-   speed-up (and a check that the results are identical).
+1. ``synthetic_commissioner(8000)`` (≈ 60m patients) × 10,000 simulations × 3 years, with a
+   £50,000 high-cost threshold, a common shock, 70/30 freed-up resources and an overspend
+   policy with consortium netting and two-year recovery: time, peak resident memory
+   (``resource.getrusage``) and the ratio to the floor — the time numpy takes just to draw
+   the same number of normal variates (simulations × practices × years), in chunks.
+   Streamed (the default) and ``keep="full"``. Targets on 2 cores: < 15 s, < 1.5 GB peak,
+   within 4× of the floor (streamed).
+2. A sweep of 20 values of ``overspend.practice_share`` on the example commissioner
+   (2,000 simulations × 3 years) ÷ one simulation of the same size. Target < 3.
+3. dask: a national-size simulation (8,000 practices × 4,096 simulations × 3 years) on a
+   process-based ``LocalCluster`` of 2 workers against the local engine on one thread,
+   with a check that the results are identical.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,74 +56,112 @@ def national_scenario(practices: int) -> pbc.Scenario:
         resource_growth=0.03, name="national")
 
 
-def floor_seconds(n: int, practices: int, years: int, chunk: int) -> float:
-    """Time for numpy just to draw n × practices × years uniforms, chunk rows at a time."""
+def floor_seconds(n: int, practices: int, years: int, kind: str) -> float:
+    """Time for numpy just to draw n × practices × years variates, 2^21 at a time."""
     rng = np.random.default_rng(0)
+    draw = rng.standard_normal if kind == "normal" else rng.random
+    chunk = max(1, 2**21 // practices)
     start = time.perf_counter()
     for _ in range(years):
         for begin in range(0, n, chunk):
-            rng.random((min(chunk, n - begin), practices))
+            draw((min(chunk, n - begin), practices))
     return time.perf_counter() - start
 
 
-def bench_national(n: int, practices: int, years: int, chunk: int) -> None:
+def run_national(n: int, practices: int, years: int, keep: str) -> dict[str, Any]:
+    """One national simulation in this (fresh) process: time, peak memory, a headline."""
     scn = national_scenario(practices)
-    rss_before = peak_rss_mb()
+    before = peak_rss_mb()
     start = time.perf_counter()
-    result = scn.simulate(n=n, years=years, seed=0, chunk_size=chunk)
-    seconds = time.perf_counter() - start
-    peak = peak_rss_mb()
-    floor = floor_seconds(n, practices, years, chunk)
-    cells = n * practices * years
-    print(f"national: {practices:,} practices ({scn.population.list_size.sum():,} patients) "
-          f"× {n:,} simulations × {years} years, chunk {chunk:,}")
-    print(f"  simulate      {seconds:8.1f} s   peak RSS {peak:8.0f} MB "
-          f"(before {rss_before:.0f} MB)   {cells / seconds / 1e6:6.1f} M practice-years/s")
-    print(f"  numpy floor   {floor:8.1f} s   (draw {cells:,} uniforms)   "
-          f"ratio {seconds / floor:.1f}x floor")
-    print(f"  targets: < 60 s {'met' if seconds < 60 else 'MISSED'}, "
-          f"< 4 GB {'met' if peak < 4096 else 'MISSED'}")
+    result = scn.simulate(n=n, years=years, seed=0, keep=keep)
     summary = result.summary()
-    print(f"  expected freed-up £{summary['expected_freed_up']:,.0f} a year; commissioner "
-          f"VaR95 over {years} years £{summary['commissioner_var95_all_years']:,.0f}")
+    figures = 0.0
+    if keep == "full":                       # the figures, from the full arrays
+        from matplotlib.figure import Figure
+        t = time.perf_counter()
+        for kind in ("list_size", "net", "commissioner"):
+            result.plot(kind=kind, ax=Figure().subplots())
+        figures = time.perf_counter() - t
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_rss_mb(),
+            "before_mb": before, "figures_s": figures,
+            "freed_up": summary["expected_freed_up"],
+            "var95": summary["commissioner_var95_all_years"]}
 
 
-def example_grid() -> dict[str, list[float]]:
-    return {"overspend.practice_share": [0.0, 0.25, 0.5, 0.75, 1.0],
-            "overspend.tolerance": [0.0, 0.01, 0.02, 0.05]}
+def in_subprocess(**kwargs: Any) -> dict[str, Any]:
+    """Run :func:`run_national` in a fresh interpreter (its own peak memory)."""
+    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
+            "from bench_simulation import run_national; "
+            f"print(json.dumps(run_national(**{kwargs!r})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_sweep(n: int, workers: int, repeats: int) -> None:
+def bench_national(n: int, practices: int, years: int) -> None:
+    cells = n * practices * years
+    normal = floor_seconds(n, practices, years, "normal")
+    uniform = floor_seconds(n, practices, years, "uniform")
+    print(f"national: {practices:,} practices × {n:,} simulations × {years} years "
+          f"({cells:,} practice-years)")
+    print(f"  numpy floor     {normal:7.1f} s to draw {cells:,} normal variates "
+          f"({uniform:.1f} s for uniforms)")
+    for keep in ("stats", "full"):
+        r = in_subprocess(n=n, practices=practices, years=years, keep=keep)
+        extra = f", of which figures {r['figures_s']:.1f} s" if keep == "full" else ""
+        print(f"  keep={keep!r:8} {r['seconds']:7.1f} s{extra}   peak RSS {r['peak_mb']:6.0f} MB "
+              f"(at start {r['before_mb']:.0f} MB)   {r['seconds'] / normal:.1f}× the floor   "
+              f"{cells / r['seconds'] / 1e6:.1f} M practice-years/s")
+        if keep == "stats":
+            print(f"  targets: < 15 s {'met' if r['seconds'] < 15 else 'MISSED'}, "
+                  f"< 1.5 GB {'met' if r['peak_mb'] < 1536 else 'MISSED'}, "
+                  f"< 4× floor {'met' if r['seconds'] < 4 * normal else 'MISSED'}; "
+                  f"expected freed-up £{r['freed_up']:,.0f} a year, commissioner VaR95 "
+                  f"£{r['var95']:,.0f}")
+
+
+def example_scenario() -> pbc.Scenario:
+    return pbc.Scenario.example(name="example")
+
+
+def bench_sweep(n: int, years: int, repeats: int) -> None:
+    scn = example_scenario()
+    grid = {"overspend.practice_share": [float(v) for v in np.linspace(0.0, 1.0, 20)]}
+    t_one, _ = best_of(repeats, lambda: scn.simulate(n=n, years=years, seed=0).summary())
+    t_sweep, _ = best_of(repeats, lambda: sweep(scn, grid, n=n, years=years, seed=0,
+                                                progress=False))
+    print(f"sweep: 20 values of overspend.practice_share on the example commissioner, "
+          f"{n:,} simulations × {years} years (best of {repeats})")
+    print(f"  one simulation {t_one:6.2f} s   sweep {t_sweep:6.2f} s   ratio "
+          f"{t_sweep / t_one:.2f} (target < 3)")
+
+
+def bench_dask(n: int, practices: int, years: int, workers: int) -> None:
     from distributed import Client, LocalCluster
 
-    scn = pbc.Scenario(population=pbc.datasets.example_population(),
-                       formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
-                       resource=pbc.datasets.EXAMPLE_RESOURCE,
-                       cost_model=pbc.datasets.example_cost_model(),
-                       savings=pbc.sharing.pbc_freed_up(0.7),
-                       overspend=pbc.OverspendPolicy(practice_share=0.5),
-                       high_cost_threshold=50_000)
-    grid = example_grid()
-    variants = int(np.prod([len(v) for v in grid.values()]))
-    t_local, local = best_of(repeats, lambda: sweep(scn, grid, n=n, seed=0, progress=False))
+    scn = national_scenario(practices)
+    start = time.perf_counter()
+    local = scn.simulate(n=n, years=years, seed=0, workers=1)
+    t_local = time.perf_counter() - start
     start = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         t_cluster = time.perf_counter() - start
-        t_dask, remote = best_of(repeats, lambda: sweep(scn, grid, n=n, seed=0, engine="dask",
-                                                        client=client))
-    pd.testing.assert_frame_equal(remote, local)
-    print(f"sweep: {variants} variants × {n:,} simulations on the example commissioner "
-          f"(best of {repeats})")
-    print(f"  local           {t_local:6.1f} s")
-    print(f"  dask, {workers} workers {t_dask:6.1f} s   (+ {t_cluster:.1f} s to start the "
-          f"cluster)   speed-up {t_local / t_dask:.2f}x "
-          f"({t_local / (t_dask + t_cluster):.2f}x with start-up); results identical")
+        start = time.perf_counter()
+        remote = scn.simulate(n=n, years=years, seed=0, engine="dask", client=client)
+        t_dask = time.perf_counter() - start
+    pd.testing.assert_frame_equal(remote.metrics(), local.metrics(), check_exact=True)
+    np.testing.assert_array_equal(remote.commissioner_pence, local.commissioner_pence)
+    print(f"dask: {practices:,} practices × {n:,} simulations × {years} years")
+    print(f"  local, 1 thread {t_local:6.1f} s   dask, {workers} processes {t_dask:6.1f} s "
+          f"(+ {t_cluster:.1f} s to start the cluster)   speed-up {t_local / t_dask:.2f}× "
+          f"({t_local / (t_dask + t_cluster):.2f}× with start-up); results identical")
 
 
-def best_of(repeats: int, run: Callable[[], pd.DataFrame]) -> tuple[float, pd.DataFrame]:
+def best_of(repeats: int, run: Callable[[], Any]) -> tuple[float, Any]:
     """Best wall time of ``repeats`` runs, and the last result."""
     best = float("inf")
+    result = None
     for _ in range(repeats):
         start = time.perf_counter()
         result = run()
@@ -128,15 +172,17 @@ def best_of(repeats: int, run: Callable[[], pd.DataFrame]) -> tuple[float, pd.Da
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    parser.add_argument("--chunk", type=int, default=250, help="simulations settled at once")
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true")
     args = parser.parse_args(argv)
-    n, practices, n_sweep = (200, 500, 200) if args.quick else (10_000, 8_000, 2_000)
+    n, practices, n_dask = (300, 500, 2_048) if args.quick else (10_000, 8_000, 4_096)
     if not args.skip_national:
-        bench_national(n, practices, 3, min(args.chunk, n))
+        bench_national(n, practices, 3)
     if not args.skip_sweep:
-        bench_sweep(n_sweep, workers=2, repeats=1 if args.quick else 2)
+        bench_sweep(200 if args.quick else 2_000, 3, repeats=1 if args.quick else 3)
+    if not args.skip_dask:
+        bench_dask(n_dask, practices, 3, workers=2)
 
 
 if __name__ == "__main__":   # required: dask's process-based workers re-import this file

@@ -391,3 +391,29 @@ def test_cost_index_must_be_positive_and_name_the_practice():
     bad.iloc[3] = 0.0
     with pytest.raises(ValidationError, match=POP.codes[3]):
         attrs.evolve(POP, cost_index=bad)
+
+
+def test_guided_inversion_is_the_exact_lattice_quantile(fft_dist):
+    # draws by inversion are the smallest lattice point with F >= u (as quantile()), for
+    # uniforms anywhere, at the ends, and exactly on a step of the cdf
+    law = fft_dist.law
+    inverse = law.inverse()
+    cdf = inverse.cdf
+    rng = np.random.default_rng(8)
+    u = np.vstack([rng.random((300, cdf.shape[0])), np.zeros(cdf.shape[0]),
+                   np.full(cdf.shape[0], 1 - 2.0**-53), cdf[:, 700], cdf[:, 2000]])
+    k = np.array([np.searchsorted(cdf[r], u[:, r], side="left") for r in range(len(cdf))]).T
+    expected = (law.start + np.minimum(k, cdf.shape[1] - 1)) * law.h
+    np.testing.assert_array_equal(inverse.invert(u), expected)
+    np.testing.assert_array_equal(inverse.invert(u[:, 5:9], slice(5, 9)), expected[:, 5:9])
+
+
+def test_method_registry_is_the_one_switch():
+    from pbcmodel.risk import REGISTRY
+
+    assert tuple(REGISTRY) == ("fft", "normal", "mc")
+    for method in REGISTRY:
+        s = spend_distribution(POP.subset(["P001"]), MODEL, method=method, n_sims=50, seed=1)
+        assert s.method == method
+    with pytest.raises(ValidationError, match=r"method: must be one of \('fft', 'normal', 'mc'\)"):
+        simulate_spend(POP, MODEL, 5, seed=1, method="exact")

@@ -102,7 +102,7 @@ def test_zero_variance_cost_model_simulate_equals_settle():
                                                  p_use=1.0, cv=1e-9))
     scn = base(cost_model=flat, savings=pbc.sharing.pbc_freed_up(0.7),
                overspend=pbc.OverspendPolicy(practice_share=0.5, tolerance=0.01))
-    res = scn.simulate(n=5, years=1, seed=3)
+    res = scn.simulate(n=5, years=1, seed=3, keep="full")
     pop = scn.population
     expected = pd.Series(pop.counts.to_numpy() @ flat.weights().to_numpy().sum(axis=1),
                          index=pop.codes)
@@ -114,13 +114,13 @@ def test_zero_variance_cost_model_simulate_equals_settle():
 
 def test_simulation_does_not_depend_on_chunk_size():
     scn = pbc.Scenario.example()
-    a = scn.simulate(n=60, years=2, seed=11, chunk_size=7)
-    b = scn.simulate(n=60, years=2, seed=11, chunk_size=60)
+    a = scn.simulate(n=60, years=2, seed=11, chunk_size=7, keep="full")
+    b = scn.simulate(n=60, years=2, seed=11, chunk_size=60, keep="full")
     np.testing.assert_array_equal(a.practice_amount, b.practice_amount)
     np.testing.assert_array_equal(a.net, b.net)
     np.testing.assert_array_equal(a.commissioner_pence, b.commissioner_pence)
     np.testing.assert_array_equal(a.pool_pence, b.pool_pence)
-    c = scn.simulate(n=60, years=2, seed=12, chunk_size=7)
+    c = scn.simulate(n=60, years=2, seed=12, chunk_size=7, keep="full")
     assert not np.array_equal(a.practice_amount, c.practice_amount)
 
 
@@ -131,7 +131,7 @@ def test_liabilities_are_recovered_from_next_years_budget():
         savings=None, conditions={},
         overspend=pbc.OverspendPolicy(practice_share=0.5, recovery_years=1,
                                       clawback_order=("future_budgets",)))
-    res = scn.simulate(n=40, years=2, seed=5)
+    res = scn.simulate(n=40, years=2, seed=5, keep="full")
     liability = np.minimum(res.practice_amount[:, :, 0], 0)
     np.testing.assert_allclose(res.net[:, :, 1], liability, atol=0.01)
     assert (liability < 0).any()
@@ -159,7 +159,7 @@ def test_patient_level_monte_carlo_agrees_with_fft_draws():
         historic=None, high_cost_threshold=None, common_shock_cv=0.0,
         formula=pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights()),
         resource=6.4e6)
-    fft = small.simulate(n=400, seed=1, method="fft").practice_amount.mean(axis=0)
-    mc = small.simulate(n=400, seed=1, method="mc").practice_amount.mean(axis=0)
-    sd = small.simulate(n=400, seed=1, method="fft").practice_amount.std(axis=0)
+    fft = small.simulate(n=400, seed=1, method="fft", keep="full").practice_amount.mean(axis=0)
+    mc = small.simulate(n=400, seed=1, method="mc", keep="full").practice_amount.mean(axis=0)
+    sd = small.simulate(n=400, seed=1, method="fft", keep="full").practice_amount.std(axis=0)
     assert (np.abs(fft - mc) < 4 * sd / np.sqrt(400) * np.sqrt(2)).all()

@@ -45,6 +45,7 @@ from ..errors import PBCModelError
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
 from .design import COMMANDS as DESIGN_COMMANDS
+from .statements import COMMANDS as STATEMENTS_COMMANDS
 
 __all__ = ["build_parser", "main"]
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS}
+    commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS, **STATEMENTS_COMMANDS}
     for name, (help_text, add_args, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)

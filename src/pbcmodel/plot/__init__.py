@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+from ._base import figure_svg
 from .funnel import funnel
 from .monitoring import statement_figure, ytd_variance
 from .risk import plot_risk_by_list_size, plot_spend_distribution
@@ -21,6 +22,7 @@ from .settlement import schedule_curve, settlement_waterfall
 from .simulation import plot_compare, plot_result
 
 __all__ = [
+    "figure_svg",
     "funnel",
     "plot_compare",
     "plot_result",

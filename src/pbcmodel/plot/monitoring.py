@@ -6,7 +6,7 @@ import base64
 import io
 from typing import Any
 
-from ._base import new_axes, require_matplotlib
+from ._base import money_axis, new_axes, percent_axis, require_matplotlib
 
 __all__ = ["statement_figure", "statement_png", "ytd_variance"]
 
@@ -47,7 +47,7 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
         ax.fill_between(x, m["lower"], m["upper"], color="C1", alpha=0.2,
                         label=f"{stmt.level:.0%} range")
     ax.set_xticks(x, m["month_name"])
-    ax.yaxis.set_major_formatter(lambda v, _: f"£{v / 1e3:,.0f}k")
+    money_axis(ax, "y")
     ax.set_ylabel("cumulative £")
     ax.set_title(stmt.title)
     ax.legend(loc="upper left", fontsize="small")
@@ -101,6 +101,10 @@ def ytd_variance(table: Any, ax: Any = None, *, column: str = "variance_pct") ->
     colours = ["C3" if v < 0 else "C0" for v in values]  # variance = budget − actual
     ax.barh([str(i) for i in values.index], values.to_numpy(), color=colours)
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel("year-to-date variance" + (" (share of budget)" if column.endswith("pct")
-                                              else " (£)"))
+    if column.endswith("pct"):
+        percent_axis(ax, "x", fraction=True)
+    else:
+        money_axis(ax, "x")
+    ax.set_xlabel("year-to-date variance (+ underspend, − overspend)"
+                  + (", % of budget to date" if column.endswith("pct") else ""))
     return ax

@@ -8,14 +8,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._base import new_axes
+from ._base import money_axis, money_text, new_axes, percent_axis, plain_log_axis
 
 __all__ = ["plot_risk_by_list_size", "plot_spend_distribution"]
 
+_RISK_LABELS = {"cv": "coefficient of variation of spend (sd ÷ mean)",
+                "std": "standard deviation of spend (£)", "mean": "expected spend (£)"}
+
 
 def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: Any = None,
-                            *, q: tuple[float, float] = (0.001, 0.999)) -> Any:
-    """Plot the cdf of spend (£m) for some units of a :class:`~pbcmodel.risk.SpendDistribution`.
+                            *, q: tuple[float, float] = (0.001, 0.999),
+                            relative: bool = True) -> Any:
+    """Plot the cdf of spend for some units of a :class:`~pbcmodel.risk.SpendDistribution`.
+
+    By default spend is drawn relative to each unit's expected spend (100% = the mean), so
+    practices of very different sizes can be compared on one axis: a small practice's
+    curve is wide, a large one's steep. ``relative=False`` draws pounds.
 
     Parameters
     ----------
@@ -25,6 +33,8 @@ def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: A
     ax : matplotlib Axes, optional
     q : (float, float)
         Quantile range of the x axis.
+    relative : bool, default True
+        Spend as % of each unit's expected spend; False: spend in pounds.
 
     Examples
     --------
@@ -48,10 +58,19 @@ def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: A
         x.loc[chosen] = row
         rows.append(dist.cdf(x).loc[chosen].to_numpy())
     values = np.array(rows)
+    mean = dist.mean.loc[chosen].to_numpy()
     for j, code in enumerate(chosen):
-        ax.plot(grid[:, j] / 1e6, values[:, j], label=str(code))
-    ax.set_xlabel("annual spend (£m)")
-    ax.set_ylabel("P(spend ≤ x)")
+        x_values = 100 * grid[:, j] / mean[j] if relative else grid[:, j]
+        label = f"{code} (expected {money_text(mean[j])})" if relative else str(code)
+        ax.plot(x_values, values[:, j], label=label)
+    if relative:
+        percent_axis(ax, "x")
+        ax.set_xlabel("annual spend, % of expected spend")
+    else:
+        money_axis(ax, "x")
+        ax.set_xlabel("annual spend")
+    percent_axis(ax, "y", fraction=True)
+    ax.set_ylabel("chance spend is at most this")
     ax.set_title(f"Spend distribution ({dist.method}, {dist.part})")
     ax.legend(title=dist.by)
     return ax
@@ -79,8 +98,12 @@ def plot_risk_by_list_size(curve: pd.DataFrame, ax: Any = None, *,
     for label, part in curve.groupby(labels, sort=False):
         ax.plot(part["list_size"], part[column], marker="o", ms=3, label=label)
     ax.set_xscale("log")
-    ax.set_xlabel("list size (patients)")
-    ax.set_ylabel(column)
+    plain_log_axis(ax, "x")
+    ax.set_xlabel("list size (registered patients)")
+    ax.set_ylabel(_RISK_LABELS.get(column, column))
+    if column.startswith("p_over_"):
+        percent_axis(ax, "y", fraction=True)
+        ax.set_ylabel(f"chance spend exceeds budget + {column[7:-3]}%")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return ax

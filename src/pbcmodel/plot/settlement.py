@@ -23,7 +23,7 @@ import numpy as np
 from ..overspend import OverspendPolicy
 from ..settlement import Settlement
 from ..sharing import ShareSchedule, shared_amount
-from ._base import new_axes
+from ._base import money_axis, new_axes, percent_axis
 
 __all__ = ["schedule_curve", "settlement_waterfall"]
 
@@ -75,6 +75,8 @@ def schedule_curve(schedule: ShareSchedule, *, overspend: OverspendPolicy | None
             label="commissioner keeps (+) / bears (−)")
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.axvline(0, color="0.3", linewidth=0.8)
+    percent_axis(ax, "x")
+    percent_axis(ax, "y")
     ax.set_xlabel("variance (budget − outturn), % of budget")
     ax.set_ylabel("amount, % of budget")
     ax.set_title("Who gets what")
@@ -124,6 +126,7 @@ def settlement_waterfall(settlement: Settlement, practice: Any, ax: Any = None) 
     ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + ["net to practice"],
                   rotation=30, ha="right", fontsize="small")
     ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.set_ylabel("£")
+    money_axis(ax, "y")
+    ax.set_ylabel("£ (+ to the practice, − borne by it)")
     ax.set_title(f"Practice {practice}: from variance to cash")
     return ax

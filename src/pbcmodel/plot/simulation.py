@@ -6,8 +6,9 @@ Examples
 >>> from pbcmodel.plot.simulation import plot_result
 >>> scn = pbc.Scenario.example()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
->>> ax.get_xlabel()
-'kept by the commissioner over all years (£m)'
+>>> print(ax.get_xlabel())
+cost to the commissioner over all years
+(+ the commissioner pays, − it keeps money; the sign of the tables)
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ._base import new_axes
+from ..glossary import label
+from ._base import (
+    caption,
+    money_axis,
+    money_text,
+    new_axes,
+    percent_axis,
+    plain_log_axis,
+    simulation_caption,
+    tail_warning,
+)
 
 if TYPE_CHECKING:
     from ..scenario.simulation import SimulationResult
@@ -46,34 +57,73 @@ def _list_size(result: SimulationResult, ax: Any) -> Any:
     ax.scatter(m["list_size"], high, color="C2", s=12, label="good year (95th percentile)")
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_xscale("log")
+    plain_log_axis(ax, "x")
+    percent_axis(ax, "y")
     ax.set_xlabel("list size (registered patients)")
-    ax.set_ylabel("practice amount in a year (% of budget)")
+    ax.set_ylabel("practice's share of the variance in a year\n(% of budget; + kept, − borne)")
     ax.set_title(f"{result.scenario.name}: outcomes by list size")
-    ax.legend(fontsize="small")
+    caption(ax, simulation_caption(result),
+            tail_warning(result.n * result.years, 0.95, "5th and 95th percentiles"))
+    ax.legend(fontsize="small", loc="lower right")
     return ax
 
 
+def _share_of_budget(values: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """(simulations, practices, years) pounds → percent of that year's budget, flattened."""
+    return (100.0 * values / budget.T[None, :, :].astype(np.float32)).ravel()
+
+
 def _net(result: SimulationResult, ax: Any) -> Any:
-    per_head = result.net / result.list_size.to_numpy(dtype=np.float32)[None, :, None]
-    ax.hist(per_head.ravel(), bins=60, color="C0", alpha=0.8)
+    amount = _share_of_budget(result.amount_sample, result.budget)   # first 256 simulations
+    net = _share_of_budget(result.net_sample, result.budget)
+    moving = np.concatenate([amount[amount != 0], net[net != 0]])
+    if moving.size:
+        low, high = np.quantile(moving, [0.001, 0.999])
+        bins = np.linspace(min(low, 0.0), max(high, 0.0), 61)
+    else:
+        bins = np.linspace(-1.0, 1.0, 61)
+    for values, name, colour in ((amount, "share of the variance (+ kept, − borne)", "C0"),
+                                 (net, "net cash (paid − recovered from budget)", "C1")):
+        zero = float(np.mean(values == 0)) if values.size else 0.0
+        shown = values[values != 0]
+        ax.hist(np.clip(shown, bins[0], bins[-1]), bins=bins, histtype="step", lw=1.6,
+                color=colour, weights=np.full(shown.size, 100.0 / max(values.size, 1)),
+                label=f"{name}; exactly £0 in {zero:.0%} of practice-years (not drawn)")
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel("net position of a practice in a year (£ per registered patient)")
-    ax.set_ylabel("practice-years")
-    ax.set_title(f"{result.scenario.name}: practices' net position")
+    percent_axis(ax, "x")
+    percent_axis(ax, "y")
+    ax.set_xlabel("a practice's outcome in a year, % of its budget")
+    ax.set_ylabel("share of practice-years")
+    ax.set_title(f"{result.scenario.name}: practices' yearly outcomes")
+    drawn = result.amount_sample.shape[0]
+    caption(ax, simulation_caption(result)
+            + (f" · drawn from the first {drawn:,}" if drawn < result.n else ""))
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)       # room for the legend above the peak
+    ax.legend(fontsize="x-small", loc="upper right")
     return ax
 
 
 def _commissioner(result: SimulationResult, ax: Any) -> Any:
-    kept = result.commissioner_pence.sum(axis=1) / 100 / 1e6
+    from matplotlib.ticker import MaxNLocator
+
+    cost = -result.commissioner_pence.sum(axis=1) / 100
     risk = result.commissioner_risk()
     level = f"{risk['level']:.0%}"
-    ax.hist(kept, bins=50, color="C0", alpha=0.8)
-    ax.axvline(-risk["var"] / 1e6, color="C1", label=f"VaR {level}")
-    ax.axvline(-risk["tvar"] / 1e6, color="C3", ls="--", label=f"TVaR {level}")
-    ax.set_xlabel("kept by the commissioner over all years (£m)")
+    ax.hist(cost, bins=50, color="C0", alpha=0.8)
+    ax.axvline(risk["var"], color="C1",
+               label=f"value at risk {level}: {money_text(risk['var'])}")
+    ax.axvline(risk["tvar"], color="C3", ls="--",
+               label=f"tail value at risk {level}: {money_text(risk['tvar'])}")
+    ax.axvline(0, color="0.3", lw=0.8)
+    money_axis(ax, "x")
+    ax.set_xlabel("cost to the commissioner over all years\n(+ the commissioner pays, "
+                  "− it keeps money; the sign of the tables)")
     ax.set_ylabel("simulations")
     ax.set_title(f"{result.scenario.name}: commissioner's residual risk")
-    ax.legend(fontsize="small")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    caption(ax, simulation_caption(result), tail_warning(result.n, risk["level"],
+                                                         "value at risk"))
+    ax.legend(fontsize="small", loc="upper left")
     return ax
 
 
@@ -92,11 +142,16 @@ def plot_result(result: SimulationResult, kind: str = "list_size", ax: Any = Non
     ----------
     result : SimulationResult
     kind : {"list_size", "net", "commissioner"}
-        ``"list_size"``: each practice's 5th–95th percentile yearly amount (% of budget)
-        against its list size — is the policy fair to small practices? ``"net"``: the
-        distribution of practices' yearly net position per registered patient.
-        ``"commissioner"``: the distribution of what the commissioner keeps over all
-        years, with its value at risk and tail value at risk (95%) as lines.
+        ``"list_size"``: each practice's 5th–95th percentile yearly share of the variance
+        (% of budget) against its list size — is the policy fair to small practices?
+        ``"net"``: the distribution over practice-years of a practice's share of the
+        variance and of its net cash, both as % of its budget, so practices of every size
+        can be compared (the practice-years at exactly £0 are counted in the legend, not
+        drawn). ``"commissioner"``: the distribution of the commissioner's cost over all
+        years (positive = the commissioner pays, as in the tables), with its value at risk
+        and tail value at risk (95%) as lines. Every figure's caption names the scenario,
+        the simulations, years and seed; a quantile with fewer than 20 simulated outcomes
+        beyond it is flagged on the figure and with a ``UserWarning``.
     ax : matplotlib Axes, optional
 
     Returns
@@ -131,7 +186,7 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
         A :func:`pbcmodel.scenario.variants.compare` table: grouped bars of its money rows
         (:data:`COMPARE_ROWS`, £m) for each scenario. Simulation results (simulated with
         the same seed, for common random numbers): the distribution (empirical CDF) of
-        what the commissioner keeps over all years, one line per scenario, labelled by
+        the cost to the commissioner over all years (+ it pays), one line per scenario, labelled by
         scenario name or mapping key.
     ax : matplotlib Axes, optional
 
@@ -161,10 +216,13 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
             raise ValidationError(f"frame: row(s) {missing} missing; expected a table from "
                                   "pbcmodel.scenario.variants.compare")
         money = frame_or_results.loc[list(COMPARE_ROWS)] / 1e6
+        money.index = [label(row) for row in COMPARE_ROWS]
         money.plot.barh(ax=ax)
         ax.axvline(0, color="0.5", lw=0.8)
         ax.invert_yaxis()
-        ax.set_xlabel("£m (per year for practices; over all years for the commissioner)")
+        money_axis(ax, "x", scale=1e6)
+        ax.set_xlabel("per year for practices; over all years for the commissioner "
+                      "(value at risk: + is a cost)")
         ax.set_title("Policies side by side")
         return ax
     results = (dict(frame_or_results) if isinstance(frame_or_results, Mapping)
@@ -172,11 +230,12 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     if not results:
         raise ValidationError("frame_or_results: expected a compare table or at least one "
                               "SimulationResult, got none")
-    for label, result in results.items():
-        kept = np.asarray(result.commissioner_pence).sum(axis=1) / 100 / 1e6
-        ax.ecdf(kept, label=str(label))
-    ax.set_xlabel("kept by the commissioner over all years (£m)")
-    ax.set_ylabel("probability of keeping at most this")
+    for name, result in results.items():
+        cost = -np.asarray(result.commissioner_pence).sum(axis=1) / 100
+        ax.ecdf(cost, label=str(name))
+    money_axis(ax, "x")
+    ax.set_xlabel("cost to the commissioner over all years (+ the commissioner pays)")
+    ax.set_ylabel("probability the cost is at most this")
     ax.set_title("Commissioner's residual risk by policy")
     ax.legend(fontsize="small")
     return ax

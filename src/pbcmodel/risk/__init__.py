@@ -8,11 +8,13 @@ The parts, each in its own module:
   unit by ``"fft"``, ``"mc"`` or ``"normal"``), :class:`SpendDistribution`, :func:`pool`,
   and the risk metrics (:func:`pooling_benefit`, :func:`prob_overspend`, :func:`reserve`,
   :func:`risk_by_list_size`, :func:`size_high_cost_pool`);
-* :mod:`~pbcmodel.risk.methods` — the method registry: how each method builds the laws of
-  spend, and where the per-patient high-cost threshold splits retained from excess spend;
+* :mod:`~pbcmodel.risk.methods` — the method registry (:data:`REGISTRY`: ``"fft"``,
+  ``"normal"``, ``"mc"``): how each method builds the laws of spend, and where the
+  per-patient high-cost threshold splits retained from excess spend;
 * :mod:`~pbcmodel.risk.draws` — drawing simulated years of spend for every practice;
 * :mod:`~pbcmodel.risk.lattice` — the FFT numerics on a lattice of buckets;
-* :mod:`~pbcmodel.risk.patients` — patient-level Monte Carlo and the random streams;
+* :mod:`~pbcmodel.risk.patients` — seeds, random streams keyed by blocks of simulations,
+  and patient-level Monte Carlo;
 * :mod:`~pbcmodel.risk.laws` — the distribution objects (lattice, sample, normal).
 
 Examples
@@ -39,12 +41,15 @@ from .distribution import (
     size_high_cost_pool,
     spend_distribution,
 )
-from .draws import SpendDraws, SpendSampler, iter_spend, shocked, simulate_spend, spend_sampler
+from .draws import SpendDraws, SpendSampler, iter_spend, simulate_spend, spend_sampler
+from .methods import REGISTRY, Method
 
 __all__ = [
     "METHODS",
     "PARTS",
+    "REGISTRY",
     "CostModel",
+    "Method",
     "SpendDistribution",
     "SpendDraws",
     "SpendSampler",
@@ -54,7 +59,6 @@ __all__ = [
     "prob_overspend",
     "reserve",
     "risk_by_list_size",
-    "shocked",
     "simulate_spend",
     "size_high_cost_pool",
     "spend_distribution",

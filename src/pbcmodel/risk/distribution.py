@@ -12,14 +12,16 @@ population under a :class:`~pbcmodel.risk.costmodel.CostModel`, by one of three 
     chosen per unit from its cumulants; :attr:`SpendDistribution.alias_bound` bounds the
     probability outside the window (the FFT's aliasing error). ``mean`` and ``std`` are
     those of the discretised model, equal to the closed form to about 1e-12.
-``"mc"``
-    Monte Carlo of the cost model patient by patient, in chunks, one random stream per unit
-    from ``SeedSequence(seed)``; identical whatever ``chunk_size``. The reference against
-    which FFT is tested; slow at national scale.
 ``"normal"``
     Normal with the exact mean and variance. Fails for small lists and heavy tails: a
     1,500-patient practice's spend is visibly right-skewed, so the normal understates the
     99th percentile and the chance of a large overspend. Use it for consortia and above.
+``"mc"``
+    Monte Carlo of the cost model patient by patient, in chunks, one random stream per unit
+    from ``SeedSequence(seed)``; identical whatever ``chunk_size``. The reference against
+    which FFT is tested; slow at national scale.
+
+The methods live in one registry, :data:`pbcmodel.risk.methods.REGISTRY`.
 
 With ``high_cost_threshold=d`` the practice keeps ``min(X, d)`` of each patient's annual
 cost ``X`` and a high-cost pool pays ``(X − d)⁺``; ``part="excess"`` gives the pool's own
@@ -51,12 +53,12 @@ import numpy as np
 import pandas as pd
 
 from .._html import summary_html
-from .._validate import _labels, check_fraction, check_positive, finite_scalar
+from .._validate import _labels, check_fraction, finite_scalar
 from ..errors import ValidationError
 from ..population import LEVELS, Population
 from . import methods, patients
 from .costmodel import CostModel
-from .laws import LatticeLaw, NormalLaw, SampleLaw
+from .laws import LatticeLaw, NormalLaw, SampleLaw, drawable
 
 __all__ = [
     "METHODS",
@@ -71,11 +73,11 @@ __all__ = [
     "spend_distribution",
 ]
 
-Method = Literal["fft", "mc", "normal"]
+Method = Literal["fft", "normal", "mc"]
 Part = Literal["retained", "excess", "total"]
 
-#: Methods of :func:`spend_distribution`.
-METHODS: tuple[str, ...] = ("fft", "mc", "normal")
+#: Methods of :func:`spend_distribution` (see :data:`pbcmodel.risk.methods.REGISTRY`).
+METHODS: tuple[str, ...] = methods.METHODS
 #: Parts of spend: what the practice keeps, what the high-cost pool pays, or all of it.
 PARTS: tuple[str, ...] = methods.PARTS
 
@@ -190,10 +192,11 @@ class SpendDistribution:
     def sample(self, n: int, seed: Any = None, *, chunk_size: int | None = None) -> pd.DataFrame:
         """``n`` draws per unit (rows: draws; columns: units), by inverting the cdf.
 
-        One stream per unit from ``SeedSequence(seed)``: identical for any ``chunk_size``.
+        Streams keyed by blocks of draws under ``SeedSequence(seed)``
+        (:func:`pbcmodel.risk.patients.uniforms`): identical for any ``chunk_size``.
         """
-        n = _count(n, "n")
-        draws = np.vstack(list(patients.draw_by_inversion(self.law, n, seed,
+        n = methods.count(n, "n")
+        draws = np.vstack(list(patients.draw_by_inversion(drawable(self.law), n, seed,
                                                           chunk_size=chunk_size)))
         return pd.DataFrame(draws, columns=self.units)
 
@@ -265,26 +268,6 @@ class SpendDistribution:
         return arr
 
 
-def _count(n: Any, name: str) -> int:
-    v = check_positive(n, name)
-    if v != int(v):
-        raise ValidationError(f"{name}: must be a whole number, got {n!r}")
-    return int(v)
-
-
-def _check_inputs(pop: Any, model: Any, threshold: Any, part: str) -> tuple[float | None, str]:
-    if not isinstance(pop, Population):
-        raise ValidationError(f"pop: expected a Population, got {type(pop).__name__}")
-    if not isinstance(model, CostModel):
-        raise ValidationError(f"model: expected a CostModel, got {type(model).__name__}")
-    if part not in PARTS:
-        raise ValidationError(f"part: must be one of {PARTS}, got {part!r}")
-    d = None if threshold is None else check_positive(threshold, "high_cost_threshold")
-    if d is None and part == "excess":
-        raise ValidationError("part: 'excess' needs a high_cost_threshold")
-    return d, ("total" if d is None else part)
-
-
 def spend_distribution(pop: Population, model: CostModel, method: Method = "fft",
                        by: Literal["practice", "consortium", "commissioner"] = "practice",
                        high_cost_threshold: float | None = None, *, part: Part = "retained",
@@ -330,21 +313,11 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
     >>> bool((kept.cv < total.cv).all())
     True
     """
-    if method not in METHODS:
-        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
-    d, part_used = _check_inputs(pop, model, high_cost_threshold, part)
+    chosen = methods.method(method)
+    d, part_used = methods.check_inputs(pop, model, high_cost_threshold, part)
     counts_frame = pop.counts_by(by)
-    counts = counts_frame.to_numpy()
-    if method == "fft":
-        law: Law = methods.lattice_law(counts, model, d, part_used)
-    elif method == "normal":
-        law = methods.normal_law(counts, model, d, part_used)
-    else:
-        n = _count(n_sims, "n_sims")
-        if chunk_size is not None:
-            _count(chunk_size, "chunk_size")
-        law = SampleLaw.of(patients.simulate_patients(counts, model, n, seed, threshold=d,
-                                                 part=part_used, chunk_size=chunk_size))
+    law: Law = chosen.law(counts_frame.to_numpy(), model, d, part_used, n_sims=n_sims,
+                          seed=seed, chunk_size=chunk_size)
     if pop.cost_index is not None:
         law = law.scaled(_unit_cost_factor(pop, by))
     units = pd.Index(counts_frame.index, name=by)

@@ -1,9 +1,18 @@
 """Drawing years of practice spend for simulation, for every method.
 
-:func:`spend_sampler` builds each practice's spend distribution once (FFT lattice or normal)
-and draws any number of simulated years by inverting the cdf at uniforms; patient-level
-Monte Carlo draws live in :mod:`pbcmodel.risk.patients`. With a high-cost threshold the
-pool's excess is drawn from its own distribution.
+:func:`spend_sampler` prepares each practice's spend once and draws any simulated years:
+
+* ``"fft"`` and ``"normal"`` build each practice's distribution once (FFT lattice with its
+  guide table, or normal) and draw by inverting the cdf at uniforms, 64 practices at a
+  time with no Python loop over practices (:func:`pbcmodel.risk.patients.invert_rows`);
+* ``"mc"`` simulates patient by patient (:func:`pbcmodel.risk.patients.simulate_patients`),
+  a whole block of simulations at a time.
+
+**Reproducibility.** Every draw comes from streams keyed by (year, kind of draw, group of
+practices, block of :data:`~pbcmodel.risk.patients.BLOCK` simulations) under the root
+:class:`~numpy.random.SeedSequence`, so :meth:`SpendSampler.draw` returns the same rows for
+simulations ``[lo, hi)`` however the simulations are split into chunks, tasks or workers.
+With a high-cost threshold the pool's excess is drawn from its own distribution and stream.
 
 Examples
 --------
@@ -21,22 +30,22 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from .._validate import check_positive
 from ..errors import ValidationError
 from ..population import Population
 from . import methods, patients
 from .costmodel import CostModel
-from .distribution import _check_inputs, _count, _unit_cost_factor
-from .laws import LatticeLaw
+from .distribution import _unit_cost_factor
+from .laws import drawable
 
-__all__ = ["SpendDraws", "SpendSampler", "iter_spend", "shocked", "simulate_spend",
-           "spend_sampler"]
+__all__ = ["SpendDraws", "SpendSampler", "iter_spend", "simulate_spend", "spend_sampler"]
 
 
 @attrs.frozen(eq=False)
 class SpendDraws:
-    """Simulated annual spend: ``retained`` and ``excess`` arrays of shape (n, practices).
+    """Simulated annual spend: ``retained`` and ``excess`` arrays of shape (n, units).
 
     ``excess`` (what the high-cost pool pays) is all zeros without a threshold, and has one
     column per commissioner from a sampler built with ``excess_by="commissioner"``.
@@ -60,8 +69,69 @@ class SpendDraws:
 
 
 @attrs.frozen(eq=False)
+class _ByInversion:
+    """Draws of each unit from its law, by inverting the cdf at block-keyed uniforms."""
+
+    law: Any
+
+    @property
+    def units(self) -> int:
+        return len(self.law.mean)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.law.mean, self.law.var
+
+    def rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
+             hi: int) -> np.ndarray:
+        return patients.invert_rows(self.law, root, key, lo, hi)
+
+
+@attrs.frozen(eq=False)
+class _ByPatient:
+    """Draws of each practice's ``part`` patient by patient, a whole block at a time.
+
+    ``group`` (optional) sums the practices' draws into pools (column ``group[p]``);
+    ``stream`` (optional) replaces the kind of draw in the key, so that the excess is drawn
+    from the same simulated patients as the retained part.
+    """
+
+    counts: np.ndarray
+    model: CostModel
+    threshold: float | None
+    part: str
+    factor: np.ndarray
+    group: np.ndarray | None = None
+    stream: int | None = None
+
+    @property
+    def units(self) -> int:
+        return len(self.counts) if self.group is None else int(self.group.max()) + 1
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        law = methods.normal_law(self.counts, self.model, self.threshold, self.part)
+        return law.mean * self.factor, law.var * self.factor**2
+
+    def rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
+             hi: int) -> np.ndarray:
+        out = np.empty((hi - lo, self.units))
+        for block in range(lo // patients.BLOCK, -(-hi // patients.BLOCK)):
+            start = block * patients.BLOCK
+            first, last = max(lo, start), min(hi, start + patients.BLOCK)
+            kind = key[1:] if self.stream is None else (self.stream,)
+            seed = patients.block_seed(root, key[0], *kind, block)
+            spend = patients.simulate_patients(self.counts, self.model, last - start, seed,
+                                               threshold=self.threshold, part=self.part)
+            spend = spend[:, first - start:].T * self.factor
+            if self.group is not None:
+                spend = np.stack([np.bincount(self.group, row, minlength=self.units)
+                                  for row in spend])
+            out[first - lo:last - lo] = spend
+        return out
+
+
+@attrs.frozen(eq=False)
 class SpendSampler:
-    """Draws years of practice spend from distributions built once (see :func:`spend_sampler`).
+    """Draws years of practice spend prepared once (see :func:`spend_sampler`).
 
     Examples
     --------
@@ -72,9 +142,46 @@ class SpendSampler:
     """
 
     codes: pd.Index
-    retained_law: Any
-    excess_law: Any | None
+    retained: Any
+    excess: Any | None
     common_shock_cv: float
+    method: str
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of each practice's retained spend in a year (before the shock)."""
+        mean, var = self.retained.moments()
+        return np.asarray(mean), np.asarray(var)
+
+    @property
+    def excess_units(self) -> int:
+        """Columns of :attr:`SpendDraws.excess` (0 without a threshold)."""
+        return 0 if self.excess is None else self.excess.units
+
+    def draw(self, root: np.random.SeedSequence, year: int, lo: int, hi: int) -> SpendDraws:
+        """Spend of simulations ``[lo, hi)`` in simulated ``year``, the same for any split.
+
+        The year's common shock (lognormal, mean 1, cv ``common_shock_cv``) multiplies
+        every practice's spend in a simulation.
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population, example_cost_model
+        >>> s = spend_sampler(example_population(), example_cost_model(), common_shock_cv=0.02)
+        >>> root = np.random.SeedSequence(4)
+        >>> whole, part = s.draw(root, 1, 0, 30), s.draw(root, 1, 10, 20)
+        >>> bool(np.array_equal(whole.retained[10:20], part.retained))
+        True
+        """
+        retained = self.retained.rows(root, (year, patients.RETAINED), lo, hi)
+        excess = (np.zeros((hi - lo, 0)) if self.excess is None
+                  else self.excess.rows(root, (year, patients.EXCESS), lo, hi))
+        if self.common_shock_cv > 0:
+            s2 = np.log1p(self.common_shock_cv**2)
+            z = special.ndtri(patients.uniforms(root, (year, patients.SHOCK), lo, hi, 1))
+            factor = np.exp(np.sqrt(s2) * z - s2 / 2)
+            retained *= factor
+            excess *= factor
+        return SpendDraws(codes=self.codes, retained=retained, excess=excess)
 
     def chunks(self, n: int, seed: Any, chunk_size: int | None = None
                ) -> Iterator[SpendDraws]:
@@ -82,30 +189,32 @@ class SpendSampler:
 
         Arguments are checked at the call, before the first chunk is drawn.
         """
-        n = _count(n, "n")
-        if chunk_size is not None:
-            _count(chunk_size, "chunk_size")
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        kept_seed, excess_seed, shock_seed = root.spawn(3)
-        step = chunk_size or max(1, patients.CHUNK_ELEMENTS // len(self.codes))
-        kept = patients.draw_by_inversion(self.retained_law, n, kept_seed, chunk_size=step)
-        paid = (None if self.excess_law is None else
-                patients.draw_by_inversion(self.excess_law, n, excess_seed, chunk_size=step))
-        return shocked(self.codes, kept, paid, np.random.default_rng(shock_seed),
-                        self.common_shock_cv)
+        n = methods.count(n, "n")
+        step = (methods.count(chunk_size, "chunk_size") if chunk_size is not None
+                else max(1, patients.CHUNK_ELEMENTS // len(self.codes)))
+        return self._chunks(n, patients.seed_sequence(seed), step)
+
+    def _chunks(self, n: int, root: np.random.SeedSequence, step: int
+                ) -> Iterator[SpendDraws]:
+        for lo, hi in patients.chunks(n, step):
+            draws = self.draw(root, 0, lo, hi)
+            if self.excess is None:  # a column of zeros per practice, as documented
+                draws = attrs.evolve(draws, excess=np.zeros_like(draws.retained))
+            yield draws
 
 
 def spend_sampler(pop: Population, model: CostModel, *,
                   high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
-                  method: Literal["fft", "normal"] = "fft",
+                  method: Literal["fft", "normal", "mc"] = "fft",
                   excess_by: Literal["practice", "commissioner"] = "practice"
                   ) -> SpendSampler:
-    """Build the per-practice distributions once, to draw as many years as needed.
+    """Prepare each practice's spend once, to draw as many simulated years as needed.
 
     With a threshold, ``excess`` (what the high-cost pool pays) is drawn per practice, or
     with ``excess_by="commissioner"`` per commissioner (columns: commissioners in sorted
-    order): one exact distribution of each pool's total, much cheaper at national scale
-    when only the pool's cost is wanted.
+    order): for ``"fft"`` one exact distribution of each pool's total, much cheaper at
+    national scale when only the pool's cost is wanted. ``"mc"`` draws retained and excess
+    spend from the same simulated patients.
 
     Examples
     --------
@@ -116,39 +225,40 @@ def spend_sampler(pop: Population, model: CostModel, *,
     [(3, 1)]
     """
     shock_cv = check_positive(common_shock_cv, "common_shock_cv", strict=False)
-    if method not in ("fft", "normal"):
-        raise ValidationError(f"method: must be 'fft' or 'normal', got {method!r}")
-    d, part = _check_inputs(pop, model, high_cost_threshold, "retained")
-    counts = pop.counts.to_numpy()
-    build = methods.lattice_law if method == "fft" else methods.normal_law
+    chosen = methods.method(method)
+    d, part = methods.check_inputs(pop, model, high_cost_threshold, "retained")
     if excess_by not in ("practice", "commissioner"):
         raise ValidationError(
             f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
-    pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
+    counts = pop.counts.to_numpy()
     factor = pop.cost_factor()
+    if chosen.by_patient:
+        group = (None if excess_by == "practice"
+                 else pd.factorize(pop.hierarchy[excess_by], sort=True)[0])
+        return SpendSampler(
+            codes=pop.codes, method=method, common_shock_cv=shock_cv,
+            retained=_ByPatient(counts, model, d, part, factor),
+            excess=None if d is None else _ByPatient(counts, model, d, "excess", factor, group,
+                                                     stream=patients.RETAINED))
     excess = None
     if d is not None:
-        excess_law = build(pool_counts, model, d, "excess")
+        pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
+        excess_law = chosen.law(pool_counts, model, d, "excess")
         if pop.cost_index is not None:
             excess_law = excess_law.scaled(factor if excess_by == "practice"
                                            else _unit_cost_factor(pop, excess_by))
-        excess = _drawable(excess_law)
-    retained = build(counts, model, d, part)
+        excess = _ByInversion(drawable(excess_law))
+    retained = chosen.law(counts, model, d, part)
     if pop.cost_index is not None:
         retained = retained.scaled(factor)
-    return SpendSampler(codes=pop.codes, retained_law=_drawable(retained),
-                        excess_law=excess, common_shock_cv=shock_cv)
-
-
-def _drawable(law: Any) -> Any:
-    """What drawing by inversion needs of a law (a lattice law's cdf, not its pmf too)."""
-    return law.inverse() if isinstance(law, LatticeLaw) else law
+    return SpendSampler(codes=pop.codes, retained=_ByInversion(drawable(retained)),
+                        excess=excess, common_shock_cv=shock_cv, method=method)
 
 
 def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                chunk_size: int | None = None,
-               method: Literal["fft", "normal"] = "fft") -> Iterator[SpendDraws]:
+               method: Literal["fft", "normal", "mc"] = "fft") -> Iterator[SpendDraws]:
     """Yield :class:`SpendDraws` chunks for :func:`simulate_spend` (same draws, bounded memory).
 
     Arguments are checked at the call, before the first chunk is drawn.
@@ -160,38 +270,29 @@ def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     >>> [c.retained.shape for c in chunks]
     [(2, 60), (2, 60), (1, 60)]
     """
-    n = _count(n, "n")
+    n = methods.count(n, "n")
     if chunk_size is not None:
-        _count(chunk_size, "chunk_size")
+        methods.count(chunk_size, "chunk_size")
+    patients.seed_sequence(seed)
     sampler = spend_sampler(pop, model, high_cost_threshold=high_cost_threshold,
                             common_shock_cv=common_shock_cv, method=method)
     return sampler.chunks(n, seed, chunk_size)
 
 
-def shocked(codes: pd.Index, kept: Iterator[np.ndarray], paid: Iterator[np.ndarray] | None,
-            rng: np.random.Generator, shock_cv: float) -> Iterator[SpendDraws]:
-    """Multiply each simulated year (row) by a common lognormal shock, mean 1, cv ``shock_cv``."""
-    s2 = np.log1p(shock_cv**2)
-    for retained in kept:
-        excess = next(paid) if paid is not None else np.zeros_like(retained)
-        factor = np.exp(np.sqrt(s2) * rng.standard_normal(len(retained)) - s2 / 2)[:, None]
-        yield SpendDraws(codes=codes, retained=retained * factor, excess=excess * factor)
-
-
 def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                    high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                    chunk_size: int | None = None,
-                   method: Literal["fft", "normal"] = "fft") -> SpendDraws:
+                   method: Literal["fft", "normal", "mc"] = "fft") -> SpendDraws:
     """Draw ``n`` years of spend for every practice, fast enough for national simulation.
 
     Each practice's retained spend is drawn from its FFT distribution by inverting the cdf
-    at uniforms (exact for the discretised distribution; no patient-level draws), one stream
-    per practice from ``SeedSequence(seed)``, so the result does not depend on
-    ``chunk_size``. With a threshold the pool's excess per practice is drawn the same way
-    from its own distribution, independently of the retained part: an approximation (a
-    patient above the threshold raises both), which leaves each marginal exact. A common
-    multiplicative shock, lognormal with mean 1 and cv ``common_shock_cv`` (a shared cost
-    trend), multiplies every practice's spend in a simulated year.
+    at uniforms (exact for the discretised distribution; no patient-level draws), from
+    streams keyed by blocks of simulations under ``SeedSequence(seed)``, so the result does
+    not depend on ``chunk_size``. With a threshold the pool's excess per practice is drawn
+    the same way from its own distribution, independently of the retained part: an
+    approximation (a patient above the threshold raises both), which leaves each marginal
+    exact. A common multiplicative shock, lognormal with mean 1 and cv ``common_shock_cv``
+    (a shared cost trend), multiplies every practice's spend in a simulated year.
 
     Examples
     --------

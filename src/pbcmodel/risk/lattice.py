@@ -23,6 +23,9 @@ per-patient distribution first does not change its DFT, so nodes far out cost no
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import fft
 
@@ -282,7 +285,8 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
     out = np.empty((len(counts), n))
     idx = np.arange(n)
     re, im = np.ascontiguousarray(log_phi.real), np.ascontiguousarray(log_phi.imag)
-    for lo in range(0, len(counts), chunk):
+
+    def rows(lo: int) -> None:
         sl = slice(lo, lo + chunk)
         modulus = counts[sl] @ re
         if extra_log_phi is not None:
@@ -295,8 +299,16 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
             angle += extra_log_phi[sl, :top].imag
         phi = np.zeros(modulus.shape, dtype=complex)
         phi[:, :top] = np.exp(modulus[:, :top] + 1j * angle)
-        folded = fft.irfft(phi, n=n, axis=-1, workers=-1)
+        folded = fft.irfft(phi, n=n, axis=-1)
         out[sl] = np.take_along_axis(folded, (start[sl, None] + idx) % n, axis=1)
+
+    starts = range(0, len(counts), chunk)
+    if len(starts) > 1:      # numpy and scipy release the GIL: one thread per core
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(rows, starts))
+    else:
+        for lo in starts:
+            rows(lo)
     return out
 
 

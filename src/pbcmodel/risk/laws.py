@@ -13,6 +13,8 @@ uniforms. Arguments are arrays of shape (U,) (one value per unit) or (k, U).
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 from scipy import special
@@ -39,9 +41,14 @@ class LatticeLaw:
     _cdf: np.ndarray = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        # negative round-off (and moment-matching) weights are dropped so the cdf is monotone
-        cdf = np.cumsum(np.maximum(self.pmf, 0.0), axis=1)
-        object.__setattr__(self, "_cdf", np.minimum(cdf, 1.0, out=cdf))
+        # negative round-off (and moment-matching) weights are dropped so the cdf is monotone;
+        # rows a block at a time, so that no temporary as large as the pmf is made
+        cdf = np.empty_like(self.pmf)
+        for lo in range(0, len(cdf), _ROWS_AT_ONCE):
+            rows = slice(lo, lo + _ROWS_AT_ONCE)
+            np.cumsum(np.maximum(self.pmf[rows], 0.0), axis=1, out=cdf[rows])
+            np.minimum(cdf[rows], 1.0, out=cdf[rows])
+        object.__setattr__(self, "_cdf", cdf)
 
     @property
     def mean(self) -> np.ndarray:
@@ -74,43 +81,132 @@ class LatticeLaw:
     def expected_excess(self, v: np.ndarray) -> np.ndarray:
         return (self.pmf * np.maximum(self.points() - v[:, None], 0.0)).sum(axis=1)
 
-    def invert(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles at uniforms ``u`` of shape (k, U)."""
-        return _invert_lattice(self._cdf, self.start, self.h, u)
+    def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
+        """Quantiles at uniforms ``u`` of shape (k, U) (see :class:`LatticeInverse`)."""
+        return self.inverse().invert(u, units)
 
     def scaled(self, factor: np.ndarray) -> LatticeLaw:
-        """The law of ``factor[u] × S[u]``: the same pmf on buckets ``factor·h``."""
+        """The law of ``factor[u] × S[u]``: the same pmf (and cdf) on buckets ``factor·h``."""
         f = np.asarray(factor, dtype=float)
-        return LatticeLaw(h=self.h * f, start=self.start, pmf=self.pmf,
-                          cumulants=self.cumulants * f[:, None] ** np.arange(1, 5),
-                          alias_bound=self.alias_bound)
+        law = LatticeLaw.__new__(LatticeLaw)
+        for name, value in (("h", self.h * f), ("start", self.start), ("pmf", self.pmf),
+                            ("cumulants", self.cumulants * f[:, None] ** np.arange(1, 5)),
+                            ("alias_bound", self.alias_bound), ("_cdf", self._cdf)):
+            object.__setattr__(law, name, value)
+        return law
 
     def inverse(self) -> LatticeInverse:
-        """Just what drawing by inversion needs (the cdf), without the pmf."""
-        return LatticeInverse(h=self.h, start=self.start, cdf=self._cdf, mean=self.mean)
+        """Just what drawing by inversion needs (the cdf and its guide), without the pmf."""
+        return LatticeInverse.of(self._cdf, self.start, self.h, self.mean, self.var)
+
+
+#: Rows of a table processed at once when building cdfs and guides (bounded temporaries).
+_ROWS_AT_ONCE = 256
+#: Cells of the guide table of :class:`LatticeInverse` (a power of two).
+GUIDE_CELLS = 4096
 
 
 @attrs.frozen(eq=False)
 class LatticeInverse:
-    """The cdf of a :class:`LatticeLaw`, kept to draw by inversion (half the memory)."""
+    """The cdf of a :class:`LatticeLaw` with a guide table, to draw by inversion at speed.
+
+    ``guide[u, j]`` is the first lattice index whose cdf reaches ``j / GUIDE_CELLS``
+    (Chen and Asau's guide table). The draw at a uniform ``v`` in cell
+    ``j = ⌊v·GUIDE_CELLS⌋`` lies between ``guide[u, j]`` and ``guide[u, j + 1]``: most cells
+    hold no step of the cdf, so the answer is read off the table; the others are settled by
+    a binary search over the few indices between, vectorised over every unit and draw.
+    The result is exactly the smallest lattice point with ``F ≥ v`` (as
+    :meth:`LatticeLaw.quantile`), whatever the law.
+
+    Examples
+    --------
+    >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
+    ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
+    ...                  alias_bound=np.array([0.0]))
+    >>> law.inverse().invert(np.array([[0.1], [0.5], [0.7]])).ravel().tolist()
+    [2.0, 2.0, 3.0]
+    """
 
     h: np.ndarray
     start: np.ndarray
     cdf: np.ndarray
     mean: np.ndarray
+    var: np.ndarray
+    guide: np.ndarray
 
-    def invert(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles at uniforms ``u`` of shape (k, U)."""
-        return _invert_lattice(self.cdf, self.start, self.h, u)
+    @classmethod
+    def of(cls, cdf: np.ndarray, start: np.ndarray, h: np.ndarray, mean: np.ndarray,
+           var: np.ndarray) -> LatticeInverse:
+        """Build the guide table of ``cdf`` (U, N), exactly, in one pass."""
+        units, points = cdf.shape
+        cells = GUIDE_CELLS
+        guide = np.zeros((units, cells + 1), dtype=np.uint16 if points < 2**16 else np.int64)
+        for lo in range(0, units, _ROWS_AT_ONCE):
+            block = cdf[lo:lo + _ROWS_AT_ONCE]
+            rows = len(block)
+            # guide[j] = #{i : cdf[i] < j/M} = #{i : floor(cdf[i]·M) < j} (M a power of two;
+            # cdf ≥ 0, so truncation is the floor)
+            floor = np.multiply(block, cells).astype(np.int64)
+            floor += (np.arange(rows) * (cells + 1))[:, None]
+            counts = np.bincount(floor.ravel(), minlength=rows * (cells + 1))
+            guide[lo:lo + rows, 1:] = np.cumsum(counts.reshape(rows, cells + 1)[:, :-1], axis=1)
+        return cls(h=h, start=start, cdf=cdf, mean=mean, var=var, guide=guide)
+
+    def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
+        """Quantiles at uniforms ``u`` of shape (k, U) (or (k, len(units)) for those units).
+
+        Call :meth:`lookup` on a few units at a time (e.g. 64), so that their rows of the
+        guide stay in the processor's cache, then :meth:`finish` once on all of them.
+        """
+        return self.finish(u, *self.lookup(u, units), units)
+
+    def lookup(self, u: np.ndarray, units: slice = slice(None)
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """The guide's bracket ``[first, last]`` of each draw's lattice index."""
+        guide = self.guide[units]
+        cells = GUIDE_CELLS
+        cell = np.multiply(u, cells).astype(np.int64)     # u ≥ 0: truncation is the floor
+        np.minimum(cell, cells - 1, out=cell)
+        cell += np.arange(len(guide)) * (cells + 1)
+        flat_guide = guide.reshape(-1)
+        first = flat_guide[cell].astype(np.int64)
+        cell += 1
+        return first, flat_guide[cell].astype(np.int64)
+
+    def finish(self, u: np.ndarray, first: np.ndarray, last: np.ndarray,
+               units: slice = slice(None)) -> np.ndarray:
+        """Quantiles at ``u`` from their brackets: a vectorised binary search where open."""
+        cdf = self.cdf[units]
+        count, points = cdf.shape
+        k = first.reshape(-1)
+        open_ = np.flatnonzero(k != last.reshape(-1))
+        if len(open_):
+            k[open_] = _bisect(cdf.reshape(-1), u.reshape(-1)[open_], k[open_],
+                               last.reshape(-1)[open_], (open_ % count) * points)
+        index = k.reshape(u.shape)
+        np.minimum(index, points - 1, out=index)
+        index += self.start[units]
+        return index * self.h[units]
 
 
-def _invert_lattice(cdf: np.ndarray, start: np.ndarray, h: np.ndarray,
-                    u: np.ndarray) -> np.ndarray:
-    n = cdf.shape[1]
-    k = np.empty(u.shape[::-1], dtype=np.int64)
-    for row, values in enumerate(u.T):  # one search per unit: no flattened copy of the cdf
-        k[row] = np.searchsorted(cdf[row], values, side="left")
-    return ((start[:, None] + np.minimum(k, n - 1)) * h[:, None]).T
+def _bisect(flat_cdf: np.ndarray, u: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            offset: np.ndarray) -> np.ndarray:
+    """Smallest ``k`` in ``[lo, hi]`` with ``cdf[k] ≥ u`` (``hi`` if none), elementwise."""
+    active = np.arange(len(u))
+    while len(active):
+        a_lo, a_hi = lo[active], hi[active]
+        mid = (a_lo + a_hi) // 2
+        below = flat_cdf[offset[active] + mid] < u[active]
+        lo[active] = np.where(below, mid + 1, a_lo)
+        hi[active] = np.where(below, a_hi, mid)
+        active = active[lo[active] < hi[active]]
+    return lo
+
+
+def drawable(law: Any) -> Any:
+    """What drawing by inversion needs of a law: a lattice law's :class:`LatticeInverse`
+    (its cdf and guide table, not its pmf), any other law itself."""
+    return law.inverse() if isinstance(law, LatticeLaw) else law
 
 
 def _rowwise_searchsorted(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -177,10 +273,10 @@ class SampleLaw:
         f = np.asarray(factor, dtype=float)[:, None]
         return SampleLaw(self.draws * f, self.ordered * f)
 
-    def invert(self, u: np.ndarray) -> np.ndarray:
+    def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
         n = self.draws.shape[1]
         k = np.clip(np.ceil(u * n - 1e-9).astype(np.int64) - 1, 0, n - 1)
-        return np.take_along_axis(self.ordered, k.T, axis=1).T
+        return np.take_along_axis(self.ordered[units], k.T, axis=1).T
 
 
 @attrs.frozen(eq=False)
@@ -209,8 +305,8 @@ class NormalLaw:
         pdf = np.exp(-z**2 / 2) / np.sqrt(2 * np.pi)
         return sd * pdf - (v - self.mean) * special.ndtr(-z)
 
-    def invert(self, u: np.ndarray) -> np.ndarray:
-        return self.mean + np.sqrt(self.var) * special.ndtri(u)
+    def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
+        return self.mean[units] + np.sqrt(self.var[units]) * special.ndtri(u)
 
     def scaled(self, factor: np.ndarray) -> NormalLaw:
         """The law of ``factor[u] × S[u]``."""

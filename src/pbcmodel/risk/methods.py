@@ -1,4 +1,13 @@
-"""Per-patient cost per cell for each part of spend, discretised on a ladder of buckets (private).
+"""The method registry, and where the per-patient high-cost threshold splits spend.
+
+**Methods.** :data:`REGISTRY` maps each method name (``"fft"``, ``"normal"``, ``"mc"``) to a
+:class:`Method`: how it builds the distribution of a part of spend for units with given
+patient counts, and whether simulation draws from that distribution by inversion or
+patient by patient. Every caller (:func:`~pbcmodel.risk.spend_distribution`,
+:func:`~pbcmodel.risk.spend_sampler`, the scenario's simulation) looks a method up with
+:func:`method`; there is no other switch on method names.
+
+**Parts of spend.**
 
 ``part`` is what a unit is exposed to when a per-patient high-cost threshold ``d`` applies:
 
@@ -14,13 +23,19 @@ coarser bucket used. The uncapped law is discretised directly on each bucket.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import attrs
 import numpy as np
 from scipy import fft
 
-from . import lattice
+from .._validate import check_positive
+from ..errors import ValidationError
+from ..population import Population
+from . import lattice, patients
 from .costmodel import CostModel
-from .laws import LatticeLaw, NormalLaw
+from .laws import LatticeLaw, NormalLaw, SampleLaw
 
 PARTS: tuple[str, ...] = ("retained", "excess", "total")
 
@@ -61,7 +76,7 @@ class CellLaws:
         if part == "total":
             return cls(model, None, part, 1.0, 0.0, _TOTAL_REF_H, None)
         if threshold is None:
-            raise ValueError(f"part {part!r} needs a high-cost threshold")
+            raise ValidationError(f"part: {part!r} needs a high_cost_threshold")
         d = float(threshold)
         if part == "excess":
             h = d / _EXCESS_STEPS
@@ -171,3 +186,94 @@ def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: n
                                      extra_log_phi=shock[groups])
     return LatticeLaw(h=h, start=start, pmf=pmf, cumulants=cum,
                       alias_bound=lattice.alias_bound(cum, h, start, n))
+
+
+def count(n: Any, name: str) -> int:
+    """A count > 0 that is a whole number (``n``, ``n_sims``, ``chunk_size``)."""
+    v = check_positive(n, name)
+    if v != int(v):
+        raise ValidationError(f"{name}: must be a whole number, got {n!r}")
+    return int(v)
+
+
+def check_inputs(pop: Any, model: Any, threshold: Any, part: str) -> tuple[float | None, str]:
+    """Check the population, cost model, threshold and part; the part actually drawn."""
+    if not isinstance(pop, Population):
+        raise ValidationError(f"pop: expected a Population, got {type(pop).__name__}")
+    if not isinstance(model, CostModel):
+        raise ValidationError(f"model: expected a CostModel, got {type(model).__name__}")
+    if part not in PARTS:
+        raise ValidationError(f"part: must be one of {PARTS}, got {part!r}")
+    d = None if threshold is None else check_positive(threshold, "high_cost_threshold")
+    if d is None and part == "excess":
+        raise ValidationError("part: 'excess' needs a high_cost_threshold")
+    return d, ("total" if d is None else part)
+
+
+def _fft(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
+         **_: Any) -> LatticeLaw:
+    return lattice_law(counts, model, threshold, part)
+
+
+def _normal(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
+            **_: Any) -> NormalLaw:
+    return normal_law(counts, model, threshold, part)
+
+
+def _monte_carlo(counts: np.ndarray, model: CostModel, threshold: float | None, part: str, *,
+                 n_sims: int = 100_000, seed: Any = None, chunk_size: int | None = None
+                 ) -> SampleLaw:
+    n = count(n_sims, "n_sims")
+    if chunk_size is not None:
+        count(chunk_size, "chunk_size")
+    return SampleLaw.of(patients.simulate_patients(counts, model, n, seed, threshold=threshold,
+                                                   part=part, chunk_size=chunk_size))
+
+
+@attrs.frozen
+class Method:
+    """One way of computing spend distributions (an entry of :data:`REGISTRY`).
+
+    Attributes
+    ----------
+    name : str
+    law : callable
+        ``law(counts, model, threshold, part, *, n_sims, seed, chunk_size)`` → the law of
+        each unit's ``part`` of spend (:mod:`~pbcmodel.risk.laws`).
+    by_patient : bool
+        True when simulation draws patient by patient (``"mc"``); otherwise it draws from
+        the law by inverting its cdf.
+    """
+
+    name: str
+    law: Callable[..., Any] = attrs.field(eq=False)
+    by_patient: bool
+    summary: str
+
+
+#: Every method, by name: the one switch used by distributions, samplers and simulation.
+REGISTRY: dict[str, Method] = {m.name: m for m in (
+    Method("fft", _fft, False, "exact (discretised) distribution by FFT; the default"),
+    Method("normal", _normal, False, "normal with the exact mean and variance"),
+    Method("mc", _monte_carlo, True, "patient-level Monte Carlo (exact, slow at scale)"),
+)}
+#: The method names, in the order documented.
+METHODS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def method(name: Any) -> Method:
+    """The registered method called ``name``.
+
+    Examples
+    --------
+    >>> method("fft").by_patient, method("mc").by_patient
+    (False, True)
+    >>> method("exact")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: method: must be one of ('fft', 'normal', 'mc'), got 'exact'
+    """
+    found = REGISTRY.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise ValidationError(f"method: must be one of {METHODS}, got {name!r}")
+    return found

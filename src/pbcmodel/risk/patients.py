@@ -1,8 +1,20 @@
-"""Chunked Monte Carlo with one random stream per unit (private).
+"""Random streams, and patient-level Monte Carlo.
 
-Every unit ``u`` gets its own streams spawned from ``SeedSequence(seed)``; each stream is
-consumed strictly in simulation order by a single kind of draw, so the results for a seed
-are identical whatever the chunk size.
+**Seeds** are checked in one place, :func:`seed_sequence`: ``None`` (fresh entropy), a whole
+number ``>= 0`` or a :class:`numpy.random.SeedSequence`.
+
+**Streams keyed by blocks of simulations.** Draws for simulations ``[lo, hi)`` come from
+one PCG64 stream per fixed block of :data:`BLOCK` simulations (and per year, kind of draw
+and group of :data:`GROUP` units), keyed by those numbers under the root seed
+(:func:`block_seed`). Within a block
+a stream is consumed row by row, one 64-bit output per uniform, so any row range is reached
+by jumping ahead (:meth:`numpy.random.PCG64.advance`): the draws for a seed are identical
+whatever the chunk size, the split into tasks or the number of workers, and no Python loop
+runs over practices (:func:`uniforms`).
+
+**Patient-level Monte Carlo** (the reference for the FFT) keeps one stream per unit spawned
+from its seed; each stream is consumed strictly in simulation order by a single kind of
+draw, so its results are identical whatever the chunk size.
 
 * :func:`simulate_patients` — the cost model itself, patient by patient (exact; the
   reference for the FFT). Without a threshold it draws the number of users of each
@@ -10,7 +22,7 @@ are identical whatever the chunk size.
   as a sum of ``K`` gamma(α, θ) is gamma(Kα, θ)). With a threshold it draws each patient's
   use of each POD, so that the cap applies to the patient's total.
 * :func:`draw_by_inversion` — draws from any vectorised law (e.g. the FFT lattice) by
-  inverting the cdf at uniforms: fast at national scale, exact for that law.
+  inverting the cdf at block-keyed uniforms: fast at national scale, exact for that law.
 """
 
 from __future__ import annotations
@@ -20,10 +32,117 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ValidationError
 from .costmodel import CostModel, Severity
 
 #: Upper bound on random numbers held at once per unit and chunk.
 CHUNK_ELEMENTS = 4_000_000
+#: Simulations per random-stream block: the unit of reproducibility (and of parallel work).
+BLOCK = 1024
+#: Units whose draws share one stream (and are inverted together, see :func:`invert_rows`).
+GROUP = 64
+#: Kinds of draw, each its own streams per (year, group, block).
+RETAINED, EXCESS, SHOCK = 0, 1, 2
+_TO_UNIT = 2.0**-53
+
+
+def seed_sequence(seed: Any) -> np.random.SeedSequence:
+    """The root :class:`~numpy.random.SeedSequence` of ``seed``, checked.
+
+    Raises
+    ------
+    ValidationError
+        ``seed`` is not None, a whole number >= 0 or a SeedSequence.
+
+    Examples
+    --------
+    >>> seed_sequence(7).entropy
+    7
+    >>> seed_sequence(-1)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: seed: expected None, a whole number >= 0 or a \
+numpy.random.SeedSequence, got -1
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError("seed: expected None, a whole number >= 0 or a "
+                              f"numpy.random.SeedSequence, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+def block_seed(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
+    """The seed of one stream under ``root``, e.g. ``key = (year, block, kind)``.
+
+    Examples
+    --------
+    >>> root = np.random.SeedSequence(3)
+    >>> block_seed(root, 0, 1, 2).spawn_key
+    (0, 1, 2)
+    """
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
+
+
+def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: int,
+             width: int) -> np.ndarray:
+    """Uniforms on [0, 1) for simulations ``[lo, hi)``: shape ``(hi − lo, width)``.
+
+    Rows come from the streams ``key + (block,)`` under ``root``; row ``s`` is the same
+    whatever ``lo`` and ``hi`` (see the module).
+
+    Examples
+    --------
+    >>> root = np.random.SeedSequence(1)
+    >>> whole = uniforms(root, (0, RETAINED), 0, 1500, 3)
+    >>> part = uniforms(root, (0, RETAINED), 1000, 1100, 3)
+    >>> whole.shape, bool(np.array_equal(whole[1000:1100], part))
+    ((1500, 3), True)
+    """
+    out = np.empty((hi - lo, width))
+    for block in range(lo // BLOCK, -(-hi // BLOCK)):
+        first, last = max(lo, block * BLOCK), min(hi, (block + 1) * BLOCK)
+        bits = np.random.PCG64(block_seed(root, *key, block))
+        bits.advance((first - block * BLOCK) * width)
+        raw = bits.random_raw((last - first) * width)
+        np.right_shift(raw, 11, out=raw)
+        rows = out[first - lo:last - lo]
+        np.multiply(raw.reshape(rows.shape), _TO_UNIT, out=rows)
+    return out
+
+
+def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
+                hi: int) -> np.ndarray:
+    """Draws ``(hi − lo, U)`` from ``law`` for simulations ``[lo, hi)``, by inversion.
+
+    Units are taken :data:`GROUP` at a time, each group with its own streams
+    (``key + (group, block)``), so that its part of the law's tables stays in cache.
+
+    Examples
+    --------
+    >>> from pbcmodel.risk.laws import NormalLaw
+    >>> law = NormalLaw(np.zeros(70), np.ones(70))
+    >>> root = np.random.SeedSequence(2)
+    >>> a = invert_rows(law, root, (0, RETAINED), 0, 10)
+    >>> a.shape, bool(np.array_equal(a[4:6], invert_rows(law, root, (0, RETAINED), 4, 6)))
+    ((10, 70), True)
+    """
+    units = len(law.mean)
+    out = np.empty((hi - lo, units))
+    bracketed = hasattr(law, "lookup")      # a lattice: brackets by group, search once
+    if bracketed:
+        first_k, last_k = np.empty(out.shape, np.int64), np.empty(out.shape, np.int64)
+    for first in range(0, units, GROUP):
+        cols = slice(first, min(first + GROUP, units))
+        u = uniforms(root, (*key, first // GROUP), lo, hi, cols.stop - first)
+        if bracketed:
+            out[:, cols] = u
+            first_k[:, cols], last_k[:, cols] = law.lookup(u, cols)
+        else:
+            out[:, cols] = law.invert(u, cols)
+    return law.finish(out, first_k, last_k) if bracketed else out
 
 
 def unit_streams(seed: Any, n_units: int, per_unit: int = 1) -> list[list[np.random.Generator]]:
@@ -35,7 +154,7 @@ def unit_streams(seed: Any, n_units: int, per_unit: int = 1) -> list[list[np.ran
     >>> len(g), len(g[0]), float(g[0][0].random()) != float(g[1][0].random())
     (2, 2, True)
     """
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = seed_sequence(seed)
     return [[np.random.default_rng(s) for s in child.spawn(per_unit)]
             for child in root.spawn(n_units)]
 
@@ -141,7 +260,7 @@ def _chunk_capped(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Sev
 
 def draw_by_inversion(law: Any, n: int, seed: Any, *,
                       chunk_size: int | None = None) -> Iterator[np.ndarray]:
-    """Yield chunks (k, U) of draws from ``law`` (one stream per unit), by inverting its cdf.
+    """Yield chunks (k, U) of draws from ``law``, by inverting its cdf at :func:`uniforms`.
 
     Examples
     --------
@@ -152,8 +271,7 @@ def draw_by_inversion(law: Any, n: int, seed: Any, *,
     >>> a.shape, bool(np.array_equal(a, b))
     ((5, 2), True)
     """
-    streams = [s[0] for s in unit_streams(seed, len(law.mean))]
-    step = chunk_size or max(1, CHUNK_ELEMENTS // max(len(streams), 1))
+    root = seed_sequence(seed)
+    step = chunk_size or max(1, CHUNK_ELEMENTS // max(len(law.mean), 1))
     for lo, hi in chunks(n, step):
-        u = np.column_stack([rng.random(hi - lo) for rng in streams])
-        yield law.invert(u)
+        yield invert_rows(law, root, (0, RETAINED), lo, hi)

@@ -267,7 +267,8 @@ class Scenario:
                       carry_forward=carry_forward)
 
     def simulate(self, n: int = 10_000, years: int = 1, seed: Any = 0, *,
-                 method: str = "fft", chunk_size: int | None = None,
+                 method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
+                 engine: str = "local", client: Any = None, workers: int | None = None,
                  progress: bool = False) -> SimulationResult:
         """Simulate ``years`` settled years ``n`` times (see
         :func:`pbcmodel.scenario.simulation.simulate`).
@@ -281,7 +282,8 @@ class Scenario:
         (200, 2)
         """
         return simulation.simulate(self, n=n, years=years, seed=seed, method=method,
-                                   chunk_size=chunk_size, progress=progress)
+                                   chunk_size=chunk_size, keep=keep, engine=engine,
+                                   client=client, workers=workers, progress=progress)
 
     @classmethod
     def example(cls, **changes: Any) -> Scenario:

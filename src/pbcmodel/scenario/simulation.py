@@ -1,13 +1,31 @@
 """Multi-year simulation of a scenario: outturns drawn from the risk engine, settled year by year.
 
 Each simulated year draws every practice's outturn (its spend, capped per patient at the
-high-cost threshold when there is one, times a common cost shock shared by all practices),
-settles it with the scenario's rules, and carries the state forward: liabilities recovered
-from later budgets, budgets moving under pace of change as the resource grows.
+high-cost threshold when there is one, times a common cost shock shared by all practices,
+times cost growth), settles it with the scenario's rules in integer pence, and carries the
+state forward: liabilities recovered from later budgets, budgets moving under pace of
+change as the resource grows.
 
-Randomness: one :class:`numpy.random.SeedSequence` per ``seed``, spawned once per year; the
-risk engine draws each practice's stream from it, so a result does not depend on
-``chunk_size`` (settlement works on chunks of simulations and is exact per element).
+**Draw once, settle many.** The spend distributions are built once per run, and each chunk
+of simulations is drawn once and settled under every policy that shares the drivers of
+spend (:data:`DRIVERS_OF_SPEND`): :func:`~pbcmodel.scenario.variants.compare` and
+:func:`~pbcmodel.scenario.variants.sweep` use :func:`run` for that.
+
+**Streamed results.** By default (``keep="stats"``) a :class:`SimulationResult` holds, per
+practice, exact integer sums, counts and a fine histogram of the yearly practice amount,
+accumulated chunk by chunk, and per simulation-year the commissioner's totals: memory
+does not grow with ``n × practices``. ``keep="full"`` also keeps every practice ×
+simulation × year amount and net cash in integer pence (int32 where they fit, checked).
+
+**Randomness**: one :class:`numpy.random.SeedSequence` per ``seed`` (checked by
+:func:`pbcmodel.risk.patients.seed_sequence`); draws come from streams keyed by year and
+block of simulations, so a result is identical whatever ``chunk_size``, ``engine`` and
+number of workers.
+
+**Engines.** ``"local"`` runs blocks of simulations on ``workers`` threads of this process
+(numpy releases the GIL); ``"dask"`` sends the prepared distributions to every worker once
+(``scatter``) and runs one task per range of blocks, on a user's ``Client`` or a
+``LocalCluster`` started for the call.
 
 Examples
 --------
@@ -20,7 +38,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -29,17 +50,30 @@ import pandas as pd
 
 from .. import risk
 from .._html import summary_html
-from .._validate import _labels, align_condition, check_fraction, whole_number
-from ..errors import ValidationError
-from ..risk import SpendDraws, patients
+from .._validate import _labels, align_condition, check_fraction
+from ..errors import ValidationError, require
+from ..risk import SpendDraws, methods, patients
 from ..settlement.core import settle_arrays
 from ..sharing import resolve_conditions
+from . import _streamed
 from ._progress import progress_bar
 
-__all__ = ["METHODS", "SimulationResult", "draw_outturns", "simulate"]
+__all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
+           "draw_outturns", "run", "simulate"]
 
-#: Ways of drawing outturns (see :func:`draw_outturns`).
-METHODS = ("fft", "normal", "mc")
+#: Ways of drawing outturns (the risk engine's method registry).
+METHODS = methods.METHODS
+#: What a result keeps: streamed statistics only, or every practice-simulation-year too.
+KEEP = ("stats", "full")
+#: Where simulations run.
+ENGINES = ("local", "dask")
+#: Scenario fields that change the simulated outturns (everything else is policy).
+DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
+                    "cost_growth")
+#: Practice-simulations settled at once by default (the work arrays stay in cache).
+CHUNK_ELEMENTS = 2**18
+#: Practice-simulations drawn at once (for every year) before they are settled in chunks.
+DRAW_ELEMENTS = 2**21
 
 
 def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
@@ -49,11 +83,27 @@ def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
     return int(n), int(years)
 
 
-def _check_seed(seed: Any) -> None:
-    """A seed is None, a whole number >= 0 or a SeedSequence; anything else is named."""
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return
-    whole_number(seed, "seed", minimum=0)
+def _check_options(method: Any, keep: Any, engine: Any, client: Any, workers: Any) -> None:
+    methods.method(method)
+    if keep not in KEEP:
+        raise ValidationError(f"keep: must be one of {KEEP}, got {keep!r}")
+    if engine not in ENGINES:
+        raise ValidationError(f"engine: must be one of {ENGINES}, got {engine!r}")
+    if client is not None and engine != "dask":
+        raise ValidationError("client: only used with engine='dask'")
+    if workers is not None:
+        _check_counts(workers, 1, name="workers")
+
+
+def _check_cost_model(scn: Any, label: str = "cost_model") -> None:
+    if scn.cost_model is None:
+        raise ValidationError(f"{label}: the scenario has none (no cost_model to simulate); add "
+                              "cost_model=... (e.g. pbc.datasets.example_cost_model())")
+
+
+def drivers(scn: Any) -> tuple[Any, ...]:
+    """What a scenario's simulated outturns depend on (:data:`DRIVERS_OF_SPEND`)."""
+    return tuple(getattr(scn, name) for name in DRIVERS_OF_SPEND)
 
 
 def _year_budgets(scn: Any, years: int) -> np.ndarray:
@@ -68,21 +118,28 @@ def _year_budgets(scn: Any, years: int) -> np.ndarray:
     return out
 
 
-def draw_outturns(scn: Any, n: int, years: int, seed: int | None, *,
+def _sampler(scn: Any, method: Any) -> risk.SpendSampler:
+    return risk.spend_sampler(scn.population, scn.cost_model,
+                              high_cost_threshold=scn.high_cost_threshold,
+                              common_shock_cv=scn.common_shock_cv, method=method,
+                              excess_by="commissioner")
+
+
+def draw_outturns(scn: Any, n: int, years: int, seed: Any, *,
                   method: str = "fft", chunk_size: int | None = None
                   ) -> Iterator[Iterator[SpendDraws]]:
     """For each year, an iterator of chunks of simulated spend (:class:`~pbcmodel.risk.SpendDraws`).
 
     Each chunk holds consecutive simulations: ``retained`` is the practices' outturn (spend
     capped per patient at ``scn.high_cost_threshold``), ``excess`` what the high-cost pool
-    pays (per commissioner for ``"fft"``/``"normal"``, per practice for ``"mc"``). Both include
-    the year's common shock (``scn.common_shock_cv``) and cost growth.
+    pays per commissioner. Both include the year's common shock (``scn.common_shock_cv``)
+    and cost growth. These are the outturns :func:`simulate` settles.
 
-    Methods: ``"fft"`` draws each practice's annual spend from its exact (discretised, FFT)
-    distribution by inverting the cdf — fast at national scale, the distributions being built
-    once for all years; ``"normal"`` from the normal approximation; ``"mc"`` simulates
-    patient by patient (exact, but costs about list size × ``n`` draws per practice: use it to
-    cross-check, not at scale).
+    Methods (:data:`pbcmodel.risk.methods.REGISTRY`): ``"fft"`` draws each practice's annual
+    spend from its exact (discretised, FFT) distribution by inverting the cdf — fast at
+    national scale, the distributions being built once for all years; ``"normal"`` from
+    the normal approximation; ``"mc"`` simulates patient by patient (exact, but costs about
+    list size × ``n`` draws per practice: use it to cross-check, not at scale).
 
     Examples
     --------
@@ -91,61 +148,245 @@ def draw_outturns(scn: Any, n: int, years: int, seed: int | None, *,
     >>> [sum(len(c.retained) for c in year) for year in draw_outturns(scn, 10, 2, seed=3)]
     [10, 10]
     """
-    if scn.cost_model is None:
-        raise ValidationError("cost_model: the scenario has none; add cost_model=... "
-                              "(e.g. pbc.datasets.example_cost_model()) to simulate")
-    if method not in METHODS:
-        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
+    _check_cost_model(scn)
+    methods.method(method)
     n, years = _check_counts(n, years)
     if chunk_size is not None:
         _check_counts(chunk_size, 1, name="chunk_size")
-    sampler = None
-    if method != "mc":  # built now, once: its work space is freed before results are stored
-        sampler = risk.spend_sampler(scn.population, scn.cost_model,
-                                     high_cost_threshold=scn.high_cost_threshold,
-                                     common_shock_cv=scn.common_shock_cv,
-                                     method="normal" if method == "normal" else "fft",
-                                     excess_by="commissioner")
-    return _years(scn, sampler, n, years, seed, chunk_size)
+    root = patients.seed_sequence(seed)
+    sampler = _sampler(scn, method)
+    step = chunk_size or _default_chunk(scn.population.n_practices)
+    return (_grown(sampler, root, y, n, step, (1 + scn.cost_growth) ** y)
+            for y in range(years))
 
 
-def _years(scn: Any, sampler: risk.SpendSampler | None, n: int, years: int,
-           seed: int | None, chunk_size: int | None) -> Iterator[Iterator[SpendDraws]]:
-    for y, year_seed in enumerate(np.random.SeedSequence(seed).spawn(years)):
-        draws = (sampler.chunks(n, year_seed, chunk_size) if sampler is not None
-                 else _patient_draws(scn, n, year_seed, chunk_size))
-        yield _grown(draws, (1 + scn.cost_growth) ** y)
+def _grown(sampler: risk.SpendSampler, root: np.random.SeedSequence, year: int, n: int,
+           step: int, factor: float) -> Iterator[SpendDraws]:
+    for lo, hi in patients.chunks(n, step):
+        draws = sampler.draw(root, year, lo, hi)
+        np.multiply(draws.retained, factor, out=draws.retained)
+        np.multiply(draws.excess, factor, out=draws.excess)
+        yield draws
 
 
-def _patient_draws(scn: Any, n: int, seed: np.random.SeedSequence,
-                   chunk_size: int | None) -> Iterator[SpendDraws]:
-    pop, model, threshold = scn.population, scn.cost_model, scn.high_cost_threshold
-    spend_seed, shock_seed = seed.spawn(2)
-    counts, factor = pop.counts.to_numpy(), pop.cost_factor()
-    retained = patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
-                                          part="retained", chunk_size=chunk_size).T * factor
-    excess = (patients.simulate_patients(counts, model, n, spend_seed, threshold=threshold,
-                                         part="excess", chunk_size=chunk_size).T * factor
-              if threshold is not None else None)
-    return risk.shocked(pop.codes, iter([retained]), None if excess is None else iter([excess]),
-                        np.random.default_rng(shock_seed), scn.common_shock_cv)
+def _pence(spend: np.ndarray, growth: float) -> np.ndarray:
+    """Spend (pounds, before cost growth) grown and in whole pence, as settled."""
+    spend *= growth
+    spend *= 100
+    return np.rint(spend, out=spend).astype(np.int64)
 
 
-def _grown(chunks: Iterator[SpendDraws], factor: float) -> Iterator[SpendDraws]:
-    for chunk in chunks:
-        yield (chunk if factor == 1 else
-               SpendDraws(codes=chunk.codes, retained=chunk.retained * factor,
-                          excess=chunk.excess * factor))
+def _default_chunk(practices: int) -> int:
+    return max(1, CHUNK_ELEMENTS // practices)
 
 
-def _conditions(scn: Any) -> dict[str, Any]:
+# ----------------------------------------------------------------------------- the engine
+@attrs.frozen(eq=False)
+class _Policy:
+    """What settles one scenario's outturns: its rules, budgets and histogram grid."""
+
+    savings: Any
+    overspend: Any
+    incentives: Any
+    conditions: dict[str, Any]
+    budget_pence: np.ndarray               # (years, P)
+    low: np.ndarray
+    width: np.ndarray
+
+
+@attrs.frozen(eq=False)
+class _Plan:
+    """Everything a worker needs to simulate a range of simulations for a group of policies
+    that share the drivers of spend (sent to each dask worker once)."""
+
+    sampler: risk.SpendSampler
+    root: np.random.SeedSequence
+    years: int
+    growth: np.ndarray
+    consortium_codes: np.ndarray
+    list_size: np.ndarray
+    policies: tuple[_Policy, ...]
+    chunk: int
+    keep_full: bool
+
+
+def _policy(scn: Any, years: int, mean: np.ndarray, var: np.ndarray,
+            growth: np.ndarray) -> _Policy:
+    budget = _year_budgets(scn, years)
+    budget_pence = np.rint(budget * 100).astype(np.int64)
+    low, width = _streamed.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
     index = scn.population.codes
-    return {key: align_condition(value, index, key) if isinstance(value, pd.Series) else value
-            for key, value in scn.conditions.items()}
+    conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
+                  else value for key, value in scn.conditions.items()}
+    return _Policy(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
+                   conditions=conditions, budget_pence=budget_pence, low=low, width=width)
 
 
-def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
-             method: str = "fft", chunk_size: int | None = None,
+def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method: str,
+          chunk_size: int | None, keep_full: bool) -> _Plan:
+    first = group[0]
+    pop = first.population
+    sampler = _sampler(first, method)
+    mean, var = sampler.moments()
+    growth = (1 + first.cost_growth) ** np.arange(years)
+    return _Plan(sampler=sampler, root=root, years=years, growth=growth,
+                 consortium_codes=pd.factorize(pop.hierarchy["consortium"])[0],
+                 list_size=pop.list_size.to_numpy(),
+                 policies=tuple(_policy(s, years, mean, var, growth) for s in group),
+                 chunk=chunk_size or _default_chunk(pop.n_practices), keep_full=keep_full)
+
+
+def _run_range(plan: _Plan, lo: int, hi: int,
+               progress: Callable[[int], None] | None = None) -> list[_streamed.Tally]:
+    """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many."""
+    tallies = [_streamed.Tally.empty(lo, hi, plan.years, p.budget_pence, p.low, p.width,
+                                     plan.keep_full) for p in plan.policies]
+    practices = len(plan.list_size)
+    drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
+    for start, stop in patients.chunks(hi - lo, drawn_at_once):
+        outturns, pools = [], []
+        for y in range(plan.years):          # every year of these simulations, drawn once
+            draws = plan.sampler.draw(plan.root, y, lo + start, lo + stop)
+            outturns.append(_pence(draws.retained, plan.growth[y]))
+            pools.append(_pence(draws.excess, plan.growth[y]).sum(axis=1))
+        for first, last in patients.chunks(stop - start, plan.chunk):
+            _settle_chunk(plan, tallies, lo + start + first,
+                          [o[first:last] for o in outturns], [p[first:last] for p in pools])
+            if progress is not None:
+                progress((last - first) * plan.years * len(plan.policies))
+    return [t.finished() for t in tallies]
+
+
+def _settle_chunk(plan: _Plan, tallies: list[_streamed.Tally], first: int,
+                  outturns: list[np.ndarray], pools: list[np.ndarray]) -> None:
+    """Settle consecutive simulations from ``first`` through every year, under every policy."""
+    for policy, tally in zip(plan.policies, tallies, strict=True):
+        carry = None
+        for y, (outturn_pence, pool) in enumerate(zip(outturns, pools, strict=True)):
+            budget = policy.budget_pence[y]
+            conds = resolve_conditions(policy.conditions, budget, outturn_pence)
+            arrays = settle_arrays(
+                budget, outturn_pence, savings=policy.savings, overspend=policy.overspend,
+                incentives=policy.incentives, consortium_codes=plan.consortium_codes,
+                list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry)
+            tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
+                      arrays.commissioner_amount.sum(axis=1),
+                      arrays.liability_carried.sum(axis=1), pool)
+            carry = arrays.recovery_next if arrays.recovery_next.any() else None
+
+
+def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
+    """Split ``range(n)`` into at most ``parts`` ranges of whole blocks of simulations."""
+    blocks = -(-n // patients.BLOCK)
+    per = -(-blocks // max(1, min(parts, blocks)))
+    return [(lo * patients.BLOCK, min(n, (lo + per) * patients.BLOCK))
+            for lo in range(0, blocks, per)]
+
+
+def _merge(parts: list[list[_streamed.Tally]]) -> list[_streamed.Tally]:
+    """Tallies of consecutive ranges (in order), merged policy by policy."""
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = [a.merge(b) for a, b in zip(merged, part, strict=True)]
+    return merged
+
+
+def _run_local(plans: list[_Plan], n: int, workers: int, bar: Any
+               ) -> list[list[_streamed.Tally]]:
+    lock = threading.Lock()
+
+    def advance(k: int) -> None:
+        with lock:
+            bar.update(k)
+
+    ranges = _ranges(n, workers)
+    if workers == 1 or len(ranges) * len(plans) == 1:
+        return [_merge([_run_range(plan, lo, hi, advance) for lo, hi in ranges])
+                for plan in plans]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [[pool.submit(_run_range, plan, lo, hi, advance) for lo, hi in ranges]
+                   for plan in plans]
+        return [_merge([f.result() for f in row]) for row in futures]
+
+
+def _run_dask(client: Any, plans: list[_Plan], n: int) -> list[list[_streamed.Tally]]:
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    ranges = _ranges(n, 2 * workers)
+    # one copy of each plan per worker, with a fresh key (a hashed key could be released
+    # by an earlier call's cleanup)
+    shared = [client.scatter(plan, broadcast=True, hash=False) for plan in plans]
+    futures = [[client.submit(_run_range, plan, lo, hi, pure=False) for lo, hi in ranges]
+               for plan in shared]
+    return [_merge(client.gather(row)) for row in futures]
+
+
+def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str = "fft",
+        chunk_size: int | None = None, keep: str = "stats", engine: str = "local",
+        client: Any = None, workers: int | None = None, progress: bool = False
+        ) -> list[SimulationResult]:
+    """Simulate several scenarios on common random numbers, drawing each chunk once.
+
+    Scenarios that share the drivers of spend (:data:`DRIVERS_OF_SPEND`) share one set of
+    distributions and draws: each chunk of simulations is drawn once and settled under each
+    of their policies. Other scenarios get their own distributions, from the same streams.
+    Arguments as for :func:`simulate`; every argument is checked before any work.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> base = pbc.Scenario.example()
+    >>> a, b = run([base, base.evolve(name="strict", **{"overspend.practice_share": 1.0})],
+    ...            n=200, years=1, seed=1)
+    >>> bool((a.pool_pence == b.pool_pence).all())       # the same outturns, settled twice
+    True
+    """
+    n, years = _check_counts(n, years)
+    if chunk_size is not None:
+        _check_counts(chunk_size, 1, name="chunk_size")
+    _check_options(method, keep, engine, client, workers)
+    for scn in scenarios:
+        _check_cost_model(scn)
+    root = patients.seed_sequence(seed)
+    groups: list[list[int]] = []
+    for i, scn in enumerate(scenarios):
+        for group in groups:
+            if drivers(scenarios[group[0]]) == drivers(scn):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    plans = [_plan([scenarios[i] for i in group], years, root, method, chunk_size,
+                   keep == "full") for group in groups]
+    if engine == "local":
+        bar = progress_bar(progress, total=years * n * len(scenarios), desc="simulating",
+                           unit="simulation-year")
+        try:
+            tallies = _run_local(plans, n, workers or os.cpu_count() or 1, bar)
+        finally:
+            bar.close()
+    elif client is not None:
+        tallies = _run_dask(client, plans, n)
+    else:
+        distributed = require("distributed", "distributed", "engine='dask'")
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                      dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as own:
+            tallies = _run_dask(own, plans, n)
+    results: list[SimulationResult | None] = [None] * len(scenarios)
+    for group, plan, group_tallies in zip(groups, plans, tallies, strict=True):
+        for i, policy, tally in zip(group, plan.policies, group_tallies, strict=True):
+            scn = scenarios[i]
+            results[i] = SimulationResult(
+                scenario=scn, seed=seed, method=method, practices=scn.population.codes,
+                consortium=scn.population.hierarchy["consortium"],
+                list_size=scn.population.list_size, budget=policy.budget_pence / 100,
+                tally=tally)
+    return [r for r in results if r is not None]
+
+
+def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: Any = 0, *,
+             method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
+             engine: str = "local", client: Any = None, workers: int | None = None,
              progress: bool = False) -> SimulationResult:
     """Simulate ``years`` settled years, ``n`` times, for every practice.
 
@@ -155,142 +396,149 @@ def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: int | None = 0, *,
         Needs a ``cost_model``.
     n, years : int
         Simulations and years (> 0).
-    seed : int or None
-        Seed of the :class:`numpy.random.SeedSequence`; the same seed gives the same result
-        whatever ``chunk_size``.
+    seed : None, int >= 0 or numpy.random.SeedSequence
+        Root of the random streams; the same seed gives the same result whatever
+        ``chunk_size``, ``engine`` and ``workers``. ``None``: fresh entropy.
     method : {"fft", "normal", "mc"}
         How practice spend is drawn (see :func:`draw_outturns`): ``"fft"`` (default) from
         each practice's exact distribution; ``"mc"`` patient by patient (slow).
     chunk_size : int, optional
-        Simulations drawn and settled at once (default: the risk engine's, which bounds
-        memory); results do not depend on it.
+        Simulations drawn and settled at once (default: about 260,000 practice-simulations);
+        results do not depend on it.
+    keep : {"stats", "full"}
+        ``"stats"`` (default): streamed statistics, memory independent of ``n``;
+        ``"full"``: also every practice × simulation × year amount and net cash
+        (:attr:`SimulationResult.practice_amount_pence`, 4 bytes each).
+    engine : {"local", "dask"}
+        ``"local"``: ``workers`` threads of this process. ``"dask"``: blocks of simulations
+        as tasks on ``client`` (or on a ``LocalCluster`` of ``workers`` processes started
+        for the call; a script that does so must run under ``if __name__ == "__main__":``).
+    client : distributed.Client, optional
+        Only with ``engine="dask"``.
+    workers : int, optional
+        Threads (local; default: the machine's cores) or worker processes (dask cluster).
     progress : bool
-        Show a tqdm progress bar (needs ``pbcmodel[progress]``).
+        Show a tqdm progress bar (local engine; needs ``pbcmodel[progress]``).
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    ValidationError
+        A count that is not a positive whole number, an unknown method, keep or engine, a
+        bad seed (e.g. ``-1``), or a scenario without a cost model — before any work.
     """
-
-    n, years = _check_counts(n, years)
-    pop = scn.population
-    _check_seed(seed)
-    p = pop.n_practices
-    budgets = _year_budgets(scn, years)
-    budget_pence = np.rint(budgets * 100).astype(np.int64)
-    consortium_codes = pd.factorize(pop.hierarchy["consortium"])[0]
-    list_size = pop.list_size.to_numpy()
-    conditions = _conditions(scn)
-    outturns = draw_outturns(scn, n, years, seed, method=method, chunk_size=chunk_size)
-    shape = (n, p, years)
-    practice_amount = np.empty(shape, dtype=np.float32)
-    net = np.empty(shape, dtype=np.float32)
-    commissioner = np.empty((n, years), dtype=np.int64)
-    carried = np.empty((n, years), dtype=np.int64)
-    pool = np.empty((n, years), dtype=np.int64)
-    carry = None
-    bar = progress_bar(progress, total=years * n, desc="simulating", unit="simulation")
-    for y, year in enumerate(outturns):
-        start = 0
-        next_carry = None  # (n, P, years ahead) pence, allocated once a liability is carried
-        for draws in year:
-            rows = slice(start, start + len(draws.retained))
-            start = rows.stop
-            outturn_pence = np.rint(draws.retained * 100).astype(np.int64)
-            conds = resolve_conditions(conditions, budget_pence[y], outturn_pence)
-            arrays = settle_arrays(
-                budget_pence[y], outturn_pence, savings=scn.savings,
-                overspend=scn.overspend, incentives=scn.incentives,
-                consortium_codes=consortium_codes, list_size=list_size,
-                conditions=conds or None,
-                carry_forward_pence=None if carry is None else carry[rows])
-            practice_amount[rows, :, y] = arrays.practice_amount / 100
-            net[rows, :, y] = arrays.net_to_practice / 100
-            commissioner[rows, y] = arrays.commissioner_amount.sum(axis=1)
-            carried[rows, y] = arrays.liability_carried.sum(axis=1)
-            pool[rows, y] = np.rint(draws.excess * 100).astype(np.int64).sum(axis=1)
-            next_carry = _store_carry(next_carry, arrays.recovery_next, rows, n)
-            bar.update(rows.stop - rows.start)
-        carry = next_carry
-    bar.close()
-    return SimulationResult(
-        scenario=scn, seed=seed, method=method,
-        practices=pop.codes, consortium=pop.hierarchy["consortium"],
-        list_size=pop.list_size, budget=budgets,
-        practice_amount=practice_amount, net=net, commissioner_pence=commissioner,
-        carried_pence=carried, pool_pence=pool)
+    return run([scn], n, years, seed, method=method, chunk_size=chunk_size, keep=keep,
+               engine=engine, client=client, workers=workers, progress=progress)[0]
 
 
-def _store_carry(store: np.ndarray | None, recovery: np.ndarray, rows: slice, n: int
-                 ) -> np.ndarray | None:
-    """Keep a chunk's carried liabilities, in int32 pence while they fit (half the memory)."""
-    if store is None:
-        if not recovery.any():
-            return None
-        store = np.zeros((n, *recovery.shape[1:]), dtype=np.int32)
-    if store.dtype == np.int32 and np.abs(recovery).max(initial=0) > np.iinfo(np.int32).max:
-        store = store.astype(np.int64)
-    store[rows] = recovery
-    return store
-
-
-#: Practice-simulation-years summarised at once by :meth:`SimulationResult.metrics`.
-_METRICS_BLOCK = 8_000_000
-
-
-def _by_practice(values: np.ndarray) -> np.ndarray:
-    """(simulations, practices, years) → float64 (practices, simulations × years)."""
-    return values.transpose(1, 0, 2).reshape(values.shape[1], -1).astype(float)
-
-
+# ----------------------------------------------------------------------------- results
 @attrs.frozen(eq=False, repr=False)
 class SimulationResult:
-    """Outcomes of :func:`simulate`: practice × simulation × year.
+    """Outcomes of :func:`simulate`.
 
-    Per practice, simulation and year (float32 pounds, to keep national runs in memory; a
-    single year's exact pence are in :class:`~pbcmodel.settlement.Settlement`):
-    ``practice_amount`` (+ freed-up, − liability) and ``net`` (cash to the practice:
-    freed-up and incentives paid, less recovery). Per simulation and year (exact pence):
-    ``commissioner_pence`` (what the commissioner keeps of the variance, summed over
-    practices), ``carried_pence`` (liabilities still to recover) and ``pool_pence`` (cost
-    above the high-cost threshold, met from the commissioner's pool).
+    Always (exact integer pence, per simulation and year): ``commissioner_pence`` (what
+    the commissioner keeps of the variance, summed over practices), ``carried_pence``
+    (liabilities still to recover) and ``pool_pence`` (cost above the high-cost threshold,
+    met from the commissioner's pool); per practice, the streamed statistics behind
+    :meth:`metrics`, :meth:`summary` and :meth:`by_list_size`; :attr:`amount_sample` and
+    :attr:`net_sample`, the first 256 simulations' amounts and net cash (for figures).
+    With ``keep="full"`` also :attr:`practice_amount_pence` and :attr:`net_pence`
+    (simulation × practice × year).
 
     Examples
     --------
     >>> import pbcmodel as pbc
     >>> scn = pbc.Scenario.example(savings=None, conditions={})
-    >>> res = scn.simulate(n=300, seed=2)
-    >>> bool((res.practice_amount <= 0).all())      # no savings schedule: nothing paid out
+    >>> res = scn.simulate(n=300, seed=2, keep="full")
+    >>> bool((res.practice_amount_pence <= 0).all())   # no savings schedule: nothing paid
     True
     """
 
     scenario: Any
-    seed: int | None
+    seed: Any
     method: str
     practices: pd.Index
     consortium: pd.Series
     list_size: pd.Series
     budget: np.ndarray
-    practice_amount: np.ndarray
-    net: np.ndarray
-    commissioner_pence: np.ndarray
-    carried_pence: np.ndarray
-    pool_pence: np.ndarray
+    tally: _streamed.Tally
+    _cache: dict[Any, Any] = attrs.field(factory=dict, init=False)
 
     @property
     def n(self) -> int:
         """Number of simulations."""
-        return self.practice_amount.shape[0]
+        return self.tally.hi - self.tally.lo
 
     @property
     def years(self) -> int:
         """Number of simulated years."""
-        return self.practice_amount.shape[2]
+        return self.tally.years
+
+    @property
+    def keep(self) -> str:
+        """``"full"`` when the per-practice arrays were kept, else ``"stats"``."""
+        return "stats" if self.tally.full_amount is None else "full"
+
+    @property
+    def commissioner_pence(self) -> np.ndarray:
+        """What the commissioner keeps of the variance, per simulation × year (pence)."""
+        return self.tally.commissioner
+
+    @property
+    def carried_pence(self) -> np.ndarray:
+        """Liabilities still to be recovered after each year, per simulation × year (pence)."""
+        return self.tally.carried
+
+    @property
+    def pool_pence(self) -> np.ndarray:
+        """Cost met by the high-cost pool, per simulation × year (pence)."""
+        return self.tally.pool
+
+    @property
+    def amount_sample(self) -> np.ndarray:
+        """Practice amount (pounds) in the first 256 simulations, (k, P, years), for figures."""
+        return self.tally.amount_sample / 100
+
+    @property
+    def net_sample(self) -> np.ndarray:
+        """Net cash to each practice (pounds) in the first 256 simulations, (k, P, years)."""
+        return self.tally.net_sample / 100
+
+    def _full(self, name: str, label: str) -> np.ndarray:
+        values = getattr(self.tally, name)
+        if values is None:
+            raise ValidationError(f"{label}: the per-practice arrays were not kept; "
+                                  "simulate with keep='full'")
+        return values
+
+    @property
+    def practice_amount_pence(self) -> np.ndarray:
+        """``keep="full"`` only: practice amount (+ freed-up, − liability), pence,
+        simulation × practice × year."""
+        return self._full("full_amount", "practice_amount")
+
+    @property
+    def net_pence(self) -> np.ndarray:
+        """``keep="full"`` only: net cash to the practice (freed-up and incentives paid,
+        less recovery), pence, simulation × practice × year."""
+        return self._full("full_net", "net")
+
+    @property
+    def practice_amount(self) -> np.ndarray:
+        """``keep="full"`` only: :attr:`practice_amount_pence` in pounds."""
+        return self._full("full_amount", "practice_amount") / 100
+
+    @property
+    def net(self) -> np.ndarray:
+        """``keep="full"`` only: :attr:`net_pence` in pounds."""
+        return self._full("full_net", "net") / 100
 
     def to_xarray(self) -> Any:
-        """The per-practice arrays as an :class:`xarray.Dataset` (needs xarray)."""
-        import xarray as xr
-
+        """``keep="full"`` only: the per-practice arrays (pounds) as an :class:`xarray.Dataset`."""
+        xr = require("xarray", "xarray", "SimulationResult.to_xarray")
         dims = ("simulation", "practice", "year")
         coords = {"practice": self.practices.to_numpy(), "year": np.arange(1, self.years + 1),
                   "consortium": ("practice", self.consortium.to_numpy()),
@@ -299,6 +547,51 @@ class SimulationResult:
                            "net": (dims, self.net),
                            "budget": (("year", "practice"), self.budget)}, coords=coords)
 
+    def _loss_share(self, kind: str, value: float) -> np.ndarray:
+        """Share of practice-years with a loss beyond ``value`` pounds or ``value`` of budget."""
+        counts = self.tally.loss_count(kind, value)
+        if counts is None:
+            amount = self.tally.full_amount
+            name = "loss_pounds" if kind == "pounds" else "loss_fraction"
+            if amount is None:
+                tracked = _streamed.LOSS_POUNDS if kind == "pounds" else _streamed.LOSS_FRACTIONS
+                raise ValidationError(
+                    f"{name}: {value!r} is not counted by a streamed simulation (counted: "
+                    f"{_labels(list(tracked))}); simulate with keep='full' for any other value")
+            limit: Any = (-round(float(value) * 100) if kind == "pounds"
+                          else -float(value) * np.rint(self.budget * 100).T[None])  # (1, P, Y)
+            counts = np.count_nonzero(amount < limit, axis=(0, 2))
+        return counts / self.tally.count
+
+    def _quantiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """p05 and p95 of the yearly practice amount (pounds), and their error bounds."""
+        full = self.tally.full_amount
+        if full is not None:
+            exact = np.empty((2, len(self.practices)))
+            for lo in range(0, len(self.practices), 256):     # bounded float64 copies
+                block = full[:, lo:lo + 256].transpose(1, 0, 2).reshape(
+                    len(self.practices[lo:lo + 256]), -1)
+                exact[:, lo:lo + 256] = np.quantile(block, [0.05, 0.95], axis=1) / 100
+            zero = np.zeros(len(self.practices))
+            return exact[0], exact[1], zero, zero
+        p05, b05 = self.tally.quantile(0.05)
+        p95, b95 = self.tally.quantile(0.95)
+        return p05 / 100, p95 / 100, b05 / 100, b95 / 100
+
+    def quantile_bounds(self) -> pd.DataFrame:
+        """Per practice, the most by which ``p05_amount`` and ``p95_amount`` of
+        :meth:`metrics` can differ from the exact quantiles of the simulated amounts (pounds;
+        zero with ``keep="full"``). A streamed quantile is read from a histogram of 2,048
+        bins a practice, within one bin of the exact value.
+        """
+        _, _, b05, b95 = self._cached(("quantiles",), self._quantiles)
+        return pd.DataFrame({"p05_amount": b05, "p95_amount": b95}, index=self.practices)
+
+    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def metrics(self, *, loss_pounds: float = 10_000.0, loss_fraction: float = 0.02
                 ) -> pd.DataFrame:
         """Per practice, over all simulated years together.
@@ -306,7 +599,11 @@ class SimulationResult:
         Columns: consortium, list_size, budget (first year), expected_net (mean cash to the
         practice per year), net_sd, p05/p95 of the yearly practice amount, expected_freed_up,
         prob_loss_over_pounds (P(practice amount < −loss_pounds) in a year),
-        prob_loss_over_fraction (P(practice amount < −loss_fraction × budget)).
+        prob_loss_over_fraction (P(practice amount < −loss_fraction × budget)). Means,
+        standard deviations and probabilities are exact; streamed quantiles are within
+        :meth:`quantile_bounds` of the exact ones. A streamed result counts losses over
+        £10,000 and over 1%, 2%, 5% and 10% of budget; other values need ``keep="full"``.
+        Computed once per result for each pair of arguments.
 
         Examples
         --------
@@ -317,26 +614,25 @@ class SimulationResult:
         True
         """
         check_fraction(loss_fraction, "loss_fraction")
-        columns = ("expected_net", "net_sd", "p05_amount", "p95_amount", "expected_freed_up",
-                   "prob_loss_over_pounds", "prob_loss_over_fraction")
-        stats = {c: np.empty(len(self.practices)) for c in columns}
-        block = max(1, _METRICS_BLOCK // (self.n * self.years))
-        for lo in range(0, len(self.practices), block):  # blocks bound the float64 copies
-            cols = slice(lo, lo + block)
-            amount = _by_practice(self.practice_amount[:, cols])
-            net = _by_practice(self.net[:, cols])
-            budget = np.tile(self.budget[:, cols].T, (1, self.n))
-            stats["expected_net"][cols] = net.mean(axis=1)
-            stats["net_sd"][cols] = net.std(axis=1)
-            stats["p05_amount"][cols], stats["p95_amount"][cols] = np.quantile(
-                amount, [0.05, 0.95], axis=1)
-            stats["expected_freed_up"][cols] = np.maximum(amount, 0).mean(axis=1)
-            stats["prob_loss_over_pounds"][cols] = (amount < -loss_pounds).mean(axis=1)
-            stats["prob_loss_over_fraction"][cols] = (amount < -loss_fraction * budget
-                                                      ).mean(axis=1)
-        return pd.DataFrame({"consortium": self.consortium.to_numpy(),
-                             "list_size": self.list_size.to_numpy(),
-                             "budget": self.budget[0], **stats}, index=self.practices)
+        key = ("metrics", float(loss_pounds), float(loss_fraction))
+        return self._cached(key, lambda: self._metrics(loss_pounds, loss_fraction)).copy()
+
+    def _metrics(self, loss_pounds: float, loss_fraction: float) -> pd.DataFrame:
+        t = self.tally
+        count = t.count
+        p05, p95, _, _ = self._cached(("quantiles",), self._quantiles)
+        return pd.DataFrame({
+            "consortium": self.consortium.to_numpy(),
+            "list_size": self.list_size.to_numpy(),
+            "budget": self.budget[0],
+            "expected_net": t.net_sum / count / 100,
+            "net_sd": np.sqrt(t.variance("net")) / 100,
+            "p05_amount": p05,
+            "p95_amount": p95,
+            "expected_freed_up": t.freed_sum / count / 100,
+            "prob_loss_over_pounds": self._loss_share("pounds", loss_pounds),
+            "prob_loss_over_fraction": self._loss_share("fraction", loss_fraction),
+        }, index=self.practices)
 
     def commissioner_risk(self, level: float = 0.95) -> pd.Series:
         """The commissioner's residual risk: what it keeps of the practices' variance.
@@ -360,40 +656,44 @@ class SimulationResult:
         Per band: practices, mean and standard deviation of the yearly practice amount
         per registered patient, and the mean probability of a loss over 2% of budget.
         """
-        m = self.metrics()
-        sizes = self.list_size.to_numpy(dtype=np.float32)
+        m = self._cached(("metrics", 10_000.0, 0.02), lambda: self._metrics(10_000.0, 0.02))
         band = pd.cut(m["list_size"], bands, right=False)
         if band.isna().any():
             raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
                                   f"{_labels(m.index[band.isna()])}")
+        sizes = self.list_size.to_numpy(dtype=float)
+        per_head = self.tally.amount_sum / sizes / 100                  # Σ x / size, pounds
+        squares = self.tally.second_moment() / sizes**2 / 100**2        # Σ (x / size)²
         rows = {}
         for label, members in m.groupby(band, observed=True).groups.items():
             idx = m.index.get_indexer(members)
-            per_head = self.practice_amount[:, idx] / sizes[idx][None, :, None]
+            count = len(idx) * self.tally.count
+            mean = per_head[idx].sum() / count
             rows[str(label)] = {
                 "practices": len(idx),
-                "mean_amount_per_head": per_head.mean(dtype=float),
-                "sd_amount_per_head": per_head.std(dtype=float),
+                "mean_amount_per_head": mean,
+                "sd_amount_per_head": float(np.sqrt(max(squares[idx].sum() / count - mean**2,
+                                                        0.0))),
                 "prob_loss_over_2pct": m["prob_loss_over_fraction"].iloc[idx].mean(),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("list_size")
 
     def summary(self) -> pd.Series:
         """Headline figures for the whole commissioner (pounds per year unless stated)."""
-        m = self.metrics()
-        risk = self.commissioner_risk()
+        m = self._cached(("metrics", 10_000.0, 0.02), lambda: self._metrics(10_000.0, 0.02))
+        risk_ = self.commissioner_risk()
         return pd.Series({
             "simulations": self.n,
             "years": self.years,
             "total_budget_year1": float(self.budget[0].sum()),
-            "expected_practice_amount": float(self.practice_amount.sum(axis=1,
-                                                                       dtype=float).mean()),
+            "expected_practice_amount": float(int(self.tally.amount_sum.sum())
+                                              / (self.n * self.years) / 100),
             "expected_net_to_practices": float(m["expected_net"].sum()),
             "expected_freed_up": float(m["expected_freed_up"].sum()),
             "practices_prob_loss_over_2pct": float(m["prob_loss_over_fraction"].mean()),
-            "commissioner_mean_kept_all_years": float(risk["mean_kept"]),
-            "commissioner_var95_all_years": float(risk["var"]),
-            "commissioner_tvar95_all_years": float(risk["tvar"]),
+            "commissioner_mean_kept_all_years": float(risk_["mean_kept"]),
+            "commissioner_var95_all_years": float(risk_["var"]),
+            "commissioner_tvar95_all_years": float(risk_["tvar"]),
         }, name=self.scenario.name)
 
     def plot(self, kind: str = "list_size", ax: Any = None) -> Any:

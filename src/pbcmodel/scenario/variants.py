@@ -7,6 +7,12 @@ the drawing ``method``). Scenarios that share those see *identical* outturns, si
 simulation, so the differences in the table are the policy's, not noise: a sweep over
 ``overspend.practice_share`` needs far fewer simulations than independent runs would.
 
+**Draw once, settle many.** The outturns are identical by construction, not by re-drawing:
+the spend distributions are built once for each set of drivers, and each chunk of
+simulations is drawn once and settled under every scenario that shares them
+(:func:`pbcmodel.scenario.simulation.run`). A sweep of 20 policies costs little more than
+one simulation; scenarios that change a driver of spend get their own distributions.
+
 Examples
 --------
 >>> import pbcmodel as pbc
@@ -38,15 +44,19 @@ import numpy as np
 import pandas as pd
 
 from .._validate import _labels
-from ..errors import ValidationError, require
-from ._progress import with_progress
+from ..errors import ValidationError
 from .scenario import Scenario
-from .simulation import METHODS, SimulationResult, _check_counts
+from .simulation import (
+    ENGINES,
+    SimulationResult,
+    _check_cost_model,
+    _check_counts,
+    _check_options,
+    drivers,
+    run,
+)
 
 __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
-
-#: Where :func:`sweep` runs its variants.
-ENGINES = ("local", "dask")
 
 
 def headline(result: SimulationResult) -> pd.Series:
@@ -69,7 +79,7 @@ def headline(result: SimulationResult) -> pd.Series:
     >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
     True
     """
-    metrics = result.metrics()
+    metrics = result.metrics()          # computed once per result, shared with the summary
     bands = result.by_list_size()["sd_amount_per_head"]
     spreads = pd.Series({
         "worst_practice_p05_amount": float(metrics["p05_amount"].min()),
@@ -84,15 +94,7 @@ def headline(result: SimulationResult) -> pd.Series:
 
 def _draws(result: SimulationResult) -> tuple[Any, ...]:
     """What a result's simulated outturns depend on."""
-    scn = result.scenario
-    return (result.seed, result.method, result.n, result.years, scn.population,
-            scn.cost_model, scn.high_cost_threshold, scn.common_shock_cv, scn.cost_growth)
-
-
-def _check_cost_model(scn: Scenario, label: str) -> None:
-    if scn.cost_model is None:
-        raise ValidationError(f"{label}: the scenario has no cost_model to simulate; add "
-                              "cost_model=... (e.g. pbc.datasets.example_cost_model())")
+    return (result.seed, result.method, result.n, result.years, *drivers(result.scenario))
 
 
 def _check_unique(names: list[str], what: str) -> None:
@@ -154,8 +156,9 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
     return frame
 
 
-def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0,
+def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
             years: int = 1, *, method: str = "fft", chunk_size: int | None = None,
+            engine: str = "local", client: Any = None, workers: int | None = None,
             progress: bool = False) -> pd.DataFrame:
     """Simulate several scenarios on common random numbers and tabulate them side by side.
 
@@ -163,8 +166,9 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0
     ----------
     scenarios : sequence of Scenario
         With distinct ``name`` s (the column labels) and a cost model each.
-    n, seed, years, method, chunk_size, progress
+    n, seed, years, method, chunk_size, engine, client, workers, progress
         As for :func:`pbcmodel.scenario.simulation.simulate`; the same for every scenario.
+        Scenarios that share the drivers of spend are settled on one set of draws.
 
     Returns
     -------
@@ -203,10 +207,8 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: int | None = 0
                                   f"{type(scn).__name__}")
         _check_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
     _check_unique([scn.name for scn in scenarios], "scenarios")
-    _check_counts(n, years)
-    return side_by_side([scn.simulate(n=n, years=years, seed=seed, method=method,
-                                      chunk_size=chunk_size, progress=progress)
-                         for scn in scenarios])
+    return side_by_side(run(scenarios, n, years, seed, method=method, chunk_size=chunk_size,
+                            engine=engine, client=client, workers=workers, progress=progress))
 
 
 def _label(value: Any) -> Any:
@@ -217,7 +219,7 @@ def _label(value: Any) -> Any:
 
 
 def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
-              ) -> tuple[list[dict[str, Any]], pd.Index]:
+              ) -> tuple[list[Scenario], pd.Index]:
     """Every combination of the grid, checked by building each variant once."""
     if not isinstance(scenario, Scenario):
         raise ValidationError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
@@ -231,35 +233,20 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
     paths = list(grid)
     combos = [dict(zip(paths, combo, strict=True))
               for combo in itertools.product(*grid.values())]
-    for changes in combos:   # a bad path or value fails here, before any work
-        _check_cost_model(scenario.evolve(**changes), f"variant {changes}")
+    variants = [scenario.evolve(**changes) for changes in combos]  # bad paths fail here
+    for changes, variant in zip(combos, variants, strict=True):
+        _check_cost_model(variant, f"variant {changes}")
     labels = [tuple(_label(v) for v in changes.values()) for changes in combos]
     index = pd.MultiIndex.from_tuples(labels, names=paths)
     if len(paths) == 1:
         index = index.get_level_values(0)
-    return combos, index
-
-
-def _run_variant(scenario: Scenario, changes: dict[str, Any], n: int, years: int,
-                 seed: int | None, method: str, chunk_size: int | None) -> pd.Series:
-    """Simulate one variant and return its headline figures (runs on a dask worker too)."""
-    variant = scenario.evolve(**changes)
-    return headline(variant.simulate(n=n, years=years, seed=seed, method=method,
-                                     chunk_size=chunk_size))
-
-
-def _run_dask(client: Any, scenario: Scenario, combos: list[dict[str, Any]],
-              args: tuple[Any, ...]) -> list[pd.Series]:
-    # a fresh key each call: a hashed key could be released by an earlier call's cleanup
-    base = client.scatter(scenario, broadcast=True, hash=False)
-    futures = [client.submit(_run_variant, base, changes, *args) for changes in combos]
-    return client.gather(futures)
+    return variants, index
 
 
 def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_000,
-          years: int = 1, seed: int | None = 0, method: str = "fft",
+          years: int = 1, seed: Any = 0, method: str = "fft",
           chunk_size: int | None = None, engine: str = "local", client: Any = None,
-          progress: bool = True) -> pd.DataFrame:
+          workers: int | None = None, progress: bool = True) -> pd.DataFrame:
     """Simulate every combination of a grid of policy variants.
 
     Parameters
@@ -273,18 +260,23 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
         As for :func:`pbcmodel.scenario.simulation.simulate`, the same for every variant (common
         random numbers, see the module notes).
     engine : {"local", "dask"}
-        ``"local"`` runs the variants one after another in this process. ``"dask"`` runs
-        one task per variant on dask.distributed (needs ``pbcmodel[distributed]``): on
-        ``client`` when given (e.g. a real cluster's ``Client``), otherwise on a
-        ``LocalCluster`` started for the call and closed after it. A process-based
+        ``"local"`` runs in this process, on ``workers`` threads. Variants that share the
+        drivers of spend are settled on one set of draws (each chunk of simulations is
+        drawn once and settled under every variant). ``"dask"`` (needs
+        ``pbcmodel[distributed]``) sends each set of distributions to every worker once
+        and runs one task per range of simulation blocks and set of drivers, on ``client``
+        when given (e.g. a real cluster's ``Client``), otherwise on a ``LocalCluster`` of
+        ``workers`` processes started for the call and closed after it. A process-based
         ``LocalCluster`` re-imports your script in each worker, so a script that calls
         ``sweep(..., engine="dask")`` without a client must do so under
         ``if __name__ == "__main__":``. Results are identical to ``"local"`` for the same
         seed, whatever the number of workers.
     client : distributed.Client, optional
         Only with ``engine="dask"``.
+    workers : int, optional
+        Threads (local) or worker processes (a dask cluster started for the call).
     progress : bool
-        A tqdm progress bar over variants (local engine; dask has its own dashboard).
+        A tqdm progress bar over simulations (local engine; dask has its own dashboard).
 
     Returns
     -------
@@ -315,24 +307,11 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     ...
     pbcmodel.errors.ValidationError: evolve: 'overspend.share' names no field; ...
     """
-    if engine not in ENGINES:
-        raise ValidationError(f"engine: must be one of {ENGINES}, got {engine!r}")
-    if client is not None and engine != "dask":
-        raise ValidationError("client: only used with engine='dask'")
-    if method not in METHODS:
-        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
+    _check_options(method, "stats", engine, client, workers)
     n, years = _check_counts(n, years)
-    combos, index = _variants(scenario, grid)
-    args = (n, years, seed, method, chunk_size)
-    if engine == "local":
-        rows = [_run_variant(scenario, changes, *args)
-                for changes in with_progress(combos, progress, total=len(combos),
-                                             desc="sweep", unit="variant")]
-    elif client is not None:
-        rows = _run_dask(client, scenario, combos, args)
-    else:
-        distributed = require("distributed", "distributed", "engine='dask'")
-        with distributed.LocalCluster() as cluster, distributed.Client(cluster) as own:
-            rows = _run_dask(own, scenario, combos, args)
+    variants, index = _variants(scenario, grid)
+    results = run(variants, n, years, seed, method=method, chunk_size=chunk_size,
+                  engine=engine, client=client, workers=workers, progress=progress)
+    rows = [headline(result) for result in results]
     return pd.DataFrame(np.vstack([r.to_numpy() for r in rows]), index=index,
                         columns=rows[0].index)

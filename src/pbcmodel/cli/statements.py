@@ -1,0 +1,202 @@
+"""The ``statements`` command: practice statements as web pages and an Excel workbook.
+
+``pbcmodel statements SCENARIO.toml --outturn FILE --out DIR`` settles the year against the
+outturn and writes one page per practice, one per consortium, ``index.html`` for the
+commissioner and ``statements.xlsx``; with ``--month M`` the file is spend by month and the
+statements are for the year to date, with the forecast for the year.
+
+The outturn file is a CSV:
+
+* a settled year: ``practice`` and ``outturn`` (pounds), or ``practice`` and one column per
+  point of delivery;
+* a month (``--month``): ``practice``, ``month`` (1 = April), ``cost`` (pounds) and
+  optionally ``pod``;
+
+either may have a ``name`` column (the practice's name, shown beside its code). Every
+practice of the scenario must be there, and no other.
+
+Examples
+--------
+>>> from pbcmodel.cli import build_parser
+>>> args = build_parser().parse_args(["statements", "s.toml", "--outturn", "o.csv",
+...                                   "--out", "st", "--format", "html"])
+>>> args.formats, args.month
+(['html'], None)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ..codes import PODS
+from ..errors import ValidationError
+from ..io.files import read_csv_file
+from ..reports.statements import FORMATS, write_statements
+from ..scenario import load_scenario
+
+__all__ = ["COMMANDS", "read_monthly_spend", "read_outturn"]
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str], what: str, unit: str) -> pd.DataFrame:
+    """Columns as numbers; the first cell that is not one is named by row and column."""
+    def number(cells: pd.Series) -> pd.Series:
+        text = cells.where(cells.isna(), cells.astype(str).str.replace(",", "")
+                           .str.strip().str.lstrip("£"))
+        return pd.to_numeric(text, errors="coerce")
+
+    values = frame[columns].apply(number)
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row, col = (int(i) for i in next(zip(*bad.nonzero(), strict=True)))
+        raise ValidationError(f"{what}: row {row + 2}, column {columns[col]!r}: expected "
+                              f"{unit}, got {frame.iloc[row][columns[col]]!r}")
+    return values
+
+
+def _names(frame: pd.DataFrame) -> pd.Series | None:
+    if "name" not in frame.columns:
+        return None
+    return frame.drop_duplicates("practice").set_index("practice")["name"]
+
+
+def read_outturn(path: str) -> tuple[pd.Series | pd.DataFrame, pd.Series | None]:
+    """A settled year's spend per practice (pounds) and the practices' names, from a CSV.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+    >>> _ = p.write_text("practice,name,outturn\\nP1,The Surgery,\\"1,250.50\\"\\n")
+    >>> outturn, names = read_outturn(p)
+    >>> outturn.to_dict(), names.to_dict()
+    ({'P1': 1250.5}, {'P1': 'The Surgery'})
+    """
+    what = f"--outturn {str(path)!r}"
+    frame = read_csv_file(path, "--outturn")
+    if "practice" not in frame.columns:
+        raise ValidationError(f"{what}: no 'practice' column; expected practice and outturn "
+                              "(or one column per point of delivery)")
+    dup = frame["practice"].duplicated()
+    if dup.any():
+        raise ValidationError(f"{what}: practice {frame.loc[dup, 'practice'].iloc[0]!r} is "
+                              f"listed twice (row {int(dup.to_numpy().argmax()) + 2})")
+    pods = [c for c in frame.columns if c in PODS or c == "total"]
+    if "outturn" in frame.columns:
+        values = _numbers(frame, ["outturn"], what, "pounds")["outturn"]
+        values.index = pd.Index(frame["practice"], name="practice")
+        return values, _names(frame)
+    if pods:
+        values = _numbers(frame, pods, what, "pounds")
+        values.index = pd.Index(frame["practice"], name="practice")
+        return values, _names(frame)
+    raise ValidationError(f"{what}: expected an 'outturn' column (pounds), or one column per "
+                          f"point of delivery ({', '.join(PODS)}); got "
+                          f"{', '.join(map(str, frame.columns))}")
+
+
+def read_monthly_spend(path: str) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Spend by practice and month (pounds), optionally by POD, and the practices' names.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
+    >>> _ = p.write_text("practice,month,cost\\nP1,1,100\\nP1,2,120.5\\n")
+    >>> read_monthly_spend(p)[0]["cost"].tolist()
+    [100.0, 120.5]
+    """
+    what = f"--outturn {str(path)!r}"
+    frame = read_csv_file(path, "--outturn")
+    missing = [c for c in ("practice", "month", "cost") if c not in frame.columns]
+    if missing:
+        raise ValidationError(f"{what}: no {', '.join(map(repr, missing))} column(s); with "
+                              "--month the file is spend by month: practice, month (1 = "
+                              "April), cost (pounds) and optionally pod")
+    numbers = _numbers(frame, ["month", "cost"], what, "a number")
+    months = numbers["month"]
+    bad = (months != months.round()) | (months < 1) | (months > 12)
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ValidationError(f"{what}: row {row + 2}, column 'month': expected a month 1 "
+                              f"(April) to 12 (March), got {frame.iloc[row]['month']!r}")
+    keep = ["practice"] + (["pod"] if "pod" in frame.columns else [])
+    actual = frame[keep].copy()
+    actual["month"] = months.astype(int)
+    actual["cost"] = numbers["cost"].astype(float)
+    return actual, _names(frame)
+
+
+def _formats(text: str) -> list[str]:
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"must be a comma-separated list of "
+                                         f"{', '.join(FORMATS)}; got {text!r}")
+    return chosen
+
+
+def _month(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if not 1 <= value <= 12:
+        raise argparse.ArgumentTypeError(f"must be a month 1 (April) to 12 (March), got "
+                                         f"{text!r}")
+    return value
+
+
+def _cmd_statements(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:          # before anything is read or computed
+        raise ValidationError(f"--out: {str(out)!r} already exists; choose a new folder or "
+                              "pass --force to replace the statements in it")
+    scn = load_scenario(args.scenario)
+    if args.month is None:
+        outturn, names = read_outturn(args.outturn)
+        paths = write_statements(scn, out, outturn=outturn, names=names, formats=args.formats,
+                                 source=args.source, force=args.force, what="--out")
+        kind = "the settled year"
+    else:
+        actual, names = read_monthly_spend(args.outturn)
+        paths = write_statements(scn, out, actual=actual, month=args.month, names=names,
+                                 formats=args.formats, source=args.source, force=args.force,
+                                 what="--out")
+        kind = f"month {args.month}"
+    pages = sum(p.suffix == ".html" for p in paths)
+    print(f"Statements of {kind} for scenario {scn.name!r}: {pages} web page(s)"
+          + (" and statements.xlsx" if any(p.suffix == ".xlsx" for p in paths) else "")
+          + f" in {out}; open {out / 'index.html'}" * ("html" in args.formats))
+    return 0
+
+
+def _statements_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario file (.toml or .json)")
+    p.add_argument("--outturn", required=True,
+                   help="CSV of spend: practice, outturn (a settled year) or, with --month, "
+                        "practice, month, cost [, pod]; optional column name")
+    p.add_argument("--month", type=_month, default=None,
+                   help="statements for the year to date at this month, 1 (April) to 12 "
+                        "(March), instead of a settled year")
+    p.add_argument("--out", required=True,
+                   help="folder to write (must not exist, unless --force; it appears only "
+                        "when every file is written)")
+    p.add_argument("--format", dest="formats", type=_formats, default=list(FORMATS),
+                   help="html, xlsx or both, comma-separated (default %(default)s)")
+    p.add_argument("--source", default=None,
+                   help="where the data came from, shown on every page (default: worked "
+                        "out from the scenario)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the statements of an earlier run in --out")
+
+
+#: Sub-command name → (help, function that adds its arguments, handler).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {
+    "statements": ("practice statements as web pages and an Excel workbook, for a settled "
+                   "year or a month", _statements_args, _cmd_statements),
+}

@@ -1,0 +1,362 @@
+"""What every figure shown to readers means: one definition per metric, from one place.
+
+Practices told the Audit Commission they did not understand how budgets were set or what an
+overspend would cost them; a table whose columns are called ``expected_practice_amount`` and
+``expected_net_to_practices`` does not help. Each :class:`Term` here says what a metric is in
+plain words, its unit, its sign (which way is good for the practice) and the period it covers.
+The terminal, the tidy CSV tables, the HTML statements, the Excel workbooks and the
+documentation all read their labels and definitions from :data:`TERMS`, so they cannot drift
+apart.
+
+A metric's name is the column (or row) name the library uses. The same name can mean a
+different period in different tables — ``variance`` is the year's in a settlement and the year
+to date in monitoring — so a term may be looked up for a table (:data:`TABLES`).
+
+Examples
+--------
+>>> t = term("net_to_practice")
+>>> t.label, t.unit, t.column
+('Net cash to the practice', '£', 'net_to_practice_gbp')
+>>> term("variance", table="monitoring").period
+'year to date'
+>>> term("prob_overspend").column       # probabilities are shown as percentages
+'prob_overspend_pct'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+import pandas as pd
+
+from .errors import ValidationError
+
+__all__ = ["TABLES", "TERMS", "UNITS", "Term", "glossary_frame", "label", "term"]
+
+#: Unit → suffix of the tidy column name (money in pounds to the penny; a ``%`` column holds
+#: percentages, 12.5 meaning 12.5%, where the library holds the fraction 0.125).
+UNITS: dict[str, str] = {
+    "£": "_gbp",
+    "£ per registered patient": "_gbp_per_head",
+    "%": "_pct",
+    "patients": "",
+    "count": "",
+    "years": "",
+    "ratio": "",
+    "code": "",
+}
+
+_SIGN_VARIANCE = "positive = underspend (spent less than the budget), negative = overspend"
+_SIGN_PRACTICE = "positive = money to the practice, negative = money the practice bears"
+_SIGN_COMMISSIONER = ("positive = the commissioner keeps money, negative = the commissioner "
+                      "bears a cost")
+_SIGN_COST = "positive = a cost the commissioner pays (the same sign in tables and figures)"
+_SIGN_OWED = "positive = owed by the practice"
+
+
+@attrs.frozen
+class Term:
+    """The definition of one metric.
+
+    Parameters
+    ----------
+    name : str
+        The name the library uses (a column of a table, or a row of a summary).
+    label : str
+        A short heading in plain words.
+    definition : str
+        What it is, in one or two sentences.
+    unit : str
+        One of :data:`UNITS`.
+    sign : str
+        Which way is which, for signed amounts ("" when it cannot be negative).
+    period : str
+        The time it covers ("the settled year", "per simulated year", ...).
+    column : str
+        The tidy table's column name, with the unit (default: ``name`` + the unit's suffix).
+    short : str
+        A shorter heading for narrow table columns (default: ``label``).
+
+    Examples
+    --------
+    >>> Term("budget", "Budget", "The practice's budget.", "£", period="the year").column
+    'budget_gbp'
+    """
+
+    name: str
+    label: str
+    definition: str
+    unit: str = attrs.field()
+    sign: str = ""
+    period: str = ""
+    column: str = attrs.field(default="")
+    short: str = ""
+
+    @unit.validator
+    def _check_unit(self, attribute: attrs.Attribute, value: str) -> None:
+        if value not in UNITS:
+            raise ValidationError(f"unit: must be one of {list(UNITS)}, got {value!r}")
+
+    def __attrs_post_init__(self) -> None:
+        if not self.column:
+            suffix = UNITS[self.unit]
+            base = self.name.removesuffix("_per_head") if suffix == "_gbp_per_head" else self.name
+            column = base if base.endswith(suffix) else base + suffix
+            object.__setattr__(self, "column", column)
+        if not self.short:
+            object.__setattr__(self, "short", self.label)
+
+    @property
+    def fraction(self) -> bool:
+        """True when the library holds a fraction that readers see as a percentage."""
+        return self.unit == "%"
+
+    def sentence(self) -> str:
+        """The definition with its unit, sign and period, for a notes sheet or a footnote.
+
+        Examples
+        --------
+        >>> print(term("variance").sentence())
+        Budget less spend. £; positive = underspend (spent less than the budget), negative = \
+overspend; the settled year.
+        """
+        extra = "; ".join(p for p in (self.unit, self.sign, self.period) if p)
+        return f"{self.definition} {extra}."
+
+
+def _t(name: str, label: str, definition: str, unit: str, sign: str = "", period: str = "",
+       column: str = "", short: str = "") -> Term:
+    return Term(name, label, definition, unit, sign, period, column, short)
+
+
+_YEAR = "the settled year"
+_SIM_YEAR = "a simulated year (mean over simulations and years)"
+_ALL_YEARS = "all simulated years together"
+
+#: Every metric shown to readers, by name (the general meaning).
+TERMS: dict[str, Term] = {t.name: t for t in [
+    # who and how big
+    _t("practice", "Practice", "GP practice code.", "code"),
+    _t("consortium", "Consortium", "The consortium (locality group) the practice belongs to.",
+       "code"),
+    _t("practices", "Practices", "Number of practices.", "count"),
+    _t("list_size", "List size", "Patients registered with the practice.", "patients"),
+    _t("patients", "Registered patients", "Patients registered with the practices.",
+       "patients"),
+    _t("simulations", "Simulations", "Number of simulated runs of the years.", "count"),
+    _t("years", "Years simulated", "Number of years in each simulated run; overspends are "
+       "recovered from later budgets only within these years.", "years"),
+    # budgets
+    _t("budget", "Budget", "The practice's indicative budget, as set by the capitation "
+       "formula.", "£", period=_YEAR),
+    _t("total", "Total budget", "Budget over all points of delivery.", "£", period="the year"),
+    _t("per_head", "Budget per patient", "Budget divided by registered patients.",
+       "£ per registered patient", period="the year"),
+    _t("total_budget_year1", "Total budget, year 1", "Budgets of all practices in the first "
+       "simulated year.", "£", period="the first year"),
+    _t("amount", "Amount", "Pounds this step adds to (or takes from) the budget; the steps "
+       "add up to the final budget.", "£", "positive = adds to the budget", "the year"),
+    # a settled year
+    _t("outturn", "Spend", "What the practice's patients' care actually cost.", "£",
+       period=_YEAR),
+    _t("variance", "Underspend (+) / overspend (−)", "Budget less spend.", "£", _SIGN_VARIANCE,
+       _YEAR, short="Variance (+ under, − over)"),
+    _t("practice_amount", "Practice's share of the variance", "What the practice keeps of an "
+       "underspend (freed-up resources) or bears of an overspend, under the rules it signed "
+       "up to.", "£", _SIGN_PRACTICE, _YEAR, short="Practice's share"),
+    _t("commissioner_amount", "Commissioner's share of the variance", "The rest of the "
+       "variance: what the commissioner keeps of an underspend or bears of an overspend.",
+       "£", _SIGN_COMMISSIONER, _YEAR, short="Commissioner's share"),
+    _t("entitlement", "Share under the rules", "The practice's share of the variance before "
+       "any condition (gate) is checked.", "£", _SIGN_PRACTICE, _YEAR),
+    _t("withheld_by_gates", "Withheld by conditions", "Freed-up resources the practice was "
+       "entitled to but not paid because a condition (such as the commissioner being in "
+       "balance) was not met.", "£", period=_YEAR),
+    _t("freed_up", "Freed-up resources", "Underspend the practice may reinvest, after "
+       "conditions.", "£", period=_YEAR),
+    _t("liability", "Overspend the practice owes", "Overspend the practice bears under the rules.",
+       "£", _SIGN_OWED, _YEAR),
+    _t("incentive_signup", "Sign-up incentive", "Incentive payment for signing up and "
+       "accepting an indicative budget.", "£", period=_YEAR),
+    _t("incentive_plan", "Plan incentive", "Incentive payment for achieving the practice's "
+       "plan.", "£", period=_YEAR),
+    _t("clawback_freed_up", "Recovered from freed-up resources", "Liability recovered by "
+       "withholding freed-up resources.", "£", period=_YEAR),
+    _t("clawback_incentives", "Recovered from incentives", "Liability recovered by withholding "
+       "incentive payments.", "£", period=_YEAR),
+    _t("freed_up_paid", "Freed-up resources paid", "Freed-up resources paid to the practice "
+       "to reinvest, after any recovery.", "£", period=_YEAR),
+    _t("incentive_paid", "Incentives paid", "Incentive payments made, after any recovery.",
+       "£", period=_YEAR),
+    _t("recovered_from_budget", "Recovered from this year's budget", "Instalment of an "
+       "earlier year's liability deducted from this year's budget.", "£", period=_YEAR),
+    _t("net_to_practice", "Net cash to the practice", "Freed-up resources and incentives "
+       "paid, less the instalment recovered from the budget.", "£", _SIGN_PRACTICE, _YEAR,
+       short="Net cash"),
+    _t("commissioner_net", "Commissioner's net position", "The variance less all cash paid "
+       "to practices this year.", "£", _SIGN_COMMISSIONER, _YEAR,
+       short="Commissioner's net"),
+    _t("recovery_due", "Still to be recovered from the practice", "Liability carried "
+       "forward, to be deducted "
+       "from future budgets.", "£", _SIGN_OWED, "after the settled year",
+       short="Still to recover"),
+    # monitoring
+    _t("annual_budget", "Budget for the year", "The practice's budget for the whole year.",
+       "£", period="the whole year"),
+    _t("budget_ytd", "Budget to date", "The budget phased into the months reported so far.",
+       "£", period="year to date"),
+    _t("actual_ytd", "Spend to date", "Spend in the months reported so far.", "£",
+       period="year to date"),
+    _t("variance_pct", "Variance, % of budget to date", "Variance as a percentage of the "
+       "budget to date.", "%", _SIGN_VARIANCE, "year to date", column="variance_pct"),
+    _t("forecast", "Forecast spend for the year", "Spend to date plus the expected spend for "
+       "the rest of the year.", "£", period="the whole year", short="Forecast"),
+    _t("lower", "Forecast, low end", "Lower end of the forecast's range.", "£",
+       period="the whole year"),
+    _t("upper", "Forecast, high end", "Upper end of the forecast's range.", "£",
+       period="the whole year"),
+    _t("forecast_variance", "Forecast underspend (+) / overspend (−)", "Budget for the year "
+       "less the forecast.", "£", _SIGN_VARIANCE, "the whole year",
+       short="Forecast variance"),
+    _t("prob_overspend", "Chance of overspending", "Chance that spend for the year exceeds "
+       "the budget, from the forecast's distribution.", "%", period="the whole year"),
+    # simulation: per practice
+    _t("expected_net", "Expected net cash", "Mean net cash to the practice.", "£",
+       _SIGN_PRACTICE, _SIM_YEAR),
+    _t("net_sd", "Spread of net cash", "Standard deviation of the net cash to the practice.",
+       "£", period="a simulated year"),
+    _t("p05_amount", "Bad year (5th percentile)", "The practice's share of the variance in a "
+       "bad year: 1 year in 20 is worse.", "£", _SIGN_PRACTICE, "a simulated year"),
+    _t("p95_amount", "Good year (95th percentile)", "The practice's share of the variance in "
+       "a good year: 1 year in 20 is better.", "£", _SIGN_PRACTICE, "a simulated year"),
+    _t("expected_freed_up", "Expected freed-up resources", "Mean freed-up resources "
+       "(practices' shares of underspends).", "£", period=_SIM_YEAR),
+    _t("prob_loss_over_pounds", "Chance of bearing over £10,000", "Chance that the practice "
+       "bears more than £10,000 of an overspend.", "%", period="a simulated year"),
+    _t("prob_loss_over_fraction", "Chance of bearing over 2% of budget", "Chance that the "
+       "practice bears more than 2% of its budget.", "%", period="a simulated year",
+       column="prob_loss_over_2pct_of_budget_pct"),
+    # simulation: the commissioner's headline
+    _t("expected_practice_amount", "Practices' expected share of the variance", "Mean of "
+       "the practices' shares of the variance summed over practices (freed-up resources "
+       "less liabilities borne).", "£", _SIGN_PRACTICE, _SIM_YEAR),
+    _t("expected_net_to_practices", "Practices' expected net cash", "Mean net cash to all "
+       "practices: freed-up resources and incentives paid less recoveries from budgets.",
+       "£", _SIGN_PRACTICE, _SIM_YEAR),
+    _t("practices_prob_loss_over_2pct", "Chance a practice bears over 2% of budget",
+       "Mean over practices of the chance of bearing more than 2% of its budget.", "%",
+       period="a simulated year", column="practices_prob_loss_over_2pct_of_budget_pct"),
+    _t("commissioner_mean_kept_all_years", "Commissioner's expected result", "Mean of what "
+       "the commissioner keeps of the practices' variance.", "£", _SIGN_COMMISSIONER,
+       _ALL_YEARS, column="commissioner_mean_kept_all_years_gbp"),
+    _t("commissioner_var95_all_years", "Commissioner's value at risk (95%)", "The cost to "
+       "the commissioner exceeded in 1 run in 20.", "£", _SIGN_COST, _ALL_YEARS,
+       column="commissioner_var95_all_years_gbp"),
+    _t("commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%)", "The "
+       "mean cost to the commissioner in the worst 1 run in 20.", "£", _SIGN_COST,
+       _ALL_YEARS, column="commissioner_tvar95_all_years_gbp"),
+    _t("worst_practice_p05_amount", "Worst practice's bad year", "The lowest 5th percentile "
+       "of a practice's yearly share of the variance, over practices.", "£", _SIGN_PRACTICE,
+       "a simulated year"),
+    _t("max_practice_prob_loss_over_2pct", "Most exposed practice's chance of bearing over "
+       "2%", "The highest chance, over practices, of bearing more than 2% of budget.", "%",
+       period="a simulated year", column="max_practice_prob_loss_over_2pct_of_budget_pct"),
+    _t("sd_per_head_smallest_lists", "Spread per patient, smallest lists", "Standard "
+       "deviation of the yearly share of the variance per patient in the smallest list-size "
+       "band.", "£ per registered patient", period="a simulated year"),
+    _t("sd_per_head_largest_lists", "Spread per patient, largest lists", "Standard deviation "
+       "of the yearly share of the variance per patient in the largest list-size band.",
+       "£ per registered patient", period="a simulated year"),
+    # simulation: by list size
+    _t("list_size_band", "List size", "Band of registered list sizes.", "code"),
+    _t("mean_amount_per_head", "Mean share per patient", "Mean yearly share of the variance "
+       "per registered patient.", "£ per registered patient", _SIGN_PRACTICE,
+       "a simulated year"),
+    _t("sd_amount_per_head", "Spread of the share per patient", "Standard deviation of the "
+       "yearly share of the variance per registered patient.", "£ per registered patient",
+       period="a simulated year"),
+    _t("prob_loss_over_2pct", "Chance of bearing over 2% of budget", "Mean over the band's "
+       "practices of the chance of bearing more than 2% of budget.", "%",
+       period="a simulated year", column="mean_prob_loss_over_2pct_of_budget_pct"),
+]}
+
+_MONITORING = {
+    "variance": _t("variance", "Underspend (+) / overspend (−) to date", "Budget to date "
+                   "less spend to date.", "£", _SIGN_VARIANCE, "year to date",
+                   short="Variance to date"),
+}
+
+#: Table → the names shown in it, for the meanings that depend on the table.
+TABLES: dict[str, tuple[str, ...]] = {
+    "settlement": ("consortium", "budget", "outturn", "variance", "practice_amount",
+                   "commissioner_amount", "entitlement", "withheld_by_gates", "freed_up",
+                   "liability", "incentive_signup", "incentive_plan", "clawback_freed_up",
+                   "clawback_incentives", "freed_up_paid", "incentive_paid",
+                   "recovered_from_budget", "net_to_practice", "commissioner_net",
+                   "recovery_due"),
+    "monitoring": ("annual_budget", "budget_ytd", "actual_ytd", "variance", "variance_pct",
+                   "forecast", "lower", "upper", "forecast_variance", "prob_overspend"),
+}
+_OVERRIDES = {"monitoring": _MONITORING}
+
+
+def term(name: str, table: str | None = None) -> Term:
+    """The definition of a metric (as it is meant in ``table``, when that matters).
+
+    Raises
+    ------
+    ValidationError
+        An unknown name: every figure shown to readers must be defined here.
+
+    Examples
+    --------
+    >>> term("recovery_due").sign
+    'positive = owed by the practice'
+    >>> term("pie")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: glossary: no definition of 'pie'; add a Term to ...
+    """
+    if table is not None and table not in TABLES:
+        raise ValidationError(f"glossary: table must be one of {list(TABLES)}, got {table!r}")
+    found = _OVERRIDES.get(table or "", {}).get(name) or TERMS.get(name)
+    if found is None:
+        raise ValidationError(f"glossary: no definition of {name!r}; add a Term to "
+                              "pbcmodel.glossary.TERMS")
+    return found
+
+
+def label(name: str, table: str | None = None) -> str:
+    """The plain-words heading of a metric.
+
+    Examples
+    --------
+    >>> label("commissioner_var95_all_years")
+    "Commissioner's value at risk (95%)"
+    """
+    return term(name, table).label
+
+
+def glossary_frame(names: Iterable[str] | None = None, table: str | None = None
+                   ) -> pd.DataFrame:
+    """The definitions as a table: one row per metric (all of them by default).
+
+    Columns ``label``, ``column`` (the tidy table's name, with its unit), ``unit``, ``sign``,
+    ``period`` and ``definition``, indexed by ``metric`` (the library's name).
+
+    Examples
+    --------
+    >>> glossary_frame(["budget", "prob_overspend"])[["column", "unit"]]
+                       column unit
+    metric
+    budget         budget_gbp    £
+    prob_overspend  prob_overspend_pct    %
+    """
+    chosen = list(TERMS) if names is None else list(dict.fromkeys(names))
+    rows = [term(n, table) for n in chosen]
+    return pd.DataFrame({"label": [t.label for t in rows], "column": [t.column for t in rows],
+                         "unit": [t.unit for t in rows], "sign": [t.sign for t in rows],
+                         "period": [t.period for t in rows],
+                         "definition": [t.definition for t in rows]},
+                        index=pd.Index(chosen, name="metric"))

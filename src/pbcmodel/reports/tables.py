@@ -1,0 +1,321 @@
+"""Tidy tables for readers: what the CSV files, the workbooks and the web pages show.
+
+Every table here follows the same rules, so a finance reader can open any of them in Excel:
+
+* a named index column (``practice``, ``consortium``, ``metric``, ``list_size_band``);
+* money in pounds to the penny, with the unit in the column name (``budget_gbp``); where a
+  table has totals they add up exactly, because the pennies are allocated from the rounded
+  whole (:func:`pbcmodel.money.allocate_pennies`) or summed from exact pence;
+* counts as integers, probabilities as percentages in ``_pct`` columns (12.5 = 12.5%);
+* list-size bands written as "3,000–5,999";
+* column names and definitions from :mod:`pbcmodel.glossary`.
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> scn = pbc.Scenario.example()
+>>> t = budget_table(scn.budgets())
+>>> t.loc["total", "total_gbp"]
+np.float64(494700000.0)
+>>> list(t.columns[:2])
+['elective_gbp', 'non_elective_gbp']
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ValidationError
+from ..glossary import term
+from ..money import allocate_pennies, round_half_up, to_pence
+
+__all__ = ["band_labels", "budget_table", "by_list_size_table", "consortium_table",
+           "explain_table", "metrics_table", "settlement_table", "summary_table", "tidy"]
+
+
+def band_labels(bands: Sequence[float]) -> list[str]:
+    """Labels of list-size bands [b0, b1), [b1, b2), … as readers write them.
+
+    Examples
+    --------
+    >>> band_labels([0, 3000, 6000, float("inf")])
+    ['0–2,999', '3,000–5,999', '6,000 or more']
+    """
+    labels = []
+    for low, high in itertools.pairwise(bands):
+        if np.isinf(high):
+            labels.append(f"{int(low):,} or more")
+        else:
+            labels.append(f"{int(low):,}–{int(np.ceil(high)) - 1:,}")
+    return labels
+
+
+def _pounds(pence: Any) -> np.ndarray:
+    """Exact pence → float pounds (the nearest double to the decimal, so it prints as one)."""
+    return np.asarray(pence, dtype=np.int64) / 100.0
+
+
+def _with_total(frame: pd.DataFrame, pence: pd.DataFrame, label: str = "total"
+                ) -> pd.DataFrame:
+    """Append a total row summed from exact pence."""
+    out = frame.copy()
+    out.loc[label] = _pounds(pence.sum(axis=0).to_numpy())
+    return out
+
+
+def budget_table(budgets: pd.DataFrame, *, totals_pence: Any = None) -> pd.DataFrame:
+    """Budgets per practice × POD in pounds to the penny, with totals that add up.
+
+    Parameters
+    ----------
+    budgets : DataFrame
+        ``Scenario.budgets()``: practice × POD plus ``total`` (float pounds).
+    totals_pence : array of int, optional
+        Each practice's total in pence as it is paid (a settlement's ``budget_pence``). By
+        default the grand total is rounded first and its pennies allocated to the practices
+        (largest remainder), so the grand total is the rounded resource.
+
+    Returns
+    -------
+    DataFrame
+        Index ``practice`` with a last row ``total``; columns ``<pod>_gbp`` and
+        ``total_gbp``. Every row's PODs add up to its total and every column adds up to
+        the total row, to the penny.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"elective": [1 / 3, 2 / 3], "community": [1 / 3, 2 / 3]},
+    ...                  index=pd.Index(["A", "B"], name="practice"))
+    >>> b["total"] = b.sum(axis=1)
+    >>> budget_table(b)
+              elective_gbp  community_gbp  total_gbp
+    practice
+    A                 0.34           0.33       0.67
+    B                 0.67           0.66       1.33
+    total             1.01           0.99       2.00
+    """
+    if "total" not in budgets.columns:
+        raise ValidationError("budgets: expected a 'total' column (Scenario.budgets())")
+    pods = [c for c in budgets.columns if c != "total"]
+    totals = (allocate_pennies(budgets["total"].to_numpy(), name="budgets")
+              if totals_pence is None else np.asarray(totals_pence, dtype=np.int64))
+    if totals.shape != (len(budgets),):
+        raise ValidationError(f"totals_pence: expected {len(budgets)} totals, got "
+                              f"{totals.shape}")
+    cells = allocate_pennies(budgets[pods].to_numpy(), total=totals, name="budgets")
+    pence = pd.DataFrame(np.column_stack([cells, totals]), index=budgets.index,
+                         columns=[f"{c}_gbp" for c in pods] + ["total_gbp"])
+    out = _with_total(pence.apply(_pounds), pence)
+    out.index.name = "practice"
+    return out
+
+
+def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) -> pd.DataFrame:
+    """How a budget was set, in pounds to the penny: the amounts add up to the budget.
+
+    Parameters
+    ----------
+    explanation : DataFrame
+        ``Scenario.explain(practice)`` (columns ``step``, ``description``, ``value``,
+        ``amount``, ``kind``).
+    budget_pence : int, optional
+        The budget in pence as it is paid; default the final step's amount rounded.
+
+    Returns
+    -------
+    DataFrame
+        Index ``step``; columns ``kind``, ``description``, ``input_value`` (the inputs:
+        patients, an index, a share; empty for money steps) and ``amount_gbp``: the
+        adjustments, with pennies allocated so they add up exactly to the final budget;
+        subtotals are the running sum of the adjustments above them.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> e = explain_table(pbc.Scenario.example().explain("P001"))
+    >>> adds = e.loc[e["kind"] == "adjustment", "amount_gbp"]
+    >>> bool(round(adds.sum(), 2) == e.loc["final budget", "amount_gbp"])
+    True
+    """
+    kinds = explanation["kind"].to_numpy()
+    result = np.flatnonzero(kinds == "result")
+    if len(result) != 1:
+        raise ValidationError("explanation: expected exactly one 'result' step (the budget)")
+    final = explanation["amount"].to_numpy(dtype=float)[result[0]]
+    whole = int(to_pence([final])[0]) if budget_pence is None else int(budget_pence)
+    adjust = kinds == "adjustment"
+    pence = np.zeros(len(explanation), dtype=np.int64)
+    pence[adjust] = allocate_pennies(explanation["amount"].to_numpy(dtype=float)[adjust],
+                                     total=whole, name="explanation")
+    running = np.cumsum(np.where(adjust, pence, 0))
+    money = adjust | (kinds == "subtotal") | (kinds == "result")
+    pence = np.where(adjust, pence, running)
+    amount = np.where(money, _pounds(pence), np.nan)
+    inputs = np.where(kinds == "input", explanation["value"].to_numpy(dtype=float), np.nan)
+    return pd.DataFrame({"kind": kinds, "description": explanation["description"].to_numpy(),
+                         "input_value": inputs, "amount_gbp": amount},
+                        index=pd.Index(explanation["step"].to_numpy(), name="step"))
+
+
+def tidy(frame: pd.DataFrame, table: str | None = None, *, money_decimals: int = 2
+         ) -> pd.DataFrame:
+    """Rename a library table's columns to the glossary's (with units) and show its values
+    as readers read them: money to the penny (half up), percentages from fractions, counts
+    as integers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"practices": [3.0], "budget": [1234.567], "prob_overspend": [0.125]},
+    ...                  index=pd.Index(["C1"], name="consortium"))
+    >>> tidy(t)
+                practices  budget_gbp  prob_overspend_pct
+    consortium
+    C1                  3     1234.57                12.5
+    """
+    out = {}
+    for name in frame.columns:
+        t = term(str(name), table)
+        values = frame[name]
+        if t.unit in ("£", "£ per registered patient"):
+            values = pd.Series(round_half_up(values.to_numpy(dtype=float), money_decimals),
+                               index=frame.index)
+        elif t.fraction:
+            values = pd.Series(round_half_up(100 * values.to_numpy(dtype=float), 2),
+                               index=frame.index)
+        elif t.unit in ("count", "patients", "years"):
+            values = values.astype(np.int64)
+        out[t.column] = values
+    result = pd.DataFrame(out, index=frame.index)
+    result.index.name = frame.index.name
+    return result
+
+
+def settlement_table(settlement: Any) -> pd.DataFrame:
+    """A settled year per practice (pounds to the penny), with a total row that adds up.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example()
+    >>> t = settlement_table(scn.settle(scn.budgets()["total"] * 0.97))
+    >>> bool(t.loc["total", "budget_gbp"] == round(t["budget_gbp"].iloc[:-1].sum(), 2))
+    True
+    """
+    pence = settlement.to_frame(pence=True)
+    codes = pence.pop("consortium") if "consortium" in pence.columns else None
+    renamed = pence.rename(columns=lambda c: term(c, "settlement").column)
+    out = _with_total(renamed.apply(_pounds), renamed)
+    if codes is not None:
+        out.insert(0, "consortium", [*codes.tolist(), ""])
+    out.index.name = "practice"
+    return out
+
+
+def consortium_table(settlement: Any) -> pd.DataFrame:
+    """A settled year per consortium and in total (pounds to the penny, summed from pence).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example()
+    >>> consortium_table(scn.settle(scn.budgets()["total"])).loc["total", "practices"]
+    np.int64(60)
+    """
+    return tidy(settlement.summary(), "settlement")
+
+
+def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """``SimulationResult.metrics()`` per practice, with units in the column names.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> m = metrics_table(pbc.Scenario.example().simulate(n=50, seed=1).metrics())
+    >>> m.index.name, str(m["list_size"].dtype), "prob_loss_over_2pct_of_budget_pct" in m
+    ('practice', 'int64', True)
+    """
+    out = tidy(metrics)
+    out.index.name = "practice"
+    return out
+
+
+def summary_table(summary: pd.Series) -> pd.DataFrame:
+    """Headline figures as a long table: one row per metric, with its unit and meaning.
+
+    Index ``metric`` (the glossary's column name, with the unit); columns ``value``
+    (integers for counts, pounds to the penny, percentages), ``label``, ``unit``, ``sign``,
+    ``period``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series({"simulations": 1000.0, "practices_prob_loss_over_2pct": 0.0512})
+    >>> summary_table(s)[["value", "unit"]]
+                                                value   unit
+    metric
+    simulations                                  1000  count
+    practices_prob_loss_over_2pct_of_budget_pct  5.12      %
+    """
+    rows = []
+    for name, value in summary.items():
+        t = term(str(name))
+        shown: Any
+        if t.unit in ("count", "patients", "years"):
+            shown = int(value)
+        elif t.fraction:
+            shown = float(round_half_up(100 * float(value), 2))
+        elif t.unit.startswith("£"):
+            shown = float(round_half_up(float(value), 2))
+        else:
+            shown = float(value)
+        rows.append((t.column, shown, t.label, t.unit, t.sign, t.period))
+    out = pd.DataFrame(rows, columns=["metric", "value", "label", "unit", "sign", "period"]
+                       ).set_index("metric")
+    out["value"] = pd.Series([r[1] for r in rows], index=out.index, dtype=object)
+    return out
+
+
+def by_list_size_table(by_size: pd.DataFrame, bands: Sequence[float] | None = None
+                       ) -> pd.DataFrame:
+    """``SimulationResult.by_list_size()`` with bands written "3,000–5,999" and units.
+
+    Parameters
+    ----------
+    by_size : DataFrame
+        Indexed by pandas interval labels such as ``"[3000.0, 6000.0)"``.
+    bands : sequence of float, optional
+        The band edges, when they are not readable from the labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"practices": [2, 5], "prob_loss_over_2pct": [0.1, 0.02]},
+    ...                  index=pd.Index(["[0.0, 3000.0)", "[3000.0, inf)"], name="list_size"))
+    >>> by_list_size_table(t)
+                    practices  mean_prob_loss_over_2pct_of_budget_pct
+    list_size_band
+    0–2,999                 2                                    10.0
+    3,000 or more           5                                     2.0
+    """
+    out = tidy(by_size)
+    if bands is None:
+        edges = [_interval_edges(str(label)) for label in by_size.index]
+        bands = [edges[0][0], *(high for _, high in edges)]
+    out.index = pd.Index(band_labels(list(bands)), name="list_size_band")
+    return out
+
+
+def _interval_edges(label: str) -> tuple[float, float]:
+    try:
+        low, high = label.strip("[]()").split(",")
+        return float(low), float(high)
+    except ValueError as exc:
+        raise ValidationError(f"by_size: band label {label!r} is not an interval like "
+                              "'[0.0, 3000.0)'; pass bands=") from exc

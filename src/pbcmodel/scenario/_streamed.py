@@ -1,0 +1,332 @@
+"""The statistics of a simulation, accumulated chunk by chunk, exactly (private to simulation).
+
+A :class:`Tally` collects, for one policy and a range of simulations, what
+:class:`~pbcmodel.scenario.SimulationResult` needs, in memory that does not grow with the
+number of simulations:
+
+* per practice, exact integer sums over simulation-years of the practice amount, of
+  freed-up money and of net cash (pence), and of their squares (pence², held as two int64
+  halves so nothing overflows), so means and standard deviations are exact up to the
+  final division;
+* per practice, exact counts of the years with a loss beyond each of
+  :data:`LOSS_POUNDS` and :data:`LOSS_FRACTIONS` of budget;
+* per practice, an exact histogram of the yearly practice amount on a money grid of
+  :data:`HISTOGRAM_BINS` bins (integer pence, per-practice width, chosen before any draw
+  from the budgets and the spend distribution), with the exact minimum and maximum. A
+  quantile read from it is within one bin of the exact one (:meth:`Tally.quantile`
+  returns that bound with it);
+* per simulation and year (small: ``n × years``): what the commissioner keeps, the
+  liabilities carried and the cost of the high-cost pool, in pence;
+* the practice amount and net cash of the first :data:`SAMPLE_SIMULATIONS` simulations
+  (for figures) and, with
+  ``keep="full"``, every practice × simulation × year amount and net cash.
+
+Tallies of disjoint ranges merge exactly (:meth:`Tally.merge`): integer sums do not depend
+on the order of addition, so the statistics are identical however the simulations were
+split into chunks, tasks or workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+#: Bins of each practice's histogram of the yearly practice amount (plus two overflow bins).
+HISTOGRAM_BINS = 2048
+#: Losses (pounds) and losses as fractions of budget whose years are counted exactly.
+LOSS_POUNDS: tuple[float, ...] = (10_000.0,)
+LOSS_FRACTIONS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
+#: Simulations whose every practice-year amount and net cash are kept for figures.
+SAMPLE_SIMULATIONS = 256
+#: Standard deviations of spend either side of its mean covered by the histogram grid.
+_SPAN_SD = 8.0
+#: Practices whose histograms are counted together (their bins fit in cache).
+_PRACTICES_AT_ONCE = 256
+_LOW32 = np.int64(2**32 - 1)
+_SQUARE_SAFE = 3_037_000_499          # floor(sqrt(2^63 − 1)): |x| below it squares in int64
+
+
+def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
+                   growth: np.ndarray, shock_cv: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per practice, the lower edge and the width (whole pence) of the histogram's bins.
+
+    The grid covers 0 and every variance ``budget − outturn`` within ``±8`` standard
+    deviations of expected spend in any year (a practice's amount is a share of its own
+    variance, so it lies in that range); anything outside lands in an overflow bin.
+    """
+    second = (var + mean**2) * (1.0 + shock_cv**2) - mean**2
+    sd = np.sqrt(np.maximum(second, 0.0))
+    spend_hi = growth[:, None] * (mean + _SPAN_SD * sd) * 100
+    spend_lo = growth[:, None] * np.maximum(mean - _SPAN_SD * sd, 0.0) * 100
+    low = np.minimum((budget_pence - spend_hi).min(axis=0), 0.0)
+    high = np.maximum((budget_pence - spend_lo).max(axis=0), 0.0)
+    width = np.maximum(np.ceil((high - low) / HISTOGRAM_BINS), 1.0).astype(np.int64)
+    return np.floor(low).astype(np.int64), width
+
+
+def _square_sums(x: np.ndarray) -> np.ndarray:
+    """Exact ``Σ x²`` down the rows of int64 pence ``x`` (k, P), as (2, P) int64 halves.
+
+    Row ``0`` holds the high 32 bits and row ``1`` the low 32 bits of each sum.
+    """
+    biggest = int(max(-int(x.min(initial=0)), int(x.max(initial=0))))
+    if biggest < _SQUARE_SAFE:
+        rows = max(1, (2**63 - 1) // max(biggest * biggest, 1))
+        total = np.zeros((2, x.shape[1]), dtype=np.int64)
+        for lo in range(0, len(x), rows):
+            part = x[lo:lo + rows]
+            s = np.einsum("ij,ij->j", part, part)       # exact: no partial sum overflows
+            total[0] += s >> 32
+            total[1] += s & _LOW32
+        return total
+    # huge amounts: x = a·2^16 + b, x² = a²·2^32 + 2ab·2^16 + b² (exact Python integers)
+    a, b = x >> 16, x & 0xFFFF
+    exact = [(int(ai) << 32) + (int(abi) << 17) + int(bi) for ai, abi, bi in
+             zip((a * a).sum(axis=0), (a * b).sum(axis=0), (b * b).sum(axis=0), strict=True)]
+    return np.array([[v >> 32 for v in exact], [v & (2**32 - 1) for v in exact]],
+                    dtype=np.int64)
+
+
+def _exact(halves: np.ndarray) -> list[int]:
+    """Python integers from (2, P) halves."""
+    return [(int(h) << 32) + int(lo) for h, lo in zip(halves[0], halves[1], strict=True)]
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """int32 when every value fits (checked), int64 otherwise."""
+    info = np.iinfo(np.int32)
+    if values.size == 0 or (values.min() >= info.min and values.max() <= info.max):
+        return values.astype(np.int32)
+    return values
+
+
+@attrs.define(eq=False)
+class Tally:
+    """Running statistics of one policy over simulations ``[lo, hi)`` (see the module)."""
+
+    lo: int
+    hi: int
+    years: int
+    low: np.ndarray
+    width: np.ndarray
+    loss_fraction_pence: np.ndarray        # (years, fractions, P) thresholds, pence
+    keep_full: bool
+    amount_sum: np.ndarray
+    freed_sum: np.ndarray
+    net_sum: np.ndarray
+    amount_squares: np.ndarray
+    net_squares: np.ndarray
+    loss_pounds: np.ndarray
+    loss_fractions: np.ndarray
+    histogram: np.ndarray
+    amount_min: np.ndarray
+    amount_max: np.ndarray
+    commissioner: np.ndarray
+    carried: np.ndarray
+    pool: np.ndarray
+    amount_sample: np.ndarray
+    net_sample: np.ndarray
+    full_amount: np.ndarray | None
+    full_net: np.ndarray | None
+    _pending: list[np.ndarray] = attrs.field(factory=list)
+    _pending_size: int = 0
+
+    @classmethod
+    def empty(cls, lo: int, hi: int, years: int, budget_pence: np.ndarray, low: np.ndarray,
+              width: np.ndarray, keep_full: bool) -> Tally:
+        """A tally with nothing added yet; ``budget_pence`` is (years, P)."""
+        p = len(low)
+        k = hi - lo
+        fractions = np.asarray(LOSS_FRACTIONS)[None, :, None] * budget_pence[:, None, :]
+        zeros = np.zeros(p, dtype=np.int64)
+        sample = max(0, min(hi, SAMPLE_SIMULATIONS) - lo)
+        return cls(
+            lo=lo, hi=hi, years=years, low=low, width=width, loss_fraction_pence=-fractions,
+            keep_full=keep_full, amount_sum=zeros.copy(), freed_sum=zeros.copy(),
+            net_sum=zeros.copy(), amount_squares=np.zeros((2, p), dtype=np.int64),
+            net_squares=np.zeros((2, p), dtype=np.int64),
+            loss_pounds=np.zeros((len(LOSS_POUNDS), p), dtype=np.int64),
+            loss_fractions=np.zeros((len(LOSS_FRACTIONS), p), dtype=np.int64),
+            histogram=np.zeros(p * (HISTOGRAM_BINS + 2), dtype=np.int32),
+            amount_min=np.full(p, np.iinfo(np.int64).max), amount_max=np.full(p, np.iinfo(
+                np.int64).min),
+            commissioner=np.zeros((k, years), dtype=np.int64),
+            carried=np.zeros((k, years), dtype=np.int64),
+            pool=np.zeros((k, years), dtype=np.int64),
+            amount_sample=np.zeros((sample, p, years), dtype=np.int64),
+            net_sample=np.zeros((sample, p, years), dtype=np.int64),
+            full_amount=np.zeros((k, p, years), dtype=np.int32) if keep_full else None,
+            full_net=np.zeros((k, p, years), dtype=np.int32) if keep_full else None)
+
+    @property
+    def practices(self) -> int:
+        return len(self.low)
+
+    def add(self, year: int, first: int, amount: np.ndarray, net: np.ndarray,
+            commissioner: np.ndarray, carried: np.ndarray, pool: np.ndarray) -> None:
+        """Add simulated ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``)."""
+        rows = slice(first - self.lo, first - self.lo + len(amount))
+        np.add(self.amount_sum, amount.sum(axis=0), out=self.amount_sum)
+        np.add(self.net_sum, net.sum(axis=0), out=self.net_sum)
+        freed = np.maximum(amount, 0)
+        np.add(self.freed_sum, freed.sum(axis=0), out=self.freed_sum)
+        self.amount_squares += _square_sums(amount)
+        self.net_squares += _square_sums(net)
+        for i, pounds in enumerate(LOSS_POUNDS):
+            self.loss_pounds[i] += np.count_nonzero(amount < -round(pounds * 100), axis=0)
+        for i, threshold in enumerate(self.loss_fraction_pence[year]):
+            self.loss_fractions[i] += np.count_nonzero(amount < threshold, axis=0)
+        np.minimum(self.amount_min, amount.min(axis=0), out=self.amount_min)
+        np.maximum(self.amount_max, amount.max(axis=0), out=self.amount_max)
+        self._bin(amount)
+        self.commissioner[rows, year] = commissioner
+        self.carried[rows, year] = carried
+        self.pool[rows, year] = pool
+        sample = max(0, min(rows.stop, len(self.net_sample)) - rows.start)
+        if sample:
+            self.amount_sample[rows.start:rows.start + sample, :, year] = amount[:sample]
+            self.net_sample[rows.start:rows.start + sample, :, year] = net[:sample]
+        if self.full_amount is not None and self.full_net is not None:
+            self.full_amount = self._store(self.full_amount, rows, year, amount)
+            self.full_net = self._store(self.full_net, rows, year, net)
+
+    @staticmethod
+    def _store(store: np.ndarray, rows: slice, year: int, values: np.ndarray) -> np.ndarray:
+        if store.dtype == np.int32 and _narrow(values).dtype != np.int32:
+            store = store.astype(np.int64)
+        store[rows, :, year] = values
+        return store
+
+    def _bin(self, amount: np.ndarray) -> None:
+        bins = HISTOGRAM_BINS
+        # bin b ≥ 1 holds low + (b−1)·w … low + b·w − 1; 0 and bins + 1 are the overflows.
+        # Quotients of whole numbers below 2^52 round correctly, so the floor is exact.
+        # practice by practice (transposed), so that counting touches one row at a time
+        position = (amount.T - (self.low - self.width)[:, None]).astype(float)
+        position /= self.width[:, None]
+        np.clip(position, 0, bins + 1, out=position)
+        index = position.astype(np.int32)
+        # offset of each practice's bins within its block of practices (see flush)
+        index += ((np.arange(self.practices, dtype=np.int32) % _PRACTICES_AT_ONCE)
+                  * (bins + 2))[:, None]
+        self._pending.append(index)
+        self._pending_size += index.size
+        if self._pending_size >= len(self.histogram):
+            self.flush()
+
+    def flush(self) -> None:
+        """Count the pending histogram entries, a block of practices at a time (each block's
+        counts fit in cache, and no array as large as the histogram is made)."""
+        if not self._pending:
+            return
+        width = _PRACTICES_AT_ONCE * (HISTOGRAM_BINS + 2)
+        for lo in range(0, self.practices, _PRACTICES_AT_ONCE):
+            index = np.concatenate([p[lo:lo + _PRACTICES_AT_ONCE].reshape(-1)
+                                    for p in self._pending])
+            rows = self.histogram[lo * (HISTOGRAM_BINS + 2):
+                                  (lo + _PRACTICES_AT_ONCE) * (HISTOGRAM_BINS + 2)]
+            counts = np.bincount(index, minlength=width)[:len(rows)]
+            np.add(rows, counts, out=rows, casting="unsafe")    # counts < 2^31 a practice
+        self._pending, self._pending_size = [], 0
+
+    def merge(self, other: Tally) -> Tally:
+        """The tally of both ranges (``other`` starts where this one stops)."""
+        self.flush()
+        other.flush()
+        full = [None if a is None or b is None else
+                np.concatenate([a.astype(np.int64) if a.dtype != b.dtype else a,
+                                b.astype(np.int64) if a.dtype != b.dtype else b])
+                for a, b in ((self.full_amount, other.full_amount),
+                             (self.full_net, other.full_net))]
+        return attrs.evolve(
+            self, hi=other.hi,
+            amount_sum=self.amount_sum + other.amount_sum,
+            freed_sum=self.freed_sum + other.freed_sum, net_sum=self.net_sum + other.net_sum,
+            amount_squares=self.amount_squares + other.amount_squares,
+            net_squares=self.net_squares + other.net_squares,
+            loss_pounds=self.loss_pounds + other.loss_pounds,
+            loss_fractions=self.loss_fractions + other.loss_fractions,
+            histogram=self.histogram + other.histogram,
+            amount_min=np.minimum(self.amount_min, other.amount_min),
+            amount_max=np.maximum(self.amount_max, other.amount_max),
+            commissioner=np.vstack([self.commissioner, other.commissioner]),
+            carried=np.vstack([self.carried, other.carried]),
+            pool=np.vstack([self.pool, other.pool]),
+            amount_sample=np.concatenate([self.amount_sample, other.amount_sample]),
+            net_sample=np.concatenate([self.net_sample, other.net_sample]),
+            full_amount=full[0], full_net=full[1], pending=[], pending_size=0)
+
+    # reading ----------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Practice-years per practice."""
+        return (self.hi - self.lo) * self.years
+
+    def variance(self, which: str) -> np.ndarray:
+        """Exact population variance (pence²) per practice of ``"amount"`` or ``"net"``."""
+        total = self.amount_sum if which == "amount" else self.net_sum
+        squares = _exact(self.amount_squares if which == "amount" else self.net_squares)
+        n = self.count
+        return np.array([(n * s2 - int(s1) ** 2) / n**2
+                         for s1, s2 in zip(total, squares, strict=True)])
+
+    def second_moment(self) -> np.ndarray:
+        """Σ amount² per practice (pence², float of the exact integer)."""
+        return np.array([float(v) for v in _exact(self.amount_squares)])
+
+    def quantile(self, q: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ``q`` quantile of the yearly practice amount (pence) per practice, and a bound.
+
+        Linear interpolation between order statistics, as :func:`numpy.quantile`. Each order
+        statistic is placed inside the histogram bin that holds it, so the estimate is
+        within the returned bound (the width of that bin, pence) of the exact quantile.
+        """
+        self.flush()
+        bins = HISTOGRAM_BINS
+        counts = self.histogram.reshape(self.practices, bins + 2).astype(np.int64)
+        cum = np.cumsum(counts, axis=1)
+        h = (self.count - 1) * q
+        first = int(np.floor(h))
+        estimates, bounds = [], []
+        for rank in (first, min(first + 1, self.count - 1)):
+            b = (cum <= rank).sum(axis=1)
+            rows = np.arange(self.practices)
+            inside = counts[rows, b]
+            before = cum[rows, b] - inside
+            lower = np.where(b == 0, self.amount_min, self.low + (b - 1) * self.width)
+            upper = np.where(b == bins + 1, self.amount_max, self.low + b * self.width - 1)
+            lower = np.maximum(lower, self.amount_min)
+            upper = np.minimum(upper, self.amount_max)
+            share = (rank - before + 0.5) / inside
+            estimates.append(lower + share * (upper - lower))
+            bounds.append((upper - lower).astype(float))
+        frac = h - first
+        return (1 - frac) * estimates[0] + frac * estimates[1], np.maximum(*bounds)
+
+    def loss_count(self, kind: str, value: float) -> np.ndarray | None:
+        """Exact counts of years below ``−value`` pounds (``kind="pounds"``) or
+        ``−value × budget`` (``kind="fraction"``), if this tally counted that value."""
+        table, values = ((self.loss_pounds, LOSS_POUNDS) if kind == "pounds"
+                         else (self.loss_fractions, LOSS_FRACTIONS))
+        for i, tracked in enumerate(values):
+            if np.isclose(tracked, float(value), rtol=0, atol=1e-12):
+                return table[i]
+        return None
+
+    def finished(self) -> Tally:
+        """This tally with its pending counts added and full arrays narrowed to int32."""
+        self.flush()
+        if self.full_amount is not None and self.full_net is not None:
+            self.full_amount = _narrow(self.full_amount)
+            self.full_net = _narrow(self.full_net)
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first
+        self.flush()
+        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
