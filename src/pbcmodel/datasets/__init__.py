@@ -1,21 +1,25 @@
-"""Embedded example data: a synthetic commissioner to learn on, and generators at scale.
+"""Embedded data: real England, and a synthetic commissioner to learn on.
 
-Nothing here is downloaded. :func:`example_population`, :func:`example_cost_weights` and
-:func:`example_historic_budgets` are built from closed-form formulas, so they are identical on
-every machine and numpy version; :func:`synthetic_commissioner` draws from a seeded generator.
-Example activity, tariffs, reference rates and contracts for monitoring and benchmarking are
-built from the example population. The complete example scenario is
-:meth:`pbcmodel.Scenario.example` (a scenario is composed from these data, not part of them).
+* :mod:`~pbcmodel.datasets.weighted_populations` — :func:`england`: NHS England's
+  practice-level weighted populations 2026/27–2028/29 (6,281 practices, 36 ICBs). Contains
+  public sector information licensed under the Open Government Licence v3.0; source: NHS
+  England.
+* :mod:`~pbcmodel.datasets.example` — the synthetic example commissioner (60 practices) and
+  :func:`synthetic_commissioner` at national scale, built from closed-form formulas or a seeded
+  generator, so identical on every machine.
+* :mod:`~pbcmodel.datasets.activity` — example activity, tariffs, reference rates and
+  contracts for monitoring and benchmarking, built from the example population.
+* :mod:`~pbcmodel.datasets.persons` — :func:`synthetic_persons`, person-level costs with a
+  known data-generating model, for fitting a needs formula.
+
+Nothing here is downloaded. The complete example scenario is :meth:`pbcmodel.Scenario.example`
+(a scenario is composed from these data, not part of them).
 
 Examples
 --------
 >>> from pbcmodel import datasets
->>> pop = datasets.example_population()
->>> pop.n_practices, pop.hierarchy["consortium"].nunique()
-(60, 4)
->>> w = datasets.example_cost_weights()
->>> round(float((w.sum(axis=1) * pop.counts.sum().to_numpy()).sum() / pop.list_size.sum()))
-1000
+>>> datasets.england("2026/27").n_practices, datasets.example_population().n_practices
+(6281, 60)
 """
 
 from __future__ import annotations
