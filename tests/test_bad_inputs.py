@@ -175,15 +175,14 @@ CLI_CASES = [
             {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,-158")}),
     CliCase("patients-fractional-count", budgets(), r"NUMBER_OF_PATIENTS.*'2\.5'",
             {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,2.5")}),
-    CliCase("patients-inf-count", budgets(), r"NUMBER_OF_PATIENTS.*inf",
-            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,inf")},
-            owner=ENGLAND_ENGINEER),
+    CliCase("patients-inf-count", budgets(), r"NUMBER_OF_PATIENTS.*'inf'.*'A81001'",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,inf")}),
     CliCase("patients-count-near-int64-max", budgets(), r"9,?223,?372,?036,?854,?775,?000",
             {"patients.csv": NO_ALL.replace(b"A81001,AB1 2CD,FEMALE,0_4,81",
                                             b"A81001,AB1 2CD,FEMALE,0_4,9223372036854775000")}),
-    CliCase("patients-count-1e30-not-wrapped", budgets(), r"(?!.*-9223372036854775808)1e\+?30",
-            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,1e30")},
-            owner=ENGLAND_ENGINEER),
+    CliCase("patients-count-1e30-not-wrapped", budgets(),
+            r"^(?!.*-9223372036854775808).*NUMBER_OF_PATIENTS.*'1e30'.*'A81001'",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,1e30")}),
     CliCase("patients-unknown-sex", budgets(), r"unknown SEX 'X'",
             {"patients.csv": patients_with(b",FEMALE,0_4,", b",X,0_4,")}),
     CliCase("patients-all-rows-disagree", budgets(), r"ALL row for",
@@ -631,7 +630,6 @@ def test_lower_case_consortia_codes_match(tmp_path):
     assert pop.practices.loc["A81001", "consortium"] == "North"
 
 
-@pytest.mark.xfail(strict=False, reason=ENGLAND_ENGINEER)
 def test_consortia_file_with_extra_practices_is_not_silent(tmp_path):
     (tmp_path / "c.csv").write_bytes(CONSORTIA + b"Z99999,East\n")
     with pytest.warns(UserWarning, match="Z99999"):
@@ -639,12 +637,12 @@ def test_consortia_file_with_extra_practices_is_not_silent(tmp_path):
                                  consortia=tmp_path / "c.csv")
 
 
-@pytest.mark.xfail(strict=False, reason=ENGLAND_ENGINEER)
 def test_truncated_practice_without_all_rows_is_detected(tmp_path):
     """Cut at a line break, after a practice's first cells, in a file without ALL rows."""
     lines = [line for line in PATIENTS.split(b"\n") if line and b",ALL," not in line]
     (tmp_path / "p.csv").write_bytes(b"\n".join(lines[:-5]) + b"\n")
-    with pytest.raises(ValidationError, match="B82005"):
+    with pytest.raises(ValidationError, match=r"p\.csv' looks cut off: its last practice "
+                                              r"'B82005' has 35 of the 40 age band × sex cells"):
         read_registered_patients(tmp_path / "p.csv")
 
 

@@ -46,8 +46,15 @@ def test_all_rows_must_add_up(data_dir):
 @pytest.mark.parametrize(
     ("column", "value", "match"),
     [
-        ("NUMBER_OF_PATIENTS", "-4", "non-negative integer.*'-4'.*'A81001'"),
-        ("NUMBER_OF_PATIENTS", "", "non-negative integer.*'A81001'"),
+        ("NUMBER_OF_PATIENTS", "-4", "whole number from 0 to .*'-4'.*'A81001'"),
+        ("NUMBER_OF_PATIENTS", "", "whole number from 0 to .*'A81001'"),
+        # as written, never as the int64 they would wrap to (-9223372036854775808)
+        ("NUMBER_OF_PATIENTS", "inf", "NUMBER_OF_PATIENTS.*'inf'.*'A81001'.*row\\(s\\) 7"),
+        ("NUMBER_OF_PATIENTS", "-inf", "NUMBER_OF_PATIENTS.*'-inf'"),
+        ("NUMBER_OF_PATIENTS", "NaN", "NUMBER_OF_PATIENTS.*'NaN'"),
+        ("NUMBER_OF_PATIENTS", "1e30", "^(?!.*-9223372036854775808).*'1e30'.*'A81001'"),
+        ("NUMBER_OF_PATIENTS", "99999999999999999999999", "'99999999999999999999999'"),
+        ("NUMBER_OF_PATIENTS", "1,234", "'1,234'"),
         ("SEX", "UNKNOWN", "unknown SEX 'UNKNOWN'"),
         ("AGE_GROUP_5", "100+", r"unknown AGE_GROUP_5 '100\+'"),
     ],
@@ -57,6 +64,19 @@ def test_bad_values_name_the_culprit(data_dir, column, value, match):
     df.loc[5, column] = value
     with pytest.raises(ValidationError, match=match):
         read_registered_patients(df)
+
+
+def test_count_limit_is_the_population_limit():
+    """One cell may hold MAX_COUNT patients (what Population accepts); one more is refused."""
+    from pbcmodel._validate import MAX_COUNT
+
+    def one_cell(count: str) -> pd.DataFrame:
+        return pd.DataFrame({"ORG_CODE": ["A81001"], "CCG_CODE": ["00K"], "SEX": ["MALE"],
+                             "AGE_GROUP_5": ["95+"], "NUMBER_OF_PATIENTS": [count]})
+
+    assert read_registered_patients(one_cell(str(MAX_COUNT))).list_size["A81001"] == MAX_COUNT
+    with pytest.raises(ValidationError, match=f"from 0 to {MAX_COUNT:,}; got '{MAX_COUNT + 1}'"):
+        read_registered_patients(one_cell(str(MAX_COUNT + 1)))
 
 
 def test_missing_columns_and_practice_without_consortium(data_dir, tmp_path):
@@ -189,3 +209,60 @@ def test_write_tables_refuses_names_outside_out_dir(tmp_path, name):
 def test_write_tables_bad_format(tmp_path):
     with pytest.raises(ValidationError, match="format: must be one of"):
         write_tables({"a": pd.DataFrame()}, tmp_path, format="pickle")
+
+
+# files cut off part-way, and consortia files that list more practices -------------------
+def _cells_only(data_dir) -> pd.DataFrame:
+    """The fixture without its ALL rows: 3 practices × 40 cells, in file order."""
+    df = raw(data_dir)
+    return df[(df.SEX != "ALL") & (df.AGE_GROUP_5 != "ALL")].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("lost", [1, 5, 39])
+def test_last_practice_cut_off_at_a_line_break_is_refused(data_dir, lost):
+    df = _cells_only(data_dir)
+    assert len(df) == 120 and df.ORG_CODE.iloc[-1] == "B82005"
+    # 120 − lost rows are left; the last is file row 120 − lost + 1 (header is row 1)
+    with pytest.raises(ValidationError, match=rf"the table looks cut off: its last practice "
+                                              rf"'B82005' has {40 - lost} of the 40 .*last "
+                                              rf"file row {121 - lost}\)"):
+        read_registered_patients(df.iloc[:-lost])
+
+
+def test_what_a_cut_cannot_be_told_from_is_read(data_dir):
+    df = _cells_only(data_dir)
+    # cut exactly between two practices: B82005 is simply absent (documented as undetectable)
+    assert read_registered_patients(df.iloc[:80]).codes.tolist() == ["A81001", "A81002"]
+    # practices that list fewer cells (zero cells left out): the last one is not singled out
+    zero_cell = (df.ORG_CODE == "A81001") & (df.SEX == "MALE") & (df.AGE_GROUP_5 == "95+")
+    assert df.loc[zero_cell, "NUMBER_OF_PATIENTS"].tolist() == ["0"]
+    pop = read_registered_patients(df[~zero_cell].iloc[:-1])
+    assert pop.n_practices == 3 and pop.counts.loc["B82005", ("95+", "M")] == 0
+    # a single practice: nothing to compare it with
+    assert read_registered_patients(df.iloc[:30]).list_size.size == 1
+
+
+def test_last_practice_with_its_total_is_checked_by_the_total(data_dir):
+    """With an ALL/ALL row the cut shows as cells that do not add up to it."""
+    df = raw(data_dir)
+    with pytest.raises(ValidationError, match=r"ALL row for \('B82005', 'MALE'\)"):
+        read_registered_patients(df.iloc[:-3])
+
+
+def test_consortia_listing_more_practices_warns_naming_them(data_dir, tmp_path):
+    table = {"a81001": "North", "A81002": "North", "B82005": "South", " z99998 ": "East",
+             "Z99999": "East"}
+    with pytest.warns(MappingWarning, match=r"consortia: 2 practice\(s\) in the consortia file "
+                                            r"are not in the registered-patient counts and "
+                                            r"are left out: 'Z99998', 'Z99999'"):
+        pop = read_registered_patients(data_dir / FIXTURE, consortia=table)
+    assert set(pop.practices["consortium"]) == {"North", "South"}
+    (tmp_path / "c.csv").write_text("practice,consortium\n" + "".join(
+        f"{k},{v}\n" for k, v in table.items()))
+    with pytest.warns(MappingWarning, match="'Z99998', 'Z99999'"):
+        assert read_registered_patients(data_dir / FIXTURE, consortia=tmp_path / "c.csv") == pop
+
+
+def test_consortia_listing_exactly_the_practices_is_silent(data_dir, recwarn):
+    read_registered_patients(data_dir / FIXTURE, consortia=data_dir / "consortia.csv")
+    assert not [w for w in recwarn if issubclass(w.category, MappingWarning)]

@@ -18,8 +18,25 @@ Layouts read (headers verified from published sources; see the user guide):
   column per sex and band (``Male_0-4`` … ``Female_95+``).
 
 A ``.zip`` as downloaded is read in place (it must hold one CSV). Practice codes are
-normalised (spaces trimmed, upper case) the same way in the counts and the mapping.
-Readers never ``eval`` or unpickle.
+normalised (spaces trimmed, upper case) the same way in the counts, the mapping and a
+consortia file. Readers never ``eval`` or unpickle.
+
+Files cut off part-way (an interrupted download, a copy that ran out of space):
+
+* a last line cut mid-row (fewer fields than the header, no final line break) is refused by
+  :func:`pbcmodel.io.files.read_csv_file`;
+* in the long layouts, a practice's ``ALL`` rows (when the file has them) must equal the
+  sum of its cells, so a practice that lost cells after its ``ALL`` rows is refused;
+* without ``ALL`` rows, the published files list every age band × sex cell of every
+  practice, zeros included (40 cells: 20 bands × 2 sexes), so when every other practice
+  has its 40 cells and the **last practice in the file** has fewer, the file was cut off
+  inside that practice and is refused.
+
+What cannot be detected: a file cut exactly between two practices (the last practices are
+simply missing: compare the practice count or total with the publication's); a file in
+which practices legitimately list fewer cells (a file that leaves out zero cells), where a
+cut practice looks like any other; a file of a single practice without ``ALL`` rows; and
+in the pre-2017 wide layout, whole rows cut at a line break.
 """
 
 from __future__ import annotations
@@ -29,9 +46,10 @@ from collections.abc import Mapping
 from os import PathLike
 from typing import TypeAlias
 
+import numpy as np
 import pandas as pd
 
-from .._validate import _labels, require_columns
+from .._validate import MAX_COUNT, _labels, require_columns
 from ..codes import AGE_BANDS
 from ..errors import ValidationError
 from ..population import Population
@@ -54,7 +72,11 @@ PathOrFrame: TypeAlias = str | PathLike | pd.DataFrame
 
 
 class MappingWarning(UserWarning):
-    """The mapping file lists practices that are not in the counts (they are left out)."""
+    """A practice mapping or consortia file lists practices that are not in the counts.
+
+    They are left out (the counts decide which practices there are); the warning names them,
+    so a consortia file meant for another month's counts, or a mistyped code, is seen.
+    """
 
 
 def _read_csv(source: PathOrFrame, what: str) -> pd.DataFrame:
@@ -168,7 +190,10 @@ def read_registered_patients(path: PathOrFrame,
         Practice → consortium: a CSV/DataFrame with columns ``practice``, ``consortium``, a
         mapping, or the published mapping file ``gp-reg-pat-prac-map.csv`` itself (then
         as ``mapping``). Default: the PCNs of ``mapping`` if given, else each commissioner
-        is one consortium.
+        is one consortium. Codes are normalised as in the counts (spaces trimmed, upper
+        case). Practices in the counts that it does not list are an error; practices it
+        lists that are not in the counts are left out with a :class:`MappingWarning` that
+        names them.
     mapping : path or DataFrame, optional
         The published ``gp-reg-pat-prac-map.csv`` (see :func:`read_mapping`): the
         commissioner of each practice and, by default, its PCN as consortium. Required for
@@ -213,7 +238,8 @@ def read_registered_patients(path: PathOrFrame,
     if "GP_PRACTICE_CODE" in raw.columns:
         tidy = _wide(raw)
     else:
-        tidy = _long(raw, need_commissioner=tree is None)
+        tidy = _long(raw, need_commissioner=tree is None,
+                     source="the table" if isinstance(path, pd.DataFrame) else repr(str(path)))
     if tree is not None:
         tidy = _apply_mapping(tidy, tree, use_pcn=consortia is None)
     if consortia is not None:
@@ -227,13 +253,21 @@ def read_registered_patients(path: PathOrFrame,
                 f"consortia: no consortium for practice(s) "
                 f"{_labels(tidy.loc[missing, 'practice'].unique())}"
             )
+        extra = pd.Index(table.index).difference(pd.Index(tidy["practice"].unique()))
+        if len(extra):
+            warnings.warn(f"consortia: {len(extra)} practice(s) in the consortia file are not "
+                          f"in the registered-patient counts and are left out: "
+                          f"{_labels(extra)}", MappingWarning, stacklevel=2)
     elif tree is None:
         tidy["consortium"] = tidy["commissioner"]
     return Population.from_frame(tidy)
 
 
-def _long(raw: pd.DataFrame, need_commissioner: bool) -> pd.DataFrame:
-    """The long layouts: multi-level (``ORG_TYPE``) or practice rows with a commissioner."""
+def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFrame:
+    """The long layouts: multi-level (``ORG_TYPE``) or practice rows with a commissioner.
+
+    ``source`` names the file (quoted) in messages about the file as a whole.
+    """
     require_columns(raw, ("ORG_CODE", "SEX", "AGE_GROUP_5", "NUMBER_OF_PATIENTS"),
                     "registered patients")
     type_col = next((c for c in _TYPE_COLUMNS if c in raw.columns), None)
@@ -268,6 +302,7 @@ def _long(raw: pd.DataFrame, need_commissioner: bool) -> pd.DataFrame:
         )
     parts = raw[(raw["SEX"] != "ALL") & (raw["AGE_GROUP_5"] != "ALL")]
     _check_all_rows(raw, parts)
+    _check_last_practice_complete(raw, parts, source)
     return pd.DataFrame({
         "practice": parts["ORG_CODE"],
         "commissioner": parts[commissioner_col] if commissioner_col else None,
@@ -330,14 +365,23 @@ def _apply_mapping(tidy: pd.DataFrame, tree: pd.DataFrame, use_pcn: bool) -> pd.
 
 
 def _counts(raw: pd.DataFrame) -> pd.Series:
+    """``NUMBER_OF_PATIENTS`` as int64: whole, 0 … :data:`~pbcmodel._validate.MAX_COUNT`.
+
+    A culprit is quoted as written in the file (``'inf'``, ``'1e30'``), never as the
+    number it would have wrapped round to.
+    """
     values = pd.to_numeric(raw["NUMBER_OF_PATIENTS"], errors="coerce")
-    bad = values.isna() | (values < 0) | (values != values.round())
+    numbers = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = (~np.isfinite(numbers) | (numbers < 0) | (numbers != np.floor(numbers))
+               | (numbers > MAX_COUNT))
     if bad.any():
         rows = raw.index[bad]
         raise ValidationError(
-            f"registered patients: NUMBER_OF_PATIENTS must be a non-negative integer; "
-            f"got {_labels(raw.loc[bad, 'NUMBER_OF_PATIENTS'].tolist())} for practice(s) "
-            f"{_labels(raw.loc[bad, 'ORG_CODE'].unique())} (file row(s) {_labels(rows + 2)})"
+            f"registered patients: NUMBER_OF_PATIENTS must be a whole number from 0 to "
+            f"{MAX_COUNT:,}; got {_labels(raw.loc[bad, 'NUMBER_OF_PATIENTS'].tolist())} for "
+            f"practice(s) {_labels(raw.loc[bad, 'ORG_CODE'].unique())} (file row(s) "
+            f"{_labels(rows + 2)})"
         )
     return values.astype("int64")
 
@@ -368,3 +412,32 @@ def _check_all_rows(raw: pd.DataFrame, parts: pd.DataFrame) -> None:
                 f"registered patients: ALL row for {label} says {stated[wrong].iloc[0]} but its "
                 f"parts sum to {summed[wrong].iloc[0]}"
             )
+
+
+#: Cells of one practice in the long layouts: every age band × sex (zeros are published).
+_FULL_CELLS = 2 * len(AGE_BANDS)
+
+
+def _check_last_practice_complete(raw: pd.DataFrame, parts: pd.DataFrame,
+                                  source: str) -> None:
+    """A file cut at a line break inside its last practice's cells (see the module notes).
+
+    Raised only when it can be told: the last practice in file order has no ``ALL, ALL``
+    total (which would already have been checked against its cells), has fewer than the
+    full set of cells, and every other practice has the full set.
+    """
+    if parts.empty:
+        return
+    cells = parts.groupby("ORG_CODE", sort=False).size()
+    last = parts["ORG_CODE"].iloc[-1]
+    others = cells.drop(last)
+    if cells[last] >= _FULL_CELLS or others.empty or (others != _FULL_CELLS).any():
+        return
+    total = (raw["ORG_CODE"] == last) & (raw["SEX"] == "ALL") & (raw["AGE_GROUP_5"] == "ALL")
+    if total.any():
+        return
+    raise ValidationError(
+        f"registered patients: {source} looks cut off: its last practice {last!r} has "
+        f"{cells[last]} of the {_FULL_CELLS} age band × sex cells that every other practice "
+        f"has (last file row {parts.index[-1] + 2}); download the file again"
+    )
