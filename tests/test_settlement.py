@@ -403,3 +403,38 @@ def test_figures_draw():
     ax = settlement_waterfall(st_, "P")
     heights = [p.get_height() for p in ax.patches]
     assert heights[0] == -50_000.0 and heights[-1] == 0.0
+
+
+# --------------------------------------------------------------------------- budgets in pence
+
+def test_float_budgets_are_settled_to_their_rounded_whole():
+    # three budgets of £100/3 = £33.333…: each rounded alone, 3333p × 3 = £99.99; allocated
+    # from the rounded whole £100.00, the one penny left goes to the first (ties in order)
+    st_ = settle(pd.Series({"A": 100 / 3, "B": 100 / 3, "C": 100 / 3}),
+                 series(A=30.0, B=30.0, C=30.0), savings=pbc_freed_up(0.7))
+    assert st_.budget_pence.tolist() == [3334, 3333, 3333]
+    pence = st_.to_frame(pence=True)
+    # variance 334p, 333p, 333p; 70% to the practice (rounded), the rest to the commissioner
+    assert pence["variance"].tolist() == [334, 333, 333]
+    assert (pence["practice_amount"] + pence["commissioner_amount"]
+            == pence["variance"]).all()
+    # budgets already in whole pence do not move
+    whole = settle(series(A=10.01, B=20.02), series(A=10.0, B=20.0))
+    assert whole.budget_pence.tolist() == [1001, 2002]
+
+
+def test_example_scenario_settled_budgets_add_up_to_the_resource():
+    import pbcmodel as pbc
+    from pbcmodel.money import round_half_up
+
+    scn = pbc.Scenario.example()
+    budgets = scn.budgets()["total"]
+    st_ = scn.settle(budgets * 1.01)
+    # £510m less 3% top-slices = £494.7m; rounded practice by practice it read £494,699,999.96
+    whole = round(float(round_half_up(budgets.sum(), 2)) * 100)
+    assert whole == 49_470_000_000
+    assert int(st_.budget_pence.sum()) == whole
+    assert np.all(np.abs(st_.budget_pence - budgets.to_numpy() * 100) < 1)
+    pence = st_.to_frame(pence=True)
+    assert (pence["practice_amount"] + pence["commissioner_amount"] == pence["variance"]).all()
+    assert (pence["budget"] - pence["outturn"] == pence["variance"]).all()

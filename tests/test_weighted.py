@@ -291,3 +291,19 @@ def test_apportion_adds_up_and_stays_within_one_unit(weights, total):
     out = apportion(exact, np.array([total]))
     share = exact / exact.sum() * total
     assert out.sum() == total and (np.abs(out - share) < 1).all()
+
+
+@given(st.lists(st.integers(1, 10_000_000), min_size=1, max_size=8))
+def test_apportion_and_allocate_pennies_are_one_rule(pence):
+    # money split in proportion to parts that are already whole pence: apportion (scale, then
+    # round) and allocate_pennies (round to the given total) agree to the penny, because both
+    # are pbcmodel.money.largest_remainder
+    from pbcmodel.money import allocate_pennies
+
+    parts = np.array(pence, dtype=float)
+    total = int(parts.sum())
+    assert apportion(parts[None, :], np.array([total]))[0].tolist() == pence
+    assert allocate_pennies(parts / 100, total=total).tolist() == pence
+    # a third of a penny each: 1 penny over 3 parts goes to the first, in both
+    assert apportion(np.array([[1.0, 1.0, 1.0]]), np.array([1]))[0].tolist() == [1, 0, 0]
+    assert allocate_pennies([1 / 300] * 3).tolist() == [1, 0, 0]

@@ -24,7 +24,8 @@ import numpy as np
 from ._validate import finite_array
 from .errors import ValidationError
 
-__all__ = ["MAX_PENCE", "allocate_pennies", "gbp", "pounds", "round_half_up", "to_pence"]
+__all__ = ["MAX_PENCE", "allocate_pennies", "gbp", "largest_remainder", "pounds", "round_half_up",
+           "to_pence"]
 
 #: Largest amount of money, in pence, that pbcmodel keeps exact (int64 with headroom for
 #: sums over 10 million practice-years): about £9.2 billion per entry.
@@ -44,13 +45,18 @@ def to_pence(pounds: Any, name: str = "money") -> np.ndarray:
     pbcmodel.errors.ValidationError: resource: £1e+30 is too large to settle exactly in pence ...
     """
     values = finite_array(pounds, name) * 100.0
-    too_big = np.abs(values) > MAX_PENCE
+    _check_size(values, name)
+    return np.rint(values).astype(np.int64)
+
+
+def _check_size(pence: np.ndarray, name: str) -> None:
+    """Refuse amounts (float pence) too large to keep exact in ``int64`` pence."""
+    too_big = np.abs(pence) > MAX_PENCE
     if too_big.any():
-        worst = float(np.abs(values[too_big]).max()) / 100.0
+        worst = float(np.abs(pence[too_big]).max()) / 100.0
         raise ValidationError(
             f"{name}: £{worst:.3g} is too large to settle exactly in pence "
             f"(at most £{MAX_PENCE / 100:,.0f} per entry)")
-    return np.rint(values).astype(np.int64)
 
 
 def round_half_up(values: Any, decimals: int = 0) -> np.ndarray:
@@ -107,6 +113,77 @@ def pounds(value: float, decimals: int = 0) -> str:
     return f"{sign}£{abs(v):,.{decimals}f}"
 
 
+def largest_remainder(exact: Any, totals: Any, name: str = "amounts",
+                      unit: tuple[str, str] = ("", "one unit")) -> np.ndarray:
+    """Whole units per part that add up, row by row, to whole ``totals``: the one
+    largest-remainder rounding of pbcmodel (pence of money, whole patients of a list).
+
+    Every part gets its value rounded down; the units left over go, one each, to the parts
+    with the largest fractional remainders (ties to the earlier part). Float noise is tidied
+    first: a part within 1e-6 of the next whole number counts as that number (so
+    126275186.99999999 pence is 126275187). Each part moves by less than one unit, and parts
+    that are already whole and add up to their total do not move. This is the rule of
+    :func:`allocate_pennies` (money) and of :func:`pbcmodel.weighted.apportion` (shares of a
+    whole).
+
+    Parameters
+    ----------
+    exact : array_like of float
+        The parts in units (any sign), 1-D or one row per total (2-D).
+    totals : int or array of int
+        The whole of each row, within one unit per part of the row's exact sum.
+    name : str
+        How the parts are named in error messages.
+    unit : (str, str)
+        How units are named in error messages: after a number, and one of them
+        (``("pence", "a penny")``).
+
+    Returns
+    -------
+    ndarray of int64
+        The shape of ``exact``; each row sums exactly to its total.
+
+    Raises
+    ------
+    ValidationError
+        Non-finite parts, a count of totals that is not one per row, or a total further
+        from its row's sum than its parts can absorb.
+
+    Examples
+    --------
+    >>> largest_remainder([1.5, 1.5, 1.0], 4).tolist()    # one unit left: the first tie
+    [2, 1, 1]
+    >>> largest_remainder([[0.2, 0.3, 0.5], [2.6, 0.4, 0.0]], [1, 3]).tolist()
+    [[0, 0, 1], [3, 0, 0]]
+    """
+    parts = finite_array(exact, name)
+    single = parts.ndim == 1
+    rows = np.atleast_2d(parts)
+    whole = np.atleast_1d(np.asarray(totals, dtype=np.int64)).reshape(-1)
+    if whole.shape[0] != rows.shape[0]:
+        raise ValidationError(f"{name}: {whole.shape[0]} total(s) for {rows.shape[0]} "
+                              "row(s) of parts")
+    floor = np.floor(rows)
+    floor = np.where(np.isclose(rows, floor + 1.0, rtol=0.0, atol=1e-6), floor + 1.0, floor)
+    remainder = np.clip(rows - floor, 0.0, None)
+    short = whole - floor.sum(axis=1).astype(np.int64)
+    n = rows.shape[1]
+    bad = (short < 0) | (short > n)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        after = f" {unit[0]}" if unit[0] else ""
+        where = "" if single else f" (row {row})"
+        raise ValidationError(f"{name}: total of {int(whole[row])}{after} is more than "
+                              f"{unit[1]} per part from the parts' sum of "
+                              f"{rows[row].sum():.1f}{after}{where}")
+    # stable sort on −remainder: the largest remainders first, ties in order
+    order = np.argsort(-remainder, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(n)[None, :].repeat(rows.shape[0], 0), axis=1)
+    out = floor.astype(np.int64) + (rank < short[:, None])
+    return out[0] if single else out
+
+
 def allocate_pennies(pounds: Any, total: Any = None, name: str = "money") -> np.ndarray:
     """Float pounds → ``int64`` pence that add up exactly to a rounded whole.
 
@@ -114,15 +191,15 @@ def allocate_pennies(pounds: Any, total: Any = None, name: str = "money") -> np.
     (three thirds of £1 show as 33p + 33p + 33p = 99p). This rounds the whole first —
     ``total`` pence, or the sum of ``pounds`` rounded half up to the penny — then gives each
     part its pence rounded down and hands the pennies left over, one each, to the parts with
-    the largest remainders (the largest remainder method; ties go to the earlier part). Each
+    the largest remainders (:func:`largest_remainder`; ties go to the earlier part). Each
     part moves by less than a penny from its exact value, and no part moves when the parts
     are already whole pence that add up to the total.
 
     Parameters
     ----------
     pounds : array_like of float
-        The parts, in pounds (finite; any sign). A 2-D array is allocated row by row, each
-        row to its own total.
+        The parts, in pounds (finite; any sign; each at most :data:`MAX_PENCE` pence). A
+        2-D array is allocated row by row, each row to its own total.
     total : int or array of int, optional
         The whole in pence (one per row for 2-D input). Default: the sum of the parts,
         rounded half up to the penny. It must be within one penny per part of the exact sum.
@@ -137,7 +214,8 @@ def allocate_pennies(pounds: Any, total: Any = None, name: str = "money") -> np.
     Raises
     ------
     ValidationError
-        Non-finite parts, or a ``total`` further from the sum than the parts can absorb.
+        Non-finite or too large parts, or a ``total`` further from the sum than the parts
+        can absorb.
 
     Examples
     --------
@@ -150,29 +228,9 @@ def allocate_pennies(pounds: Any, total: Any = None, name: str = "money") -> np.
     ...
     pbcmodel.errors.ValidationError: budgets: total of 500 pence is more than a penny per part ...
     """
-    parts = finite_array(pounds, name)
-    single = parts.ndim == 1
-    rows = np.atleast_2d(parts) * 100.0
+    exact = finite_array(pounds, name) * 100.0
+    _check_size(exact, name)
     if total is None:
-        whole = np.rint(round_half_up(rows.sum(axis=1) / 100.0, 2) * 100.0).astype(np.int64)
-    else:
-        whole = np.atleast_1d(np.asarray(total, dtype=np.int64)).reshape(-1)
-        if whole.shape[0] != rows.shape[0]:
-            raise ValidationError(f"{name}: {whole.shape[0]} total(s) for {rows.shape[0]} "
-                                  "row(s) of parts")
-    floor = np.floor(rows)
-    # tidy float noise first, so 1262751.8699999999 pounds counts as 126275187 pence
-    floor = np.where(np.isclose(rows, floor + 1.0, rtol=0.0, atol=1e-6), floor + 1.0, floor)
-    remainder = np.clip(rows - floor, 0.0, None)
-    short = whole - floor.sum(axis=1).astype(np.int64)
-    n = rows.shape[1]
-    if ((short < 0) | (short > n)).any():
-        bad = int(np.flatnonzero((short < 0) | (short > n))[0])
-        raise ValidationError(f"{name}: total of {int(whole[bad])} pence is more than a penny "
-                              f"per part from the parts' sum of {rows[bad].sum():.1f} pence")
-    # stable sort on −remainder: the largest remainders first, ties in order
-    order = np.argsort(-remainder, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(n)[None, :].repeat(rows.shape[0], 0), axis=1)
-    pence = floor.astype(np.int64) + (rank < short[:, None])
-    return pence[0] if single else pence
+        sums = np.atleast_2d(exact).sum(axis=1) / 100.0
+        total = np.rint(round_half_up(sums, 2) * 100.0).astype(np.int64)
+    return largest_remainder(exact, total, name, unit=("pence", "a penny"))

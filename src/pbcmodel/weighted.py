@@ -33,6 +33,7 @@ import pandas as pd
 from ._validate import _labels, own_copy, read_view, require_columns
 from .codes import AGE_BANDS, SEXES
 from .errors import ValidationError
+from .money import largest_remainder
 from .population import Population
 
 __all__ = ["COMPONENTS", "HIERARCHY", "WeightedPopulations", "apportion"]
@@ -310,12 +311,14 @@ class WeightedPopulations:
 
 
 def apportion(exact: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Whole numbers per cell that add up, row by row, to ``totals`` (largest remainder).
+    """Whole numbers per cell that add up, row by row, to ``totals``, in proportion to
+    ``exact`` (largest remainder).
 
-    Each row of ``exact`` (non-negative) is first scaled to its total; every cell gets the
-    whole part of its share and the units left over go to the largest fractional parts
-    (ties to the first cell). The rounding of patients to whole people and of money to
-    whole pence, so that displayed totals add up.
+    Each row of ``exact`` (non-negative) is scaled to its total, then rounded by
+    :func:`pbcmodel.money.largest_remainder`: every cell gets the whole part of its share and
+    the units left over go to the largest fractional parts (ties to the first cell). The
+    rounding of patients to whole people and of money to whole pence, so that displayed
+    totals add up.
 
     Examples
     --------
@@ -325,20 +328,14 @@ def apportion(exact: np.ndarray, totals: np.ndarray) -> np.ndarray:
     exact = np.atleast_2d(np.asarray(exact, dtype=float))
     totals = np.asarray(totals, dtype=np.int64).reshape(-1)
     sums = exact.sum(axis=1)
+    empty = (sums <= 0) & (totals > 0)
+    if empty.any():
+        raise ValidationError(f"apportion: cannot split the total(s) of row(s) "
+                              f"{_labels(np.flatnonzero(empty).tolist())}: nothing to split "
+                              "them by")
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(sums[:, None] > 0, exact / sums[:, None], 0.0)
-    scaled = shares * totals[:, None]
-    whole = np.floor(scaled)
-    short = totals - whole.sum(axis=1).astype(np.int64)
-    empty = (sums <= 0) & (totals > 0)
-    if empty.any() or (short < 0).any() or (short > exact.shape[1]).any():
-        raise ValidationError(f"apportion: cannot split the total(s) of row(s) "
-                              f"{_labels(np.flatnonzero(empty | (short < 0)).tolist())}")
-    order = np.argsort(-(scaled - whole), axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(exact.shape[1])[None, :].repeat(len(totals), 0),
-                      axis=1)
-    return (whole + (rank < short[:, None])).astype(np.int64)
+    return largest_remainder(shares * totals[:, None], totals, "apportion")
 
 
 def _check_component(component: str) -> str:

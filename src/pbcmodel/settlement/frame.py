@@ -103,7 +103,10 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
         practice × POD must have exactly the POD columns of :data:`pbcmodel.codes.PODS`
         (no others: a ``list_size`` column is an error, not spend) and may have a
         ``"total"`` column, which must equal their sum to the penny; every cell
-        finite and >= 0. Amounts are rounded to whole pence.
+        finite and >= 0. Both are converted to whole pence with
+        :func:`pbcmodel.money.allocate_pennies`, so the settled budgets (and
+        outturns) add up to their total rounded to the penny; each moves by less
+        than a penny, and amounts already in whole pence do not move.
     savings : ShareSchedule, optional
         Governs underspends (and overspends when ``overspend`` is None). None:
         the commissioner keeps every underspend.
@@ -175,8 +178,11 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
                               "(a Series practice → registered patients)")
     conds = {k: align_condition(v, index, f"conditions[{k!r}]")
              for k, v in (conditions or {}).items()}
-    budget_pence = money.to_pence(budget_s.to_numpy(), "budgets")
-    outturn_pence = money.to_pence(outturn_s.to_numpy(), "outturn")
+    # pennies are allocated from the rounded whole, so that the settled budgets add up to it
+    # (each rounded alone, £494.7m of budgets settled as £494,699,999.96); amounts already
+    # in whole pence do not move, and an outturn equal to the budgets settles on budget
+    budget_pence = money.allocate_pennies(budget_s.to_numpy(), name="budgets")
+    outturn_pence = money.allocate_pennies(outturn_s.to_numpy(), name="outturn")
     arrays = settle_arrays(budget_pence, outturn_pence, savings=savings, overspend=overspend,
                            incentives=incentives, consortium_codes=codes, list_size=sizes,
                            conditions=conds,
