@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from .costmodel import CostModel, Severity
+from .laws import GUIDE_CELLS, _bisect
 
 #: Upper bound on random numbers held at once per unit and chunk.
 CHUNK_ELEMENTS = 4_000_000
@@ -86,12 +87,36 @@ def block_seed(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequenc
     return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
 
 
+def random_bits(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: int,
+                width: int) -> np.ndarray:
+    """The raw 64-bit outputs behind :func:`uniforms`: uint64, shape ``(hi − lo, width)``.
+
+    Examples
+    --------
+    >>> root = np.random.SeedSequence(1)
+    >>> raw = random_bits(root, (0, RETAINED), 5, 7, 3)
+    >>> u = uniforms(root, (0, RETAINED), 5, 7, 3)
+    >>> bool(np.array_equal((raw >> np.uint64(11)) * 2.0**-53, u))
+    True
+    """
+    parts = []
+    for block in range(lo // BLOCK, -(-hi // BLOCK)):
+        first, last = max(lo, block * BLOCK), min(hi, (block + 1) * BLOCK)
+        bits = np.random.PCG64(block_seed(root, *key, block))
+        bits.advance((first - block * BLOCK) * width)
+        parts.append(bits.random_raw((last - first) * width).reshape(last - first, width))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.uint64)
+
+
 def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: int,
              width: int) -> np.ndarray:
     """Uniforms on [0, 1) for simulations ``[lo, hi)``: shape ``(hi − lo, width)``.
 
     Rows come from the streams ``key + (block,)`` under ``root``; row ``s`` is the same
-    whatever ``lo`` and ``hi`` (see the module).
+    whatever ``lo`` and ``hi`` (see the module). Each uniform is the top 53 bits of one
+    64-bit output of the stream (:func:`random_bits`), times ``2⁻⁵³``.
 
     Examples
     --------
@@ -101,16 +126,9 @@ def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: in
     >>> whole.shape, bool(np.array_equal(whole[1000:1100], part))
     ((1500, 3), True)
     """
-    out = np.empty((hi - lo, width))
-    for block in range(lo // BLOCK, -(-hi // BLOCK)):
-        first, last = max(lo, block * BLOCK), min(hi, (block + 1) * BLOCK)
-        bits = np.random.PCG64(block_seed(root, *key, block))
-        bits.advance((first - block * BLOCK) * width)
-        raw = bits.random_raw((last - first) * width)
-        np.right_shift(raw, 11, out=raw)
-        rows = out[first - lo:last - lo]
-        np.multiply(raw.reshape(rows.shape), _TO_UNIT, out=rows)
-    return out
+    raw = random_bits(root, key, lo, hi, width)
+    np.right_shift(raw, np.uint64(11), out=raw)
+    return np.multiply(raw, _TO_UNIT)
 
 
 def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
@@ -118,7 +136,9 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
     """Draws ``(hi − lo, U)`` from ``law`` for simulations ``[lo, hi)``, by inversion.
 
     Units are taken :data:`GROUP` at a time, each group with its own streams
-    (``key + (group, block)``), so that its part of the law's tables stays in cache.
+    (``key + (group, block)``), so that its part of the law's tables stays in cache. A
+    lattice law with a guide table (:class:`~pbcmodel.risk.laws.LatticeInverse`) is
+    inverted straight from the streams' 64-bit outputs (:func:`invert_guided`).
 
     Examples
     --------
@@ -131,18 +151,91 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
     """
     units = len(law.mean)
     out = np.empty((hi - lo, units))
-    bracketed = hasattr(law, "lookup")      # a lattice: brackets by group, search once
-    if bracketed:
-        first_k, last_k = np.empty(out.shape, np.int64), np.empty(out.shape, np.int64)
+    guided = hasattr(law, "guide")
+    pending = []
     for first in range(0, units, GROUP):
         cols = slice(first, min(first + GROUP, units))
-        u = uniforms(root, (*key, first // GROUP), lo, hi, cols.stop - first)
-        if bracketed:
-            out[:, cols] = u
-            first_k[:, cols], last_k[:, cols] = law.lookup(u, cols)
+        group_key = (*key, first // GROUP)
+        if guided:
+            raw = random_bits(root, group_key, lo, hi, cols.stop - first)
+            pending.append(_guided(law, raw, cols, out))
         else:
-            out[:, cols] = law.invert(u, cols)
-    return law.finish(out, first_k, last_k) if bracketed else out
+            out[:, cols] = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first), cols)
+    if guided:
+        _search(law, out, pending)
+    return out
+
+
+def invert_guided(law: Any, raw: np.ndarray, units: slice = slice(None)) -> np.ndarray:
+    """Quantiles of lattice ``law`` at the uniforms ``(raw >> 11)·2⁻⁵³`` of 64-bit outputs.
+
+    ``law`` is a :class:`~pbcmodel.risk.laws.LatticeInverse` (cdf and guide table);
+    ``raw`` (k, len(units)) holds one stream output per draw. The uniform's guide cell is
+    its top bits (``raw >> 52`` for 4,096 cells, exactly ``⌊u·4096⌋``). Where the cell
+    holds no step of the cdf (about 90% of draws) the guide gives the answer; where it
+    holds one, one comparison with the cdf does; the few others are settled by a binary
+    search. The result is exactly :meth:`~pbcmodel.risk.laws.LatticeInverse.invert` at
+    those uniforms: the smallest lattice point with ``F ≥ u``.
+
+    Examples
+    --------
+    >>> from pbcmodel.risk.laws import LatticeLaw
+    >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
+    ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
+    ...                  alias_bound=np.array([0.0])).inverse()
+    >>> raw = np.array([[0], [2**63 - 1], [2**63], [2**64 - 1]], dtype=np.uint64)
+    >>> invert_guided(law, raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
+    [2.0, 2.0, 2.0, 3.0]
+    """
+    units = slice(*units.indices(len(law.guide)))
+    out = np.empty(raw.shape)
+    return _search(law, out, [_guided(law, raw, units, out, shift=units.start)], units)
+
+
+def _guided(law: Any, raw: np.ndarray, units: slice, out: np.ndarray, shift: int = 0
+            ) -> tuple[np.ndarray, ...]:
+    """Draws of ``units`` into ``out[:, units.start − shift …]`` (see :func:`invert_guided`);
+    returns the draws still to search: flat positions in ``out``, uniforms, brackets."""
+    guide = law.guide[units]
+    count, edges = guide.shape
+    cdf = law.cdf.reshape(-1)
+    points = law.cdf.shape[1]
+    flat = guide.reshape(-1)
+    index = (raw >> np.uint64(64 + 1 - GUIDE_CELLS.bit_length())).view(np.int64)  # ⌊u·2¹²⌋
+    index += np.arange(0, count * edges, edges)
+    k = flat.take(index)
+    index += 1
+    last = flat.take(index)
+    open_ = np.flatnonzero(k != last)
+    target = out[:, units.start - shift:units.stop - shift]
+    np.copyto(target, k, casting="unsafe")
+    col = open_ % count
+    lo = k.reshape(-1)[open_].astype(np.int64)
+    hi = last.reshape(-1)[open_].astype(np.int64)
+    u = np.multiply(raw.reshape(-1)[open_] >> np.uint64(11), _TO_UNIT)
+    offset = (col + units.start) * points
+    below = cdf[offset + lo] < u                 # one step of the cdf in the cell
+    lo += below
+    rows = open_ // count
+    target[rows, col] = lo
+    wide = np.flatnonzero(below & (lo < hi))      # more than one step: search later
+    position = rows[wide] * out.shape[1] + col[wide] + units.start - shift
+    return position, u[wide], lo[wide], hi[wide], offset[wide]
+
+
+def _search(law: Any, out: np.ndarray, pending: list[tuple[np.ndarray, ...]],
+            units: slice = slice(None)) -> np.ndarray:
+    """Settle the pending draws by binary search, then lattice index → value, in place
+    (``out`` holds ``units``)."""
+    position, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
+                                                                          strict=True))
+    if len(position):
+        out.reshape(-1)[position] = _bisect(law.cdf.reshape(-1), u, lo, hi, offset)
+    points = law.cdf.shape[1]
+    np.minimum(out, points - 1, out=out)
+    out += law.start[units]
+    out *= law.h[units]
+    return out
 
 
 def unit_streams(seed: Any, n_units: int, per_unit: int = 1) -> list[list[np.random.Generator]]:
