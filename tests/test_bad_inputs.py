@@ -324,9 +324,9 @@ CLI_CASES = [
             {"s.toml": scenario_text().replace('weights = {dataset = "example"}',
                                                'weights = {dataset = "example"}\n'
                                                'needs = {dataset = "example"}')}),
-    CliCase("scenario-pace-limit-huge", run(), r"max_gain",   # found by tests/test_fuzz.py
-            {"s.toml": scenario_text(top="[formula.pace]\nmax_gain = 1.5e26\nmax_loss = 0.02")},
-            owner=API_ENGINEER),
+    CliCase("scenario-pace-limit-huge", run(),   # found by tests/test_fuzz.py
+            r"\$\.formula\.pace\.max_gain: must be a fraction .* from 0 to 1,000,000 .*1\.5e\+26",
+            {"s.toml": scenario_text(top="[formula.pace]\nmax_gain = 1.5e26\nmax_loss = 0.02")}),
     CliCase("scenario-no-cost-model", run(), r"cost_model",
             {"s.toml": scenario_text().replace('cost_model = {dataset = "example"}\n', "")}),
     # --- run: flags
@@ -507,7 +507,8 @@ API_CASES = [
             ValidationError, r"recovery_years.*2\.5"),
     ApiCase("scenario-resource-overflows-pence",
             lambda tmp: example().evolve(resource=1e300).budgets(),
-            ValidationError, r"resource", owner=API_ENGINEER),
+            ValidationError, r"^resource: £1e\+300 is too large to settle exactly in pence; the "
+                             r"largest amount is £92,233,720,368,547,758\.07$"),
     ApiCase("memory-estimate-refuses",
             lambda tmp: pbc.scenario.memory.check_simulation_memory(10**12, 8_000, 3),
             ValidationError, r"--n 1,000,000,000,000: this simulation needs about"),

@@ -413,6 +413,46 @@ def frames_equal(a: Any, b: Any) -> bool:
 
 # money, conditions and practice-indexed Series -------------------------------------------
 
+#: Largest total of money, in pence, that int64 holds: £92,233,720,368,547,758.07. A total
+#: (a resource) must fit; each entry paid (a practice's budget) has the tighter
+#: :data:`pbcmodel.money.MAX_PENCE`, so that sums over millions of entries fit too.
+MAX_TOTAL_PENCE = 2**63 - 1
+
+
+def _pounds_text(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def settleable(pounds: Any, name: str, *, most_pence: int = MAX_TOTAL_PENCE) -> np.ndarray:
+    """Money in pounds that converts to integer pence without overflowing, as a float array.
+
+    The one check at every boundary where pounds will become ``int64`` pence: each amount
+    must be finite and at most ``most_pence`` pence in size (by default
+    :data:`MAX_TOTAL_PENCE`, what int64 holds). The message is in pounds, the user's units,
+    and names ``name``; an amount is never wrapped round to a negative number of pence.
+
+    Examples
+    --------
+    >>> settleable(510e6, "resource").tolist()
+    510000000.0
+    >>> settleable(1e300, "resource")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: resource: £1e+300 is too large to settle exactly in pence; \
+the largest amount is £92,233,720,368,547,758.07
+    """
+    arr = finite_array(pounds, name)
+    with np.errstate(over="ignore"):
+        pence = np.abs(arr) * 100.0
+    # 2.0**63 is the first float that no longer fits in int64 (2**63 - 1 rounds up to it)
+    too_big = (pence > most_pence) | (pence >= 2.0**63)
+    if too_big.any():
+        worst = float(np.abs(arr[too_big]).max()) if arr.ndim else abs(float(arr))
+        raise ValidationError(f"{name}: £{worst:,.6g} is too large to settle exactly in pence; "
+                              f"the largest amount is {_pounds_text(most_pence)}")
+    return arr
+
+
 def money_array(values: Any, name: str, *, positive: bool = False) -> np.ndarray:
     """Finite float array of money; budgets must be > 0, outturns >= 0."""
     arr = finite_array(values, name)

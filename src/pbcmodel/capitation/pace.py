@@ -13,18 +13,33 @@ from scipy import optimize
 from .._validate import (
     _labels,
     check_fraction,
-    check_positive,
+    finite_scalar,
     finite_series,
     non_negative,
     number,
 )
 from ..errors import ValidationError
 
-__all__ = ["BASES", "PaceOfChange", "pace_of_change", "pace_text"]
+__all__ = ["BASES", "MAX_GAIN", "PaceOfChange", "pace_of_change", "pace_text"]
 
 
 #: What pace-of-change limits are measured against (see :func:`pace_of_change`).
 BASES: tuple[str, ...] = ("last_year", "average_uplift")
+
+#: Largest yearly gain a pace-of-change limit may allow, as a fraction of last year's budget.
+#: NHS limits are a few percent (0.05); a limit of a million-fold says "no cap on gains"
+#: (a scenario file cannot say None), and anything larger is a typing slip or overflow.
+MAX_GAIN = 1e6
+
+
+def _check_gain(value: Any) -> float:
+    """``max_gain`` as a float: a finite fraction in [0, :data:`MAX_GAIN`]."""
+    v = finite_scalar(value, "max_gain")
+    if not 0.0 <= v <= MAX_GAIN:
+        raise ValidationError(
+            f"max_gain: must be a fraction of last year's budget from 0 to {MAX_GAIN:,.0f} "
+            f"(0.05 is a gain of at most 5% a year; {MAX_GAIN:,.0f} is no cap), got {value!r}")
+    return v
 
 
 def _check_basis(relative_to: Any) -> str:
@@ -57,7 +72,8 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
     historic, target : Series
         Pounds per practice, same index. Historic budgets must be > 0.
     max_gain, max_loss : float
-        Largest fractional gain and loss per year (≥ 0; max_loss < 1).
+        Largest fractional gain and loss per year: ``max_gain`` in [0, :data:`MAX_GAIN`]
+        (a million-fold: no cap), ``max_loss`` in [0, 1).
     relative_to : {"last_year", "average_uplift"}
         What the limits are measured against.
 
@@ -87,7 +103,7 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
             f"historic: practices differ from target: {_labels(unknown)}"
             if len(unknown) else "historic: practices must be in the same order as target"
         )
-    gain = check_positive(max_gain, "max_gain", strict=False)
+    gain = _check_gain(max_gain)
     loss = check_fraction(max_loss, "max_loss", high_open=True)
     h = historic.to_numpy()
     if (h <= 0).any():
@@ -116,8 +132,9 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
     elif lo.sum() >= total:
         out = lo.copy()
     else:
+        # bisection needs log2(2·span / xtol) steps: ~110 for a span of 1e18, so allow plenty
         c = optimize.brentq(lambda c: budget(c).sum() - total, -span, span,
-                            xtol=1e-15, rtol=1e-15)
+                            xtol=1e-15, rtol=1e-15, maxiter=2_000)
         out = budget(c)
     free = (out > lo) & (out < hi)
     if not free.any():
@@ -134,7 +151,8 @@ class PaceOfChange:
     Parameters
     ----------
     max_gain, max_loss : float
-        Largest fractional gain (>= 0) and loss (in [0, 1)) a year.
+        Largest fractional gain (in [0, :data:`MAX_GAIN`]; the largest means no cap) and
+        loss (in [0, 1)) a year.
     relative_to : {"last_year", "average_uplift"}
         What the limits are measured against (see :func:`pace_of_change`): last year's
         budget in cash (default), or last year's budget scaled by the average uplift.
@@ -146,10 +164,14 @@ class PaceOfChange:
     PaceOfChange(max_gain=0.05, max_loss=0.02, relative_to='last_year')
     >>> pace.describe()
     "gain at most 5.0%, loss at most 2.0% a year, in cash against last year's budget"
+    >>> PaceOfChange(max_gain=1.5e26, max_loss=0.02)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: max_gain: must be a fraction of last year's budget from 0 \
+to 1,000,000 (0.05 is a gain of at most 5% a year; 1,000,000 is no cap), got 1.5e+26
     """
 
-    max_gain: float = attrs.field(converter=lambda v: number(v, "max_gain"),
-                                  validator=non_negative)
+    max_gain: float = attrs.field(converter=lambda v: _check_gain(number(v, "max_gain")))
     max_loss: float = attrs.field(converter=lambda v: number(v, "max_loss"),
                                   validator=non_negative)
     relative_to: str = attrs.field(default="last_year", converter=_check_basis)

@@ -42,6 +42,7 @@ from .._validate import (
     own_copy,
     practice_totals,
     read_view,
+    settleable,
 )
 from ..capitation import CapitationFormula, PaceOfChange
 from ..errors import ValidationError
@@ -81,6 +82,7 @@ def _conditions_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 def _check_resource(instance: Any, attribute: Any, value: Any) -> None:
     check_positive(value, "resource")
+    settleable(value, "resource")     # it is paid out in pence: 1e300 is refused, not wrapped
 
 
 def _check_threshold(instance: Any, attribute: Any, value: Any) -> None:
@@ -118,7 +120,8 @@ class Scenario:
     formula : CapitationFormula
         How budgets are set.
     resource : float
-        Pounds to devolve in the first year (before top-slices).
+        Pounds to devolve in the first year (before top-slices): > 0, and at most
+        £92,233,720,368,547,758.07, the most that can be settled exactly in pence.
     cost_model : CostModel, optional
         Per-patient cost model; needed to :meth:`simulate`.
     savings : ShareSchedule, optional
