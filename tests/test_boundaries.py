@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel import datasets
-from pbcmodel._validate import practice_totals
+from pbcmodel._validate import practice_totals, settleable
 from pbcmodel.appraisal import BusinessCase
 from pbcmodel.approval import ApprovalCriteria, Rule
 from pbcmodel.capitation import CapitationFormula, PaceOfChange, pace_of_change
@@ -348,6 +350,57 @@ def test_a_resource_too_large_to_settle_says_so(pop):
         f.budgets(pop, 1e300)
     with pytest.raises(ValidationError, match="incentive_signup: .* too large"):
         Incentives(per_head=1e300).amounts_pence(10)
+
+
+def test_settleable_money_is_what_int64_pence_hold():
+    # int64 holds 2**63 − 1 = 9,223,372,036,854,775,807 pence = £92,233,720,368,547,758.07;
+    # the float 2**63 − 1 rounds up to 2**63, which does not fit, so it is refused too
+    assert settleable(92_233_720_368_547_750.0, "resource") == 92_233_720_368_547_750.0
+    np.testing.assert_array_equal((settleable([1.0, 2.5], "x") * 100).astype(np.int64),
+                                  [100, 250])
+    for pounds in (92_233_720_368_547_758.07, 1e17, -1e17, 1e300):
+        with pytest.raises(ValidationError, match=r"^resource: £.* is too large to settle "
+                                                  r"exactly in pence; the largest amount is "
+                                                  r"£92,233,720,368,547,758\.07$"):
+            settleable(pounds, "resource")
+    # a tighter limit (e.g. pbcmodel.money.MAX_PENCE per entry) is stated in pounds
+    with pytest.raises(ValidationError, match=r"budget: £20 is too large .* £10\.05$"):
+        settleable([5.0, 20.0], "budget", most_pence=1005)
+    with pytest.raises(ValidationError, match="resource: NaN or infinite"):
+        settleable(math.inf, "resource")
+
+
+@given(st.floats(min_value=-9.2e16, max_value=9.2e16, allow_nan=False))
+def test_settleable_amounts_convert_to_pence_without_wrapping(pounds):
+    pence = np.rint(settleable(pounds, "x") * 100.0).astype(np.int64)
+    assert np.sign(pence) == np.sign(np.rint(pounds * 100.0))      # never wrapped round
+    assert abs(int(pence) - pounds * 100.0) <= 0.5 + 1e-6 * abs(pounds * 100.0)
+
+
+def test_a_scenario_resource_must_settle_in_pence():
+    with pytest.raises(ValidationError, match=r"^resource: £1e\+300 is too large to settle"):
+        Scenario.example().evolve(resource=1e300)
+    assert Scenario.example().evolve(resource=9e16).resource == 9e16     # a total that fits
+
+
+@pytest.mark.parametrize("gain", [-0.01, 1e6 + 1, 1.5e26, math.inf, math.nan])
+def test_pace_max_gain_is_a_sane_fraction(gain):
+    with pytest.raises(ValidationError, match=r"max_gain: (must be a fraction of last year's "
+                                              r"budget from 0 to 1,000,000|must be finite)"):
+        PaceOfChange(max_gain=gain, max_loss=0.02)
+    h = pd.Series({"A": 100.0, "B": 100.0})
+    with pytest.raises(ValidationError, match="max_gain"):
+        pace_of_change(h, h, gain, 0.02)
+
+
+def test_the_largest_max_gain_means_no_cap():
+    # A's budget was a part year (£10); its target is £1,000,000: a gain of 99,999 times last
+    # year's, within 1,000,000. B and C fall to £505,005, 49.5% less, within their 50% loss
+    # limit. Every target is within its limits, so the budgets are the targets.
+    h = pd.Series({"A": 10.0, "B": 1_000_000.0, "C": 1_000_000.0})
+    t = pd.Series({"A": 1_000_000.0, "B": 505_005.0, "C": 505_005.0})
+    out = PaceOfChange(max_gain=1e6, max_loss=0.5).apply(h, t)
+    np.testing.assert_allclose(out, t, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------- variance sign
