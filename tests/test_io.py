@@ -266,3 +266,34 @@ def test_consortia_listing_more_practices_warns_naming_them(data_dir, tmp_path):
 def test_consortia_listing_exactly_the_practices_is_silent(data_dir, recwarn):
     read_registered_patients(data_dir / FIXTURE, consortia=data_dir / "consortia.csv")
     assert not [w for w in recwarn if issubclass(w.category, MappingWarning)]
+
+
+# weighted populations: numbers that would overflow or poison a sum -----------------------
+WEIGHTED_FIXTURE = "weighted/2026_2027.csv"
+
+
+@pytest.mark.parametrize(("column", "cell"), [
+    ("Registered Patients", "inf"), ("Registered Patients", "1e30"),
+    ("Registered Patients", "-inf"), ("Core WP", "NaN"), ("Core WP", "1e308"),
+    ("Core WP", "Infinity"), ("Mat WP", "922337203686"),
+])
+def test_weighted_numbers_out_of_range_are_quoted_as_written(data_dir, column, cell):
+    from pbcmodel.io import read_weighted_populations
+
+    df = pd.read_csv(data_dir / WEIGHTED_FIXTURE, dtype=str, encoding="utf-8-sig")
+    df.loc[1, column] = cell                       # B85022, file row 3
+    with pytest.raises(ValidationError, match=rf"'{column}' must be a number >= 0 and <= "
+                                              rf"922,337,203,685; practice\(s\) 'B85022' "
+                                              rf"\(row\(s\) 3\) have '{cell}'"):
+        read_weighted_populations(df)
+
+
+def test_weighted_numbers_up_to_the_count_limit_are_read(data_dir):
+    from pbcmodel._validate import MAX_COUNT
+    from pbcmodel.io import read_weighted_populations
+
+    df = pd.read_csv(data_dir / WEIGHTED_FIXTURE, dtype=str, encoding="utf-8-sig")
+    df.loc[1, "Mat WP"] = str(MAX_COUNT)
+    df.loc[2, "Mat WP"] = "0"                      # zero is a weighted population, not missing
+    wp = read_weighted_populations(df)
+    assert wp.weighted("maternity").loc[["B85022", "B86001"]].tolist() == [MAX_COUNT, 0.0]

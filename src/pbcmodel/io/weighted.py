@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._validate import _labels
+from .._validate import MAX_COUNT, _labels
 from ..errors import ValidationError
 from ..weighted import COMPONENTS, WeightedPopulations
 from .files import read_csv_file
@@ -98,8 +98,11 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     ValidationError
         An unknown layout (the message lists the columns found and the layouts known), a
         duplicate practice code, or a weighted population or list size that is missing,
-        not a number or negative (naming the file, the row and the practice). Zero is a
-        valid weighted population (e.g. maternity); a blank cell is missing, never zero.
+        not a number, infinite, negative or more than
+        :data:`~pbcmodel._validate.MAX_COUNT` (922,337,203,685: no practice has that many
+        patients, and sums over every practice must not overflow), naming the file, the row
+        and the practice, and quoting the cell as written. Zero is a valid weighted
+        population (e.g. maternity); a blank cell is missing, never zero.
 
     Examples
     --------
@@ -145,12 +148,14 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
             raise ValidationError(
                 f"{where}: {published!r} is missing for practice(s) "
                 f"{_labels(frame.loc[missing, 'practice'])} (row(s) {_labels(rows[missing])})")
-        bad = values.isna() | ~np.isfinite(values) | (values < 0)
+        numbers = values.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_COUNT)
         if bad.any():
             raise ValidationError(
-                f"{where}: {published!r} must be a number >= 0; practice(s) "
-                f"{_labels(frame.loc[bad, 'practice'])} (row(s) {_labels(rows[bad])}) have "
-                f"{_labels(text[bad].tolist())}")
+                f"{where}: {published!r} must be a number >= 0 and <= {MAX_COUNT:,}; "
+                f"practice(s) {_labels(frame.loc[bad, 'practice'])} (row(s) "
+                f"{_labels(rows[bad])}) have {_labels(text[bad].tolist())}")
         frame[col] = values.astype(float)
     frame = frame.set_index("practice")
     label = "table" if file is None else file.name
