@@ -1,6 +1,6 @@
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pbcmodel as pbc
@@ -171,3 +171,107 @@ def test_file_paths_are_relative_to_the_scenario_file(tmp_path, data_dir):
 def test_wrong_types_are_config_errors_at_the_key(extra, match):
     with pytest.raises(ConfigError, match=match):
         Scenario.from_dict({**BASE, **extra})
+
+
+# ------------------------------------------------------------------ experience rating
+
+@st.composite
+def experienced_scenarios(draw):
+    """A scenario whose formula has an experience rating: gaps, a new practice, high cost."""
+    import numpy as np
+
+    pop = draw(populations().filter(lambda p: p.n_practices >= 2))
+    n, n_years = pop.n_practices, draw(st.integers(2, 4))
+    years = [str(2020 + j) for j in range(n_years)]
+    cells = st.lists(st.floats(1.0, 1e7), min_size=n_years, max_size=n_years)
+    expected = pd.DataFrame(draw(st.lists(cells, min_size=n, max_size=n)), index=pop.codes,
+                            columns=years)
+    ratio = pd.DataFrame(draw(st.lists(st.lists(st.floats(0.2, 4.0), min_size=n_years,
+                                                max_size=n_years), min_size=n, max_size=n)),
+                         index=pop.codes, columns=years)
+    gaps = np.array(draw(st.lists(st.lists(st.booleans(), min_size=n_years, max_size=n_years),
+                                  min_size=n, max_size=n)))
+    gaps[:2] = False                    # two practices with every year; the rest may have gaps
+    actual = (expected * ratio).mask(gaps)
+    size = expected * 0 + pop.list_size.to_numpy()[:, None]
+    high_cost = draw(st.one_of(st.none(), st.just(actual * 0.1)))
+    rating = pbc.credibility.ExperienceRating(actual=actual, expected=expected,
+                                              list_size=size, high_cost=high_cost)
+    scn = draw(scenarios())
+    return scn.evolve(population=pop, historic=None, formula=scn.formula.evolve(
+        needs=1.0, experience=rating))
+
+
+@settings(max_examples=40, deadline=None)
+@given(experienced_scenarios())
+def test_experience_round_trips_exactly(scn):
+    assert Scenario.from_toml(scn.to_toml()) == scn
+    assert Scenario.from_json(scn.to_json()) == scn
+    back = Scenario.from_json(scn.to_json()).formula.experience
+    assert back.actual.isna().equals(scn.formula.experience.actual.isna())   # missing ≠ 0
+
+
+EXPERIENCE_TOML = '''
+resource = 2e7
+population = {dataset = "example"}
+[formula]
+weights = {dataset = "example"}
+[formula.experience]
+years = ["2024", "2025"]
+'''
+
+
+def _experience_toml(pop, drop=None, bad=None):
+    """The layout of the config module's docstring, for every practice of ``pop``."""
+    lines = []
+    for key, per_head in [("actual", 930.0), ("expected", 900.0), ("list_size", 1.0)]:
+        rows = []
+        for i, (code, size) in enumerate(pop.list_size.items()):
+            if code == drop:
+                continue
+            value = size * per_head * (1 + 0.01 * (i % 7)) if key == "actual" else \
+                size * per_head
+            rows.append(f'{code} = {{"2024" = {value!r}, "2025" = {value!r}}}'
+                        if code != "P003" else f'{code} = {{}}')
+        lines.append(f"{key} = {{{', '.join(rows)}}}")
+    text = EXPERIENCE_TOML + "\n".join(lines) + "\n"
+    return text.replace('"2025" = ', bad + " = ", 1) if bad else text
+
+
+def test_experience_in_a_scenario_file():
+    pop = pbc.datasets.example_population()
+    scn = Scenario.from_toml(_experience_toml(pop))
+    rating = scn.formula.experience
+    assert list(rating.new_practices) == ["P003"]          # an empty table: no history
+    assert rating.actual.loc["P002", "2025"] == pop.list_size["P002"] * 930.0 * 1.01
+    e = scn.explain("P003").set_index("step")
+    assert e.loc["credibility z", "value"] == 0.0
+    assert Scenario.from_toml(scn.to_toml()) == scn
+    # a scenario variant: another history, or none
+    assert scn.evolve(**{"formula.experience": None}).formula.experience is None
+
+
+def test_experience_errors_name_the_key():
+    pop = pbc.datasets.example_population()
+    with pytest.raises(ConfigError, match=r"\$\.formula\.experience: missing practice "
+                                          r"code\(s\) 'P010'"):
+        Scenario.from_toml(_experience_toml(pop, drop="P010"))
+    with pytest.raises(ConfigError, match=r"\$\.formula\.experience\.actual\.P001\.2026: "
+                                          "unknown year"):
+        Scenario.from_toml(_experience_toml(pop, bad='"2026"'))
+    base = {**BASE, "formula": {"weights": {"dataset": "example"}, "experience": {
+        "years": ["2024", "2025"],
+        "actual": {"P001": {"2024": "lots"}}, "expected": {}, "list_size": {}}}}
+    with pytest.raises(ConfigError, match=r"experience\.actual\.P001\.2024: expected a number"):
+        Scenario.from_dict(base)
+    base["formula"]["experience"]["actual"] = {"P001": {"2024": -1.0, "2025": 1.0},
+                                               "P002": {"2024": 1.0, "2025": 1.0}}
+    base["formula"]["experience"]["expected"] = {"P001": {"2024": 1.0, "2025": 1.0},
+                                                 "P002": {"2024": 1.0, "2025": 1.0}}
+    base["formula"]["experience"]["list_size"] = base["formula"]["experience"]["expected"]
+    with pytest.raises(ConfigError, match=r"\$\.formula\.experience\.actual: must be >= 0; "
+                                          r"practice/year \('P001', '2024'\)"):
+        Scenario.from_dict(base)
+    del base["formula"]["experience"]["years"]
+    with pytest.raises(ConfigError, match=r"\$\.formula\.experience\.years: missing"):
+        Scenario.from_dict(base)

@@ -136,6 +136,18 @@ def test_no_heterogeneity_gives_zero_credibility_and_the_weighted_mean():
     assert np.allclose(cr.estimates, cr.collective_mean)
 
 
+def test_means_equal_up_to_rounding_give_no_credibility():
+    # 0.484434 and its next float up: no noise within units (s² = 0) and a spread of one
+    # unit in the last place between them, which used to give â ≈ 3e-33 > 0, k = 0, z = 1
+    r = 0.484434
+    values = pd.DataFrame([[r, r], [np.nextafter(r, 1.0)] * 2], index=["A", "B"],
+                          columns=["y1", "y2"])
+    weights = pd.DataFrame([[50.0, 50.0], [51.0, 51.0]], index=values.index,
+                           columns=values.columns)
+    cr = buhlmann_straub(values, weights)
+    assert cr.within_variance == 0 and cr.between_variance == 0 and (cr.z == 0).all()
+
+
 def test_no_noise_gives_full_credibility():
     values = pd.DataFrame([[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]], index=list("ABC"),
                           columns=["y1", "y2"])

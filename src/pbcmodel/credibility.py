@@ -37,7 +37,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels
+from ._validate import _labels, read_view, require_same_codes
 from .errors import ValidationError
 
 __all__ = [
@@ -203,7 +203,10 @@ def buhlmann_straub(values: pd.DataFrame, weights: pd.DataFrame) -> Credibility:
 
     When ``â ≤ 0`` the data show no difference between units beyond noise: ``k = inf``,
     every ``z = 0``, ``μ̂ = x̄`` (the weight-weighted overall mean) and every estimate is
-    ``x̄``. When ``ŝ² = 0`` and ``â > 0``, ``k = 0`` and every ``z = 1``.
+    ``x̄``. So do unit means that differ only by floating-point rounding (by at most a few
+    units in the last place: ``(max nᵢ + 4) · ε · max |x̄ᵢ|``), which would otherwise give a
+    spurious ``â`` of order 1e-33. When ``ŝ² = 0`` and ``â > 0``, ``k = 0`` and every
+    ``z = 1``.
 
     Parameters
     ----------
@@ -262,6 +265,10 @@ def buhlmann_straub(values: pd.DataFrame, weights: pd.DataFrame) -> Credibility:
     xbar = float(centre + (w_i * (xbar_i - centre)).sum() / w_tot)
     denom = w_tot - float((w_i**2).sum()) / w_tot
     a = (float((w_i * (xbar_i - xbar) ** 2).sum()) - (n_units - 1) * s2) / denom
+    # unit means that agree to within the rounding of their own sums are the same mean
+    rounding = (int(n_i.max()) + 4) * np.finfo(float).eps * float(np.abs(xbar_i).max())
+    if np.all(np.abs(xbar_i - xbar) <= rounding):
+        a = 0.0
     if a > 0:
         k = s2 / a
         z = w_i / (w_i + k)
@@ -508,14 +515,36 @@ def credibility_budgets(target: pd.Series, result: Credibility) -> pd.DataFrame:
     return out
 
 
+def _history_frame(value: Any, name: str) -> pd.DataFrame:
+    """Converter: a practice × year frame of floats, labels as text, the object's own copy."""
+    if not isinstance(value, pd.DataFrame):
+        raise ValidationError(f"{name}: expected a pandas DataFrame (practice × year), "
+                              f"got {type(value).__name__}")
+    labelled = value.set_axis(pd.Index([str(c) for c in value.index], name="practice"),
+                              axis=0).set_axis(
+        pd.Index([str(c) for c in value.columns], name="year"), axis=1)
+    out = _as_float_frame(labelled, name)
+    out.index.name, out.columns.name = "practice", "year"
+    return out
+
+
 @attrs.frozen(repr=False)
 class ExperienceRating:
     """A step of a capitation formula: blend each practice's target with its own history.
 
-    Holds the history; :meth:`adjust` applies :func:`credibility_budgets` to a target.
+    Holds the spend history and its Bühlmann–Straub fit (:func:`credibility_ratios`, made
+    once, when the object is made, which validates every frame); :meth:`adjust` applies
+    :func:`credibility_budgets` to a target. Give it to
+    :class:`~pbcmodel.capitation.CapitationFormula` as ``experience=`` to make it a named
+    step of the budgets and of ``explain()``.
+
     All frames are practice × year with the same practices and years (see
-    :func:`experience_ratios` for what each holds); they are validated when the object is
-    made.
+    :func:`experience_ratios` for what each holds). Practice codes and years are kept as
+    text (``2024`` and ``"2024"`` are the same year). A practice whose ``actual`` row is
+    empty (NaN every year: a new practice) has **no history**: it is left out of the fit and
+    gets ``z = 0``, the formula alone; its other rows are ignored, as is any list size in a
+    year without actual spend. The object keeps its own copies of the frames and hands out
+    views.
 
     Parameters
     ----------
@@ -524,7 +553,14 @@ class ExperienceRating:
     list_size : DataFrame
         Registered patients (the credibility weight of each practice-year).
     high_cost : DataFrame, optional
-        Excess above the high-cost threshold to leave out of the practice's experience.
+        Excess above the high-cost threshold to leave out of the practice's experience
+        (it is met from the pool, so it is not the practice's experience).
+
+    Raises
+    ------
+    ValidationError
+        Any of :func:`experience_ratios` and :func:`buhlmann_straub` raise (naming practice
+        and year), or fewer than two practices with history.
 
     Examples
     --------
@@ -542,30 +578,121 @@ class ExperienceRating:
     {'P1': 0.822, 'P2': 0.672}
     """
 
-    actual: pd.DataFrame = attrs.field(eq=_FRAME_EQ)
-    expected: pd.DataFrame = attrs.field(eq=_FRAME_EQ)
-    list_size: pd.DataFrame = attrs.field(eq=_FRAME_EQ)
-    high_cost: pd.DataFrame | None = attrs.field(default=None, eq=_FRAME_EQ)
+    _actual: pd.DataFrame = attrs.field(converter=lambda v: _history_frame(v, "actual"),
+                                        eq=_FRAME_EQ)
+    _expected: pd.DataFrame = attrs.field(converter=lambda v: _history_frame(v, "expected"),
+                                          eq=_FRAME_EQ)
+    _list_size: pd.DataFrame = attrs.field(converter=lambda v: _history_frame(v, "list_size"),
+                                           eq=_FRAME_EQ)
+    _high_cost: pd.DataFrame | None = attrs.field(
+        default=None, converter=lambda v: None if v is None else _history_frame(v, "high_cost"),
+        eq=_FRAME_EQ)
+    _fit: Credibility = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        self.credibility()
+        ratios = self.ratios()     # validates expected and high_cost against actual
+        size = _aligned(self._list_size, self._actual, "list_size", "actual")
+        size = size.where(self._actual.notna())   # a list size in a year without spend
+        has = ratios.notna().any(axis=1).to_numpy()
+        if has.sum() < 2:
+            raise ValidationError(
+                f"actual: {int(has.sum())} practice(s) with a spend history; credibility "
+                "needs at least two to tell practices apart from noise")
+        high = None if self._high_cost is None else self._high_cost.loc[has]
+        fit = credibility_ratios(self._actual.loc[has], self._expected.loc[has],
+                                 size.loc[has], high)
+        object.__setattr__(self, "_fit", fit)
 
     def __repr__(self) -> str:
-        return (f"ExperienceRating({self.actual.shape[0]} practices × "
-                f"{self.actual.shape[1]} years, high-cost excess "
-                f"{'removed' if self.high_cost is not None else 'not given'})")
+        new = len(self.new_practices)
+        return (f"ExperienceRating({self._actual.shape[0]} practices × "
+                f"{self._actual.shape[1]} years" + (f", {new} without history" if new else "")
+                + f", high-cost excess "
+                f"{'removed' if self._high_cost is not None else 'not given'})")
+
+    @property
+    def actual(self) -> pd.DataFrame:
+        """Actual spend, practice × year (pounds)."""
+        return read_view(self._actual)
+
+    @property
+    def expected(self) -> pd.DataFrame:
+        """Formula-expected spend, practice × year (pounds)."""
+        return read_view(self._expected)
+
+    @property
+    def list_size(self) -> pd.DataFrame:
+        """Registered patients, practice × year (the credibility weights)."""
+        return read_view(self._list_size)
+
+    @property
+    def high_cost(self) -> pd.DataFrame | None:
+        """Spend above the high-cost threshold, practice × year (pounds), or ``None``."""
+        return None if self._high_cost is None else read_view(self._high_cost)
+
+    @property
+    def practices(self) -> pd.Index:
+        """Every practice listed, with or without history."""
+        return self._actual.index
+
+    @property
+    def new_practices(self) -> pd.Index:
+        """Practices listed without any year of spend (``z = 0``)."""
+        return self._actual.index[self._actual.isna().all(axis=1).to_numpy()]
 
     def ratios(self) -> pd.DataFrame:
         """Practice × year ratio of actual (less high-cost excess) to expected spend."""
-        return experience_ratios(self.actual, self.expected, self.high_cost)
+        return experience_ratios(self._actual, self._expected, self._high_cost)
 
     def credibility(self) -> Credibility:
-        """The Bühlmann–Straub fit of the ratios, weighted by list size."""
-        return credibility_ratios(self.actual, self.expected, self.list_size, self.high_cost)
+        """The Bühlmann–Straub fit of the ratios, weighted by list size (practices with
+        history only)."""
+        return self._fit
 
     def adjust(self, target: pd.Series) -> pd.DataFrame:
         """Per practice: ratio, z, factor, budget and adjustment in pounds (total kept).
 
-        See :func:`credibility_budgets`.
+        See :func:`credibility_budgets`; ``target`` must include every practice with
+        history; practices without history get ``z = 0``.
         """
-        return credibility_budgets(target, self.credibility())
+        return credibility_budgets(target, self._fit)
+
+    def check_practices(self, codes: pd.Index, name: str = "experience") -> None:
+        """Raise unless the history lists exactly ``codes`` (a population's practices).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> v = pd.DataFrame({"y1": [1.0, 2.0], "y2": [1.5, 2.5]}, index=["A", "B"])
+        >>> rating = ExperienceRating(actual=v, expected=v * 0 + 2, list_size=v * 0 + 1e3)
+        >>> rating.check_practices(pd.Index(["A", "C"]))
+        Traceback (most recent call last):
+        ...
+        pbcmodel.errors.ValidationError: experience: missing practice code(s) 'C'; unknown \
+practice code(s) 'B' (list every practice of the population once: a new practice with no \
+years of spend gets z = 0)
+        """
+        try:
+            require_same_codes(pd.Index(codes), self._actual.index, name)
+        except ValidationError as exc:
+            raise ValidationError(f"{exc} (list every practice of the population once: a new "
+                                  "practice with no years of spend gets z = 0)") from None
+
+    def describe(self) -> str:
+        """The step in words (one line).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> v = pd.DataFrame({"y1": [1.0, 2.0], "y2": [1.5, 2.5]}, index=["A", "B"])
+        >>> ExperienceRating(actual=v, expected=v * 0 + 2, list_size=v * 0 + 1e3).describe()
+        'experience rating: 2 practices × 2 years of history, k = 286 patient-years, z 0.88 to 0.88'
+        """
+        fit = self._fit
+        new = len(self.new_practices)
+        k = "infinite (no credibility)" if np.isinf(fit.k) else f"{fit.k:,.3g} patient-years"
+        return (f"experience rating: {len(self.practices)} practices × "
+                f"{self._actual.shape[1]} years of history"
+                + (f" ({new} without)" if new else "")
+                + f", k = {k}, z {fit.z.min():.2f} to {fit.z.max():.2f}"
+                + ("; high-cost excess removed" if self._high_cost is not None else ""))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
@@ -24,6 +24,7 @@ from .._validate import (
     read_view,
     require_same_codes,
 )
+from ..credibility import ExperienceRating
 from ..errors import ValidationError
 from ..population import Population
 from .pace import PaceOfChange, pace_text
@@ -77,6 +78,23 @@ def _validate_pace(instance: Any, attribute: Any, value: Any) -> None:
                               f"{type(value).__name__}")
 
 
+def _validate_experience(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, ExperienceRating):
+        raise ValidationError(f"experience: expected an ExperienceRating (or None), got "
+                              f"{type(value).__name__}")
+
+
+class _Totals(NamedTuple):
+    """Each practice's total at every step of :meth:`CapitationFormula.budgets` (pounds)."""
+
+    target: pd.Series                 # fair-share target
+    rated: pd.DataFrame | None        # the experience step (credibility_budgets' table)
+    experienced: pd.Series            # target after the experience step
+    historic: pd.Series | None        # last year's budget
+    blended: pd.Series | None         # after the blend with historic budgets
+    final: pd.Series                  # after pace of change
+
+
 #: Largest budget, in pounds, one practice can be given: what settles exactly in pence.
 MAX_BUDGET = money.MAX_PENCE / 100
 
@@ -97,6 +115,20 @@ class CapitationFormula:
         Needs index and market forces factor per practice (default 1).
     historic_blend : float
         Weight on (rescaled) historic budgets in the target, 0 = pure fair share.
+    experience : ExperienceRating, optional
+        Experience rating (:class:`pbcmodel.credibility.ExperienceRating`): each practice's
+        fair-share target moves a share ``z`` of the way towards its own spend history,
+        ``target × (z·ratio + 1 − z)`` with ``ratio`` its actual ÷ formula-expected spend
+        relative to the whole commissioner, and all are rescaled so the total is kept
+        exactly. The history must list exactly the population's practices (a new practice
+        with no years of spend gets ``z = 0``).
+
+    The steps, in order: weighted list → needs and MFF → top-slices → fair shares →
+    **experience** → blend with historic budgets → pace of change. Experience comes after
+    fair shares because it corrects the *target* (what a practice should get, given what its
+    patients are seen to cost), and before the blend and pace of change because those are
+    the *transition* from last year's budget: pace of change then limits the move from last
+    year's budget to the experience-rated target, as it would to any other target.
 
     The formula keeps its own copies of ``weights``, ``needs`` and ``mff``: editing the
     frames it was given, or those it hands out, cannot change it.
@@ -125,6 +157,8 @@ class CapitationFormula:
                             validator=_validate_multiplier, eq=attrs.cmp_using(eq=frames_equal))
     historic_blend: float = attrs.field(default=0.0,
                                         converter=lambda v: number(v, "historic_blend"))
+    experience: ExperienceRating | None = attrs.field(default=None,
+                                                      validator=_validate_experience)
 
     def __attrs_post_init__(self) -> None:
         check_fraction(self.historic_blend, "historic_blend")
@@ -180,6 +214,8 @@ class CapitationFormula:
             f"age-sex cost weights for {len(self.pods)} PODs ({', '.join(self.pods)})",
             "top-slices: " + (slices or "none"),
             multiplier(self._needs, "needs index") + "; " + multiplier(self._mff, "MFF"),
+            self.experience.describe() if self.experience else
+            "experience rating: none (the formula alone)",
             pace + (f"; {self.historic_blend:.0%} weight on historic budgets"
                     if self.historic_blend else ""),
         ]
@@ -201,13 +237,15 @@ class CapitationFormula:
                 historic: pd.DataFrame | pd.Series | None = None) -> pd.DataFrame:
         """Budgets per practice × POD plus a ``total`` column, in pounds.
 
-        Without ``historic`` the budgets are the fair-share targets. With historic budgets
+        Without ``historic`` the budgets are the fair-share targets, experience-rated when
+        the formula has an :attr:`experience` step (practice totals moved towards each
+        practice's own history; the total is kept exactly). With historic budgets
         (a Series per practice, or a practice × POD frame with exactly the formula's PODs
         and optionally a ``total`` column, such as last year's ``budgets()``; see
         :meth:`historic_totals`), the practice totals are blended
         (``historic_blend``) and moved under :attr:`pace`; each practice's total is then
-        split across PODs in its target proportions. Budgets always total the resource less
-        top-slices.
+        split across PODs in its fair-share target proportions, so every POD of a practice
+        is scaled by the same factor. Budgets always total the resource less top-slices.
 
         Examples
         --------
@@ -218,7 +256,7 @@ class CapitationFormula:
         ['community', 'total']
         """
         target = self.targets(pop, resource)
-        total = self._final_totals(target, historic, pop)
+        total = self._totals(target, historic, pop).final
         too_big = total.to_numpy() > MAX_BUDGET
         if too_big.any():
             raise ValidationError(
@@ -251,15 +289,55 @@ class CapitationFormula:
         require_same_codes(pop.codes, h.index, "historic")
         return h.reindex(pop.codes)
 
-    def _final_totals(self, target: pd.DataFrame, historic: Any, pop: Population) -> pd.Series:
+    def experience_table(self, pop: Population, resource: float) -> pd.DataFrame:
+        """The experience step for every practice: its ratio, z, factor and adjustment.
+
+        The table of :func:`pbcmodel.credibility.credibility_budgets` applied to the
+        fair-share targets (``target``, ``ratio``, ``relative_ratio``, ``z``, ``factor``,
+        ``budget``, ``adjustment_pounds``; the common rescaling in ``.attrs["scale"]``), in
+        the population's practice order, before any blend with historic budgets or pace
+        of change.
+
+        Raises
+        ------
+        ValidationError
+            The formula has no :attr:`experience` step, or its history does not list
+            exactly the population's practices.
+
+        Examples
+        --------
+        >>> import pandas as pd, pbcmodel as pbc
+        >>> from pbcmodel.credibility import ExperienceRating
+        >>> pop = pbc.datasets.example_population()
+        >>> f = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights())
+        >>> size = pd.DataFrame({"2024": pop.list_size, "2025": pop.list_size})
+        >>> expected = size * 900.0                             # £900 a head
+        >>> actual = expected * 1.02
+        >>> actual.loc["P001"] *= 1.10                          # P001 spends 10% more
+        >>> history = ExperienceRating(actual=actual, expected=expected, list_size=size)
+        >>> table = f.evolve(experience=history).experience_table(pop, 510e6)
+        >>> bool(table["budget"].sum() == table["target"].sum())
+        True
+        """
+        if self.experience is None:
+            raise ValidationError("experience: the formula has no experience step; give it "
+                                  "experience=ExperienceRating(...)")
+        return self._totals(self.targets(pop, resource), None, pop).rated  # type: ignore[return-value]
+
+    def _totals(self, target: pd.DataFrame, historic: Any, pop: Population) -> _Totals:
+        """Practice totals at every step after fair shares: experience, blend, pace."""
         t = target.sum(axis=1).rename("total")
+        rated, experienced = None, t
+        if self.experience is not None:
+            self.experience.check_practices(pop.codes)
+            rated = self.experience.adjust(t)
+            experienced = rated["budget"].rename("total")
         if historic is None:
-            return t
+            return _Totals(t, rated, experienced, None, None, experienced)
         h = self.historic_totals(historic, pop)
-        blended = blend(t, h, self.historic_blend)
-        if self.pace is None:
-            return blended
-        return self.pace.apply(h, blended)
+        blended = blend(experienced, h, self.historic_blend)
+        final = blended if self.pace is None else self.pace.apply(h, blended)
+        return _Totals(t, rated, experienced, h, blended, final)
 
     def explain(self, pop: Population, practice: str, resource: float,
                 historic: pd.DataFrame | pd.Series | None = None) -> pd.DataFrame:
@@ -287,9 +365,11 @@ class CapitationFormula:
         resource = check_positive(resource, "resource")
         devolved, held = devolved_resource(resource, self.top_slices)
         share = adjusted.iloc[i].sum() / adjusted.to_numpy().sum()
-        target = fair_shares(adjusted, devolved).iloc[i].sum()
-        budgets = self.budgets(pop, resource, historic)
-        final = budgets["total"].iloc[i]
+        fair = fair_shares(adjusted, devolved)
+        target = fair.iloc[i].sum()
+        self.budgets(pop, resource, historic)   # its checks (e.g. budgets too large)
+        totals = self._totals(fair, historic, pop)
+        final = totals.final.iloc[i]
         list_size = int(pop.list_size.iloc[i])
         w = weighted.iloc[i].sum()
         needs = per_practice(self._needs, pop.codes, "needs")[i]
@@ -313,18 +393,64 @@ class CapitationFormula:
                          f"share × £{amount:,.2f} held back", -share * amount, -share * amount))
         rows.append(("subtotal", "fair-share target", "share of the devolved resource",
                      target, np.nan))
-        if historic is not None:
-            h_total = self.historic_totals(historic, pop)
-            h = h_total.iloc[i]
-            targets = fair_shares(adjusted, devolved).sum(axis=1)
-            blended = blend(targets, h_total, self.historic_blend).iloc[i]
-            rows.append(("input", "historic budget", "last year's budget", h, np.nan))
+        experienced = totals.experienced.iloc[i]
+        if totals.rated is not None:
+            rows.extend(self._experience_rows(practice, totals.rated))
+        if totals.historic is not None and totals.blended is not None:
+            blended = totals.blended.iloc[i]
+            rows.append(("input", "historic budget", "last year's budget",
+                         totals.historic.iloc[i], np.nan))
             if self.historic_blend:
                 rows.append(("adjustment", "blend with historic",
                              f"{self.historic_blend:.0%} weight on rescaled historic budget",
-                             blended - target, blended - target))
+                             blended - experienced, blended - experienced))
             rows.append(("adjustment", "pace-of-change adjustment",
                          pace_text(self.pace), final - blended, final - blended))
         rows.append(("result", "final budget", "budget for the year", final, final))
         out = pd.DataFrame(rows, columns=["kind", "step", "description", "value", "amount"])
         return out[["step", "description", "value", "amount", "kind"]]
+
+    def _experience_rows(self, practice: str,
+                         rated: pd.DataFrame) -> list[tuple[str, str, str, float, float]]:
+        """The experience step of :meth:`explain`: ratio, z (and k), adjustment in pounds."""
+        assert self.experience is not None
+        fit = self.experience.credibility()
+        r = rated.loc[practice]
+        t, factor, budget = float(r["target"]), float(r["factor"]), float(r["budget"])
+        rows: list[tuple[str, str, str, float, float]] = []
+        if practice in fit.z.index:
+            years = int(fit.n_periods[practice])
+            removed = (", high-cost excess removed" if self.experience.high_cost is not None
+                       else "")
+            rows += [
+                ("input", "experience ratio",
+                 f"own actual ÷ formula-expected spend, list-weighted over {years} "
+                 f"year{'s' if years != 1 else ''}{removed}", float(r["ratio"]), np.nan),
+                ("input", "commissioner's ratio",
+                 "the same for all practices with history (credibility-weighted); a practice "
+                 "at this ratio is as the formula expects", fit.collective_mean, np.nan),
+            ]
+            if np.isinf(fit.k):
+                why = ("k = s²/a is infinite: the history shows no difference between "
+                       "practices beyond year-to-year noise, so no practice's history counts")
+            else:
+                why = (f"w / (w + k): w = {fit.unit_weight[practice]:,.0f} patient-years of "
+                       f"history, k = s²/a = {fit.within_variance:.4g} / "
+                       f"{fit.between_variance:.4g} = {fit.k:,.0f} patient-years")
+            rows.append(("input", "credibility z", why, float(r["z"]), np.nan))
+        else:
+            rows.append(("input", "credibility z",
+                         "no spend history: z = 0, the formula alone", 0.0, np.nan))
+        own = t * (factor - 1.0)
+        scale = float(rated.attrs["scale"])
+        rows += [
+            ("adjustment", "credibility adjustment",
+             f"target × (z × ratio ÷ commissioner's ratio + 1 − z) − target = target × "
+             f"({factor:.6f} − 1)", own, own),
+            ("adjustment", "rescale to keep the total",
+             f"every practice × {scale:.6f}: the history moves money between practices, "
+             "not the total", budget - t - own, budget - t - own),
+            ("subtotal", "experience-rated target", "fair-share target moved towards the "
+             "practice's own history", budget, np.nan),
+        ]
+        return rows

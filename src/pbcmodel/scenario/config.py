@@ -12,6 +12,19 @@ for the embedded example data (``{dataset = "example"}``) and for files
 scenario file). Writing uses the short form where the data equal the embedded example, and
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
 
+The formula's experience rating (``[formula.experience]``, a
+:class:`~pbcmodel.credibility.ExperienceRating`) is written inline, as ``historic`` is: the
+list of ``years``, then one table per frame (``actual``, ``expected``, ``list_size`` and
+optionally ``high_cost``) of practice → {year → number}. A year left out of a practice's
+table is missing (no observation), which is not the same as 0; a practice with an empty
+table has no history (``z = 0``)::
+
+    [formula.experience]
+    years = ["2024", "2025"]
+    actual = {P001 = {"2024" = 1.31e6, "2025" = 1.42e6}, P002 = {"2025" = 2.2e6}, P003 = {}}
+    expected = {P001 = {"2024" = 1.25e6, "2025" = 1.3e6}, P002 = {"2025" = 2.3e6}, P003 = {}}
+    list_size = {P001 = {"2024" = 1500, "2025" = 1520}, P002 = {"2025" = 2610}, P003 = {}}
+
 Examples
 --------
 >>> from pbcmodel import Scenario
@@ -51,6 +64,7 @@ import tomli_w
 
 from .. import datasets
 from ..capitation import CapitationFormula, PaceOfChange
+from ..credibility import ExperienceRating
 from ..errors import ConfigError, PBCModelError, ValidationError
 from ..incentives import Incentives
 from ..io import read_registered_patients
@@ -69,7 +83,8 @@ _converter = cattrs.Converter(forbid_extra_keys=True)
 _TOP_LEVEL = {"name", "resource", "population", "formula", "cost_model", "savings", "overspend",
               "incentives", "historic", "high_cost_threshold", "common_shock_cv",
               "resource_growth", "cost_growth", "conditions"}
-_FORMULA = {"weights", "top_slices", "pace", "needs", "mff", "historic_blend"}
+_FORMULA = {"weights", "top_slices", "pace", "needs", "mff", "historic_blend", "experience"}
+_EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -117,6 +132,22 @@ def _historic_data(historic: pd.Series | None) -> Any:
     return _series_data(historic)
 
 
+def _experience_data(rating: ExperienceRating | None) -> Any:
+    """An experience rating as ``years`` and practice → {year → number} tables (no NaN)."""
+    if rating is None:
+        return None
+    data: dict[str, Any] = {"years": [str(y) for y in rating.actual.columns]}
+    for key in _EXPERIENCE_FRAMES:
+        frame = getattr(rating, key)
+        if frame is None:
+            continue
+        years = [str(y) for y in frame.columns]
+        data[key] = {str(code): {y: float(v) for y, v in zip(years, row, strict=True)
+                                 if not np.isnan(v)}
+                     for code, row in zip(frame.index, frame.to_numpy(), strict=True)}
+    return data
+
+
 def unstructure_scenario(scn: Any) -> dict[str, Any]:
     """A scenario as plain data (no None values, so it fits TOML)."""
     formula = scn.formula
@@ -131,6 +162,7 @@ def unstructure_scenario(scn: Any) -> dict[str, Any]:
             "needs": _series_data(formula.needs),
             "mff": _series_data(formula.mff),
             "historic_blend": formula.historic_blend,
+            "experience": _experience_data(formula.experience),
         },
         "cost_model": _cost_model_data(scn.cost_model),
         "savings": _converter.unstructure(scn.savings) if scn.savings else None,
@@ -285,6 +317,43 @@ def _historic(data: Any, path: str) -> Any:
     return pd.Series(dict(data), dtype=float)
 
 
+def _experience(data: Any, path: str) -> ExperienceRating:
+    """``[formula.experience]``: ``years`` and practice → {year → number} tables."""
+    data = _mapping(data, path)
+    _check_keys(data, {"years", *_EXPERIENCE_FRAMES}, path)
+    for key in ("years", "actual", "expected", "list_size"):
+        if key not in data:
+            raise _fail(f"{path}.{key}", "missing; an experience rating needs years, actual, "
+                                         "expected and list_size")
+    years = data["years"]
+    if (not isinstance(years, list) or not years
+            or not all(isinstance(y, (str, int)) and not isinstance(y, bool) for y in years)):
+        raise _fail(f"{path}.years", f"expected a non-empty list of year labels, got {years!r}")
+    years = [str(y) for y in years]
+    if len(set(years)) != len(years):
+        raise _fail(f"{path}.years", f"a year is listed twice: {years}")
+    frames = {key: _practice_years(data[key], years, f"{path}.{key}")
+              for key in _EXPERIENCE_FRAMES if key in data}
+    return _wrap(lambda: ExperienceRating(**frames), path, ExperienceRating)
+
+
+def _practice_years(data: Any, years: list[str], path: str) -> pd.DataFrame:
+    """A table of practice → {year → number} as a practice × year frame (NaN: not given)."""
+    data = _mapping(data, path)
+    rows = []
+    for code, row in data.items():
+        row = _mapping(row, f"{path}.{code}")
+        for year, value in row.items():
+            if year not in years:
+                raise _fail(f"{path}.{code}.{year}", f"unknown year; expected one of {years}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise _fail(f"{path}.{code}.{year}", f"expected a number, got {value!r}")
+        rows.append([float(row[y]) if y in row else np.nan for y in years])
+    return pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(years)),
+                        index=pd.Index([str(c) for c in data], name="practice"),
+                        columns=pd.Index(years, name="year"))
+
+
 def _multiplier(value: Any, path: str) -> Any:
     """A number, or a table of practice code → number."""
     if not isinstance(value, Mapping):
@@ -404,10 +473,17 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
     for key in ("needs", "mff"):
         if key in formula_data:
             formula_kwargs[key] = _multiplier(formula_data[key], f"$.formula.{key}")
+    if "experience" in formula_data:
+        formula_kwargs["experience"] = _experience(formula_data["experience"],
+                                                   "$.formula.experience")
     formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula", CapitationFormula)
+    population = _wrap(lambda: _population(data["population"], "$.population", base_dir),
+                       "$.population")
+    if formula.experience is not None:
+        _wrap(lambda: formula.experience.check_practices(population.codes, "experience"),
+              "$.formula", CapitationFormula)
     kwargs: dict[str, Any] = {
-        "population": _wrap(lambda: _population(data["population"], "$.population",
-                                                base_dir), "$.population"),
+        "population": population,
         "formula": formula,
         "resource": data["resource"],
     }
