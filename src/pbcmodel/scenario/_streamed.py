@@ -43,9 +43,29 @@ SAMPLE_SIMULATIONS = 256
 #: Standard deviations of spend either side of its mean covered by the histogram grid.
 _SPAN_SD = 8.0
 #: Practices whose histograms are counted together (their bins fit in cache).
-_PRACTICES_AT_ONCE = 256
+_PRACTICES_AT_ONCE = 64
+#: Histogram entries per practice held before they are counted (a buffer reused throughout;
+#: ``np.bincount`` counts native integers several times faster than int32).
+_PENDING_PER_PRACTICE = 1024
 _LOW32 = np.int64(2**32 - 1)
 _SQUARE_SAFE = 3_037_000_499          # floor(sqrt(2^63 − 1)): |x| below it squares in int64
+
+
+@attrs.frozen
+class Keep:
+    """What a :class:`Tally` keeps besides its streamed statistics.
+
+    ``full``: every practice × simulation × year amount and net cash, in memory (or
+    written chunk by chunk through ``sink`` when one is given: an object with
+    ``writer(years)`` returning something with ``add(first, year, amount, net)``, see
+    :mod:`pbcmodel.scenario.store`); ``loss_pounds`` and ``loss_fractions``: the losses
+    whose years are counted exactly (:meth:`Tally.loss_count`).
+    """
+
+    full: bool = False
+    loss_pounds: tuple[float, ...] = LOSS_POUNDS
+    loss_fractions: tuple[float, ...] = LOSS_FRACTIONS
+    sink: Any = None
 
 
 def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
@@ -66,12 +86,14 @@ def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
     return np.floor(low).astype(np.int64), width
 
 
-def _square_sums(x: np.ndarray) -> np.ndarray:
+def _square_sums(x: np.ndarray, biggest: int | None = None) -> np.ndarray:
     """Exact ``Σ x²`` down the rows of int64 pence ``x`` (k, P), as (2, P) int64 halves.
 
-    Row ``0`` holds the high 32 bits and row ``1`` the low 32 bits of each sum.
+    Row ``0`` holds the high 32 bits and row ``1`` the low 32 bits of each sum. ``biggest``
+    (optional) is ``max |x|`` if already known.
     """
-    biggest = int(max(-int(x.min(initial=0)), int(x.max(initial=0))))
+    if biggest is None:
+        biggest = int(max(-int(x.min(initial=0)), int(x.max(initial=0))))
     if biggest < _SQUARE_SAFE:
         rows = max(1, (2**63 - 1) // max(biggest * biggest, 1))
         total = np.zeros((2, x.shape[1]), dtype=np.int64)
@@ -111,7 +133,9 @@ class Tally:
     years: int
     low: np.ndarray
     width: np.ndarray
-    loss_fraction_pence: np.ndarray        # (years, fractions, P) thresholds, pence
+    loss_fraction_pence: np.ndarray        # (years, fractions, P) whole-pence thresholds:
+    #                                        an amount is a loss beyond −f × budget iff it is
+    #                                        below ⌈−f × budget⌉
     keep_full: bool
     amount_sum: np.ndarray
     freed_sum: np.ndarray
@@ -130,25 +154,34 @@ class Tally:
     net_sample: np.ndarray
     full_amount: np.ndarray | None
     full_net: np.ndarray | None
-    _pending: list[np.ndarray] = attrs.field(factory=list)
-    _pending_size: int = 0
+    _bins: np.ndarray | None = None        # (P, pending) histogram entries not yet counted
+    _filled: int = 0                       # columns of _bins in use
+    _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
+    tracked_pounds: tuple[float, ...] = LOSS_POUNDS
+    tracked_fractions: tuple[float, ...] = LOSS_FRACTIONS
+    writer: Any = None                     # writes the full arrays elsewhere (Keep.sink)
 
     @classmethod
     def empty(cls, lo: int, hi: int, years: int, budget_pence: np.ndarray, low: np.ndarray,
-              width: np.ndarray, keep_full: bool) -> Tally:
-        """A tally with nothing added yet; ``budget_pence`` is (years, P)."""
+              width: np.ndarray, keep: bool | Keep) -> Tally:
+        """A tally with nothing added yet; ``budget_pence`` is (years, P); ``keep`` a
+        :class:`Keep` (or True for ``Keep(full=True)``)."""
+        keep = keep if isinstance(keep, Keep) else Keep(full=bool(keep))
+        keep_full = keep.full and keep.sink is None
         p = len(low)
         k = hi - lo
-        fractions = np.asarray(LOSS_FRACTIONS)[None, :, None] * budget_pence[:, None, :]
+        fractions = (np.asarray(keep.loss_fractions, dtype=float).reshape(1, -1, 1)
+                     * budget_pence[:, None, :])
         zeros = np.zeros(p, dtype=np.int64)
         sample = max(0, min(hi, SAMPLE_SIMULATIONS) - lo)
         return cls(
-            lo=lo, hi=hi, years=years, low=low, width=width, loss_fraction_pence=-fractions,
+            lo=lo, hi=hi, years=years, low=low, width=width,
+            loss_fraction_pence=np.ceil(-fractions).astype(np.int64),
             keep_full=keep_full, amount_sum=zeros.copy(), freed_sum=zeros.copy(),
             net_sum=zeros.copy(), amount_squares=np.zeros((2, p), dtype=np.int64),
             net_squares=np.zeros((2, p), dtype=np.int64),
-            loss_pounds=np.zeros((len(LOSS_POUNDS), p), dtype=np.int64),
-            loss_fractions=np.zeros((len(LOSS_FRACTIONS), p), dtype=np.int64),
+            loss_pounds=np.zeros((len(keep.loss_pounds), p), dtype=np.int64),
+            loss_fractions=np.zeros((len(keep.loss_fractions), p), dtype=np.int64),
             histogram=np.zeros(p * (HISTOGRAM_BINS + 2), dtype=np.int32),
             amount_min=np.full(p, np.iinfo(np.int64).max), amount_max=np.full(p, np.iinfo(
                 np.int64).min),
@@ -158,7 +191,9 @@ class Tally:
             amount_sample=np.zeros((sample, p, years), dtype=np.int64),
             net_sample=np.zeros((sample, p, years), dtype=np.int64),
             full_amount=np.zeros((k, p, years), dtype=np.int32) if keep_full else None,
-            full_net=np.zeros((k, p, years), dtype=np.int32) if keep_full else None)
+            full_net=np.zeros((k, p, years), dtype=np.int32) if keep_full else None,
+            tracked_pounds=tuple(keep.loss_pounds), tracked_fractions=tuple(keep.loss_fractions),
+            writer=None if keep.sink is None else keep.sink.writer(years))
 
     @property
     def practices(self) -> int:
@@ -168,18 +203,20 @@ class Tally:
             commissioner: np.ndarray, carried: np.ndarray, pool: np.ndarray) -> None:
         """Add simulated ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``)."""
         rows = slice(first - self.lo, first - self.lo + len(amount))
+        work = self._buffer("work", amount.shape, np.int64)
         np.add(self.amount_sum, amount.sum(axis=0), out=self.amount_sum)
         np.add(self.net_sum, net.sum(axis=0), out=self.net_sum)
-        freed = np.maximum(amount, 0)
-        np.add(self.freed_sum, freed.sum(axis=0), out=self.freed_sum)
-        self.amount_squares += _square_sums(amount)
+        np.maximum(amount, 0, out=work)
+        np.add(self.freed_sum, work.sum(axis=0), out=self.freed_sum)
+        low, high = amount.min(axis=0), amount.max(axis=0)
+        self.amount_squares += _square_sums(amount, max(-int(min(low.min(initial=0), 0)),
+                                                        int(high.max(initial=0))))
         self.net_squares += _square_sums(net)
-        for i, pounds in enumerate(LOSS_POUNDS):
-            self.loss_pounds[i] += np.count_nonzero(amount < -round(pounds * 100), axis=0)
-        for i, threshold in enumerate(self.loss_fraction_pence[year]):
-            self.loss_fractions[i] += np.count_nonzero(amount < threshold, axis=0)
-        np.minimum(self.amount_min, amount.min(axis=0), out=self.amount_min)
-        np.maximum(self.amount_max, amount.max(axis=0), out=self.amount_max)
+        self._count_below(amount, [-round(pounds * 100) for pounds in self.tracked_pounds],
+                          self.loss_pounds)
+        self._count_below(amount, self.loss_fraction_pence[year], self.loss_fractions)
+        np.minimum(self.amount_min, low, out=self.amount_min)
+        np.maximum(self.amount_max, high, out=self.amount_max)
         self._bin(amount)
         self.commissioner[rows, year] = commissioner
         self.carried[rows, year] = carried
@@ -191,6 +228,8 @@ class Tally:
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = self._store(self.full_amount, rows, year, amount)
             self.full_net = self._store(self.full_net, rows, year, net)
+        if self.writer is not None:
+            self.writer.add(first, year, amount, net)
 
     @staticmethod
     def _store(store: np.ndarray, rows: slice, year: int, values: np.ndarray) -> np.ndarray:
@@ -199,37 +238,68 @@ class Tally:
         store[rows, :, year] = values
         return store
 
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A work array kept for the next chunk of the same shape (no fresh pages each time)."""
+        buffer = self._scratch.get(name)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._scratch[name] = np.empty(shape, dtype=dtype)
+        return buffer
+
+    def _count_below(self, amount: np.ndarray, thresholds: Any, counts: np.ndarray) -> None:
+        """``counts[i] += #(amount < thresholds[i])`` down the rows, per practice."""
+        below = self._buffer("below", amount.shape, np.bool_)
+        for i, threshold in enumerate(thresholds):
+            np.less(amount, threshold, out=below)
+            for lo in range(0, len(below), 255):       # bytes add up without overflow
+                counts[i] += np.add.reduce(below[lo:lo + 255].view(np.uint8), axis=0,
+                                           dtype=np.uint8)
+
     def _bin(self, amount: np.ndarray) -> None:
         bins = HISTOGRAM_BINS
-        # bin b ≥ 1 holds low + (b−1)·w … low + b·w − 1; 0 and bins + 1 are the overflows.
-        # Quotients of whole numbers below 2^52 round correctly, so the floor is exact.
-        # practice by practice (transposed), so that counting touches one row at a time
-        position = (amount.T - (self.low - self.width)[:, None]).astype(float)
-        position /= self.width[:, None]
-        np.clip(position, 0, bins + 1, out=position)
-        index = position.astype(np.int32)
-        # offset of each practice's bins within its block of practices (see flush)
-        index += ((np.arange(self.practices, dtype=np.int32) % _PRACTICES_AT_ONCE)
-                  * (bins + 2))[:, None]
-        self._pending.append(index)
-        self._pending_size += index.size
-        if self._pending_size >= len(self.histogram):
-            self.flush()
+        if self._bins is None:
+            self._bins = np.empty((self.practices, min(_PENDING_PER_PRACTICE, max(
+                self.count, 1))), dtype=np.intp)
+        room = self._bins.shape[1]
+        for lo in range(0, len(amount), room):
+            part = amount[lo:lo + room]
+            if self._filled + len(part) > room:
+                self.flush()
+            # bin b ≥ 1 holds low + (b−1)·w … low + b·w − 1; 0 and bins + 1 are the
+            # overflows. Whole numbers below 2^53 convert and subtract exactly, and their
+            # quotients round correctly, so the floor is exact
+            origin, width, offset = self._edges()
+            position = self._buffer("position", part.shape, float)
+            np.subtract(part, origin, out=position)
+            np.divide(position, width, out=position)
+            np.clip(position, 0, bins + 1, out=position)
+            index = self._buffer("index", part.shape, np.intp)
+            np.copyto(index, position, casting="unsafe")    # ≥ 0: truncation is the floor
+            index += offset          # each practice's bins within its block (see flush)
+            self._bins[:, self._filled:self._filled + len(part)] = index.T
+            self._filled += len(part)
+
+    def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per practice: ``low − width`` and ``width`` (floats) and the offset of its bins
+        within its block of practices."""
+        if "origin" not in self._scratch:
+            self._scratch["origin"] = (self.low - self.width).astype(float)
+            self._scratch["width"] = self.width.astype(float)
+            self._scratch["offset"] = ((np.arange(self.practices) % _PRACTICES_AT_ONCE)
+                                       * (HISTOGRAM_BINS + 2)).astype(np.intp)
+        return self._scratch["origin"], self._scratch["width"], self._scratch["offset"]
 
     def flush(self) -> None:
         """Count the pending histogram entries, a block of practices at a time (each block's
         counts fit in cache, and no array as large as the histogram is made)."""
-        if not self._pending:
+        if not self._filled or self._bins is None:
             return
-        width = _PRACTICES_AT_ONCE * (HISTOGRAM_BINS + 2)
+        size = HISTOGRAM_BINS + 2
         for lo in range(0, self.practices, _PRACTICES_AT_ONCE):
-            index = np.concatenate([p[lo:lo + _PRACTICES_AT_ONCE].reshape(-1)
-                                    for p in self._pending])
-            rows = self.histogram[lo * (HISTOGRAM_BINS + 2):
-                                  (lo + _PRACTICES_AT_ONCE) * (HISTOGRAM_BINS + 2)]
-            counts = np.bincount(index, minlength=width)[:len(rows)]
+            index = self._bins[lo:lo + _PRACTICES_AT_ONCE, :self._filled]
+            rows = self.histogram[lo * size:(lo + _PRACTICES_AT_ONCE) * size]
+            counts = np.bincount(index.reshape(-1), minlength=len(rows))
             np.add(rows, counts, out=rows, casting="unsafe")    # counts < 2^31 a practice
-        self._pending, self._pending_size = [], 0
+        self._filled = 0
 
     def merge(self, other: Tally) -> Tally:
         """The tally of both ranges (``other`` starts where this one stops)."""
@@ -256,7 +326,7 @@ class Tally:
             pool=np.vstack([self.pool, other.pool]),
             amount_sample=np.concatenate([self.amount_sample, other.amount_sample]),
             net_sample=np.concatenate([self.net_sample, other.net_sample]),
-            full_amount=full[0], full_net=full[1], pending=[], pending_size=0)
+            full_amount=full[0], full_net=full[1], bins=None, filled=0, scratch={})
 
     # reading ----------------------------------------------------------------------------
     @property
@@ -308,16 +378,18 @@ class Tally:
     def loss_count(self, kind: str, value: float) -> np.ndarray | None:
         """Exact counts of years below ``−value`` pounds (``kind="pounds"``) or
         ``−value × budget`` (``kind="fraction"``), if this tally counted that value."""
-        table, values = ((self.loss_pounds, LOSS_POUNDS) if kind == "pounds"
-                         else (self.loss_fractions, LOSS_FRACTIONS))
+        table, values = ((self.loss_pounds, self.tracked_pounds) if kind == "pounds"
+                         else (self.loss_fractions, self.tracked_fractions))
         for i, tracked in enumerate(values):
             if np.isclose(tracked, float(value), rtol=0, atol=1e-12):
                 return table[i]
         return None
 
     def finished(self) -> Tally:
-        """This tally with its pending counts added and full arrays narrowed to int32."""
+        """This tally with its pending counts added, its work buffers released and full
+        arrays narrowed to int32."""
         self.flush()
+        self._bins, self._scratch = None, {}
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
@@ -325,7 +397,8 @@ class Tally:
 
     def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first
         self.flush()
-        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+        state = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+        return {**state, "_bins": None, "_scratch": {}}      # work buffers stay behind
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
