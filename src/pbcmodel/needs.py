@@ -309,9 +309,8 @@ class NeedsModel:
         --------
         >>> import pytest
         >>> _ = pytest.importorskip("glum")
-        >>> from pbcmodel.datasets.persons import synthetic_persons
-        >>> m = fit_needs_model(synthetic_persons(30_000, seed=1), indicators=["diabetes"],
-        ...                     pods=["outpatient_first", "ae"])
+        >>> from pbcmodel.datasets.persons import example_needs_model
+        >>> m = example_needs_model()   # outpatient_first and ae, adjusted for diabetes
         >>> w = m.cost_weights()
         >>> list(w.index.names), w.columns.name, bool((w > 0).all().all())
         (['age_band', 'sex'], 'pod', True)
@@ -336,9 +335,8 @@ class NeedsModel:
         --------
         >>> import pytest
         >>> _ = pytest.importorskip("glum")
-        >>> from pbcmodel.datasets.persons import synthetic_persons
-        >>> m = fit_needs_model(synthetic_persons(30_000, seed=1), indicators=["diabetes"],
-        ...                     pods=["outpatient_first", "ae"])
+        >>> from pbcmodel.datasets.persons import example_needs_model
+        >>> m = example_needs_model()   # outpatient_first and ae, adjusted for diabetes
         >>> se = m.cost_weight_errors()
         >>> bool((se["outpatient_first"] < se["ae"]).mean() > 0.5)
         True
@@ -368,9 +366,8 @@ class NeedsModel:
         >>> import pytest
         >>> _ = pytest.importorskip("glum")
         >>> import numpy as np
-        >>> from pbcmodel.datasets.persons import synthetic_persons
-        >>> m = fit_needs_model(synthetic_persons(30_000, seed=1), indicators=["diabetes"],
-        ...                     pods=["outpatient_first", "ae"])
+        >>> from pbcmodel.datasets.persons import example_needs_model
+        >>> m = example_needs_model()   # outpatient_first and ae, adjusted for diabetes
         >>> cm = m.cost_model()
         >>> cm.family, bool(np.allclose(cm.weights()[list(m.pods)], m.cost_weights()))
         ('gamma', True)
@@ -409,9 +406,8 @@ class NeedsModel:
         --------
         >>> import pytest
         >>> _ = pytest.importorskip("glum")
-        >>> from pbcmodel.datasets.persons import synthetic_persons
-        >>> m = fit_needs_model(synthetic_persons(30_000, seed=1), indicators=["diabetes"],
-        ...                     pods=["outpatient_first", "ae"])
+        >>> from pbcmodel.datasets.persons import example_needs_model
+        >>> m = example_needs_model()   # outpatient_first and ae, adjusted for diabetes
         >>> new = pd.DataFrame({"age_band": ["70_74", "70_74"], "sex": ["F", "F"],
         ...                     "diabetes": [0, 1]})
         >>> cost = m.predict(new).sum(axis=1)
@@ -476,10 +472,9 @@ class NeedsModel:
         --------
         >>> import pytest
         >>> _ = pytest.importorskip("glum")
-        >>> from pbcmodel.datasets.persons import synthetic_persons
-        >>> m = fit_needs_model(synthetic_persons(40_000, seed=1), indicators=["diabetes"],
-        ...                     pods=["non_elective", "outpatient_follow_up"])
-        >>> holdout = synthetic_persons(40_000, seed=2)
+        >>> from pbcmodel.datasets.persons import example_needs_model, synthetic_persons
+        >>> m = example_needs_model()
+        >>> holdout = synthetic_persons(40_000, seed=2)            # persons it was not fitted on
         >>> holdout = holdout[["practice", "age_band", "sex", "diabetes", *m.pods]]
         >>> fit = m.goodness_of_fit(holdout)
         >>> bool(fit.practice_r2 > fit.person_r2), fit.n_practices

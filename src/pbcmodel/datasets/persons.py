@@ -55,8 +55,10 @@ from scipy import special
 from .._validate import check_positive, finite_scalar
 from ..codes import AGE_BANDS, PODS, SEXES
 from ..errors import ValidationError
+from ..needs import NeedsModel, fit_needs_model
 
-__all__ = ["CONDITIONS", "PersonsTruth", "synthetic_persons", "synthetic_persons_truth"]
+__all__ = ["CONDITIONS", "PersonsTruth", "example_needs_model", "synthetic_persons",
+           "synthetic_persons_truth"]
 
 #: Chronic conditions in :func:`synthetic_persons`, in column order.
 CONDITIONS: tuple[str, ...] = ("diabetes", "copd", "chd", "depression", "cancer")
@@ -380,3 +382,22 @@ def _whole(value: object, name: str) -> int:
     if v != np.floor(v) or v < 1:
         raise ValidationError(f"{name}: must be a whole number >= 1, got {value!r}")
     return int(v)
+
+
+def example_needs_model() -> NeedsModel:
+    """A small fitted needs model, for examples: the one fit the docstrings share.
+
+    Both parts of the model for two PODs (``outpatient_first`` and ``ae``), adjusted for
+    ``diabetes`` only, fitted by :func:`pbcmodel.needs.fit_needs_model` on
+    ``synthetic_persons(30_000, seed=1)`` (12 practices). Fitted afresh at each call (about a
+    second); needs the optional extra ``glm``.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("glum")
+    >>> example_needs_model()
+    NeedsModel(2 PODs × two parts, 40 age-sex cells, indicators: diabetes; fitted on 30,000 persons)
+    """
+    return fit_needs_model(synthetic_persons(30_000, seed=1), indicators=["diabetes"],
+                           pods=["outpatient_first", "ae"])
