@@ -3,8 +3,11 @@ files and scenario files, as a damaged download or a careless edit would leave t
 
 Properties: whatever the bytes, only :class:`~pbcmodel.errors.PBCModelError` subclasses come
 out (never a ``KeyError``, ``IndexError``, ``OverflowError`` …), and on the command line a
-failure is exit status 2 with nothing written. A few hundred examples run in CI; set
-``PBCMODEL_FUZZ_LONG=1`` or pass ``--fuzz-long`` for many more.
+failure is exit status 2 with nothing written. Numeric columns are also given numbers beyond
+int64 and float ranges, non-finite in every spelling and subnormal (:data:`HUGE_NUMBERS`);
+what is read anyway holds only real counts (never wrapped round to a negative) and finite
+weighted populations whose sums, need indices and budgets are finite. A few hundred
+examples run in CI; set ``PBCMODEL_FUZZ_LONG=1`` or pass ``--fuzz-long`` for many more.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel import PBCModelError
+from pbcmodel._validate import MAX_COUNT
 from pbcmodel.cli import main
+from pbcmodel.weighted import COMPONENTS
 
 DATA = Path(__file__).parent / "data"
 PATIENTS = (DATA / "gp-reg-pat-prac-quin-age.csv").read_bytes()
 WEIGHTED = DATA / "weighted" / "2026_2027.csv"
+#: The numeric columns of the 2026/27 layout (list size and weighted populations).
+WEIGHTED_NUMBERS = (b"Registered Patients", b"G&A WP", b"CS WP", b"MH WP", b"Mat WP",
+                    b"Health Ineq WP", b"Prescr WP", b"Core WP", b"Primary Medical Care WP",
+                    b"Final PMC WP")
 SCENARIO = pbc.Scenario.example().to_toml().encode()
 
 LONG = os.environ.get("PBCMODEL_FUZZ_LONG", "") not in ("", "0")
@@ -44,16 +54,33 @@ ODD_VALUES = st.one_of(
     st.text(max_size=12),
 )
 
+#: Numbers as a spreadsheet or a hostile file might write them in a numeric column: beyond
+#: int64 and float ranges, non-finite in every spelling, subnormal, negative zero, exponents.
+HUGE_NUMBERS = st.one_of(
+    st.sampled_from(["inf", "-inf", "Infinity", "INF", "nan", "NaN", "-nan", "1e30", "1e308",
+                     "1.8e308", "-1e308", "1e-320", "-0", "-0.0", "0e0", "9223372036854775807",
+                     "9223372036854775808", "18446744073709551616", "922337203685",
+                     "922337203686", "1E+30", "1_000", "+5", " 7 "]),
+    st.integers(-(2**80), 2**80).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=1e15, max_value=1e308).map(lambda v: f"{v:.17g}"),
+)
+
 
 @st.composite
-def mutated(draw: Any, original: bytes) -> bytes:
-    """A file damaged in one or a few of the ways real files are."""
+def mutated(draw: Any, original: bytes, numeric: tuple[bytes, ...] = ()) -> bytes:
+    """A file damaged in one or a few of the ways real files are.
+
+    ``numeric`` names the header cells of numeric columns: a ``"number"`` damage writes one
+    of :data:`HUGE_NUMBERS` into one of them, in a data row.
+    """
     lines = original.split(b"\n")
     for _ in range(draw(st.integers(1, 3))):
         lines = lines or [b""]
         kind = draw(st.sampled_from(["bytes", "truncate", "drop_rows", "duplicate_rows",
                                      "drop_column", "duplicate_column", "swap_cell",
-                                     "shuffle_header", "crlf", "encoding"]))
+                                     "shuffle_header", "crlf", "encoding",
+                                     *(["number"] * 3 if numeric else [])]))
         if kind == "bytes":
             data = b"\n".join(lines)
             at = draw(st.integers(0, len(data)))
@@ -83,6 +110,15 @@ def mutated(draw: Any, original: bytes) -> bytes:
             c = draw(st.integers(0, len(cells) - 1))
             cells[c] = draw(ODD_VALUES).encode("utf-8", "surrogatepass")
             lines[r] = b",".join(cells)
+        elif kind == "number" and len(lines) > 1:
+            header = [cell.strip(b"\xef\xbb\xbf\r ") for cell in lines[0].split(b",")]
+            columns = [i for i, name in enumerate(header) if name in numeric]
+            r = draw(st.integers(1, len(lines) - 1))
+            cells = lines[r].split(b",")
+            c = draw(st.sampled_from(columns)) if columns else len(cells)
+            if c < len(cells):
+                cells[c] = draw(HUGE_NUMBERS).encode()
+                lines[r] = b",".join(cells)
         elif kind == "shuffle_header" and lines:
             cells = lines[0].split(b",")
             lines[0] = b",".join(draw(st.permutations(cells)))
@@ -95,26 +131,34 @@ def mutated(draw: Any, original: bytes) -> bytes:
     return b"\n".join(lines)
 
 
-def _only_package_errors(read: Any, path: Path) -> None:
+def _only_package_errors(read: Any, path: Path) -> Any:
+    """What ``read(path)`` returns, or None when it fails with a package error."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # e.g. the Windows-1252 fallback warning
         try:
-            read(path)
+            return read(path)
         except PBCModelError:
-            pass
+            return None
+
+
+PATIENT_NUMBERS = (b"NUMBER_OF_PATIENTS",)
 
 
 @FUZZ
-@given(data=mutated(PATIENTS))
+@given(data=mutated(PATIENTS, PATIENT_NUMBERS))
 def test_registered_patient_files_fail_only_with_package_errors(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "patients.csv"
         path.write_bytes(data)
-        _only_package_errors(pbc.io.read_registered_patients, path)
+        pop = _only_package_errors(pbc.io.read_registered_patients, path)
+        if pop is not None:      # read: then every count is a real count, never wrapped round
+            counts = pop.counts.to_numpy()
+            assert counts.dtype == np.int64 and (counts >= 0).all()
+            assert (counts <= MAX_COUNT).all() and (pop.list_size.to_numpy() >= 0).all()
 
 
 @FUZZ
-@given(data=mutated(PATIENTS))
+@given(data=mutated(PATIENTS, PATIENT_NUMBERS))
 def test_budgets_command_writes_all_or_nothing(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -134,12 +178,27 @@ def test_budgets_command_writes_all_or_nothing(data: bytes) -> None:
                     reason="no weighted-population reader or 2026/27 fixture yet "
                            "(England engineer)")
 @FUZZ
-@given(data=st.deferred(lambda: mutated(WEIGHTED.read_bytes())))
+@given(data=st.deferred(lambda: mutated(WEIGHTED.read_bytes(), WEIGHTED_NUMBERS)))
 def test_weighted_population_files_fail_only_with_package_errors(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "2026_2027.csv"
         path.write_bytes(data)
-        _only_package_errors(pbc.io.read_weighted_populations, path)
+        wp = _only_package_errors(pbc.io.read_weighted_populations, path)
+        if wp is None:
+            return
+        # read: then every number is finite and within the count limit, so the sums over
+        # practices that need indices and budgets are made of cannot overflow
+        numbers = wp.frame[["registered", *COMPONENTS]].to_numpy(dtype=float)
+        assert np.isfinite(numbers).all() and (numbers >= 0).all()
+        assert (numbers <= MAX_COUNT).all()
+        assert np.isfinite(numbers.sum(axis=0)).all()
+        try:                     # and what is read gives a need index and budgets, or says why
+            index = pbc.capitation.need_index(wp)
+            budgets = pbc.capitation.WeightedCapitation().budgets_pence(wp, 1e6)["total"]
+        except PBCModelError:
+            return
+        assert np.isfinite(index.to_numpy()).all() and (index.to_numpy() >= 0).all()
+        assert int(budgets.sum()) == 100_000_000 and (budgets >= 0).all()
 
 
 #: TOML values of every type, including the ones a scenario never wants.
