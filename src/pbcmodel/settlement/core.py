@@ -70,17 +70,20 @@ class SettlementArrays:
     @property
     def freed_up_paid(self) -> np.ndarray:
         """Freed-up resources paid after clawback, pence."""
-        return self.freed_up - self.clawback_freed_up
+        return _combine(self.freed_up, minus=(self.clawback_freed_up,))
 
     @property
     def incentive_paid(self) -> np.ndarray:
         """Incentive payments after clawback, pence."""
-        return self.incentive_signup + self.incentive_plan - self.clawback_incentives
+        return _combine(self.incentive_signup + self.incentive_plan,
+                        minus=(self.clawback_incentives,))
 
     @property
     def net_to_practice(self) -> np.ndarray:
         """Cash to the practice this year: freed-up + incentives paid − budget recovery."""
-        return self.freed_up_paid + self.incentive_paid - self.recovered_from_budget
+        return _combine(self.freed_up, plus=(self.incentive_signup, self.incentive_plan),
+                        minus=(self.clawback_freed_up, self.clawback_incentives,
+                               self.recovered_from_budget))
 
     @property
     def liability_carried(self) -> np.ndarray:
@@ -88,11 +91,30 @@ class SettlementArrays:
         return self.recovery_next.sum(axis=-1)
 
 
+def _all_zero_view(a: np.ndarray) -> bool:
+    """True for a read-only broadcast of a single zero (how absent flows are held)."""
+    return a.size > 0 and not any(a.strides) and not a.flat[0]
+
+
+def _combine(first: np.ndarray, plus: tuple[np.ndarray, ...] = (),
+             minus: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+    """``first + Σ plus − Σ minus``, in place in ``first`` (a new array the caller made),
+    skipping flows that are all-zero views."""
+    out = first
+    for term in plus:
+        if not _all_zero_view(term):
+            out += term
+    for term in minus:
+        if not _all_zero_view(term):
+            out -= term
+    return out
+
+
 def pence_array(values: Any, name: str) -> np.ndarray:
     """Integer pence as int64; floats are accepted only if whole numbers."""
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
+        return arr.astype(np.int64, copy=False)     # read, never written: no copy needed
     if arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all():
         return arr.astype(np.int64)
     raise ValidationError(f"{name}: expected whole pence (integers), got dtype {arr.dtype}")
@@ -127,7 +149,8 @@ def _netted_amounts(budget: np.ndarray, variance: np.ndarray, codes: np.ndarray,
     sorted_codes = codes[order]
     new_group = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
     starts = np.flatnonzero(new_group)
-    sizes = np.diff(np.r_[starts, sorted_codes.size])
+    ends = np.r_[starts[1:], sorted_codes.size] - 1
+    group = np.cumsum(new_group) - 1                 # each (sorted) practice's consortium
     in_order = bool((order == np.arange(order.size)).all())
     b = budget[..., order]
     v = variance if in_order else variance[..., order]
@@ -135,21 +158,23 @@ def _netted_amounts(budget: np.ndarray, variance: np.ndarray, codes: np.ndarray,
     group_amount = np.rint(shared_amount(np.add.reduceat(b, starts, axis=-1).astype(float),
                                          group_variance.astype(float), savings, losses))
     # weights: underspends in a net-underspending consortium, overspends otherwise
-    weight = np.repeat(np.where(group_variance >= 0, 1, -1), sizes, axis=-1)
+    weight = np.where(group_variance >= 0, 1, -1).take(group, axis=-1)
     np.multiply(weight, v, out=weight)
     np.maximum(weight, 0, out=weight)
-    group_weight = np.add.reduceat(weight, starts, axis=-1)
     within = np.cumsum(weight, axis=-1)
-    before = within[..., starts] - weight[..., starts]
-    within -= np.repeat(before, sizes, axis=-1)
+    before = within[..., starts] - weight[..., starts]      # cumulative before each group
+    group_weight = within[..., ends] - before
+    within -= before.take(group, axis=-1)                   # cumulative within the group
     ratio = np.divide(group_amount, group_weight, out=np.zeros(group_amount.shape),
                       where=group_weight > 0)
     # at each group's end within == group_weight, so the rounded cumulative equals the
     # group amount exactly (|amount| << 2**52); the differences then add up to it
-    scaled = within * np.repeat(ratio, sizes, axis=-1)
-    allocated = np.rint(scaled, out=scaled).astype(np.int64)
-    allocated[..., 1:] -= allocated[..., :-1].copy()
-    allocated[..., starts] = np.rint(within[..., starts] * ratio).astype(np.int64)
+    scaled = ratio.take(group, axis=-1)
+    np.multiply(within, scaled, out=scaled)
+    cumulative = np.rint(scaled, out=scaled).astype(np.int64)
+    allocated = np.empty_like(cumulative)
+    np.subtract(cumulative[..., 1:], cumulative[..., :-1], out=allocated[..., 1:])
+    allocated[..., starts] = cumulative[..., starts]
     if in_order:
         return allocated
     out = np.empty_like(allocated)
@@ -162,17 +187,22 @@ def _recovery_schedule(new: np.ndarray, years: int, later: np.ndarray) -> np.nda
 
     ``later[..., k]`` is what was already due ``k + 1`` years ahead.
     """
+    ahead = later.shape[-1]
+    shape = np.broadcast_shapes(new.shape, later.shape[:-1])
+    # stored year-major, so that each year's instalments are contiguous; handed out as a
+    # (..., Y) view
+    out = np.empty((max(years, ahead), *shape), dtype=np.int64)
     if years == 1:
-        instalments = [new]
+        out[0] = new
     else:
         quotient = new // years
         remainder = new - quotient * years
-        instalments = [quotient + (remainder > k) for k in range(years)]
-    columns = []
-    for k in range(max(years, later.shape[-1])):
-        due = instalments[k] if k < years else 0
-        columns.append(due + later[..., k] if k < later.shape[-1] else due)
-    return np.stack(np.broadcast_arrays(*columns), axis=-1)
+        for k in range(years):
+            np.add(quotient, remainder > k, out=out[k])
+    out[years:] = 0
+    for k in range(ahead):
+        out[k] += later[..., k]
+    return np.moveaxis(out, 0, -1)
 
 
 def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
@@ -310,6 +340,8 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     for source in order[:-1]:                 # the last source is always future_budgets
         if source == "freed_up":
             # a practice with freed-up resources this year has no new liability this year
+            if _all_zero_view(due):              # nothing brought forward: nothing to claw
+                continue
             clawed[source] = np.minimum(freed, due)
             due = due - clawed[source]
         elif incentives is not None:
