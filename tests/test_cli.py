@@ -7,6 +7,8 @@ import pytest
 import pbcmodel
 from pbcmodel.cli import main
 
+PNG = b"\x89PNG"
+
 
 def test_demo_on_real_england(tmp_path, capsys):
     assert main(["demo", "--icb", "QOC", "--out", str(tmp_path)]) == 0
@@ -15,29 +17,78 @@ def test_demo_on_real_england(tmp_path, capsys):
                      "Licence v3.0") == 2 and "NHS England" in out
     assert "need indices relative to the ICB" in out and "Three-year path" in out
     assert "Policies compared" in out
-    budgets = pd.read_csv(tmp_path / "budgets.csv", index_col=0)
-    assert len(budgets) == 50          # NHS Shropshire, Telford and Wrekin ICB's practices
-    resource = round(budgets["registered"].sum() * 1000, -5)
-    assert round(budgets["total"].sum(), 2) == round(resource * 0.99, 2)   # exact in pence
-    places = pd.read_csv(tmp_path / "places.csv", index_col=0)
-    assert places["practices"].sum() == 50
-    path = pd.read_csv(tmp_path / "three_year_path.csv", index_col=0)
-    assert list(path.columns) == ["2026/27", "2027/28", "2028/29"]
+    budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
+    practices = budgets.drop("total")
+    assert len(practices) == 50          # NHS Shropshire, Telford and Wrekin ICB's practices
+    wp = pbcmodel.datasets.england().subset(icb="QOC")
+    resource = round(float(wp.registered.sum()) * 1000, -5)
+    # the total is the resource less the 1% top-slice, and the practices add up to it
+    assert budgets.loc["total", "total_gbp"] == round(resource * 0.99, 2)
+    assert round(practices["total_gbp"].sum(), 2) == budgets.loc["total", "total_gbp"]
+    assert budgets.loc["total", "list_size"] == practices["list_size"].sum()
+    places = pd.read_csv(tmp_path / "places.csv", index_col="place")
+    # the places add up to the same practices, patients and pounds as the budgets
+    assert places.loc["total", "practices"] == 50 == places["practices"].drop("total").sum()
+    assert places.loc["total", "patients"] == budgets.loc["total", "list_size"]
+    assert places.loc["total", "budget_gbp"] == budgets.loc["total", "total_gbp"]
+    assert places["core_need_index"].drop("total").between(0.5, 2).all()
+    path = pd.read_csv(tmp_path / "three_year_path.csv", index_col="practice")
+    assert list(path.columns) == ["budget_last_year_gbp", "budget_2026_27_gbp",
+                                  "budget_2027_28_gbp", "budget_2028_29_gbp"]
+    assert (path.drop("total").sum().round(2) == path.loc["total"]).all()
+    assert path.loc["total", "budget_2026_27_gbp"] == budgets.loc["total", "total_gbp"]
+    for figure in ("list_size", "net", "commissioner", "policies"):
+        assert (tmp_path / f"{figure}.png").read_bytes()[:4] == PNG
+    assert_glossary_defines_every_column(tmp_path)
     assert main(["demo", "--icb", "QOC", "--out", str(tmp_path)]) == 2     # no overwrite
     assert "already exist" in capsys.readouterr().err
 
 
-def test_demo_writes_budgets_and_explanation(tmp_path, capsys):
+def assert_glossary_defines_every_column(folder):
+    """Every column of every table written has a definition in glossary.csv, but the parts
+    of a budget (a POD, a weighted-population component or a year, in pounds) and the
+    scenarios of comparison.csv."""
+    from pbcmodel.codes import PODS
+    from pbcmodel.weighted import COMPONENTS
+
+    def part(column):
+        stem = column.removesuffix("_gbp")
+        return column.endswith("_gbp") and (stem in PODS or stem in COMPONENTS
+                                            or stem.startswith("budget_2"))
+
+    defined = set(pd.read_csv(folder / "glossary.csv")["column"])
+    for path in folder.glob("*.csv"):
+        table = pd.read_csv(path)
+        if path.stem == "glossary":
+            continue
+        if "metric" in table.columns:            # a long table: its rows are the metrics
+            assert set(table["metric"]) <= defined, path.name
+            continue
+        columns = {c for c in table.columns if not part(c)}
+        assert columns <= defined, (path.name, sorted(columns - defined))
+
+
+def test_demo_writes_budgets_explanation_and_figures(tmp_path, capsys):
     assert main(["demo", "--example", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Budgets by consortium" in out and "final budget" in out
-    budgets = pd.read_csv(tmp_path / "budgets.csv", index_col=0)
-    assert len(budgets) == 60
-    # 510m less 3% top-slices = 494.7m, to the penny (rounded per practice and POD)
-    assert budgets["total"].sum() == pytest.approx(494.7e6, abs=60 * 0.01)
-    explain = pd.read_csv(tmp_path / "explain_P001.csv", index_col=0)
-    assert explain.loc["final budget", "value"] == pytest.approx(budgets.loc["P001", "total"],
-                                                                abs=0.01)
+    budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
+    assert len(budgets) == 61
+    # 510m less 3% top-slices = 494.7m, exactly: pennies allocated from the rounded whole,
+    # so every practice's PODs add up to its total and every column to the total row
+    assert budgets.loc["total", "total_gbp"] == 494_700_000.00
+    pods = budgets.drop(columns="total_gbp")
+    assert ((pods.sum(axis=1) - budgets["total_gbp"]).abs() < 0.005).all()
+    assert ((budgets.drop("total").sum() - budgets.loc["total"]).abs() < 0.005).all()
+    explain = pd.read_csv(tmp_path / "explain_P001.csv", index_col="step")
+    assert explain.loc["final budget", "amount_gbp"] == budgets.loc["P001", "total_gbp"]
+    adjustments = explain.loc[explain["kind"] == "adjustment", "amount_gbp"]
+    assert round(adjustments.sum(), 2) == explain.loc["final budget", "amount_gbp"]
+    # no float noise: 1262751.8699999999 was written for the weighted list
+    assert "99999" not in (tmp_path / "explain_P001.csv").read_text()
+    for figure in ("list_size", "net", "commissioner", "policies"):
+        assert (tmp_path / f"{figure}.png").read_bytes()[:4] == PNG
+    assert_glossary_defines_every_column(tmp_path)
 
 
 def test_demo_refuses_to_overwrite(tmp_path, capsys):
@@ -56,7 +107,9 @@ def test_budgets_command(tmp_path, data_dir, capsys):
                  "--consortia", str(data_dir / "consortia.csv"), "--resource", "£2,000,000",
                  "--out", str(out)])
     assert code == 0
-    assert pd.read_csv(out, index_col=0)["total"].sum() == pytest.approx(2e6, abs=0.05)
+    budgets = pd.read_csv(out, index_col="practice")
+    assert budgets.loc["total", "total_gbp"] == 2_000_000.00      # to the penny
+    assert round(budgets["total_gbp"].drop("total").sum(), 2) == 2_000_000.00
     assert "North" in capsys.readouterr().out
 
 

@@ -14,8 +14,8 @@ from pbcmodel.cli import main
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
-RUN_FILES = {"budgets.csv", "metrics.csv", "summary.csv", "by_list_size.csv", "list_size.png",
-             "net.png", "commissioner.png", "report.txt"}
+RUN_FILES = {"budgets.csv", "metrics.csv", "summary.csv", "by_list_size.csv", "glossary.csv",
+             "list_size.png", "net.png", "commissioner.png", "report.txt"}
 
 MINIMAL = """\
 name = "{name}"
@@ -73,15 +73,23 @@ def test_run_writes_tables_figures_and_report(tmp_path, capsys):
                  "--years", "2", "--seed", "3"])
     assert code == 0
     assert {p.name for p in out.iterdir()} == RUN_FILES
-    summary = pd.read_csv(out / "summary.csv", index_col=0)["pbc-70-30"]
-    assert (summary["simulations"], summary["years"]) == (200, 2)
-    # the same seed gives the same numbers as the library call
+    summary = pd.read_csv(out / "summary.csv", index_col="metric")
+    assert (summary.loc["simulations", "value"], summary.loc["years", "value"]) == (200, 2)
+    assert summary.loc["expected_freed_up_gbp", "unit"] == "£"
+    # the same seed gives the same numbers as the library call (to the penny)
     expected = load_scenario(EXAMPLES / "pbc_70_30.toml").simulate(n=200, years=2, seed=3)
-    assert summary["expected_freed_up"] == pytest.approx(expected.summary()["expected_freed_up"])
-    metrics = pd.read_csv(out / "metrics.csv", index_col=0)
-    assert len(metrics) == 60 and "prob_loss_over_fraction" in metrics
-    assert pd.read_csv(out / "budgets.csv", index_col=0)["total"].sum() == pytest.approx(
-        494.7e6, abs=1)   # 510m less 3% top-slices
+    assert summary.loc["expected_freed_up_gbp", "value"] == pytest.approx(
+        expected.summary()["expected_freed_up"], abs=0.005)
+    metrics = pd.read_csv(out / "metrics.csv", index_col="practice")
+    assert len(metrics) == 60 and "prob_loss_over_2pct_of_budget_pct" in metrics
+    assert str(metrics["list_size"].dtype) == "int64"
+    budgets = pd.read_csv(out / "budgets.csv", index_col="practice")
+    assert budgets.loc["total", "total_gbp"] == 494_700_000.00   # 510m less 3% top-slices
+    assert round(budgets["total_gbp"].drop("total").sum(), 2) == 494_700_000.00
+    by_size = pd.read_csv(out / "by_list_size.csv", index_col="list_size_band")
+    assert by_size.index[1] == "3,000–5,999" and by_size["practices"].sum() == 60
+    glossary = pd.read_csv(out / "glossary.csv", index_col="metric")
+    assert "expected_freed_up_gbp" in set(glossary["column"])
     report = (out / "report.txt").read_text()
     assert "pbc-70-30" in report and "200 simulations × 2 year(s), seed 3" in report
     assert (out / "commissioner.png").read_bytes()[:4] == b"\x89PNG"
@@ -183,7 +191,9 @@ def test_compare_prints_side_by_side(tmp_path, capsys):
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if "half" in line)
     assert header.split() == ["half", "all"]
-    assert "practices_prob_loss_over_2pct" in out and "%" in out and "£" in out
+    # rows named in plain words from the glossary, in their units
+    assert "Chance a practice bears over 2% of budget" in out and "%" in out and "£" in out
+    assert "practices_prob_loss_over_2pct" not in out
     assert "note:" not in out     # same population and cost model: common outturns
 
 
@@ -221,16 +231,16 @@ def test_demo_simulates_and_compares(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Budgets by consortium" in out and "final budget" in out      # as before
     assert "Outcomes by list size" in out and "Policies compared" in out
-    comparison = pd.read_csv(tmp_path / "comparison.csv", index_col=0)
-    assert comparison.columns.tolist() == ["pbc-70-30", "strict-overspend", "mssp-style"]
+    comparison = pd.read_csv(tmp_path / "comparison.csv", index_col="metric")
+    assert comparison.columns.tolist() == ["pbc-70-30", "strict-overspend", "mssp-style",
+                                           "label", "unit", "sign", "period"]
     # common random numbers: the 70/30 and strict policies share the savings schedule, so
     # their freed-up resources are identical simulation by simulation
-    assert (comparison.loc["expected_freed_up", "pbc-70-30"]
-            == comparison.loc["expected_freed_up", "strict-overspend"])
+    assert (comparison.loc["expected_freed_up_gbp", "pbc-70-30"]
+            == comparison.loc["expected_freed_up_gbp", "strict-overspend"])
     # bearing every overspend costs practices more than bearing half beyond 2%
-    assert (comparison.loc["expected_practice_amount", "strict-overspend"]
-            < comparison.loc["expected_practice_amount", "pbc-70-30"])
-    summary = pd.read_csv(tmp_path / "simulation_summary.csv", index_col=0)["pbc-70-30"]
-    assert summary.to_dict() == pytest.approx(comparison["pbc-70-30"].loc[summary.index]
-                                              .to_dict())
-    assert (tmp_path / "simulation_by_list_size.csv").exists()
+    assert (comparison.loc["expected_practice_amount_gbp", "strict-overspend"]
+            < comparison.loc["expected_practice_amount_gbp", "pbc-70-30"])
+    summary = pd.read_csv(tmp_path / "summary.csv", index_col="metric")
+    assert summary["value"].to_dict() == comparison["pbc-70-30"].loc[summary.index].to_dict()
+    assert (tmp_path / "by_list_size.csv").exists() and (tmp_path / "policies.png").exists()

@@ -140,6 +140,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("practice", "Practice", "GP practice code.", "code"),
     _t("consortium", "Consortium", "The consortium (locality group) the practice belongs to.",
        "code"),
+    _t("name", "Practice name", "The practice's name, as NHS England publishes it.", "code"),
+    _t("place", "Place", "The local authority district the practice is in: the place NHS "
+       "England's place-based tool compares with the rest of the ICB.", "code"),
     _t("practices", "Practices", "Number of practices.", "count"),
     _t("list_size", "List size", "Patients registered with the practice.", "patients"),
     _t("patients", "Registered patients", "Patients registered with the practices.",
@@ -152,11 +155,31 @@ TERMS: dict[str, Term] = {t.name: t for t in [
        "formula.", "£", period=_YEAR),
     _t("total", "Total budget", "Budget over all points of delivery.", "£", period="the year"),
     _t("per_head", "Budget per patient", "Budget divided by registered patients.",
-       "£ per registered patient", period="the year"),
+       "£ per registered patient", period="the year", column="budget_gbp_per_head"),
+    _t("budget_last_year", "Last year's budget", "The practice's budget in the year before "
+       "the path starts: where the pace of change starts from.", "£", period="the year before"),
     _t("total_budget_year1", "Total budget, year 1", "Budgets of all practices in the first "
        "simulated year.", "£", period="the first year"),
     _t("amount", "Amount", "Pounds this step adds to (or takes from) the budget; the steps "
        "add up to the final budget.", "£", "positive = adds to the budget", "the year"),
+    # how a budget was set, step by step
+    _t("step", "Step", "A step of the budget's derivation, in order.", "code"),
+    _t("kind", "Kind of step", "input (a number the formula uses), adjustment (pounds added "
+       "to or taken from the budget), subtotal (the running total) or result (the final "
+       "budget).", "code"),
+    _t("description", "Description", "What the step does, in plain words.", "code"),
+    _t("input_value", "Input", "The number an input step uses: patients, an index or a share "
+       "(blank for steps in pounds).", "ratio"),
+    # need indices of places
+    _t("core", "Core need index", "Weighted population per registered patient for NHS "
+       "England's core services, relative to the ICB (1 = the ICB's average).", "ratio",
+       column="core_need_index"),
+    _t("general_and_acute", "General and acute need index", "As the core need index, for "
+       "general and acute services.", "ratio", column="general_and_acute_need_index"),
+    _t("mental_health", "Mental health need index", "As the core need index, for mental "
+       "health services.", "ratio", column="mental_health_need_index"),
+    _t("primary_medical_care", "Primary medical care need index", "As the core need index, "
+       "for primary medical care.", "ratio", column="primary_medical_care_need_index"),
     # a settled year
     _t("outturn", "Spend", "What the practice's patients' care actually cost.", "£",
        period=_YEAR),

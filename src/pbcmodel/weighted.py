@@ -149,8 +149,23 @@ class WeightedPopulations:
 
     @property
     def registered(self) -> pd.Series:
-        """Registered patients per practice."""
+        """Registered patients per practice (projections: published with decimals)."""
         return self._frame["registered"].copy()
+
+    @property
+    def list_size(self) -> pd.Series:
+        """Registered patients per practice as whole people (``int64``): rounded half up,
+        at least one; the list sizes of :meth:`to_population`.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> wp = pbc.datasets.england().subset(icb="QWO")
+        >>> round(float(wp.registered.loc["B85005"]), 1), int(wp.list_size.loc["B85005"])
+        (6799.6, 6800)
+        """
+        size = np.maximum(np.floor(self._frame["registered"].to_numpy() + 0.5), 1.0)
+        return pd.Series(size.astype(np.int64), index=self.codes, name="list_size")
 
     def weighted(self, component: str = "core") -> pd.Series:
         """The weighted population of one component per practice.
@@ -283,8 +298,8 @@ class WeightedPopulations:
         (266, np.int64(6800), 6800)
         """
         shares = _check_profile(profile)
-        size = np.maximum(np.floor(self._frame["registered"].to_numpy() + 0.5), 1.0)
-        counts = apportion(size[:, None] * shares[None, :], size.astype(np.int64))
+        size = self.list_size.to_numpy()
+        counts = apportion(size[:, None] * shares[None, :], size)
         frame = pd.DataFrame(counts, index=self.codes, columns=_CELLS)
         places = self.places() if consortia is None else _aligned(consortia, self.codes,
                                                                   "consortia")

@@ -22,11 +22,13 @@ from .._validate import require_columns
 from .._version import __version__
 from ..capitation import CapitationFormula
 from ..errors import PBCModelError, ValidationError, require
-from ..io import read_registered_patients, write_tables
+from ..io import read_registered_patients
 from ..io.files import read_csv_file
-from ..io.tables import atomic_file, atomic_folder, check_format, table_names
+from ..io.tables import atomic_file, atomic_folder, check_format
 from ..money import pounds
-from ..plot.simulation import RESULT_KINDS
+from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
+from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
+from ..reports.tables import budget_table, comparison_table, text_table
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import SimulationResult
@@ -34,19 +36,16 @@ from ..scenario.variants import compare
 
 __all__ = ["COMMANDS", "budget_summary"]
 
-#: Tables written by ``pbcmodel run``, and the formats it writes them in.
-RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size")
+#: The formats ``pbcmodel run`` writes its tables in.
 RUN_FORMATS = ("csv", "parquet")
 #: Every file ``pbcmodel run`` may write, in any format: ``--force`` replaces them as a set.
-RUN_FILES = frozenset([*(name for fmt in RUN_FORMATS for name in table_names(RUN_TABLES, fmt)),
-                       *(f"{kind}.png" for kind in RESULT_KINDS), "report.txt"])
+RUN_FILES = frozenset([*(name for fmt in RUN_FORMATS
+                         for name in output_files(RUN_TABLES, fmt, RUN_FIGURES)),
+                       "report.txt"])
 #: Simulated years: ``run`` and ``compare`` default to three, so that overspends recovered
 #: from later budgets fall inside the horizon; at most a century.
 DEFAULT_YEARS = 3
 MAX_YEARS = 100
-#: Rows of a comparison shown as percentages; the others are pounds (or counts).
-_PERCENT_ROWS = ("practices_prob_loss_over_2pct", "max_practice_prob_loss_over_2pct")
-_COUNT_ROWS = ("simulations", "years")
 
 
 def budget_summary(budgets: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +102,7 @@ def _cmd_budgets(args: argparse.Namespace) -> int:
                    else _read_weights(args.weights))
         formula = _checked(lambda: CapitationFormula(weights=weights), f"--weights {args.weights}")
         budgets = formula.budgets(pop, resource=args.resource)
-        budgets.round(2).to_csv(staging)
+        budget_table(budgets).to_csv(staging)     # to the penny, adding up
     print(_format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nWrote {out}")
     return 0
@@ -147,48 +146,15 @@ def _refuse_overwrite(paths: Sequence[Path], force: bool) -> None:
                               f"{str(paths[0].parent)!r}; pass --force to overwrite")
 
 
-def _format_figures(frame: pd.DataFrame) -> str:
-    """Headline figures (rows) of one or more scenarios (columns) for the terminal."""
-    def cell(row: str, value: float) -> str:
-        if row in _PERCENT_ROWS:
-            return f"{value:.1%}"
-        if row in _COUNT_ROWS:
-            return f"{value:,.0f}"
-        if "per_head" in row:
-            return pounds(value, 2)
-        return pounds(value)
-
-    shown = frame.apply(lambda col: pd.Series([cell(r, v) for r, v in col.items()],
-                                              index=col.index, dtype=object))
-    return shown.to_string()
-
-
-def _format_by_list_size(frame: pd.DataFrame) -> str:
-    shown = frame.astype(object)
-    for col in ("mean_amount_per_head", "sd_amount_per_head"):
-        shown[col] = frame[col].map(lambda x: pounds(x, 2))
-    shown["prob_loss_over_2pct"] = frame["prob_loss_over_2pct"].map("{:.1%}".format)
-    return shown.to_string()
-
-
-def _save_figures(result: SimulationResult, paths: dict[str, Path]) -> None:
-    from matplotlib.figure import Figure
-
-    for kind, path in paths.items():
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        result.plot(kind=kind, ax=fig.subplots())
-        fig.savefig(path, dpi=120)
-
-
-def _run_report(source: str, scn: Scenario, result: SimulationResult, summary: pd.DataFrame,
-                by_size: pd.DataFrame) -> str:
+def _run_report(source: str, scn: Scenario, result: SimulationResult,
+                outputs: dict[str, pd.DataFrame]) -> str:
     lines = [f"pbcmodel {__version__}: scenario {scn.name!r} from {source}", ""]
     lines += [f"- {line}" for line in scn.describe()]
     lines += ["", f"{result.n:,} simulations × {result.years} year(s), seed {result.seed}", "",
               "Headline figures (pounds per year; commissioner figures over all years)",
-              _format_figures(summary), "",
+              text_table(outputs["summary"]), "",
               "Outcomes by list size (yearly practice amount, £ per registered patient)",
-              _format_by_list_size(by_size)]
+              text_table(outputs["by_list_size"])]
     lines += _horizon_note(result)
     return "\n".join(lines) + "\n"
 
@@ -211,18 +177,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scn = load_scenario(args.scenario)
         check_simulation_memory(args.n, scn.population.n_practices, args.years)
         result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
-        summary = result.summary().to_frame()
-        by_size = result.by_list_size()
-        text = _run_report(args.scenario, scn, result, summary, by_size)
-        tables = {"budgets": scn.budgets().round(2), "metrics": result.metrics(),
-                  "summary": summary, "by_list_size": by_size}
-        written = [p.name for p in write_tables(tables, staging, format=args.format)]
-        figures = {kind: staging / f"{kind}.png" for kind in RESULT_KINDS}
-        _save_figures(result, figures)
+        tables = run_outputs(result, scn, figures=False)
+        text = _run_report(args.scenario, scn, result, tables)
+        written = write_outputs(tables, staging, format=args.format)
+        written += _save_figures(result, {k: staging / f"{k}.png" for k in RUN_FIGURES})
         (staging / "report.txt").write_text(text, encoding="utf-8")
     print(text)
-    names = [*written, *(p.name for p in figures.values()), "report.txt"]
-    print("Wrote " + ", ".join(str(out / name) for name in names))
+    print("Wrote " + ", ".join(str(out / name) for name in [*written, "report.txt"]))
     return 0
 
 
@@ -245,7 +206,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not table.attrs["common_outturns"]:
         print("note: the scenarios differ in what drives spend (population, cost model, "
               "high-cost threshold, shock or growth), so their outturns differ too")
-    print(_format_figures(table))
+    print(text_table(comparison_table(table)))
     return 0
 
 

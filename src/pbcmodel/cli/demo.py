@@ -24,27 +24,40 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .. import datasets
 from .._version import __version__
 from ..capitation import CapitationFormula, PaceOfChange, WeightedCapitation, need_index
-from ..io import write_tables
-from ..money import pounds, round_half_up
+from ..errors import MissingDependencyError, require
+from ..io.tables import atomic_folder
+from ..money import allocate_pennies, pounds, round_half_up
 from ..overspend import OverspendPolicy
+from ..reports.outputs import (
+    RUN_FIGURES,
+    RUN_TABLES,
+    new_figure,
+    output_files,
+    run_outputs,
+    write_outputs,
+)
+from ..reports.tables import (
+    budget_table,
+    comparison_table,
+    explain_table,
+    glossary_table,
+    path_table,
+    text_table,
+    tidy,
+)
 from ..scenario import Scenario
+from ..scenario.simulation import SimulationResult
 from ..scenario.variants import side_by_side
 from ..sharing import mssp_two_sided, pbc_freed_up
 from ..weighted import WeightedPopulations
-from .commands import (
-    _format_by_list_size,
-    _format_explanation,
-    _format_figures,
-    _format_summary,
-    _refuse_overwrite,
-    budget_summary,
-)
+from .commands import _format_explanation, _format_summary, budget_summary
 
 __all__ = ["COMMANDS", "england_scenarios"]
 
@@ -60,6 +73,9 @@ DEMO_ENGLAND_PRACTICE = "B85005"
 DEMO_PER_HEAD = 1_000.0
 DEMO_GROWTH = 0.03
 DEMO_PACE = PaceOfChange(max_gain=0.05, max_loss=0.02)
+#: The demo's figures: those of ``pbcmodel run`` for the first policy, and the policies'
+#: costs to the commissioner side by side (``policies``).
+DEMO_FIGURES = (*RUN_FIGURES, "policies")
 
 
 # --------------------------------------------------------------------- the example
@@ -72,50 +88,89 @@ def _demo_scenarios() -> list[Scenario]:
                                       overspend=None, conditions={})]
 
 
-def _cmd_example(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    names = ["budgets", f"explain_{DEMO_PRACTICE}", "simulation_summary",
-             "simulation_by_list_size", "comparison"]
-    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
-    scenarios = _demo_scenarios()
-    scn = scenarios[0]
-    pop = scn.population
-    budgets = scn.budgets()
-    explanation = scn.explain(DEMO_PRACTICE)
+def _with_figures() -> bool:
+    """Whether matplotlib is installed: without it the demo writes its tables only."""
+    try:
+        require("matplotlib", "plot", "the figures of pbcmodel demo")
+    except MissingDependencyError:
+        return False
+    return True
+
+
+def _demo_outputs(scenarios: list[Scenario], extra: dict[str, pd.DataFrame]
+                  ) -> tuple[dict[str, Any], list[SimulationResult]]:
+    """Simulate the policies on common random numbers; the tables and figures of the first
+    (as ``pbcmodel run`` writes them), the demo's own tables (``extra``) and the policies
+    compared, with the glossary of every column."""
+    figures = _with_figures()
     results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0)   # same seed: CRN
                for s in scenarios]
-    summary = results[0].summary().to_frame()
-    by_size = results[0].by_list_size()
-    comparison = side_by_side(results)
-    paths = write_tables({"budgets": budgets.round(2),
-                         f"explain_{DEMO_PRACTICE}": explanation.set_index("step"),
-                         "simulation_summary": summary,
-                         "simulation_by_list_size": by_size,
-                         "comparison": comparison}, out, force=args.force)
+    outputs = run_outputs(results[0], scenarios[0], figures=figures)
+    tables = {name: outputs.pop(name) for name in RUN_TABLES}
+    tables.update(extra)
+    tables["comparison"] = comparison_table(side_by_side(results))
+    tables["glossary"] = glossary_table({k: v for k, v in tables.items() if k != "glossary"})
+    if figures:
+        from ..plot.simulation import plot_compare
+
+        outputs["policies"] = new_figure(lambda ax: plot_compare(results, ax=ax))
+    return {**tables, **outputs}, results
+
+
+def _explained(explanation: pd.DataFrame, budgets: pd.Series, code: str) -> pd.DataFrame:
+    """How one practice's budget was set, ending on its budget in pence as the budgets
+    table shows it (pennies allocated from the rounded total of all practices)."""
+    pence = allocate_pennies(budgets.to_numpy(), name="budgets")
+    return explain_table(explanation, int(pence[budgets.index.get_loc(code)]))
+
+
+def _demo_files(names: list[str]) -> list[str]:
+    """Every file the demo may write: ``--force`` replaces them as a set."""
+    return output_files([*RUN_TABLES, *names, "comparison"], "csv", DEMO_FIGURES)
+
+
+def _cmd_example(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    explain_name = f"explain_{DEMO_PRACTICE}"
+    with atomic_folder(out, force=args.force, replaces=_demo_files([explain_name]),
+                       what="--out") as staging:
+        scenarios = _demo_scenarios()
+        scn = scenarios[0]
+        explanation = scn.explain(DEMO_PRACTICE)
+        outputs, _ = _demo_outputs(scenarios, {explain_name: _explained(
+            explanation, scn.budgets()["total"], DEMO_PRACTICE)})
+        written = write_outputs(outputs, staging)
+    pop = scn.population
     print(f"pbcmodel {__version__} demo (synthetic example): {pop!r}")
     print(f"Resource {pounds(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
           "pace of change +5%/-2% from last year's budgets.\n")
     print("Budgets by consortium")
-    print(_format_summary(budget_summary(budgets, pop.practices)))
+    print(_format_summary(budget_summary(scn.budgets(), pop.practices)))
     print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
     print(_format_explanation(explanation))
-    _print_risk(scn, summary, by_size, comparison)
-    print("\nWrote " + ", ".join(str(p) for p in paths))
+    _print_risk(scn, outputs)
+    _print_written(out, written)
     return 0
 
 
-def _print_risk(scn: Scenario, summary: pd.DataFrame, by_size: pd.DataFrame,
-                comparison: pd.DataFrame) -> None:
+def _print_risk(scn: Scenario, outputs: dict[str, Any]) -> None:
     print(f"\nSimulated {DEMO_SIMULATIONS:,} × {DEMO_YEARS} years of the {scn.name} policy:")
     print("\n".join(f"  {line}" for line in scn.describe()
                     if line.startswith(("savings", "overspend", "high-cost"))))
-    print(_format_figures(summary))
+    print(text_table(outputs["summary"]))
     print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
-    print(_format_by_list_size(by_size))
+    print(text_table(outputs["by_list_size"]))
     print("\nPolicies compared on the same simulated outturns (common random numbers): "
           "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
           "of losses beyond 2% of budget")
-    print(_format_figures(comparison))
+    print(text_table(outputs["comparison"]))
+
+
+def _print_written(out: Path, written: list[str]) -> None:
+    print(f"\nWrote {len(written)} files in {out}: {', '.join(written)}")
+    if not any(name.endswith(".png") for name in written):
+        print("No figures: install pbcmodel[plot] (matplotlib) for them.")
+    print("glossary.csv defines every column of the tables.")
 
 
 # --------------------------------------------------------------------- real England
@@ -146,54 +201,55 @@ def england_scenarios(wp: WeightedPopulations, resource: float) -> list[Scenario
             base.evolve(name="mssp-style", savings=mssp_two_sided(), overspend=None)]
 
 
+#: The need indices the demo shows for each place.
+_PLACE_INDICES = ["core", "general_and_acute", "mental_health", "primary_medical_care"]
+
+
 def _place_table(wp: WeightedPopulations, places: pd.Series,
                  budgets: pd.Series) -> pd.DataFrame:
-    frame = wp.frame
-    index = need_index(wp, places, component=["core", "general_and_acute", "mental_health",
-                                              "primary_medical_care"])
+    """Per place (and in total): practices, patients, budget (to the penny; the places add
+    up to the total), budget per patient and need indices relative to the ICB, rounded half
+    up to 3 places as NHS England's place-based tool shows them."""
+    index = need_index(wp, places, component=_PLACE_INDICES)
     table = pd.DataFrame({
         "practices": places.groupby(places).size(),
-        "patients": frame["registered"].groupby(places).sum(),
+        "patients": wp.list_size.groupby(places).sum(),
         "budget": budgets.groupby(places).sum(),
     })
+    table.loc["total"] = table.sum()
     table["per_head"] = table["budget"] / table["patients"]
-    return table.join(index)
+    table = table.join(index.apply(lambda col: round_half_up(col.to_numpy(), 3)))
+    table.index.name = "place"
+    return tidy(table)
 
 
 def _cmd_england(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    practice = DEMO_ENGLAND_PRACTICE
-    names = ["budgets", "places", f"explain_{practice}", "three_year_path",
-             "simulation_summary", "simulation_by_list_size", "comparison"]
-    _refuse_overwrite([out / f"{name}.csv" for name in names], args.force)
     years = [datasets.england(y).subset(icb=args.icb) for y in datasets.ENGLAND_YEARS]
     wp = years[0]
-    if practice not in wp.codes:
-        practice = str(wp.codes[0])
-    frame = wp.frame
+    practice = DEMO_ENGLAND_PRACTICE if DEMO_ENGLAND_PRACTICE in wp.codes else str(wp.codes[0])
+    explain_name = f"explain_{practice}"
+    files = _demo_files(["places", "three_year_path", explain_name])
+    with atomic_folder(out, force=args.force, replaces=files, what="--out") as staging:
+        frame = wp.frame
+        resource = round(float(frame["registered"].sum()) * DEMO_PER_HEAD, -5)
+        formula = WeightedCapitation(top_slices={"contingency": 0.01})
+        budgets = formula.budgets(wp, resource)
+        explanation = formula.explain(wp, practice, resource)
+        places = wp.places("lad_name" if "lad_name" in frame else "lad")
+        place_table = _place_table(wp, places, budgets["total"])
+        resources = [round(resource * (1 + DEMO_GROWTH) ** k, -5) for k in range(len(years))]
+        last_year = resource / (1 + DEMO_GROWTH)
+        historic = wp.registered / wp.registered.sum() * last_year    # last year: per head
+        path = formula.evolve(pace=DEMO_PACE).path(years, resources, historic=historic)
+        scenarios = england_scenarios(wp, resource)
+        outputs, _ = _demo_outputs(scenarios, {
+            "budgets": _england_budget_table(wp, budgets),
+            "places": place_table,
+            explain_name: _explained(explanation, budgets["total"], practice),
+            "three_year_path": path_table(path, historic)})
+        written = write_outputs(outputs, staging)
     icb_name = str(frame["icb_name"].iloc[0]) if "icb_name" in frame else args.icb
-    resource = round(float(frame["registered"].sum()) * DEMO_PER_HEAD, -5)
-    formula = WeightedCapitation(top_slices={"contingency": 0.01})
-    budgets = formula.budgets(wp, resource)
-    explanation = formula.explain(wp, practice, resource)
-    places = wp.places("lad_name" if "lad_name" in frame else "lad")
-    place_table = _place_table(wp, places, budgets["total"])
-    resources = [round(resource * (1 + DEMO_GROWTH) ** k, -5) for k in range(len(years))]
-    last_year = resource / (1 + DEMO_GROWTH)
-    historic = wp.registered / wp.registered.sum() * last_year    # last year: per head
-    path = formula.evolve(pace=DEMO_PACE).path(years, resources, historic=historic)
-    scenarios = england_scenarios(wp, resource)
-    results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0) for s in scenarios]
-    summary = results[0].summary().to_frame()
-    by_size = results[0].by_list_size()
-    comparison = side_by_side(results)
-    paths = write_tables({"budgets": budgets.join(frame[["name", "registered"]]),
-                         "places": place_table,
-                         f"explain_{practice}": explanation.set_index("step"),
-                         "three_year_path": path,
-                         "simulation_summary": summary,
-                         "simulation_by_list_size": by_size,
-                         "comparison": comparison}, out, force=args.force)
     print(f"pbcmodel {__version__} demo: real England, {icb_name} ({args.icb}), "
           f"{wp.year}: {wp!r}")
     print(datasets.ATTRIBUTION + "\n")
@@ -202,7 +258,7 @@ def _cmd_england(args: argparse.Namespace) -> int:
           "population.\n")
     print("Places (local authority districts): need indices relative to the ICB, rounded "
           "half up to 3 places as NHS England's place-based tool shows them")
-    print(_format_places(place_table))
+    print(text_table(place_table, headers=_PLACE_HEADERS))
     print(f"\nHow practice {practice} ({frame.loc[practice, 'name']})'s budget was set")
     print(_format_weighted_explanation(explanation))
     print(f"\nThree-year path over the published years {', '.join(datasets.ENGLAND_YEARS)}: "
@@ -213,23 +269,27 @@ def _cmd_england(args: argparse.Namespace) -> int:
           "have: each practice gets a synthetic national age-sex profile scaled to its list, "
           "with its need index as cost multiplier (CapitationFormula with needs = need "
           "index).")
-    _print_risk(scenarios[0], summary, by_size, comparison)
+    _print_risk(scenarios[0], outputs)
     print("\n" + datasets.ATTRIBUTION)
-    print("Wrote " + ", ".join(str(p) for p in paths))
+    _print_written(out, written)
     return 0
 
 
-def _format_places(table: pd.DataFrame) -> str:
-    shown = table.astype(object)
-    shown["patients"] = table["patients"].map("{:,.0f}".format)
-    shown["budget"] = table["budget"].map(pounds)
-    shown["per_head"] = table["per_head"].map(lambda v: pounds(v, 2))
-    for col in ("core", "general_and_acute", "mental_health", "primary_medical_care"):
-        shown[col] = [f"{float(v):.3f}" for v in round_half_up(table[col].to_numpy(), 3)]
-    shown = shown.rename(columns={"general_and_acute": "g&a", "mental_health": "mh",
-                                  "primary_medical_care": "pmc"})
-    shown.index.name = "place"
-    return shown.to_string()
+#: Short headers of the places table in the terminal.
+_PLACE_HEADERS = {"budget_gbp_per_head": "per head", "core_need_index": "core",
+                  "general_and_acute_need_index": "g&a", "mental_health_need_index": "mh",
+                  "primary_medical_care_need_index": "pmc"}
+
+
+def _england_budget_table(wp: WeightedPopulations, budgets: pd.DataFrame) -> pd.DataFrame:
+    """Each practice's name, list size and budget (whole pence: the practices add up to the
+    total row exactly)."""
+    table = budget_table(budgets[["total"]])
+    names = wp.frame["name"] if "name" in wp.frame else pd.Series("", index=wp.codes)
+    size = wp.list_size
+    table.insert(0, "name", [*names.astype(str).tolist(), ""])
+    table.insert(1, "list_size", [*size.tolist(), int(size.sum())])
+    return table
 
 
 def _format_weighted_explanation(explanation: pd.DataFrame) -> str:

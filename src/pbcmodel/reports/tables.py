@@ -24,18 +24,19 @@ np.float64(494700000.0)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..glossary import term
-from ..money import allocate_pennies, round_half_up, to_pence
+from ..glossary import TERMS, Term, glossary_frame, term
+from ..money import allocate_pennies, pounds, round_half_up, to_pence
 
-__all__ = ["band_labels", "budget_table", "by_list_size_table", "consortium_table",
-           "explain_table", "metrics_table", "settlement_table", "summary_table", "tidy"]
+__all__ = ["band_labels", "budget_table", "by_list_size_table", "comparison_table",
+           "consortium_table", "explain_table", "glossary_table", "metrics_table",
+           "path_table", "settlement_table", "summary_table", "text_table", "tidy"]
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
@@ -108,7 +109,8 @@ def budget_table(budgets: pd.DataFrame, *, totals_pence: Any = None) -> pd.DataF
     if totals.shape != (len(budgets),):
         raise ValidationError(f"totals_pence: expected {len(budgets)} totals, got "
                               f"{totals.shape}")
-    cells = allocate_pennies(budgets[pods].to_numpy(), total=totals, name="budgets")
+    cells = (allocate_pennies(budgets[pods].to_numpy(), total=totals, name="budgets")
+             if pods else np.empty((len(budgets), 0), dtype=np.int64))
     pence = pd.DataFrame(np.column_stack([cells, totals]), index=budgets.index,
                          columns=[f"{c}_gbp" for c in pods] + ["total_gbp"])
     out = _with_total(pence.apply(_pounds), pence)
@@ -131,7 +133,8 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
     -------
     DataFrame
         Index ``step``; columns ``kind``, ``description``, ``input_value`` (the inputs:
-        patients, an index, a share; empty for money steps) and ``amount_gbp``: the
+        patients, an index, a share, to 10 significant digits; empty for money steps) and
+        ``amount_gbp``: the
         adjustments, with pennies allocated so they add up exactly to the final budget;
         subtotals are the running sum of the adjustments above them.
 
@@ -142,6 +145,8 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
     >>> adds = e.loc[e["kind"] == "adjustment", "amount_gbp"]
     >>> bool(round(adds.sum(), 2) == e.loc["final budget", "amount_gbp"])
     True
+    >>> float(e.loc["weighted list", "input_value"])     # not 1262751.8699999999
+    1262751.87
     """
     kinds = explanation["kind"].to_numpy()
     result = np.flatnonzero(kinds == "result")
@@ -157,7 +162,10 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
     money = adjust | (kinds == "subtotal") | (kinds == "result")
     pence = np.where(adjust, pence, running)
     amount = np.where(money, _pounds(pence), np.nan)
-    inputs = np.where(kinds == "input", explanation["value"].to_numpy(dtype=float), np.nan)
+    # inputs to 10 significant digits: 1262751.8699999999 patients × £ reads 1262751.87
+    values = explanation["value"].to_numpy(dtype=float)
+    inputs = np.array([float(f"{v:.10g}") if k == "input" else np.nan
+                       for v, k in zip(values, kinds, strict=True)])
     return pd.DataFrame({"kind": kinds, "description": explanation["description"].to_numpy(),
                          "input_value": inputs, "amount_gbp": amount},
                         index=pd.Index(explanation["step"].to_numpy(), name="step"))
@@ -246,6 +254,35 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _shown(t: Term, value: Any) -> Any:
+    """One value as readers read it: counts as integers, percentages from fractions, money to
+    the penny (half up); NaN (not defined) stays NaN."""
+    value = float(value)
+    if np.isnan(value):
+        return value
+    if t.unit in ("count", "patients", "years"):
+        return int(value)
+    if t.fraction:
+        return float(round_half_up(100 * value, 2))
+    if t.unit.startswith("£"):
+        return float(round_half_up(value, 2))
+    return value
+
+
+def _long_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Metrics (rows, library names) × columns of values → index ``metric`` (the glossary's
+    column name, with its unit), the values as readers read them, then ``label``, ``unit``,
+    ``sign`` and ``period``."""
+    terms = [term(str(name)) for name in frame.index]
+    out = pd.DataFrame(
+        {col: pd.Series([_shown(t, v) for t, v in zip(terms, frame[col], strict=True)],
+                        dtype=object) for col in frame.columns})
+    for field in ("label", "unit", "sign", "period"):
+        out[field] = [getattr(t, field) for t in terms]
+    out.index = pd.Index([t.column for t in terms], name="metric")
+    return out
+
+
 def summary_table(summary: pd.Series) -> pd.DataFrame:
     """Headline figures as a long table: one row per metric, with its unit and meaning.
 
@@ -263,23 +300,86 @@ def summary_table(summary: pd.Series) -> pd.DataFrame:
     simulations                                  1000  count
     practices_prob_loss_over_2pct_of_budget_pct  5.12      %
     """
-    rows = []
-    for name, value in summary.items():
-        t = term(str(name))
-        shown: Any
-        if t.unit in ("count", "patients", "years"):
-            shown = int(value)
-        elif t.fraction:
-            shown = float(round_half_up(100 * float(value), 2))
-        elif t.unit.startswith("£"):
-            shown = float(round_half_up(float(value), 2))
-        else:
-            shown = float(value)
-        rows.append((t.column, shown, t.label, t.unit, t.sign, t.period))
-    out = pd.DataFrame(rows, columns=["metric", "value", "label", "unit", "sign", "period"]
-                       ).set_index("metric")
-    out["value"] = pd.Series([r[1] for r in rows], index=out.index, dtype=object)
+    return _long_table(summary.rename("value").to_frame())
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios side by side (:func:`pbcmodel.scenario.variants.compare`) as a long table.
+
+    Index ``metric`` (the glossary's column name, with the unit); one column per scenario
+    (values as :func:`summary_table` shows them), then ``label``, ``unit``, ``sign``,
+    ``period``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"a": [1000.0, 1234.567], "b": [1000.0, -5.0]},
+    ...                  index=["simulations", "expected_freed_up"])
+    >>> comparison_table(c)[["a", "b", "unit"]]
+                                  a        b   unit
+    metric
+    simulations                1000     1000  count
+    expected_freed_up_gbp   1234.57     -5.0      £
+    """
+    return _long_table(comparison)
+
+
+def path_table(path: pd.DataFrame, historic: pd.Series | None = None) -> pd.DataFrame:
+    """Budgets per practice over several years in pounds to the penny, with a total row
+    that adds up in every year.
+
+    Parameters
+    ----------
+    path : DataFrame
+        Practice × year label (``"2026/27"``) of budgets in pounds.
+    historic : Series, optional
+        Last year's budget per practice, shown first.
+
+    Returns
+    -------
+    DataFrame
+        Index ``practice`` with a last row ``total``; columns ``budget_<year>_gbp`` (the
+        year's ``/`` written ``_``), first ``budget_last_year_gbp`` when ``historic`` is
+        given. Each year's pennies are allocated from its rounded total.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"2026/27": [100 / 3, 200 / 3]}, index=pd.Index(["A", "B"]))
+    >>> path_table(p)
+              budget_2026_27_gbp
+    practice
+    A                      33.33
+    B                      66.67
+    total                 100.00
+    """
+    frame = path if historic is None else pd.concat(
+        [historic.rename("last year").reindex(path.index), path], axis=1)
+    cells = allocate_pennies(frame.to_numpy(dtype=float).T, name="path").T
+    columns = ["budget_" + str(c).replace("/", "_").replace(" ", "_") + "_gbp"
+               for c in frame.columns]
+    pence = pd.DataFrame(cells, index=frame.index, columns=columns)
+    out = _with_total(pence.apply(_pounds), pence)
+    out.index.name = "practice"
     return out
+
+
+def glossary_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The glossary's definitions of every column (and summary row) the tables show.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"budget_gbp": [1.0]}, index=pd.Index(["A"], name="practice"))
+    >>> glossary_table({"budgets": t}).index.tolist()
+    ['practice', 'budget']
+    """
+    shown: set[str] = set()
+    for table in tables.values():
+        shown.update(str(c) for c in [table.index.name, *table.columns])
+        if table.index.name == "metric":
+            shown.update(str(c) for c in table.index)
+    return glossary_frame([name for name, t in TERMS.items() if t.column in shown])
 
 
 def by_list_size_table(by_size: pd.DataFrame, bands: Sequence[float] | None = None
@@ -310,6 +410,61 @@ def by_list_size_table(by_size: pd.DataFrame, bands: Sequence[float] | None = No
         bands = [edges[0][0], *(high for _, high in edges)]
     out.index = pd.Index(band_labels(list(bands)), name="list_size_band")
     return out
+
+
+_DESCRIBED = ("label", "unit", "sign", "period")
+
+
+def _text(value: Any, unit: str) -> str:
+    """One tidy value as text: £ whole pounds, £ per head with pence, percentages, counts."""
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if np.isnan(value):
+        return "–"
+    if unit == "£":
+        return pounds(value)
+    if unit == "£ per registered patient":
+        return pounds(value, 2)
+    if unit == "%":
+        return f"{value:.1f}%".replace("-", "−")
+    if unit in ("count", "patients", "years"):
+        return f"{int(value):,}"
+    return f"{value:,.3f}"
+
+
+def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str:
+    """A tidy table as text for the terminal, in the units of its columns.
+
+    Money reads £1,235 (pounds per head £12.35), percentages 5.1%, counts 1,000, ratios
+    1.234, a blank "–"; a long table (index ``metric`` with a ``unit`` column, from
+    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels.
+    ``headers`` renames columns for a narrow terminal.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
+    ...                "practices_prob_loss_over_2pct": 0.0512})
+    >>> print(text_table(summary_table(s)))
+                                                   value
+    Simulations                                    1,000
+    Expected freed-up resources                   £1,235
+    Chance a practice bears over 2% of budget       5.1%
+    """
+    if table.index.name == "metric" and "unit" in table.columns:
+        values = [c for c in table.columns if c not in _DESCRIBED]
+        shown = pd.DataFrame({c: [_text(v, u) for v, u in zip(table[c], table["unit"],
+                                                               strict=True)]
+                              for c in values}, index=pd.Index(table["label"].to_numpy()))
+        return shown.rename(columns=dict(headers or {})).to_string()
+    by_column = {t.column: t for t in TERMS.values()}
+    shown = table.astype(object).copy()
+    for c in table.columns:
+        t = by_column.get(str(c))
+        if t is not None:
+            shown[c] = [_text(v, t.unit) for v in table[c]]
+    return shown.rename(columns=dict(headers or {})).to_string()
 
 
 def _interval_edges(label: str) -> tuple[float, float]:
