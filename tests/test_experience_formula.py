@@ -100,8 +100,11 @@ def test_explain_shows_ratio_z_k_and_the_adjustment_in_pounds():
     assert e.loc["experience ratio", "value"] == pytest.approx(1.2)
     assert e.loc["commissioner's ratio", "value"] == pytest.approx(1.0)
     assert e.loc["credibility z", "value"] == pytest.approx(7 / 8)
-    assert "k = s²/a = 0.2 / 0.07 = 3 patient-years" in e.loc["credibility z", "description"]
-    assert "w = 20 patient-years" in e.loc["credibility z", "description"]
+    assert e.loc["credibility z", "description"] == (
+        "w / (w + k) with w = 20 patient-years of history and k = s²/a = 0.2 / 0.07 = 3 "
+        "patient-years")
+    assert e.loc["credibility adjustment", "description"].endswith(
+        "= target × 0.8750 × +0.2000")
     # credibility: 2,700 × (1.175 − 1) = 472.5; rescale: 126,900/37 − 2,700 − 472.5
     assert e.loc["credibility adjustment", "amount"] == pytest.approx(472.5)
     assert e.loc["rescale to keep the total", "amount"] == pytest.approx(

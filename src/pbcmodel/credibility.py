@@ -690,7 +690,8 @@ years of spend gets z = 0)
         """
         fit = self._fit
         new = len(self.new_practices)
-        k = "infinite (no credibility)" if np.isinf(fit.k) else f"{fit.k:,.3g} patient-years"
+        k = ("infinite (no credibility)" if np.isinf(fit.k) else
+             f"{fit.k:,.0f} patient-years" if fit.k >= 100 else f"{fit.k:.3g} patient-years")
         return (f"experience rating: {len(self.practices)} practices × "
                 f"{self._actual.shape[1]} years of history"
                 + (f" ({new} without)" if new else "")

@@ -8,7 +8,10 @@ The steps, each a pure function (:mod:`~pbcmodel.capitation.steps`), are compose
 2. needs index and market forces factor (MFF) multipliers (:func:`adjust`);
 3. top-slices held back from the resource (:func:`devolved_resource`);
 4. :func:`fair_shares` — the devolved resource split in proportion to adjusted need;
-5. optional :func:`blend` with historic budgets, then :func:`pace_of_change` limits.
+5. optional experience rating (``experience=``
+   :class:`~pbcmodel.credibility.ExperienceRating`): each target moved towards the
+   practice's own history by its credibility, keeping the total;
+6. optional :func:`blend` with historic budgets, then :func:`pace_of_change` limits.
 
 Examples
 --------

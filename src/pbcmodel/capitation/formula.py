@@ -394,8 +394,8 @@ class CapitationFormula:
         rows.append(("subtotal", "fair-share target", "share of the devolved resource",
                      target, np.nan))
         experienced = totals.experienced.iloc[i]
-        if totals.rated is not None:
-            rows.extend(self._experience_rows(practice, totals.rated))
+        if self.experience is not None and totals.rated is not None:
+            rows.extend(self._experience_rows(self.experience, practice, totals.rated))
         if totals.historic is not None and totals.blended is not None:
             blended = totals.blended.iloc[i]
             rows.append(("input", "historic budget", "last year's budget",
@@ -410,47 +410,53 @@ class CapitationFormula:
         out = pd.DataFrame(rows, columns=["kind", "step", "description", "value", "amount"])
         return out[["step", "description", "value", "amount", "kind"]]
 
-    def _experience_rows(self, practice: str,
+    @staticmethod
+    def _experience_rows(rating: ExperienceRating, practice: str,
                          rated: pd.DataFrame) -> list[tuple[str, str, str, float, float]]:
         """The experience step of :meth:`explain`: ratio, z (and k), adjustment in pounds."""
-        assert self.experience is not None
-        fit = self.experience.credibility()
+        fit = rating.credibility()
         r = rated.loc[practice]
         t, factor, budget = float(r["target"]), float(r["factor"]), float(r["budget"])
         rows: list[tuple[str, str, str, float, float]] = []
+        own = t * (factor - 1.0)
         if practice in fit.z.index:
             years = int(fit.n_periods[practice])
-            removed = (", high-cost excess removed" if self.experience.high_cost is not None
-                       else "")
+            removed = ", high-cost excess removed" if rating.high_cost is not None else ""
+            relative, z = float(r["relative_ratio"]), float(r["z"])
             rows += [
                 ("input", "experience ratio",
-                 f"own actual ÷ formula-expected spend, list-weighted over {years} "
-                 f"year{'s' if years != 1 else ''}{removed}", float(r["ratio"]), np.nan),
+                 f"own actual ÷ formula-expected spend over {years} "
+                 f"year{'s' if years != 1 else ''}, weighted by list size{removed}",
+                 float(r["ratio"]), np.nan),
                 ("input", "commissioner's ratio",
-                 "the same for all practices with history (credibility-weighted); a practice "
-                 "at this ratio is as the formula expects", fit.collective_mean, np.nan),
+                 "the same for all practices with history (credibility-weighted)",
+                 fit.collective_mean, np.nan),
             ]
             if np.isinf(fit.k):
                 why = ("k = s²/a is infinite: the history shows no difference between "
                        "practices beyond year-to-year noise, so no practice's history counts")
             else:
-                why = (f"w / (w + k): w = {fit.unit_weight[practice]:,.0f} patient-years of "
-                       f"history, k = s²/a = {fit.within_variance:.4g} / "
+                why = (f"w / (w + k) with w = {fit.unit_weight[practice]:,.0f} patient-years "
+                       f"of history and k = s²/a = {fit.within_variance:.4g} / "
                        f"{fit.between_variance:.4g} = {fit.k:,.0f} patient-years")
-            rows.append(("input", "credibility z", why, float(r["z"]), np.nan))
+            rows += [
+                ("input", "credibility z", why, z, np.nan),
+                ("adjustment", "credibility adjustment",
+                 f"target × z × (ratio ÷ commissioner's ratio − 1) = target × {z:.4f} × "
+                 f"{relative - 1:+.4f}", own, own),
+            ]
         else:
-            rows.append(("input", "credibility z",
-                         "no spend history: z = 0, the formula alone", 0.0, np.nan))
-        own = t * (factor - 1.0)
+            rows += [
+                ("input", "credibility z", "no spend history: z = 0, the formula alone", 0.0,
+                 np.nan),
+                ("adjustment", "credibility adjustment", "none: no history", own, own),
+            ]
         scale = float(rated.attrs["scale"])
         rows += [
-            ("adjustment", "credibility adjustment",
-             f"target × (z × ratio ÷ commissioner's ratio + 1 − z) − target = target × "
-             f"({factor:.6f} − 1)", own, own),
             ("adjustment", "rescale to keep the total",
-             f"every practice × {scale:.6f}: the history moves money between practices, "
+             f"× {scale:.6f}, as every practice: history moves money between practices, "
              "not the total", budget - t - own, budget - t - own),
-            ("subtotal", "experience-rated target", "fair-share target moved towards the "
-             "practice's own history", budget, np.nan),
+            ("subtotal", "experience-rated target",
+             "fair-share target moved towards the practice's own history", budget, np.nan),
         ]
         return rows

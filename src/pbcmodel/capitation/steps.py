@@ -4,7 +4,10 @@
 2. needs index and market forces factor (MFF) multipliers (:func:`adjust`);
 3. top-slices held back from the resource (:func:`devolved_resource`);
 4. :func:`fair_shares` — the devolved resource split in proportion to adjusted need;
-5. optional :func:`blend` with historic budgets.
+5. optional experience rating: each fair share moved towards the practice's own spend
+   history by its credibility (:class:`pbcmodel.credibility.ExperienceRating`, the
+   formula's ``experience`` step; its rule lives in :mod:`pbcmodel.credibility`);
+6. optional :func:`blend` with historic budgets.
 """
 
 from __future__ import annotations
