@@ -1,14 +1,22 @@
 """What the boundary checks of issue 13 cost: reading a user's CSV through
 ``pbcmodel.io.files.read_csv_file`` against a bare ``pandas.read_csv``, writing a run's tables
 through the atomic folder against writing them in place, and the simulation memory estimate
-of ``pbcmodel.scenario.memory`` against the peak traced while simulating.
+of ``pbcmodel.scenario.memory`` against the peak traced (tracemalloc) while simulating, at
+several sizes, for streamed results, ``keep="full"`` in memory and ``keep="full"`` written
+to a zarr store, on one and two threads. The estimate is meant to be at or a little above
+the measurement (x1.0 to x1.5); the peak resident memory of the national run is in
+``bench_simulation.py``.
 
-Run: ``python benchmarks/bench_bad_inputs.py``.
+Run: ``python benchmarks/bench_bad_inputs.py`` (``--memory``: the memory estimate only).
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +27,7 @@ import pbcmodel as pbc
 from pbcmodel.io.files import read_csv_file
 from pbcmodel.io.tables import write_tables
 from pbcmodel.scenario.memory import simulation_bytes
+from pbcmodel.scenario.simulation import simulate
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "gp-reg-pat-prac-quin-age.csv"
 
@@ -62,17 +71,58 @@ def main() -> None:
         t, mb, _ = measure(lambda: write_tables(tables, folder / "atomic", force=True))
         report("4 tables through atomic_folder (force)", t, mb, f"x{t / base:.2f} time")
 
-    for n, practices in ((2_000, 60), (20_000, 60), (2_000, 2_000), (4_000, 2_000)):
-        pop = (pbc.datasets.example_population() if practices == 60
-               else pbc.datasets.synthetic_commissioner(practices, seed=0))
-        scn = pbc.Scenario.example() if practices == 60 else pbc.Scenario.example(
-            population=pop, historic=None, conditions={},
-            savings=pbc.sharing.ShareSchedule(savings=[(0.0, 0.7)]))
-        t, mb, _ = measure(lambda scn=scn, n=n: scn.simulate(n=n, years=3, seed=1), repeat=1)
-        estimate = simulation_bytes(n, practices, 3) / 2**20
-        report(f"simulate n={n:,} × {practices:,} practices × 3 years", t, mb,
-               f"estimate {estimate:,.0f} MB (x{estimate / mb:.2f} of measured)")
+    simulation_memory()
+
+
+#: (simulations, practices, keep, workers, store): the sizes the estimate is checked at.
+SIZES = ((2_000, 60, "stats", 1, False), (20_000, 60, "stats", 2, False),
+         (400_000, 60, "full", 1, False), (400_000, 60, "full", 1, True),
+         (8_192, 2_000, "full", 1, False), (8_192, 2_000, "full", 2, False),
+         (1_024, 8_000, "stats", 1, False))
+
+
+def scenario(practices: int) -> pbc.Scenario:
+    """The example scenario, or one for a synthetic commissioner of ``practices``."""
+    if practices == 60:
+        return pbc.Scenario.example()
+    return pbc.Scenario.example(population=pbc.datasets.synthetic_commissioner(practices, seed=0),
+                                historic=None, conditions={},
+                                savings=pbc.sharing.ShareSchedule(savings=[(0.0, 0.7)]))
+
+
+def traced_peak(fn: Callable[[], object]) -> tuple[float, float]:
+    """Seconds and peak traced bytes of one call."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return seconds, peak
+
+
+def simulation_memory() -> None:
+    """The estimate of ``pbcmodel.scenario.memory`` ÷ the peak traced while simulating."""
+    print(f"load average {open('/proc/loadavg').read().split()[:3]}")
+    for n, practices, keep, workers, on_disk in SIZES:
+        scn = scenario(practices)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Path(tmp) / "run.zarr" if on_disk else None
+            seconds, peak = traced_peak(lambda scn=scn, n=n, keep=keep, workers=workers,
+                                        store=store: simulate(scn, n=n, years=3, seed=1,
+                                                              keep=keep, workers=workers,
+                                                              store=store))
+        estimate = simulation_bytes(n, practices, 3, keep=keep, workers=workers,
+                                    on_disk=int(on_disk))
+        label = (f"simulate n={n:,} × {practices:,} × 3, keep={keep}"
+                 + (" (store)" if on_disk else "") + (f", {workers} threads" if workers > 1
+                                                     else ""))
+        report(label, seconds, peak / 2**20,
+               f"estimate {estimate / 2**20:,.0f} MB = x{estimate / peak:.2f} of measured")
 
 
 if __name__ == "__main__":
-    main()
+    if "--memory" in sys.argv:      # the simulation memory estimate only
+        simulation_memory()
+    else:
+        main()

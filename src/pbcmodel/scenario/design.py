@@ -87,7 +87,7 @@ from .._validate import _labels
 from ..capitation import devolved_resource
 from ..errors import PBCModelError, ValidationError
 from .scenario import Scenario
-from .simulation import METHODS, SimulationResult, _check_counts
+from .simulation import METHODS, SimulationResult, _check_counts, run, simulate
 
 __all__ = [
     "DRIVERS_OF_SPEND",
@@ -221,6 +221,7 @@ class _Metric:
     name: str
     better: str                                       # "lower" or "higher"
     compute: Callable[[SimulationResult, _Cache], float] = attrs.field(eq=False)
+    loss_fraction: float | None = None                # a loss the simulation must count
 
     @property
     def description(self) -> str:
@@ -285,9 +286,11 @@ def metric(name: str, scenario: Scenario | None = None, *, role: str = "metric")
         if pattern == "commissioner_var{P}":
             return _Metric(name, "lower", _risk(fraction, "var"))
         if pattern == "max_band_prob_loss_over_{X}pct":
-            return _Metric(name, "lower", functools.partial(_band_max, fraction=fraction))
+            return _Metric(name, "lower", functools.partial(_band_max, fraction=fraction),
+                           loss_fraction=fraction)
         return _Metric(name, "lower", functools.partial(
-            _practice_prob, fraction=fraction, worst=pattern.startswith("max_practice")))
+            _practice_prob, fraction=fraction, worst=pattern.startswith("max_practice")),
+            loss_fraction=fraction)
     raise ValidationError(f"{role}: unknown metric {name!r}; known: {', '.join(METRICS)} "
                           "(P and X are percentages, e.g. commissioner_tvar95, "
                           "max_band_prob_loss_over_5pct)")
@@ -592,10 +595,16 @@ class _Evaluator:
             self.order.append(key)
         return np.array([self.cache[k] for k in keys]).reshape(len(keys), len(self.metrics))
 
-    def _simulate(self, candidates: list[dict[str, Any]]) -> Any:
-        """Every candidate simulated with the same seed (one set of draws for the policies)."""
-        for values in candidates:
-            yield _variant(self.scenario, values).simulate(**self.settings)
+    def _simulate(self, candidates: list[dict[str, Any]]) -> list[SimulationResult]:
+        """Every candidate simulated with the same seed, together: candidates that share the
+        drivers of spend are settled on one set of draws, counting the losses the metrics
+        ask for."""
+        if not candidates:
+            return []
+        settings = dict(self.settings)
+        n, years, seed = settings.pop("n"), settings.pop("years"), settings.pop("seed")
+        return run([_variant(self.scenario, values) for values in candidates], n, years, seed,
+                   track_losses=_tracked(self.metrics), **settings)
 
     def table(self) -> pd.DataFrame:
         rows = [{**{p.path: _display(p.value(k)) for p, k in zip(self.params, key, strict=True)},
@@ -608,6 +617,18 @@ def _display(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_display(v) for v in value)
     return value
+
+
+def _tracked(metrics: Sequence[_Metric]) -> dict[str, list[float]]:
+    """The losses a simulation must count for ``metrics`` (its ``track_losses``).
+
+    Examples
+    --------
+    >>> _tracked([metric("max_band_prob_loss_over_3pct"), metric("commissioner_tvar95")])
+    {'loss_fraction': [0.03]}
+    """
+    return {"loss_fraction": sorted({m.loss_fraction for m in metrics
+                                     if m.loss_fraction is not None})}
 
 
 def measure(result: SimulationResult, metrics: Sequence[_Metric]) -> np.ndarray:
@@ -738,7 +759,9 @@ class Design:
 
 def _fresh_figures(scn: Scenario, metrics: list[_Metric], settings: dict[str, Any],
                    seeds: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    runs = np.array([measure(scn.simulate(**{**settings, "seed": s}), metrics) for s in seeds])
+    runs = np.array([measure(simulate(scn, **{**settings, "seed": s},
+                                      track_losses=_tracked(metrics)), metrics)
+                     for s in seeds])
     sd = runs.std(axis=0, ddof=1)
     return runs.mean(axis=0), sd / np.sqrt(len(seeds)), sd
 

@@ -1,59 +1,172 @@
 """How much memory a simulation needs, checked against what the machine has, before it starts.
 
-The one place that knows the memory cost of :func:`pbcmodel.scenario.simulation.simulate`;
-adjust the constants here when the simulation's storage changes. The figures were measured
-with :mod:`tracemalloc` (see ``benchmarks/``): about 8 bytes per practice × simulation × year
-kept in the result (two float32 arrays), plus working memory for one chunk of simulations
-(about 128 bytes per practice × simulation in the chunk, while it is drawn and settled) and a
-fixed part for the risk engine's distributions (about 600 MB, measured up to 8,000 practices).
+The one place that knows the memory cost of :func:`pbcmodel.scenario.simulation.run` (and
+so of ``simulate``, ``compare`` and ``sweep``), and the chunk sizes it depends on; adjust
+the constants here when the simulation's storage changes. :func:`simulation_parts` models
+what is allocated, part by part, for each ``keep``:
+
+* **build** — building the spend distributions: a fixed part (the cost model's cells
+  discretised finely) or a part per practice (FFT lattice and transform), whichever is
+  larger;
+* **distributions** — what is kept to draw from (cdf and guide table for FFT), per set of
+  drivers of spend, and per worker process with dask;
+* **draws** — per thread, every year of one batch of simulations drawn at once
+  (:data:`DRAW_ELEMENTS` practice-simulations, as int64 pence), still held while a thread
+  finishes its tallies; **drawing**: the float draws of the year being converted;
+* **settlement** — per thread, the work arrays of one chunk of :data:`CHUNK_ELEMENTS`
+  practice-simulations settled at once;
+* **tallies** — per scenario and thread, the streamed statistics: the per-practice
+  histograms (:data:`~pbcmodel.scenario._streamed.HISTOGRAM_BINS` + 2 int32 counts, and as
+  many pending bin indices) and loss thresholds; per scenario the figures' sample of the
+  first 256 simulations and the commissioner's totals per simulation-year (three int64,
+  copied once when the threads' ranges merge);
+* **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
+  cash, int32 pence; **finish**: the copy made when they are narrowed (half) or merged
+  across threads (all), once the work arrays are gone;
+* **store** (``keep="full"`` with a store) — per thread, the chunk being written (int64
+  pence of both arrays for every year) and the compressor's copies of a store chunk.
+
+The estimate (:func:`simulation_bytes`) is the larger of building, running and finishing.
+The constants were measured with :mod:`tracemalloc` at several sizes
+(``benchmarks/bench_bad_inputs.py`` prints estimate ÷ measured, meant to be at or a little
+above 1). A run is refused when its estimate exceeds :data:`USABLE_SHARE` of the memory
+available.
 
 Examples
 --------
->>> need = simulation_bytes(10_000, 60, 3)
->>> need     # 600e6 fixed + 600,000 elements × 128 B + 10,000 × 3 × (60 × 8 + 24) B kept
-691920000
+>>> parts = simulation_parts(10_000, 60, 3)
+>>> parts["full"], parts["store"]           # streamed: no per-practice arrays
+(0, 0)
+>>> simulation_parts(10_000, 60, 3, keep="full")["full"]   # 10,000 × 60 × 3 × 2 arrays × 4 B
+14400000
 >>> check_simulation_memory(10**9, 60, 3, available=16 * 2**30)
 Traceback (most recent call last):
 ...
-pbcmodel.errors.ValidationError: --n 1,000,000,000: this simulation needs about 1.4 TiB of ...
+pbcmodel.errors.ValidationError: --n 1,000,000,000: this simulation needs about ... of memory ...
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ValidationError
+from ..risk import patients
+from . import _streamed, store
 
-__all__ = ["available_memory", "check_simulation_memory", "simulation_bytes"]
+__all__ = ["CHUNK_ELEMENTS", "DRAW_ELEMENTS", "available_memory", "check_simulation_memory",
+           "simulation_bytes", "simulation_parts"]
 
-#: Bytes kept in the result per practice × simulation × year (float32 practice amount and net).
-KEPT_PER_CELL = 8
-#: Bytes kept per simulation × year (commissioner, carried and pool totals: int64).
-KEPT_PER_SIMULATION_YEAR = 24
-#: Working bytes per practice × simulation of the chunk drawn and settled at once.
-WORKING_PER_CHUNK_ELEMENT = 128
-#: Practice × simulation elements per chunk (the risk engine's default, see risk.patients).
-CHUNK_ELEMENTS = 4_000_000
-#: Fixed working memory of the risk engine (the practices' spend distributions).
-FIXED = 600 * 10**6
+#: Practice-simulations settled at once by default (the work arrays stay in cache).
+CHUNK_ELEMENTS = 2**18
+#: Practice-simulations drawn at once (for every year) before they are settled in chunks.
+DRAW_ELEMENTS = 2**21
+#: Peak bytes of building the spend distributions, whatever the number of practices (the
+#: cost model's cells discretised finely), and per practice (FFT lattice and transform).
+BUILD_FIXED = 580 * 2**20
+BUILD_PER_PRACTICE = 80_000
+#: Bytes per practice of a distribution kept for drawing, by method (FFT: the cdf of 4,096
+#: points and its guide table; the others: a few moments).
+KEPT_PER_PRACTICE = {"fft": 42_000, "normal": 100, "mc": 2_000}
+#: Bytes per drawn practice-simulation-year (int64 pence kept for settling) and per drawn
+#: practice-simulation of the year being converted (float draws and their uniforms).
+DRAWN_KEPT = 8
+DRAWN_WORKING = 24
+#: Bytes per practice-simulation of a chunk being settled (settlement's work arrays).
+SETTLE_PER_ELEMENT = 200
+#: Bytes per simulation-year of a result: commissioner, carried and pool totals (int64),
+#: copied once when ranges merge.
+PER_SIMULATION_YEAR = 3 * 8 * 2
 #: Share of the available memory a run may plan to use.
 USABLE_SHARE = 0.8
+#: Ways of keeping the per-practice arrays.
+KEEPS = ("stats", "full")
 
 
-def simulation_bytes(n: int, practices: int, years: int, *, scenarios: int = 1) -> int:
-    """Estimated peak memory (bytes) of simulating ``n`` × ``years`` for ``practices``.
+def _threads(n: int, workers: int) -> int:
+    """Threads that work at once: one per range of whole blocks of simulations."""
+    blocks = -(-n // patients.BLOCK)
+    return max(1, min(workers, blocks))
 
-    ``scenarios`` results kept at once (as :func:`~pbcmodel.compare` keeps them); one chunk
-    is worked on at a time.
+
+def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
+                     keep: str = "stats", on_disk: int = 0, workers: int = 1,
+                     method: str = "fft", groups: int = 1, engine: str = "local",
+                     chunk_elements: int | None = None) -> dict[str, int]:
+    """Estimated bytes of each part of a simulation at its peak (see the module notes).
+
+    The peak is the largest of building the distributions (``"build"``, the distributions
+    of earlier sets of drivers kept meanwhile), running (every part but ``"build"`` and
+    ``"finish"``) and finishing: ``"finish"`` is what narrowing and merging the full arrays
+    add at the end, when the settlement's and drawing's work arrays are gone.
+
+    Parameters
+    ----------
+    n, practices, years : int
+        Simulations, practices and years.
+    scenarios : int
+        Scenarios (policies) simulated together, each with its own result.
+    keep : {"stats", "full"}
+        What the results keep; with ``"full"``, ``on_disk`` of the scenarios write their
+        arrays to a store and the others keep them in memory.
+    workers : int
+        Threads (local engine) or worker processes on this machine (dask engine).
+    method : {"fft", "normal", "mc"}
+        How spend is drawn (the FFT distributions are the largest).
+    groups : int
+        Sets of drivers of spend (each has its own distributions).
+    engine : {"local", "dask"}
+        With dask every worker process holds its own copy of the distributions.
+    chunk_elements : int, optional
+        Practice-simulations settled at once (default :data:`CHUNK_ELEMENTS`).
+
+    Examples
+    --------
+    >>> parts = simulation_parts(1_000, 8_000, 3)
+    >>> parts["build"] // 2**20, parts["distributions"] // 2**20     # 8,000 FFT laws
+    (610, 320)
+    """
+    if keep not in KEEPS:
+        raise ValidationError(f"keep: must be one of {KEEPS}, got {keep!r}")
+    p, threads = practices, _threads(n, workers)
+    chunk = max(1, (chunk_elements or CHUNK_ELEMENTS) // p)           # simulations
+    drawn = min(n, max(chunk, min(patients.BLOCK, DRAW_ELEMENTS // p)))
+    settled = min(n, chunk)
+    kept = groups * p * KEPT_PER_PRACTICE.get(method, KEPT_PER_PRACTICE["fft"])
+    copies = threads + 1 if engine == "dask" else 1
+    bins = (_streamed.HISTOGRAM_BINS + 2) * 4
+    sample = min(n, _streamed.SAMPLE_SIMULATIONS) * p * years * 8 * 2
+    in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
+    return {
+        "build": (groups - 1) * kept // groups + max(BUILD_FIXED, p * BUILD_PER_PRACTICE),
+        "distributions": kept * copies,
+        "draws": threads * groups * p * drawn * years * DRAWN_KEPT,
+        "drawing": threads * groups * p * drawn * DRAWN_WORKING,
+        "settlement": threads * settled * p * SETTLE_PER_ELEMENT,
+        "tallies": scenarios * (threads * p * (2 * bins + len(_streamed.LOSS_FRACTIONS)
+                                               * years * 8)
+                                + sample + n * years * PER_SIMULATION_YEAR),
+        "full": in_memory,
+        "finish": in_memory // 2 if threads == 1 else in_memory,
+        "store": (on_disk if keep == "full" else 0) * threads
+                 * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
+    }
+
+
+def simulation_bytes(n: int, practices: int, years: int, **options: Any) -> int:
+    """Estimated peak memory (bytes) of a simulation: the larger of building its
+    distributions and running it, from :func:`simulation_parts`.
 
     Examples
     --------
     >>> simulation_bytes(1, 1, 1) > 0
     True
     """
-    kept = scenarios * n * years * (practices * KEPT_PER_CELL + KEPT_PER_SIMULATION_YEAR)
-    chunk = min(n * practices, max(CHUNK_ELEMENTS, practices))
-    return FIXED + chunk * WORKING_PER_CHUNK_ELEMENT + kept
+    parts = simulation_parts(n, practices, years, **options)
+    running = sum(v for k, v in parts.items() if k not in ("build", "finish"))
+    finishing = parts["distributions"] + parts["draws"] + parts["tallies"] + parts["full"] \
+        + parts["finish"]
+    return max(parts["build"], running, finishing)
 
 
 def available_memory() -> int | None:
@@ -87,8 +200,23 @@ def _size(bytes_: float) -> str:
     raise AssertionError("unreachable")   # pragma: no cover
 
 
+def _largest_n(n: int, practices: int, years: int, room: float, options: dict[str, Any]
+               ) -> int:
+    """The largest number of simulations whose estimate fits in ``room`` bytes."""
+    lo, hi = 0, n
+    while lo < hi:                      # the estimate grows with n
+        mid = (lo + hi + 1) // 2
+        if simulation_bytes(mid, practices, years, **options) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def check_simulation_memory(n: int, practices: int, years: int, *, scenarios: int = 1,
-                            available: int | None = None, what: str = "--n") -> int:
+                            available: int | None = None, what: str = "--n",
+                            keep: str = "stats", on_disk: int = 0, workers: int = 1,
+                            method: str = "fft", groups: int = 1, engine: str = "local") -> int:
     """Refuse a simulation that cannot fit in memory; return its estimated bytes.
 
     Parameters
@@ -96,35 +224,44 @@ def check_simulation_memory(n: int, practices: int, years: int, *, scenarios: in
     n, practices, years : int
         Simulations, practices and years.
     scenarios : int
-        Results kept at once (a comparison keeps one per scenario).
+        Results made at once (a comparison makes one per scenario).
     available : int, optional
         Bytes available (default: :func:`available_memory`; no check when unknown).
     what : str
         How ``n`` is named in the message.
+    keep, on_disk, workers, method, groups, engine
+        As for :func:`simulation_parts`.
 
     Raises
     ------
     ValidationError
-        With the estimate, the memory available and the largest ``n`` that fits.
+        With the estimate, the memory available, the largest ``n`` that fits and, for
+        ``keep="full"`` in memory, the advice to stream or to write a store instead.
 
     Examples
     --------
     >>> check_simulation_memory(1_000, 60, 3, available=8 * 2**30) < 8 * 2**30
     True
     """
-    need = simulation_bytes(n, practices, years, scenarios=scenarios)
+    options: dict[str, Any] = {"scenarios": scenarios, "keep": keep, "on_disk": on_disk,
+                               "workers": workers, "method": method, "groups": groups,
+                               "engine": engine}
+    need = simulation_bytes(n, practices, years, **options)
     available = available_memory() if available is None else available
     if available is None or need <= available * USABLE_SHARE:
         return need
-    per_n = scenarios * years * (practices * KEPT_PER_CELL + KEPT_PER_SIMULATION_YEAR)
-    room = available * USABLE_SHARE - simulation_bytes(0, practices, years) \
-        - CHUNK_ELEMENTS * WORKING_PER_CHUNK_ELEMENT
-    largest = int(room // per_n) if room > 0 else 0
+    largest = _largest_n(n, practices, years, available * USABLE_SHARE, options)
     advice = (f"use {what} {largest:,} or fewer" if largest >= 1
               else "use a machine with more memory")
+    if keep == "full" and on_disk < scenarios:
+        advice += (", keep='stats' (the default: streamed statistics, memory that does not "
+                   "grow with the number of practices × simulations), or write the full "
+                   "arrays to disk with store='run.zarr'")
     raise ValidationError(
         f"{what} {n:,}: this simulation needs about {_size(need)} of memory ({n:,} simulations "
         f"× {practices:,} practices × {years:,} year(s)"
         + (f" × {scenarios} scenarios" if scenarios > 1 else "")
+        + (", keeping every practice's amounts" if keep == "full" and on_disk < scenarios
+           else "")
         + f") but about {_size(available)} is "
-        f"available; {advice}, or fewer --years")
+        f"available; {advice}, or fewer {'--years' if what.startswith('--') else 'years'}")

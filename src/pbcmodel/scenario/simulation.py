@@ -38,10 +38,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -52,11 +55,13 @@ from .. import risk
 from .._html import summary_html
 from .._validate import _labels, align_condition, check_fraction
 from ..errors import ValidationError, require
+from ..money import MAX_PENCE, gbp
 from ..risk import SpendDraws, methods, patients
 from ..settlement.core import settle_arrays
 from ..sharing import resolve_conditions
-from . import _streamed
+from . import _streamed, memory, store
 from ._progress import progress_bar
+from .memory import check_simulation_memory
 
 __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
            "draw_outturns", "run", "simulate"]
@@ -65,15 +70,20 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 METHODS = methods.METHODS
 #: What a result keeps: streamed statistics only, or every practice-simulation-year too.
 KEEP = ("stats", "full")
+#: Losses (pounds, and fractions of budget) whose years a streamed result always counts;
+#: ask for others with ``track_losses``.
+LOSS_POUNDS = _streamed.LOSS_POUNDS
+LOSS_FRACTIONS = _streamed.LOSS_FRACTIONS
 #: Where simulations run.
 ENGINES = ("local", "dask")
 #: Scenario fields that change the simulated outturns (everything else is policy).
 DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
                     "cost_growth")
-#: Practice-simulations settled at once by default (the work arrays stay in cache).
-CHUNK_ELEMENTS = 2**18
-#: Practice-simulations drawn at once (for every year) before they are settled in chunks.
-DRAW_ELEMENTS = 2**21
+#: Practice-simulations settled at once by default (the work arrays stay in cache), and
+#: drawn at once (for every year) before they are settled in chunks: defined with the
+#: memory estimate (:mod:`pbcmodel.scenario.memory`) that depends on them.
+CHUNK_ELEMENTS = memory.CHUNK_ELEMENTS
+DRAW_ELEMENTS = memory.DRAW_ELEMENTS
 
 
 def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
@@ -99,6 +109,124 @@ def _check_cost_model(scn: Any, label: str = "cost_model") -> None:
     if scn.cost_model is None:
         raise ValidationError(f"{label}: the scenario has none (no cost_model to simulate); add "
                               "cost_model=... (e.g. pbc.datasets.example_cost_model())")
+
+
+def _amount(log_pounds: float) -> str:
+    """An amount of pounds given by its natural logarithm, in words a reader can take in."""
+    if log_pounds < math.log(1e21):
+        return f"£{math.exp(log_pounds):,.0f}"
+    return f"about £{math.exp(log_pounds):.3g}" if log_pounds < 709 else \
+        f"about £10^{log_pounds / math.log(10):,.0f}"
+
+
+def _rate(rate: float) -> str:
+    return f"{rate:,.0f}" if rate == int(rate) and abs(rate) < 1e18 else f"{rate:,.6g}"
+
+
+def _check_amounts(scn: Any, years: int) -> None:
+    """Refuse, before any work, a scenario whose money would not settle exactly in pence.
+
+    Every practice-year's budget (grown by ``resource_growth``) and expected outturn (grown
+    by ``cost_growth``), and the per-patient ``high_cost_threshold``, must stay within
+    :data:`pbcmodel.money.MAX_PENCE` (int64 pence with headroom for sums over simulations).
+    Growth is compounded in logarithms, so no float overflows on the way.
+    """
+    limit = MAX_PENCE / 100
+    largest = f"the largest amount pbcmodel can settle exactly, {gbp(MAX_PENCE)} a practice-year"
+    d = scn.high_cost_threshold
+    if d is not None and d > limit:
+        raise ValidationError(
+            f"high_cost_threshold: £{d:,.6g} a patient exceeds {largest}; give a threshold "
+            "below it, or none (high_cost_threshold=None) for no high-cost pool")
+    mean, _ = scn.cost_model.patient_moments()
+    spend = scn.population.counts.to_numpy() @ mean * scn.population.cost_factor()
+    budget = scn.budgets()["total"]
+    codes = scn.population.codes
+    for name, base, what in (("cost_growth", spend, "expected outturns"),
+                             ("resource_growth", budget.to_numpy(), "budgets")):
+        rate = getattr(scn, name)
+        worst = int(np.argmax(base))
+        if base[worst] <= 0:
+            continue
+        room = math.log(limit) - math.log(base[worst])      # log of the growth that fits
+        if room >= 0 and (rate <= 0 or (years - 1) * math.log1p(rate) <= room):
+            continue
+        if room < 0:         # too big before any growth: the cost model's money, not growth
+            raise ValidationError(
+                f"cost_model: the expected outturn of practice {codes[worst]!r} is "
+                f"{_amount(math.log(base[worst]))}, which exceeds {largest}; check that the "
+                "cost model's means are in pounds a patient")
+        year = math.floor(room / math.log1p(rate)) + 1      # the first year that is too big
+        log_amount = math.log(base[worst]) + year * math.log1p(rate)
+        raise ValidationError(
+            f"{name}: {what} grown by {name} {_rate(rate)} a year reach "
+            f"{_amount(log_amount)} in year {year + 1:,} (practice {codes[worst]!r}), which "
+            f"exceeds {largest}; use a smaller {name} or at most {year:,} year(s)")
+
+
+def tracked_losses(track_losses: Mapping[str, Any] | None
+                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The losses a streamed simulation counts: the defaults plus those asked for.
+
+    ``track_losses`` maps ``"loss_pounds"`` and/or ``"loss_fraction"`` (the arguments of
+    :meth:`SimulationResult.metrics`) to a value or a list of values. The defaults
+    (:data:`LOSS_POUNDS`, :data:`LOSS_FRACTIONS`) are always counted.
+
+    Examples
+    --------
+    >>> tracked_losses({"loss_fraction": [0.03, 0.02], "loss_pounds": 50_000})
+    ((10000.0, 50000.0), (0.01, 0.02, 0.03, 0.05, 0.1))
+    >>> tracked_losses({"loss_fraction": 2})
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: track_losses['loss_fraction']: must be in (0.0, 1.0], got 2
+    """
+    pounds, fractions = set(LOSS_POUNDS), set(LOSS_FRACTIONS)
+    if track_losses is None:
+        return tuple(sorted(pounds)), tuple(sorted(fractions))
+    if not isinstance(track_losses, Mapping) or not set(track_losses) <= {"loss_pounds",
+                                                                          "loss_fraction"}:
+        raise ValidationError(
+            "track_losses: expected a mapping of 'loss_fraction' and/or 'loss_pounds' to the "
+            "values metrics() will be asked for, e.g. {'loss_fraction': [0.03]}, got "
+            f"{track_losses!r}")
+    for key, values in track_losses.items():
+        items = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
+        label = f"track_losses[{key!r}]"
+        for value in items:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                    or not math.isfinite(value):
+                raise ValidationError(f"{label}: expected finite numbers, got {value!r}")
+            if key == "loss_fraction":
+                if not 0 < value <= 1:
+                    raise ValidationError(f"{label}: must be in (0.0, 1.0], got {value!r}")
+                fractions.add(float(value))
+            else:
+                if not 0 <= value <= MAX_PENCE / 100:
+                    raise ValidationError(f"{label}: must be between £0 and "
+                                          f"{gbp(MAX_PENCE)}, got {value!r}")
+                pounds.add(float(value))
+    return tuple(sorted(pounds)), tuple(sorted(fractions))
+
+
+def _check_stores(stores: Sequence[Any] | None, keep: str, count: int) -> list[Any]:
+    """One checked target (or None) per scenario; refused before any work."""
+    if stores is None:
+        return [None] * count
+    if isinstance(stores, (str, bytes, os.PathLike)) or not isinstance(stores, Sequence) \
+            or len(stores) != count:
+        raise ValidationError(f"stores: expected one store path (or None) per scenario, "
+                              f"{count} in all, got {stores!r}")
+    given = [s for s in stores if s is not None]
+    if given and keep != "full":
+        raise ValidationError("store: the per-practice arrays are written to a store only "
+                              "with keep='full'; pass keep='full', store=...")
+    targets = [None if s is None else store.check_target(s) for s in stores]
+    resolved = [t.resolve() for t in targets if t is not None]
+    if len(set(resolved)) < len(resolved):
+        raise ValidationError("stores: the same path is given for two scenarios; give each "
+                              "its own store")
+    return targets
 
 
 def drivers(scn: Any) -> tuple[Any, ...]:
@@ -192,6 +320,7 @@ class _Policy:
     budget_pence: np.ndarray               # (years, P)
     low: np.ndarray
     width: np.ndarray
+    keep: _streamed.Keep                   # what its tallies keep beyond the statistics
 
 
 @attrs.frozen(eq=False)
@@ -207,11 +336,10 @@ class _Plan:
     list_size: np.ndarray
     policies: tuple[_Policy, ...]
     chunk: int
-    keep_full: bool
 
 
 def _policy(scn: Any, years: int, mean: np.ndarray, var: np.ndarray,
-            growth: np.ndarray) -> _Policy:
+            growth: np.ndarray, keep: _streamed.Keep) -> _Policy:
     budget = _year_budgets(scn, years)
     budget_pence = np.rint(budget * 100).astype(np.int64)
     low, width = _streamed.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
@@ -219,11 +347,12 @@ def _policy(scn: Any, years: int, mean: np.ndarray, var: np.ndarray,
     conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
                   else value for key, value in scn.conditions.items()}
     return _Policy(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
-                   conditions=conditions, budget_pence=budget_pence, low=low, width=width)
+                   conditions=conditions, budget_pence=budget_pence, low=low, width=width,
+                   keep=keep)
 
 
 def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method: str,
-          chunk_size: int | None, keep_full: bool) -> _Plan:
+          chunk_size: int | None, keeps: Sequence[_streamed.Keep]) -> _Plan:
     first = group[0]
     pop = first.population
     sampler = _sampler(first, method)
@@ -232,21 +361,24 @@ def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method
     return _Plan(sampler=sampler, root=root, years=years, growth=growth,
                  consortium_codes=pd.factorize(pop.hierarchy["consortium"])[0],
                  list_size=pop.list_size.to_numpy(),
-                 policies=tuple(_policy(s, years, mean, var, growth) for s in group),
-                 chunk=chunk_size or _default_chunk(pop.n_practices), keep_full=keep_full)
+                 policies=tuple(_policy(s, years, mean, var, growth, k)
+                                for s, k in zip(group, keeps, strict=True)),
+                 chunk=chunk_size or _default_chunk(pop.n_practices))
 
 
 def _run_range(plan: _Plan, lo: int, hi: int,
                progress: Callable[[int], None] | None = None) -> list[_streamed.Tally]:
     """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many."""
     tallies = [_streamed.Tally.empty(lo, hi, plan.years, p.budget_pence, p.low, p.width,
-                                     plan.keep_full) for p in plan.policies]
+                                     p.keep) for p in plan.policies]
     practices = len(plan.list_size)
     drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
     for start, stop in patients.chunks(hi - lo, drawn_at_once):
         outturns, pools = [], []
-        for y in range(plan.years):          # every year of these simulations, drawn once
-            draws = plan.sampler.draw(plan.root, y, lo + start, lo + stop)
+        # every year of these simulations, drawn once (each practice's tables read once)
+        years = plan.sampler.draw_years(plan.root, list(range(plan.years)), lo + start,
+                                        lo + stop)
+        for y, draws in enumerate(years):
             outturns.append(_pence(draws.retained, plan.growth[y]))
             pools.append(_pence(draws.excess, plan.growth[y]).sum(axis=1))
         for first, last in patients.chunks(stop - start, plan.chunk):
@@ -322,14 +454,18 @@ def _run_dask(client: Any, plans: list[_Plan], n: int) -> list[list[_streamed.Ta
 
 def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str = "fft",
         chunk_size: int | None = None, keep: str = "stats", engine: str = "local",
-        client: Any = None, workers: int | None = None, progress: bool = False
-        ) -> list[SimulationResult]:
+        client: Any = None, workers: int | None = None, progress: bool = False,
+        track_losses: Mapping[str, Any] | None = None,
+        stores: Sequence[Any] | None = None) -> list[SimulationResult]:
     """Simulate several scenarios on common random numbers, drawing each chunk once.
 
     Scenarios that share the drivers of spend (:data:`DRIVERS_OF_SPEND`) share one set of
     distributions and draws: each chunk of simulations is drawn once and settled under each
     of their policies. Other scenarios get their own distributions, from the same streams.
-    Arguments as for :func:`simulate`; every argument is checked before any work.
+    Arguments as for :func:`simulate`; ``stores`` (with ``keep="full"``) one zarr store
+    path per scenario, or None for a scenario whose arrays stay in memory. Every argument
+    is checked before any work, and so is the memory the run needs
+    (:func:`pbcmodel.scenario.memory.check_simulation_memory`).
 
     Examples
     --------
@@ -344,9 +480,43 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
     if chunk_size is not None:
         _check_counts(chunk_size, 1, name="chunk_size")
     _check_options(method, keep, engine, client, workers)
+    loss_pounds, loss_fractions = tracked_losses(track_losses)
+    targets = _check_stores(stores, keep, len(scenarios))
     for scn in scenarios:
         _check_cost_model(scn)
+        _check_amounts(scn, years)
     root = patients.seed_sequence(seed)
+    spend: list[tuple[Any, ...]] = []
+    for scn in scenarios:
+        if not any(drivers(scn) == d for d in spend):
+            spend.append(drivers(scn))
+    check_simulation_memory(
+        n, max(scn.population.n_practices for scn in scenarios), years, what="n", keep=keep,
+        on_disk=sum(t is not None for t in targets), scenarios=len(scenarios),
+        workers=workers or os.cpu_count() or 1, method=method, groups=len(spend),
+        engine=engine)
+    with contextlib.ExitStack() as stack:
+        folders = [None if t is None else stack.enter_context(store.staged(t))
+                   for t in targets]
+        sinks = [None if f is None else store.create(
+            f, n, scn.population.codes, scn.population.hierarchy["consortium"],
+            scn.population.list_size, years) for f, scn in zip(folders, scenarios, strict=True)]
+        keeps = [_streamed.Keep(full=keep == "full", loss_pounds=loss_pounds,
+                                loss_fractions=loss_fractions, sink=sink) for sink in sinks]
+        results = _run(scenarios, n, years, root, seed, method, chunk_size, keeps, engine,
+                       client, workers, progress)
+        for folder, result in zip(folders, results, strict=True):
+            if folder is not None:
+                store.write_budget(folder, np.rint(result.budget * 100).astype(np.int64))
+    return [r if t is None else attrs.evolve(r, store=t)
+            for r, t in zip(results, targets, strict=True)]
+
+
+def _run(scenarios: Sequence[Any], n: int, years: int, root: np.random.SeedSequence,
+         seed: Any, method: str, chunk_size: int | None, keeps: list[_streamed.Keep],
+         engine: str, client: Any, workers: int | None, progress: bool
+         ) -> list[SimulationResult]:
+    """The body of :func:`run`, its arguments checked."""
     groups: list[list[int]] = []
     for i, scn in enumerate(scenarios):
         for group in groups:
@@ -356,7 +526,7 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
         else:
             groups.append([i])
     plans = [_plan([scenarios[i] for i in group], years, root, method, chunk_size,
-                   keep == "full") for group in groups]
+                   [keeps[i] for i in group]) for group in groups]
     if engine == "local":
         bar = progress_bar(progress, total=years * n * len(scenarios), desc="simulating",
                            unit="simulation-year")
@@ -387,7 +557,8 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
 def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: Any = 0, *,
              method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
              engine: str = "local", client: Any = None, workers: int | None = None,
-             progress: bool = False) -> SimulationResult:
+             progress: bool = False, track_losses: Mapping[str, Any] | None = None,
+             store: Any = None) -> SimulationResult:
     """Simulate ``years`` settled years, ``n`` times, for every practice.
 
     Parameters
@@ -408,7 +579,8 @@ def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: Any = 0, *,
     keep : {"stats", "full"}
         ``"stats"`` (default): streamed statistics, memory independent of ``n``;
         ``"full"``: also every practice × simulation × year amount and net cash
-        (:attr:`SimulationResult.practice_amount_pence`, 4 bytes each).
+        (:attr:`SimulationResult.practice_amount_pence`, 4 bytes each in memory, or on
+        disk with ``store``).
     engine : {"local", "dask"}
         ``"local"``: ``workers`` threads of this process. ``"dask"``: blocks of simulations
         as tasks on ``client`` (or on a ``LocalCluster`` of ``workers`` processes started
@@ -419,6 +591,17 @@ def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: Any = 0, *,
         Threads (local; default: the machine's cores) or worker processes (dask cluster).
     progress : bool
         Show a tqdm progress bar (local engine; needs ``pbcmodel[progress]``).
+    track_losses : mapping, optional
+        Losses the streamed result counts besides £10,000 and 1%, 2%, 5% and 10% of
+        budget: ``{"loss_fraction": [...], "loss_pounds": [...]}``, the values
+        :meth:`SimulationResult.metrics` will be asked for (e.g. by
+        :func:`pbcmodel.design.optimise`, which asks for what its aims need).
+    store : path, optional
+        With ``keep="full"``: a new zarr store (e.g. ``"run.zarr"``, needs
+        ``pbcmodel[store]``) that receives the per-practice arrays chunk by chunk as the
+        simulation runs, for runs larger than memory; :meth:`SimulationResult.to_xarray`
+        opens it lazily. Written whole or not at all (staged beside the path, renamed at
+        the end); a path that exists is refused (see :mod:`pbcmodel.scenario.store`).
 
     Returns
     -------
@@ -428,10 +611,17 @@ def simulate(scn: Any, n: int = 10_000, years: int = 1, seed: Any = 0, *,
     ------
     ValidationError
         A count that is not a positive whole number, an unknown method, keep or engine, a
-        bad seed (e.g. ``-1``), or a scenario without a cost model — before any work.
+        bad seed (e.g. ``-1``), a scenario without a cost model, money that would overflow
+        integer pence (budgets grown by ``resource_growth``, outturns by ``cost_growth``,
+        a huge ``high_cost_threshold``), a bad ``track_losses`` or ``store``, or a run
+        that would not fit in memory (with the estimate and the largest ``n`` that fits)
+        — all before any work.
+    MissingDependencyError
+        ``store`` without zarr installed.
     """
     return run([scn], n, years, seed, method=method, chunk_size=chunk_size, keep=keep,
-               engine=engine, client=client, workers=workers, progress=progress)[0]
+               engine=engine, client=client, workers=workers, progress=progress,
+               track_losses=track_losses, stores=None if store is None else [store])[0]
 
 
 # ----------------------------------------------------------------------------- results
@@ -465,6 +655,7 @@ class SimulationResult:
     list_size: pd.Series
     budget: np.ndarray
     tally: _streamed.Tally
+    store: Path | None = None
     _cache: dict[Any, Any] = attrs.field(factory=dict, init=False)
 
     @property
@@ -479,8 +670,9 @@ class SimulationResult:
 
     @property
     def keep(self) -> str:
-        """``"full"`` when the per-practice arrays were kept, else ``"stats"``."""
-        return "stats" if self.tally.full_amount is None else "full"
+        """``"full"`` when the per-practice arrays were kept (in memory or in
+        :attr:`store`), else ``"stats"``."""
+        return "stats" if self.tally.full_amount is None and self.store is None else "full"
 
     @property
     def commissioner_pence(self) -> np.ndarray:
@@ -509,6 +701,9 @@ class SimulationResult:
 
     def _full(self, name: str, label: str) -> np.ndarray:
         values = getattr(self.tally, name)
+        if values is None and self.store is not None:     # read whole from the store
+            return store.read(self.store, "practice_amount" if label == "practice_amount"
+                              else "net")
         if values is None:
             raise ValidationError(f"{label}: the per-practice arrays were not kept; "
                                   "simulate with keep='full'")
@@ -537,8 +732,16 @@ class SimulationResult:
         return self._full("full_net", "net") / 100
 
     def to_xarray(self) -> Any:
-        """``keep="full"`` only: the per-practice arrays (pounds) as an :class:`xarray.Dataset`."""
-        xr = require("xarray", "xarray", "SimulationResult.to_xarray")
+        """``keep="full"`` only: the per-practice arrays (pounds) as an :class:`xarray.Dataset`.
+
+        Variables ``practice_amount`` and ``net`` (simulation × practice × year) and
+        ``budget`` (year × practice), with coordinates ``practice``, ``year``,
+        ``consortium`` and ``list_size``. A result written to a :attr:`store` is opened
+        from it lazily (dask arrays when dask is installed), so it can be larger than memory.
+        """
+        if self.store is not None:
+            return store.open_dataset(self.store)
+        xr = require("xarray", "distributed", "SimulationResult.to_xarray")
         dims = ("simulation", "practice", "year")
         coords = {"practice": self.practices.to_numpy(), "year": np.arange(1, self.years + 1),
                   "consortium": ("practice", self.consortium.to_numpy()),
@@ -554,10 +757,12 @@ class SimulationResult:
             amount = self.tally.full_amount
             name = "loss_pounds" if kind == "pounds" else "loss_fraction"
             if amount is None:
-                tracked = _streamed.LOSS_POUNDS if kind == "pounds" else _streamed.LOSS_FRACTIONS
+                tracked = (self.tally.tracked_pounds if kind == "pounds"
+                           else self.tally.tracked_fractions)
                 raise ValidationError(
-                    f"{name}: {value!r} is not counted by a streamed simulation (counted: "
-                    f"{_labels(list(tracked))}); simulate with keep='full' for any other value")
+                    f"{name}: {value!r} is not counted by this simulation (counted: "
+                    f"{_labels(list(tracked), limit=12)}); simulate with "
+                    f"track_losses={{{name!r}: [{value!r}]}} to count it, or keep='full'")
             limit: Any = (-round(float(value) * 100) if kind == "pounds"
                           else -float(value) * np.rint(self.budget * 100).T[None])  # (1, P, Y)
             counts = np.count_nonzero(amount < limit, axis=(0, 2))
