@@ -11,7 +11,12 @@ Prints time and peak traced memory of
     the same fourteen regressions (use on everybody, cost on the users), i.e. what ordinary
     least squares costs for the same data;
 (c) :class:`pbcmodel.credibility.ExperienceRating` ``.adjust`` for practices × years, against
-    a bare numpy evaluation of the same Bühlmann–Straub formulas (no validation, no pandas).
+    a bare numpy evaluation of the same Bühlmann–Straub formulas (no validation, no pandas);
+(d) :meth:`pbcmodel.CapitationFormula.budgets` of a national-size commissioner
+    (:func:`pbcmodel.datasets.synthetic_commissioner`, the same practices) with the
+    experience step, against the same formula without it, measured in the same run.
+
+``--persons 0`` skips (a) and (b).
 
 Peak memory is what ``tracemalloc`` sees (numpy and pandas buffers; glum's and BLAS's own C++
 work buffers are not traced).
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 from _measure import measure, report
 
+import pbcmodel as pbc
 from pbcmodel.codes import PODS
 from pbcmodel.credibility import ExperienceRating
 from pbcmodel.datasets.persons import CONDITIONS, synthetic_persons
@@ -84,14 +90,16 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    seconds, peak, persons = measure(lambda: synthetic_persons(args.persons, seed=0), repeat=1)
-    report(f"synthetic_persons({args.persons:,})", seconds, peak,
-           f"{persons['practice'].nunique():,} practices")
+    if args.persons > 0:
+        seconds, peak, persons = measure(lambda: synthetic_persons(args.persons, seed=0),
+                                         repeat=1)
+        report(f"synthetic_persons({args.persons:,})", seconds, peak,
+               f"{persons['practice'].nunique():,} practices")
 
-    seconds, peak, _ = measure(lambda: fit_needs_model(persons, INDICATORS), repeat=1)
-    base = lstsq_seconds(persons)
-    report(f"fit_needs_model ({args.persons:,} persons, 7 PODs × 2)", seconds, peak,
-           f"lstsq baseline {base:.2f} s, ratio {seconds / base:.1f}×")
+        seconds, peak, _ = measure(lambda: fit_needs_model(persons, INDICATORS), repeat=1)
+        base = lstsq_seconds(persons)
+        report(f"fit_needs_model ({args.persons:,} persons, 7 PODs × 2)", seconds, peak,
+               f"lstsq baseline {base:.2f} s, ratio {seconds / base:.1f}×")
 
     actual, expected, size = history(args.practices, args.years)
     target = expected.iloc[:, -1] * 1.02
@@ -108,6 +116,17 @@ def main() -> None:
     report(f"ExperienceRating.adjust ({args.practices:,} × {args.years} years)", seconds,
            peak, f"bare numpy {bare * 1000:.2f} ms, ratio {seconds / bare:.0f}×; "
            f"total kept: {out['budget'].sum() == target.sum()}")
+
+    pop = pbc.datasets.synthetic_commissioner(args.practices, seed=0)
+    plain = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights())
+    rated = plain.evolve(experience=ExperienceRating(actual=actual, expected=expected,
+                                                     list_size=size))
+    resource = 1000.0 * float(pop.list_size.sum())
+    base, _, before = measure(lambda: plain.budgets(pop, resource), repeat=5)
+    seconds, peak, after = measure(lambda: rated.budgets(pop, resource), repeat=5)
+    report(f"CapitationFormula.budgets + experience ({args.practices:,})", seconds, peak,
+           f"without experience {base * 1000:.1f} ms, ratio {seconds / base:.1f}×; total "
+           f"kept: {after['total'].sum() == before['total'].sum()}")
 
 
 if __name__ == "__main__":

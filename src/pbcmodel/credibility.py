@@ -520,9 +520,8 @@ def _history_frame(value: Any, name: str) -> pd.DataFrame:
     if not isinstance(value, pd.DataFrame):
         raise ValidationError(f"{name}: expected a pandas DataFrame (practice × year), "
                               f"got {type(value).__name__}")
-    labelled = value.set_axis(pd.Index([str(c) for c in value.index], name="practice"),
-                              axis=0).set_axis(
-        pd.Index([str(c) for c in value.columns], name="year"), axis=1)
+    labelled = value.set_axis(value.index.astype(str).rename("practice"), axis=0).set_axis(
+        value.columns.astype(str).rename("year"), axis=1)
     out = _as_float_frame(labelled, name)
     out.index.name, out.columns.name = "practice", "year"
     return out
