@@ -149,6 +149,18 @@ def _base(scenario: Scenario, source: str, licence: str, **context: Any) -> dict
             "licence": licence, "breadcrumbs": [], **context}
 
 
+def _practice_header(scenario: Scenario, code: str, names: dict[str, str], consortium: str,
+                     what: str, when: str, budget: str) -> dict[str, Any]:
+    """The title, kicker, subtitle and breadcrumbs of a practice's page."""
+    return {"practice": code,
+            "title": f"Practice {_display_name(code, names)}: {what}",
+            "kicker": f"Consortium {consortium} · {when}",
+            "subtitle": f"{int(scenario.population.list_size[code]):,} registered patients · "
+                        f"{budget}",
+            "breadcrumbs": [("Commissioner", "index.html"),
+                            (f"Consortium {consortium}", f"consortium_{consortium}.html")]}
+
+
 def _terms(names: Iterable[str], table: str | None) -> list[Term]:
     return [term(n, table) for n in dict.fromkeys(names)]
 
@@ -318,13 +330,9 @@ def settlement_pages(scenario: Scenario, settlement: Settlement, *,
         budget_pence = int(row["budget"])
         pages[f"practice_{code}.html"] = page.render(**_base(
             scenario, src, lic,
-            title=f"Practice {_display_name(code, names_)}: settlement statement",
-            kicker=f"Consortium {consortium} · {when}",
-            subtitle=f"{int(scenario.population.list_size[code]):,} registered patients · "
-                     f"budget {gbp(budget_pence)}",
-            breadcrumbs=[("Commissioner", "index.html"),
-                         (f"Consortium {consortium}", f"consortium_{consortium}.html")],
-            practice=code, brief=[
+            **_practice_header(scenario, code, names_, consortium, "settlement statement",
+                               when, f"budget {gbp(budget_pence)}"),
+            brief=[
                 {"label": "Budget", "pence": budget_pence, "metric": "budget"},
                 {"label": "Spend", "pence": int(row["outturn"]), "metric": "outturn"},
                 {"label": term("variance").label, "pence": int(row["variance"]),
@@ -342,8 +350,7 @@ def settlement_pages(scenario: Scenario, settlement: Settlement, *,
             statement_lines=_statement_lines(settlement, code),
             flows=_flow_rows(row), next_steps=_next_steps(row, settlement, code),
             terms=_terms([*shown, "amount"], "settlement")))
-    pages.update(_settlement_indexes(env, scenario, settlement, pence, names_, src, lic,
-                                     rules, when))
+    pages.update(_settlement_indexes(env, scenario, pence, names_, src, lic, rules, when))
     return pages
 
 
@@ -370,53 +377,76 @@ def _columns(names: Sequence[str], table: str | None) -> list[dict[str, Any]]:
     return cols + [{"name": n, "label": term(n, table).short, "money": True} for n in names]
 
 
-def _settlement_indexes(env: Any, scenario: Scenario, st: Settlement, pence: pd.DataFrame,
-                        names: dict[str, str], source: str, licence: str, rules: list[str],
-                        when: str) -> dict[str, str]:
+def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: str,
+                 what: str, when: str, columns: Sequence[str],
+                 consortium_brief: Sequence[str], commissioner_columns: Sequence[str],
+                 commissioner_brief: Sequence[str], words: list[str], names: dict[str, str],
+                 source: str, licence: str, rules: list[str],
+                 figure: tuple[str, str] = ("", "")) -> dict[str, str]:
+    """The index pages: one per consortium (its practices) and ``index.html`` for the
+    commissioner (its consortia), from whole pence per practice (``pence``: practice × the
+    money ``columns``, and the ``commissioner_columns`` the commissioner's page adds).
+
+    ``table`` names the glossary's meanings ("settlement" or "monitoring"), ``what`` the
+    statement ("settlement", "monthly statement") and ``when`` the period shown.
+    """
     page = env.get_template("index.html")
     sizes = scenario.population.list_size
-    consortia = pence["consortium"].astype(str)
+    consortia = scenario.population.hierarchy["consortium"].astype(str)[pence.index]
+    terms = _terms(["list_size", *columns], table)
+
+    def brief(totals: pd.Series, names_: Sequence[str]) -> list[dict[str, Any]]:
+        return [{"label": term(c, table).label, "pence": int(totals[c]), "metric": c}
+                for c in names_]
+
     pages = {}
     for code, members in pence.groupby(consortia, sort=True):
-        totals = members[list(_INDEX_COLUMNS)].sum()
         pages[f"consortium_{code}.html"] = page.render(**_base(
-            scenario, source, licence, title=f"Consortium {code}: settlement",
+            scenario, source, licence, title=f"Consortium {code}: {what}",
             kicker=f"{len(members)} practices · {when}",
             subtitle=f"{int(sizes[members.index].sum()):,} registered patients",
             breadcrumbs=[("Commissioner", "index.html")],
-            brief=[{"label": term(c, "settlement").label, "pence": int(totals[c]),
-                    "metric": c} for c in ("budget", "outturn", "variance",
-                                           "net_to_practice")],
+            brief=brief(members[list(columns)].sum(), consortium_brief),
             words=[], rules=rules, table_heading="Practices",
-            table_caption=f"Practices of consortium {code}: select a practice for its "
-                          "statement",
-            unit_heading="Practice", columns=_columns(_INDEX_COLUMNS, "settlement"),
-            rows=_index_rows(members, _INDEX_COLUMNS, "practice_{code}.html", names, sizes),
-            figure="", figure_caption="",
-            terms=_terms(["list_size", *_INDEX_COLUMNS], "settlement")))
-    columns = (*_INDEX_COLUMNS, "commissioner_amount", "commissioner_net")
-    grouped = pence[list(columns)].groupby(consortia, sort=True).sum()
-    sizes_by = sizes.groupby(consortia).sum()
-    total = grouped.sum()
+            table_caption=f"Practices of consortium {code}, {when}: select a practice for "
+                          "its statement",
+            unit_heading="Practice", columns=_columns(columns, table),
+            rows=_index_rows(members, columns, "practice_{code}.html", names, sizes),
+            figure="", figure_caption="", terms=terms))
+    shown = list(dict.fromkeys([*columns, *commissioner_columns]))
+    grouped = pence[shown].groupby(consortia, sort=True).sum()
     pages["index.html"] = page.render(**_base(
-        scenario, source, licence, title=f"{scenario.name}: settlement for the commissioner",
+        scenario, source, licence, title=f"{scenario.name}: {what} for the commissioner",
         kicker=f"{len(pence)} practices in {len(grouped)} consortia · {when}",
         subtitle=f"{int(sizes.sum()):,} registered patients",
-        brief=[{"label": term(c, "settlement").label, "pence": int(total[c]), "metric": c}
-               for c in ("budget", "outturn", "variance", "commissioner_net",
-                         "recovery_due")],
-        words=[f"The commissioner's share of the practices' variance is "
-               f"{gbp(int(total['commissioner_amount']))}; after all cash paid to practices "
-               f"its net position is {gbp(int(total['commissioner_net']))}, and "
-               f"{gbp(int(total['recovery_due']))} is still to be recovered from future "
-               "budgets."],
-        rules=rules, table_heading="Consortia",
-        table_caption="Consortia: select a consortium for its practices",
-        unit_heading="Consortium", columns=_columns(columns, "settlement"),
-        rows=_index_rows(grouped, columns, "consortium_{code}.html", {}, sizes_by),
-        figure="", figure_caption="",
-        terms=_terms(["list_size", *columns], "settlement")))
+        brief=brief(grouped.sum(), commissioner_brief), words=words, rules=rules,
+        table_heading="Consortia",
+        table_caption=f"Consortia, {when}: select a consortium for its practices",
+        unit_heading="Consortium", columns=_columns(shown, table),
+        rows=_index_rows(grouped, shown, "consortium_{code}.html", {},
+                         sizes.groupby(consortia).sum()),
+        figure=figure[0], figure_caption=figure[1],
+        terms=_terms(["list_size", *shown], table)))
     return pages
+
+
+def _settlement_indexes(env: Any, scenario: Scenario, pence: pd.DataFrame,
+                        names: dict[str, str], source: str, licence: str, rules: list[str],
+                        when: str) -> dict[str, str]:
+    total = pence[["commissioner_amount", "commissioner_net", "recovery_due"]].sum()
+    words = [f"The commissioner's share of the practices' variance is "
+             f"{gbp(int(total['commissioner_amount']))}; after all cash paid to practices "
+             f"its net position is {gbp(int(total['commissioner_net']))}, and "
+             f"{gbp(int(total['recovery_due']))} is still to be recovered from future "
+             "budgets."]
+    return _index_pages(
+        env, scenario, pence, table="settlement", what="settlement", when=when,
+        columns=_INDEX_COLUMNS,
+        consortium_brief=("budget", "outturn", "variance", "net_to_practice"),
+        commissioner_columns=("commissioner_amount", "commissioner_net"),
+        commissioner_brief=("budget", "outturn", "variance", "commissioner_net",
+                            "recovery_due"),
+        words=words, names=names, source=source, licence=licence, rules=rules)
 
 
 # ------------------------------------------------------------------------ a month
@@ -557,14 +587,10 @@ def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
                       for pod, r in stmt.by_pod.iterrows()]
         pages[f"practice_{code}.html"] = page.render(**_base(
             scenario, src, lic,
-            title=f"Practice {_display_name(code, names_)}: monthly statement",
-            kicker=f"Consortium {consortium[code]} · {stmt.title.split(': ', 1)[1]}",
-            subtitle=f"{int(scenario.population.list_size[code]):,} registered patients · "
-                     f"budget for the year {gbp(budget_pence)}",
-            breadcrumbs=[("Commissioner", "index.html"),
-                         (f"Consortium {consortium[code]}",
-                          f"consortium_{consortium[code]}.html")],
-            practice=code, months=months,
+            **_practice_header(scenario, code, names_, str(consortium[code]),
+                               "monthly statement", stmt.title.split(": ", 1)[1],
+                               f"budget for the year {gbp(budget_pence)}"),
+            months=months,
             brief=[{"label": term(n, "monitoring").label,
                     "pence": int(to_pence([s[n]])[0]), "metric": n}
                    for n in ("annual_budget", "actual_ytd", "variance", "forecast")]
@@ -595,50 +621,20 @@ _MONTH_COLUMNS = ("annual_budget", "budget_ytd", "actual_ytd", "variance", "fore
 def _monthly_indexes(env: Any, scenario: Scenario, stmts: Mapping[str, MonthlyStatement],
                      names: dict[str, str], source: str, licence: str, rules: list[str],
                      months: str, figures: bool) -> dict[str, str]:
-    page = env.get_template("index.html")
-    sizes = scenario.population.list_size
-    consortium = scenario.population.hierarchy["consortium"].astype(str)
     pence = pd.DataFrame({c: [int(to_pence([stmts[p].summary[c]])[0]) for p in stmts]
                           for c in _MONTH_COLUMNS}, index=pd.Index(list(stmts)))
-    terms = _terms(["list_size", *_MONTH_COLUMNS], "monitoring")
-    pages = {}
-    for code, members in pence.groupby(consortium[pence.index], sort=True):
-        totals = members.sum()
-        pages[f"consortium_{code}.html"] = page.render(**_base(
-            scenario, source, licence, title=f"Consortium {code}: monthly statement",
-            kicker=f"{len(members)} practices · year to date {months}",
-            subtitle=f"{int(sizes[members.index].sum()):,} registered patients",
-            breadcrumbs=[("Commissioner", "index.html")],
-            brief=[{"label": term(c, "monitoring").label, "pence": int(totals[c]),
-                    "metric": c} for c in ("annual_budget", "actual_ytd", "variance",
-                                           "forecast")],
-            words=[], rules=rules, table_heading="Practices",
-            table_caption=f"Practices of consortium {code}, year to date {months}: select a "
-                          "practice for its statement",
-            unit_heading="Practice", columns=_columns(_MONTH_COLUMNS, "monitoring"),
-            rows=_index_rows(members, _MONTH_COLUMNS, "practice_{code}.html", names, sizes),
-            figure="", figure_caption="", terms=terms))
-    grouped = pence.groupby(consortium[pence.index], sort=True).sum()
-    figure, caption = "", ""
+    figure = ("", "")
     if figures:
-        figure, caption = _consortia_figure(grouped)
-    total = grouped.sum()
-    pages["index.html"] = page.render(**_base(
-        scenario, source, licence, title=f"{scenario.name}: monthly statement for the "
-                                         "commissioner",
-        kicker=f"{len(pence)} practices in {len(grouped)} consortia · year to date {months}",
-        subtitle=f"{int(sizes.sum()):,} registered patients",
-        brief=[{"label": term(c, "monitoring").label, "pence": int(total[c]), "metric": c}
-               for c in ("annual_budget", "actual_ytd", "variance", "forecast",
-                         "forecast_variance")],
-        words=[], rules=rules, table_heading="Consortia",
-        table_caption=f"Consortia, year to date {months}: select a consortium for its "
-                      "practices",
-        unit_heading="Consortium", columns=_columns(_MONTH_COLUMNS, "monitoring"),
-        rows=_index_rows(grouped, _MONTH_COLUMNS, "consortium_{code}.html", {},
-                         sizes.groupby(consortium).sum()),
-        figure=figure, figure_caption=caption, terms=terms))
-    return pages
+        consortia = scenario.population.hierarchy["consortium"].astype(str)[pence.index]
+        figure = _consortia_figure(pence.groupby(consortia, sort=True).sum())
+    return _index_pages(
+        env, scenario, pence, table="monitoring", what="monthly statement",
+        when=f"year to date {months}", columns=_MONTH_COLUMNS,
+        consortium_brief=("annual_budget", "actual_ytd", "variance", "forecast"),
+        commissioner_columns=(),
+        commissioner_brief=("annual_budget", "actual_ytd", "variance", "forecast",
+                            "forecast_variance"),
+        words=[], names=names, source=source, licence=licence, rules=rules, figure=figure)
 
 
 def _consortia_figure(grouped: pd.DataFrame) -> tuple[str, str]:
