@@ -275,3 +275,20 @@ def test_experience_errors_name_the_key():
     del base["formula"]["experience"]["years"]
     with pytest.raises(ConfigError, match=r"\$\.formula\.experience\.years: missing"):
         Scenario.from_dict(base)
+
+
+def test_the_documented_experience_layout_parses():
+    import textwrap
+    import tomllib
+
+    from pbcmodel.scenario import config
+
+    doc = config.__doc__
+    start = doc.index("    [formula.experience]")
+    block = textwrap.dedent(doc[start:doc.index("\n\n", start)])
+    data = tomllib.loads(block)["formula"]["experience"]
+    rating = config._experience(data, "$.formula.experience")
+    # P002 has 2025 only (2024 missing, not 0); P003 an empty table: no history
+    assert rating.actual.loc["P002"].isna().tolist() == [True, False]
+    assert list(rating.new_practices) == ["P003"]
+    assert rating.list_size.loc["P001", "2025"] == 1520.0
