@@ -127,8 +127,11 @@ def plain_log_axis(ax: Any, axis: str = "x") -> None:
     target.set_minor_formatter(NullFormatter())
 
 
-def simulation_caption(result: Any) -> str:
+def simulation_caption(result: Any, name: str | None = None) -> str:
     """'scenario pbc-70-30 · 1,000 simulations × 3 years · seed 0' for a simulation's figure.
+
+    ``result`` is anything with ``n``, ``years`` and ``seed`` (a simulation, a policy
+    design, a frontier); the scenario's name is ``name`` or ``result.scenario.name``.
 
     Examples
     --------
@@ -136,10 +139,13 @@ def simulation_caption(result: Any) -> str:
     >>> simulation_caption(SimpleNamespace(scenario=SimpleNamespace(name="a"), n=1,
     ...                                    years=1, seed=None))
     'scenario a · 1 simulation × 1 year · seed none (not reproducible)'
+    >>> simulation_caption(SimpleNamespace(n=2000, years=3, seed=1), name="b")
+    'scenario b · 2,000 simulations × 3 years · seed 1'
     """
     n, years = result.n, result.years
     seed = "none (not reproducible)" if result.seed is None else f"{result.seed}"
-    return (f"scenario {result.scenario.name} · {n:,} simulation{'s' if n != 1 else ''} × "
+    name = result.scenario.name if name is None else name
+    return (f"scenario {name} · {n:,} simulation{'s' if n != 1 else ''} × "
             f"{years} year{'s' if years != 1 else ''} · seed {seed}")
 
 

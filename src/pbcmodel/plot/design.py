@@ -1,41 +1,57 @@
 """Figures of a policy design: the trade-off frontier, and the candidates a search tried.
 
+Both figures read as the simulation figures do (:mod:`pbcmodel.plot.simulation`): money
+axes in £k/£m, probabilities in %, each axis says which way is better, and the caption names
+the scenario, the simulations, years and seed.
+
 Examples
 --------
->>> import pbcmodel as pbc
->>> from pbcmodel.scenario.design import frontier
->>> scn = pbc.Scenario.example(high_cost_threshold=None)
->>> f = frontier(scn, {"overspend.practice_share": [0.0, 1.0]}, n=100, method="normal")
->>> plot_frontier(f).get_xlabel()
-'commissioner_tvar95 (£m)'
+>>> from pbcmodel.plot.design import _metric_axis
+>>> from pbcmodel.plot._base import new_axes
+>>> _, ax = new_axes()
+>>> _metric_axis(ax, "y", "max_band_prob_loss_over_5pct", "lower")
+>>> ax.get_ylabel()
+'max_band_prob_loss_over_5pct (%, lower is better)'
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ._base import new_axes
+from ._base import caption, money_axis, new_axes, percent_axis, simulation_caption
 
 if TYPE_CHECKING:
     from ..scenario.design import Design, Frontier
 
 __all__ = ["plot_design", "plot_frontier"]
 
-#: Metrics in pounds are drawn in £m.
+#: Metrics in pounds (ticks read £25k, £2.5m) and metrics that are fractions (ticks read %).
 _MONEY = ("commissioner_tvar", "commissioner_var", "commissioner_mean_kept", "expected_")
+_FRACTION = ("prob", "_fraction")
 
 
-def _scaled(name: str, values: Any) -> tuple[np.ndarray, str]:
-    values = np.asarray(values, dtype=float)
-    if name.startswith(_MONEY) and "prob" not in name:
-        return values / 1e6, f"{name} (£m)"
-    return values, name
+def _metric_axis(ax: Any, axis: str, name: str, better: str | None = None) -> None:
+    """Label one axis with a metric's name, its unit and which way is better, and format its
+    ticks: pounds as £k/£m, fractions as percentages."""
+    notes = []
+    if name.startswith(_MONEY):
+        money_axis(ax, axis)
+        notes.append("£")
+    elif any(part in name for part in _FRACTION):
+        percent_axis(ax, axis, fraction=True)
+        notes.append("%")
+    if better:
+        notes.append(f"{better} is better")
+    text = f"{name} ({', '.join(notes)})" if notes else name
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(text)
 
 
-def _label(name: str, better: str) -> str:
-    return f"{name} ({better} is better)"
+def _finish(ax: Any, title: str, run: Any, name: str) -> Any:
+    """Title, the caption (scenario, simulations, years, seed) and the legend."""
+    ax.set_title(title)
+    caption(ax, simulation_caption(run, name=name))
+    ax.legend(fontsize="small")
+    return ax
 
 
 def plot_frontier(front: Frontier, ax: Any = None) -> Any:
@@ -62,21 +78,19 @@ def plot_frontier(front: Frontier, ax: Any = None) -> Any:
     """
     _, ax = new_axes(ax)
     points, pareto = front.points, front.pareto
-    x, xlabel = _scaled(front.x, points[front.x])
-    y, ylabel = _scaled(front.y, points[front.y])
+    x = points[front.x].to_numpy(dtype=float)
+    y = points[front.y].to_numpy(dtype=float)
     feasible = points["feasible"].to_numpy()
     ax.scatter(x[feasible], y[feasible], color="0.6", s=14, label="candidates")
     if (~feasible).any():
         ax.scatter(x[~feasible], y[~feasible], color="0.6", marker="x", s=14,
                    label="candidates breaking a constraint")
-    px, _ = _scaled(front.x, pareto[front.x])
-    py, _ = _scaled(front.y, pareto[front.y])
-    ax.plot(px, py, color="C3", marker="o", ms=5, label="frontier (non-dominated)")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{front.base.name}: {front.x} against {front.y}")
-    ax.legend(fontsize="small")
-    return ax
+    ax.plot(pareto[front.x], pareto[front.y], color="C3", marker="o", ms=5,
+            label="frontier (non-dominated)")
+    _metric_axis(ax, "x", front.x, front.x_better)
+    _metric_axis(ax, "y", front.y, front.y_better)
+    return _finish(ax, f"{front.base.name}: {front.x} against {front.y}", front,
+                   front.base.name)
 
 
 def plot_design(design: Design, ax: Any = None) -> Any:
@@ -91,15 +105,15 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     >>> d = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
     ...              method="normal", max_evaluations=8, replicates=2)
     >>> plot_design(d).get_ylabel()
-    'commissioner_tvar95 (£m)'
+    'commissioner_tvar95 (£, lower is better)'
     """
     _, ax = new_axes(ax)
     table = design.candidates
     constraints = design.constraints
     across = (str(constraints["metric"].iloc[0]) if len(constraints)
               else next(iter(design.parameters)))
-    x, xlabel = _scaled(across, table[across])
-    y, ylabel = _scaled(design.objective, table[design.objective])
+    x = table[across].to_numpy(dtype=float)
+    y = table[design.objective].to_numpy(dtype=float)
     feasible = table["feasible"].to_numpy()
     ax.scatter(x[feasible], y[feasible], color="C0", s=14, label="met every constraint")
     if (~feasible).any():
@@ -108,11 +122,9 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     chosen = table["chosen"].to_numpy()
     ax.scatter(x[chosen], y[chosen], color="C3", marker="*", s=160, label="chosen")
     for _, row in constraints[constraints["metric"] == across].iterrows():
-        ax.axvline(_scaled(across, row["bound"])[0], color="0.4", ls="--", lw=0.8,
-                   label=row["aim"])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{design.scenario.name}: {design.evaluations} candidates searched")
-    ax.legend(fontsize="small")
-    return ax
+        ax.axvline(float(row["bound"]), color="0.4", ls="--", lw=0.8, label=row["aim"])
+    _metric_axis(ax, "x", across)
+    _metric_axis(ax, "y", design.objective, "higher" if design.maximise else "lower")
+    return _finish(ax, f"{design.scenario.name}: {design.evaluations} candidates searched",
+                   design, design.scenario.name)
 
