@@ -228,6 +228,20 @@ def test_zero_credibility_leaves_the_formula_budget_unchanged(case, resource):
     before = plain.budgets(pop, resource)
     after = plain.evolve(experience=history).budgets(pop, resource)
     pd.testing.assert_frame_equal(after, before, check_exact=True)
+    e = plain.evolve(experience=history).explain(pop, pop.codes[0], resource).set_index("step")
+    assert "k = s²/a is infinite" in e.loc["credibility z", "description"]
+    assert e.loc["credibility adjustment", "amount"] == 0.0
+    assert e.loc["rescale to keep the total", "amount"] == 0.0
+
+
+def test_experience_rating_pickles_with_its_fit():
+    import pickle
+
+    history = hand_history(high_cost=True)
+    back = pickle.loads(pickle.dumps(history))
+    assert back == history
+    assert back.credibility() == history.credibility()
+    assert hand_formula(experience=back) == hand_formula(experience=history)
 
 
 @settings(max_examples=60, deadline=None)
