@@ -81,9 +81,9 @@ class _ByInversion:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.law.mean, self.law.var
 
-    def rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
-             hi: int) -> np.ndarray:
-        return patients.invert_rows(self.law, root, key, lo, hi)
+    def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
+             hi: int) -> list[np.ndarray]:
+        return patients.invert_many(self.law, root, keys, lo, hi)
 
 
 @attrs.frozen(eq=False)
@@ -111,8 +111,12 @@ class _ByPatient:
         law = methods.normal_law(self.counts, self.model, self.threshold, self.part)
         return law.mean * self.factor, law.var * self.factor**2
 
-    def rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
-             hi: int) -> np.ndarray:
+    def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
+             hi: int) -> list[np.ndarray]:
+        return [self._rows(root, key, lo, hi) for key in keys]
+
+    def _rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
+              hi: int) -> np.ndarray:
         out = np.empty((hi - lo, self.units))
         for block in range(lo // patients.BLOCK, -(-hi // patients.BLOCK)):
             start = block * patients.BLOCK
@@ -172,16 +176,35 @@ class SpendSampler:
         >>> bool(np.array_equal(whole.retained[10:20], part.retained))
         True
         """
-        retained = self.retained.rows(root, (year, patients.RETAINED), lo, hi)
-        excess = (np.zeros((hi - lo, 0)) if self.excess is None
-                  else self.excess.rows(root, (year, patients.EXCESS), lo, hi))
-        if self.common_shock_cv > 0:
-            s2 = np.log1p(self.common_shock_cv**2)
-            z = special.ndtri(patients.uniforms(root, (year, patients.SHOCK), lo, hi, 1))
-            factor = np.exp(np.sqrt(s2) * z - s2 / 2)
-            retained *= factor
-            excess *= factor
-        return SpendDraws(codes=self.codes, retained=retained, excess=excess)
+        return self.draw_years(root, [year], lo, hi)[0]
+
+    def draw_years(self, root: np.random.SeedSequence, years: list[int], lo: int, hi: int
+                   ) -> list[SpendDraws]:
+        """:meth:`draw` for several simulated years at once (each practice's tables are
+        read once for all of them).
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population, example_cost_model
+        >>> s = spend_sampler(example_population(), example_cost_model())
+        >>> root = np.random.SeedSequence(4)
+        >>> both = s.draw_years(root, [0, 1], 0, 5)
+        >>> bool(np.array_equal(both[1].retained, s.draw(root, 1, 0, 5).retained))
+        True
+        """
+        retained = self.retained.rows(root, [(y, patients.RETAINED) for y in years], lo, hi)
+        excess = ([np.zeros((hi - lo, 0)) for _ in years] if self.excess is None
+                  else self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi))
+        out = []
+        for year, kept, pooled in zip(years, retained, excess, strict=True):
+            if self.common_shock_cv > 0:
+                s2 = np.log1p(self.common_shock_cv**2)
+                z = special.ndtri(patients.uniforms(root, (year, patients.SHOCK), lo, hi, 1))
+                factor = np.exp(np.sqrt(s2) * z - s2 / 2)
+                kept *= factor
+                pooled *= factor
+            out.append(SpendDraws(codes=self.codes, retained=kept, excess=pooled))
+        return out
 
     def chunks(self, n: int, seed: Any, chunk_size: int | None = None
                ) -> Iterator[SpendDraws]:
@@ -247,11 +270,11 @@ def spend_sampler(pop: Population, model: CostModel, *,
         if pop.cost_index is not None:
             excess_law = excess_law.scaled(factor if excess_by == "practice"
                                            else _unit_cost_factor(pop, excess_by))
-        excess = _ByInversion(drawable(excess_law))
+        excess = _ByInversion(patients.guided(drawable(excess_law)))
     retained = chosen.law(counts, model, d, part)
     if pop.cost_index is not None:
         retained = retained.scaled(factor)
-    return SpendSampler(codes=pop.codes, retained=_ByInversion(drawable(retained)),
+    return SpendSampler(codes=pop.codes, retained=_ByInversion(patients.guided(drawable(retained))),
                         excess=excess, common_shock_cv=shock_cv, method=method)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import numpy as np
 
 from ..errors import ValidationError
@@ -131,14 +132,70 @@ def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: in
     return np.multiply(raw, _TO_UNIT)
 
 
+@attrs.frozen(eq=False)
+class GuidedInverse:
+    """A lattice law's cdf and guide table with every guide cell's answer worked out once.
+
+    ``answer[u, j]`` is the lattice index that every uniform of guide cell ``j`` inverts to,
+    or :data:`OPEN` where the cell holds a step of the cdf (there, the guide's bracket
+    ``[guide[u, j], guide[u, j + 1]]`` is searched). Built by :meth:`of`; drawn from by
+    :func:`invert_rows` with one table look-up for most draws.
+
+    Examples
+    --------
+    >>> from pbcmodel.risk.laws import LatticeLaw
+    >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
+    ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
+    ...                  alias_bound=np.array([0.0])).inverse()
+    >>> g = GuidedInverse.of(law)
+    >>> # cdf (½, 1): cells below ½ invert to index 0, those above to 1; the cell starting
+    >>> # at ½ holds the step (u = ½ exactly gives 0, just above gives 1)
+    >>> g.answer[0, [0, 2047, 2048, 2049, 4095]].tolist() == [0, 0, OPEN, 1, 1]
+    True
+    """
+
+    law: Any
+    answer: np.ndarray
+
+    @classmethod
+    def of(cls, law: Any) -> GuidedInverse:
+        """The answers of ``law``'s guide cells (a :class:`~pbcmodel.risk.laws.LatticeInverse`)."""
+        guide = law.guide
+        answer = np.empty((guide.shape[0], guide.shape[1] - 1), dtype=guide.dtype)
+        for lo in range(0, len(guide), 256):          # bounded temporaries
+            block = guide[lo:lo + 256]
+            answer[lo:lo + 256] = np.where(block[:, 1:] == block[:, :-1], block[:, :-1],
+                                           np.array(OPEN).astype(guide.dtype))
+        return cls(law=law, answer=answer)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.law.mean
+
+    @property
+    def var(self) -> np.ndarray:
+        return self.law.var
+
+
+#: Marks a guide cell that holds a step of the cdf (:attr:`GuidedInverse.answer`).
+OPEN = np.iinfo(np.uint16).max
+
+
+def guided(law: Any) -> Any:
+    """``law`` ready to draw from: a lattice law with a guide table as a
+    :class:`GuidedInverse`, any other law as it is."""
+    return GuidedInverse.of(law) if hasattr(law, "guide") else law
+
+
 def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
                 hi: int) -> np.ndarray:
     """Draws ``(hi − lo, U)`` from ``law`` for simulations ``[lo, hi)``, by inversion.
 
     Units are taken :data:`GROUP` at a time, each group with its own streams
     (``key + (group, block)``), so that its part of the law's tables stays in cache. A
-    lattice law with a guide table (:class:`~pbcmodel.risk.laws.LatticeInverse`) is
-    inverted straight from the streams' 64-bit outputs (:func:`invert_guided`).
+    lattice law with a guide table (:class:`~pbcmodel.risk.laws.LatticeInverse`, best
+    prepared once as a :class:`GuidedInverse`) is inverted straight from the streams'
+    64-bit outputs (:func:`invert_guided`).
 
     Examples
     --------
@@ -149,33 +206,56 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
     >>> a.shape, bool(np.array_equal(a[4:6], invert_rows(law, root, (0, RETAINED), 4, 6)))
     ((10, 70), True)
     """
+    return invert_many(law, root, [key], lo, hi)[0]
+
+
+def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
+                hi: int) -> list[np.ndarray]:
+    """:func:`invert_rows` for several keys (e.g. every simulated year) at once.
+
+    Each group of units is inverted for every key before the next group, so that its part
+    of the law's tables is read into cache once for all of them.
+
+    Examples
+    --------
+    >>> from pbcmodel.risk.laws import NormalLaw
+    >>> law = NormalLaw(np.zeros(3), np.ones(3))
+    >>> root = np.random.SeedSequence(2)
+    >>> a, b = invert_many(law, root, [(0, RETAINED), (1, RETAINED)], 0, 4)
+    >>> bool(np.array_equal(b, invert_rows(law, root, (1, RETAINED), 0, 4)))
+    True
+    """
+    law = guided(law)
     units = len(law.mean)
-    out = np.empty((hi - lo, units))
-    guided = hasattr(law, "guide")
-    pending = []
+    outs = [np.empty((hi - lo, units)) for _ in keys]
+    pending: list[list[tuple[np.ndarray, ...]]] = [[] for _ in keys]
     for first in range(0, units, GROUP):
         cols = slice(first, min(first + GROUP, units))
-        group_key = (*key, first // GROUP)
-        if guided:
-            raw = random_bits(root, group_key, lo, hi, cols.stop - first)
-            pending.append(_guided(law, raw, cols, out))
-        else:
-            out[:, cols] = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first), cols)
-    if guided:
-        _search(law, out, pending)
-    return out
+        for key, out, waiting in zip(keys, outs, pending, strict=True):
+            group_key = (*key, first // GROUP)
+            if isinstance(law, GuidedInverse):
+                raw = random_bits(root, group_key, lo, hi, cols.stop - first)
+                waiting.append(_guided(law, raw, cols, out))
+            else:
+                out[:, cols] = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first),
+                                          cols)
+    if isinstance(law, GuidedInverse):
+        for out, waiting in zip(outs, pending, strict=True):
+            _search(law.law, out, waiting)
+    return outs
 
 
 def invert_guided(law: Any, raw: np.ndarray, units: slice = slice(None)) -> np.ndarray:
     """Quantiles of lattice ``law`` at the uniforms ``(raw >> 11)·2⁻⁵³`` of 64-bit outputs.
 
-    ``law`` is a :class:`~pbcmodel.risk.laws.LatticeInverse` (cdf and guide table);
-    ``raw`` (k, len(units)) holds one stream output per draw. The uniform's guide cell is
-    its top bits (``raw >> 52`` for 4,096 cells, exactly ``⌊u·4096⌋``). Where the cell
-    holds no step of the cdf (about 90% of draws) the guide gives the answer; where it
-    holds one, one comparison with the cdf does; the few others are settled by a binary
-    search. The result is exactly :meth:`~pbcmodel.risk.laws.LatticeInverse.invert` at
-    those uniforms: the smallest lattice point with ``F ≥ u``.
+    ``law`` is a :class:`~pbcmodel.risk.laws.LatticeInverse` (cdf and guide table) or a
+    :class:`GuidedInverse`; ``raw`` (k, len(units)) holds one stream output per draw. The
+    uniform's guide cell is its top bits (``raw >> 52`` for 4,096 cells, exactly
+    ``⌊u·4096⌋``). Where the cell holds no step of the cdf (about 90% of draws) the cell's
+    answer is read from a table; where it holds one, one comparison with the cdf settles
+    it; the few others are settled by a binary search. The result is exactly
+    :meth:`~pbcmodel.risk.laws.LatticeInverse.invert` at those uniforms: the smallest
+    lattice point with ``F ≥ u``.
 
     Examples
     --------
@@ -187,31 +267,32 @@ def invert_guided(law: Any, raw: np.ndarray, units: slice = slice(None)) -> np.n
     >>> invert_guided(law, raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
     [2.0, 2.0, 2.0, 3.0]
     """
-    units = slice(*units.indices(len(law.guide)))
+    table = law if isinstance(law, GuidedInverse) else GuidedInverse.of(law)
+    units = slice(*units.indices(len(table.answer)))
     out = np.empty(raw.shape)
-    return _search(law, out, [_guided(law, raw, units, out, shift=units.start)], units)
+    return _search(table.law, out, [_guided(table, raw, units, out, shift=units.start)], units)
 
 
-def _guided(law: Any, raw: np.ndarray, units: slice, out: np.ndarray, shift: int = 0
-            ) -> tuple[np.ndarray, ...]:
+def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray,
+            shift: int = 0) -> tuple[np.ndarray, ...]:
     """Draws of ``units`` into ``out[:, units.start − shift …]`` (see :func:`invert_guided`);
     returns the draws still to search: flat positions in ``out``, uniforms, brackets."""
-    guide = law.guide[units]
-    count, edges = guide.shape
+    law = table.law
+    answer = table.answer[units]
+    count, cells = answer.shape
     cdf = law.cdf.reshape(-1)
     points = law.cdf.shape[1]
-    flat = guide.reshape(-1)
     index = (raw >> np.uint64(64 + 1 - GUIDE_CELLS.bit_length())).view(np.int64)  # ⌊u·2¹²⌋
-    index += np.arange(0, count * edges, edges)
-    k = flat.take(index)
-    index += 1
-    last = flat.take(index)
-    open_ = np.flatnonzero(k != last)
+    index += np.arange(0, count * cells, cells)
+    k = answer.reshape(-1).take(index)
+    open_ = np.flatnonzero(k == OPEN)
     target = out[:, units.start - shift:units.stop - shift]
     np.copyto(target, k, casting="unsafe")
     col = open_ % count
-    lo = k.reshape(-1)[open_].astype(np.int64)
-    hi = last.reshape(-1)[open_].astype(np.int64)
+    cell = index.reshape(-1)[open_] + col          # the cell's place in the guide (cells + 1)
+    guide = law.guide[units].reshape(-1)
+    lo = guide[cell].astype(np.int64)
+    hi = guide[cell + 1].astype(np.int64)
     u = np.multiply(raw.reshape(-1)[open_] >> np.uint64(11), _TO_UNIT)
     offset = (col + units.start) * points
     below = cdf[offset + lo] < u                 # one step of the cdf in the cell
