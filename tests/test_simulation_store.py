@@ -260,3 +260,14 @@ def test_largest_n_suggested_fits_and_one_more_does_not():
     largest = int(str(info.value).split("use --n ")[1].split(" ")[0].replace(",", ""))
     assert memory.simulation_bytes(largest, 8_000, 3, keep="full") <= room
     assert memory.simulation_bytes(largest + 1, 8_000, 3, keep="full") > room
+
+
+def test_dask_workers_write_the_same_store(scn, in_memory, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = simulation.simulate(scn, n=N, years=YEARS, seed=21, keep="full",
+                                     engine="dask", client=client, store=tmp_path / "d.zarr")
+    np.testing.assert_array_equal(remote.practice_amount_pence, in_memory.practice_amount_pence)
+    np.testing.assert_array_equal(remote.net_pence, in_memory.net_pence)

@@ -57,7 +57,8 @@ class Keep:
 
     ``full``: every practice × simulation × year amount and net cash, in memory (or
     written chunk by chunk through ``sink`` when one is given: an object with
-    ``writer(years)`` returning something with ``add(first, year, amount, net)``, see
+    ``writer(years)`` returning something with ``add(first, year, amount, net)`` and
+    ``close()``, called when the tally is finished, see
     :mod:`pbcmodel.scenario.store`); ``loss_pounds`` and ``loss_fractions``: the losses
     whose years are counted exactly (:meth:`Tally.loss_count`).
     """
@@ -154,8 +155,8 @@ class Tally:
     net_sample: np.ndarray
     full_amount: np.ndarray | None
     full_net: np.ndarray | None
-    _bins: np.ndarray | None = None        # (P, pending) histogram entries not yet counted
-    _filled: int = 0                       # columns of _bins in use
+    _bins: np.ndarray | None = None        # (pending, P) histogram entries not yet counted
+    _filled: int = 0                       # rows of _bins in use
     _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
     tracked_pounds: tuple[float, ...] = LOSS_POUNDS
     tracked_fractions: tuple[float, ...] = LOSS_FRACTIONS
@@ -257,9 +258,9 @@ class Tally:
     def _bin(self, amount: np.ndarray) -> None:
         bins = HISTOGRAM_BINS
         if self._bins is None:
-            self._bins = np.empty((self.practices, min(_PENDING_PER_PRACTICE, max(
-                self.count, 1))), dtype=np.intp)
-        room = self._bins.shape[1]
+            self._bins = np.empty((min(_PENDING_PER_PRACTICE, max(self.count, 1)),
+                                   self.practices), dtype=np.intp)
+        room = len(self._bins)
         for lo in range(0, len(amount), room):
             part = amount[lo:lo + room]
             if self._filled + len(part) > room:
@@ -272,10 +273,9 @@ class Tally:
             np.subtract(part, origin, out=position)
             np.divide(position, width, out=position)
             np.clip(position, 0, bins + 1, out=position)
-            index = self._buffer("index", part.shape, np.intp)
+            index = self._bins[self._filled:self._filled + len(part)]
             np.copyto(index, position, casting="unsafe")    # ≥ 0: truncation is the floor
             index += offset          # each practice's bins within its block (see flush)
-            self._bins[:, self._filled:self._filled + len(part)] = index.T
             self._filled += len(part)
 
     def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -295,10 +295,10 @@ class Tally:
             return
         size = HISTOGRAM_BINS + 2
         for lo in range(0, self.practices, _PRACTICES_AT_ONCE):
-            index = self._bins[lo:lo + _PRACTICES_AT_ONCE, :self._filled]
+            index = self._bins[:self._filled, lo:lo + _PRACTICES_AT_ONCE]
             rows = self.histogram[lo * size:(lo + _PRACTICES_AT_ONCE) * size]
-            counts = np.bincount(index.reshape(-1), minlength=len(rows))
-            np.add(rows, counts, out=rows, casting="unsafe")    # counts < 2^31 a practice
+            counts = np.bincount(index.ravel(), minlength=len(rows))
+            rows += counts.astype(np.int32)      # counts < 2^31 a practice
         self._filled = 0
 
     def merge(self, other: Tally) -> Tally:
@@ -393,6 +393,8 @@ class Tally:
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
+        if self.writer is not None:          # rows it still holds go to the store
+            self.writer.close()
         return self
 
     def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first

@@ -147,7 +147,7 @@ def create(folder: Path, n: int, practices: Any, consortium: Any, list_size: Any
         array = group.create_array(name, shape=values.shape, dimension_names=(dim,),
                                    dtype=str if values.dtype == object else values.dtype)
         array[:] = values
-    return ZarrSink(str(folder), years)
+    return ZarrSink(str(folder), n, chunks[0])
 
 
 def write_budget(folder: Path, budget_pence: np.ndarray) -> None:
@@ -157,50 +157,83 @@ def write_budget(folder: Path, budget_pence: np.ndarray) -> None:
 
 @attrs.frozen
 class ZarrSink:
-    """Where a simulation's tallies write their full arrays (picklable: a path)."""
+    """Where a simulation's tallies write their full arrays (picklable: a path and sizes)."""
 
     folder: str
-    years: int
+    n: int
+    rows: int                   # simulations in a chunk of the store
 
     def writer(self, years: int) -> _Writer:
-        """A writer for one tally (its own buffer of the chunk being settled)."""
-        return _Writer(self.folder, years)
+        """A writer for one tally (its own buffers)."""
+        return _Writer(self, years)
 
 
 @attrs.define(eq=False)
 class _Writer:
-    """Buffers a chunk of simulations year by year; writes it when its last year arrives."""
+    """Collects a tally's simulations year by year and writes whole chunks of the store.
 
-    folder: str
+    A settled chunk of simulations arrives one year at a time; when its last year is in,
+    its rows join the pending rows, and every chunk of the store they complete is written
+    in one piece (no chunk is read back and rewritten). The rows of a range of whole blocks
+    fill whole chunks, so nothing is left pending at the end of a range but the last rows
+    of the simulation; :meth:`close` writes whatever is left.
+    """
+
+    sink: ZarrSink
     years: int
     _arrays: list[Any] | None = None
-    _buffer: list[np.ndarray] | None = None
+    _year: list[np.ndarray] | None = None           # the chunk being settled, by year
     _first: int = -1
+    _pending: list[list[np.ndarray]] = attrs.field(factory=list)
+    _start: int = -1                                # first pending simulation
+    _stop: int = -1
 
     def add(self, first: int, year: int, amount: np.ndarray, net: np.ndarray) -> None:
         """Add ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``)."""
-        if year == 0 or self._buffer is None or self._first != first \
-                or len(self._buffer[0]) != len(amount):
+        if year == 0 or self._year is None or self._first != first \
+                or len(self._year[0]) != len(amount):
             shape = (len(amount), amount.shape[1], self.years)
-            self._buffer = [np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)]
+            self._year = [np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)]
             self._first = first
-        self._buffer[0][:, :, year] = amount
-        self._buffer[1][:, :, year] = net
-        if year == self.years - 1:
-            if self._arrays is None:
-                zarr = _zarr()
-                self._arrays = [zarr.open_array(self.folder, path=name, mode="r+")
-                                for name in ARRAYS]
-            rows = slice(first, first + len(amount))
-            for array, values in zip(self._arrays, self._buffer, strict=True):
-                array[rows] = values
-            self._buffer = None
+        self._year[0][:, :, year] = amount
+        self._year[1][:, :, year] = net
+        if year < self.years - 1:
+            return
+        if self._pending and first != self._stop:        # not contiguous: write what is held
+            self.close()
+        if not self._pending:
+            self._start = first
+        self._pending.append(self._year)
+        self._stop = first + len(amount)
+        self._year = None
+        rows = self.sink.rows
+        whole = self._stop if self._stop == self.sink.n else self._stop // rows * rows
+        if whole > self._start:
+            self._write(whole)
 
-    def __getstate__(self) -> dict[str, Any]:     # sent to dask workers: the path only
-        return {"folder": self.folder, "years": self.years}
+    def _write(self, stop: int) -> None:
+        """Write the pending rows before ``stop``; keep the rest pending."""
+        if self._arrays is None:
+            zarr = _zarr()
+            self._arrays = [zarr.open_array(self.sink.folder, path=name, mode="r+")
+                            for name in ARRAYS]
+        split = stop - self._start
+        joined = [np.concatenate([piece[i] for piece in self._pending]) for i in range(2)]
+        for array, values in zip(self._arrays, joined, strict=True):
+            array[self._start:stop] = values[:split]
+        self._pending = [[values[split:] for values in joined]] if stop < self._stop else []
+        self._start = stop
+
+    def close(self) -> None:
+        """Write every pending row (the end of the tally's range)."""
+        if self._pending:
+            self._write(self._stop)
+
+    def __getstate__(self) -> dict[str, Any]:     # sent to dask workers: the sink only
+        return {"sink": self.sink, "years": self.years}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["folder"], state["years"])  # type: ignore[misc]
+        self.__init__(state["sink"], state["years"])  # type: ignore[misc]
 
 
 def read(path: Path, name: str) -> np.ndarray:
