@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbcmodel import Population, ValidationError
 from pbcmodel.datasets import example_population
@@ -56,11 +58,52 @@ def test_round_trip_through_tidy_frame():
         ({"sex": ["F", "X", "F", "M"]}, "unknown sex 'X'"),
         ({"consortium": ["N", "N", None, "S"]}, "'consortium' is missing in row"),
         ({"consortium": ["N", "S", "N", "S"]}, "'A' belong to more than one consortium"),
+        # a blank code is not a practice; two spellings of one code are not two practices
+        ({"practice": ["A", "A", " ", "C"]}, r"column 'practice' is blank in row\(s\) 2"),
+        ({"consortium": ["N", "N", "", "S"]}, r"column 'consortium' is blank in row\(s\) 2"),
+        ({"practice": ["A", "A", "a", "C"]}, r"practice codes 'A', 'a' differ only in case"),
+        # a cost index is one number > 0 per practice
+        ({"cost_index": [1.1, 1.1, np.nan, 0.9]}, r"cost_index missing or not a number in "
+                                                  r"row\(s\) 2"),
+        ({"cost_index": [1.1, 1.2, 1.0, 0.9]}, r"cost_index differs between the rows of "
+                                               r"practice\(s\) 'A'"),
+        ({"cost_index": [1.1, 1.1, 0.0, 0.9]}, r"cost_index: must be > 0"),
     ],
 )
 def test_bad_input_names_the_culprit(overrides, match):
     with pytest.raises(ValidationError, match=match):
         Population.from_frame(tidy(**overrides))
+
+
+def test_an_empty_frame_is_not_a_population():
+    with pytest.raises(ValidationError, match="the frame has no rows"):
+        Population.from_frame(tidy().iloc[:0])
+
+
+def test_cost_index_column_is_read_per_practice():
+    pop = Population.from_frame(tidy(cost_index=[1.25, 1.25, 0.8, 1.0]))
+    assert pop.cost_index.to_dict() == {"A": 1.25, "B": 0.8, "C": 1.0}
+    # A's patients cost 1.25 times as much: the risk engine's multiplier per practice
+    assert pop.cost_factor().tolist() == [1.25, 0.8, 1.0]
+    assert Population.from_frame(tidy()).cost_index is None      # no column, no index
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=40, max_size=40),
+       st.lists(st.integers(0, 3), min_size=40, max_size=40),
+       st.one_of(st.none(), st.lists(st.floats(0.5, 2.0), min_size=2, max_size=2)))
+def test_tidy_frame_round_trip_keeps_everything(first, second, index):
+    """Also a practice with no patients and the cost index, which to_frame used to drop."""
+    from pbcmodel.codes import CELLS
+
+    codes = pd.Index(["A", "B"], name="practice", dtype=object)     # as from_frame makes them
+    counts = pd.DataFrame([first, second], index=codes, columns=CELLS, dtype=np.int64)
+    hierarchy = pd.DataFrame({"consortium": ["N", "S"], "commissioner": ["X", "X"]},
+                             index=codes, dtype=object)
+    pop = Population(counts=counts, hierarchy=hierarchy,
+                     cost_index=None if index is None else pd.Series(index, index=counts.index))
+    back = Population.from_frame(pop.to_frame())
+    assert back == pop and back.codes.tolist() == ["A", "B"]
 
 
 def test_duplicate_rows_rejected():

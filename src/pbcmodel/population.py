@@ -149,15 +149,21 @@ class Population:
         ----------
         df : DataFrame
             Columns ``practice``, ``consortium``, ``age_band``, ``sex``, ``patients`` and
-            optionally ``commissioner`` (default ``"ALL"``). One row per practice × age band
-            × sex; cells not listed have zero patients. Age bands are NHS quinary bands
-            (``0_4`` … ``90_94``, ``95+``); sexes ``F`` and ``M``.
+            optionally ``commissioner`` (default ``"ALL"``) and ``cost_index`` (the
+            practice's cost multiplier, > 0, the same on each of its rows; see the class
+            parameters). One row per practice × age band × sex; cells not listed have zero
+            patients. Age bands are NHS quinary bands (``0_4`` … ``90_94``, ``95+``); sexes
+            ``F`` and ``M``. Codes and labels have surrounding spaces removed and are then
+            compared exactly.
 
         Raises
         ------
         ValidationError
-            On missing columns, NaN, negative or non-integer counts, unknown age bands or
-            sexes, duplicate rows, or a practice with no (or more than one) consortium.
+            On an empty frame, missing columns, blank codes, practice codes that differ
+            only in case (``A81001`` and ``a81001``: one practice written two ways, or two
+            that cannot be told apart), NaN, negative or non-integer counts, unknown age
+            bands or sexes, duplicate rows, a practice with no (or more than one)
+            consortium, or a ``cost_index`` that is not one number > 0 per practice.
 
         Examples
         --------
@@ -168,6 +174,9 @@ class Population:
         np.int64(3)
         """
         require_columns(df, ("practice", "consortium", "age_band", "sex", "patients"), "population")
+        if df.empty:
+            raise ValidationError("population: the frame has no rows; expected one row per "
+                                  "practice × age band × sex")
         df = df.copy()
         if "commissioner" not in df.columns:
             df["commissioner"] = "ALL"
@@ -179,6 +188,11 @@ class Population:
                     f"population: column {col!r} is missing in row(s) {_labels(df.index[missing])}"
                 )
             df[col] = df[col].astype(str).str.strip()
+            blank = df[col] == ""
+            if blank.any():
+                raise ValidationError(
+                    f"population: column {col!r} is blank in row(s) {_labels(df.index[blank])}")
+        _check_case(df["practice"])
         _check_codes(df, "age_band", AGE_BANDS)
         _check_codes(df, "sex", SEXES)
         df["patients"] = _integer_counts(df["patients"], df["practice"])
@@ -210,7 +224,8 @@ class Population:
             .reindex(counts.index)
             .astype(object)
         )
-        return cls(counts=counts, hierarchy=hierarchy)
+        index = None if "cost_index" not in df.columns else _cost_index_column(df, counts.index)
+        return cls(counts=counts, hierarchy=hierarchy, cost_index=index)
 
     # views --------------------------------------------------------------------------------
     @property
@@ -325,7 +340,10 @@ class Population:
                           cost_index=None if self._cost_index is None else self._cost_index[keep])
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy form accepted by :meth:`from_frame` (non-zero cells only).
+        """The tidy form accepted by :meth:`from_frame`, which reads it back equal.
+
+        Non-zero cells only, except that a practice with no patients keeps one zero cell (so
+        it is not lost); with a :attr:`cost_index`, a ``cost_index`` column.
 
         Examples
         --------
@@ -335,9 +353,16 @@ class Population:
         True
         """
         tidy = self._counts.stack(["age_band", "sex"], future_stack=True).rename("patients")
-        tidy = tidy[tidy > 0].reset_index()
+        empty = self._counts.index[self._counts.to_numpy().sum(axis=1) == 0]
+        first = tidy.index.isin(pd.MultiIndex.from_product([empty, [CELLS[0][0]],
+                                                            [CELLS[0][1]]]))
+        tidy = tidy[(tidy > 0).to_numpy() | first].reset_index()
         tidy = tidy.join(self._hierarchy, on="practice")
-        return tidy[["practice", "consortium", "commissioner", "age_band", "sex", "patients"]]
+        columns = ["practice", "consortium", "commissioner", "age_band", "sex", "patients"]
+        if self._cost_index is not None:
+            tidy = tidy.join(self._cost_index, on="practice")
+            columns.append("cost_index")
+        return tidy[columns]
 
     # dunder -------------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -384,6 +409,32 @@ def _check_codes(df: pd.DataFrame, col: str, allowed: tuple[str, ...]) -> None:
             f"population: unknown {col} {_labels(df.loc[bad, col].unique())} in row(s) "
             f"{_labels(df.index[bad])}; expected one of {', '.join(allowed)}"
         )
+
+
+def _check_case(practice: pd.Series) -> None:
+    """Practice codes that differ only in case are refused (never merged, never split)."""
+    codes = pd.Series(practice.unique())
+    folded = codes.str.upper()
+    clash = folded.duplicated(keep=False)
+    if clash.any():
+        raise ValidationError(
+            f"population: practice codes {_labels(codes[clash].tolist())} differ only in case; "
+            "write each practice's code one way (codes are compared exactly)")
+
+
+def _cost_index_column(df: pd.DataFrame, codes: pd.Index) -> pd.Series:
+    """The ``cost_index`` column of :meth:`Population.from_frame`: one number per practice."""
+    values = pd.to_numeric(df["cost_index"], errors="coerce")
+    bad = values.isna() & df["cost_index"].notna() | df["cost_index"].isna()
+    if bad.any():
+        raise ValidationError(f"population: cost_index missing or not a number in row(s) "
+                              f"{_labels(df.index[bad])}")
+    spread = values.groupby(df["practice"]).agg(["min", "max"])
+    differs = spread["min"] != spread["max"]
+    if differs.any():
+        raise ValidationError(f"population: cost_index differs between the rows of practice(s) "
+                              f"{_labels(spread.index[differs])}; give one value per practice")
+    return spread["min"].reindex(codes).rename("cost_index")
 
 
 def _integer_counts(patients: pd.Series, practice: pd.Series) -> pd.Series:

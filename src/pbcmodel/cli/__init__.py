@@ -50,6 +50,32 @@ from .statements import COMMANDS as STATEMENTS_COMMANDS
 __all__ = ["build_parser", "main"]
 
 
+#: Arguments that name a file or folder: an empty one is refused by the parser, before any
+#: work (``--out ""``, e.g. from an unset shell variable, would otherwise mean the current
+#: folder and put the outputs among the user's own files).
+_PATH_ARGUMENTS = frozenset({"out", "population", "consortia", "weights", "outturn", "space",
+                             "scenario", "scenarios"})
+
+
+def _path_text(text: str) -> str:
+    """A file or folder name on the command line: not empty (``"."`` is the current folder).
+
+    Examples
+    --------
+    >>> _path_text("results")
+    'results'
+    >>> _path_text(" ")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a file or folder name, got ' ' (is a variable unset? \
+use . for the current folder)
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file or folder name, got {text!r} (is a "
+                                         "variable unset? use . for the current folder)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``pbcmodel``."""
     parser = argparse.ArgumentParser(
@@ -64,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, add_args, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
+        for action in p._actions:
+            if action.dest in _PATH_ARGUMENTS and action.type is None:
+                action.type = _path_text
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback of an error")
         p.set_defaults(handler=handler)

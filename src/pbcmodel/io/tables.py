@@ -77,6 +77,17 @@ def check_format(format: str, what: str = "format") -> str:
     return format
 
 
+def _target_path(target: object, what: str, kind: str) -> Path:
+    """``target`` as a Path; an empty string (an unset shell variable) or a non-path is refused.
+
+    ``""`` would otherwise mean the current folder, where outputs would land among the
+    user's own files; ``"."`` says so on purpose and is accepted.
+    """
+    if not isinstance(target, (str, PathLike)) or not str(target).strip():
+        raise ValidationError(f"{what}: expected a {kind} path, got {target!r}")
+    return Path(target)
+
+
 def _make_parents(folder: Path, what: str) -> list[Path]:
     """Make ``folder`` and its missing parents; return those made (outermost first)."""
     missing = []
@@ -127,7 +138,8 @@ def atomic_folder(target: str | PathLike[str], *, force: bool = False,
     Parameters
     ----------
     target : path
-        The output folder (made if needed, with its parents).
+        The output folder (made if needed, with its parents); not ``""`` (an unset
+        variable), which would mean the current folder: give ``"."`` for that.
     force : bool
         Replace the previous run's files. Without it, an existing file among ``replaces``
         (or among the names written) is an error, raised on entry if it can be.
@@ -157,8 +169,13 @@ def atomic_folder(target: str | PathLike[str], *, force: bool = False,
     Traceback (most recent call last):
     ...
     pbcmodel.errors.ValidationError: out_dir: new.csv already exist(s) in ...
+    >>> with atomic_folder("", what="--out") as staging:
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: --out: expected a folder path, got ''
     """
-    out = Path(target)
+    out = _target_path(target, what, "folder")
     owned = set(replaces)
     if out.exists() and not out.is_dir():
         raise ValidationError(f"{what}: {str(out)!r} exists and is not a directory")
@@ -232,7 +249,7 @@ def atomic_file(target: str | PathLike[str], *, force: bool = False,
     >>> out.read_text()
     'total\\n1\\n'
     """
-    out = Path(target)
+    out = _target_path(target, what, "file")
     if out.is_dir():
         raise ValidationError(f"{what}: {str(out)!r} is a folder; expected a file name")
     if out.exists() and not force:
@@ -286,6 +303,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame | pd.Series], out_dir: str | 
         File stem → table. ``format="excel"`` writes one workbook ``tables.xlsx`` with one
         sheet per table.
     out_dir : path
+        The folder (not ``""``: give ``"."`` for the current folder).
     format : {"csv", "parquet", "excel"}
         Parquet needs ``pyarrow`` and Excel ``openpyxl`` (extra ``pbcmodel[io]``).
     force : bool
@@ -308,6 +326,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame | pd.Series], out_dir: str | 
     pbcmodel.errors.ValidationError: out_dir: t.csv already exist(s) in ...
     """
     check_format(format)
+    out = _target_path(out_dir, "out_dir", "folder")
     for name in tables:
         if not _SAFE_NAME.match(str(name)) or ".." in str(name):
             raise ValidationError(
@@ -319,7 +338,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame | pd.Series], out_dir: str | 
             raise ValidationError(f"tables: {name!r} must be a DataFrame or Series, got "
                                   f"{type(frame).__name__}")
     files = table_names(frames, format)
-    out = Path(out_dir)
     with atomic_folder(out, force=force, replaces=files) as staging:
         if format == "excel":
             with pd.ExcelWriter(staging / files[0]) as writer:

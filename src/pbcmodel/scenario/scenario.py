@@ -33,6 +33,7 @@ from .. import datasets
 from .._html import summary_html
 from .._validate import (
     FrozenDict,
+    check_fraction,
     check_positive,
     finite_scalar,
     frames_equal,
@@ -96,8 +97,14 @@ def _check_growth(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"{attribute.name}: must be > -1 (a yearly rate), got {value!r}")
 
 
+#: Largest coefficient of variation of the common cost shock: 1 is a standard deviation of
+#: 100% of every practice's costs in a year, far beyond any cost trend (0.02 is typical);
+#: beyond it the simulated costs, not the policy, decide every figure (and 1e300 overflows).
+MAX_COMMON_SHOCK_CV = 1.0
+
+
 def _check_shock(instance: Any, attribute: Any, value: Any) -> None:
-    check_positive(value, "common_shock_cv", strict=False)
+    check_fraction(value, "common_shock_cv", high=MAX_COMMON_SHOCK_CV)
 
 
 def _instance_of(cls: type, what: str) -> Any:
@@ -139,7 +146,8 @@ class Scenario:
         Per-patient stop-loss: cost above it is met from the commissioner's high-cost pool.
     common_shock_cv : float
         Coefficient of variation of a cost multiplier shared by every practice in a
-        simulated year (e.g. a cost trend), so pooling's benefit is not overstated.
+        simulated year (e.g. a cost trend), so pooling's benefit is not overstated: from 0
+        to :data:`MAX_COMMON_SHOCK_CV` (1, i.e. 100%).
     resource_growth, cost_growth : float
         Yearly growth of the resource and of expected spend in multi-year simulations.
     conditions : dict
