@@ -297,3 +297,18 @@ def test_weighted_numbers_up_to_the_count_limit_are_read(data_dir):
     df.loc[2, "Mat WP"] = "0"                      # zero is a weighted population, not missing
     wp = read_weighted_populations(df)
     assert wp.weighted("maternity").loc[["B85022", "B86001"]].tolist() == [MAX_COUNT, 0.0]
+
+
+@pytest.mark.parametrize(("source", "year", "match"), [
+    (None, None, r"weighted populations: expected a file path, got None"),
+    ("", None, r"weighted populations: expected a file path, got ''"),
+    (WEIGHTED_FIXTURE, 2026, r"year: expected an allocation year label such as '2026/27', "
+                             r"got 2026"),
+    (WEIGHTED_FIXTURE, " ", r"year: expected an allocation year label .* got ' '"),
+])
+def test_weighted_reader_arguments_are_checked(data_dir, source, year, match):
+    from pbcmodel.io import read_weighted_populations
+
+    path = data_dir / source if source == WEIGHTED_FIXTURE else source
+    with pytest.raises(ValidationError, match=match):
+        read_weighted_populations(path, year=year)

@@ -86,8 +86,8 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
         The CSV file (or a ``.zip`` holding it; a UTF-8 byte-order mark is allowed), in one
         of :data:`LAYOUTS`; or the same table already read as text cells.
     year : str, optional
-        The allocation year label; default: from a file name such as ``2026_2027.csv``
-        (→ ``"2026/27"``), else empty.
+        The allocation year label (text, e.g. ``"2026/27"``; not the number 2026); default:
+        from a file name such as ``2026_2027.csv`` (→ ``"2026/27"``), else empty.
 
     Returns
     -------
@@ -117,12 +117,15 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     >>> wp.year, wp.frame.loc["B85005", "lad_name"], float(wp.frame.loc["B85005", "core"])
     ('2026/27', 'Kirklees', 7000.0)
     """
+    if year is not None and (not isinstance(year, str) or not year.strip()):
+        raise ValidationError(f"year: expected an allocation year label such as '2026/27', "
+                              f"got {year!r}")
     if isinstance(source, pd.DataFrame):
         raw, where, file = source.copy(), "weighted populations", None
     else:
+        raw = read_csv_file(source, "weighted populations")     # also refuses None, a folder
         file = Path(source)
         where = f"weighted populations {str(file)!r}"
-        raw = read_csv_file(source, "weighted populations")
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     layout = _layout(raw.columns, where)
     mapping = LAYOUTS[layout]
