@@ -29,6 +29,7 @@ import pbcmodel as pbc
 from pbcmodel import ConfigError, ValidationError
 from pbcmodel.cli import commands as cli_commands
 from pbcmodel.cli import main
+from pbcmodel.codes import AGE_BANDS
 from pbcmodel.io import read_consortia, read_registered_patients, write_tables
 from pbcmodel.io.tables import atomic_folder
 
@@ -38,6 +39,12 @@ CONSORTIA = (DATA / "consortia.csv").read_bytes()
 HEADER = PATIENTS.split(b"\n", 1)[0] + b"\n"
 #: The same file without its ALL rows (which the publication may omit).
 NO_ALL = b"\n".join(line for line in PATIENTS.split(b"\n") if b",ALL," not in line)
+#: ... cut at a line break five cells before the end (inside the last practice, B82005).
+NO_ALL_CUT = b"\n".join([line for line in NO_ALL.split(b"\n") if line][:-5]) + b"\n"
+WEIGHTED_FILE = (DATA / "weighted" / "2026_2027.csv").read_bytes()
+#: Cost weights of 1e308 per head in every cell: the weighted list overflows to infinity.
+WEIGHTS_HUGE = b"age_band,sex,elective\n" + b"".join(
+    f"{band},{sex},1e308\n".encode() for band in AGE_BANDS for sex in "FM")
 
 SCENARIO = """\
 name = "catalogue"
@@ -56,6 +63,11 @@ practice_share = 0.5
 API_ENGINEER = "API validation engineer: boundary checks inside the library (issue 13)"
 ENGLAND_ENGINEER = "England engineer: registered-patient and weighted-population readers"
 SIMULATION_ENGINEER = "simulation engineer: risk/ and scenario/simulation.py"
+CAPITATION_ENGINEER = "capitation engineer: capitation/formula.py and capitation/steps.py"
+WEIGHTED_ENGINEER = ("England data-model engineer: weighted.py (WeightedPopulations) and "
+                     "capitation/weighted.py (need_index, WeightedCapitation)")
+OVERSPEND_ENGINEER = "overspend engineer: overspend.py (OverspendPolicy validators)"
+STATEMENTS_ENGINEER = "statements engineer: cli/statements.py and reports/"
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -363,6 +375,40 @@ CLI_CASES = [
     CliCase("compare-n-a-billion", ["compare", "{tmp}/s.toml", "{tmp}/s.toml", "--n",
                                     "1000000000"], r"--n 1,000,000,000: .*needs about",
             GOOD_SCENARIO),
+    # --- found acting as a careless user (session of 2 December 2026)
+    CliCase("run-out-empty", run(out=""),     # was: exit 0, the run's files in the cwd
+            r"argument --out: expected a file or folder name, got '' \(is a variable unset",
+            GOOD_SCENARIO),
+    CliCase("statements-out-empty", ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/o.csv",
+                                     "--out", ""], r"argument --out: expected a file or folder",
+            {**GOOD_SCENARIO, "o.csv": b"practice,outturn\nP001,5\n"}),
+    CliCase("budgets-population-empty", budgets(population=""),
+            r"argument --population: expected a file or folder name, got ''", GOOD),
+    CliCase("compare-scenario-empty", ["compare", "{tmp}/s.toml", ""],
+            r"argument SCENARIO: expected a file or folder name, got ''", GOOD_SCENARIO),
+    CliCase("scenario-common-shock-huge", run(),   # was: internal error, OverflowError
+            r"\$\.common_shock_cv: must be in \[0\.0, 1\.0\], got 1e\+300",
+            {"s.toml": scenario_text(top="common_shock_cv = 1e300")}),
+    CliCase("patients-cut-at-a-line-break", budgets(),
+            r"patients\.csv' looks cut off: its last practice 'B82005' has 35 of the 40",
+            {"patients.csv": NO_ALL_CUT}),
+    CliCase("patients-count-above-the-limit", budgets(),
+            r"NUMBER_OF_PATIENTS must be a whole number from 0 to 922,337,203,685; got "
+            r"'922337203686' for practice\(s\) 'A81001'",
+            {"patients.csv": NO_ALL.replace(b"A81001,AB1 2CD,FEMALE,0_4,81",
+                                            b"A81001,AB1 2CD,FEMALE,0_4,922337203686")}),
+    CliCase("budgets-weights-overflow", budgets("--weights", "{tmp}/w.csv"),  # exit 0, £0 each
+            r"--weights .*w\.csv.*(too large|at most|overflow)", {**GOOD, "w.csv": WEIGHTS_HUGE},
+            owner=CAPITATION_ENGINEER),
+    CliCase("scenario-needs-huge", run(),    # says "budget_pence: budgets must be > 0"
+            r"\$\.formula\.needs", {"s.toml": scenario_text().replace(
+                "[formula]\n", "[formula]\nneeds = 1e308\n")}, owner=CAPITATION_ENGINEER),
+    CliCase("scenario-mff-huge", run(),      # overflow warnings, then "budgets must be > 0"
+            r"\$\.formula\.mff", {"s.toml": scenario_text().replace(
+                "[formula]\n", "[formula]\nmff = 1e300\n")}, owner=CAPITATION_ENGINEER),
+    CliCase("scenario-overspend-cap-huge", run(),   # exit 0 with "overflow in multiply"
+            r"\$\.overspend\.cap", {"s.toml": scenario_text(overspend="cap = 1e300")},
+            owner=OVERSPEND_ENGINEER),
 ]
 
 
@@ -448,6 +494,28 @@ def _frame(x: int = 1) -> pd.DataFrame:
 PREVIOUS = {"t.csv": b"x\n1\n"}
 
 
+def tidy_frame(**columns: Any) -> pd.DataFrame:
+    """Three rows of a tidy population (practices A, A, B), with ``columns`` replaced."""
+    frame = pd.DataFrame({"practice": ["A", "A", "B"], "consortium": "C",
+                          "age_band": ["0_4", "5_9", "0_4"], "sex": ["F", "M", "F"],
+                          "patients": [10, 20, 30]})
+    return frame.assign(**columns)
+
+
+def weighted_frame(**columns: Any) -> Any:
+    """Two practices of one ICB as WeightedPopulations, every component 100 unless given."""
+    from pbcmodel.weighted import COMPONENTS, WeightedPopulations
+
+    frame = pd.DataFrame({"registered": [100.0, 100.0], "icb": "Q1", "region": "R",
+                          "lad": "L", **{c: [100.0, 100.0] for c in COMPONENTS}},
+                         index=["A", "B"])
+    return WeightedPopulations(frame.assign(**columns))
+
+
+def england_icb() -> Any:
+    return pbc.datasets.england().subset(icb="QWO")
+
+
 API_CASES = [
     ApiCase("read-registered-None", lambda tmp: read_registered_patients(None),
             ValidationError, r"registered patients: expected a file path, got None"),
@@ -512,6 +580,67 @@ API_CASES = [
     ApiCase("memory-estimate-refuses",
             lambda tmp: pbc.scenario.memory.check_simulation_memory(10**12, 8_000, 3),
             ValidationError, r"--n 1,000,000,000,000: this simulation needs about"),
+    # --- found acting as a careless user (session of 2 December 2026)
+    ApiCase("population-empty-frame", lambda tmp: pbc.Population.from_frame(tidy_frame()[:0]),
+            ValidationError, r"population: the frame has no rows"),
+    ApiCase("population-blank-practice-code",
+            lambda tmp: pbc.Population.from_frame(tidy_frame(practice=["A", " ", "B"])),
+            ValidationError, r"population: column 'practice' is blank in row\(s\) 1"),
+    ApiCase("population-codes-differ-in-case",   # were two practices 'A' and 'a'
+            lambda tmp: pbc.Population.from_frame(tidy_frame(practice=["A", "a", "B"])),
+            ValidationError, r"practice codes 'A', 'a' differ only in case"),
+    ApiCase("population-cost-index-nan",         # the column was silently ignored
+            lambda tmp: pbc.Population.from_frame(tidy_frame(cost_index=[1.0, 1.0, np.nan])),
+            ValidationError, r"cost_index missing or not a number in row\(s\) 2"),
+    ApiCase("read-weighted-None", lambda tmp: pbc.io.read_weighted_populations(None),
+            ValidationError, r"weighted populations: expected a file path, got None"),
+    ApiCase("read-weighted-year-a-number",
+            lambda tmp: pbc.io.read_weighted_populations(tmp / "2026_2027.csv", year=2026),
+            ValidationError, r"year: expected an allocation year label such as '2026/27', got "
+                             r"2026", files={"2026_2027.csv": WEIGHTED_FILE}),
+    ApiCase("read-weighted-registered-1e30",
+            lambda tmp: pbc.io.read_weighted_populations(tmp / "2026_2027.csv"),
+            ValidationError, r"'Registered Patients' must be a number >= 0 and <= "
+                             r"922,337,203,685; practice\(s\) 'B85005' \(row\(s\) 2\) have "
+                             r"'1e30'",
+            files={"2026_2027.csv": WEIGHTED_FILE.replace(b",1000.5,", b",1e30,")}),
+    ApiCase("read-weighted-core-inf",
+            lambda tmp: pbc.io.read_weighted_populations(tmp / "2026_2027.csv"),
+            ValidationError, r"'Core WP' must be a number >= 0.*'B85005'.*'inf'",
+            files={"2026_2027.csv": WEIGHTED_FILE.replace(b",950,1000,970", b",inf,1000,970")}),
+    ApiCase("write-tables-empty-out-dir", lambda tmp: write_tables({"t": _frame()}, ""),
+            ValidationError, r"out_dir: expected a folder path, got ''"),
+    ApiCase("pace-max-gain-huge", lambda tmp: pbc.PaceOfChange(max_gain=1.5e26, max_loss=0.02),
+            ValidationError, r"max_gain: must be a fraction of last year's budget from 0 to "
+                             r"1,000,000 .*got 1\.5e\+26"),
+    ApiCase("scenario-common-shock-huge", lambda tmp: example().evolve(common_shock_cv=1e300),
+            ValidationError, r"common_shock_cv: must be in \[0\.0, 1\.0\], got 1e\+300"),
+    ApiCase("weighted-budgets-resource-wraps",     # gives negative budgets, silently
+            lambda tmp: pbc.capitation.WeightedCapitation().budgets_pence(england_icb(), 1e17),
+            ValidationError, r"resource: £1e\+17 is too large to settle exactly in pence",
+            owner=WEIGHTED_ENGINEER),
+    ApiCase("weighted-budgets-resource-1e300",     # OverflowError
+            lambda tmp: pbc.capitation.WeightedCapitation().budgets_pence(england_icb(), 1e300),
+            ValidationError, r"resource: £1e\+300 is too large", owner=WEIGHTED_ENGINEER),
+    ApiCase("need-index-of-a-dataframe",           # AttributeError: no attribute 'codes'
+            lambda tmp: pbc.capitation.need_index(pd.DataFrame()),
+            ValidationError, r"expected .*WeightedPopulations", owner=WEIGHTED_ENGINEER),
+    ApiCase("need-index-all-zero",                 # NaN for every practice, silently
+            lambda tmp: pbc.capitation.need_index(weighted_frame(core=[0.0, 0.0])),
+            ValidationError, r"core.*zero", owner=WEIGHTED_ENGINEER),
+    ApiCase("weighted-populations-sum-overflows",  # need index 0.0 for both, silently
+            lambda tmp: pbc.capitation.need_index(weighted_frame(core=[1e308, 1e308])),
+            ValidationError, r"core", owner=WEIGHTED_ENGINEER),
+    ApiCase("weighted-to-population-wraps",        # message quotes -9223372036854775808
+            lambda tmp: weighted_frame(registered=[1e30, 1.0]).to_population(
+                pbc.datasets.england_age_sex_profile()),
+            ValidationError, r"^(?!.*-9223372036854775808).*registered",
+            owner=WEIGHTED_ENGINEER),
+    ApiCase("simulate-spend-common-shock-huge",    # OverflowError
+            lambda tmp: pbc.risk.draws.simulate_spend(
+                pbc.datasets.example_population(), pbc.datasets.example_cost_model(), 10,
+                seed=1, common_shock_cv=1e300),
+            ValidationError, r"common_shock_cv", owner=SIMULATION_ENGINEER),
 ]
 
 
@@ -629,6 +758,19 @@ def test_lower_case_consortia_codes_match(tmp_path):
     pop = read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv",
                                    consortia=tmp_path / "c.csv")
     assert pop.practices.loc["A81001", "consortium"] == "North"
+
+
+@pytest.mark.xfail(strict=False, reason=STATEMENTS_ENGINEER)
+def test_statements_outturn_codes_are_normalised_like_the_readers(tmp_path, capsys):
+    """Codes written ' p001 ' in --outturn are the scenario's P001, as in a consortia file
+    (today: "practice(s) 'p001', … are not in scenario 'catalogue'")."""
+    codes = pbc.datasets.example_population().codes
+    _write_files(tmp_path, {**GOOD_SCENARIO, "o.csv": "practice,outturn\n" + "".join(
+        f" {code.lower()} ,5000000\n" for code in codes)})
+    status = main(["statements", str(tmp_path / "s.toml"), "--outturn", str(tmp_path / "o.csv"),
+                   "--out", str(tmp_path / "out"), "--format", "html"])
+    assert status == 0, capsys.readouterr().err
+    assert (tmp_path / "out").is_dir()
 
 
 def test_consortia_file_with_extra_practices_is_not_silent(tmp_path):
