@@ -118,13 +118,40 @@ def percent_axis(ax: Any, axis: str = "y", *, fraction: bool = False) -> None:
 
 
 def plain_log_axis(ax: Any, axis: str = "x") -> None:
-    """A log axis with plain tick labels at 1, 2 and 5 × powers of ten (1,000 not 10³)."""
+    """A log axis with plain tick labels (1,000 not 10³): at 1, 2 and 5 × powers of ten over
+    up to 2.5 decades, at powers of ten over more (so labels never run into each other).
+    Call it after drawing, when the axis knows its range."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    decades = np.log10(high / low) if low > 0 else np.inf
+    subs = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+    target.set_major_locator(LogLocator(base=10, subs=subs))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     target.set_minor_formatter(NullFormatter())
+
+
+def fenced_range(values: Any, k: float = 3.0) -> tuple[float, float, int]:
+    """The range an axis shows so that a few extreme values do not squash the rest: the
+    values within ``k`` interquartile ranges beyond the quartiles (Tukey's far fences), and
+    how many values lie beyond.
+
+    Examples
+    --------
+    >>> fenced_range([-2.0, -1.0, 0.0, 1.0, 2.0, 70.0])
+    (-2.0, 2.0, 1)
+    >>> fenced_range([1.0, 2.0, 3.0])
+    (1.0, 3.0, 0)
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return 0.0, 0.0, 0
+    q1, q3 = np.quantile(v, [0.25, 0.75])
+    spread = q3 - q1
+    inside = v[(v >= q1 - k * spread) & (v <= q3 + k * spread)]
+    return float(inside.min()), float(inside.max()), int(v.size - inside.size)
 
 
 def simulation_caption(result: Any, name: str | None = None) -> str:
@@ -149,15 +176,44 @@ def simulation_caption(result: Any, name: str | None = None) -> str:
             f"{years} year{'s' if years != 1 else ''} · seed {seed}")
 
 
+#: Longest caption line (characters) before it is wrapped at a " · ".
+CAPTION_WIDTH = 90
+
+
+def _wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """Split a caption at its " · " separators into lines of at most ``width`` characters
+    (a part longer than that stays whole).
+
+    Examples
+    --------
+    >>> _wrap("a · b · c", width=5)
+    ['a · b', 'c']
+    """
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
+
+
 def caption(ax: Any, text: str, warning: str | None = None) -> None:
-    """Put a one-line caption under the title of ``ax`` (small, grey), and a warning line
-    (dark red) under it when there is one."""
-    ax.set_title(ax.get_title(), pad=32 if warning else 18)
-    ax.text(0.5, 1.015 if not warning else 1.075, text, transform=ax.transAxes, ha="center",
-            va="bottom", fontsize="small", color="0.3")
+    """Put a caption under the title of ``ax`` (small, grey; wrapped at " · " when long),
+    and a warning line (dark red) under it when there is one. Placed in points from the top
+    of the axes, so it reads the same at any figure size."""
+    y = 3.0
     if warning:
-        ax.text(0.5, 1.012, "⚠ " + warning, transform=ax.transAxes, ha="center",
-                va="bottom", fontsize="x-small", color="#8a1c00")
+        ax.annotate("⚠ " + warning, xy=(0.5, 1.0), xycoords="axes fraction",
+                    xytext=(0, y), textcoords="offset points", ha="center", va="bottom",
+                    fontsize="x-small", color="#8a1c00")
+        y += 10.0
+    lines = _wrap(text)
+    ax.annotate("\n".join(lines), xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, y),
+                textcoords="offset points", ha="center", va="bottom", fontsize="small",
+                color="0.3", linespacing=1.1)
+    y += 10.5 * len(lines)
+    ax.set_title(ax.get_title(), pad=y + 3.0)
 
 
 def tail_warning(outcomes: int, level: float, what: str) -> str | None:

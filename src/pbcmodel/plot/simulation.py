@@ -7,8 +7,7 @@ Examples
 >>> scn = pbc.Scenario.example()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
 >>> print(ax.get_xlabel())
-cost to the commissioner over all years
-(+ the commissioner pays, − it keeps money; the sign of the tables)
+cost to the commissioner over all years (+ it pays, − it keeps money)
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from ..errors import ValidationError
 from ..glossary import label
 from ._base import (
     caption,
+    fenced_range,
     money_axis,
     money_text,
     new_axes,
@@ -50,11 +50,25 @@ COMPARE_ROWS = (
 
 def _list_size(result: SimulationResult, ax: Any) -> Any:
     m = result.metrics()
-    low = 100 * m["p05_amount"] / m["budget"]
-    high = 100 * m["p95_amount"] / m["budget"]
-    ax.vlines(m["list_size"], low, high, color="C0", alpha=0.6, label="5th–95th percentile")
-    ax.scatter(m["list_size"], low, color="C3", s=12, label="bad year (5th percentile)")
-    ax.scatter(m["list_size"], high, color="C2", s=12, label="good year (95th percentile)")
+    low = (100 * m["p05_amount"] / m["budget"]).to_numpy()
+    high = (100 * m["p95_amount"] / m["budget"]).to_numpy()
+    size = m["list_size"].to_numpy()
+    # a few tiny lists (a practice of 9 patients keeps 50% of its budget in a good year)
+    # would squash the rest: they are drawn at the edge of a range that shows the others
+    bottom, top, beyond = fenced_range(np.concatenate([low, high, [0.0]]))
+    pad = 0.05 * (top - bottom or 1.0)
+    bottom, top = bottom - pad, top + pad
+    ax.vlines(size, np.clip(low, bottom, top), np.clip(high, bottom, top), color="C0",
+              alpha=0.6, label="5th–95th percentile")
+    for values, colour, name in ((low, "C3", "bad year (5th percentile)"),
+                                 (high, "C2", "good year (95th percentile)")):
+        inside = (values >= bottom) & (values <= top)
+        ax.scatter(size[inside], values[inside], color=colour, s=12, label=name)
+        if (~inside).any():
+            ax.scatter(size[~inside], np.clip(values[~inside], bottom, top), color=colour,
+                       s=30, marker="^" if values[~inside].max() > top else "v",
+                       clip_on=False, zorder=3)
+    ax.set_ylim(bottom, top)
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_xscale("log")
     plain_log_axis(ax, "x")
@@ -62,10 +76,25 @@ def _list_size(result: SimulationResult, ax: Any) -> Any:
     ax.set_xlabel("list size (registered patients)")
     ax.set_ylabel("practice's share of the variance in a year\n(% of budget; + kept, − borne)")
     ax.set_title(f"{result.scenario.name}: outcomes by list size")
-    caption(ax, simulation_caption(result),
+    off = f" · {beyond} off the scale (▲▼ at its edge)" if beyond else ""
+    caption(ax, simulation_caption(result) + off,
             tail_warning(result.n * result.years, 0.95, "5th and 95th percentiles"))
-    ax.legend(fontsize="small", loc="lower right")
+    _legend_below(ax)
     return ax
+
+
+def _legend_below(ax: Any, columns: int = 3) -> None:
+    """The legend under the axes, where it hides no data, when the figure is laid out for
+    it (one axes, constrained layout, as ``pbcmodel run`` draws); otherwise inside the axes
+    where it hides the least."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    fig = ax.figure
+    if len(fig.axes) == 1 and isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=columns,
+                   fontsize="small", frameon=False)
+    else:
+        ax.legend(fontsize="small", loc="best")
 
 
 def _share_of_budget(values: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -77,11 +106,8 @@ def _net(result: SimulationResult, ax: Any) -> Any:
     amount = _share_of_budget(result.amount_sample, result.budget)   # first 256 simulations
     net = _share_of_budget(result.net_sample, result.budget)
     moving = np.concatenate([amount[amount != 0], net[net != 0]])
-    if moving.size:
-        low, high = np.quantile(moving, [0.001, 0.999])
-        bins = np.linspace(min(low, 0.0), max(high, 0.0), 61)
-    else:
-        bins = np.linspace(-1.0, 1.0, 61)
+    low, high, beyond = fenced_range(moving) if moving.size else (-1.0, 1.0, 0)
+    bins = np.linspace(min(low, 0.0), max(high, 0.0), 61)
     for values, name, colour in ((amount, "share of the variance (+ kept, − borne)", "C0"),
                                  (net, "net cash (paid − recovered from budget)", "C1")):
         zero = float(np.mean(values == 0)) if values.size else 0.0
@@ -97,9 +123,9 @@ def _net(result: SimulationResult, ax: Any) -> Any:
     ax.set_title(f"{result.scenario.name}: practices' yearly outcomes")
     drawn = result.amount_sample.shape[0]
     caption(ax, simulation_caption(result)
-            + (f" · drawn from the first {drawn:,}" if drawn < result.n else ""))
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)       # room for the legend above the peak
-    ax.legend(fontsize="x-small", loc="upper right")
+            + (f" · drawn from the first {drawn:,}" if drawn < result.n else "")
+            + (" · the end bars count the outcomes beyond" if beyond else ""))
+    _legend_below(ax, columns=1)
     return ax
 
 
@@ -110,20 +136,22 @@ def _commissioner(result: SimulationResult, ax: Any) -> Any:
     risk = result.commissioner_risk()
     level = f"{risk['level']:.0%}"
     ax.hist(cost, bins=50, color="C0", alpha=0.8)
+    ax.axvline(float(cost.mean()), color="0.15", ls=":",
+               label=f"expected cost: {money_text(float(cost.mean()))} (the tables' "
+                     "expected result with the opposite sign)")
     ax.axvline(risk["var"], color="C1",
                label=f"value at risk {level}: {money_text(risk['var'])}")
     ax.axvline(risk["tvar"], color="C3", ls="--",
                label=f"tail value at risk {level}: {money_text(risk['tvar'])}")
     ax.axvline(0, color="0.3", lw=0.8)
     money_axis(ax, "x")
-    ax.set_xlabel("cost to the commissioner over all years\n(+ the commissioner pays, "
-                  "− it keeps money; the sign of the tables)")
+    ax.set_xlabel("cost to the commissioner over all years (+ it pays, − it keeps money)")
     ax.set_ylabel("simulations")
     ax.set_title(f"{result.scenario.name}: commissioner's residual risk")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     caption(ax, simulation_caption(result), tail_warning(result.n, risk["level"],
                                                          "value at risk"))
-    ax.legend(fontsize="small", loc="upper left")
+    _legend_below(ax, columns=1)
     return ax
 
 
@@ -233,9 +261,20 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     for name, result in results.items():
         cost = -np.asarray(result.commissioner_pence).sum(axis=1) / 100
         ax.ecdf(cost, label=str(name))
+    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0])      # 95%: the value at risk
+    ax.set_ylim(0.0, 1.02)
+    ax.grid(True, color="0.85", lw=0.6)
     money_axis(ax, "x")
-    ax.set_xlabel("cost to the commissioner over all years (+ the commissioner pays)")
-    ax.set_ylabel("probability the cost is at most this")
+    percent_axis(ax, "y", fraction=True)
+    ax.set_xlabel("cost to the commissioner over all years (+ it pays, − it keeps money)")
+    ax.set_ylabel("chance the cost is at most this\n(where a line crosses 95%: its value "
+                  "at risk)")
     ax.set_title("Commissioner's residual risk by policy")
-    ax.legend(fontsize="small")
+    first = next(iter(results.values()))
+    runs = {(r.n, r.years, r.seed) for r in results.values()}
+    caption(ax, simulation_caption(first, name=", ".join(map(str, results)))
+            if len(runs) == 1 else "scenarios " + ", ".join(map(str, results)) +
+            " · simulated differently: " + "; ".join(
+                simulation_caption(r, name=str(k)) for k, r in results.items()))
+    ax.legend(fontsize="small", loc="upper left")
     return ax
