@@ -68,6 +68,7 @@ WEIGHTED_ENGINEER = ("England data-model engineer: weighted.py (WeightedPopulati
                      "capitation/weighted.py (need_index, WeightedCapitation)")
 OVERSPEND_ENGINEER = "overspend engineer: overspend.py (OverspendPolicy validators)"
 STATEMENTS_ENGINEER = "statements engineer: cli/statements.py and reports/"
+DESIGN_ENGINEER = "design engineer: scenario/design.py (load_design_spec, optimise)"
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -134,8 +135,14 @@ def run(*extra: str, scenario: str = "{tmp}/s.toml", out: str = "{tmp}/out") -> 
     return ["run", scenario, "--out", out, "--n", "5", "--years", "1", *extra]
 
 
+def design(*extra: str) -> list[str]:
+    return ["design", "{tmp}/s.toml", "--space", "{tmp}/d.toml", "--out", "{tmp}/out", "--n",
+            "50", "--max-evaluations", "8", "--replicates", "2", *extra]
+
+
 GOOD = {"patients.csv": PATIENTS, "consortia.csv": CONSORTIA}
 GOOD_SCENARIO = {"s.toml": scenario_text()}
+SPACE = '[space."overspend.practice_share"]\nbounds = [0.0, 1.0]\n'
 
 CLI_CASES = [
     # --- the registered-patient file (every file problem names the file)
@@ -409,6 +416,20 @@ CLI_CASES = [
     CliCase("scenario-overspend-cap-huge", run(),   # exit 0 with "overflow in multiply"
             r"\$\.overspend\.cap", {"s.toml": scenario_text(overspend="cap = 1e300")},
             owner=OVERSPEND_ENGINEER),
+    CliCase("design-out-empty", design("--out", ""),
+            r"argument --out: expected a file or folder name", {**GOOD_SCENARIO, "d.toml": SPACE}),
+    CliCase("design-space-unknown-key", design(), r"d\.toml: objectiv: unknown key",
+            {**GOOD_SCENARIO, "d.toml": 'objectiv = "x"\n' + SPACE}),
+    CliCase("design-space-not-utf8", design(),     # internal error: UnicodeDecodeError
+            r"d\.toml.*not UTF-8", {**GOOD_SCENARIO, "d.toml": (SPACE + "# café\n").encode(
+                "cp1252")}, owner=DESIGN_ENGINEER),
+    CliCase("design-space-with-bom", design(),     # says "not valid TOML" at line 1, column 1
+            r"d\.toml: objectiv: unknown key", {**GOOD_SCENARIO, "d.toml": b"\xef\xbb\xbf"
+                                                 + ('objectiv = "x"\n' + SPACE).encode()},
+            owner=DESIGN_ENGINEER),
+    CliCase("design-space-searches-the-name", design(),   # internal error: TypeError
+            r"space\['name'\]", {**GOOD_SCENARIO, "d.toml": '[space."name"]\nchoices = '
+                                                         '["a", "b"]\n'}, owner=DESIGN_ENGINEER),
 ]
 
 
