@@ -261,7 +261,8 @@ TERMS: dict[str, Term] = {t.name: t for t in [
        "practice bears more than 2% of its budget.", "%", period="a simulated year",
        column="prob_loss_over_2pct_of_budget_pct"),
     # simulation: the commissioner's headline
-    _t("expected_practice_amount", "Practices' expected share of the variance", "Mean of "
+    _t("expected_practice_amount", "Practices' expected share of the variance (+ kept, "
+       "− borne)", "Mean of "
        "the practices' shares of the variance summed over practices (freed-up resources "
        "less liabilities borne).", "£", _SIGN_PRACTICE, _SIM_YEAR),
     _t("expected_net_to_practices", "Practices' expected net cash", "Mean net cash to all "
@@ -270,16 +271,20 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("practices_prob_loss_over_2pct", "Chance a practice bears over 2% of budget",
        "Mean over practices of the chance of bearing more than 2% of its budget.", "%",
        period="a simulated year", column="practices_prob_loss_over_2pct_of_budget_pct"),
-    _t("commissioner_mean_kept_all_years", "Commissioner's expected result", "Mean of what "
+    _t("commissioner_mean_kept_all_years", "Commissioner's expected result (+ keeps, − pays)",
+       "Mean of what "
        "the commissioner keeps of the practices' variance.", "£", _SIGN_COMMISSIONER,
        _ALL_YEARS, column="commissioner_mean_kept_all_years_gbp"),
-    _t("commissioner_var95_all_years", "Commissioner's value at risk (95%)", "The cost to "
+    _t("commissioner_var95_all_years", "Commissioner's value at risk (95%), a cost",
+       "The cost to "
        "the commissioner exceeded in 1 run in 20.", "£", _SIGN_COST, _ALL_YEARS,
        column="commissioner_var95_all_years_gbp"),
-    _t("commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%)", "The "
+    _t("commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%), a cost",
+       "The "
        "mean cost to the commissioner in the worst 1 run in 20.", "£", _SIGN_COST,
        _ALL_YEARS, column="commissioner_tvar95_all_years_gbp"),
-    _t("worst_practice_p05_amount", "Worst practice's bad year", "The lowest 5th percentile "
+    _t("worst_practice_p05_amount", "Worst practice's bad year (− borne)", "The lowest 5th "
+       "percentile "
        "of a practice's yearly share of the variance, over practices.", "£", _SIGN_PRACTICE,
        "a simulated year"),
     _t("max_practice_prob_loss_over_2pct", "Most exposed practice's chance of bearing over "
@@ -356,7 +361,7 @@ def label(name: str, table: str | None = None) -> str:
     Examples
     --------
     >>> label("commissioner_var95_all_years")
-    "Commissioner's value at risk (95%)"
+    "Commissioner's value at risk (95%), a cost"
     """
     return term(name, table).label
 

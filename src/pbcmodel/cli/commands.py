@@ -154,7 +154,7 @@ def _run_report(source: str, scn: Scenario, result: SimulationResult,
               "Headline figures (pounds per year; commissioner figures over all years)",
               text_table(outputs["summary"]), "",
               "Outcomes by list size (yearly practice amount, £ per registered patient)",
-              text_table(outputs["by_list_size"])]
+              text_table(outputs["by_list_size"], labels=True)]
     lines += _horizon_note(result)
     return "\n".join(lines) + "\n"
 

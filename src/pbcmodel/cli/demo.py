@@ -159,7 +159,7 @@ def _print_risk(scn: Scenario, outputs: dict[str, Any]) -> None:
                     if line.startswith(("savings", "overspend", "high-cost"))))
     print(text_table(outputs["summary"]))
     print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
-    print(text_table(outputs["by_list_size"]))
+    print(text_table(outputs["by_list_size"], labels=True))
     print("\nPolicies compared on the same simulated outturns (common random numbers): "
           "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
           "of losses beyond 2% of budget")

@@ -433,13 +433,15 @@ def _text(value: Any, unit: str) -> str:
     return f"{value:,.3f}"
 
 
-def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str:
+def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
+               labels: bool = False) -> str:
     """A tidy table as text for the terminal, in the units of its columns.
 
     Money reads £1,235 (pounds per head £12.35), percentages 5.1%, counts 1,000, ratios
     1.234, a blank "–"; a long table (index ``metric`` with a ``unit`` column, from
     :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels.
-    ``headers`` renames columns for a narrow terminal.
+    ``headers`` renames columns for a narrow terminal; ``labels`` heads a wide table's
+    columns with the glossary's short labels instead of the column names.
 
     Examples
     --------
@@ -460,11 +462,16 @@ def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None) ->
         return shown.rename(columns=dict(headers or {})).to_string()
     by_column = {t.column: t for t in TERMS.values()}
     shown = table.astype(object).copy()
+    names = dict(headers or {})
     for c in table.columns:
         t = by_column.get(str(c))
         if t is not None:
             shown[c] = [_text(v, t.unit) for v in table[c]]
-    return shown.rename(columns=dict(headers or {})).to_string()
+            if labels:
+                names.setdefault(str(c), t.short)
+    if labels and table.index.name in by_column:
+        shown.index.name = by_column[table.index.name].label
+    return shown.rename(columns=names).to_string()
 
 
 def _interval_edges(label: str) -> tuple[float, float]:
