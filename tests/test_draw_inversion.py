@@ -153,3 +153,45 @@ def test_random_bits_any_range(lo, hi):
     whole = patients.random_bits(root, (1, 0, 0), 0, 2049, 3)
     np.testing.assert_array_equal(patients.random_bits(root, (1, 0, 0), lo, hi, 3),
                                   whole[lo:hi])
+
+
+def test_wide_brackets_of_a_slice_of_units():
+    """Cells holding many steps of the cdf (searched at the end) in units after the first."""
+    rng = np.random.default_rng(8)
+    steep = np.full((4, 400), 1e-9)
+    steep[:, 100:110] = 1.0                     # ten steps inside one or two guide cells
+    cdf = np.minimum(np.cumsum(steep / steep.sum(axis=1, keepdims=True), axis=1), 1.0)
+    law = inverse(cdf, start=np.array([0, 10, 20, 30]), h=np.array([1.0, 2.0, 3.0, 4.0]))
+    raw = rng.integers(0, 2**64, size=(500, 4), dtype=np.uint64)
+    expected = reference(law, raw)
+    assert len(np.unique(expected[:, 2])) > 5          # many distinct steps were hit
+    np.testing.assert_array_equal(patients.invert_guided(law, raw[:, 2:], slice(2, 4)),
+                                  expected[:, 2:])
+
+
+def test_pence_finishing_equals_the_plain_arithmetic():
+    """Draws in whole pence = rint(amount × shock × growth × 100), the order of the
+    operations kept, for lattice (guided, with searched draws) and other laws."""
+    rng = np.random.default_rng(4)
+    steep = np.full((70, 300), 1e-9)
+    steep[:, 50:60] = 1.0
+    steep[:35] = rng.random((35, 300))
+    cdf = np.minimum(np.cumsum(steep / steep.sum(axis=1, keepdims=True), axis=1), 1.0)
+    law = inverse(cdf, start=rng.integers(0, 10**6, 70), h=rng.uniform(50, 500, 70))
+    root = np.random.SeedSequence(6)
+    keys = [(0, patients.RETAINED), (1, patients.RETAINED)]
+    shock = rng.lognormal(0, 0.02, (40, 1))
+    money = [patients.Pence(shock, 1.03), patients.Pence(None, 1.0609)]
+    got = patients.invert_many(law, root, keys, 1000, 1040, pence=money)
+    plain = patients.invert_many(law, root, keys, 1000, 1040)
+    for g, p, m in zip(got, plain, money, strict=True):
+        values = p * m.factor if m.factor is not None else p.copy()
+        values *= m.growth
+        values *= 100
+        assert g.dtype == np.int64
+        np.testing.assert_array_equal(g, np.rint(values).astype(np.int64))
+    normal = NormalLaw(np.full(3, 1e6), np.full(3, 1e8))
+    (g,) = patients.invert_many(normal, root, keys[:1], 0, 10,
+                                pence=[patients.Pence(shock[:10], 1.03)])
+    p = patients.invert_rows(normal, root, keys[0], 0, 10) * shock[:10] * 1.03 * 100
+    np.testing.assert_array_equal(g, np.rint(p).astype(np.int64))

@@ -82,8 +82,8 @@ class _ByInversion:
         return self.law.mean, self.law.var
 
     def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
-             hi: int) -> list[np.ndarray]:
-        return patients.invert_many(self.law, root, keys, lo, hi)
+             hi: int, pence: list[patients.Pence] | None = None) -> list[np.ndarray]:
+        return patients.invert_many(self.law, root, keys, lo, hi, pence)
 
 
 @attrs.frozen(eq=False)
@@ -112,8 +112,12 @@ class _ByPatient:
         return law.mean * self.factor, law.var * self.factor**2
 
     def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
-             hi: int) -> list[np.ndarray]:
-        return [self._rows(root, key, lo, hi) for key in keys]
+             hi: int, pence: list[patients.Pence] | None = None) -> list[np.ndarray]:
+        out = [self._rows(root, key, lo, hi) for key in keys]
+        if pence is None:
+            return out
+        return [money.apply(values).astype(np.int64) for values, money in
+                zip(out, pence, strict=True)]
 
     def _rows(self, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
               hi: int) -> np.ndarray:
@@ -197,14 +201,47 @@ class SpendSampler:
                   else self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi))
         out = []
         for year, kept, pooled in zip(years, retained, excess, strict=True):
-            if self.common_shock_cv > 0:
-                s2 = np.log1p(self.common_shock_cv**2)
-                z = special.ndtri(patients.uniforms(root, (year, patients.SHOCK), lo, hi, 1))
-                factor = np.exp(np.sqrt(s2) * z - s2 / 2)
+            factor = self._shock(root, year, lo, hi)
+            if factor is not None:
                 kept *= factor
                 pooled *= factor
             out.append(SpendDraws(codes=self.codes, retained=kept, excess=pooled))
         return out
+
+    def pence_years(self, root: np.random.SeedSequence, years: list[int], lo: int, hi: int,
+                    growth: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per year, the spend of :meth:`draw_years` grown by ``growth`` in whole pence
+        (int64): ``retained`` (k, practices) and ``excess`` (k, excess units), each amount
+        ``rint(spend × shock × growth × 100)``, finished while each practice's draws are in
+        cache.
+
+        Examples
+        --------
+        >>> from pbcmodel.datasets import example_population, example_cost_model
+        >>> s = spend_sampler(example_population(), example_cost_model(), common_shock_cv=0.02)
+        >>> root = np.random.SeedSequence(4)
+        >>> ((kept, _),) = s.pence_years(root, [1], 0, 5, [1.03])
+        >>> spend = s.draw(root, 1, 0, 5).retained
+        >>> bool(np.array_equal(kept, np.rint(spend * 1.03 * 100)))
+        True
+        """
+        money = [patients.Pence(self._shock(root, y, lo, hi), g)
+                 for y, g in zip(years, growth, strict=True)]
+        retained = self.retained.rows(root, [(y, patients.RETAINED) for y in years], lo, hi,
+                                      money)
+        excess = ([np.zeros((hi - lo, 0), dtype=np.int64) for _ in years]
+                  if self.excess is None else
+                  self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi, money))
+        return list(zip(retained, excess, strict=True))
+
+    def _shock(self, root: np.random.SeedSequence, year: int, lo: int, hi: int
+               ) -> np.ndarray | None:
+        """The year's common shock per simulation (k, 1), or None without one."""
+        if self.common_shock_cv <= 0:
+            return None
+        s2 = np.log1p(self.common_shock_cv**2)
+        z = special.ndtri(patients.uniforms(root, (year, patients.SHOCK), lo, hi, 1))
+        return np.exp(np.sqrt(s2) * z - s2 / 2)
 
     def chunks(self, n: int, seed: Any, chunk_size: int | None = None
                ) -> Iterator[SpendDraws]:

@@ -88,6 +88,43 @@ def block_seed(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequenc
     return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
 
 
+class Streams(np.random.SeedSequence):
+    """A root seed that keeps its block streams open between calls (same draws, less work).
+
+    Drawing simulations ``[lo, hi)`` and then ``[hi, …)`` of a block continues the block's
+    generator where it stopped instead of seeding it again and jumping ahead (seeding costs
+    as much as drawing a few thousand numbers). The draws are exactly those of the plain
+    root; one ``Streams`` serves one thread (e.g. one range of simulations).
+
+    Examples
+    --------
+    >>> root = np.random.SeedSequence(8)
+    >>> streams = Streams(root)
+    >>> a = np.vstack([random_bits(streams, (0, RETAINED, 0), lo, lo + 10, 4)
+    ...                for lo in (0, 10, 20)])
+    >>> bool(np.array_equal(a, random_bits(root, (0, RETAINED, 0), 0, 30, 4)))
+    True
+    """
+
+    def __init__(self, root: np.random.SeedSequence, size: int = 4096) -> None:
+        super().__init__(root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size)
+        self._open: dict[tuple[int, ...], tuple[np.random.PCG64, int]] = {}
+        self._size = size
+
+    def take(self, key: tuple[int, ...], offset: int, count: int) -> np.ndarray:
+        """``count`` outputs of the stream ``key`` from position ``offset``."""
+        bits, position = self._open.pop(key, (None, 0))
+        if bits is None or position > offset:
+            bits, position = np.random.PCG64(block_seed(self, *key)), 0
+        if offset > position:
+            bits.advance(offset - position)
+        raw = bits.random_raw(count)
+        if len(self._open) >= self._size:              # forget the oldest
+            del self._open[next(iter(self._open))]
+        self._open[key] = (bits, offset + count)
+        return raw
+
+
 def random_bits(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: int,
                 width: int) -> np.ndarray:
     """The raw 64-bit outputs behind :func:`uniforms`: uint64, shape ``(hi − lo, width)``.
@@ -103,9 +140,15 @@ def random_bits(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi:
     parts = []
     for block in range(lo // BLOCK, -(-hi // BLOCK)):
         first, last = max(lo, block * BLOCK), min(hi, (block + 1) * BLOCK)
-        bits = np.random.PCG64(block_seed(root, *key, block))
-        bits.advance((first - block * BLOCK) * width)
-        parts.append(bits.random_raw((last - first) * width).reshape(last - first, width))
+        offset = (first - block * BLOCK) * width
+        count = (last - first) * width
+        if isinstance(root, Streams):
+            raw = root.take((*key, block), offset, count)
+        else:
+            bits = np.random.PCG64(block_seed(root, *key, block))
+            bits.advance(offset)
+            raw = bits.random_raw(count)
+        parts.append(raw.reshape(last - first, width))
     if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.uint64)
@@ -209,12 +252,39 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
     return invert_many(law, root, [key], lo, hi)[0]
 
 
+@attrs.frozen(eq=False)
+class Pence:
+    """How drawn amounts (pounds) become whole pence: times ``factor`` (optional, one per
+    simulation, shape (k, 1)), times ``growth``, times 100, rounded to the nearest penny
+    (ties to even), in that order.
+
+    Examples
+    --------
+    >>> Pence(None, 1.5).apply(np.array([[1.0, 2.005]])).tolist()
+    [[150.0, 301.0]]
+    """
+
+    factor: np.ndarray | None
+    growth: float
+
+    def apply(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """``values`` in whole pence, in place (``rows``: the simulation of each of a flat
+        array of values)."""
+        if self.factor is not None:
+            values *= self.factor if rows is None else self.factor[rows, 0]
+        values *= self.growth
+        values *= 100
+        return np.rint(values, out=values)
+
+
 def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
-                hi: int) -> list[np.ndarray]:
+                hi: int, pence: list[Pence] | None = None) -> list[np.ndarray]:
     """:func:`invert_rows` for several keys (e.g. every simulated year) at once.
 
     Each group of units is inverted for every key before the next group, so that its part
-    of the law's tables is read into cache once for all of them.
+    of the law's tables is read into cache once for all of them, and finished (lattice
+    index to amount, and with ``pence`` to int64 whole pence, one :class:`Pence` per key)
+    while it is in cache.
 
     Examples
     --------
@@ -224,24 +294,31 @@ def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ..
     >>> a, b = invert_many(law, root, [(0, RETAINED), (1, RETAINED)], 0, 4)
     >>> bool(np.array_equal(b, invert_rows(law, root, (1, RETAINED), 0, 4)))
     True
+    >>> (p,) = invert_many(law, root, [(1, RETAINED)], 0, 4, pence=[Pence(None, 1.0)])
+    >>> bool(np.array_equal(p, np.rint(b * 100)))
+    True
     """
     law = guided(law)
     units = len(law.mean)
-    outs = [np.empty((hi - lo, units)) for _ in keys]
+    outs = [np.empty((hi - lo, units), dtype=float if pence is None else np.int64)
+            for _ in keys]
+    finish = [None] * len(keys) if pence is None else pence
     pending: list[list[tuple[np.ndarray, ...]]] = [[] for _ in keys]
     for first in range(0, units, GROUP):
         cols = slice(first, min(first + GROUP, units))
-        for key, out, waiting in zip(keys, outs, pending, strict=True):
+        for key, out, waiting, money in zip(keys, outs, pending, finish, strict=True):
             group_key = (*key, first // GROUP)
             if isinstance(law, GuidedInverse):
                 raw = random_bits(root, group_key, lo, hi, cols.stop - first)
-                waiting.append(_guided(law, raw, cols, out))
+                values = np.empty(raw.shape)
+                waiting.append(_guided(law, raw, cols, values))
+                _amounts(law.law, values, cols)
             else:
-                out[:, cols] = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first),
-                                          cols)
+                values = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first), cols)
+            out[:, cols] = values if money is None else money.apply(values)
     if isinstance(law, GuidedInverse):
-        for out, waiting in zip(outs, pending, strict=True):
-            _search(law.law, out, waiting)
+        for out, waiting, money in zip(outs, pending, finish, strict=True):
+            _search(law.law, out, waiting, money)
     return outs
 
 
@@ -270,13 +347,16 @@ def invert_guided(law: Any, raw: np.ndarray, units: slice = slice(None)) -> np.n
     table = law if isinstance(law, GuidedInverse) else GuidedInverse.of(law)
     units = slice(*units.indices(len(table.answer)))
     out = np.empty(raw.shape)
-    return _search(table.law, out, [_guided(table, raw, units, out, shift=units.start)], units)
+    waiting = _guided(table, raw, units, out)
+    _amounts(table.law, out, units)
+    return _search(table.law, out, [waiting], None, units.start)
 
 
-def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray,
-            shift: int = 0) -> tuple[np.ndarray, ...]:
-    """Draws of ``units`` into ``out[:, units.start − shift …]`` (see :func:`invert_guided`);
-    returns the draws still to search: flat positions in ``out``, uniforms, brackets."""
+def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray
+            ) -> tuple[np.ndarray, ...]:
+    """Lattice indices of the draws of ``units`` into ``out`` (k, len(units)), see
+    :func:`invert_guided`; returns the draws still to search: rows, units (of the law),
+    uniforms, brackets and the offsets of their cdfs."""
     law = table.law
     answer = table.answer[units]
     count, cells = answer.shape
@@ -286,8 +366,7 @@ def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray
     index += np.arange(0, count * cells, cells)
     k = answer.reshape(-1).take(index)
     open_ = np.flatnonzero(k == OPEN)
-    target = out[:, units.start - shift:units.stop - shift]
-    np.copyto(target, k, casting="unsafe")
+    np.copyto(out, k.reshape(out.shape), casting="unsafe")
     col = open_ % count
     cell = index.reshape(-1)[open_] + col          # the cell's place in the guide (cells + 1)
     guide = law.guide[units].reshape(-1)
@@ -298,24 +377,31 @@ def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray
     below = cdf[offset + lo] < u                 # one step of the cdf in the cell
     lo += below
     rows = open_ // count
-    target[rows, col] = lo
+    out[rows, col] = lo
     wide = np.flatnonzero(below & (lo < hi))      # more than one step: search later
-    position = rows[wide] * out.shape[1] + col[wide] + units.start - shift
-    return position, u[wide], lo[wide], hi[wide], offset[wide]
+    return rows[wide], col[wide] + units.start, u[wide], lo[wide], hi[wide], offset[wide]
+
+
+def _amounts(law: Any, index: np.ndarray, units: slice) -> np.ndarray:
+    """Lattice indices (floats, (k, len(units))) → amounts ``(start + i)·h``, in place."""
+    np.minimum(index, law.cdf.shape[1] - 1, out=index)
+    index += law.start[units]
+    index *= law.h[units]
+    return index
 
 
 def _search(law: Any, out: np.ndarray, pending: list[tuple[np.ndarray, ...]],
-            units: slice = slice(None)) -> np.ndarray:
-    """Settle the pending draws by binary search, then lattice index → value, in place
-    (``out`` holds ``units``)."""
-    position, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
-                                                                          strict=True))
-    if len(position):
-        out.reshape(-1)[position] = _bisect(law.cdf.reshape(-1), u, lo, hi, offset)
-    points = law.cdf.shape[1]
-    np.minimum(out, points - 1, out=out)
-    out += law.start[units]
-    out *= law.h[units]
+            money: Pence | None, shift: int = 0) -> np.ndarray:
+    """Settle the pending draws by binary search and write their amounts (or pence) into
+    ``out``, whose column ``j`` is unit ``j + shift``."""
+    rows, cols, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
+                                                                            strict=True))
+    if len(rows):
+        index = _bisect(law.cdf.reshape(-1), u, lo, hi, offset).astype(float)
+        np.minimum(index, law.cdf.shape[1] - 1, out=index)
+        index += law.start[cols]
+        index *= law.h[cols]
+        out[rows, cols - shift] = index if money is None else money.apply(index, rows)
     return out
 
 

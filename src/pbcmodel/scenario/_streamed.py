@@ -117,12 +117,17 @@ def _exact(halves: np.ndarray) -> list[int]:
     return [(int(h) << 32) + int(lo) for h, lo in zip(halves[0], halves[1], strict=True)]
 
 
-def _narrow(values: np.ndarray) -> np.ndarray:
-    """int32 when every value fits (checked), int64 otherwise."""
+def _fits_int32(values: np.ndarray) -> bool:
+    """True when every value fits int32 (checked on the minimum and maximum)."""
     info = np.iinfo(np.int32)
-    if values.size == 0 or (values.min() >= info.min and values.max() <= info.max):
-        return values.astype(np.int32)
-    return values
+    return values.size == 0 or bool(values.min() >= info.min and values.max() <= info.max)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """int32 when every value fits (checked), int64 otherwise (no copy if already so)."""
+    if values.dtype == np.int32:
+        return values
+    return values.astype(np.int32) if _fits_int32(values) else values
 
 
 @attrs.define(eq=False)
@@ -234,7 +239,7 @@ class Tally:
 
     @staticmethod
     def _store(store: np.ndarray, rows: slice, year: int, values: np.ndarray) -> np.ndarray:
-        if store.dtype == np.int32 and _narrow(values).dtype != np.int32:
+        if store.dtype == np.int32 and not _fits_int32(values):
             store = store.astype(np.int64)
         store[rows, :, year] = values
         return store

@@ -297,13 +297,6 @@ def _grown(sampler: risk.SpendSampler, root: np.random.SeedSequence, year: int, 
         yield draws
 
 
-def _pence(spend: np.ndarray, growth: float) -> np.ndarray:
-    """Spend (pounds, before cost growth) grown and in whole pence, as settled."""
-    spend *= growth
-    spend *= 100
-    return np.rint(spend, out=spend).astype(np.int64)
-
-
 def _default_chunk(practices: int) -> int:
     return max(1, CHUNK_ELEMENTS // practices)
 
@@ -373,14 +366,14 @@ def _run_range(plan: _Plan, lo: int, hi: int,
                                      p.keep) for p in plan.policies]
     practices = len(plan.list_size)
     drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
+    streams = patients.Streams(plan.root)     # block streams continue from chunk to chunk
     for start, stop in patients.chunks(hi - lo, drawn_at_once):
-        outturns, pools = [], []
-        # every year of these simulations, drawn once (each practice's tables read once)
-        years = plan.sampler.draw_years(plan.root, list(range(plan.years)), lo + start,
-                                        lo + stop)
-        for y, draws in enumerate(years):
-            outturns.append(_pence(draws.retained, plan.growth[y]))
-            pools.append(_pence(draws.excess, plan.growth[y]).sum(axis=1))
+        # every year of these simulations, drawn once in whole pence (each practice's
+        # tables read once)
+        years = plan.sampler.pence_years(streams, list(range(plan.years)), lo + start,
+                                         lo + stop, [float(g) for g in plan.growth])
+        outturns = [retained for retained, _ in years]
+        pools = [excess.sum(axis=1) for _, excess in years]
         for first, last in patients.chunks(stop - start, plan.chunk):
             _settle_chunk(plan, tallies, lo + start + first,
                           [o[first:last] for o in outturns], [p[first:last] for p in pools])
