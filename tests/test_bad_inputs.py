@@ -216,6 +216,12 @@ CLI_CASES = [
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"B82005,South\n", b"")}),
     CliCase("consortia-listed-twice", budgets("--consortia", "{tmp}/consortia.csv"),
             r"'A81001' listed twice", {**GOOD, "consortia.csv": CONSORTIA + b"A81001,South\n"}),
+    CliCase("consortia-blank-consortium", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: practice\(s\) 'A81001' have a blank consortium \(rows 2\)",
+            {**GOOD, "consortia.csv": CONSORTIA.replace(b"A81001,North", b"A81001,")}),
+    CliCase("consortia-code-written-twice", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"'A81001' listed twice \(rows 2, 5\)",
+            {**GOOD, "consortia.csv": CONSORTIA + b" a81001 ,South\n"}),
     CliCase("consortia-wrong-columns", budgets("--consortia", "{tmp}/consortia.csv"),
             r"consortia: missing column\(s\) 'consortium'",
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"consortium", b"locality")}),
@@ -602,6 +608,14 @@ API_CASES = [
             lambda tmp: pbc.scenario.memory.check_simulation_memory(10**12, 8_000, 3),
             ValidationError, r"--n 1,000,000,000,000: this simulation needs about"),
     # --- found acting as a careless user (session of 2 December 2026)
+    ApiCase("read-registered-consortia-mapping-written-twice",   # the last one silently won
+            lambda tmp: read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv", consortia={
+                "A81001": "North", "a81001": "South", "A81002": "North", "B82005": "South"}),
+            ValidationError, r"consortia: practice\(s\) 'A81001' listed twice \(entries 1, 2\)"),
+    ApiCase("read-registered-icb-without-mapping",   # was: sub-ICB locations, silently
+            lambda tmp: read_registered_patients(DATA / "gp-reg-pat-prac-quin-age.csv",
+                                                 commissioner="icb"),
+            ValidationError, r"commissioner: 'icb' needs the published mapping file"),
     ApiCase("population-empty-frame", lambda tmp: pbc.Population.from_frame(tidy_frame()[:0]),
             ValidationError, r"population: the frame has no rows"),
     ApiCase("population-blank-practice-code",

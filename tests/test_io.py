@@ -312,3 +312,42 @@ def test_weighted_reader_arguments_are_checked(data_dir, source, year, match):
     path = data_dir / source if source == WEIGHTED_FIXTURE else source
     with pytest.raises(ValidationError, match=match):
         read_weighted_populations(path, year=year)
+
+
+@pytest.mark.parametrize(("consortia", "match"), [
+    ("practice,consortium\nA81001,\nA81002,North\nB82005,South\n",
+     r"consortia: practice\(s\) 'A81001' have a blank consortium \(rows 2\)"),
+    ("practice,consortium\n,North\nA81001,North\nA81002,North\nB82005,South\n",
+     r"consortia: no practice code in rows 2"),
+    ("practice,consortium\nA81001,North\na81001 ,South\nA81002,North\nB82005,South\n",
+     r"consortia: practice\(s\) 'A81001' listed twice \(rows 2, 3\)"),
+    ({"A81001": "North", "a81001": "South", "A81002": "North", "B82005": "South"},
+     r"'A81001' listed twice \(entries 1, 2\)"),      # was: the last one silently won
+    ({"A81001": " ", "A81002": "North", "B82005": "South"},
+     r"consortia: practice\(s\) 'A81001' have a blank consortium \(entries 1\)"),
+    ({"A81001": None, "A81002": "North", "B82005": "South"}, r"'A81001' have a blank consortium"),
+])
+def test_consortia_problems_name_the_practice_and_row(data_dir, tmp_path, consortia, match):
+    if isinstance(consortia, str):
+        (tmp_path / "c.csv").write_text(consortia)
+        consortia = tmp_path / "c.csv"
+    with pytest.raises(ValidationError, match=match):
+        read_registered_patients(data_dir / FIXTURE, consortia=consortia)
+
+
+def test_consortia_as_a_series_or_mapping_read_like_the_file(data_dir):
+    expected = read_registered_patients(data_dir / FIXTURE, consortia=data_dir / "consortia.csv")
+    table = {"a81001": "North", "A81002": "North", " B82005": "South"}
+    assert read_registered_patients(data_dir / FIXTURE, consortia=table) == expected
+    assert read_registered_patients(data_dir / FIXTURE, consortia=pd.Series(table)) == expected
+
+
+def test_commissioner_level_is_checked_even_without_a_mapping(data_dir):
+    with pytest.raises(ValidationError, match=r"commissioner: expected 'sub_icb' or 'icb', got "
+                                              r"'ICB'"):
+        read_registered_patients(data_dir / FIXTURE, commissioner="ICB")
+    # the counts name the sub-ICB location only: the ICB needs the mapping, never a silent
+    # sub-ICB in its place
+    with pytest.raises(ValidationError, match=r"commissioner: 'icb' needs the published "
+                                              r"mapping file"):
+        read_registered_patients(data_dir / FIXTURE, commissioner="icb")

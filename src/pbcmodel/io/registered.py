@@ -89,26 +89,67 @@ def _codes(values: pd.Series) -> pd.Series:
     return values.astype(str).str.strip().str.upper()
 
 
-def read_consortia(source: PathOrFrame) -> pd.Series:
-    """Read a practice → consortium map (CSV or DataFrame with columns practice, consortium).
+def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Series:
+    """Read a practice → consortium map.
+
+    Parameters
+    ----------
+    source : path, DataFrame, mapping or Series
+        A CSV file (or DataFrame) with columns ``practice`` and ``consortium`` (header in
+        any case), or a mapping / Series practice code → consortium.
+
+    Returns
+    -------
+    Series
+        Consortium label (text, spaces trimmed) indexed by practice code, normalised as in
+        the counts (spaces trimmed, upper case).
+
+    Raises
+    ------
+    ValidationError
+        Missing columns, a row with no practice code, a practice with a blank consortium,
+        or a practice listed twice (also when written two ways, ``A81001`` and ``a81001``),
+        naming the practice and the file row (or the entry of a mapping).
 
     Examples
     --------
     >>> import pandas as pd
     >>> read_consortia(pd.DataFrame({"practice": ["a81001 "], "consortium": ["North"]})).to_dict()
     {'A81001': 'North'}
+    >>> read_consortia({"A81001": "North", "a81001": "South"})
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: consortia: practice(s) 'A81001' listed twice (entries 1, 2)
     """
-    df = _read_csv(source, "consortia")
-    df.columns = [c.strip().lower() for c in df.columns]
+    if isinstance(source, (Mapping, pd.Series)):
+        items = list(source.items())
+        df = pd.DataFrame({"practice": [k for k, _ in items],
+                           "consortium": [v for _, v in items]}, dtype=object)
+        where, first = "entries", 1
+    else:
+        df = _read_csv(source, "consortia")
+        df.columns = [str(c).strip().lower() for c in df.columns]
+        where, first = "rows", 2
     require_columns(df, ("practice", "consortium"), "consortia")
-    df = df.astype({"practice": str, "consortium": str})
-    df["practice"] = _codes(df["practice"])
-    dup = df["practice"].duplicated(keep=False)
+    rows = pd.Series(df.index + first, index=df.index)
+
+    def blank(values: pd.Series) -> pd.Series:
+        return values.isna() | (values.astype(str).str.strip() == "")
+
+    no_code = blank(df["practice"])
+    if no_code.any():
+        raise ValidationError(f"consortia: no practice code in {where} {_labels(rows[no_code])}")
+    codes = _codes(df["practice"])
+    no_consortium = blank(df["consortium"])
+    if no_consortium.any():
+        raise ValidationError(f"consortia: practice(s) {_labels(codes[no_consortium])} have a "
+                              f"blank consortium ({where} {_labels(rows[no_consortium])})")
+    dup = codes.duplicated(keep=False)
     if dup.any():
-        raise ValidationError(
-            f"consortia: practice(s) {_labels(df.loc[dup, 'practice'].unique())} listed twice"
-        )
-    return df.set_index("practice")["consortium"].str.strip()
+        raise ValidationError(f"consortia: practice(s) {_labels(codes[dup].unique())} listed "
+                              f"twice ({where} {_labels(rows[dup])})")
+    return pd.Series(df["consortium"].astype(str).str.strip().to_numpy(), dtype=object,
+                     index=pd.Index(codes.to_numpy(), name="practice"), name="consortium")
 
 
 def _is_mapping(df: pd.DataFrame) -> bool:
@@ -176,8 +217,8 @@ def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.Da
 
 
 def read_registered_patients(path: PathOrFrame,
-                             consortia: PathOrFrame | Mapping[str, str] | None = None, *,
-                             mapping: PathOrFrame | None = None,
+                             consortia: PathOrFrame | Mapping[str, str] | pd.Series | None = None,
+                             *, mapping: PathOrFrame | None = None,
                              commissioner: str = "sub_icb") -> Population:
     """Read NHS Digital "Patients Registered at a GP Practice" quinary-age data.
 
@@ -186,14 +227,14 @@ def read_registered_patients(path: PathOrFrame,
     path : path or DataFrame
         The published file (CSV or the ``.zip`` as downloaded) in one of the layouts of
         :mod:`pbcmodel.io.registered`, or the same layout already read as text cells.
-    consortia : path, DataFrame or mapping, optional
+    consortia : path, DataFrame, mapping or Series, optional
         Practice → consortium: a CSV/DataFrame with columns ``practice``, ``consortium``, a
-        mapping, or the published mapping file ``gp-reg-pat-prac-map.csv`` itself (then
-        as ``mapping``). Default: the PCNs of ``mapping`` if given, else each commissioner
-        is one consortium. Codes are normalised as in the counts (spaces trimmed, upper
-        case). Practices in the counts that it does not list are an error; practices it
-        lists that are not in the counts are left out with a :class:`MappingWarning` that
-        names them.
+        mapping or Series (see :func:`read_consortia`), or the published mapping file
+        ``gp-reg-pat-prac-map.csv`` itself (then as ``mapping``). Default: the PCNs of
+        ``mapping`` if given, else each commissioner is one consortium. Codes are
+        normalised as in the counts (spaces trimmed, upper case). Practices in the counts
+        that it does not list are an error; practices it lists that are not in the counts
+        are left out with a :class:`MappingWarning` that names them.
     mapping : path or DataFrame, optional
         The published ``gp-reg-pat-prac-map.csv`` (see :func:`read_mapping`): the
         commissioner of each practice and, by default, its PCN as consortium. Required for
@@ -201,7 +242,9 @@ def read_registered_patients(path: PathOrFrame,
         are not in the counts are left out with a :class:`MappingWarning`; practices in the
         counts that it does not list are an error.
     commissioner : {"sub_icb", "icb"}
-        With a mapping: the commissioner level (sub-ICB location by default, or the ICB).
+        The commissioner level: the sub-ICB location (default; the counts file's own
+        commissioner column, or the mapping's) or the ICB, which only the mapping file
+        names (so ``"icb"`` needs ``mapping``).
 
     Raises
     ------
@@ -223,9 +266,11 @@ def read_registered_patients(path: PathOrFrame,
     >>> pop.list_size.to_dict(), pop.practices.loc["A81001", "consortium"]
     ({'A81001': 22}, 'U89141')
     """
+    if commissioner not in ("sub_icb", "icb"):
+        raise ValidationError(f"commissioner: expected 'sub_icb' or 'icb', got {commissioner!r}")
     raw = _read_csv(path, "registered patients")
     raw.columns = [str(c).strip().upper() for c in raw.columns]
-    if consortia is not None and not isinstance(consortia, Mapping):
+    if consortia is not None and not isinstance(consortia, (Mapping, pd.Series)):
         table = _read_csv(consortia, "consortia")
         if _is_mapping(table):
             if mapping is not None:
@@ -234,6 +279,10 @@ def read_registered_patients(path: PathOrFrame,
             mapping, consortia = table, None
         else:
             consortia = table
+    if mapping is None and commissioner == "icb":
+        raise ValidationError("commissioner: 'icb' needs the published mapping file "
+                              "gp-reg-pat-prac-map.csv as mapping= (it names each practice's "
+                              "ICB; the counts name only the sub-ICB location)")
     tree = None if mapping is None else read_mapping(mapping, commissioner=commissioner)
     if "GP_PRACTICE_CODE" in raw.columns:
         tidy = _wide(raw)
@@ -243,9 +292,7 @@ def read_registered_patients(path: PathOrFrame,
     if tree is not None:
         tidy = _apply_mapping(tidy, tree, use_pcn=consortia is None)
     if consortia is not None:
-        table = (pd.Series({str(k).strip().upper(): v for k, v in dict(consortia).items()},
-                           dtype=object)
-                 if isinstance(consortia, Mapping) else read_consortia(consortia))
+        table = read_consortia(consortia)
         tidy["consortium"] = tidy["practice"].map(table)
         missing = tidy["consortium"].isna()
         if missing.any():
