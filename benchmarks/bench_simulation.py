@@ -15,12 +15,21 @@ national measurement runs in a fresh process, so its peak resident memory is its
 3. dask: a national-size simulation (8,000 practices × 4,096 simulations × 3 years) on a
    process-based ``LocalCluster`` of 2 workers against the local engine on one thread,
    with a check that the results are identical.
+4. ``--stages``: where a national simulation's time goes, on one thread — CPU time of
+   building the distributions (setup), drawing outturns in pence, settling, tallying the
+   statistics and the rest of the loop, in ns per practice-year (a practice in one
+   simulated year).
+
+The load average is printed before and after: on a shared machine wall times are only
+comparable with the floor measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -96,6 +105,56 @@ def in_subprocess(**kwargs: Any) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_stages(n: int, practices: int, years: int) -> dict[str, float]:
+    """CPU seconds of each stage of one national simulation on one thread (this process)."""
+    from pbcmodel.risk.draws import SpendSampler
+    from pbcmodel.scenario import _streamed, simulation
+
+    spent: dict[str, float] = {}
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - start
+
+        setattr(owner, name, wrapper)
+
+    timed(simulation, "_plan", "setup: distributions, budgets, grids")
+    timed(SpendSampler, "pence_years", "draw outturns in pence")
+    timed(simulation, "settle_arrays", "settle (settle_arrays)")
+    timed(_streamed.Tally, "add", "tally the statistics")
+    timed(_streamed.Tally, "finished", "tally: last histogram counts")
+    timed(simulation, "_settle_chunk", "loop")
+    timed(simulation.SimulationResult, "summary", "summary (metrics, quantiles)")
+    scn = national_scenario(practices)
+    start = time.process_time()
+    scn.simulate(n=n, years=years, seed=0, workers=1).summary()
+    spent["total"] = time.process_time() - start
+    spent["rest of the loop (flows, carry)"] = (spent.pop("loop") - spent["settle (settle_arrays)"]
+                                                - spent["tally the statistics"])
+    return spent
+
+
+def bench_stages(n: int, practices: int, years: int) -> None:
+    cells = n * practices * years
+    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
+            "from bench_simulation import run_stages; "
+            f"print(json.dumps(run_stages({n}, {practices}, {years})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)
+    spent = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"stages: {practices:,} practices × {n:,} simulations × {years} years on one thread "
+          f"(CPU time; ns per practice-year)")
+    for label, seconds in spent.items():
+        print(f"  {label:38} {seconds:7.2f} s  {seconds / cells * 1e9:7.1f} ns")
 
 
 def bench_national(n: int, practices: int, years: int) -> None:
@@ -175,14 +234,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--stages", action="store_true",
+                        help="also a per-stage breakdown on one thread (ns per practice-year)")
+    parser.add_argument("--n", type=int, help="simulations of the national run")
     args = parser.parse_args(argv)
     n, practices, n_dask = (300, 500, 2_048) if args.quick else (10_000, 8_000, 4_096)
+    n = args.n or n
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
     if not args.skip_national:
         bench_national(n, practices, 3)
+    if args.stages:
+        bench_stages(min(n, 2_048), practices, 3)
     if not args.skip_sweep:
         bench_sweep(200 if args.quick else 2_000, 3, repeats=1 if args.quick else 3)
     if not args.skip_dask:
         bench_dask(n_dask, practices, 3, workers=2)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":   # required: dask's process-based workers re-import this file
