@@ -271,3 +271,12 @@ def test_dask_workers_write_the_same_store(scn, in_memory, tmp_path):
                                      engine="dask", client=client, store=tmp_path / "d.zarr")
     np.testing.assert_array_equal(remote.practice_amount_pence, in_memory.practice_amount_pence)
     np.testing.assert_array_equal(remote.net_pence, in_memory.net_pence)
+
+
+def test_any_loss_is_counted_from_the_store(in_memory, on_disk):
+    # not tracked while simulating: read from the store block by block, equal to in memory
+    for kwargs in ({"loss_fraction": 0.037}, {"loss_pounds": 1_234.5}):
+        np.testing.assert_array_equal(on_disk.metrics(**kwargs)["prob_loss_over_fraction"],
+                                      in_memory.metrics(**kwargs)["prob_loss_over_fraction"])
+        np.testing.assert_array_equal(on_disk.metrics(**kwargs)["prob_loss_over_pounds"],
+                                      in_memory.metrics(**kwargs)["prob_loss_over_pounds"])

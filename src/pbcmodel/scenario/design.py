@@ -23,8 +23,12 @@ lists them (``P`` and ``X`` are numbers: ``commissioner_tvar95``,
 **Common random numbers.** Every candidate is simulated with the same ``seed``. A
 simulation's outturns depend only on what drives spend (:data:`DRIVERS_OF_SPEND`), so
 candidates that differ only in policy see identical outturns, simulation by simulation: the
-optimiser compares policies, not noise. A space over a driver of spend breaks that, and
-needs at least :data:`DRIVER_MIN_SIMULATIONS` simulations.
+optimiser compares policies, not noise. A generation of candidates is simulated together
+(:func:`~pbcmodel.scenario.simulation.run`: drawn once, settled under each policy), with
+streamed results that count exactly the losses the metrics name (``..._over_Xpct``, through
+``track_losses``), so any percentage works without keeping every simulated year. A space
+over a driver of spend breaks common outturns, and needs at least
+:data:`DRIVER_MIN_SIMULATIONS` simulations.
 
 **Optimiser.** :func:`scipy.optimize.differential_evolution` (``best1bin``; a fixed seed
 spawned from ``seed``; a Latin-hypercube first generation of ``max(8, 5 × parameters)``

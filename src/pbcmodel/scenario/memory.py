@@ -6,13 +6,14 @@ the constants here when the simulation's storage changes. :func:`simulation_part
 what is allocated, part by part, for each ``keep``:
 
 * **build** — building the spend distributions: a fixed part (the cost model's cells
-  discretised finely) or a part per practice (FFT lattice and transform), whichever is
-  larger;
+  discretised finely, about 205 MiB) or, for FFT, a part per practice (lattice, transform
+  and cdf), whichever is larger;
 * **distributions** — what is kept to draw from (cdf and guide table for FFT), per set of
   drivers of spend, and per worker process with dask;
 * **draws** — per thread, every year of one batch of simulations drawn at once
-  (:data:`DRAW_ELEMENTS` practice-simulations, as int64 pence), still held while a thread
-  finishes its tallies; **drawing**: the float draws of the year being converted;
+  (:data:`DRAW_ELEMENTS` practice-simulations, as int64 pence); **drawing**: the float
+  draws of the year being converted. The last batch is still held while a thread finishes
+  its tallies;
 * **settlement** — per thread, the work arrays of one chunk of :data:`CHUNK_ELEMENTS`
   practice-simulations settled at once;
 * **tallies** — per scenario and thread, the streamed statistics: the per-practice
@@ -23,7 +24,7 @@ what is allocated, part by part, for each ``keep``:
 * **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
   cash, int32 pence; **finish**: the copy made when they are narrowed (half) or merged
   across threads (all), once the work arrays are gone;
-* **store** (``keep="full"`` with a store) — per thread, the chunk being written (int64
+* **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
   pence of both arrays for every year) and the compressor's copies of a store chunk.
 
 The estimate (:func:`simulation_bytes`) is the larger of building, running and finishing.
@@ -61,13 +62,15 @@ __all__ = ["CHUNK_ELEMENTS", "DRAW_ELEMENTS", "available_memory", "check_simulat
 CHUNK_ELEMENTS = 2**18
 #: Practice-simulations drawn at once (for every year) before they are settled in chunks.
 DRAW_ELEMENTS = 2**21
-#: Peak bytes of building the spend distributions, whatever the number of practices (the
-#: cost model's cells discretised finely), and per practice (FFT lattice and transform).
-BUILD_FIXED = 580 * 2**20
-BUILD_PER_PRACTICE = 80_000
+#: Peak bytes of building the spend distributions, whatever the method and the number of
+#: practices (the cost model's cells discretised finely); for FFT, at least a base plus a
+#: part per practice (lattice, transform and cdf).
+BUILD_FIXED = 215_000_000
+BUILD_FFT_BASE = 154_000_000
+BUILD_FFT_PER_PRACTICE = 63_500
 #: Bytes per practice of a distribution kept for drawing, by method (FFT: the cdf of 4,096
 #: points and its guide table; the others: a few moments).
-KEPT_PER_PRACTICE = {"fft": 42_000, "normal": 100, "mc": 2_000}
+KEPT_PER_PRACTICE = {"fft": 49_500, "normal": 100, "mc": 2_000}
 #: Bytes per drawn practice-simulation-year (int64 pence kept for settling) and per drawn
 #: practice-simulation of the year being converted (float draws and their uniforms).
 DRAWN_KEPT = 8
@@ -124,7 +127,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     --------
     >>> parts = simulation_parts(1_000, 8_000, 3)
     >>> parts["build"] // 2**20, parts["distributions"] // 2**20     # 8,000 FFT laws
-    (610, 320)
+    (631, 377)
     """
     if keep not in KEEPS:
         raise ValidationError(f"keep: must be one of {KEEPS}, got {keep!r}")
@@ -138,7 +141,8 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     sample = min(n, _streamed.SAMPLE_SIMULATIONS) * p * years * 8 * 2
     in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
     return {
-        "build": (groups - 1) * kept // groups + max(BUILD_FIXED, p * BUILD_PER_PRACTICE),
+        "build": (groups - 1) * kept // groups + max(
+            BUILD_FIXED, BUILD_FFT_BASE + p * BUILD_FFT_PER_PRACTICE if method == "fft" else 0),
         "distributions": kept * copies,
         "draws": threads * groups * p * drawn * years * DRAWN_KEPT,
         "drawing": threads * groups * p * drawn * DRAWN_WORKING,
@@ -164,8 +168,8 @@ def simulation_bytes(n: int, practices: int, years: int, **options: Any) -> int:
     """
     parts = simulation_parts(n, practices, years, **options)
     running = sum(v for k, v in parts.items() if k not in ("build", "finish"))
-    finishing = parts["distributions"] + parts["draws"] + parts["tallies"] + parts["full"] \
-        + parts["finish"]
+    finishing = parts["distributions"] + parts["draws"] + parts["drawing"] + parts["tallies"] \
+        + parts["full"] + parts["finish"]
     return max(parts["build"], running, finishing)
 
 

@@ -483,11 +483,12 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
     for scn in scenarios:
         if not any(drivers(scn) == d for d in spend):
             spend.append(drivers(scn))
+    # a user's cluster works in its own memory: here only the distributions and results
+    here = 1 if client is not None else workers or os.cpu_count() or 1
     check_simulation_memory(
         n, max(scn.population.n_practices for scn in scenarios), years, what="n", keep=keep,
-        on_disk=sum(t is not None for t in targets), scenarios=len(scenarios),
-        workers=workers or os.cpu_count() or 1, method=method, groups=len(spend),
-        engine=engine)
+        on_disk=sum(t is not None for t in targets), scenarios=len(scenarios), workers=here,
+        method=method, groups=len(spend), engine="local" if client is not None else engine)
     with contextlib.ExitStack() as stack:
         folders = [None if t is None else stack.enter_context(store.staged(t))
                    for t in targets]
@@ -749,7 +750,7 @@ class SimulationResult:
         if counts is None:
             amount = self.tally.full_amount
             name = "loss_pounds" if kind == "pounds" else "loss_fraction"
-            if amount is None:
+            if amount is None and self.store is None:
                 tracked = (self.tally.tracked_pounds if kind == "pounds"
                            else self.tally.tracked_fractions)
                 raise ValidationError(
@@ -758,7 +759,9 @@ class SimulationResult:
                     f"track_losses={{{name!r}: [{value!r}]}} to count it, or keep='full'")
             limit: Any = (-round(float(value) * 100) if kind == "pounds"
                           else -float(value) * np.rint(self.budget * 100).T[None])  # (1, P, Y)
-            counts = np.count_nonzero(amount < limit, axis=(0, 2))
+            blocks = ([amount] if amount is not None or self.store is None
+                      else store.blocks(self.store, "practice_amount"))
+            counts = sum(np.count_nonzero(block < limit, axis=(0, 2)) for block in blocks)
         return counts / self.tally.count
 
     def _quantiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -800,8 +803,10 @@ class SimulationResult:
         prob_loss_over_fraction (P(practice amount < −loss_fraction × budget)). Means,
         standard deviations and probabilities are exact; streamed quantiles are within
         :meth:`quantile_bounds` of the exact ones. A streamed result counts losses over
-        £10,000 and over 1%, 2%, 5% and 10% of budget; other values need ``keep="full"``.
-        Computed once per result for each pair of arguments.
+        £10,000 and over 1%, 2%, 5% and 10% of budget, and those asked for with
+        ``track_losses`` when simulating; other values need ``keep="full"`` (in memory or
+        in a store, read through block by block). Computed once per result for each pair
+        of arguments.
 
         Examples
         --------

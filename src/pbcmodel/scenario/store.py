@@ -57,7 +57,8 @@ from ..errors import ValidationError, require
 from ..io.tables import atomic_folder
 from ..risk import patients
 
-__all__ = ["ARRAYS", "ZarrSink", "check_target", "create", "open_dataset", "read", "staged"]
+__all__ = ["ARRAYS", "ZarrSink", "blocks", "check_target", "create", "open_dataset", "read",
+           "staged"]
 
 #: The per-practice arrays kept in a store (simulation × practice × year, pence).
 ARRAYS = ("practice_amount", "net")
@@ -234,6 +235,16 @@ class _Writer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["sink"], state["years"])  # type: ignore[misc]
+
+
+def blocks(path: Path, name: str) -> Iterator[np.ndarray]:
+    """One of :data:`ARRAYS` from a store, a block of whole chunks of simulations at a time
+    (pence), so that a store larger than memory can be read through."""
+    array = _zarr("reading a simulation's store").open_array(str(path), path=name, mode="r")
+    step = array.chunks[0] * max(1, CHUNK_BYTES // (array.chunks[0] * 8
+                                                     * int(np.prod(array.shape[1:])) or 1))
+    for lo in range(0, array.shape[0], step):
+        yield np.asarray(array[lo:lo + step])
 
 
 def read(path: Path, name: str) -> np.ndarray:
