@@ -351,3 +351,15 @@ def test_commissioner_level_is_checked_even_without_a_mapping(data_dir):
     with pytest.raises(ValidationError, match=r"commissioner: 'icb' needs the published "
                                               r"mapping file"):
         read_registered_patients(data_dir / FIXTURE, commissioner="icb")
+
+
+@pytest.mark.parametrize(("column", "match"), [
+    ("ORG_CODE", r"ORG_CODE is blank in file row\(s\) 7"),
+    ("SUB_ICB_LOCATION_CODE", r"SUB_ICB_LOCATION_CODE is blank in file row\(s\) 7"),
+    ("SEX", r"SEX is blank in file row\(s\) 7"),
+])
+def test_blank_codes_name_the_file_row(data_dir, column, match):
+    df = raw(data_dir)
+    df.loc[5, column] = "  "                       # file row 5 + 2 = 7
+    with pytest.raises(ValidationError, match=match):
+        read_registered_patients(df)

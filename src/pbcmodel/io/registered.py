@@ -330,8 +330,9 @@ def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFra
             "registered patients: no commissioner column (expected one of "
             + ", ".join(COMMISSIONER_COLUMNS) + "); for the multi-level file give the "
             "published mapping file gp-reg-pat-prac-map.csv as mapping=")
-    for col in ("ORG_CODE", "SEX", "AGE_GROUP_5", *([commissioner_col] if commissioner_col
-                                                    else [])):
+    keys = ("ORG_CODE", "SEX", "AGE_GROUP_5", *([commissioner_col] if commissioner_col else []))
+    _require_filled(raw, keys)
+    for col in keys:
         raw[col] = _codes(raw[col])
     raw["NUMBER_OF_PATIENTS"] = _counts(raw)
     sex_ok = raw["SEX"].isin([*_SEX, "ALL"])
@@ -364,6 +365,7 @@ def _wide(raw: pd.DataFrame) -> pd.DataFrame:
     cells = {f"{sex}_{label}": (band, code) for sex, code in (("MALE", "M"), ("FEMALE", "F"))
              for label, band in _WIDE_BANDS.items()}
     require_columns(raw, ("GP_PRACTICE_CODE", "CCG_CODE", *cells), "registered patients")
+    _require_filled(raw, ("GP_PRACTICE_CODE", "CCG_CODE"))
     raw = raw.copy()
     raw["ORG_CODE"] = _codes(raw["GP_PRACTICE_CODE"])
     dup = raw["ORG_CODE"].duplicated(keep=False)
@@ -409,6 +411,15 @@ def _apply_mapping(tidy: pd.DataFrame, tree: pd.DataFrame, use_pcn: bool) -> pd.
     if use_pcn:
         out["consortium"] = out["practice"].map(tree["consortium"])
     return out
+
+
+def _require_filled(raw: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """A blank code (practice, commissioner, sex, band) is refused, naming the file rows."""
+    for col in columns:
+        blank = raw[col].isna() | (raw[col].astype(str).str.strip() == "")
+        if blank.any():
+            raise ValidationError(f"registered patients: {col} is blank in file row(s) "
+                                  f"{_labels(raw.index[blank] + 2)}")
 
 
 def _counts(raw: pd.DataFrame) -> pd.Series:
