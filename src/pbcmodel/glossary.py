@@ -118,11 +118,22 @@ class Term:
         Examples
         --------
         >>> print(term("variance").sentence())
-        Budget less spend. £; positive = underspend (spent less than the budget), negative = \
-overspend; the settled year.
+        Budget less spend. In pounds (£); positive = underspend (spent less than the budget), \
+negative = overspend; period: the settled year.
+        >>> print(term("list_size").sentence())
+        Patients registered with the practice. A number of patients.
         """
-        extra = "; ".join(p for p in (self.unit, self.sign, self.period) if p)
-        return f"{self.definition} {extra}."
+        parts = [_UNIT_WORDS[self.unit], self.sign,
+                 f"period: {self.period}" if self.period else ""]
+        extra = "; ".join(p for p in parts if p)
+        return f"{self.definition} {extra}." if extra else self.definition
+
+
+#: How a unit is said after a definition.
+_UNIT_WORDS = {"£": "In pounds (£)", "£ per registered patient": "In pounds per registered "
+               "patient", "%": "In per cent (%)", "patients": "A number of patients",
+               "count": "A count", "years": "A number of years", "ratio": "A ratio",
+               "code": ""}
 
 
 def _t(name: str, label: str, definition: str, unit: str, sign: str = "", period: str = "",

@@ -149,3 +149,55 @@ def phased_budgets(scenario: Scenario, actual: pd.DataFrame, profile: Any) -> pd
     budgets = scenario.budgets()
     return phase(budgets if "pod" in actual.columns else budgets["total"],
                  flat_profile() if profile is None else profile)
+
+
+#: The money of a month's statement, in the order the pages and the workbook show it.
+MONTH_MONEY = ("annual_budget", "budget_ytd", "actual_ytd", "variance", "forecast", "lower",
+               "upper", "forecast_variance")
+
+
+def month_pence(summary: pd.DataFrame, projected: Settlement) -> pd.DataFrame:
+    """A month's money per practice in whole pence that agree with the projected settlement.
+
+    The budget for the year, the forecast and the forecast variance are the projected
+    settlement's budget, outturn and variance (pennies allocated from the rounded total,
+    so the budgets add up to the resource and match the budget tables); the year to date is
+    the statement's, rounded to the penny, with its variance = budget to date − spend to
+    date, so every figure on a page adds up.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Practice × the statement's summary (``annual_budget``, ``budget_ytd``,
+        ``actual_ytd``, ``forecast``, ``lower``, ``upper``, ...), pounds.
+    projected : Settlement
+        The scenario settled at every practice's forecast.
+
+    Returns
+    -------
+    DataFrame
+        Practice × :data:`MONTH_MONEY`, whole pence as floats (NaN where the statement
+        has no figure, e.g. a forecast range from one month).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pbcmodel.settlement import settle
+    >>> st = settle(pd.Series({"A": 100 / 3, "B": 200 / 3}), pd.Series({"A": 30.0, "B": 70.0}))
+    >>> s = pd.DataFrame({"budget_ytd": [8.333, 16.667], "actual_ytd": [7.5, 17.5],
+    ...                   "lower": [28.0, float("nan")], "upper": [32.0, float("nan")]},
+    ...                  index=["A", "B"])
+    >>> month_pence(s, st).loc["A"].tolist()
+    [3333.0, 833.0, 750.0, 83.0, 3000.0, 2800.0, 3200.0, 333.0]
+    """
+    settled = projected.to_frame(pence=True).reindex(summary.index)
+    out = pd.DataFrame(index=summary.index)
+    out["annual_budget"] = settled["budget"].astype(float)
+    for name in ("budget_ytd", "actual_ytd"):
+        out[name] = np.rint(summary[name].to_numpy(dtype=float) * 100)
+    out["variance"] = out["budget_ytd"] - out["actual_ytd"]
+    out["forecast"] = settled["outturn"].astype(float)
+    for name in ("lower", "upper"):
+        out[name] = np.rint(summary[name].to_numpy(dtype=float) * 100)
+    out["forecast_variance"] = settled["variance"].astype(float)
+    return out[list(MONTH_MONEY)]

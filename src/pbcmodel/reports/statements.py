@@ -58,6 +58,7 @@ from ..scenario import Scenario
 from ..settlement import Settlement
 from ._common import (
     FORMATS,
+    MONTH_MONEY,
     OWNED,
     check_code,
     check_codes,
@@ -65,6 +66,7 @@ from ._common import (
     check_practices,
     condition_words,
     data_source,
+    month_pence,
     phased_budgets,
     rules_in_words,
 )
@@ -146,7 +148,7 @@ def _environment() -> Any:
 
 def _base(scenario: Scenario, source: str, licence: str, **context: Any) -> dict[str, Any]:
     return {"version": __version__, "scenario_name": scenario.name, "source": source,
-            "licence": licence, "breadcrumbs": [], **context}
+            "licence": licence, "breadcrumbs": [], "page_class": "", **context}
 
 
 def _practice_header(scenario: Scenario, code: str, names: dict[str, str], consortium: str,
@@ -412,7 +414,7 @@ def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: st
                           "its statement",
             unit_heading="Practice", columns=_columns(columns, table),
             rows=_index_rows(members, columns, "practice_{code}.html", names, sizes),
-            figure="", figure_caption="", terms=terms))
+            figure="", figure_caption="", terms=terms, page_class="overview"))
     shown = list(dict.fromkeys([*columns, *commissioner_columns]))
     grouped = pence[shown].groupby(consortia, sort=True).sum()
     pages["index.html"] = page.render(**_base(
@@ -426,7 +428,7 @@ def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: st
         rows=_index_rows(grouped, shown, "consortium_{code}.html", {},
                          sizes.groupby(consortia).sum()),
         figure=figure[0], figure_caption=figure[1],
-        terms=_terms(["list_size", *shown], table)))
+        terms=_terms(["list_size", *shown], table), page_class="overview"))
     return pages
 
 
@@ -450,13 +452,15 @@ def _settlement_indexes(env: Any, scenario: Scenario, pence: pd.DataFrame,
 
 
 # ------------------------------------------------------------------------ a month
-def _monitoring_items(stmt: MonthlyStatement) -> list[dict[str, Any]]:
+def _monitoring_items(stmt: MonthlyStatement, pence: pd.Series) -> list[dict[str, Any]]:
+    """The month's figures: money from ``pence`` (:func:`month_pence`), shares from the
+    statement."""
     s = stmt.summary
     items: list[dict[str, Any]] = []
     for name in ("annual_budget", "budget_ytd", "actual_ytd", "variance", "variance_pct",
                  "forecast", "lower", "upper", "forecast_variance", "prob_overspend"):
         t = term(name, "monitoring")
-        value = float(s[name])
+        value = float(pence[name]) if name in MONTH_MONEY else float(s[name])
         label = t.label
         if name in ("lower", "upper"):
             label = f"{t.label} ({stmt.level:.0%} range)"
@@ -469,7 +473,7 @@ def _monitoring_items(stmt: MonthlyStatement) -> list[dict[str, Any]]:
             items.append({"label": label, "pence": None, "text": "– (needs two months)",
                           "metric": name, "strong": False})
         else:
-            items.append({"label": label, "pence": int(to_pence([value])[0]), "metric": name,
+            items.append({"label": label, "pence": int(value), "metric": name,
                           "strong": name in ("variance", "forecast_variance")})
     return items
 
@@ -573,6 +577,7 @@ def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
     for code in scenario.population.codes:
         stmts[code] = statement(code, k, phased=phased, actual=actual, year=year,
                                 method=method, level=level)  # type: ignore[arg-type]
+    money = month_pence(pd.DataFrame({c: stmts[c].summary for c in stmts}).T, projected_st)
     for code in chosen:
         stmt = stmts[code]
         s = stmt.summary
@@ -592,12 +597,12 @@ def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
                                f"budget for the year {gbp(budget_pence)}"),
             months=months,
             brief=[{"label": term(n, "monitoring").label,
-                    "pence": int(to_pence([s[n]])[0]), "metric": n}
+                    "pence": int(money.loc[code, n]), "metric": n}
                    for n in ("annual_budget", "actual_ytd", "variance", "forecast")]
                   + [{"label": term("prob_overspend").label, "pence": None, "metric": "",
                       "text": "–" if np.isnan(s["prob_overspend"])
                       else f"{100 * s['prob_overspend']:.0f}%"}],
-            words=list(stmt.messages), monitoring=_monitoring_items(stmt),
+            words=list(stmt.messages), monitoring=_monitoring_items(stmt, money.loc[code]),
             figure=figure, figure_caption=caption, by_pod=by_pod,
             explain=_explain_rows(scenario, code, budget_pence), budget_pence=budget_pence,
             rules=rules, statement_lines=_statement_lines(projected_st, code),
@@ -609,7 +614,7 @@ def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
                           "commissioner_amount", "freed_up_paid", "incentive_paid",
                           "recovered_from_budget", "net_to_practice", "recovery_due"],
                          "monitoring")))
-    pages.update(_monthly_indexes(env, scenario, stmts, names_, src, lic, rules, months,
+    pages.update(_monthly_indexes(env, scenario, money, names_, src, lic, rules, months,
                                   figures))
     return pages
 
@@ -618,11 +623,10 @@ _MONTH_COLUMNS = ("annual_budget", "budget_ytd", "actual_ytd", "variance", "fore
                   "forecast_variance")
 
 
-def _monthly_indexes(env: Any, scenario: Scenario, stmts: Mapping[str, MonthlyStatement],
+def _monthly_indexes(env: Any, scenario: Scenario, money: pd.DataFrame,
                      names: dict[str, str], source: str, licence: str, rules: list[str],
                      months: str, figures: bool) -> dict[str, str]:
-    pence = pd.DataFrame({c: [int(to_pence([stmts[p].summary[c]])[0]) for p in stmts]
-                          for c in _MONTH_COLUMNS}, index=pd.Index(list(stmts)))
+    pence = money[list(_MONTH_COLUMNS)].astype(np.int64)
     figure = ("", "")
     if figures:
         consortia = scenario.population.hierarchy["consortium"].astype(str)[pence.index]

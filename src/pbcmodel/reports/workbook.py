@@ -314,8 +314,9 @@ def monthly_workbook(path: str | PathLike[str], scenario: Any, actual: pd.DataFr
     (and by POD), the settlement projected at the forecast, budgets and the steps that set
     them, the rules, and the notes.
     """
+    from ..glossary import term
     from ..monitoring import forecast_outturn, year_to_date
-    from ._common import check_month, data_source, phased_budgets
+    from ._common import check_month, data_source, month_pence, phased_budgets
     from .tables import budget_table, settlement_table, tidy
 
     k = check_month(month)
@@ -325,11 +326,14 @@ def monthly_workbook(path: str | PathLike[str], scenario: Any, actual: pd.DataFr
     fc = forecast_outturn(phased, actual, k, method=method, level=level)  # type: ignore[arg-type]
     both = ytd.join(fc[["forecast", "lower", "upper", "forecast_variance", "prob_overspend"]])
     both = both.reindex(scenario.population.codes)
+    projected = scenario.settle(fc["forecast"].reindex(scenario.population.codes))
     shown = tidy(both, "monitoring")
+    # the money as the pages show it: budgets and forecasts as settled, adding up
+    for name, pence in month_pence(both, projected).items():
+        shown[term(str(name), "monitoring").column] = pence / 100.0
     shown.index.name = "practice"
     additive = [term_column for term_column in shown.columns if term_column.endswith("_gbp")
                 and not term_column.startswith(("lower", "upper"))]
-    projected = scenario.settle(fc["forecast"].reindex(scenario.population.codes))
     budgets = dict(zip(projected.practices, projected.budget_pence.tolist(), strict=True))
     sheets = {"Year to date": _with_money_total(shown, additive)}
     if "pod" in actual.columns:
