@@ -22,8 +22,8 @@ what is allocated, part by part, for each ``keep``:
   first 256 simulations and the commissioner's totals per simulation-year (three int64,
   copied once when the threads' ranges merge);
 * **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
-  cash, int32 pence; **finish**: the copy made when they are narrowed (half) or merged
-  across threads (all), once the work arrays are gone;
+  cash, int32 pence; **finish**: the copy made when the threads' ranges are merged, once
+  the work arrays are gone;
 * **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
   pence of both arrays for every year) and the compressor's copies of a store chunk.
 
@@ -151,7 +151,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
                                                * years * 8)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
-        "finish": in_memory // 2 if threads == 1 else in_memory,
+        "finish": 0 if threads == 1 else in_memory,
         "store": (on_disk if keep == "full" else 0) * threads
                  * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
     }
