@@ -12,6 +12,7 @@ import pandas as pd
 from .. import datasets
 from .._validate import _labels
 from ..errors import ValidationError
+from ..money import allocate_pennies
 from ..phasing import flat_profile, phase
 from ..scenario import Scenario
 from ..settlement import Settlement
@@ -161,9 +162,10 @@ def month_pence(summary: pd.DataFrame, projected: Settlement) -> pd.DataFrame:
 
     The budget for the year, the forecast and the forecast variance are the projected
     settlement's budget, outturn and variance (pennies allocated from the rounded total,
-    so the budgets add up to the resource and match the budget tables); the year to date is
-    the statement's, rounded to the penny, with its variance = budget to date − spend to
-    date, so every figure on a page adds up.
+    so the budgets add up to the resource and match the budget tables); the budget and the
+    spend to date are the statement's with their pennies allocated from their rounded
+    totals too, and the variance to date is their difference, so every figure on a page,
+    and every total on an index page, adds up.
 
     Parameters
     ----------
@@ -193,8 +195,9 @@ def month_pence(summary: pd.DataFrame, projected: Settlement) -> pd.DataFrame:
     settled = projected.to_frame(pence=True).reindex(summary.index)
     out = pd.DataFrame(index=summary.index)
     out["annual_budget"] = settled["budget"].astype(float)
-    for name in ("budget_ytd", "actual_ytd"):
-        out[name] = np.rint(summary[name].to_numpy(dtype=float) * 100)
+    for name in ("budget_ytd", "actual_ytd"):       # parts of a whole: the totals add up
+        out[name] = allocate_pennies(summary[name].to_numpy(dtype=float),
+                                     name=name).astype(float)
     out["variance"] = out["budget_ytd"] - out["actual_ytd"]
     out["forecast"] = settled["outturn"].astype(float)
     for name in ("lower", "upper"):
