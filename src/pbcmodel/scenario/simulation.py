@@ -394,10 +394,10 @@ def _settle_chunk(plan: _Plan, tallies: list[_streamed.Tally], first: int,
                 budget, outturn_pence, savings=policy.savings, overspend=policy.overspend,
                 incentives=policy.incentives, consortium_codes=plan.consortium_codes,
                 list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry)
+            carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
             tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
-                      arrays.commissioner_amount.sum(axis=1),
-                      arrays.liability_carried.sum(axis=1), pool)
-            carry = arrays.recovery_next if arrays.recovery_next.any() else None
+                      arrays.commissioner_amount.sum(axis=1), carried, pool)
+            carry = arrays.recovery_next if carried.any() else None
 
 
 def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
