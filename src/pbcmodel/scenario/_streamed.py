@@ -307,14 +307,25 @@ class Tally:
         self._filled = 0
 
     def merge(self, other: Tally) -> Tally:
-        """The tally of both ranges (``other`` starts where this one stops)."""
+        """The tally of both ranges (``other`` starts where this one stops).
+
+        Both tallies are consumed: their full arrays (``keep="full"``) are handed to the
+        result one at a time and released, so merging needs room for one more array, not
+        for a second copy of both.
+        """
         self.flush()
         other.flush()
-        full = [None if a is None or b is None else
-                np.concatenate([a.astype(np.int64) if a.dtype != b.dtype else a,
-                                b.astype(np.int64) if a.dtype != b.dtype else b])
-                for a, b in ((self.full_amount, other.full_amount),
-                             (self.full_net, other.full_net))]
+        full: list[np.ndarray | None] = []
+        for name in ("full_amount", "full_net"):
+            a, b = getattr(self, name), getattr(other, name)
+            if a is None or b is None:
+                full.append(None)
+                continue
+            full.append(np.concatenate([a.astype(np.int64) if a.dtype != b.dtype else a,
+                                        b.astype(np.int64) if a.dtype != b.dtype else b]))
+            setattr(self, name, None)
+            setattr(other, name, None)
+            del a, b
         return attrs.evolve(
             self, hi=other.hi,
             amount_sum=self.amount_sum + other.amount_sum,
