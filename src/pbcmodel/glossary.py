@@ -267,7 +267,8 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("expected_freed_up", "Expected freed-up resources", "Mean freed-up resources "
        "(practices' shares of underspends).", "£", period=_SIM_YEAR),
     _t("prob_loss_over_pounds", "Chance of bearing over £10,000", "Chance that the practice "
-       "bears more than £10,000 of an overspend.", "%", period="a simulated year"),
+       "bears more than £10,000 of an overspend.", "%", period="a simulated year",
+       column="prob_loss_over_10000_gbp_pct"),
     _t("prob_loss_over_fraction", "Chance of bearing over 2% of budget", "Chance that the "
        "practice bears more than 2% of its budget.", "%", period="a simulated year",
        column="prob_loss_over_2pct_of_budget_pct"),

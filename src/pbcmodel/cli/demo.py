@@ -268,7 +268,9 @@ def _cmd_england(args: argparse.Namespace) -> int:
     print("\nRisk: the risk engine needs age-sex counts, which the publication does not "
           "have: each practice gets a synthetic national age-sex profile scaled to its list, "
           "with its need index as cost multiplier (CapitationFormula with needs = need "
-          "index).")
+          "index). Its budgets (budget_gbp in metrics.csv) are therefore close to, but not "
+          "the same as, those of budgets.csv, which follow the core weighted population "
+          "exactly.")
     _print_risk(scenarios[0], outputs)
     print("\n" + datasets.ATTRIBUTION)
     _print_written(out, written)
