@@ -104,6 +104,7 @@ def traced_peak(fn: Callable[[], object]) -> tuple[float, float]:
 def simulation_memory() -> None:
     """The estimate of ``pbcmodel.scenario.memory`` ÷ the peak traced while simulating."""
     print(f"load average {open('/proc/loadavg').read().split()[:3]}")
+    pbc.errors.require("zarr", "store", "the store's benchmark")   # its modules: not traced
     for n, practices, keep, workers, on_disk in SIZES:
         scn = scenario(practices)
         with tempfile.TemporaryDirectory() as tmp:
