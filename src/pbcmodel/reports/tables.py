@@ -191,14 +191,9 @@ def tidy(frame: pd.DataFrame, table: str | None = None, *, money_decimals: int =
     for name in frame.columns:
         t = term(str(name), table)
         values = frame[name]
-        if t.unit in ("£", "£ per registered patient"):
-            values = pd.Series(round_half_up(values.to_numpy(dtype=float), money_decimals),
+        if t.unit in _NUMERIC:
+            values = pd.Series(_as_read(t, values.to_numpy(), money_decimals),
                                index=frame.index)
-        elif t.fraction:
-            values = pd.Series(round_half_up(100 * values.to_numpy(dtype=float), 2),
-                               index=frame.index)
-        elif t.unit in ("count", "patients", "years"):
-            values = values.astype(np.int64)
         out[t.column] = values
     result = pd.DataFrame(out, index=frame.index)
     result.index.name = frame.index.name
@@ -254,19 +249,28 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _shown(t: Term, value: Any) -> Any:
-    """One value as readers read it: counts as integers, percentages from fractions, money to
-    the penny (half up); NaN (not defined) stays NaN."""
-    value = float(value)
-    if np.isnan(value):
-        return value
-    if t.unit in ("count", "patients", "years"):
-        return int(value)
+_COUNTS = ("count", "patients", "years")
+#: Units whose values :func:`_as_read` converts (codes and ratios are shown as they are).
+_NUMERIC = ("£", "£ per registered patient", "%", *_COUNTS)
+
+
+def _as_read(t: Term, values: Any, money_decimals: int = 2) -> np.ndarray:
+    """Values as readers read them, by the unit of their term: money to the penny (half
+    up), percentages from fractions, counts as integers (kept as floats when one is NaN:
+    not defined stays distinct from zero); other units unchanged."""
+    if t.unit not in _NUMERIC:
+        return np.asarray(values)
+    v = np.asarray(values, dtype=float)
+    if t.unit in _COUNTS:
+        return v.astype(np.int64) if np.isfinite(v).all() else v
     if t.fraction:
-        return float(round_half_up(100 * value, 2))
-    if t.unit.startswith("£"):
-        return float(round_half_up(value, 2))
-    return value
+        return round_half_up(100 * v, 2)
+    return round_half_up(v, money_decimals)
+
+
+def _shown(t: Term, value: Any) -> Any:
+    """One value as readers read it (:func:`_as_read`), as a Python number."""
+    return _as_read(t, [value])[0].item()
 
 
 def _long_table(frame: pd.DataFrame) -> pd.DataFrame:
