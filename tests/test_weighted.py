@@ -310,3 +310,67 @@ def test_apportion_and_allocate_pennies_are_one_rule(pence):
     # a third of a penny each: 1 penny over 3 parts goes to the first, in both
     assert apportion(np.array([[1.0, 1.0, 1.0]]), np.array([1]))[0].tolist() == [1, 0, 0]
     assert allocate_pennies([1 / 300] * 3).tolist() == [1, 0, 0]
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+def test_need_index_refuses_what_is_not_weighted_populations():
+    with pytest.raises(ValidationError, match=r"^wp: expected a WeightedPopulations .*got "
+                                              r"DataFrame$"):
+        need_index(make(FIVE).frame)
+
+
+def test_need_index_refuses_a_base_whose_component_total_is_zero():
+    frame = make(FIVE).frame
+    frame.loc[frame["icb"] == "Q2", "maternity"] = 0.0     # Q2's only practice: no maternity
+    wp = WeightedPopulations(frame)
+    with pytest.raises(ValidationError, match=r"^component: the total 'maternity' weighted "
+                                              r"population of ICB\(s\) 'Q2' is zero"):
+        need_index(wp, component="maternity")
+    # a practice of Q1 is not measured against Q2: its index exists
+    assert need_index(wp, {"North": ["A", "B"]}, component="maternity")["North"] > 0
+    # against England the total is not zero, and F's index is a real zero
+    assert need_index(wp, base="england", component="maternity")["F"] == 0.0
+
+
+def test_need_index_of_a_tiny_weighted_population_does_not_underflow():
+    # 5e-324 / 2 underflows to 0 per head; the index of the only practice is still 1
+    wp = make({"A": ("Q1", "L1", 2.0, 5e-324)})
+    assert need_index(wp)["A"] == 1.0
+    # and next to normal practices, the normal ones are computed exactly as before
+    wp = make({**FIVE, "Z": ("Q1", "L1", 2.0, 5e-324)})
+    index = need_index(wp, base="england")
+    assert index["D"] == 3600.0 / 4000.0 / ((15000.0 + 5e-324) / 15002.0)
+    assert index["Z"] == pytest.approx(0.0, abs=1e-300)
+
+
+@pytest.mark.parametrize("column", ["registered", "core", "maternity"])
+def test_weighted_populations_are_bounded_like_patient_counts(column):
+    frame = make(FIVE).frame
+    frame.loc["B", column] = 1e30        # would overflow sums and wrap list sizes to int64
+    with pytest.raises(ValidationError, match=rf"column '{column}' must be a finite number "
+                                              r">=? 0 and at most 922,337,203,685; practice"
+                                              r"\(s\) 'B' have 1e\+30"):
+        WeightedPopulations(frame)
+    frame.loc["B", column] = 922_337_203_685.0       # the limit itself is accepted
+    assert WeightedPopulations(frame).frame.loc["B", column] == 922_337_203_685.0
+
+
+def test_icb_codes_and_names_are_matched_trimmed_in_any_case():
+    wp = make(FIVE)
+    assert list(wp.subset(icb=" q2 ").codes) == ["F"]
+    assert list(wp.subset(icb=["q1", "Q2"]).codes) == list("ABCDEF")
+    with pytest.raises(ValidationError, match=r"unknown ICB\(s\) ' q9 '"):
+        wp.subset(icb=[" q9 ", "Q1"])
+    england = pbc.datasets.england()
+    assert (england.subset(icb=" nhs west yorkshire icb ").codes
+            .equals(england.subset(icb="QWO").codes))
+
+
+@pytest.mark.parametrize("resource", [1e17, 1e300])
+def test_weighted_budgets_refuse_a_resource_that_does_not_fit_in_pence(resource):
+    with pytest.raises(ValidationError, match=r"^resource: £1e\+\d+ is too large to settle "
+                                              r"exactly in pence"):
+        WeightedCapitation().budgets_pence(make(FIVE), resource)
+    # the largest resource that fits is paid out exactly, never wrapped round
+    pence = WeightedCapitation().budgets_pence(make(FIVE), 9e16)
+    assert int(pence["total"].sum()) == 9 * 10**18 and (pence["total"] > 0).all()

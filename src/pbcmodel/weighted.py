@@ -30,7 +30,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, own_copy, read_view, require_columns
+from ._validate import MAX_COUNT, _labels, own_copy, read_view, require_columns
 from .codes import AGE_BANDS, SEXES
 from .errors import ValidationError
 from .money import largest_remainder
@@ -56,6 +56,20 @@ _LABELS = ("name", "postcode", "icb_name", "region_name", "lad_name", "pcn", "su
 _CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
 
 
+def _codes(values: Iterable[Any]) -> pd.Index:
+    """Codes as the readers normalise them (spaces trimmed, upper case): practice and ICB.
+
+    The same rule as :mod:`pbcmodel.io`'s readers, so ``' b85005 '`` is ``'B85005'`` and
+    ``'qwo'`` is ``'QWO'`` wherever a code is given.
+
+    Examples
+    --------
+    >>> list(_codes([" b85005 ", "qwo"]))
+    ['B85005', 'QWO']
+    """
+    return pd.Index(pd.Index(list(values)).astype(str).str.strip().str.upper())
+
+
 def _check_frame(frame: Any) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError(f"frame: expected a DataFrame, got {type(frame).__name__}")
@@ -63,7 +77,7 @@ def _check_frame(frame: Any) -> pd.DataFrame:
     if frame.empty:
         raise ValidationError("weighted populations: no practices")
     out = frame.copy()
-    out.index = pd.Index(out.index.astype(str).str.strip().str.upper(), name="practice")
+    out.index = _codes(out.index).rename("practice")
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()].unique()
         raise ValidationError(f"weighted populations: duplicate practice code(s) {_labels(dup)}")
@@ -75,12 +89,16 @@ def _check_frame(frame: Any) -> pd.DataFrame:
                 f"weighted populations: column {col!r} is missing or not a number for "
                 f"practice(s) {_labels(out.index[missing])}")
         arr = values.to_numpy(dtype=float)
-        bad = ~np.isfinite(arr) | (arr <= 0 if col == "registered" else arr < 0)
+        # at most MAX_COUNT people, as a registered-patient count: sums over every practice
+        # stay finite and list sizes fit in int64 (1e30 would wrap to a negative list)
+        bad = (~np.isfinite(arr) | (arr <= 0 if col == "registered" else arr < 0)
+               | (arr > MAX_COUNT))
         if bad.any():
             expected = "> 0" if col == "registered" else ">= 0"
             raise ValidationError(
-                f"weighted populations: column {col!r} must be a finite number {expected}; "
-                f"practice(s) {_labels(out.index[bad])} have {_labels(arr[bad].tolist())}")
+                f"weighted populations: column {col!r} must be a finite number {expected} "
+                f"and at most {MAX_COUNT:,}; practice(s) {_labels(out.index[bad])} have "
+                f"{_labels(arr[bad].tolist())}")
         out[col] = arr
     for col in HIERARCHY:
         missing = out[col].isna().to_numpy()
@@ -107,8 +125,11 @@ class WeightedPopulations:
         Indexed by practice code (stripped and upper-cased). Columns ``registered``
         (registered patients, > 0; projected and so fractional), ``icb``, ``region``,
         ``lad`` (codes), one float column per component of :data:`COMPONENTS` (>= 0; zero is
-        a real value, e.g. a practice with no maternity need), and optionally ``name``,
-        ``postcode``, ``icb_name``, ``region_name``, ``lad_name``, ``pcn``, ``sub_icb``.
+        a real value, e.g. a practice with no maternity need), each at most
+        :data:`pbcmodel._validate.MAX_COUNT` (922,337,203,685, the most patients pbcmodel
+        counts: list sizes then fit in whole numbers and totals stay finite), and
+        optionally ``name``, ``postcode``, ``icb_name``, ``region_name``, ``lad_name``,
+        ``pcn``, ``sub_icb``.
         Most users get one from :func:`pbcmodel.datasets.england` or
         :func:`pbcmodel.io.read_weighted_populations`.
     year : str
@@ -231,6 +252,9 @@ class WeightedPopulations:
                icb: str | Iterable[str] | None = None) -> WeightedPopulations:
         """The weighted populations of some practices and/or ICBs (codes or names).
 
+        Codes are matched as the readers normalise them (spaces trimmed, any case), so
+        ``" qwo "`` is ICB ``QWO`` and ``"b85005"`` practice ``B85005``; ICB names too.
+
         Examples
         --------
         >>> import pbcmodel as pbc
@@ -239,22 +263,24 @@ class WeightedPopulations:
         """
         keep = np.ones(self.n_practices, dtype=bool)
         if practices is not None:
-            wanted = pd.Index([practices] if isinstance(practices, str) else list(practices))
-            wanted = wanted.astype(str).str.strip().str.upper()
+            wanted = _codes([practices] if isinstance(practices, str) else practices)
             unknown = wanted.difference(self.codes)
             if len(unknown):
                 raise ValidationError(f"subset: unknown practice code(s) {_labels(unknown)}")
             keep &= self.codes.isin(wanted)
         if icb is not None:
-            wanted = pd.Index([icb] if isinstance(icb, str) else list(icb)).astype(str)
+            given = [icb] if isinstance(icb, str) else list(icb)
+            wanted = _codes(given)           # codes and names, matched trimmed, in any case
+            codes = _codes(self._frame["icb"])
             names = (self._frame["icb_name"] if "icb_name" in self._frame.columns
                      else self._frame["icb"])
-            known = pd.Index(self._frame["icb"]).union(pd.Index(names.dropna().astype(str)))
-            unknown = wanted.difference(known)
-            if len(unknown):
+            names = _codes(names.where(names.notna(), ""))
+            unknown = [g for g, w in zip(given, wanted, strict=True)
+                       if w not in codes and w not in names]
+            if unknown:
                 raise ValidationError(f"subset: unknown ICB(s) {_labels(unknown)}; known: "
                                       f"{_labels(sorted(self._frame['icb'].unique()), 40)}")
-            keep &= (self._frame["icb"].isin(wanted) | names.isin(wanted)).to_numpy()
+            keep &= (codes.isin(wanted) | names.isin(wanted))
         if not keep.any():
             raise ValidationError("subset: no practice matches")
         return WeightedPopulations(self._frame[keep], year=self.year, source=self.source)
@@ -379,7 +405,7 @@ def _aligned(values: Any, codes: pd.Index, name: str) -> pd.Series:
     if not isinstance(values, pd.Series):
         raise ValidationError(f"{name}: expected a Series indexed by practice code, got "
                               f"{type(values).__name__}")
-    index = pd.Index(values.index.astype(str).str.strip().str.upper())
+    index = _codes(values.index)
     if index.has_duplicates:
         raise ValidationError(f"{name}: duplicate practice code(s) "
                               f"{_labels(index[index.duplicated()].unique())}")

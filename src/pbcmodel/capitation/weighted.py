@@ -32,7 +32,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._validate import _labels, check_fraction, check_positive, finite_series
+from .._validate import _labels, check_fraction, check_positive, finite_series, settleable
 from ..errors import ValidationError
 from ..weighted import COMPONENTS, WeightedPopulations, apportion
 from .pace import PaceOfChange
@@ -116,8 +116,19 @@ def need_index(wp: WeightedPopulations, groups: Groups = None, base: str = "icb"
     Raises
     ------
     ValidationError
-        An unknown practice, an empty place, a practice in two places, a place whose
-        practices are in two ICBs when ``base="icb"``, or an unknown base or component.
+        ``wp`` is not a :class:`~pbcmodel.weighted.WeightedPopulations`; an unknown
+        practice, an empty place, a practice in two places, a place whose practices are in
+        two ICBs when ``base="icb"``, an unknown base or component, or a base (an ICB, or
+        England) whose total weighted population of a component is zero, so that no
+        index relative to it exists.
+
+    Notes
+    -----
+    The ratio of ratios is computed as the tool does, ``(Σw ÷ Σr)_unit ÷ (Σw ÷ Σr)_base``,
+    whenever each per-head ratio is a normal floating-point number (all real data); where
+    one is not (a weighted population of 5e-324 over a list of 2 has a per-head ratio of
+    0, an index of 0 instead of 1) it is computed from the unit's shares of its base,
+    ``(Σw_unit ÷ Σw_base) × (Σr_base ÷ Σr_unit)``, which neither underflows nor overflows.
 
     Examples
     --------
@@ -135,6 +146,10 @@ def need_index(wp: WeightedPopulations, groups: Groups = None, base: str = "icb"
     >>> need_index(wp, {"North": ["A", "B"], "South": ["C"]}).round(6).to_dict()
     {'North': 1.0, 'South': 1.2}
     """
+    if not isinstance(wp, WeightedPopulations):
+        raise ValidationError(f"wp: expected a WeightedPopulations (from "
+                              f"pbcmodel.datasets.england() or "
+                              f"pbcmodel.io.read_weighted_populations), got {type(wp).__name__}")
     if base not in BASES:
         raise ValidationError(f"base: expected one of {', '.join(BASES)}, got {base!r}")
     names = [component] if isinstance(component, str) else list(component)
@@ -162,19 +177,59 @@ def need_index(wp: WeightedPopulations, groups: Groups = None, base: str = "icb"
                 "(or use base='england')")
         icb_of = icbs["first"]
     if base == "england":
-        totals = frame[["registered", *names]].sum()
-        base_ratio = pd.DataFrame(np.tile((totals[names] / totals["registered"]).to_numpy(),
-                                          (len(unit), 1)), index=unit.index, columns=names)
+        base_totals = frame[["registered", *names]].sum().to_frame("England").T
+        base_of = np.zeros(len(unit), dtype=np.intp)
     else:
-        by_icb = frame[["registered", *names]].groupby(frame["icb"]).sum()
-        ratio = by_icb[names].div(by_icb["registered"], axis=0)
-        base_ratio = ratio.loc[icb_of.to_numpy()]
-        base_ratio.index = unit.index
-    out = unit[names].div(unit["registered"], axis=0) / base_ratio[names]
+        base_totals = frame[["registered", *names]].groupby(frame["icb"]).sum()
+        base_of = base_totals.index.get_indexer(icb_of.to_numpy())
+    _check_base_totals(base_totals.iloc[np.unique(base_of)], names, base)
+    used = base_totals.to_numpy()[base_of]          # the base's totals, one row per unit
+    w_unit, r_unit = unit[names].to_numpy(), unit["registered"].to_numpy()[:, None]
+    w_base, r_base = used[:, 1:], used[:, :1]
+    out = pd.DataFrame(_ratio_of_ratios(w_unit, r_unit, w_base, r_base), index=unit.index,
+                       columns=names)
     out.index.name = "practice" if groups is None else "place"
     if isinstance(component, str):
         return out[component].rename(component)
     return out
+
+
+def _ratio_of_ratios(w_unit: np.ndarray, r_unit: np.ndarray, w_base: np.ndarray,
+                     r_base: np.ndarray) -> np.ndarray:
+    """``(w_unit/r_unit) / (w_base/r_base)``, from shares where a per-head ratio is not normal.
+
+    Examples
+    --------
+    >>> _ratio_of_ratios(np.array([[1800.0], [5e-324]]), np.array([[2000.0], [2.0]]),
+    ...                  np.array([[15000.0], [5e-324]]), np.array([[15000.0], [2.0]])).tolist()
+    [[0.9], [1.0]]
+    """
+    tiny = np.finfo(float).tiny
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        per_head, base_per_head = w_unit / r_unit, w_base / r_base
+        out = per_head / base_per_head
+        normal = (((per_head >= tiny) | (w_unit == 0)) & (base_per_head >= tiny)
+                  & np.isfinite(per_head) & np.isfinite(base_per_head)
+                  & ((out >= tiny) | (out == 0)) & np.isfinite(out))
+        if not normal.all():
+            shares = (w_unit / w_base) * (r_base / r_unit)
+            out = np.where(normal, out, shares)
+    return out
+
+
+def _check_base_totals(totals: pd.DataFrame, names: list[str], base: str) -> None:
+    """Refuse a base whose total of a component is zero or not finite (no index exists)."""
+    for name in names:
+        values = totals[name].to_numpy()
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            where = ("England" if base == "england"
+                     else f"ICB(s) {_labels(totals.index[bad])}")
+            what = "zero" if np.isfinite(values[bad]).all() else "not a finite number"
+            raise ValidationError(
+                f"component: the total {name!r} weighted population of {where} is {what}; "
+                f"a need index relative to it does not exist (choose another component, or "
+                f"base='england')")
 
 
 # ------------------------------------------------------------------------------ budgets
@@ -319,6 +374,7 @@ class WeightedCapitation:
         (9950000000000, 1)
         """
         check_positive(resource, "resource")
+        settleable(resource, "resource")    # paid in pence: 1e17 would wrap round, 1e300 overflow
         _, held = devolved_resource(resource, self.top_slices)
         devolved_pence = _whole_pence(resource) - sum(_whole_pence(v) for v in held.values())
         target = self.targets(wp, resource)
