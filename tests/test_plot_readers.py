@@ -124,3 +124,23 @@ def test_figure_svg_is_inline_accessible_and_escaped():
     assert ids_a and not ids_a & ids_b
     for ref in re.findall(r"url\(#([^)]+)\)", svg_a):      # references follow their ids
         assert ref in ids_a
+
+
+def test_a_few_tiny_lists_do_not_squash_the_others():
+    # West Yorkshire has practices of 1 to 25 registered patients: their good years (+40%
+    # to +70% of budget) would leave the other 262 practices in a band of a few percent
+    from pbcmodel.cli.demo import england_scenarios
+
+    wp = pbc.datasets.england().subset(icb="QWO")
+    scn = england_scenarios(wp, round(float(wp.registered.sum()) * 1000, -5))[0]
+    res = scn.simulate(n=200, years=1, seed=2)
+    ax, _ = _draw(res, "list_size")
+    m = res.metrics()
+    high = 100 * m["p95_amount"] / m["budget"]
+    top = ax.get_ylim()[1]
+    big = m["list_size"] >= 1000
+    assert high[big].max() <= top < high.max()          # the others fill the axis
+    assert any("off the scale" in t for t in _texts(ax))
+    # list sizes over five decades: ticks at powers of ten only, so labels never collide
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and all(set(x.replace(",", "")) <= {"1", "0"} for x in labels), labels

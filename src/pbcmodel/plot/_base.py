@@ -132,17 +132,18 @@ def plain_log_axis(ax: Any, axis: str = "x") -> None:
     target.set_minor_formatter(NullFormatter())
 
 
-def fenced_range(values: Any, k: float = 3.0) -> tuple[float, float, int]:
+def fenced_range(values: Any, k: float = 3.0, squash: float = 2.0) -> tuple[float, float, int]:
     """The range an axis shows so that a few extreme values do not squash the rest: the
     values within ``k`` interquartile ranges beyond the quartiles (Tukey's far fences), and
-    how many values lie beyond.
+    how many values lie beyond. Only when showing every value would take more than
+    ``squash`` times that range; otherwise the whole range, with none beyond.
 
     Examples
     --------
     >>> fenced_range([-2.0, -1.0, 0.0, 1.0, 2.0, 70.0])
     (-2.0, 2.0, 1)
-    >>> fenced_range([1.0, 2.0, 3.0])
-    (1.0, 3.0, 0)
+    >>> fenced_range([0.0, 1.0, 1.0, 1.0, 1.0, 1.5])      # quartiles equal: all are shown
+    (0.0, 1.5, 0)
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -151,7 +152,10 @@ def fenced_range(values: Any, k: float = 3.0) -> tuple[float, float, int]:
     q1, q3 = np.quantile(v, [0.25, 0.75])
     spread = q3 - q1
     inside = v[(v >= q1 - k * spread) & (v <= q3 + k * spread)]
-    return float(inside.min()), float(inside.max()), int(v.size - inside.size)
+    low, high = float(inside.min()), float(inside.max())
+    if spread == 0 or float(v.max() - v.min()) <= squash * (high - low):
+        return float(v.min()), float(v.max()), 0
+    return low, high, int(v.size - inside.size)
 
 
 def simulation_caption(result: Any, name: str | None = None) -> str:
