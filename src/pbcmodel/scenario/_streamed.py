@@ -373,14 +373,20 @@ class Tally:
         bins = HISTOGRAM_BINS
         counts = self.histogram.reshape(self.practices, bins + 2).astype(np.int64)
         cum = np.cumsum(counts, axis=1)
+        # each practice's cumulative counts shifted above the previous practice's, so that
+        # one search of the flattened array counts, per practice, the bins up to a rank
+        rows = np.arange(self.practices)
+        shift = rows * (self.count + 1)
+        cum += shift[:, None]
+        flat = cum.reshape(-1)
         h = (self.count - 1) * q
         first = int(np.floor(h))
         estimates, bounds = [], []
         for rank in (first, min(first + 1, self.count - 1)):
-            b = (cum <= rank).sum(axis=1)
-            rows = np.arange(self.practices)
+            # b = #{bins with cumulative count ≤ rank}: the bin holding order statistic rank
+            b = np.searchsorted(flat, rank + shift, side="right") - rows * (bins + 2)
             inside = counts[rows, b]
-            before = cum[rows, b] - inside
+            before = cum[rows, b] - shift - inside
             lower = np.where(b == 0, self.amount_min, self.low + (b - 1) * self.width)
             upper = np.where(b == bins + 1, self.amount_max, self.low + b * self.width - 1)
             lower = np.maximum(lower, self.amount_min)
