@@ -22,8 +22,8 @@ what is allocated, part by part, for each ``keep``:
   first 256 simulations and the commissioner's totals per simulation-year (three int64,
   copied once when the threads' ranges merge);
 * **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
-  cash, int32 pence; **finish**: the copy made when the threads' ranges are merged, once
-  the work arrays are gone;
+  cash, int32 pence; **finish**: the room one more array needs while the threads' ranges
+  are merged (one array at a time), once the work arrays are gone;
 * **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
   pence of both arrays for every year) and the compressor's copies of a store chunk.
 
@@ -72,9 +72,9 @@ BUILD_FFT_PER_PRACTICE = 63_500
 #: points and its guide table; the others: a few moments).
 KEPT_PER_PRACTICE = {"fft": 49_500, "normal": 100, "mc": 2_000}
 #: Bytes per drawn practice-simulation-year (int64 pence kept for settling) and per drawn
-#: practice-simulation of the year being converted (float draws and their uniforms).
+#: practice-simulation of the year being converted (its float draws, a group at a time).
 DRAWN_KEPT = 8
-DRAWN_WORKING = 24
+DRAWN_WORKING = 8
 #: Bytes per practice-simulation of a chunk being settled (settlement's work arrays).
 SETTLE_PER_ELEMENT = 200
 #: Bytes per simulation-year of a result: commissioner, carried and pool totals (int64),
@@ -151,7 +151,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
                                                * years * 8)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
-        "finish": 0 if threads == 1 else in_memory,
+        "finish": 0 if threads == 1 else in_memory // 2,
         "store": (on_disk if keep == "full" else 0) * threads
                  * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
     }
