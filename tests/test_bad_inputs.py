@@ -411,14 +411,13 @@ CLI_CASES = [
             {"patients.csv": NO_ALL.replace(b"A81001,AB1 2CD,FEMALE,0_4,81",
                                             b"A81001,AB1 2CD,FEMALE,0_4,922337203686")}),
     CliCase("budgets-weights-overflow", budgets("--weights", "{tmp}/w.csv"),  # exit 0, £0 each
-            r"--weights .*w\.csv.*(too large|at most|overflow)", {**GOOD, "w.csv": WEIGHTS_HUGE},
-            owner=CAPITATION_ENGINEER),
+            r"--weights .*w\.csv.*(too large|at most|overflow)", {**GOOD, "w.csv": WEIGHTS_HUGE}),
     CliCase("scenario-needs-huge", run(),    # says "budget_pence: budgets must be > 0"
             r"\$\.formula\.needs", {"s.toml": scenario_text().replace(
-                "[formula]\n", "[formula]\nneeds = 1e308\n")}, owner=CAPITATION_ENGINEER),
+                "[formula]\n", "[formula]\nneeds = 1e308\n")}),
     CliCase("scenario-mff-huge", run(),      # overflow warnings, then "budgets must be > 0"
             r"\$\.formula\.mff", {"s.toml": scenario_text().replace(
-                "[formula]\n", "[formula]\nmff = 1e300\n")}, owner=CAPITATION_ENGINEER),
+                "[formula]\n", "[formula]\nmff = 1e300\n")}),
     CliCase("scenario-overspend-cap-huge", run(),   # exit 0 with "overflow in multiply"
             r"\$\.overspend\.cap", {"s.toml": scenario_text(overspend="cap = 1e300")},
             owner=OVERSPEND_ENGINEER),

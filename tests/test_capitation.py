@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,7 +156,8 @@ def test_budget_monotone_in_list_size(pop, extra, band):
         ({"top_slices": {"a": 0.6, "b": 0.4}}, "top_slices: fractions sum to 1"),
         ({"top_slices": {"a": -0.1}}, r"top_slices\['a'\]"),
         ({"historic_blend": 1.5}, "historic_blend"),
-        ({"mff": 0.0}, "mff: must be > 0"),
+        ({"mff": 0.0}, r"mff: must be a multiplier > 0 and at most 100 \(1 is the average\), "
+                        r"got 0\.0"),
         ({"needs": pd.Series({"A": np.nan})}, "needs: NaN"),
     ],
 )
@@ -195,3 +198,50 @@ def test_formula_is_frozen_value_object():
     assert f != f.evolve(top_slices={"x": 0.2})
     with pytest.raises(AttributeError):
         f.historic_blend = 0.5
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+@pytest.mark.parametrize("field", ["needs", "mff"])
+@pytest.mark.parametrize("value", [1e308, 100.5, 0.0, -1.0])
+def test_a_needs_index_or_mff_out_of_range_is_refused(field, value):
+    with pytest.raises(ValidationError, match=rf"^{field}: must be a multiplier > 0 and at most "
+                                              r"100 \(1 is the average\), got "):
+        CapitationFormula(weights=simple_weights(), **{field: value})
+    per = pd.Series({"A": 1.0, "B": value, "C": 1.0})
+    with pytest.raises(ValidationError, match=rf"^{field}: must be a multiplier .*practice\(s\) "
+                                              rf"'B' have {re.escape(repr(value))}$"):
+        CapitationFormula(weights=simple_weights(), **{field: per})
+    with pytest.raises(ValidationError, match=rf"^{field}: must be a multiplier"):
+        pbc.capitation.adjust(pd.DataFrame({"ae": [1.0, 2.0, 3.0]}, index=list("ABC")),
+                              **{field: per})
+
+
+def test_multipliers_at_the_bounds_give_budgets_that_add_up():
+    f = CapitationFormula(weights=simple_weights(), needs=pd.Series({"A": 100.0, "B": 1e-3,
+                                                                    "C": 1.0}), mff=100.0)
+    b = f.budgets(three_practices(), 1e6)
+    assert b["total"].sum() == pytest.approx(1e6, rel=1e-12) and (b["total"] > 0).all()
+
+
+def test_cost_weights_too_large_are_refused_in_pounds_per_head():
+    w = simple_weights()
+    w.loc[("70_74", "M"), "elective"] = 1e308        # the weighted list would overflow
+    with pytest.raises(ValidationError, match=r"^weights: value for \('70_74', 'M'\) / "
+                                              r"'elective' must be a finite number of pounds "
+                                              r"per head >= 0 and at most £9,223,372,036\.85 "
+                                              r".*got 1e\+308$"):
+        CapitationFormula(weights=w)
+    w.loc[("70_74", "M"), "elective"] = pbc.capitation.steps.MAX_WEIGHT   # the limit is fine
+    b = CapitationFormula(weights=w).budgets(three_practices(), 1e6)
+    assert b["total"].sum() == pytest.approx(1e6, rel=1e-12)
+
+
+def test_a_scenario_file_names_the_multiplier_by_its_key_path():
+    base = ('resource = 510e6\npopulation = {dataset = "example"}\n[formula]\n'
+            'weights = {dataset = "example"}\n')
+    with pytest.raises(pbc.ConfigError, match=r"^\$\.formula\.needs: must be a multiplier > 0 "
+                                              r"and at most 100 .*got 1e\+308$"):
+        pbc.Scenario.from_toml(base + "needs = 1e308\n")
+    with pytest.raises(pbc.ConfigError, match=r"^\$\.formula\.mff: .*practice\(s\) 'P001' have "
+                                              r"1e\+300$"):
+        pbc.Scenario.from_toml(base + "[formula.mff]\nP001 = 1e300\n")

@@ -31,6 +31,7 @@ from .pace import PaceOfChange, pace_text
 from .steps import (
     adjust,
     blend,
+    check_multiplier,
     check_weights,
     devolved_resource,
     fair_shares,
@@ -69,7 +70,7 @@ def _validate_top_slices(instance: Any, attribute: Any, value: dict[str, float])
 
 def _validate_multiplier(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, pd.Series):
-        check_positive(value, attribute.name.lstrip("_"))
+        check_multiplier(value, attribute.name.lstrip("_"))
 
 
 def _validate_pace(instance: Any, attribute: Any, value: Any) -> None:
@@ -112,7 +113,8 @@ class CapitationFormula:
     pace : PaceOfChange, optional
         Limits on the move from historic budgets; used only when historic budgets are given.
     needs, mff : float or Series
-        Needs index and market forces factor per practice (default 1).
+        Needs index and market forces factor per practice (default 1): each > 0 and at
+        most :data:`~pbcmodel.capitation.steps.MAX_MULTIPLIER` (100 times the average).
     historic_blend : float
         Weight on (rescaled) historic budgets in the target, 0 = pure fair share.
     experience : ExperienceRating, optional

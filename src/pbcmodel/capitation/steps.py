@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import money
 from .._validate import (
     _labels,
     check_fraction,
     check_positive,
+    finite_scalar,
     finite_series,
     require_same_codes,
 )
@@ -29,8 +31,19 @@ from ..codes import CELLS
 from ..errors import ValidationError
 from ..population import Population
 
-__all__ = ["adjust", "blend", "check_weights", "devolved_resource", "fair_shares",
-           "per_practice", "weighted_population"]
+__all__ = ["MAX_MULTIPLIER", "MAX_WEIGHT", "adjust", "blend", "check_multiplier",
+           "check_weights", "devolved_resource", "fair_shares", "per_practice",
+           "weighted_population"]
+
+#: Largest cost weight, in pounds per head per POD: the most one practice's budget can be
+#: (:data:`pbcmodel.money.MAX_PENCE`, £9,223,372,036.85). No real weight is near it (an
+#: average cost per head is thousands of pounds); beyond it weighted lists overflow.
+MAX_WEIGHT = money.MAX_PENCE / 100
+
+#: Largest needs index or market forces factor (MFF): 100 times the average. Real indices
+#: are far inside it (NHS England's practice need indices run from about 0.06 to 16 for
+#: every component; MFFs from about 0.9 to 1.3); 1e308 is a typo that overflows budgets.
+MAX_MULTIPLIER = 100.0
 
 # --------------------------------------------------------------------------- pure steps
 def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
@@ -40,8 +53,8 @@ def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
     ----------
     weights : DataFrame
         Index (age_band, sex) covering every cell; one column per POD; pounds per head,
-        finite and non-negative. A tidy frame with columns age_band, sex and the PODs
-        is accepted too.
+        finite, non-negative and at most :data:`MAX_WEIGHT`. A tidy frame with columns
+        age_band, sex and the PODs is accepted too.
 
     Examples
     --------
@@ -74,12 +87,13 @@ def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
         values = weights.to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValidationError("weights: values must be numbers (pounds per head)") from exc
-    bad = ~np.isfinite(values) | (values < 0)
+    bad = ~np.isfinite(values) | (values < 0) | (values > MAX_WEIGHT)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ValidationError(
             f"weights: value for {weights.index[r]} / {weights.columns[c]!r} must be a finite "
-            f"number >= 0, got {values[r, c]!r}"
+            f"number of pounds per head >= 0 and at most £{MAX_WEIGHT:,.2f} (the most one "
+            f"practice's budget can be), got {float(values[r, c])!r}"
         )
     weights.columns = pd.Index([str(c) for c in weights.columns], name="pod")
     return weights.astype(float)
@@ -101,18 +115,67 @@ def weighted_population(pop: Population, weights: pd.DataFrame) -> pd.DataFrame:
     """
     weights = check_weights(weights)
     values = pop.counts.to_numpy(dtype=float) @ weights.to_numpy()
+    # weights <= MAX_WEIGHT and counts <= MAX_COUNT keep every product finite; checked
+    # all the same, since a budget is never computed from an infinite weighted list
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValidationError(f"weights: the weighted list of practice {pop.codes[r]!r} for "
+                              f"{weights.columns[c]!r} is too large to compute (patients × "
+                              "pounds per head overflows); check the weights' units")
     return pd.DataFrame(values, index=pop.codes, columns=weights.columns)
 
 
+def _multiplier_range(name: str) -> str:
+    return (f"{name}: must be a multiplier > 0 and at most {MAX_MULTIPLIER:g} (1 is the "
+            "average)")
+
+
+def check_multiplier(value: Any, name: str) -> float:
+    """A needs index or MFF for every practice: a finite number > 0, at most
+    :data:`MAX_MULTIPLIER`.
+
+    Examples
+    --------
+    >>> check_multiplier(1.05, "mff")
+    1.05
+    >>> check_multiplier(1e308, "needs")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: needs: must be a multiplier > 0 and at most 100 (1 is \
+the average), got 1e+308
+    """
+    v = finite_scalar(value, name)
+    if not 0 < v <= MAX_MULTIPLIER:
+        raise ValidationError(f"{_multiplier_range(name)}, got {value!r}")
+    return v
+
+
 def per_practice(values: Any, codes: pd.Index, name: str) -> np.ndarray:
-    """A positive multiplier per practice: a scalar, or a Series covering every code."""
+    """A multiplier per practice (> 0, at most :data:`MAX_MULTIPLIER`): a scalar, or a
+    Series covering every code.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> codes = pd.Index(["A", "B"])
+    >>> per_practice(pd.Series({"B": 0.9, "A": 1.1}), codes, "needs").tolist()
+    [1.1, 0.9]
+    >>> per_practice(pd.Series({"A": 1.1, "B": 1e300}), codes, "needs")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: needs: must be a multiplier > 0 and at most 100 (1 is \
+the average); practice(s) 'B' have 1e+300
+    """
     if np.isscalar(values):
-        return np.full(len(codes), check_positive(values, name))
+        return np.full(len(codes), check_multiplier(values, name))
     s = finite_series(values, name)
     require_same_codes(codes, s.index, name)
     arr = s.reindex(codes).to_numpy()
-    if (arr <= 0).any():
-        raise ValidationError(f"{name}: must be > 0; practice(s) {_labels(codes[arr <= 0])}")
+    bad = (arr <= 0) | (arr > MAX_MULTIPLIER)
+    if bad.any():
+        raise ValidationError(f"{_multiplier_range(name)}; practice(s) {_labels(codes[bad])} "
+                              f"have {_labels(arr[bad].tolist())}")
     return arr
 
 
