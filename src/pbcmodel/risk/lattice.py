@@ -297,7 +297,6 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
         ``pmf[u, i]`` is the mass at ``(start[u] + i)·h``.
     """
     out = np.empty((len(counts), n))
-    idx = np.arange(n)
     re, im = np.ascontiguousarray(log_phi.real), np.ascontiguousarray(log_phi.imag)
 
     def rows(lo: int) -> None:
@@ -314,7 +313,11 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
         phi = np.zeros(modulus.shape, dtype=complex)
         phi[:, :top] = np.exp(modulus[:, :top] + 1j * angle)
         folded = fft.irfft(phi, n=n, axis=-1)
-        out[sl] = np.take_along_axis(folded, (start[sl, None] + idx) % n, axis=1)
+        # unfold: row r starts at lattice point start[r] (mod n), two slice copies a row
+        for r, first in enumerate(start[sl] % n, start=lo):
+            row = folded[r - lo]
+            out[r, :n - first] = row[first:]
+            out[r, n - first:] = row[:first]
 
     starts = range(0, len(counts), chunk)
     if len(starts) > 1:      # numpy and scipy release the GIL: one thread per core

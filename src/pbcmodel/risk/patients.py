@@ -206,9 +206,11 @@ class GuidedInverse:
         guide = law.guide
         answer = np.empty((guide.shape[0], guide.shape[1] - 1), dtype=guide.dtype)
         for lo in range(0, len(guide), 256):          # bounded temporaries
-            block = guide[lo:lo + 256]
-            answer[lo:lo + 256] = np.where(block[:, 1:] == block[:, :-1], block[:, :-1],
-                                           np.array(OPEN).astype(guide.dtype))
+            block, rows = guide[lo:lo + 256], answer[lo:lo + 256]
+            rows[...] = block[:, :-1]
+            # (a wider guide's closed cell whose answer happens to equal OPEN is searched
+            # as if open, and found the same)
+            np.copyto(rows, OPEN, where=block[:, 1:] != block[:, :-1])
         return cls(law=law, answer=answer)
 
     @property
