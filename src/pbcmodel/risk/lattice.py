@@ -311,7 +311,10 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
         if extra_log_phi is not None:
             angle += extra_log_phi[sl, :top].imag
         phi = np.zeros(modulus.shape, dtype=complex)
-        phi[:, :top] = np.exp(modulus[:, :top] + 1j * angle)
+        alive_phi = phi[:, :top]
+        alive_phi.real = modulus[:, :top]        # log φ = modulus + i·angle, built in place
+        alive_phi.imag = angle
+        np.exp(alive_phi, out=alive_phi)
         folded = fft.irfft(phi, n=n, axis=-1)
         # unfold: row r starts at lattice point start[r] (mod n), two slice copies a row
         for r, first in enumerate(start[sl] % n, start=lo):
