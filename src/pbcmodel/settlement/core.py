@@ -194,6 +194,9 @@ def _recovery_schedule(new: np.ndarray, years: int, later: np.ndarray) -> np.nda
     out = np.empty((max(years, ahead), *shape), dtype=np.int64)
     if years == 1:
         out[0] = new
+    elif years == 2:                 # the odd penny first: new − ⌊new/2⌋ now, ⌊new/2⌋ next
+        np.floor_divide(new, 2, out=out[1])
+        np.subtract(new, out[1], out=out[0])
     else:
         quotient = new // years
         remainder = new - quotient * years
