@@ -109,3 +109,31 @@ def test_liability_monotone_and_capped(tol, share, cap, budget, spends):
     assert np.all(liability <= np.maximum(spend - budget, 0) + 1e-6)
     if cap is not None:
         assert np.all(liability <= cap * budget + 1e-6)
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+@pytest.mark.parametrize("cap", [1e300, 10.01, -0.01])
+def test_cap_outside_its_stated_range_is_refused(cap):
+    # 1e300 ran with "overflow encountered in multiply"
+    with pytest.raises(ValidationError, match=r"^cap: must be a fraction of budget from 0 to 10 "
+                                              r"\(0\.05 is 5% of budget, 10 is 1,000%\), or left "
+                                              r"out for no cap, got "):
+        OverspendPolicy(practice_share=0.5, cap=cap)
+    with pytest.raises(ValidationError, match=r"^cap: "):
+        OverspendPolicy(practice_share=0.5).evolve(cap=cap)
+
+
+def test_cap_at_ten_budgets_binds_only_beyond_them():
+    p = OverspendPolicy(practice_share=1.0, cap=10.0)
+    assert p.liability(1e6, [2e6, 20e6]).tolist() == [1e6, 10e6]
+
+
+def test_cap_in_a_scenario_file_is_named_by_its_key_path():
+    import pbcmodel as pbc
+    from pbcmodel.errors import ConfigError
+
+    text = ('resource = 510e6\npopulation = {dataset = "example"}\n[formula]\n'
+            'weights = {dataset = "example"}\n[overspend]\npractice_share = 0.5\ncap = 1e300\n')
+    with pytest.raises(ConfigError, match=r"^\$\.overspend\.cap: must be a fraction of budget "
+                                          r"from 0 to 10 .*got 1e\+300$"):
+        pbc.Scenario.from_toml(text)

@@ -15,6 +15,7 @@ from pbcmodel.errors import ValidationError
 from pbcmodel.sharing import (
     Gate,
     ShareSchedule,
+    SideRule,
     aca_risk_corridor,
     mssp_minimum_savings_rate,
     mssp_one_sided,
@@ -191,7 +192,8 @@ def test_gate_condition_series_misaligned():
     ({"losses": [(0.0, -0.1)]}, r"losses\[0\] share"),
     ({"savings": [(0.0, 0.5), (0.0, 0.6)]}, r"savings\[1\] threshold.*strictly increasing"),
     ({"savings": [(0.05, 0.5), (0.03, 0.6)]}, r"savings\[1\] threshold"),
-    ({"savings": [(-0.01, 0.5)]}, r"savings\[0\] threshold.*>= 0"),
+    ({"savings": [(-0.01, 0.5)]}, r"savings\[0\] threshold: must be a fraction of budget "
+                                  r"from 0 to 10 .*got -0\.01$"),
     ({"savings": []}, "savings: expected a non-empty list"),
     ({"savings": [(np.nan, 0.5)]}, r"savings\[0\] threshold"),
     ({"savings_cap": -0.1}, "savings_cap"),
@@ -300,3 +302,28 @@ def test_tolerance_band_has_no_consequence(tol, share, budget, over):
     sched = ShareSchedule(losses=[(0.0, share)], minimum_loss_rate=tol, first_dollar=False)
     outturn = budget * (1 + tol * over)                  # inside the band
     assert sched.practice_amount(budget, outturn) == pytest.approx(0.0, abs=1e-6 * budget)
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"savings_cap": 1e300}, "savings_cap"), ({"loss_cap": 10.5}, "loss_cap"),
+    ({"savings": [(0.0, 0.7), (1e300, 0.5)]}, r"savings\[1\] threshold"),
+    ({"losses": [(0.0, 0.5), (np.inf, 0.6)]}, r"losses\[1\] threshold"),
+])
+def test_fractions_of_budget_beyond_a_thousand_percent_are_refused(kwargs, name):
+    # 1e300 × a budget overflows ("overflow encountered in multiply"); the field is named
+    with pytest.raises(ValidationError, match=rf"^{name}: must (be a fraction of budget from 0 "
+                                              r"to 10 \(0\.05 is 5% of budget, 10 is 1,000%\)|"
+                                              r"be finite)"):
+        ShareSchedule(**kwargs)
+
+
+def test_fractions_of_budget_at_the_limit_are_accepted_and_exact():
+    sched = ShareSchedule(savings=[(0.0, 0.5), (10.0, 1.0)], savings_cap=10.0, loss_cap=0.0)
+    # a £1m budget fully underspent: 50% of £1m, far below 10 × budget
+    assert float(sched.practice_amount(1e6, 0.0)) == 500_000.0
+    with pytest.raises(ValidationError, match=r"^cap: must be a fraction of budget from 0 to "
+                                              r"10 .*, got 11$"):
+        mssp_one_sided(10_000, cap=11)
+    with pytest.raises(ValidationError, match=r"^cap: .*, or left out for no cap, got 1e\+300$"):
+        SideRule(tiers=((0.0, 0.5),), cap=1e300)

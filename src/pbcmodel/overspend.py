@@ -46,12 +46,11 @@ from ._validate import (
     finite_scalar,
     money_array,
     number,
-    optional_cap,
     optional_number,
     whole_number,
 )
 from .errors import ValidationError
-from .sharing import SideRule
+from .sharing import SideRule, budget_fraction
 
 __all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "OverspendPolicy",
            "balance_over_three_years"]
@@ -66,6 +65,11 @@ def _check_share(instance: Any, attribute: Any, value: Any) -> None:
 
 def _check_tolerance(instance: Any, attribute: Any, value: Any) -> None:
     check_fraction(value, attribute.name, high_open=True)
+
+
+def _check_cap(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        budget_fraction(value, attribute.name, cap=True)
 
 
 #: Most years over which a liability may be recovered (a longer schedule is a typo).
@@ -108,7 +112,9 @@ class OverspendPolicy:
     tolerance : float, default 0
         Overspend (fraction of budget, in [0, 1)) with no consequence.
     cap : float or None, default None
-        Cap on the practice's liability as a fraction of its budget (>= 0).
+        Cap on the practice's liability as a fraction of its budget: from 0 to
+        :data:`~pbcmodel.sharing.MAX_BUDGET_FRACTION` (10, i.e. 1,000% of budget); None
+        for no cap.
     net_within_consortium : bool, default False
         Net under- and overspends within each consortium before sharing.
     recovery_years : int, default 1
@@ -135,7 +141,7 @@ class OverspendPolicy:
     tolerance: float = attrs.field(default=0.0, converter=lambda v: number(v, "tolerance"),
                                    validator=_check_tolerance)
     cap: float | None = attrs.field(default=None, converter=lambda v: optional_number(v, "cap"),
-                                    validator=optional_cap)
+                                    validator=_check_cap)
     net_within_consortium: bool = attrs.field(
         default=False, validator=boolean)
     recovery_years: int = attrs.field(

@@ -50,7 +50,6 @@ from ._validate import (
     finite_scalar,
     money_array,
     number,
-    optional_cap,
     optional_number,
     whole_number,
 )
@@ -58,6 +57,7 @@ from .errors import ValidationError
 
 __all__ = [
     "FROM_OUTTURN",
+    "MAX_BUDGET_FRACTION",
     "Gate",
     "ShareSchedule",
     "SideRule",
@@ -74,6 +74,48 @@ __all__ = [
 
 
 Tiers = tuple[tuple[float, float], ...]
+
+#: Largest fraction of budget a tier threshold or a cap may be: 10, i.e. 1,000% of budget,
+#: an under- or overspend ten times the budget. Real schedules use a few per cent (the ACA
+#: corridor's thresholds are 3% and 8%, MSSP caps 5% to 15%); a larger number is a typo
+#: (a percentage written as 50 for 0.5, or 1e300, which overflows when multiplied by a
+#: budget). For no cap, leave the cap out (None).
+MAX_BUDGET_FRACTION = 10.0
+
+
+def budget_fraction(value: Any, name: str, *, cap: bool = False) -> float:
+    """A threshold or cap as a fraction of budget: finite, from 0 to
+    :data:`MAX_BUDGET_FRACTION`.
+
+    Examples
+    --------
+    >>> budget_fraction(0.05, "cap")
+    0.05
+    >>> budget_fraction(1e300, "cap")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: cap: must be a fraction of budget from 0 to 10 (0.05 is \
+5% of budget, 10 is 1,000%), got 1e+300
+    >>> budget_fraction(50, "loss_cap", cap=True)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: loss_cap: must be a fraction of budget from 0 to 10 (0.05 \
+is 5% of budget, 10 is 1,000%), or left out for no cap, got 50
+    """
+    v = finite_scalar(value, name)
+    if not 0.0 <= v <= MAX_BUDGET_FRACTION:
+        no_cap = ", or left out for no cap" if cap else ""
+        raise ValidationError(f"{name}: must be a fraction of budget from 0 to "
+                              f"{MAX_BUDGET_FRACTION:g} (0.05 is 5% of budget, "
+                              f"{MAX_BUDGET_FRACTION:g} is {MAX_BUDGET_FRACTION:,.0%}){no_cap}, "
+                              f"got {value!r}")
+    return v
+
+
+def _optional_cap(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: ``None`` (no cap) or :func:`budget_fraction`."""
+    if value is not None:
+        budget_fraction(value, attribute.name, cap=True)
 
 
 def _to_tiers(value: Any) -> Tiers:
@@ -98,9 +140,7 @@ def _check_tiers(instance: Any, attribute: Any, value: Any) -> None:
             f"{name}: expected a non-empty list of (threshold, share) pairs, got {value!r}")
     previous = -np.inf
     for i, (threshold, share) in enumerate(value):
-        t = finite_scalar(threshold, f"{name}[{i}] threshold")
-        if t < 0:
-            raise ValidationError(f"{name}[{i}] threshold: must be >= 0, got {threshold!r}")
+        t = budget_fraction(threshold, f"{name}[{i}] threshold")
         if t <= previous:
             raise ValidationError(
                 f"{name}[{i}] threshold: thresholds must be strictly increasing, "
@@ -141,7 +181,7 @@ class SideRule:
                                       validator=_rate)
     first_dollar: bool = attrs.field(default=True, validator=boolean)
     cap: float | None = attrs.field(default=None, converter=lambda v: optional_number(v, "cap"),
-                                    validator=optional_cap)
+                                    validator=_optional_cap)
 
     def amount(self, excess: np.ndarray, budget: np.ndarray,
                factor: np.ndarray | float = 1.0) -> np.ndarray:
@@ -248,10 +288,7 @@ def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
 
 
 def _cap_value(value: Any, name: str) -> float:
-    v = finite_scalar(value, name)
-    if v < 0:
-        raise ValidationError(f"{name}: a cap must be >= 0, got {value!r}")
-    return v
+    return budget_fraction(value, name)
 
 
 @attrs.frozen
@@ -309,9 +346,10 @@ class ShareSchedule:
     Parameters
     ----------
     savings, losses : sequence of (threshold, share)
-        Tiers for each side. ``threshold`` is a fraction of budget (>= 0,
-        strictly increasing); ``share`` in [0, 1] is the practice's marginal
-        share of the under- (over-) spend beyond it, up to the next threshold.
+        Tiers for each side. ``threshold`` is a fraction of budget (from 0 to
+        :data:`MAX_BUDGET_FRACTION`, strictly increasing); ``share`` in [0, 1] is the
+        practice's marginal share of the under- (over-) spend beyond it, up to the next
+        threshold.
         Default: the practice shares nothing on that side.
     minimum_savings_rate, minimum_loss_rate : float, default 0
         Fraction of budget the underspend (overspend) must reach before any
@@ -320,7 +358,8 @@ class ShareSchedule:
         Once a minimum rate is met, share from the first pound (True) or only
         the excess over the minimum (False, i.e. a tolerance band).
     savings_cap, loss_cap : float or None
-        Cap on the practice's amount on that side as a fraction of budget.
+        Cap on the practice's amount on that side as a fraction of budget (from 0 to
+        :data:`MAX_BUDGET_FRACTION`), or None for no cap.
     gates : sequence of str or Gate
         Conditions on which the savings side is paid (see :class:`Gate`). A
         bare name is a True/False gate. Gates never touch the losses side.
@@ -355,10 +394,10 @@ class ShareSchedule:
     first_dollar: bool = attrs.field(default=True, validator=boolean)
     savings_cap: float | None = attrs.field(
         default=None, converter=lambda v: optional_number(v, "savings_cap"),
-        validator=optional_cap)
+        validator=_optional_cap)
     loss_cap: float | None = attrs.field(
         default=None, converter=lambda v: optional_number(v, "loss_cap"),
-        validator=optional_cap)
+        validator=_optional_cap)
     gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
                                           validator=_check_gates)
 
