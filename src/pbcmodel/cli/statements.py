@@ -57,6 +57,18 @@ def _numbers(frame: pd.DataFrame, columns: list[str], what: str, unit: str) -> p
     return values
 
 
+def _read(path: str, required: tuple[str, ...], expected: str) -> pd.DataFrame:
+    """The CSV with its required columns, practice codes read as the other readers read them
+    (' p001 ' is P001)."""
+    frame = read_csv_file(path, "--outturn")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValidationError(f"--outturn {str(path)!r}: no {', '.join(map(repr, missing))} "
+                              f"column(s); {expected}")
+    frame["practice"] = frame["practice"].astype(str).str.strip().str.upper()
+    return frame
+
+
 def _names(frame: pd.DataFrame) -> pd.Series | None:
     if "name" not in frame.columns:
         return None
@@ -70,16 +82,14 @@ def read_outturn(path: str) -> tuple[pd.Series | pd.DataFrame, pd.Series | None]
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
-    >>> _ = p.write_text("practice,name,outturn\\nP1,The Surgery,\\"1,250.50\\"\\n")
+    >>> _ = p.write_text("practice,name,outturn\\n p1 ,The Surgery,\\"1,250.50\\"\\n")
     >>> outturn, names = read_outturn(p)
     >>> outturn.to_dict(), names.to_dict()
     ({'P1': 1250.5}, {'P1': 'The Surgery'})
     """
     what = f"--outturn {str(path)!r}"
-    frame = read_csv_file(path, "--outturn")
-    if "practice" not in frame.columns:
-        raise ValidationError(f"{what}: no 'practice' column; expected practice and outturn "
-                              "(or one column per point of delivery)")
+    frame = _read(path, ("practice",), "expected practice and outturn (or one column per "
+                                       "point of delivery)")
     dup = frame["practice"].duplicated()
     if dup.any():
         raise ValidationError(f"{what}: practice {frame.loc[dup, 'practice'].iloc[0]!r} is "
@@ -110,12 +120,8 @@ def read_monthly_spend(path: str) -> tuple[pd.DataFrame, pd.Series | None]:
     [100.0, 120.5]
     """
     what = f"--outturn {str(path)!r}"
-    frame = read_csv_file(path, "--outturn")
-    missing = [c for c in ("practice", "month", "cost") if c not in frame.columns]
-    if missing:
-        raise ValidationError(f"{what}: no {', '.join(map(repr, missing))} column(s); with "
-                              "--month the file is spend by month: practice, month (1 = "
-                              "April), cost (pounds) and optionally pod")
+    frame = _read(path, ("practice", "month", "cost"), "with --month the file is spend by "
+                  "month: practice, month (1 = April), cost (pounds) and optionally pod")
     numbers = _numbers(frame, ["month", "cost"], what, "a number")
     months = numbers["month"]
     bad = (months != months.round()) | (months < 1) | (months > 12)
