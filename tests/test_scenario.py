@@ -163,3 +163,26 @@ def test_patient_level_monte_carlo_agrees_with_fft_draws():
     mc = small.simulate(n=400, seed=1, method="mc", keep="full").practice_amount.mean(axis=0)
     sd = small.simulate(n=400, seed=1, method="fft", keep="full").practice_amount.std(axis=0)
     assert (np.abs(fft - mc) < 4 * sd / np.sqrt(400) * np.sqrt(2)).all()
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+def _rating(codes):
+    from pbcmodel.credibility import ExperienceRating
+
+    size = pd.DataFrame({"2024": 1000.0, "2025": 1000.0}, index=pd.Index(codes))
+    return ExperienceRating(actual=size * 950.0, expected=size * 900.0, list_size=size)
+
+
+def test_a_history_of_other_practices_is_refused_when_the_scenario_is_built():
+    pop = pbc.datasets.example_population()
+    codes = list(pop.codes)
+    formula = base().formula.evolve(experience=_rating([*codes[1:], "Z999"]))
+    with pytest.raises(ValidationError, match=rf"^formula\.experience: missing practice "
+                                              rf"code\(s\) '{codes[0]}'; unknown practice "
+                                              r"code\(s\) 'Z999' \(list every practice"):
+        base().evolve(formula=formula)   # was: accepted, refused at the first budgets()
+    good = base().evolve(formula=formula.evolve(experience=_rating(codes)))
+    assert good.budgets()["total"].sum() == pytest.approx(510e6 * 0.98, rel=1e-12)
+    # another population under the same formula is checked too
+    with pytest.raises(ValidationError, match=r"^formula\.experience: unknown practice"):
+        good.evolve(population=pop.subset(codes[1:]))

@@ -199,6 +199,11 @@ class Scenario:
     name: str = attrs.field(default="scenario", validator=named)
 
     def __attrs_post_init__(self) -> None:
+        if self.formula.experience is not None:
+            # the history must list exactly the population's practices: refused when the
+            # scenario is built (as a scenario file is refused at load), not at budgets()
+            self.formula.experience.check_practices(self.population.codes,
+                                                    "formula.experience")
         if self._historic is not None:
             # validated now, not at first use: unknown or missing practices, or a frame with
             # other columns than the formula's PODs, are an error; kept as totals
