@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -175,7 +176,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     require("matplotlib", "plot", "the figures of pbcmodel run")
     with atomic_folder(out, force=args.force, replaces=RUN_FILES, what="--out") as staging:
         scn = load_scenario(args.scenario)
-        check_simulation_memory(args.n, scn.population.n_practices, args.years)
+        check_simulation_memory(args.n, scn.population.n_practices, args.years,
+                                workers=os.cpu_count() or 1)
         result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
         tables = run_outputs(result, scn, figures=False)
         text = _run_report(args.scenario, scn, result, tables)
@@ -192,7 +194,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise ValidationError("compare: give at least two scenario files")
     scenarios = [load_scenario(path) for path in args.scenarios]
     check_simulation_memory(args.n, max(scn.population.n_practices for scn in scenarios),
-                            args.years, scenarios=len(scenarios))
+                            args.years, scenarios=len(scenarios), workers=os.cpu_count() or 1)
     names = [scn.name for scn in scenarios]
     if len(set(names)) < len(names):   # label by file instead (and by position if need be)
         stems = [Path(path).stem for path in args.scenarios]
