@@ -195,3 +195,19 @@ def test_pence_finishing_equals_the_plain_arithmetic():
                                 pence=[patients.Pence(shock[:10], 1.03)])
     p = patients.invert_rows(normal, root, keys[0], 0, 10) * shock[:10] * 1.03 * 100
     np.testing.assert_array_equal(g, np.rint(p).astype(np.int64))
+
+
+@settings(max_examples=40, deadline=None)
+@given(ranges=st.lists(st.tuples(st.integers(0, 2100), st.integers(1, 300)), min_size=1,
+                       max_size=8),
+       size=st.integers(1, 3))
+def test_open_streams_give_the_plain_draws_in_any_order(ranges, size):
+    """Kept-open block streams (patients.Streams) return exactly the plain root's bits for
+    any sequence of ranges: forwards, backwards, across blocks, with generators forgotten."""
+    root = np.random.SeedSequence(12)
+    streams = patients.Streams(root, size=size)
+    for lo, length in ranges:
+        for key in ((0, patients.RETAINED, 0), (1, patients.EXCESS, 3)):
+            np.testing.assert_array_equal(
+                patients.random_bits(streams, key, lo, lo + length, 3),
+                patients.random_bits(root, key, lo, lo + length, 3))
