@@ -280,3 +280,13 @@ def test_any_loss_is_counted_from_the_store(in_memory, on_disk):
                                       in_memory.metrics(**kwargs)["prob_loss_over_fraction"])
         np.testing.assert_array_equal(on_disk.metrics(**kwargs)["prob_loss_over_pounds"],
                                       in_memory.metrics(**kwargs)["prob_loss_over_pounds"])
+
+
+def test_scenario_simulate_passes_the_store_and_tracked_losses_on(scn, in_memory, tmp_path):
+    """``Scenario.simulate`` is the same door as ``simulation.simulate``, options included."""
+    res = scn.simulate(n=N, years=YEARS, seed=21, keep="full", store=tmp_path / "s.zarr",
+                       track_losses={"loss_fraction": [0.03]})
+    assert (tmp_path / "s.zarr").is_dir()
+    np.testing.assert_array_equal(res.practice_amount_pence, in_memory.practice_amount_pence)
+    np.testing.assert_array_equal(res.metrics(loss_fraction=0.03)["prob_loss_over_fraction"],
+                                  in_memory.metrics(loss_fraction=0.03)["prob_loss_over_fraction"])

@@ -75,8 +75,8 @@ from ..sharing import Gate, ShareSchedule
 
 T = TypeVar("T")
 
-__all__ = ["from_json", "from_toml", "load_scenario", "structure_scenario", "to_json", "to_toml",
-           "unstructure_scenario"]
+__all__ = ["from_json", "from_toml", "load_scenario", "read_text_file", "structure_scenario",
+           "to_json", "to_toml", "unstructure_scenario"]
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
@@ -615,36 +615,51 @@ def load_scenario(path: str | Path, cls: type[T]) -> T:
     >>> load_scenario(p, Scenario).resource
     100000000.0
     """
-    text, p = _read_scenario_file(path)
+    text, p = read_text_file(path)
     if p.suffix.lower() == ".json":
         return from_json(text, cls, base_dir=p.parent)
     return from_toml(text, cls, base_dir=p.parent)
 
 
-def _read_scenario_file(path: Any) -> tuple[str, Path]:
-    """The text of a scenario file: UTF-8 (a byte-order mark is accepted), else refused."""
+def read_text_file(path: Any, what: str = "scenario",
+                   suffixes: tuple[str, ...] = (".toml", ".json")) -> tuple[str, Path]:
+    """The text of a scenario or design file, and its path.
+
+    UTF-8, with or without a byte-order mark; any other encoding is refused with the byte
+    and line where it fails. A folder, a missing file, another suffix or a file larger than
+    :data:`MAX_FILE_BYTES` is refused too, each a :class:`~pbcmodel.errors.ConfigError`
+    that begins with ``what`` and names the file.
+
+    Examples
+    --------
+    >>> read_text_file("nope.toml", "design")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ConfigError: design: no such file 'nope.toml'
+    """
     if not isinstance(path, (str, PathLike)) or str(path) == "":
-        raise ConfigError(f"scenario: expected a file path, got {path!r}")
+        raise ConfigError(f"{what}: expected a file path, got {path!r}")
     p = Path(path)
     name = repr(str(p))
+    expected = " or ".join(suffixes)
     if p.is_dir():
-        raise ConfigError(f"scenario: {name} is a folder; expected a .toml or .json file")
+        raise ConfigError(f"{what}: {name} is a folder; expected a {expected} file")
     if not p.is_file():
-        raise ConfigError(f"scenario: no such file {name}")
-    if p.suffix.lower() not in (".toml", ".json"):
-        raise ConfigError(f"scenario: {p.name!r} must end in .toml or .json")
+        raise ConfigError(f"{what}: no such file {name}")
+    if p.suffix.lower() not in suffixes:
+        raise ConfigError(f"{what}: {p.name!r} must end in {expected}")
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"scenario: cannot read {name}: {exc.strerror or exc}") from exc
+        raise ConfigError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"scenario: {name} is {len(raw):,} bytes; a scenario file is at most "
+        raise ConfigError(f"{what}: {name} is {len(raw):,} bytes; a {what} file is at most "
                           f"{MAX_FILE_BYTES:,} (put large tables in CSV files it names)")
     try:
         return raw.decode("utf-8-sig"), p
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"scenario: {name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+        raise ConfigError(f"{what}: {name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
                           f"on line {line}); save it as UTF-8") from exc
 
 

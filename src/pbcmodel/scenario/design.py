@@ -89,7 +89,8 @@ from scipy import optimize, stats
 from .._html import summary_html
 from .._validate import _labels
 from ..capitation import devolved_resource
-from ..errors import PBCModelError, ValidationError
+from ..errors import ConfigError, PBCModelError, ValidationError
+from .config import read_text_file
 from .scenario import Scenario
 from .simulation import METHODS, SimulationResult, _check_counts, run, simulate
 
@@ -416,6 +417,9 @@ def _parameter(path: Any, spec: Any) -> Parameter:
         raise ValidationError(f"space: keys must be dotted paths such as "
                               f"'overspend.practice_share', got {path!r}")
     where = f"space[{path!r}]"
+    if path == "name":
+        raise ValidationError(f"{where}: the scenario's name labels each candidate; it is not "
+                              "a policy parameter to search")
     if isinstance(spec, tuple):
         if len(spec) not in (2, 3):
             raise ValidationError(f"{where}: expected (low, high) or (low, high, step), "
@@ -468,7 +472,7 @@ def _variant(scn: Scenario, values: Mapping[str, Any], **extra: Any) -> Scenario
             merged = dict(changes[head]) if head in changes else dict(_get(scn, head))
             merged[key] = value
             changes[head] = merged
-    return scn.evolve(**changes, **extra)
+    return scn.evolve(**{**changes, **extra})
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -1163,7 +1167,8 @@ def load_design_spec(path: str | Path) -> DesignSpec:
     Raises
     ------
     ValidationError
-        A missing or unreadable file, bad TOML, or an unknown key (named with the file).
+        A missing or unreadable file, one not in UTF-8, bad TOML, or an unknown key (named
+        with the file). A byte-order mark is accepted.
 
     Examples
     --------
@@ -1177,11 +1182,12 @@ def load_design_spec(path: str | Path) -> DesignSpec:
     >>> spec.constraints
     {'expected_freed_up': {'min': 1000000.0}}
     """
-    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot read the design file ({exc.strerror})") from exc
+        text, path = read_text_file(path, "design file", suffixes=(".toml",))
+    except ConfigError as exc:   # documented as a ValidationError, like the rest of the file
+        raise ValidationError(str(exc)) from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"{path}: not valid TOML ({exc})") from exc
     unknown = sorted(set(data) - _SPEC_KEYS)

@@ -285,9 +285,12 @@ class Scenario:
     def simulate(self, n: int = 10_000, years: int = 1, seed: Any = 0, *,
                  method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
                  engine: str = "local", client: Any = None, workers: int | None = None,
-                 progress: bool = False) -> SimulationResult:
+                 progress: bool = False, track_losses: Mapping[str, Any] | None = None,
+                 store: Any = None) -> SimulationResult:
         """Simulate ``years`` settled years ``n`` times (see
-        :func:`pbcmodel.scenario.simulation.simulate`).
+        :func:`pbcmodel.scenario.simulation.simulate`, which describes every option:
+        ``keep="full"`` with ``store="run.zarr"`` writes the full arrays to disk;
+        ``track_losses`` counts other losses in the streamed results).
 
         Examples
         --------
@@ -299,7 +302,8 @@ class Scenario:
         """
         return simulation.simulate(self, n=n, years=years, seed=seed, method=method,
                                    chunk_size=chunk_size, keep=keep, engine=engine,
-                                   client=client, workers=workers, progress=progress)
+                                   client=client, workers=workers, progress=progress,
+                                   track_losses=track_losses, store=store)
 
     @classmethod
     def example(cls, **changes: Any) -> Scenario:
