@@ -533,7 +533,8 @@ def draw_by_inversion(law: Any, n: int, seed: Any, *,
     >>> a.shape, bool(np.array_equal(a, b))
     ((5, 2), True)
     """
-    root = seed_sequence(seed)
+    root = Streams(seed_sequence(seed))
+    law = guided(law)                  # a lattice law's guide answers worked out once
     step = chunk_size or max(1, CHUNK_ELEMENTS // max(len(law.mean), 1))
     for lo, hi in chunks(n, step):
         yield invert_rows(law, root, (0, RETAINED), lo, hi)
