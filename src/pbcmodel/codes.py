@@ -15,9 +15,11 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES"]
+__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES", "normalise_codes"]
 
 #: NHS Digital quinary age bands, as used in "Patients Registered at a GP Practice".
 AGE_BANDS: tuple[str, ...] = (*(f"{a}_{a + 4}" for a in range(0, 95, 5)), "95+")
@@ -43,3 +45,23 @@ CELLS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["ag
 #: Every (age_band, sex, pod) in standard order: the rows of a cost model's table.
 CELL_PODS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
                                                       names=["age_band", "sex", "pod"])
+
+
+def normalise_codes(values: Any) -> Any:
+    """Organisation codes as pbcmodel compares them: text, spaces trimmed, upper case.
+
+    The one rule for practice, consortium and ICB codes wherever a user gives them (files,
+    mappings, frames, arguments), so ``' b85005 '`` is ``'B85005'`` and ``'qwo'`` is
+    ``'QWO'``. A Series comes back as a Series with the same index; anything else
+    (an Index, a list) as an Index.
+
+    Examples
+    --------
+    >>> list(normalise_codes([" b85005 ", "qwo"]))
+    ['B85005', 'QWO']
+    >>> normalise_codes(pd.Series({"r1": " p001"})).to_dict()
+    {'r1': 'P001'}
+    """
+    if isinstance(values, pd.Series):
+        return values.astype(str).str.strip().str.upper()
+    return pd.Index(pd.Index(list(values)).astype(str).str.strip().str.upper())

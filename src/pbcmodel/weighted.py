@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ._validate import MAX_COUNT, _labels, own_copy, read_view, require_columns
-from .codes import AGE_BANDS, SEXES
+from .codes import AGE_BANDS, SEXES, normalise_codes
 from .errors import ValidationError
 from .money import largest_remainder
 from .population import Population
@@ -56,20 +56,6 @@ _LABELS = ("name", "postcode", "icb_name", "region_name", "lad_name", "pcn", "su
 _CELLS = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["age_band", "sex"])
 
 
-def _codes(values: Iterable[Any]) -> pd.Index:
-    """Codes as the readers normalise them (spaces trimmed, upper case): practice and ICB.
-
-    The same rule as :mod:`pbcmodel.io`'s readers, so ``' b85005 '`` is ``'B85005'`` and
-    ``'qwo'`` is ``'QWO'`` wherever a code is given.
-
-    Examples
-    --------
-    >>> list(_codes([" b85005 ", "qwo"]))
-    ['B85005', 'QWO']
-    """
-    return pd.Index(pd.Index(list(values)).astype(str).str.strip().str.upper())
-
-
 def _check_frame(frame: Any) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError(f"frame: expected a DataFrame, got {type(frame).__name__}")
@@ -77,7 +63,7 @@ def _check_frame(frame: Any) -> pd.DataFrame:
     if frame.empty:
         raise ValidationError("weighted populations: no practices")
     out = frame.copy()
-    out.index = _codes(out.index).rename("practice")
+    out.index = normalise_codes(out.index).rename("practice")
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()].unique()
         raise ValidationError(f"weighted populations: duplicate practice code(s) {_labels(dup)}")
@@ -263,18 +249,18 @@ class WeightedPopulations:
         """
         keep = np.ones(self.n_practices, dtype=bool)
         if practices is not None:
-            wanted = _codes([practices] if isinstance(practices, str) else practices)
+            wanted = normalise_codes([practices] if isinstance(practices, str) else list(practices))
             unknown = wanted.difference(self.codes)
             if len(unknown):
                 raise ValidationError(f"subset: unknown practice code(s) {_labels(unknown)}")
             keep &= self.codes.isin(wanted)
         if icb is not None:
             given = [icb] if isinstance(icb, str) else list(icb)
-            wanted = _codes(given)           # codes and names, matched trimmed, in any case
-            codes = _codes(self._frame["icb"])
+            wanted = normalise_codes(given)   # codes and names, matched trimmed, in any case
+            codes = normalise_codes(self._frame["icb"].to_numpy())
             names = (self._frame["icb_name"] if "icb_name" in self._frame.columns
                      else self._frame["icb"])
-            names = _codes(names.where(names.notna(), ""))
+            names = normalise_codes(names.where(names.notna(), "").to_numpy())
             unknown = [g for g, w in zip(given, wanted, strict=True)
                        if w not in codes and w not in names]
             if unknown:
@@ -405,7 +391,7 @@ def _aligned(values: Any, codes: pd.Index, name: str) -> pd.Series:
     if not isinstance(values, pd.Series):
         raise ValidationError(f"{name}: expected a Series indexed by practice code, got "
                               f"{type(values).__name__}")
-    index = _codes(values.index)
+    index = normalise_codes(values.index)
     if index.has_duplicates:
         raise ValidationError(f"{name}: duplicate practice code(s) "
                               f"{_labels(index[index.duplicated()].unique())}")

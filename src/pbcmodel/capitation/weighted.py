@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import _labels, check_fraction, check_positive, finite_series, settleable
+from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..weighted import COMPONENTS, WeightedPopulations, apportion
 from .pace import PaceOfChange
@@ -69,7 +70,7 @@ def _groups(wp: WeightedPopulations, groups: Groups) -> pd.Series:
             unused = sorted(set(groups.cat.categories) - set(groups.dropna()))
             if unused:
                 raise ValidationError(f"groups: place(s) {_labels(unused)} have no practices")
-        index = pd.Index(groups.index.astype(str).str.strip().str.upper())
+        index = normalise_codes(groups.index)
         if index.has_duplicates:
             raise ValidationError(f"groups: practice(s) {_labels(index[index.duplicated()])} "
                                   "listed more than once")
@@ -531,7 +532,7 @@ def _whole_pence(pounds: float) -> int:
 
 def _historic(historic: Any, wp: WeightedPopulations) -> pd.Series:
     h = finite_series(historic, "historic")
-    h.index = pd.Index(h.index.astype(str).str.strip().str.upper())
+    h.index = normalise_codes(h.index)
     missing, extra = wp.codes.difference(h.index), h.index.difference(wp.codes)
     if len(missing) or len(extra) or h.index.has_duplicates:
         parts = ([f"no budget for practice(s) {_labels(missing)}"] if len(missing) else []) + (

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..codes import PODS
+from ..codes import PODS, normalise_codes
 from ..errors import ValidationError
 from ..io.files import read_csv_file
 from ..reports.statements import FORMATS, write_statements
@@ -65,7 +65,7 @@ def _read(path: str, required: tuple[str, ...], expected: str) -> pd.DataFrame:
     if missing:
         raise ValidationError(f"--outturn {str(path)!r}: no {', '.join(map(repr, missing))} "
                               f"column(s); {expected}")
-    frame["practice"] = frame["practice"].astype(str).str.strip().str.upper()
+    frame["practice"] = normalise_codes(frame["practice"])
     return frame
 
 

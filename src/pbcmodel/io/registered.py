@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import MAX_COUNT, _labels, require_columns
-from ..codes import AGE_BANDS
+from ..codes import AGE_BANDS, normalise_codes
 from ..errors import ValidationError
 from ..population import Population
 from .files import read_csv_file
@@ -83,10 +83,6 @@ def _read_csv(source: PathOrFrame, what: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     return read_csv_file(source, what)
-
-
-def _codes(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.strip().str.upper()
 
 
 def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Series:
@@ -139,7 +135,7 @@ def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Se
     no_code = blank(df["practice"])
     if no_code.any():
         raise ValidationError(f"consortia: no practice code in {where} {_labels(rows[no_code])}")
-    codes = _codes(df["practice"])
+    codes = normalise_codes(df["practice"])
     no_consortium = blank(df["consortium"])
     if no_consortium.any():
         raise ValidationError(f"consortia: practice(s) {_labels(codes[no_consortium])} have a "
@@ -196,7 +192,7 @@ def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.Da
     if "PCN_CODE" not in df.columns:
         raise ValidationError("practice mapping: no PCN_CODE column (a mapping from before "
                               "PCNs); pass consortia= as well")
-    codes = _codes(df["PRACTICE_CODE"])
+    codes = normalise_codes(df["PRACTICE_CODE"])
     dup = codes.duplicated(keep=False)
     if dup.any():
         raise ValidationError(f"practice mapping: practice(s) {_labels(codes[dup].unique())} "
@@ -333,7 +329,7 @@ def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFra
     keys = ("ORG_CODE", "SEX", "AGE_GROUP_5", *([commissioner_col] if commissioner_col else []))
     _require_filled(raw, keys)
     for col in keys:
-        raw[col] = _codes(raw[col])
+        raw[col] = normalise_codes(raw[col])
     raw["NUMBER_OF_PATIENTS"] = _counts(raw)
     sex_ok = raw["SEX"].isin([*_SEX, "ALL"])
     if not sex_ok.all():
@@ -367,7 +363,7 @@ def _wide(raw: pd.DataFrame) -> pd.DataFrame:
     require_columns(raw, ("GP_PRACTICE_CODE", "CCG_CODE", *cells), "registered patients")
     _require_filled(raw, ("GP_PRACTICE_CODE", "CCG_CODE"))
     raw = raw.copy()
-    raw["ORG_CODE"] = _codes(raw["GP_PRACTICE_CODE"])
+    raw["ORG_CODE"] = normalise_codes(raw["GP_PRACTICE_CODE"])
     dup = raw["ORG_CODE"].duplicated(keep=False)
     if dup.any():
         raise ValidationError(f"registered patients: practice(s) "
@@ -388,7 +384,7 @@ def _wide(raw: pd.DataFrame) -> pd.DataFrame:
                                   f"{stated[code]} but its bands sum to {summed[code]}")
     return pd.DataFrame({
         "practice": long["ORG_CODE"],
-        "commissioner": _codes(long["CCG_CODE"]),
+        "commissioner": normalise_codes(long["CCG_CODE"]),
         "age_band": long["cell"].map(lambda c: cells[c][0]),
         "sex": long["cell"].map(lambda c: cells[c][1]),
         "patients": long["NUMBER_OF_PATIENTS"],

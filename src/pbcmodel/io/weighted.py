@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import MAX_COUNT, _labels
+from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..weighted import COMPONENTS, WeightedPopulations
 from .files import read_csv_file
@@ -135,7 +136,7 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     blank = codes.isna() | (codes.str.strip() == "")
     if blank.any():
         raise ValidationError(f"{where}: no practice code in row(s) {_labels(rows[blank])}")
-    frame["practice"] = codes.str.strip().str.upper()
+    frame["practice"] = normalise_codes(codes)
     dup = frame["practice"].duplicated(keep=False)
     if dup.any():
         first = frame.loc[dup, "practice"].iloc[0]
