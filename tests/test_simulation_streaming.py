@@ -203,3 +203,17 @@ def test_patient_level_draws_stream_the_same_way(scn):
     b = small.simulate(n=40, seed=4, method="mc", workers=1)
     _same(a, b)
     assert simulation.METHODS == ("fft", "normal", "mc")
+
+
+def test_simulated_budgets_add_up_like_the_settled_ones():
+    """Each simulated year's budgets are allocated to the penny (largest remainder), so year
+    one settles exactly the budgets ``Scenario.settle`` settles, and their total is the
+    devolved resource rounded to the penny. (Rounding each practice on its own gave the
+    example's budgets a total of £494,699,999.96 instead of £494,700,000.00.)"""
+    example = pbc.Scenario.example()
+    budgets = example.budgets()["total"]
+    simulated = example.simulate(n=20, years=2, seed=3, keep="full").budget * 100
+    settled = example.settle(budgets).to_frame()["budget"].to_numpy() * 100
+    np.testing.assert_array_equal(np.rint(simulated[0]), np.rint(settled))
+    assert np.rint(simulated[0]).astype(np.int64).sum() == round(float(budgets.sum()) * 100)
+    assert np.rint(simulated[0]).astype(np.int64).sum() == 49_470_000_000

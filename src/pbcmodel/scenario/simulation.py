@@ -55,7 +55,7 @@ from .. import risk
 from .._html import summary_html
 from .._validate import _labels, align_condition, check_fraction
 from ..errors import ValidationError, require
-from ..money import MAX_PENCE, gbp
+from ..money import MAX_PENCE, allocate_pennies, gbp
 from ..risk import SpendDraws, methods, patients
 from ..settlement.core import settle_arrays
 from ..sharing import resolve_conditions
@@ -334,7 +334,7 @@ class _Plan:
 def _policy(scn: Any, years: int, mean: np.ndarray, var: np.ndarray,
             growth: np.ndarray, keep: _streamed.Keep) -> _Policy:
     budget = _year_budgets(scn, years)
-    budget_pence = np.rint(budget * 100).astype(np.int64)
+    budget_pence = allocate_pennies(budget, name="budgets")   # each year adds up, as settle's
     low, width = _streamed.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
     index = scn.population.codes
     conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
