@@ -362,7 +362,8 @@ def test_bad_pool_arguments(fft_dist):
     consortia = pool(fft_dist, "consortium")
     with pytest.raises(ValidationError, match="by: must be a level above 'consortium'"):
         pool(consortia, "consortium")
-    with pytest.raises(ValidationError, match="common_shock_cv: must be >= 0"):
+    with pytest.raises(ValidationError,
+                       match=r"common_shock_cv: must be in \[0\.0, 1\.0\], got -0\.1"):
         simulate_spend(POP, MODEL, 10, seed=1, common_shock_cv=-0.1)
     with pytest.raises(ValidationError, match="confidence: must be in"):
         size_high_cost_pool(POP, MODEL, 50_000, confidence=1.0)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validate import check_positive
+from .._validate import check_fraction
 from ..errors import ValidationError
 from ..population import Population
 from . import methods, patients
@@ -40,7 +40,13 @@ from .costmodel import CostModel
 from .distribution import _unit_cost_factor
 from .laws import drawable
 
-__all__ = ["SpendDraws", "SpendSampler", "iter_spend", "simulate_spend", "spend_sampler"]
+#: Largest coefficient of variation of the common cost shock: 1 is a standard deviation of
+#: 100% of every practice's costs in a year, far beyond any cost trend (0.02 is typical);
+#: beyond it the simulated costs, not the policy, decide every figure (and 1e300 overflows).
+MAX_COMMON_SHOCK_CV = 1.0
+
+__all__ = ["MAX_COMMON_SHOCK_CV", "SpendDraws", "SpendSampler", "iter_spend", "simulate_spend",
+           "spend_sampler"]
 
 
 @attrs.frozen(eq=False)
@@ -284,7 +290,7 @@ def spend_sampler(pop: Population, model: CostModel, *,
     >>> [c.excess.shape for c in s.chunks(3, seed=0)]
     [(3, 1)]
     """
-    shock_cv = check_positive(common_shock_cv, "common_shock_cv", strict=False)
+    shock_cv = check_fraction(common_shock_cv, "common_shock_cv", high=MAX_COMMON_SHOCK_CV)
     chosen = methods.method(method)
     d, part = methods.check_inputs(pop, model, high_cost_threshold, "retained")
     if excess_by not in ("practice", "commissioner"):

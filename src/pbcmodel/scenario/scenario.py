@@ -51,6 +51,7 @@ from ..incentives import Incentives
 from ..overspend import OverspendPolicy
 from ..population import Population
 from ..risk.costmodel import CostModel
+from ..risk.draws import MAX_COMMON_SHOCK_CV
 from ..settlement import Settlement, settle
 from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
 from . import config, simulation
@@ -97,12 +98,6 @@ def _check_growth(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"{attribute.name}: must be > -1 (a yearly rate), got {value!r}")
 
 
-#: Largest coefficient of variation of the common cost shock: 1 is a standard deviation of
-#: 100% of every practice's costs in a year, far beyond any cost trend (0.02 is typical);
-#: beyond it the simulated costs, not the policy, decide every figure (and 1e300 overflows).
-MAX_COMMON_SHOCK_CV = 1.0
-
-
 def _check_shock(instance: Any, attribute: Any, value: Any) -> None:
     check_fraction(value, "common_shock_cv", high=MAX_COMMON_SHOCK_CV)
 
@@ -147,7 +142,7 @@ class Scenario:
     common_shock_cv : float
         Coefficient of variation of a cost multiplier shared by every practice in a
         simulated year (e.g. a cost trend), so pooling's benefit is not overstated: from 0
-        to :data:`MAX_COMMON_SHOCK_CV` (1, i.e. 100%).
+        to :data:`~pbcmodel.risk.draws.MAX_COMMON_SHOCK_CV` (1, i.e. 100%).
     resource_growth, cost_growth : float
         Yearly growth of the resource and of expected spend in multi-year simulations.
     conditions : dict
