@@ -222,9 +222,28 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
     >>> import tempfile
     >>> import pandas as pd
     >>> t = pd.DataFrame({"total_gbp": [1.5]}, index=pd.Index(["A"], name="practice"))
-    >>> write_outputs({"budgets": t}, tempfile.mkdtemp())
+    >>> folder = tempfile.mkdtemp()
+    >>> write_outputs({"budgets": t}, folder)
     ['budgets.csv']
+    >>> print(open(f"{folder}/budgets.csv").read().strip())   # pounds with their pence
+    practice,total_gbp
+    A,1.50
     """
     tables, figures = split_outputs(outputs)
+    if format == "csv":
+        tables = {name: _pounds_as_written(t) for name, t in tables.items()}
     written = [p.name for p in write_tables(tables, folder, format=format)] if tables else []
     return written + save_figures(figures, folder)
+
+
+def _pounds_as_written(table: Any) -> Any:
+    """A table with its ``*_gbp`` columns as text with two decimals (``2681217000.00``, not
+    ``2681217000.0``), as a finance reader expects pounds in a CSV; missing stays empty."""
+    money = [c for c in getattr(table, "columns", []) if str(c).endswith("_gbp")
+             and pd.api.types.is_float_dtype(table[c])]
+    if not money:
+        return table
+    table = table.copy()
+    for column in money:
+        table[column] = table[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return table
