@@ -501,15 +501,6 @@ def align_series(budget: Any, outturn: Any) -> tuple[pd.Series, pd.Series]:
 
 # attrs validators -----------------------------------------------------------------------
 
-def optional_cap(instance: Any, attribute: Any, value: Any) -> None:
-    """attrs validator: ``None`` (no cap) or a finite number >= 0 (a fraction of budget)."""
-    if value is None:
-        return
-    v = finite_scalar(value, attribute.name)
-    if v < 0:
-        raise ValidationError(f"{attribute.name}: a cap must be >= 0 (or None), got {value!r}")
-
-
 def non_negative(instance: Any, attribute: Any, value: Any) -> None:
     """attrs validator: a finite number >= 0."""
     check_positive(value, attribute.name, strict=False)
