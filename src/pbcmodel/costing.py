@@ -25,7 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, check_positive, finite_series, require_columns
+from ._validate import _labels, finite_series, require_columns
+from .capitation.steps import MAX_MULTIPLIER, check_multiplier
 from .errors import ValidationError
 
 __all__ = ["activity_cost", "price_volume_mix"]
@@ -53,7 +54,8 @@ def activity_cost(activity: pd.DataFrame, tariff: pd.Series, *,
         column, otherwise by POD.
     mff : float or Series
         Market forces factor: one number, or a Series indexed by provider (then
-        ``activity`` needs a ``provider`` column).
+        ``activity`` needs a ``provider`` column); each > 0 and at most
+        :data:`~pbcmodel.capitation.steps.MAX_MULTIPLIER`, as for a capitation formula.
 
     Returns
     -------
@@ -86,11 +88,15 @@ def activity_cost(activity: pd.DataFrame, tariff: pd.Series, *,
         missing = pd.Index(activity["provider"].unique()).difference(factors.index)
         if len(missing):
             raise ValidationError(f"mff: no market forces factor for provider {_labels(missing)}")
-        if (factors <= 0).any():
-            raise ValidationError(f"mff: must be > 0 for {_labels(factors.index[factors <= 0])}")
+        bad = (factors <= 0) | (factors > MAX_MULTIPLIER)
+        if bad.any():
+            raise ValidationError(f"mff: must be a multiplier > 0 and at most "
+                                  f"{MAX_MULTIPLIER:g} (1 is the average); provider(s) "
+                                  f"{_labels(factors.index[bad])} have "
+                                  f"{_labels(factors[bad].tolist())}")
         price = price * activity["provider"].map(factors).astype(float)
     else:
-        price = price * check_positive(mff, "mff")
+        price = price * check_multiplier(mff, "mff")
     out = activity.copy()
     out["price"] = price
     out["cost"] = units * price
