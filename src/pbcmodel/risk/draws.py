@@ -313,11 +313,11 @@ def spend_sampler(pop: Population, model: CostModel, *,
         if pop.cost_index is not None:
             excess_law = excess_law.scaled(factor if excess_by == "practice"
                                            else _unit_cost_factor(pop, excess_by))
-        excess = _ByInversion(patients.guided(drawable(excess_law)))
+        excess = _ByInversion(drawable(excess_law))
     retained = chosen.law(counts, model, d, part)
     if pop.cost_index is not None:
         retained = retained.scaled(factor)
-    return SpendSampler(codes=pop.codes, retained=_ByInversion(patients.guided(drawable(retained))),
+    return SpendSampler(codes=pop.codes, retained=_ByInversion(drawable(retained)),
                         excess=excess, common_shock_cv=shock_cv, method=method)
 
 

@@ -96,7 +96,8 @@ class LatticeLaw:
         return law
 
     def inverse(self) -> LatticeInverse:
-        """Just what drawing by inversion needs (the cdf and its guide), without the pmf."""
+        """Just what drawing by inversion needs (the cdf, its guide and the guide cells'
+        answers), without the pmf."""
         return LatticeInverse.of(self._cdf, self.start, self.h, self.mean, self.var)
 
 
@@ -104,27 +105,41 @@ class LatticeLaw:
 _ROWS_AT_ONCE = 256
 #: Cells of the guide table of :class:`LatticeInverse` (a power of two).
 GUIDE_CELLS = 4096
+#: Marks a guide cell that holds a step of the cdf (:attr:`LatticeInverse.answer`).
+OPEN = np.iinfo(np.uint16).max
+_TO_UNIT = 2.0**-53
 
 
 @attrs.frozen(eq=False)
 class LatticeInverse:
     """The cdf of a :class:`LatticeLaw` with a guide table, to draw by inversion at speed.
 
+    The one home of the rule "a draw at the uniform ``v`` is the smallest lattice point with
+    ``F ≥ v``" (as :meth:`LatticeLaw.quantile`), whatever the law, from uniforms
+    (:meth:`invert`) or straight from a random stream's 64-bit outputs
+    (:meth:`invert_bits`).
+
     ``guide[u, j]`` is the first lattice index whose cdf reaches ``j / GUIDE_CELLS``
     (Chen and Asau's guide table). The draw at a uniform ``v`` in cell
-    ``j = ⌊v·GUIDE_CELLS⌋`` lies between ``guide[u, j]`` and ``guide[u, j + 1]``: most cells
-    hold no step of the cdf, so the answer is read off the table; the others are settled by
-    a binary search over the few indices between, vectorised over every unit and draw.
-    The result is exactly the smallest lattice point with ``F ≥ v`` (as
-    :meth:`LatticeLaw.quantile`), whatever the law.
+    ``j = ⌊v·GUIDE_CELLS⌋`` lies between ``guide[u, j]`` and ``guide[u, j + 1]``.
+    ``answer[u, j]`` is the lattice index that every uniform of cell ``j`` inverts to, or
+    :data:`OPEN` where the cell holds a step of the cdf: most draws are read off that
+    table; where the cell holds one step, one comparison with the cdf settles it; the few
+    others are settled by a binary search over the bracket, vectorised over every unit
+    and draw.
 
     Examples
     --------
     >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
     ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
     ...                  alias_bound=np.array([0.0]))
-    >>> law.inverse().invert(np.array([[0.1], [0.5], [0.7]])).ravel().tolist()
+    >>> inverse = law.inverse()
+    >>> inverse.invert(np.array([[0.1], [0.5], [0.7]])).ravel().tolist()
     [2.0, 2.0, 3.0]
+    >>> # cdf (½, 1): cells below ½ invert to index 0, those above to 1; the cell starting
+    >>> # at ½ holds the step (u = ½ exactly gives 0, just above gives 1)
+    >>> inverse.answer[0, [0, 2047, 2048, 2049, 4095]].tolist() == [0, 0, OPEN, 1, 1]
+    True
     """
 
     h: np.ndarray
@@ -133,14 +148,17 @@ class LatticeInverse:
     mean: np.ndarray
     var: np.ndarray
     guide: np.ndarray
+    answer: np.ndarray
 
     @classmethod
     def of(cls, cdf: np.ndarray, start: np.ndarray, h: np.ndarray, mean: np.ndarray,
            var: np.ndarray) -> LatticeInverse:
-        """Build the guide table of ``cdf`` (U, N), exactly, in one pass."""
+        """Build the guide table of ``cdf`` (U, N), exactly, in one pass, and its cells'
+        answers."""
         units, points = cdf.shape
         cells = GUIDE_CELLS
         guide = np.zeros((units, cells + 1), dtype=np.uint16 if points < 2**16 else np.int64)
+        answer = np.empty((units, cells), dtype=guide.dtype)
         for lo in range(0, units, _ROWS_AT_ONCE):
             block = cdf[lo:lo + _ROWS_AT_ONCE]
             rows = len(block)
@@ -149,44 +167,107 @@ class LatticeInverse:
             floor = np.multiply(block, cells).astype(np.int64)
             floor += (np.arange(rows) * (cells + 1))[:, None]
             counts = np.bincount(floor.ravel(), minlength=rows * (cells + 1))
-            guide[lo:lo + rows, 1:] = np.cumsum(counts.reshape(rows, cells + 1)[:, :-1], axis=1)
-        return cls(h=h, start=start, cdf=cdf, mean=mean, var=var, guide=guide)
+            g = guide[lo:lo + rows]
+            g[:, 1:] = np.cumsum(counts.reshape(rows, cells + 1)[:, :-1], axis=1)
+            # a cell's answer is its first index, unless it holds a step (a wider guide's
+            # closed cell whose answer happens to equal OPEN is searched, and found the same)
+            answer[lo:lo + rows] = g[:, :-1]
+            np.copyto(answer[lo:lo + rows], OPEN, where=g[:, 1:] != g[:, :-1])
+        return cls(h=h, start=start, cdf=cdf, mean=mean, var=var, guide=guide, answer=answer)
 
     def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
-        """Quantiles at uniforms ``u`` of shape (k, U) (or (k, len(units)) for those units).
+        """Quantiles at uniforms ``u`` (floats in [0, 1]) of shape (k, U) (or
+        (k, len(units)) for those units)."""
+        return self._invert(u, units)
 
-        Call :meth:`lookup` on a few units at a time (e.g. 64), so that their rows of the
-        guide stay in the processor's cache, then :meth:`finish` once on all of them.
+    def invert_bits(self, raw: np.ndarray, units: slice = slice(None)) -> np.ndarray:
+        """Quantiles at the uniforms ``(raw >> 11)·2⁻⁵³`` of 64-bit stream outputs.
+
+        ``raw`` (k, len(units)), uint64, holds one output per draw. The uniform's guide
+        cell is its top bits (``raw >> 52`` for 4,096 cells, exactly ``⌊u·4096⌋``), and
+        the uniform itself is worked out only for the draws whose cell holds a step. The
+        result is exactly :meth:`invert` at those uniforms.
+
+        Examples
+        --------
+        >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]),
+        ...                  pmf=np.array([[0.5, 0.5]]),
+        ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
+        ...                  alias_bound=np.array([0.0])).inverse()
+        >>> raw = np.array([[0], [2**63 - 1], [2**63], [2**64 - 1]], dtype=np.uint64)
+        >>> law.invert_bits(raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
+        [2.0, 2.0, 2.0, 3.0]
         """
-        return self.finish(u, *self.lookup(u, units), units)
+        return self._invert(raw, units)
 
-    def lookup(self, u: np.ndarray, units: slice = slice(None)
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """The guide's bracket ``[first, last]`` of each draw's lattice index."""
-        guide = self.guide[units]
-        cells = GUIDE_CELLS
-        cell = np.multiply(u, cells).astype(np.int64)     # u ≥ 0: truncation is the floor
-        np.minimum(cell, cells - 1, out=cell)
-        cell += np.arange(len(guide)) * (cells + 1)
-        flat_guide = guide.reshape(-1)
-        first = flat_guide[cell].astype(np.int64)
-        cell += 1
-        return first, flat_guide[cell].astype(np.int64)
+    def _invert(self, draws: np.ndarray, units: slice) -> np.ndarray:
+        units = slice(*units.indices(len(self.answer)))
+        out = np.empty(draws.shape)
+        waiting = self.index(draws, units, out)
+        self.amounts(out, units)
+        return self.search(out, [waiting], None, units.start)
 
-    def finish(self, u: np.ndarray, first: np.ndarray, last: np.ndarray,
-               units: slice = slice(None)) -> np.ndarray:
-        """Quantiles at ``u`` from their brackets: a vectorised binary search where open."""
-        cdf = self.cdf[units]
-        count, points = cdf.shape
-        k = first.reshape(-1)
-        open_ = np.flatnonzero(k != last.reshape(-1))
-        if len(open_):
-            k[open_] = _bisect(cdf.reshape(-1), u.reshape(-1)[open_], k[open_],
-                               last.reshape(-1)[open_], (open_ % count) * points)
-        index = k.reshape(u.shape)
-        np.minimum(index, points - 1, out=index)
+    def index(self, draws: np.ndarray, units: slice, out: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Lattice indices of the draws of ``units`` (a slice with a start) into ``out``
+        (k, len(units)), read off the guide where one look-up or one comparison settles
+        them.
+
+        ``draws`` are uniforms (floats) or 64-bit stream outputs (uint64, see
+        :meth:`invert_bits`). Returns the draws still to search (:meth:`search`): rows,
+        units (of the law), uniforms, brackets and the offsets of their cdfs.
+        """
+        answer = self.answer[units]
+        count, cells = answer.shape
+        cdf = self.cdf.reshape(-1)
+        points = self.cdf.shape[1]
+        bits = draws.dtype == np.uint64
+        if bits:
+            index = (draws >> np.uint64(64 + 1 - GUIDE_CELLS.bit_length())).view(np.int64)
+        else:
+            index = np.multiply(draws, cells).astype(np.int64)   # u ≥ 0: truncation is floor
+            np.minimum(index, cells - 1, out=index)
+        index += np.arange(0, count * cells, cells)
+        k = answer.reshape(-1).take(index)
+        open_ = np.flatnonzero(k == OPEN)
+        np.copyto(out, k.reshape(out.shape), casting="unsafe")
+        col = open_ % count
+        cell = index.reshape(-1)[open_] + col          # the cell's place in the guide
+        guide = self.guide[units].reshape(-1)
+        lo = guide[cell].astype(np.int64)
+        hi = guide[cell + 1].astype(np.int64)
+        if bits:
+            u = np.multiply(draws.reshape(-1)[open_] >> np.uint64(11), _TO_UNIT)
+        else:
+            u = draws.reshape(-1)[open_]
+        offset = (col + units.start) * points
+        below = cdf[offset + lo] < u                 # one step of the cdf in the cell
+        lo += below
+        rows = open_ // count
+        out[rows, col] = lo
+        wide = np.flatnonzero(below & (lo < hi))      # more than one step: search later
+        return rows[wide], col[wide] + units.start, u[wide], lo[wide], hi[wide], offset[wide]
+
+    def amounts(self, index: np.ndarray, units: slice) -> np.ndarray:
+        """Lattice indices (floats, (k, len(units))) → amounts ``(start + i)·h``, in place."""
+        np.minimum(index, self.cdf.shape[1] - 1, out=index)
         index += self.start[units]
-        return index * self.h[units]
+        index *= self.h[units]
+        return index
+
+    def search(self, out: np.ndarray, pending: list[tuple[np.ndarray, ...]],
+               money: Any = None, shift: int = 0) -> np.ndarray:
+        """Settle the draws :meth:`index` left pending by binary search and write their
+        amounts into ``out``, whose column ``j`` is unit ``j + shift``; with ``money``
+        (e.g. a :class:`~pbcmodel.risk.patients.Pence`), ``money.apply(amounts, rows)``."""
+        rows, cols, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
+                                                                                strict=True))
+        if len(rows):
+            index = _bisect(self.cdf.reshape(-1), u, lo, hi, offset).astype(float)
+            np.minimum(index, self.cdf.shape[1] - 1, out=index)
+            index += self.start[cols]
+            index *= self.h[cols]
+            out[rows, cols - shift] = index if money is None else money.apply(index, rows)
+        return out
 
 
 def _bisect(flat_cdf: np.ndarray, u: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -205,7 +286,8 @@ def _bisect(flat_cdf: np.ndarray, u: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 def drawable(law: Any) -> Any:
     """What drawing by inversion needs of a law: a lattice law's :class:`LatticeInverse`
-    (its cdf and guide table, not its pmf), any other law itself."""
+    (its cdf, guide table and the guide cells' answers, not its pmf), any other law
+    itself."""
     return law.inverse() if isinstance(law, LatticeLaw) else law
 
 

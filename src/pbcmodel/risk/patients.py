@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from .costmodel import CostModel, Severity
-from .laws import GUIDE_CELLS, _bisect
+from .laws import LatticeInverse
 
 #: Upper bound on random numbers held at once per unit and chunk.
 CHUNK_ELEMENTS = 4_000_000
@@ -175,72 +175,14 @@ def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: in
     return np.multiply(raw, _TO_UNIT)
 
 
-@attrs.frozen(eq=False)
-class GuidedInverse:
-    """A lattice law's cdf and guide table with every guide cell's answer worked out once.
-
-    ``answer[u, j]`` is the lattice index that every uniform of guide cell ``j`` inverts to,
-    or :data:`OPEN` where the cell holds a step of the cdf (there, the guide's bracket
-    ``[guide[u, j], guide[u, j + 1]]`` is searched). Built by :meth:`of`; drawn from by
-    :func:`invert_rows` with one table look-up for most draws.
-
-    Examples
-    --------
-    >>> from pbcmodel.risk.laws import LatticeLaw
-    >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
-    ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
-    ...                  alias_bound=np.array([0.0])).inverse()
-    >>> g = GuidedInverse.of(law)
-    >>> # cdf (½, 1): cells below ½ invert to index 0, those above to 1; the cell starting
-    >>> # at ½ holds the step (u = ½ exactly gives 0, just above gives 1)
-    >>> g.answer[0, [0, 2047, 2048, 2049, 4095]].tolist() == [0, 0, OPEN, 1, 1]
-    True
-    """
-
-    law: Any
-    answer: np.ndarray
-
-    @classmethod
-    def of(cls, law: Any) -> GuidedInverse:
-        """The answers of ``law``'s guide cells (a :class:`~pbcmodel.risk.laws.LatticeInverse`)."""
-        guide = law.guide
-        answer = np.empty((guide.shape[0], guide.shape[1] - 1), dtype=guide.dtype)
-        for lo in range(0, len(guide), 256):          # bounded temporaries
-            block, rows = guide[lo:lo + 256], answer[lo:lo + 256]
-            rows[...] = block[:, :-1]
-            # (a wider guide's closed cell whose answer happens to equal OPEN is searched
-            # as if open, and found the same)
-            np.copyto(rows, OPEN, where=block[:, 1:] != block[:, :-1])
-        return cls(law=law, answer=answer)
-
-    @property
-    def mean(self) -> np.ndarray:
-        return self.law.mean
-
-    @property
-    def var(self) -> np.ndarray:
-        return self.law.var
-
-
-#: Marks a guide cell that holds a step of the cdf (:attr:`GuidedInverse.answer`).
-OPEN = np.iinfo(np.uint16).max
-
-
-def guided(law: Any) -> Any:
-    """``law`` ready to draw from: a lattice law with a guide table as a
-    :class:`GuidedInverse`, any other law as it is."""
-    return GuidedInverse.of(law) if hasattr(law, "guide") else law
-
-
 def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
                 hi: int) -> np.ndarray:
     """Draws ``(hi − lo, U)`` from ``law`` for simulations ``[lo, hi)``, by inversion.
 
     Units are taken :data:`GROUP` at a time, each group with its own streams
     (``key + (group, block)``), so that its part of the law's tables stays in cache. A
-    lattice law with a guide table (:class:`~pbcmodel.risk.laws.LatticeInverse`, best
-    prepared once as a :class:`GuidedInverse`) is inverted straight from the streams'
-    64-bit outputs (:func:`invert_guided`).
+    lattice law's :class:`~pbcmodel.risk.laws.LatticeInverse` is inverted straight from the
+    streams' 64-bit outputs (:meth:`~pbcmodel.risk.laws.LatticeInverse.invert_bits`).
 
     Examples
     --------
@@ -300,111 +242,28 @@ def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ..
     >>> bool(np.array_equal(p, np.rint(b * 100)))
     True
     """
-    law = guided(law)
     units = len(law.mean)
     outs = [np.empty((hi - lo, units), dtype=float if pence is None else np.int64)
             for _ in keys]
     finish = [None] * len(keys) if pence is None else pence
     pending: list[list[tuple[np.ndarray, ...]]] = [[] for _ in keys]
+    lattice = isinstance(law, LatticeInverse)
     for first in range(0, units, GROUP):
         cols = slice(first, min(first + GROUP, units))
         for key, out, waiting, money in zip(keys, outs, pending, finish, strict=True):
             group_key = (*key, first // GROUP)
-            if isinstance(law, GuidedInverse):
+            if lattice:
                 raw = random_bits(root, group_key, lo, hi, cols.stop - first)
                 values = np.empty(raw.shape)
-                waiting.append(_guided(law, raw, cols, values))
-                _amounts(law.law, values, cols)
+                waiting.append(law.index(raw, cols, values))
+                law.amounts(values, cols)
             else:
                 values = law.invert(uniforms(root, group_key, lo, hi, cols.stop - first), cols)
             out[:, cols] = values if money is None else money.apply(values)
-    if isinstance(law, GuidedInverse):
+    if lattice:
         for out, waiting, money in zip(outs, pending, finish, strict=True):
-            _search(law.law, out, waiting, money)
+            law.search(out, waiting, money)
     return outs
-
-
-def invert_guided(law: Any, raw: np.ndarray, units: slice = slice(None)) -> np.ndarray:
-    """Quantiles of lattice ``law`` at the uniforms ``(raw >> 11)·2⁻⁵³`` of 64-bit outputs.
-
-    ``law`` is a :class:`~pbcmodel.risk.laws.LatticeInverse` (cdf and guide table) or a
-    :class:`GuidedInverse`; ``raw`` (k, len(units)) holds one stream output per draw. The
-    uniform's guide cell is its top bits (``raw >> 52`` for 4,096 cells, exactly
-    ``⌊u·4096⌋``). Where the cell holds no step of the cdf (about 90% of draws) the cell's
-    answer is read from a table; where it holds one, one comparison with the cdf settles
-    it; the few others are settled by a binary search. The result is exactly
-    :meth:`~pbcmodel.risk.laws.LatticeInverse.invert` at those uniforms: the smallest
-    lattice point with ``F ≥ u``.
-
-    Examples
-    --------
-    >>> from pbcmodel.risk.laws import LatticeLaw
-    >>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
-    ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
-    ...                  alias_bound=np.array([0.0])).inverse()
-    >>> raw = np.array([[0], [2**63 - 1], [2**63], [2**64 - 1]], dtype=np.uint64)
-    >>> invert_guided(law, raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
-    [2.0, 2.0, 2.0, 3.0]
-    """
-    table = law if isinstance(law, GuidedInverse) else GuidedInverse.of(law)
-    units = slice(*units.indices(len(table.answer)))
-    out = np.empty(raw.shape)
-    waiting = _guided(table, raw, units, out)
-    _amounts(table.law, out, units)
-    return _search(table.law, out, [waiting], None, units.start)
-
-
-def _guided(table: GuidedInverse, raw: np.ndarray, units: slice, out: np.ndarray
-            ) -> tuple[np.ndarray, ...]:
-    """Lattice indices of the draws of ``units`` into ``out`` (k, len(units)), see
-    :func:`invert_guided`; returns the draws still to search: rows, units (of the law),
-    uniforms, brackets and the offsets of their cdfs."""
-    law = table.law
-    answer = table.answer[units]
-    count, cells = answer.shape
-    cdf = law.cdf.reshape(-1)
-    points = law.cdf.shape[1]
-    index = (raw >> np.uint64(64 + 1 - GUIDE_CELLS.bit_length())).view(np.int64)  # ⌊u·2¹²⌋
-    index += np.arange(0, count * cells, cells)
-    k = answer.reshape(-1).take(index)
-    open_ = np.flatnonzero(k == OPEN)
-    np.copyto(out, k.reshape(out.shape), casting="unsafe")
-    col = open_ % count
-    cell = index.reshape(-1)[open_] + col          # the cell's place in the guide (cells + 1)
-    guide = law.guide[units].reshape(-1)
-    lo = guide[cell].astype(np.int64)
-    hi = guide[cell + 1].astype(np.int64)
-    u = np.multiply(raw.reshape(-1)[open_] >> np.uint64(11), _TO_UNIT)
-    offset = (col + units.start) * points
-    below = cdf[offset + lo] < u                 # one step of the cdf in the cell
-    lo += below
-    rows = open_ // count
-    out[rows, col] = lo
-    wide = np.flatnonzero(below & (lo < hi))      # more than one step: search later
-    return rows[wide], col[wide] + units.start, u[wide], lo[wide], hi[wide], offset[wide]
-
-
-def _amounts(law: Any, index: np.ndarray, units: slice) -> np.ndarray:
-    """Lattice indices (floats, (k, len(units))) → amounts ``(start + i)·h``, in place."""
-    np.minimum(index, law.cdf.shape[1] - 1, out=index)
-    index += law.start[units]
-    index *= law.h[units]
-    return index
-
-
-def _search(law: Any, out: np.ndarray, pending: list[tuple[np.ndarray, ...]],
-            money: Pence | None, shift: int = 0) -> np.ndarray:
-    """Settle the pending draws by binary search and write their amounts (or pence) into
-    ``out``, whose column ``j`` is unit ``j + shift``."""
-    rows, cols, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
-                                                                            strict=True))
-    if len(rows):
-        index = _bisect(law.cdf.reshape(-1), u, lo, hi, offset).astype(float)
-        np.minimum(index, law.cdf.shape[1] - 1, out=index)
-        index += law.start[cols]
-        index *= law.h[cols]
-        out[rows, cols - shift] = index if money is None else money.apply(index, rows)
-    return out
 
 
 def unit_streams(seed: Any, n_units: int, per_unit: int = 1) -> list[list[np.random.Generator]]:
@@ -534,7 +393,6 @@ def draw_by_inversion(law: Any, n: int, seed: Any, *,
     ((5, 2), True)
     """
     root = Streams(seed_sequence(seed))
-    law = guided(law)                  # a lattice law's guide answers worked out once
     step = chunk_size or max(1, CHUNK_ELEMENTS // max(len(law.mean), 1))
     for lo, hi in chunks(n, step):
         yield invert_rows(law, root, (0, RETAINED), lo, hi)
