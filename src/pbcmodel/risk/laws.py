@@ -107,7 +107,22 @@ _ROWS_AT_ONCE = 256
 GUIDE_CELLS = 4096
 #: Marks a guide cell that holds a step of the cdf (:attr:`LatticeInverse.answer`).
 OPEN = np.iinfo(np.uint16).max
-_TO_UNIT = 2.0**-53
+
+
+def unit_from_bits(raw: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from a stream's 64-bit outputs: the top 53 bits times ``2⁻⁵³``.
+
+    numpy's own rule for ``Generator.random``, written once for every draw that starts from
+    raw bits (:meth:`LatticeInverse.invert_bits`, :func:`pbcmodel.risk.patients.uniforms`).
+    ``raw`` (``uint64``) is overwritten: pass a copy to keep it.
+
+    Examples
+    --------
+    >>> unit_from_bits(np.array([0, 2**63, 2**64 - 1], dtype=np.uint64)).tolist()
+    [0.0, 0.5, 0.9999999999999999]
+    """
+    np.right_shift(raw, np.uint64(11), out=raw)
+    return np.multiply(raw, 2.0**-53)
 
 
 @attrs.frozen(eq=False)
@@ -236,7 +251,7 @@ class LatticeInverse:
         lo = guide[cell].astype(np.int64)
         hi = guide[cell + 1].astype(np.int64)
         if bits:
-            u = np.multiply(draws.reshape(-1)[open_] >> np.uint64(11), _TO_UNIT)
+            u = unit_from_bits(draws.reshape(-1)[open_])   # a copy: draws are kept
         else:
             u = draws.reshape(-1)[open_]
         offset = (col + units.start) * points

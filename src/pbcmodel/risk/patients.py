@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from .costmodel import CostModel, Severity
-from .laws import LatticeInverse
+from .laws import LatticeInverse, unit_from_bits
 
 #: Upper bound on random numbers held at once per unit and chunk.
 CHUNK_ELEMENTS = 4_000_000
@@ -45,7 +45,6 @@ BLOCK = 1024
 GROUP = 64
 #: Kinds of draw, each its own streams per (year, group, block).
 RETAINED, EXCESS, SHOCK = 0, 1, 2
-_TO_UNIT = 2.0**-53
 
 
 def seed_sequence(seed: Any) -> np.random.SeedSequence:
@@ -170,9 +169,7 @@ def uniforms(root: np.random.SeedSequence, key: tuple[int, ...], lo: int, hi: in
     >>> whole.shape, bool(np.array_equal(whole[1000:1100], part))
     ((1500, 3), True)
     """
-    raw = random_bits(root, key, lo, hi, width)
-    np.right_shift(raw, np.uint64(11), out=raw)
-    return np.multiply(raw, _TO_UNIT)
+    return unit_from_bits(random_bits(root, key, lo, hi, width))
 
 
 def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo: int,
