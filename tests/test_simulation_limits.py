@@ -72,6 +72,18 @@ def test_high_cost_threshold_beyond_pence_is_refused(scn, no_work):
         simulation.simulate(scn.evolve(high_cost_threshold=1e300), n=5, seed=0)
 
 
+def test_a_cost_model_beyond_pence_names_the_cost_model(scn, no_work):
+    """Means a billion times too large (pence typed as thousands of pounds, say) overflow
+    before any growth: the culprit is the cost model, not cost_growth."""
+    frame = scn.cost_model.to_frame()
+    frame["mean"] = frame["mean"] * 1e9
+    huge = scn.evolve(cost_model=pbc.CostModel.from_frame(frame))
+    with pytest.raises(ValidationError, match=r"^cost_model: the expected outturn of practice "
+                                              r"'P\d{3}' is £[\d,]+, which exceeds .*pounds a "
+                                              r"patient$"):
+        simulation.simulate(huge, n=5, seed=0)
+
+
 def test_a_thousand_years_of_growth_is_refused_and_says_how_many_fit(scn, expected_spend,
                                                                      no_work):
     # year y spends spend × 1.05^(y − 1); the growth that fits is log(limit / spend) / log 1.05

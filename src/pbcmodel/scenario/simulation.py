@@ -151,11 +151,13 @@ def _check_amounts(scn: Any, years: int) -> None:
         room = math.log(limit) - math.log(base[worst])      # log of the growth that fits
         if room >= 0 and (rate <= 0 or (years - 1) * math.log1p(rate) <= room):
             continue
-        if room < 0:         # too big before any growth: the cost model's money, not growth
+        if room < 0:         # too big before any growth: the money itself, not growth
+            culprit, advice = (("cost_model", "check that the cost model's means are in pounds "
+                                "a patient") if name == "cost_growth" else
+                               ("resource", "check that the resource is in pounds"))
             raise ValidationError(
-                f"cost_model: the expected outturn of practice {codes[worst]!r} is "
-                f"{_amount(math.log(base[worst]))}, which exceeds {largest}; check that the "
-                "cost model's means are in pounds a patient")
+                f"{culprit}: the {what[:-1]} of practice {codes[worst]!r} is "
+                f"{_amount(math.log(base[worst]))}, which exceeds {largest}; {advice}")
         year = math.floor(room / math.log1p(rate)) + 1      # the first year that is too big
         log_amount = math.log(base[worst]) + year * math.log1p(rate)
         raise ValidationError(
