@@ -66,6 +66,45 @@ def test_dask_engine_equals_local(scn, streamed):
     _same(remote, streamed)
 
 
+def test_dask_workers_whose_builds_differ_all_use_the_first_workers(scn, streamed,
+                                                                    monkeypatch):
+    # each worker builds the distributions itself; a worker whose build differs (as another
+    # numpy build or CPU could make it) must not change the result: the first worker's
+    # plan is used everywhere instead
+    distributed = pytest.importorskip("distributed")
+    attrs = pytest.importorskip("attrs")
+    real = simulation._plan
+    odd: set[str] = set()
+
+    def build(*args):
+        plan = real(*args)
+        if distributed.get_worker().address in odd:          # a build 0.1% different
+            plan = attrs.evolve(plan, growth=plan.growth * 1.001)
+        return plan
+
+    monkeypatch.setattr(simulation, "_plan", build)
+    with distributed.LocalCluster(n_workers=3, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        addresses = sorted(client.scheduler_info()["workers"])
+        odd.update(addresses[1:])
+        remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
+        odd.update(addresses)                        # every build odd: the result moves
+        moved = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
+    _same(remote, streamed)
+    assert not np.array_equal(moved.pool_pence, streamed.pool_pence)
+
+
+def test_dask_ranges_follow_the_workers_threads(scn, streamed):
+    # a worker with two threads runs two ranges at once; the result is the same
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=2,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
+    _same(remote, streamed)
+
+
 def test_streamed_sums_and_counts_equal_the_full_arrays_to_the_penny(streamed, full):
     amount, net = full.practice_amount_pence, full.net_pence
     assert amount.dtype == np.int32                     # they fit, so they are kept narrow

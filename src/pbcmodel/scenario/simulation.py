@@ -23,9 +23,10 @@ block of simulations, so a result is identical whatever ``chunk_size``, ``engine
 number of workers.
 
 **Engines.** ``"local"`` runs blocks of simulations on ``workers`` threads of this process
-(numpy releases the GIL); ``"dask"`` sends the prepared distributions to every worker once
-(``scatter``) and runs one task per range of blocks, on a user's ``Client`` or a
-``LocalCluster`` started for the call.
+(numpy releases the GIL); ``"dask"`` has every worker build the distributions once, all
+workers at the same time (nothing as large as the distributions is sent), and runs one task
+per worker thread, each a range of blocks, on a user's ``Client`` or a ``LocalCluster``
+started for the call; the workers' builds are checked to be identical.
 
 Examples
 --------
@@ -39,8 +40,10 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +63,7 @@ from ..risk import SpendDraws, methods, patients
 from ..settlement.core import settle_arrays
 from ..sharing import resolve_conditions
 from . import _streamed, memory, store
+from ._allocator import reuse_freed_memory
 from ._progress import progress_bar
 from .memory import check_simulation_memory
 
@@ -363,24 +367,30 @@ def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method
 
 def _run_range(plan: _Plan, lo: int, hi: int,
                progress: Callable[[int], None] | None = None) -> list[_streamed.Tally]:
-    """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many."""
+    """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many.
+
+    Freed work arrays are reused even in a process told to trim memory eagerly (dask's
+    workers, see :mod:`pbcmodel.scenario._allocator`).
+    """
     tallies = [_streamed.Tally.empty(lo, hi, plan.years, p.budget_pence, p.low, p.width,
                                      p.keep) for p in plan.policies]
     practices = len(plan.list_size)
     drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
     streams = patients.Streams(plan.root)     # block streams continue from chunk to chunk
-    for start, stop in patients.chunks(hi - lo, drawn_at_once):
-        # every year of these simulations, drawn once in whole pence (each practice's
-        # tables read once)
-        years = plan.sampler.pence_years(streams, list(range(plan.years)), lo + start,
-                                         lo + stop, [float(g) for g in plan.growth])
-        outturns = [retained for retained, _ in years]
-        pools = [excess.sum(axis=1) for _, excess in years]
-        for first, last in patients.chunks(stop - start, plan.chunk):
-            _settle_chunk(plan, tallies, lo + start + first,
-                          [o[first:last] for o in outturns], [p[first:last] for p in pools])
-            if progress is not None:
-                progress((last - first) * plan.years * len(plan.policies))
+    with reuse_freed_memory():
+        for start, stop in patients.chunks(hi - lo, drawn_at_once):
+            # every year of these simulations, drawn once in whole pence (each practice's
+            # tables read once)
+            years = plan.sampler.pence_years(streams, list(range(plan.years)), lo + start,
+                                             lo + stop, [float(g) for g in plan.growth])
+            outturns = [retained for retained, _ in years]
+            pools = [excess.sum(axis=1) for _, excess in years]
+            for first, last in patients.chunks(stop - start, plan.chunk):
+                _settle_chunk(plan, tallies, lo + start + first,
+                              [o[first:last] for o in outturns],
+                              [p[first:last] for p in pools])
+                if progress is not None:
+                    progress((last - first) * plan.years * len(plan.policies))
     return [t.finished() for t in tallies]
 
 
@@ -436,15 +446,53 @@ def _run_local(plans: list[_Plan], n: int, workers: int, bar: Any
         return [_merge([f.result() for f in row]) for row in futures]
 
 
-def _run_dask(client: Any, plans: list[_Plan], n: int) -> list[list[_streamed.Tally]]:
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    ranges = _ranges(n, 2 * workers)
-    # one copy of each plan per worker, with a fresh key (a hashed key could be released
-    # by an earlier call's cleanup)
-    shared = [client.scatter(plan, broadcast=True, hash=False) for plan in plans]
-    futures = [[client.submit(_run_range, plan, lo, hi, pure=False) for lo, hi in ranges]
-               for plan in shared]
-    return [_merge(client.gather(row)) for row in futures]
+def _fingerprint(plan: _Plan) -> tuple[str, list[np.ndarray]]:
+    """A digest of everything in ``plan`` (its arrays hashed in place, not copied), and
+    its policies' budgets in pence."""
+    digest = hashlib.blake2b(digest_size=16)
+    body = pickle.dumps(plan, protocol=5,
+                        buffer_callback=lambda buffer: digest.update(buffer.raw()))
+    digest.update(body)
+    return digest.hexdigest(), [policy.budget_pence for policy in plan.policies]
+
+
+def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
+              ) -> tuple[list[list[_streamed.Tally]], list[list[np.ndarray]]]:
+    """Simulate each group's plan on a dask cluster: the tallies and budgets of each group.
+
+    Each worker builds every group's plan itself, all at once (nothing as large as the
+    distributions crosses the network), then simulates consecutive ranges of blocks, one
+    per worker thread, with the plan it holds. The plans' digests are compared while the
+    ranges run: where a worker's build differs from the first worker's (another numpy or
+    scipy build, another kind of CPU), the ranges are run again with the first worker's
+    plan, sent once to each worker, so a result never depends on the split.
+    """
+    info = client.scheduler_info().get("workers", {})
+    slots = [address for address in sorted(info)
+             for _ in range(max(1, int(info[address].get("nthreads", 1))))]
+    if not slots:
+        raise ValidationError("client: the dask cluster has no workers")
+    ranges = _ranges(n, len(slots))
+    hosts = sorted(set(slots[:len(ranges)]), key=slots.index)
+
+    def on(address: str, function: Callable[..., Any], *args: Any) -> Any:
+        return client.submit(function, *args, workers=[address], allow_other_workers=False,
+                             pure=False)
+
+    def simulate(plans: dict[str, Any]) -> list[Any]:
+        return [on(slots[i], _run_range, plans[slots[i]], lo, hi)
+                for i, (lo, hi) in enumerate(ranges)]
+
+    built = [{host: on(host, _plan, *group) for host in hosts} for group in groups]
+    marks = [[on(host, _fingerprint, plans[host]) for host in hosts] for plans in built]
+    futures = [simulate(plans) for plans in built]
+    digests = client.gather(marks)
+    for k, (plans, mark) in enumerate(zip(built, digests, strict=True)):
+        if any(digest != mark[0][0] for digest, _ in mark):
+            first = plans[hosts[0]]
+            futures[k] = simulate(dict.fromkeys(hosts, first))
+    return ([_merge(client.gather(row)) for row in futures],
+            [mark[0][1] for mark in digests])
 
 
 def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str = "fft",
@@ -521,9 +569,11 @@ def _run(scenarios: Sequence[Any], n: int, years: int, root: np.random.SeedSeque
                 break
         else:
             groups.append([i])
-    plans = [_plan([scenarios[i] for i in group], years, root, method, chunk_size,
-                   [keeps[i] for i in group]) for group in groups]
+    specs = [([scenarios[i] for i in group], years, root, method, chunk_size,
+              [keeps[i] for i in group]) for group in groups]
     if engine == "local":
+        plans = [_plan(*spec) for spec in specs]
+        budgets = [[policy.budget_pence for policy in plan.policies] for plan in plans]
         bar = progress_bar(progress, total=years * n * len(scenarios), desc="simulating",
                            unit="simulation-year")
         try:
@@ -531,22 +581,21 @@ def _run(scenarios: Sequence[Any], n: int, years: int, root: np.random.SeedSeque
         finally:
             bar.close()
     elif client is not None:
-        tallies = _run_dask(client, plans, n)
+        tallies, budgets = _run_dask(client, specs, n)
     else:
         distributed = require("distributed", "distributed", "engine='dask'")
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                       dashboard_address=None) as cluster, \
                 distributed.Client(cluster) as own:
-            tallies = _run_dask(own, plans, n)
+            tallies, budgets = _run_dask(own, specs, n)
     results: list[SimulationResult | None] = [None] * len(scenarios)
-    for group, plan, group_tallies in zip(groups, plans, tallies, strict=True):
-        for i, policy, tally in zip(group, plan.policies, group_tallies, strict=True):
+    for group, group_budgets, group_tallies in zip(groups, budgets, tallies, strict=True):
+        for i, budget, tally in zip(group, group_budgets, group_tallies, strict=True):
             scn = scenarios[i]
             results[i] = SimulationResult(
                 scenario=scn, seed=seed, method=method, practices=scn.population.codes,
                 consortium=scn.population.hierarchy["consortium"],
-                list_size=scn.population.list_size, budget=policy.budget_pence / 100,
-                tally=tally)
+                list_size=scn.population.list_size, budget=budget / 100, tally=tally)
     return [r for r in results if r is not None]
 
 
