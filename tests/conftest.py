@@ -9,6 +9,8 @@ import matplotlib
 import pytest
 from hypothesis import settings
 
+import pbcmodel as pbc
+
 matplotlib.use("Agg")
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
@@ -31,3 +33,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def twelve_practices() -> pbc.Scenario:
+    """The example policy (70/30 gated, tolerance, cap, two-year recovery, incentives,
+    threshold, common shock) on twelve practices, with liabilities carried between years:
+    simulations small and fast enough to compare in full (streaming, stores)."""
+    population = pbc.datasets.example_population().subset([f"P{i:03d}" for i in range(1, 13)])
+    return pbc.Scenario.example(population=population, historic=None, resource=95e6,
+                                cost_growth=0.02)

@@ -21,15 +21,13 @@ from pbcmodel.scenario.design import optimise
 pytest.importorskip("zarr")
 xr = pytest.importorskip("xarray")
 
-PRACTICES = [f"P{i:03d}" for i in range(1, 13)]
 #: More than one block of random streams (1,024 simulations), two years, small and fast.
 N, YEARS = 1_100, 2
 
 
 @pytest.fixture(scope="module")
-def scn() -> pbc.Scenario:
-    return pbc.Scenario.example(population=pbc.datasets.example_population().subset(PRACTICES),
-                                historic=None, resource=95e6, cost_growth=0.02)
+def scn(twelve_practices) -> pbc.Scenario:
+    return twelve_practices
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +61,7 @@ def test_to_xarray_opens_the_store_lazily_in_pounds(in_memory, on_disk):
     ds = on_disk.to_xarray()
     assert ds["practice_amount"].chunks is not None          # dask: nothing read yet
     assert ds["practice_amount"].dims == ("simulation", "practice", "year")
-    assert ds["practice"].values.tolist() == PRACTICES
+    assert ds["practice"].values.tolist() == [f"P{i:03d}" for i in range(1, 13)]
     assert ds["consortium"].values.tolist() == in_memory.consortium.tolist()
     mem = in_memory.to_xarray()
     # pence × 0.01 on disk, pence / 100 in memory: the same pounds to the penny
@@ -87,7 +85,7 @@ def test_streamed_statistics_equal_those_of_the_stored_arrays(on_disk):
     np.testing.assert_array_equal(m["prob_loss_over_fraction"],
                                   (amount < -0.02 * budget).sum(axis=(0, 2)) / count)
     # quantiles within the bound the result states
-    per_practice = amount.transpose(1, 0, 2).reshape(len(PRACTICES), -1)
+    per_practice = amount.transpose(1, 0, 2).reshape(len(on_disk.practices), -1)
     bounds = on_disk.quantile_bounds()
     for q, column in ((0.05, "p05_amount"), (0.95, "p95_amount")):
         exact = np.quantile(per_practice, q, axis=1) / 100
@@ -250,7 +248,7 @@ def test_simulate_refuses_an_impossible_request_before_work(scn, monkeypatch):
                                               r"store='run\.zarr'.*or fewer years$"):
         simulation.simulate(scn, n=5_000_000, years=3, keep="full")
     # streamed, the same run fits: only the commissioner's totals grow with n
-    assert memory.simulation_bytes(5_000_000, len(PRACTICES), 3) < 0.8 * 2 * 2**30
+    assert memory.simulation_bytes(5_000_000, scn.population.n_practices, 3) < 0.8 * 2 * 2**30
 
 
 def test_largest_n_suggested_fits_and_one_more_does_not():

@@ -20,17 +20,13 @@ from pbcmodel.scenario import simulation
 from pbcmodel.scenario.simulation import SimulationResult, draw_outturns
 from pbcmodel.scenario.variants import compare, headline
 
-PRACTICES = [f"P{i:03d}" for i in range(1, 13)]
 #: More than one block of random streams (1,024 simulations), two years, small and fast.
 N, YEARS = 1_100, 2
 
 
 @pytest.fixture(scope="module")
-def scn() -> pbc.Scenario:
-    # the example policy (70/30 gated, tolerance, cap, two-year recovery, incentives,
-    # threshold, common shock) on twelve practices, with liabilities carried between years
-    return pbc.Scenario.example(population=pbc.datasets.example_population().subset(PRACTICES),
-                                historic=None, resource=95e6, cost_growth=0.02)
+def scn(twelve_practices) -> pbc.Scenario:
+    return twelve_practices
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +130,7 @@ def test_streamed_sums_and_counts_equal_the_full_arrays_to_the_penny(streamed, f
 
 def test_streamed_quantiles_are_within_their_stated_bound(streamed, full):
     m, exact, bound = streamed.metrics(), full.metrics(), streamed.quantile_bounds()
-    by_practice = full.practice_amount_pence.transpose(1, 0, 2).reshape(len(PRACTICES), -1)
+    by_practice = full.practice_amount_pence.transpose(1, 0, 2).reshape(len(full.practices), -1)
     for column, q in (("p05_amount", 0.05), ("p95_amount", 0.95)):
         np.testing.assert_array_equal(exact[column], np.quantile(by_practice, q, axis=1) / 100)
         assert (np.abs(m[column] - exact[column]) <= bound[column] + 1e-9).all()
@@ -188,7 +184,7 @@ def test_full_arrays_and_untracked_thresholds_need_keep_full(streamed, full):
         columns=["p05_amount", "p95_amount"]), full.metrics(loss_fraction=0.05).drop(
         columns=["p05_amount", "p95_amount"]), check_exact=True)
     assert full.metrics(loss_fraction=0.03)["prob_loss_over_fraction"].between(0, 1).all()
-    assert full.to_xarray()["practice_amount"].shape == (N, len(PRACTICES), YEARS)
+    assert full.to_xarray()["practice_amount"].shape == (N, 12, YEARS)
 
 
 def test_policies_that_share_the_drivers_of_spend_are_drawn_once(scn, monkeypatch):
@@ -237,7 +233,7 @@ def test_memory_for_statistics_does_not_grow_with_simulations(scn):
 
 
 def test_patient_level_draws_stream_the_same_way(scn):
-    small = scn.evolve(population=scn.population.subset(PRACTICES[:2]), common_shock_cv=0.0)
+    small = scn.evolve(population=scn.population.subset(["P001", "P002"]), common_shock_cv=0.0)
     a = small.simulate(n=40, seed=4, method="mc", chunk_size=7)
     b = small.simulate(n=40, seed=4, method="mc", workers=1)
     _same(a, b)
