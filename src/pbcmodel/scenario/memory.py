@@ -7,9 +7,9 @@ what is allocated, part by part, for each ``keep``:
 
 * **build** — building the spend distributions: a fixed part (the cost model's cells
   discretised finely, about 205 MiB) or, for FFT, a part per practice (lattice, transform
-  and cdf), whichever is larger;
+  and cdf), whichever is larger; with dask every worker process builds at the same time;
 * **distributions** — what is kept to draw from (cdf and guide table for FFT), per set of
-  drivers of spend, and per worker process with dask;
+  drivers of spend, and per worker process with dask (none in this process then);
 * **draws** — per thread, every year of one batch of simulations drawn at once
   (:data:`DRAW_ELEMENTS` practice-simulations, as int64 pence); **drawing**: the float
   draws of the year being converted. The last batch is still held while a thread finishes
@@ -119,7 +119,8 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     groups : int
         Sets of drivers of spend (each has its own distributions).
     engine : {"local", "dask"}
-        With dask every worker process holds its own copy of the distributions.
+        With dask every worker process builds and holds its own copy of the distributions,
+        all at once.
     chunk_elements : int, optional
         Practice-simulations settled at once (default :data:`CHUNK_ELEMENTS`).
 
@@ -136,13 +137,13 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     drawn = min(n, max(chunk, min(patients.BLOCK, DRAW_ELEMENTS // p)))
     settled = min(n, chunk)
     kept = groups * p * KEPT_PER_PRACTICE.get(method, KEPT_PER_PRACTICE["fft"])
-    copies = threads + 1 if engine == "dask" else 1
+    copies = threads if engine == "dask" else 1    # each dask worker builds its own
     bins = (_streamed.HISTOGRAM_BINS + 2) * 4
     sample = min(n, _streamed.SAMPLE_SIMULATIONS) * p * years * 8 * 2
     in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
     return {
-        "build": (groups - 1) * kept // groups + max(
-            BUILD_FIXED, BUILD_FFT_BASE + p * BUILD_FFT_PER_PRACTICE if method == "fft" else 0),
+        "build": copies * ((groups - 1) * kept // groups + max(
+            BUILD_FIXED, BUILD_FFT_BASE + p * BUILD_FFT_PER_PRACTICE if method == "fft" else 0)),
         "distributions": kept * copies,
         "draws": threads * groups * p * drawn * years * DRAWN_KEPT,
         "drawing": threads * groups * p * drawn * DRAWN_WORKING,
