@@ -13,8 +13,8 @@ national measurement runs in a fresh process, so its peak resident memory is its
 2. A sweep of 20 values of ``overspend.practice_share`` on the example commissioner
    (2,000 simulations × 3 years) ÷ one simulation of the same size. Target < 3.
 3. dask: a national-size simulation (8,000 practices × 4,096 simulations × 3 years) on a
-   process-based ``LocalCluster`` of 2 workers against the local engine on one thread,
-   with a check that the results are identical.
+   process-based ``LocalCluster`` of 2 workers against the local engine on one thread
+   (and on 2 threads), with a check that the results are identical.
 4. ``--stages``: where a national simulation's time goes, on one thread — CPU time of
    building the distributions (setup), drawing outturns in pence, settling, tallying the
    statistics and the rest of the loop, in ns per practice-year (a practice in one
@@ -203,16 +203,21 @@ def bench_dask(n: int, practices: int, years: int, workers: int) -> None:
     local = scn.simulate(n=n, years=years, seed=0, workers=1)
     t_local = time.perf_counter() - start
     start = time.perf_counter()
+    threads = scn.simulate(n=n, years=years, seed=0, workers=workers)
+    t_threads = time.perf_counter() - start
+    start = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         t_cluster = time.perf_counter() - start
         start = time.perf_counter()
         remote = scn.simulate(n=n, years=years, seed=0, engine="dask", client=client)
         t_dask = time.perf_counter() - start
-    pd.testing.assert_frame_equal(remote.metrics(), local.metrics(), check_exact=True)
-    np.testing.assert_array_equal(remote.commissioner_pence, local.commissioner_pence)
+    for other in (remote, threads):
+        pd.testing.assert_frame_equal(other.metrics(), local.metrics(), check_exact=True)
+        np.testing.assert_array_equal(other.commissioner_pence, local.commissioner_pence)
     print(f"dask: {practices:,} practices × {n:,} simulations × {years} years")
-    print(f"  local, 1 thread {t_local:6.1f} s   dask, {workers} processes {t_dask:6.1f} s "
+    print(f"  local, 1 thread {t_local:6.1f} s   local, {workers} threads {t_threads:6.1f} s "
+          f"({t_local / t_threads:.2f}×)   dask, {workers} processes {t_dask:6.1f} s "
           f"(+ {t_cluster:.1f} s to start the cluster)   speed-up {t_local / t_dask:.2f}× "
           f"({t_local / (t_dask + t_cluster):.2f}× with start-up); results identical")
 
