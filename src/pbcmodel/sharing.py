@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -402,15 +403,15 @@ class ShareSchedule:
                                           validator=_check_gates)
 
     # -- the two sides as rules -------------------------------------------------------
-    @property
+    @functools.cached_property
     def savings_rule(self) -> SideRule:
-        """The savings side as a rule (private type; used by the settlement core)."""
+        """The savings side as a rule (private type; used by the settlement core; made once)."""
         return SideRule(tiers=self.savings, minimum_rate=self.minimum_savings_rate,
                          first_dollar=self.first_dollar, cap=self.savings_cap)
 
-    @property
+    @functools.cached_property
     def losses_rule(self) -> SideRule:
-        """The losses side as a rule (private type; used by the settlement core)."""
+        """The losses side as a rule (private type; used by the settlement core; made once)."""
         return SideRule(tiers=self.losses, minimum_rate=self.minimum_loss_rate,
                          first_dollar=self.first_dollar, cap=self.loss_cap)
 
