@@ -218,9 +218,7 @@ class Tally:
         self.amount_squares += _square_sums(amount, max(-int(min(low.min(initial=0), 0)),
                                                         int(high.max(initial=0))))
         self.net_squares += _square_sums(net)
-        self._count_below(amount, [-round(pounds * 100) for pounds in self.tracked_pounds],
-                          self.loss_pounds)
-        self._count_below(amount, self.loss_fraction_pence[year], self.loss_fractions)
+        self._count_losses(year, amount)
         np.minimum(self.amount_min, low, out=self.amount_min)
         np.maximum(self.amount_max, high, out=self.amount_max)
         self._bin(amount)
@@ -251,14 +249,24 @@ class Tally:
             buffer = self._scratch[name] = np.empty(shape, dtype=dtype)
         return buffer
 
-    def _count_below(self, amount: np.ndarray, thresholds: Any, counts: np.ndarray) -> None:
-        """``counts[i] += #(amount < thresholds[i])`` down the rows, per practice."""
-        below = self._buffer("below", amount.shape, np.bool_)
-        for i, threshold in enumerate(thresholds):
-            np.less(amount, threshold, out=below)
-            for lo in range(0, len(below), 255):       # bytes add up without overflow
-                counts[i] += np.add.reduce(below[lo:lo + 255].view(np.uint8), axis=0,
-                                           dtype=np.uint8)
+    def _count_losses(self, year: int, amount: np.ndarray) -> None:
+        """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``: all
+        thresholds in one comparison and one count down the rows (both release the GIL)."""
+        key = ("thresholds", year)
+        if key not in self._scratch:        # (pounds + fractions, P) whole pence
+            pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
+            self._scratch[key] = np.vstack([
+                np.broadcast_to(pounds[:, None], (len(pounds), self.practices)),
+                self.loss_fraction_pence[year]])
+        thresholds = self._scratch[key]
+        below = self._buffer("below", (len(thresholds), *amount.shape), np.bool_)
+        np.less(amount, thresholds[:, None, :], out=below)
+        split = len(self.loss_pounds)
+        for lo in range(0, len(amount), 255):          # bytes add up without overflow
+            counts = np.add.reduce(below[:, lo:lo + 255].view(np.uint8), axis=1,
+                                   dtype=np.uint8)
+            self.loss_pounds += counts[:split]
+            self.loss_fractions += counts[split:]
 
     def _bin(self, amount: np.ndarray) -> None:
         bins = HISTOGRAM_BINS
