@@ -307,7 +307,7 @@ def _recovery_schedule(new: np.ndarray, years: int, later: np.ndarray) -> np.nda
     out[years:] = 0
     for k in range(ahead):
         out[k] += later[..., k]
-    return np.moveaxis(out, 0, -1)
+    return out.transpose(*range(1, out.ndim), 0)
 
 
 def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
