@@ -24,8 +24,11 @@ per-patient distribution first does not change its DFT, so nodes far out cost no
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
+import attrs
 import numpy as np
 from scipy import fft
 
@@ -36,7 +39,32 @@ from .costmodel import CostModel, Severity
 TAIL_SHARE = 1e-13
 _DENSE = 128      # intervals of width 2h before the geometric region
 _PER_OCTAVE = 64  # intervals per octave in the geometric region
-_CELLS_AT_ONCE = 8  # age-sex cells whose per-patient characteristic functions are built at once
+#: Age-sex cells discretised, or whose per-patient characteristic functions are built, at
+#: once (bounded temporaries; the 40 cells make four blocks, shared evenly by two threads)
+_CELLS_AT_ONCE = 10
+#: Below this log-modulus a characteristic function's value underflows to 0 (e^-746 < 2^-1075)
+_UNDERFLOW = -746.0
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+def map_threads(work: Callable[[_Item], _Result], items: Sequence[_Item]) -> list[_Result]:
+    """``[work(item) for item in items]``, on a pool of one thread per core when there is
+    more than one item.
+
+    For independent pieces of work (e.g. blocks of rows, each writing its own rows of a
+    shared output) whose heavy lifting is done by numpy and scipy, which release the GIL.
+
+    Examples
+    --------
+    >>> map_threads(lambda lo: lo * 2, range(0, 10, 4))
+    [0, 8, 16]
+    """
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(work, items))
 
 
 def intervals(h: float, top: float) -> tuple[np.ndarray, np.ndarray]:
@@ -81,22 +109,28 @@ def severity_nodes(model: CostModel, h: float) -> tuple[np.ndarray, np.ndarray]:
     top = float(sev.isf_moment(2, TAIL_SHARE).max())
     a, half = intervals(h, top)
     b = a + 2.0 * half
-    centre = sev.mean[..., None]
-    upper = a >= centre  # integrate tails from above where they are small
-    g = []
-    for k in range(3):
-        lo = sev.partial_moment(k, b, upper=False) - sev.partial_moment(k, a, upper=False)
-        up = sev.partial_moment(k, a, upper=True) - sev.partial_moment(k, b, upper=True)
-        g.append(np.where(upper, up, lo))
-    g0, g1, g2 = g
-    eu = (g1 - a * g0) / half
-    eu2 = (g2 - 2.0 * a * g1 + a**2 * g0) / half**2
     n = len(a)
     weights = np.zeros((*sev.mean.shape, 2 * n + 1))
-    weights[..., 0:2 * n:2] += (eu2 - 3.0 * eu + 2.0 * g0) / 2.0
-    weights[..., 1:2 * n:2] += 2.0 * eu - eu2
-    weights[..., 2:2 * n + 1:2] += (eu2 - eu) / 2.0
-    weights[..., -1] += sev.partial_moment(0, b[-1:], upper=True)[..., 0]
+
+    def block(first: int) -> None:
+        cells = slice(first, first + _CELLS_AT_ONCE)
+        part = attrs.evolve(sev, mean=sev.mean[cells], cv=sev.cv[cells])
+        upper = a >= part.mean[..., None]  # integrate tails from above where they are small
+        g = []
+        for k in range(3):
+            lo = part.partial_moment(k, b, upper=False) - part.partial_moment(k, a, upper=False)
+            up = part.partial_moment(k, a, upper=True) - part.partial_moment(k, b, upper=True)
+            g.append(np.where(upper, up, lo))
+        g0, g1, g2 = g
+        eu = (g1 - a * g0) / half
+        eu2 = (g2 - 2.0 * a * g1 + a**2 * g0) / half**2
+        out = weights[cells]
+        out[..., 0:2 * n:2] += (eu2 - 3.0 * eu + 2.0 * g0) / 2.0
+        out[..., 1:2 * n:2] += 2.0 * eu - eu2
+        out[..., 2:2 * n + 1:2] += (eu2 - eu) / 2.0
+        out[..., -1] += part.partial_moment(0, b[-1:], upper=True)[..., 0]
+
+    map_threads(block, range(0, len(weights), _CELLS_AT_ONCE))
     pos = np.empty(2 * n + 1)
     pos[0:2 * n:2] = a
     pos[1:2 * n:2] = a + half
@@ -160,24 +194,27 @@ def cell_pmf(model: CostModel, pos: np.ndarray, weights: np.ndarray, size: int, 
     """
     p = model.arrays[0][..., None]
     if cap is not None:
-        dense = scatter(np.minimum(pos, cap), weights, cap + 1)
+        pos, length = np.minimum(pos, cap), cap + 1
         size = int(fft.next_fast_len(len(PODS) * cap + 1, real=True))
     else:
-        dense = scatter(pos, weights, size)
-    # the product over PODs, one POD at a time and a few cells at a time (the same
-    # sequential product as np.prod over the POD axis, without (40, 7, size) temporaries)
-    cells = len(dense)
-    product = np.empty((cells, size // 2 + 1), dtype=complex)
-    for lo in range(0, cells, _CELLS_AT_ONCE):
-        rows = slice(lo, lo + _CELLS_AT_ONCE)
+        length = size
+    product = np.empty((len(weights), size // 2 + 1), dtype=complex)
+
+    def block(first: int) -> None:
+        # the product over PODs, one POD at a time, of a few cells (the same sequential
+        # product as np.prod over the POD axis, without (40, 7, size) temporaries)
+        rows = slice(first, first + _CELLS_AT_ONCE)
+        dense = scatter(pos, weights[rows], length)
         for pod in range(dense.shape[1]):
-            phi = fft.rfft(dense[rows, pod], n=size, axis=-1, workers=-1)
+            phi = fft.rfft(dense[:, pod], n=size, axis=-1)
             term = np.multiply(p[rows, pod], phi, out=phi)
             term += 1.0 - p[rows, pod]
             if pod == 0:
                 product[rows] = term
             else:
                 product[rows] *= term
+
+    map_threads(block, range(0, len(weights), _CELLS_AT_ONCE))
     pmf = fft.irfft(product, n=size, axis=-1, workers=-1)
     if cap is None:
         return pmf
@@ -276,8 +313,9 @@ def _mu4(cum: np.ndarray) -> np.ndarray:
     return np.maximum(cum[:, 3] + 3.0 * k2**2, 3.0 * k2**2)
 
 
-def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int, *,
-              extra_log_phi: np.ndarray | None = None, chunk: int = 512) -> np.ndarray:
+def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, out: np.ndarray,
+              rows: np.ndarray, *, extra_log_phi: np.ndarray | None = None,
+              chunk: int = 512) -> None:
     """Distribution of sums of independent lattice variables, unfolded on each unit's window.
 
     Parameters
@@ -288,18 +326,18 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
         How many of each component each unit sums.
     start : int array (U,)
         Window start of each unit, in buckets.
+    out : array (R, n)
+        Where the distributions are written: ``out[rows[u], i]`` is unit ``u``'s mass at
+        ``(start[u] + i)·h``.
+    rows : int array (U,)
+        The row of ``out`` of each unit.
     extra_log_phi : array (U, n//2+1), optional
         A further independent term per unit (e.g. a common shock).
-
-    Returns
-    -------
-    array (U, n)
-        ``pmf[u, i]`` is the mass at ``(start[u] + i)·h``.
     """
-    out = np.empty((len(counts), n))
+    n = out.shape[1]
     re, im = np.ascontiguousarray(log_phi.real), np.ascontiguousarray(log_phi.imag)
 
-    def rows(lo: int) -> None:
+    def block(lo: int) -> None:
         sl = slice(lo, lo + chunk)
         modulus = counts[sl] @ re
         if extra_log_phi is not None:
@@ -310,26 +348,19 @@ def aggregate(log_phi: np.ndarray, counts: np.ndarray, start: np.ndarray, n: int
         angle = counts[sl] @ im[:, :top]
         if extra_log_phi is not None:
             angle += extra_log_phi[sl, :top].imag
+        exponent = np.empty(angle.shape, dtype=complex)  # log φ = modulus + i·angle
+        exponent.real = modulus[:, :top]
+        exponent.imag = angle
         phi = np.zeros(modulus.shape, dtype=complex)
-        alive_phi = phi[:, :top]
-        alive_phi.real = modulus[:, :top]        # log φ = modulus + i·angle, built in place
-        alive_phi.imag = angle
-        np.exp(alive_phi, out=alive_phi)
+        # exp only where it does not underflow to 0 (about half the values); the rest stay 0
+        np.exp(exponent, out=phi[:, :top], where=modulus[:, :top] > _UNDERFLOW)
         folded = fft.irfft(phi, n=n, axis=-1)
-        # unfold: row r starts at lattice point start[r] (mod n), two slice copies a row
-        for r, first in enumerate(start[sl] % n, start=lo):
-            row = folded[r - lo]
-            out[r, :n - first] = row[first:]
-            out[r, n - first:] = row[:first]
+        # unfold: unit u starts at lattice point start[u] (mod n), two slice copies a row
+        for row, target, first in zip(folded, rows[sl], start[sl] % n, strict=True):
+            out[target, :n - first] = row[first:]
+            out[target, n - first:] = row[:first]
 
-    starts = range(0, len(counts), chunk)
-    if len(starts) > 1:      # numpy and scipy release the GIL: one thread per core
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(rows, starts))
-    else:
-        for lo in starts:
-            rows(lo)
-    return out
+    map_threads(block, range(0, len(counts), chunk))
 
 
 def safe_log(phi: np.ndarray) -> np.ndarray:

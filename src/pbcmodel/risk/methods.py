@@ -120,13 +120,14 @@ def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, p
     h, start = lattice.window(counts @ ref.reference_cumulants(), n, ref.base, WINDOW_EPS,
                            floor=ref.floor)
     laws = ref if part != "retained" else CellLaws.build(model, threshold, part, float(h.min()))
+    values = np.unique(h).tolist()
+    cells = lattice.map_threads(lambda value: laws.at(value, n), values)
     pmf = np.empty((len(counts), n))
     cum = np.empty((len(counts), 4))
-    for value in np.unique(h):
+    for value, (cell_cum, log_phi) in zip(values, cells, strict=True):
         rows = np.flatnonzero(h == value)
-        cell_cum, log_phi = laws.at(float(value), n)
         cum[rows] = counts[rows] @ cell_cum
-        pmf[rows] = lattice.aggregate(log_phi, counts[rows], start[rows], n)
+        lattice.aggregate(log_phi, counts[rows], start[rows], pmf, rows)
     return LatticeLaw(h=h, start=start, pmf=pmf, cumulants=cum,
                       alias_bound=lattice.alias_bound(cum, h, start, n))
 
@@ -182,8 +183,8 @@ def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: n
         local = np.searchsorted(groups, group[members])
         member_matrix = np.zeros((len(groups), len(members)))
         member_matrix[local, np.arange(len(members))] = 1.0
-        pmf[groups] = lattice.aggregate(log_phi[members], member_matrix, start[groups], n,
-                                     extra_log_phi=shock[groups])
+        lattice.aggregate(log_phi[members], member_matrix, start[groups], pmf, groups,
+                          extra_log_phi=shock[groups])
     return LatticeLaw(h=h, start=start, pmf=pmf, cumulants=cum,
                       alias_bound=lattice.alias_bound(cum, h, start, n))
 
