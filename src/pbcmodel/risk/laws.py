@@ -19,6 +19,8 @@ import attrs
 import numpy as np
 from scipy import special
 
+from .lattice import map_threads
+
 
 @attrs.frozen(eq=False)
 class LatticeLaw:
@@ -42,12 +44,16 @@ class LatticeLaw:
 
     def __attrs_post_init__(self) -> None:
         # negative round-off (and moment-matching) weights are dropped so the cdf is monotone;
-        # rows a block at a time, so that no temporary as large as the pmf is made
+        # rows a block at a time (so that no temporary as large as the pmf is made), the
+        # blocks on threads
         cdf = np.empty_like(self.pmf)
-        for lo in range(0, len(cdf), _ROWS_AT_ONCE):
+
+        def block(lo: int) -> None:
             rows = slice(lo, lo + _ROWS_AT_ONCE)
             np.cumsum(np.maximum(self.pmf[rows], 0.0), axis=1, out=cdf[rows])
             np.minimum(cdf[rows], 1.0, out=cdf[rows])
+
+        map_threads(block, range(0, len(cdf), _ROWS_AT_ONCE))
         object.__setattr__(self, "_cdf", cdf)
 
     @property
@@ -174,12 +180,12 @@ class LatticeInverse:
         cells = GUIDE_CELLS
         guide = np.zeros((units, cells + 1), dtype=np.uint16 if points < 2**16 else np.int64)
         answer = np.empty((units, cells), dtype=guide.dtype)
-        for lo in range(0, units, _ROWS_AT_ONCE):
-            block = cdf[lo:lo + _ROWS_AT_ONCE]
-            rows = len(block)
+
+        def block(lo: int) -> None:
+            rows = min(_ROWS_AT_ONCE, units - lo)
             # guide[j] = #{i : cdf[i] < j/M} = #{i : floor(cdf[i]·M) < j} (M a power of two;
             # cdf ≥ 0, so truncation is the floor)
-            floor = np.multiply(block, cells).astype(np.int64)
+            floor = np.multiply(cdf[lo:lo + rows], cells).astype(np.int64)
             floor += (np.arange(rows) * (cells + 1))[:, None]
             counts = np.bincount(floor.ravel(), minlength=rows * (cells + 1))
             g = guide[lo:lo + rows]
@@ -188,6 +194,8 @@ class LatticeInverse:
             # closed cell whose answer happens to equal OPEN is searched, and found the same)
             answer[lo:lo + rows] = g[:, :-1]
             np.copyto(answer[lo:lo + rows], OPEN, where=g[:, 1:] != g[:, :-1])
+
+        map_threads(block, range(0, units, _ROWS_AT_ONCE))
         return cls(h=h, start=start, cdf=cdf, mean=mean, var=var, guide=guide, answer=answer)
 
     def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
