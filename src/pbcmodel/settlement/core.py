@@ -270,8 +270,8 @@ def _netted_amounts(budget: np.ndarray, variance: np.ndarray, consortia: Consort
         before = np.cumsum(piece_weight, axis=-1) - piece_weight
         before -= before[..., c.first_piece].take(c.piece_group, axis=-1)
         within += before[..., None, :]
-    ratio = np.divide(group_amount, group_weight, out=np.zeros(group_amount.shape),
-                      where=group_weight > 0)
+    # a consortium without weight has within == 0 throughout, so any finite ratio gives 0
+    ratio = np.divide(group_amount, np.maximum(group_weight, 1))
     # at each consortium's last practice within == group_weight, so the rounded cumulative
     # equals the group amount exactly (|amount| << 2**52); the differences add up to it
     scaled = np.multiply(within, c.by_piece(ratio)[..., None, :])
