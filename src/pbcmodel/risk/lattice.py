@@ -42,6 +42,8 @@ _PER_OCTAVE = 64  # intervals per octave in the geometric region
 #: Age-sex cells discretised, or whose per-patient characteristic functions are built, at
 #: once (bounded temporaries; the 40 cells make four blocks, shared evenly by two threads)
 _CELLS_AT_ONCE = 10
+#: Lattice points re-discretised at once (:func:`rebin`, a block of rows per thread)
+_POINTS_AT_ONCE = 2**18
 #: Below this log-modulus a characteristic function's value underflows to 0 (e^-746 < 2^-1075)
 _UNDERFLOW = -746.0
 
@@ -110,6 +112,9 @@ def severity_nodes(model: CostModel, h: float) -> tuple[np.ndarray, np.ndarray]:
     a, half = intervals(h, top)
     b = a + 2.0 * half
     n = len(a)
+    # partial moments at each distinct edge once (b[i] is, but for rounding, a[i + 1])
+    edges, which = np.unique(np.concatenate([a, b]), return_inverse=True)
+    at_a, at_b = which[:n], which[n:]
     weights = np.zeros((*sev.mean.shape, 2 * n + 1))
 
     def block(first: int) -> None:
@@ -118,8 +123,10 @@ def severity_nodes(model: CostModel, h: float) -> tuple[np.ndarray, np.ndarray]:
         upper = a >= part.mean[..., None]  # integrate tails from above where they are small
         g = []
         for k in range(3):
-            lo = part.partial_moment(k, b, upper=False) - part.partial_moment(k, a, upper=False)
-            up = part.partial_moment(k, a, upper=True) - part.partial_moment(k, b, upper=True)
+            below = part.partial_moment(k, edges, upper=False)
+            above = part.partial_moment(k, edges, upper=True)
+            lo = below[..., at_b] - below[..., at_a]
+            up = above[..., at_a] - above[..., at_b]
             g.append(np.where(upper, up, lo))
         g0, g1, g2 = g
         eu = (g1 - a * g0) / half
@@ -253,14 +260,22 @@ def rebin(pmf: np.ndarray, start: np.ndarray, factor: int) -> tuple[np.ndarray, 
     two = 2 * factor
     new_start = 2 * (start // two)
     width = int((2 * ((start + length - 1) // two - start // two) + 3).max())
-    g = start[:, None] + np.arange(length)[None, :]
-    i = g // two
-    u = (g - i * two) / factor
-    flat = (2 * i - new_start[:, None]) + (np.arange(rows) * width)[:, None]
-    out = np.zeros(rows * width)
-    for j, lj in enumerate(((u - 1) * (u - 2) / 2, u * (2 - u), u * (u - 1) / 2)):
-        out += np.bincount((flat + j).ravel(), (pmf * lj).ravel(), minlength=rows * width)
-    return new_start, out.reshape(rows, width)
+    out = np.zeros((rows, width))
+    per_block = max(1, _POINTS_AT_ONCE // length)
+
+    def block(first: int) -> None:
+        sl = slice(first, first + per_block)
+        g = start[sl, None] + np.arange(length)[None, :]
+        i = g // two
+        u = (g - i * two) / factor
+        flat = (2 * i - new_start[sl, None]) + (np.arange(len(g)) * width)[:, None]
+        target = out[sl].reshape(-1)
+        for j, lj in enumerate(((u - 1) * (u - 2) / 2, u * (2 - u), u * (u - 1) / 2)):
+            target += np.bincount((flat + j).ravel(), (pmf[sl] * lj).ravel(),
+                                  minlength=len(target))
+
+    map_threads(block, range(0, rows, per_block))
+    return new_start, out
 
 
 def fold(pmf: np.ndarray, n: int) -> np.ndarray:
