@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import attrs
@@ -150,9 +151,10 @@ class OverspendPolicy:
     clawback_order: tuple[str, ...] = attrs.field(default=CLAWBACK_SOURCES,
                                                   converter=_to_order, validator=_check_order)
 
-    @property
+    @functools.cached_property
     def losses_rule(self) -> SideRule:
-        """The sharing part of the policy as a losses-side rule (private type).
+        """The sharing part of the policy as a losses-side rule (private type; made once,
+        not on every settlement of a simulation).
 
         The tolerance is a minimum loss rate charged on the excess only.
         """

@@ -60,7 +60,7 @@ from .._validate import _labels, align_condition, check_fraction
 from ..errors import ValidationError, require
 from ..money import MAX_PENCE, allocate_pennies, gbp
 from ..risk import SpendDraws, methods, patients
-from ..settlement.core import settle_arrays
+from ..settlement.core import Consortia, settle_arrays
 from ..sharing import resolve_conditions
 from . import _streamed, memory, store
 from ._allocator import reuse_freed_memory
@@ -331,7 +331,7 @@ class _Plan:
     root: np.random.SeedSequence
     years: int
     growth: np.ndarray
-    consortium_codes: np.ndarray
+    consortium_codes: Consortia
     list_size: np.ndarray
     policies: tuple[_Policy, ...]
     chunk: int
@@ -358,7 +358,8 @@ def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method
     mean, var = sampler.moments()
     growth = (1 + first.cost_growth) ** np.arange(years)
     return _Plan(sampler=sampler, root=root, years=years, growth=growth,
-                 consortium_codes=pd.factorize(pop.hierarchy["consortium"])[0],
+                 consortium_codes=Consortia.from_codes(
+                     pd.factorize(pop.hierarchy["consortium"])[0]),
                  list_size=pop.list_size.to_numpy(),
                  policies=tuple(_policy(s, years, mean, var, growth, k)
                                 for s, k in zip(group, keeps, strict=True)),
