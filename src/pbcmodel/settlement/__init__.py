@@ -2,7 +2,8 @@
 
 * :mod:`~pbcmodel.settlement.core` — the integer-pence arrays: sharing, consortium netting,
   overspend recovery, incentives and clawback, conserved to the penny
-  (:func:`settle_arrays`, :class:`SettlementArrays`);
+  (:func:`settle_arrays`, :class:`SettlementArrays`, and :class:`Consortia`, practices
+  grouped by consortium once for many settlements);
 * :mod:`~pbcmodel.settlement.frame` — the pandas layer: :func:`settle` and
   :class:`Settlement` (tables in pounds, carry-forward, summaries);
 * :mod:`~pbcmodel.settlement.statement` — the year-end statement of one practice in words.
@@ -20,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from .core import SettlementArrays, settle_arrays
+from .core import Consortia, SettlementArrays, settle_arrays
 from .frame import Settlement, settle
 
-__all__ = ["Settlement", "SettlementArrays", "settle", "settle_arrays"]
+__all__ = ["Consortia", "Settlement", "SettlementArrays", "settle", "settle_arrays"]
