@@ -62,11 +62,11 @@ def test_dask_engine_equals_local(scn, streamed):
     _same(remote, streamed)
 
 
-def test_dask_workers_whose_builds_differ_all_use_the_first_workers(scn, streamed,
-                                                                    monkeypatch):
-    # each worker builds the distributions itself; a worker whose build differs (as another
-    # numpy build or CPU could make it) must not change the result: the first worker's
-    # plan is used everywhere instead
+def test_dask_machines_whose_builds_differ_all_use_the_first_machines(scn, streamed,
+                                                                      monkeypatch):
+    # one worker on each machine builds the distributions; a machine whose build differs
+    # (as another numpy build or CPU could make it) must not change the result: the first
+    # machine's plan is used everywhere instead. Each worker here plays a machine of its own.
     distributed = pytest.importorskip("distributed")
     attrs = pytest.importorskip("attrs")
     real = simulation._plan
@@ -79,9 +79,10 @@ def test_dask_workers_whose_builds_differ_all_use_the_first_workers(scn, streame
         return plan
 
     monkeypatch.setattr(simulation, "_plan", build)
+    monkeypatch.setattr(simulation, "_machine", lambda address: address)
     with distributed.LocalCluster(n_workers=3, processes=False, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+            distributed.Client(cluster) as client, distributed.get_task_stream(client) as log:
         addresses = sorted(client.scheduler_info()["workers"])
         odd.update(addresses[1:])
         remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
@@ -89,6 +90,22 @@ def test_dask_workers_whose_builds_differ_all_use_the_first_workers(scn, streame
         moved = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
     _same(remote, streamed)
     assert not np.array_equal(moved.pool_pence, streamed.pool_pence)
+    # N simulations are two blocks: two workers simulate, and each (a machine) built twice
+    builds = sorted(task["worker"] for task in log.data if str(task["key"]).startswith("build"))
+    assert builds == sorted(addresses[:2] * 2)
+
+
+def test_dask_workers_of_one_machine_share_one_build(scn, streamed):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, distributed.get_task_stream(client) as log:
+        remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
+        first = sorted(client.scheduler_info()["workers"])[0]
+    _same(remote, streamed)
+    builds = [task["worker"] for task in log.data if str(task["key"]).startswith("_plan")]
+    ranges = {task["worker"] for task in log.data if str(task["key"]).startswith("_run_range")}
+    assert builds == [first] and len(ranges) == 2  # built once; both workers simulated with it
 
 
 def test_dask_ranges_follow_the_workers_threads(scn, streamed):

@@ -23,10 +23,10 @@ block of simulations, so a result is identical whatever ``chunk_size``, ``engine
 number of workers.
 
 **Engines.** ``"local"`` runs blocks of simulations on ``workers`` threads of this process
-(numpy releases the GIL); ``"dask"`` has every worker build the distributions once, all
-workers at the same time (nothing as large as the distributions is sent), and runs one task
-per worker thread, each a range of blocks, on a user's ``Client`` or a ``LocalCluster``
-started for the call; the workers' builds are checked to be identical.
+(numpy releases the GIL); ``"dask"`` has one worker on each machine build the
+distributions, all machines at once (the other workers of a machine fetch them from it),
+and runs one task per worker thread, each a range of blocks, on a user's ``Client`` or a
+``LocalCluster`` started for the call; the machines' builds are checked to be identical.
 
 Examples
 --------
@@ -45,6 +45,7 @@ import math
 import os
 import pickle
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -447,26 +448,41 @@ def _run_local(plans: list[_Plan], n: int, workers: int, bar: Any
         return [_merge([f.result() for f in row]) for row in futures]
 
 
-def _fingerprint(plan: _Plan) -> tuple[str, list[np.ndarray]]:
-    """A digest of everything in ``plan`` (its arrays hashed in place, not copied), and
-    its policies' budgets in pence."""
-    digest = hashlib.blake2b(digest_size=16)
+def _fingerprint(plan: _Plan, digest: bool = True) -> tuple[str, list[np.ndarray]]:
+    """A digest of everything in ``plan`` (its arrays hashed in place, not copied; empty
+    without ``digest``), and its policies' budgets in pence."""
+    budgets = [policy.budget_pence for policy in plan.policies]
+    if not digest:
+        return "", budgets
+    hashed = hashlib.blake2b(digest_size=16)
     body = pickle.dumps(plan, protocol=5,
-                        buffer_callback=lambda buffer: digest.update(buffer.raw()))
-    digest.update(body)
-    return digest.hexdigest(), [policy.budget_pence for policy in plan.policies]
+                        buffer_callback=lambda buffer: hashed.update(buffer.raw()))
+    hashed.update(body)
+    return hashed.hexdigest(), budgets
+
+
+def _machine(address: str) -> str:
+    """The machine of a dask worker's address (``"tcp://10.0.0.5:40331"`` → ``"10.0.0.5"``).
+
+    Examples
+    --------
+    >>> _machine("tcp://10.0.0.5:40331"), _machine("inproc://10.0.0.5/812/3")
+    ('10.0.0.5', '10.0.0.5')
+    """
+    return urllib.parse.urlsplit(address).hostname or address
 
 
 def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
               ) -> tuple[list[list[_streamed.Tally]], list[list[np.ndarray]]]:
     """Simulate each group's plan on a dask cluster: the tallies and budgets of each group.
 
-    Each worker builds every group's plan itself, all at once (nothing as large as the
-    distributions crosses the network), then simulates consecutive ranges of blocks, one
-    per worker thread, with the plan it holds. The plans' digests are compared while the
-    ranges run: where a worker's build differs from the first worker's (another numpy or
-    scipy build, another kind of CPU), the ranges are run again with the first worker's
-    plan, sent once to each worker, so a result never depends on the split.
+    Each machine's first worker builds every group's plan, all machines at once, using the
+    machine's cores; the other workers of a machine fetch it from there (nothing as large as
+    the distributions leaves the machine that built it). Then each worker thread simulates
+    one range of consecutive blocks. With more than one machine the builds' digests are
+    compared while the ranges run: where a machine's build differs from the first one's
+    (another numpy or scipy build, another CPU), the ranges are run again with the first
+    machine's plan, sent once to each worker, so a result never depends on the split.
     """
     info = client.scheduler_info().get("workers", {})
     slots = [address for address in sorted(info)
@@ -475,23 +491,28 @@ def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
         raise ValidationError("client: the dask cluster has no workers")
     ranges = _ranges(n, len(slots))
     hosts = sorted(set(slots[:len(ranges)]), key=slots.index)
+    builders: dict[str, str] = {}
+    for host in hosts:
+        builders.setdefault(_machine(host), host)
 
     def on(address: str, function: Callable[..., Any], *args: Any) -> Any:
         return client.submit(function, *args, workers=[address], allow_other_workers=False,
                              pure=False)
 
     def simulate(plans: dict[str, Any]) -> list[Any]:
-        return [on(slots[i], _run_range, plans[slots[i]], lo, hi)
+        return [on(slots[i], _run_range, plans[_machine(slots[i])], lo, hi)
                 for i, (lo, hi) in enumerate(ranges)]
 
-    built = [{host: on(host, _plan, *group) for host in hosts} for group in groups]
-    marks = [[on(host, _fingerprint, plans[host]) for host in hosts] for plans in built]
+    built = [{machine: on(builder, _plan, *group) for machine, builder in builders.items()}
+             for group in groups]
+    compare = len(builders) > 1
+    marks = [[on(builders[machine], _fingerprint, plan, compare)
+              for machine, plan in plans.items()] for plans in built]
     futures = [simulate(plans) for plans in built]
     digests = client.gather(marks)
     for k, (plans, mark) in enumerate(zip(built, digests, strict=True)):
         if any(digest != mark[0][0] for digest, _ in mark):
-            first = plans[hosts[0]]
-            futures[k] = simulate(dict.fromkeys(hosts, first))
+            futures[k] = simulate(dict.fromkeys(plans, next(iter(plans.values()))))
     return ([_merge(client.gather(row)) for row in futures],
             [mark[0][1] for mark in digests])
 
