@@ -242,9 +242,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", action="store_true",
                         help="also a per-stage breakdown on one thread (ns per practice-year)")
     parser.add_argument("--n", type=int, help="simulations of the national run")
+    parser.add_argument("--dask-n", type=int, help="simulations of the dask comparison")
     args = parser.parse_args(argv)
     n, practices, n_dask = (300, 500, 2_048) if args.quick else (10_000, 8_000, 4_096)
-    n = args.n or n
+    n, n_dask = args.n or n, args.dask_n or n_dask
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
     if not args.skip_national:
