@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel.plot.simulation import COMPARE_ROWS, plot_compare, plot_result
+from pbcmodel.scenario import simulation
 from pbcmodel.scenario.variants import compare, headline, side_by_side, sweep
 
 # the module (the contract exports the function `pbc.sweep`)
@@ -95,6 +96,25 @@ def test_sweep_rows_are_the_variants_headlines(base):
     # nobody bears an overspend at share 0, so the practices' amount is the freed-up part
     assert (out.loc[(0.0, 0.0), "expected_practice_amount"]
             == pytest.approx(out.loc[(0.0, 0.0), "expected_freed_up"]))
+
+
+def test_compared_scenarios_share_budgets_only_where_their_inputs_agree(base):
+    # budgets are made once for scenarios with the same formula, population, resource,
+    # growth and history; each result's budgets are still its own scenario's
+    historic = base.budgets()["total"] * 0.97
+    scenarios = [base, base.evolve(name="strict", **{"overspend.practice_share": 1.0}),
+                 base.evolve(name="richer", resource=520e6),
+                 base.evolve(name="growing", resource_growth=0.05),
+                 base.evolve(name="history", historic=historic),
+                 base.evolve(name="history again", historic=historic.copy(),
+                             **{"overspend.practice_share": 1.0})]
+    results = simulation.run(scenarios, n=50, years=2, seed=3)
+    for scn, res in zip(scenarios, results, strict=True):
+        alone = scn.simulate(n=50, years=2, seed=3)
+        assert (res.budget == alone.budget).all(), scn.name
+        pd.testing.assert_frame_equal(res.metrics(), alone.metrics(), check_exact=True)
+    assert results[0].budget.sum() < results[2].budget.sum()          # £510m < £520m
+    assert (results[0].budget[1] < results[3].budget[1]).any()        # grown in year 2
 
 
 def test_sweep_bearing_a_larger_share_never_pays_practices_more(base):

@@ -128,13 +128,14 @@ def _rate(rate: float) -> str:
     return f"{rate:,.0f}" if rate == int(rate) and abs(rate) < 1e18 else f"{rate:,.6g}"
 
 
-def _check_amounts(scn: Any, years: int) -> None:
+def _check_amounts(scn: Any, years: int, budget: np.ndarray | None = None) -> None:
     """Refuse, before any work, a scenario whose money would not settle exactly in pence.
 
     Every practice-year's budget (grown by ``resource_growth``) and expected outturn (grown
     by ``cost_growth``), and the per-patient ``high_cost_threshold``, must stay within
     :data:`pbcmodel.money.MAX_PENCE` (int64 pence with headroom for sums over simulations).
-    Growth is compounded in logarithms, so no float overflows on the way.
+    Growth is compounded in logarithms, so no float overflows on the way. ``budget``: the
+    first year's budget totals (pounds), if already made.
     """
     limit = MAX_PENCE / 100
     largest = f"the largest amount pbcmodel can settle exactly, {gbp(MAX_PENCE)} a practice-year"
@@ -145,10 +146,11 @@ def _check_amounts(scn: Any, years: int) -> None:
             "below it, or none (high_cost_threshold=None) for no high-cost pool")
     mean, _ = scn.cost_model.patient_moments()
     spend = scn.population.counts.to_numpy() @ mean * scn.population.cost_factor()
-    budget = scn.budgets()["total"]
+    if budget is None:
+        budget = scn.budgets()["total"].to_numpy()
     codes = scn.population.codes
     for name, base, what in (("cost_growth", spend, "expected outturns"),
-                             ("resource_growth", budget.to_numpy(), "budgets")):
+                             ("resource_growth", budget, "budgets")):
         rate = getattr(scn, name)
         worst = int(np.argmax(base))
         if base[worst] <= 0:
@@ -253,6 +255,29 @@ def _year_budgets(scn: Any, years: int) -> np.ndarray:
     return out
 
 
+def _same_budgets(a: Any, b: Any) -> bool:
+    """Whether two scenarios' budgets are the same in every year: the same formula and
+    population, resource and its growth, and historic budgets."""
+    return (a.formula is b.formula and a.population is b.population
+            and a.resource == b.resource and a.resource_growth == b.resource_growth
+            and (a.historic is None) == (b.historic is None)
+            and (a.historic is None or a.historic.equals(b.historic)))
+
+
+def _once_per_budgets(scenarios: Sequence[Any], make: Callable[[Any], Any]) -> list[Any]:
+    """``make(scn)`` for each scenario, made once for scenarios whose budgets are the same
+    (the variants of a sweep over policy share them)."""
+    made: list[tuple[Any, Any]] = []
+    out = []
+    for scn in scenarios:
+        value = next((v for other, v in made if _same_budgets(other, scn)), None)
+        if value is None:
+            value = make(scn)
+            made.append((scn, value))
+        out.append(value)
+    return out
+
+
 def _sampler(scn: Any, method: Any) -> risk.SpendSampler:
     return risk.spend_sampler(scn.population, scn.cost_model,
                               high_cost_threshold=scn.high_cost_threshold,
@@ -338,10 +363,8 @@ class _Plan:
     chunk: int
 
 
-def _policy(scn: Any, years: int, mean: np.ndarray, var: np.ndarray,
+def _policy(scn: Any, budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
             growth: np.ndarray, keep: _streamed.Keep) -> _Policy:
-    budget = _year_budgets(scn, years)
-    budget_pence = allocate_pennies(budget, name="budgets")   # each year adds up, as settle's
     low, width = _streamed.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
     index = scn.population.codes
     conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
@@ -358,12 +381,15 @@ def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method
     sampler = _sampler(first, method)
     mean, var = sampler.moments()
     growth = (1 + first.cost_growth) ** np.arange(years)
+    # each year adds up to the penny, as settle's
+    budgets = _once_per_budgets(group, lambda scn: allocate_pennies(_year_budgets(scn, years),
+                                                                    name="budgets"))
     return _Plan(sampler=sampler, root=root, years=years, growth=growth,
                  consortium_codes=Consortia.from_codes(
                      pd.factorize(pop.hierarchy["consortium"])[0]),
                  list_size=pop.list_size.to_numpy(),
-                 policies=tuple(_policy(s, years, mean, var, growth, k)
-                                for s, k in zip(group, keeps, strict=True)),
+                 policies=tuple(_policy(s, b, mean, var, growth, k)
+                                for s, b, k in zip(group, budgets, keeps, strict=True)),
                  chunk=chunk_size or _default_chunk(pop.n_practices))
 
 
@@ -549,7 +575,9 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
     targets = _check_stores(stores, keep, len(scenarios))
     for scn in scenarios:
         _check_cost_model(scn)
-        _check_amounts(scn, years)
+    first_years = _once_per_budgets(scenarios, lambda scn: scn.budgets()["total"].to_numpy())
+    for scn, budget in zip(scenarios, first_years, strict=True):
+        _check_amounts(scn, years, budget)
     root = patients.seed_sequence(seed)
     spend: list[tuple[Any, ...]] = []
     for scn in scenarios:
