@@ -53,15 +53,6 @@ def test_result_does_not_depend_on_chunk_size_or_workers(scn, streamed, chunk, w
     _same(scn.simulate(n=N, years=YEARS, seed=21, chunk_size=chunk, workers=workers), streamed)
 
 
-def test_dask_engine_equals_local(scn, streamed):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
-    _same(remote, streamed)
-
-
 def test_dask_machines_whose_builds_differ_all_use_the_first_machines(scn, streamed,
                                                                       monkeypatch):
     # one worker on each machine builds the distributions; a machine whose build differs
@@ -95,27 +86,21 @@ def test_dask_machines_whose_builds_differ_all_use_the_first_machines(scn, strea
     assert builds == sorted(addresses[:2] * 2)
 
 
-def test_dask_workers_of_one_machine_share_one_build(scn, streamed):
+@pytest.mark.parametrize("workers, threads", [(2, 1), (1, 2)])
+def test_dask_engine_equals_local_with_one_build_per_machine(scn, streamed, workers, threads):
+    # the first worker builds the distributions once and every worker thread simulates a
+    # range of blocks with it (the other worker fetches it); the result is the local one
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=workers, processes=False,
+                                  threads_per_worker=threads, dashboard_address=None
+                                  ) as cluster, \
             distributed.Client(cluster) as client, distributed.get_task_stream(client) as log:
         remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
         first = sorted(client.scheduler_info()["workers"])[0]
     _same(remote, streamed)
     builds = [task["worker"] for task in log.data if str(task["key"]).startswith("_plan")]
-    ranges = {task["worker"] for task in log.data if str(task["key"]).startswith("_run_range")}
-    assert builds == [first] and len(ranges) == 2  # built once; both workers simulated with it
-
-
-def test_dask_ranges_follow_the_workers_threads(scn, streamed):
-    # a worker with two threads runs two ranges at once; the result is the same
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=2,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
-    _same(remote, streamed)
+    ranges = [task["worker"] for task in log.data if str(task["key"]).startswith("_run_range")]
+    assert builds == [first] and len(ranges) == 2 and len(set(ranges)) == workers
 
 
 def test_streamed_sums_and_counts_equal_the_full_arrays_to_the_penny(streamed, full):
