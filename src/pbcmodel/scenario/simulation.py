@@ -510,11 +510,10 @@ def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
     (another numpy or scipy build, another CPU), the ranges are run again with the first
     machine's plan, sent once to each worker, so a result never depends on the split.
     """
+    client.wait_for_workers(1)          # an adaptive cluster may start with none
     info = client.scheduler_info().get("workers", {})
     slots = [address for address in sorted(info)
              for _ in range(max(1, int(info[address].get("nthreads", 1))))]
-    if not slots:
-        raise ValidationError("client: the dask cluster has no workers")
     ranges = _ranges(n, len(slots))
     hosts = sorted(set(slots[:len(ranges)]), key=slots.index)
     builders: dict[str, str] = {}
@@ -522,7 +521,8 @@ def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
         builders.setdefault(_machine(host), host)
 
     def on(address: str, function: Callable[..., Any], *args: Any) -> Any:
-        return client.submit(function, *args, workers=[address], allow_other_workers=False,
+        # where it should run; elsewhere if that worker is lost (same plan, same result)
+        return client.submit(function, *args, workers=[address], allow_other_workers=True,
                              pure=False)
 
     def simulate(plans: dict[str, Any]) -> list[Any]:
