@@ -229,6 +229,24 @@ def test_memory_parts_by_hand():
     assert large - small == 10_000 * 3 * 3 * 8 * 2
 
 
+def test_a_users_cluster_leaves_only_the_results_in_this_process():
+    # national size on a user's cluster: the distributions (50 KB a practice, ~380 MiB)
+    # and work arrays live on the workers; here only two tallies at a time
+    client = memory.simulation_parts(10_000, 8_000, 3, engine="client", workers=2)
+    local = memory.simulation_parts(10_000, 8_000, 3, workers=2)
+    for part in ("build", "distributions", "draws", "drawing", "settlement"):
+        assert client[part] == 0 and local[part] > 0, part
+    assert client["tallies"] == local["tallies"]
+    # a laptop with 600 MiB free can drive it; it could not run it itself
+    memory.check_simulation_memory(10_000, 8_000, 3, engine="client", workers=2,
+                                   available=600 * 2**20)
+    with pytest.raises(ValidationError, match=r"^--n 10,000: this simulation needs about"):
+        memory.check_simulation_memory(10_000, 8_000, 3, workers=2, available=600 * 2**20)
+    # a LocalCluster on this machine: every worker process holds a copy
+    dask = memory.simulation_parts(10_000, 8_000, 3, engine="dask", workers=2)
+    assert dask["distributions"] == 2 * local["distributions"]
+
+
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1, 10**7), practices=st.integers(1, 10_000), years=st.integers(1, 10),
        keep=st.sampled_from(["stats", "full"]))

@@ -7,9 +7,10 @@ what is allocated, part by part, for each ``keep``:
 
 * **build** — building the spend distributions: a fixed part (the cost model's cells
   discretised finely, about 205 MiB) or, for FFT, a part per practice (lattice, transform
-  and cdf), whichever is larger; with dask every worker process builds at the same time;
+  and cdf), whichever is larger (with dask, in the worker that builds them);
 * **distributions** — what is kept to draw from (cdf and guide table for FFT), per set of
-  drivers of spend, and per worker process with dask (none in this process then);
+  drivers of spend, and per worker process with dask; none in this process with a user's
+  cluster (``engine="client"``), which holds only the tallies and full arrays it receives;
 * **draws** — per thread, every year of one batch of simulations drawn at once
   (:data:`DRAW_ELEMENTS` practice-simulations, as int64 pence); **drawing**: the float
   draws of the year being converted. The last batch is still held while a thread finishes
@@ -118,9 +119,12 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
         How spend is drawn (the FFT distributions are the largest).
     groups : int
         Sets of drivers of spend (each has its own distributions).
-    engine : {"local", "dask"}
-        With dask every worker process builds and holds its own copy of the distributions,
-        all at once.
+    engine : {"local", "dask", "client"}
+        ``"dask"``: a ``LocalCluster`` on this machine, whose every worker process holds its
+        own copy of the distributions (one builds them, the others fetch them);
+        ``"client"``: a user's dask cluster, which works in its own memory: this process
+        holds only the results, merged as they arrive (``workers`` counts the tallies held
+        at once).
     chunk_elements : int, optional
         Practice-simulations settled at once (default :data:`CHUNK_ELEMENTS`).
 
@@ -137,23 +141,24 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     drawn = min(n, max(chunk, min(patients.BLOCK, DRAW_ELEMENTS // p)))
     settled = min(n, chunk)
     kept = groups * p * KEPT_PER_PRACTICE.get(method, KEPT_PER_PRACTICE["fft"])
-    copies = threads if engine == "dask" else 1    # each dask worker builds its own
+    here = 0 if engine == "client" else 1       # a user's cluster works in its own memory
+    copies = here * (threads if engine == "dask" else 1)    # each dask worker holds a copy
     bins = (_streamed.HISTOGRAM_BINS + 2) * 4
     sample = min(n, _streamed.SAMPLE_SIMULATIONS) * p * years * 8 * 2
     in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
     return {
-        "build": copies * ((groups - 1) * kept // groups + max(
+        "build": here * ((groups - 1) * kept // groups + max(
             BUILD_FIXED, BUILD_FFT_BASE + p * BUILD_FFT_PER_PRACTICE if method == "fft" else 0)),
         "distributions": kept * copies,
-        "draws": threads * groups * p * drawn * years * DRAWN_KEPT,
-        "drawing": threads * groups * p * drawn * DRAWN_WORKING,
-        "settlement": threads * settled * p * SETTLE_PER_ELEMENT,
+        "draws": here * threads * groups * p * drawn * years * DRAWN_KEPT,
+        "drawing": here * threads * groups * p * drawn * DRAWN_WORKING,
+        "settlement": here * threads * settled * p * SETTLE_PER_ELEMENT,
         "tallies": scenarios * (threads * p * (2 * bins + len(_streamed.LOSS_FRACTIONS)
                                                * years * 8)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
         "finish": 0 if threads == 1 else in_memory // 2,
-        "store": (on_disk if keep == "full" else 0) * threads
+        "store": here * (on_disk if keep == "full" else 0) * threads
                  * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
     }
 

@@ -539,8 +539,18 @@ def _run_dask(client: Any, groups: list[tuple[Any, ...]], n: int
     for k, (plans, mark) in enumerate(zip(built, digests, strict=True)):
         if any(digest != mark[0][0] for digest, _ in mark):
             futures[k] = simulate(dict.fromkeys(plans, next(iter(plans.values()))))
-    return ([_merge(client.gather(row)) for row in futures],
-            [mark[0][1] for mark in digests])
+    return ([_merge_as_they_come(row) for row in futures], [mark[0][1] for mark in digests])
+
+
+def _merge_as_they_come(futures: list[Any]) -> list[_streamed.Tally]:
+    """The tallies of consecutive ranges, fetched in order and merged one at a time (two
+    ranges' tallies in memory at once, however many workers)."""
+    merged = futures[0].result()
+    futures[0].release()
+    for future in futures[1:]:
+        merged = _merge([merged, future.result()])
+        future.release()
+    return merged
 
 
 def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str = "fft",
@@ -583,12 +593,12 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
     for scn in scenarios:
         if not any(drivers(scn) == d for d in spend):
             spend.append(drivers(scn))
-    # a user's cluster works in its own memory: here only the distributions and results
-    here = 1 if client is not None else workers or os.cpu_count() or 1
+    # a user's cluster works in its own memory: here only the results, two tallies at a time
+    here = 2 if client is not None else workers or os.cpu_count() or 1
     check_simulation_memory(
         n, max(scn.population.n_practices for scn in scenarios), years, what="n", keep=keep,
         on_disk=sum(t is not None for t in targets), scenarios=len(scenarios), workers=here,
-        method=method, groups=len(spend), engine="local" if client is not None else engine)
+        method=method, groups=len(spend), engine="client" if client is not None else engine)
     with contextlib.ExitStack() as stack:
         folders = [None if t is None else stack.enter_context(store.staged(t))
                    for t in targets]
