@@ -58,3 +58,47 @@ def test_split_and_merged_equals_whole(sims, cut, seed, practices):
     # the histogram holds every practice-year once
     counts = merged.histogram.reshape(practices, -1).sum(axis=1)
     assert counts.tolist() == [2 * sims] * practices
+
+
+def _shared_tally(lo: int, hi: int, budget: np.ndarray,
+                  shared: tuple[np.ndarray, np.ndarray]) -> _streamed.Tally:
+    years = 2
+    budgets = np.vstack([budget] * years)
+    mean = budget / 100.0
+    low, width = _streamed.histogram_grid(budgets, mean, (mean * 0.1) ** 2, np.ones(years), 0.0)
+    return _streamed.Tally.empty(lo, hi, years, budgets, low, width, True,
+                                 (shared[0][lo:hi], shared[1][lo:hi]))
+
+
+def test_ranges_written_into_one_shared_array_merge_without_a_copy():
+    # simulations 0–5 and 6–9 of 3 practices written into the rows of one pair of arrays
+    budget = np.array([10**6, 2 * 10**6, 3 * 10**6])
+    shared = (np.zeros((10, 3, 2), dtype=np.int32), np.zeros((10, 3, 2), dtype=np.int32))
+    first, second = _shared_tally(0, 6, budget, shared), _shared_tally(6, 10, budget, shared)
+    amount = np.arange(30, dtype=np.int64).reshape(10, 3) - 15
+    zero = np.zeros(10, dtype=np.int64)
+    for year in range(2):
+        first.add(year, 0, amount[:6] * (year + 1), amount[:6], zero[:6], zero[:6], zero[:6])
+        second.add(year, 6, amount[6:] * (year + 1), amount[6:], zero[6:], zero[6:], zero[6:])
+    merged = first.merge(second).finished()
+    assert np.shares_memory(merged.full_amount, shared[0])        # the shared array itself
+    np.testing.assert_array_equal(merged.full_amount[:, :, 1], amount * 2)
+    np.testing.assert_array_equal(merged.full_net[:, :, 0], amount)
+
+
+def test_a_range_whose_amounts_outgrow_int32_is_merged_by_copying():
+    # one range's amounts exceed int32 (£21.5m): its rows leave the shared array for int64,
+    # and the merge joins the two by copying, exactly
+    budget = np.array([10**9])
+    shared = (np.zeros((4, 1, 2), dtype=np.int32), np.zeros((4, 1, 2), dtype=np.int32))
+    first, second = _shared_tally(0, 2, budget, shared), _shared_tally(2, 4, budget, shared)
+    big = np.array([[3_000_000_000], [-3_000_000_000]], dtype=np.int64)
+    small = np.array([[5], [-7]], dtype=np.int64)
+    zero = np.zeros(2, dtype=np.int64)
+    for year in range(2):
+        first.add(year, 0, small, small, zero, zero, zero)
+        second.add(year, 2, big, small, zero, zero, zero)
+    merged = first.merge(second).finished()
+    assert merged.full_amount.dtype == np.int64
+    assert not np.shares_memory(merged.full_amount, shared[0])
+    assert merged.full_amount[:, 0, 1].tolist() == [5, -7, 3_000_000_000, -3_000_000_000]

@@ -123,6 +123,21 @@ def _fits_int32(values: np.ndarray) -> bool:
     return values.size == 0 or bool(values.min() >= info.min and values.max() <= info.max)
 
 
+def _joined(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+    """``a`` and ``b`` as one array, without a copy, when they are rows ``lo:mid`` and
+    ``mid:hi`` of one shared array (simulations numbered from its first row); else None."""
+    base = a.base
+    if base is None or b.base is not base or a.dtype != b.dtype or base.ndim != a.ndim:
+        return None
+    whole = base[lo:hi]
+    if len(whole) != len(a) + len(b) or not (
+            whole.__array_interface__["data"][0] == a.__array_interface__["data"][0]
+            and whole[len(a):].__array_interface__["data"][0]
+            == b.__array_interface__["data"][0]):
+        return None
+    return whole
+
+
 def _narrow(values: np.ndarray) -> np.ndarray:
     """int32 when every value fits (checked), int64 otherwise (no copy if already so)."""
     if values.dtype == np.int32:
@@ -169,9 +184,12 @@ class Tally:
 
     @classmethod
     def empty(cls, lo: int, hi: int, years: int, budget_pence: np.ndarray, low: np.ndarray,
-              width: np.ndarray, keep: bool | Keep) -> Tally:
+              width: np.ndarray, keep: bool | Keep,
+              full: tuple[np.ndarray, np.ndarray] | None = None) -> Tally:
         """A tally with nothing added yet; ``budget_pence`` is (years, P); ``keep`` a
-        :class:`Keep` (or True for ``Keep(full=True)``)."""
+        :class:`Keep` (or True for ``Keep(full=True)``). ``full``: int32 zeros of shape
+        (hi − lo, P, years) to write the full arrays into (rows ``lo:hi`` of arrays shared
+        by the tallies of consecutive ranges, which then merge without a copy)."""
         keep = keep if isinstance(keep, Keep) else Keep(full=bool(keep))
         keep_full = keep.full and keep.sink is None
         p = len(low)
@@ -196,8 +214,10 @@ class Tally:
             pool=np.zeros((k, years), dtype=np.int64),
             amount_sample=np.zeros((sample, p, years), dtype=np.int64),
             net_sample=np.zeros((sample, p, years), dtype=np.int64),
-            full_amount=np.zeros((k, p, years), dtype=np.int32) if keep_full else None,
-            full_net=np.zeros((k, p, years), dtype=np.int32) if keep_full else None,
+            full_amount=(None if not keep_full else full[0] if full is not None
+                         else np.zeros((k, p, years), dtype=np.int32)),
+            full_net=(None if not keep_full else full[1] if full is not None
+                      else np.zeros((k, p, years), dtype=np.int32)),
             tracked_pounds=tuple(keep.loss_pounds), tracked_fractions=tuple(keep.loss_fractions),
             writer=None if keep.sink is None else keep.sink.writer(years))
 
@@ -317,9 +337,10 @@ class Tally:
     def merge(self, other: Tally) -> Tally:
         """The tally of both ranges (``other`` starts where this one stops).
 
-        Both tallies are consumed: their full arrays (``keep="full"``) are handed to the
-        result one at a time and released, so merging needs room for one more array, not
-        for a second copy of both.
+        Both tallies are consumed. Full arrays (``keep="full"``) written into one shared
+        array (see :meth:`empty`) are joined without a copy; others are handed to the result
+        one at a time and released, so merging needs room for one more array, not for a
+        second copy of both.
         """
         self.flush()
         other.flush()
@@ -329,8 +350,10 @@ class Tally:
             if a is None or b is None:
                 full.append(None)
                 continue
-            full.append(np.concatenate([a.astype(np.int64) if a.dtype != b.dtype else a,
-                                        b.astype(np.int64) if a.dtype != b.dtype else b]))
+            joined = _joined(a, b, self.lo, other.hi)
+            full.append(joined if joined is not None else np.concatenate(
+                [a.astype(np.int64) if a.dtype != b.dtype else a,
+                 b.astype(np.int64) if a.dtype != b.dtype else b]))
             setattr(self, name, None)
             setattr(other, name, None)
             del a, b

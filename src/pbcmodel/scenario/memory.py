@@ -6,7 +6,7 @@ the constants here when the simulation's storage changes. :func:`simulation_part
 what is allocated, part by part, for each ``keep``:
 
 * **build** — building the spend distributions: a fixed part (the cost model's cells
-  discretised finely, about 205 MiB) or, for FFT, a part per practice (lattice, transform
+  discretised finely, about 120 MB) or, for FFT, a part per practice (lattice, transform
   and cdf), whichever is larger (with dask, in the worker that builds them);
 * **distributions** — what is kept to draw from (cdf and guide table for FFT), per set of
   drivers of spend, and per worker process with dask; none in this process with a user's
@@ -23,8 +23,9 @@ what is allocated, part by part, for each ``keep``:
   first 256 simulations and the commissioner's totals per simulation-year (three int64,
   copied once when the threads' ranges merge);
 * **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
-  cash, int32 pence; **finish**: the room one more array needs while the threads' ranges
-  are merged (one array at a time), once the work arrays are gone;
+  cash, int32 pence, written by every thread into one pair of arrays; **finish**: with
+  dask, the room one more array needs while the workers' ranges are joined here (one array
+  at a time), once the work arrays are gone;
 * **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
   pence of both arrays for every year) and the compressor's copies of a store chunk.
 
@@ -66,7 +67,7 @@ DRAW_ELEMENTS = 2**21
 #: Peak bytes of building the spend distributions, whatever the method and the number of
 #: practices (the cost model's cells discretised finely); for FFT, at least a base plus a
 #: part per practice (lattice, transform and cdf).
-BUILD_FIXED = 215_000_000
+BUILD_FIXED = 125_000_000
 BUILD_FFT_BASE = 154_000_000
 BUILD_FFT_PER_PRACTICE = 63_500
 #: Bytes per practice of a distribution kept for drawing, by method (FFT: the cdf of 4,096
@@ -157,7 +158,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
                                                * years * 8)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
-        "finish": 0 if threads == 1 else in_memory // 2,
+        "finish": 0 if threads == 1 or engine == "local" else in_memory // 2,
         "store": here * (on_disk if keep == "full" else 0) * threads
                  * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
     }

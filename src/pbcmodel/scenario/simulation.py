@@ -394,14 +394,20 @@ def _plan(group: Sequence[Any], years: int, root: np.random.SeedSequence, method
 
 
 def _run_range(plan: _Plan, lo: int, hi: int,
-               progress: Callable[[int], None] | None = None) -> list[_streamed.Tally]:
+               progress: Callable[[int], None] | None = None,
+               shared: Sequence[tuple[np.ndarray, np.ndarray] | None] | None = None
+               ) -> list[_streamed.Tally]:
     """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many.
 
-    Freed work arrays are reused even in a process told to trim memory eagerly (dask's
-    workers, see :mod:`pbcmodel.scenario._allocator`).
+    ``shared``: per policy, the run's full arrays (simulation × practice × year, int32) to
+    write rows ``lo:hi`` into, or None. Freed work arrays are reused even in a process told
+    to trim memory eagerly (dask's workers, see :mod:`pbcmodel.scenario._allocator`).
     """
+    into = shared if shared is not None else [None] * len(plan.policies)
     tallies = [_streamed.Tally.empty(lo, hi, plan.years, p.budget_pence, p.low, p.width,
-                                     p.keep) for p in plan.policies]
+                                     p.keep, None if full is None else
+                                     (full[0][lo:hi], full[1][lo:hi]))
+               for p, full in zip(plan.policies, into, strict=True)]
     practices = len(plan.list_size)
     drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
     streams = patients.Streams(plan.root)     # block streams continue from chunk to chunk
@@ -465,12 +471,17 @@ def _run_local(plans: list[_Plan], n: int, workers: int, bar: Any
             bar.update(k)
 
     ranges = _ranges(n, workers)
+    # full arrays kept in memory: one pair per policy, each range writing its own rows
+    shared = [[(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32),
+                np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32))
+               if policy.keep.full and policy.keep.sink is None else None
+               for policy in plan.policies] for plan in plans]
     if workers == 1 or len(ranges) * len(plans) == 1:
-        return [_merge([_run_range(plan, lo, hi, advance) for lo, hi in ranges])
-                for plan in plans]
+        return [_merge([_run_range(plan, lo, hi, advance, into) for lo, hi in ranges])
+                for plan, into in zip(plans, shared, strict=True)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [[pool.submit(_run_range, plan, lo, hi, advance) for lo, hi in ranges]
-                   for plan in plans]
+        futures = [[pool.submit(_run_range, plan, lo, hi, advance, into) for lo, hi in ranges]
+                   for plan, into in zip(plans, shared, strict=True)]
         return [_merge([f.result() for f in row]) for row in futures]
 
 
