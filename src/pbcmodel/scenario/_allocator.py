@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -51,8 +52,10 @@ _lock = threading.Lock()
 _active = 0
 
 
+@functools.cache
 def _libc() -> Any:
-    """glibc with ``mallopt`` and ``malloc_trim``, or None."""
+    """glibc with ``mallopt`` and ``malloc_trim``, or None (looked up once: finding the
+    library runs ``ldconfig``)."""
     if not sys.platform.startswith("linux"):
         return None
     name = ctypes.util.find_library("c")
