@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -134,17 +134,6 @@ def _checked(make: Callable[[], CapitationFormula], source: str) -> CapitationFo
         return make()
     except PBCModelError as exc:
         raise ValidationError(f"{source}: {exc}") from exc
-
-
-def _refuse_overwrite(paths: Sequence[Path], force: bool) -> None:
-    """Check every output path before anything is computed or written."""
-    for folder in {p.parent for p in paths}:
-        if folder.exists() and not folder.is_dir():
-            raise ValidationError(f"--out: {str(folder)!r} exists and is not a directory")
-    existing = [p.name for p in paths if p.exists()]
-    if existing and not force:
-        raise ValidationError(f"--out: {', '.join(existing)} already exist(s) in "
-                              f"{str(paths[0].parent)!r}; pass --force to overwrite")
 
 
 def _run_report(source: str, scn: Scenario, result: SimulationResult,
