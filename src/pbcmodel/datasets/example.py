@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._validate import whole_number
 from ..codes import AGE_BANDS, CELL_PODS, CELLS, PODS, SEXES
+from ..money import largest_remainder
 from ..population import Population
 from ..risk.costmodel import CostModel
 
@@ -62,21 +63,14 @@ def _age_sex_shares(tilt: np.ndarray) -> np.ndarray:
 def _population(codes: pd.Index, consortium: np.ndarray, commissioner: np.ndarray,
                 list_size: np.ndarray, tilt: np.ndarray) -> Population:
     shares = _age_sex_shares(tilt).reshape(len(codes), -1)
-    counts = _round_preserving_total(shares * list_size[:, None])
+    exact = shares * list_size[:, None]
+    # whole patients per cell, each practice's cells adding up to its rounded list size
+    counts = largest_remainder(exact, np.rint(exact.sum(axis=1)).astype(np.int64), "counts",
+                               ("patients", "one patient"))
     counts_df = pd.DataFrame(counts, index=codes, columns=CELLS)
     hierarchy = pd.DataFrame({"consortium": consortium, "commissioner": commissioner},
                              index=codes, dtype=object)
     return Population(counts=counts_df, hierarchy=hierarchy)
-
-
-def _round_preserving_total(x: np.ndarray) -> np.ndarray:
-    """Round each row to integers keeping the row's rounded total (largest remainder)."""
-    floor = np.floor(x)
-    short = np.rint(x.sum(axis=1)).astype(np.int64) - floor.sum(axis=1).astype(np.int64)
-    order = np.argsort(-(x - floor), axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(x.shape[1])[None, :].repeat(len(x), 0), axis=1)
-    return (floor + (rank < short[:, None])).astype(np.int64)
 
 
 def example_population() -> Population:
