@@ -100,48 +100,64 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
         An index label whose row is a total (written in bold).
     """
     openpyxl = require("openpyxl", "reports", "Excel workbooks")
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     for name in [*sheets, "Notes"]:
         _check_sheet_name(name)
     if "Notes" in sheets:
         raise ValidationError("sheets: 'Notes' is kept for the notes sheet")
     book = openpyxl.Workbook()
     book.remove(book.active)
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DCE6F2")
     for name, frame in sheets.items():
-        ws = book.create_sheet(name)
-        table = frame.reset_index()
-        columns = [str(c) for c in table.columns]
-        ws.append(columns)
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in table.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        for j, column in enumerate(columns, start=1):
-            fmt = number_format(column, table.iloc[:, j - 1])
-            letter = get_column_letter(j)
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    cell.number_format = fmt
-            shown = [len(column)] + [len(_display(v, fmt)) for v in table.iloc[:, j - 1]]
-            ws.column_dimensions[letter].width = min(_MAX_WIDTH, max(shown) + 2)
-        for i, label in enumerate(table.iloc[:, 0], start=2):
-            if str(label) == total_label:
-                for cell in ws[i]:
-                    cell.font = bold
-        ws.freeze_panes = "B2"
-        if len(table):
-            ws.auto_filter.ref = ws.dimensions
-    ws = book.create_sheet("Notes")
-    ws.append(["term", "meaning"])
+        _table_sheet(book.create_sheet(name), frame, total_label)
+    _notes_sheet(book.create_sheet("Notes"), notes)
+    book.save(path)
+
+
+def _header(ws: Any, wrap: bool) -> None:
+    """Bold, shaded header cells in the first row (wrapped to the top when ``wrap``)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F2")
     for cell in ws[1]:
         cell.font = bold
-        cell.fill = header_fill
+        cell.fill = fill
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _table_sheet(ws: Any, frame: pd.DataFrame, total_label: str) -> None:
+    """One table on its sheet: header, rows, number formats and widths, bold total, filters."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    table = frame.reset_index()
+    columns = [str(c) for c in table.columns]
+    ws.append(columns)
+    _header(ws, wrap=True)
+    for row in table.itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+    for j, column in enumerate(columns, start=1):
+        fmt = number_format(column, table.iloc[:, j - 1])
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        shown = [len(column)] + [len(_display(v, fmt)) for v in table.iloc[:, j - 1]]
+        ws.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, max(shown) + 2)
+    bold = Font(bold=True)
+    for i, label in enumerate(table.iloc[:, 0], start=2):
+        if str(label) == total_label:
+            for cell in ws[i]:
+                cell.font = bold
+    ws.freeze_panes = "B2"
+    if len(table):
+        ws.auto_filter.ref = ws.dimensions
+
+
+def _notes_sheet(ws: Any, notes: Sequence[tuple[str, str]]) -> None:
+    """The Notes sheet: term and meaning, the meanings wrapped in a wide column."""
+    from openpyxl.styles import Alignment
+
+    ws.append(["term", "meaning"])
+    _header(ws, wrap=False)
     for key, text in notes:
         ws.append([key, text])
     for (cell,) in ws.iter_rows(min_row=2, min_col=2, max_col=2):
@@ -149,7 +165,6 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
     ws.column_dimensions["A"].width = min(_MAX_WIDTH, max([4, *(len(k) for k, _ in notes)]) + 2)
     ws.column_dimensions["B"].width = 100
     ws.freeze_panes = "A2"
-    book.save(path)
 
 
 def _display(value: Any, fmt: str | None) -> str:
