@@ -292,3 +292,16 @@ def test_the_documented_experience_layout_parses():
     assert rating.actual.loc["P002"].isna().tolist() == [True, False]
     assert list(rating.new_practices) == ["P003"]
     assert rating.list_size.loc["P001", "2025"] == 1520.0
+
+
+def test_a_scenario_file_has_one_key_per_field():
+    """The keys a scenario file reads and writes are defined once, and they are exactly the
+    fields of a Scenario and of its CapitationFormula (a new field cannot be forgotten)."""
+    import attrs
+
+    from pbcmodel.scenario import config
+
+    assert set(config._SCENARIO_KEYS) == {f.alias for f in attrs.fields(Scenario)}
+    assert set(config._FORMULA_KEYS) == {f.alias for f in attrs.fields(pbc.CapitationFormula)}
+    written = Scenario.example().evolve(incentives=pbc.Incentives(per_head=1.9)).to_dict()
+    assert list(written) == [k for k in config._SCENARIO_KEYS if k in written]

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,10 +80,8 @@ __all__ = ["from_json", "from_toml", "load_scenario", "read_text_file", "structu
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
-_TOP_LEVEL = {"name", "resource", "population", "formula", "cost_model", "savings", "overspend",
-              "incentives", "historic", "high_cost_threshold", "common_shock_cv",
-              "resource_growth", "cost_growth", "conditions"}
-_FORMULA = {"weights", "top_slices", "pace", "needs", "mff", "historic_blend", "experience"}
+#: Keys a scenario file must have (the others have defaults).
+_REQUIRED = ("resource", "population", "formula")
 _EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
 
 
@@ -150,32 +148,20 @@ def _experience_data(rating: ExperienceRating | None) -> Any:
 
 def unstructure_scenario(scn: Any) -> dict[str, Any]:
     """A scenario as plain data (no None values, so it fits TOML)."""
-    formula = scn.formula
-    data = {
-        "name": scn.name,
-        "resource": scn.resource,
-        "population": _population_data(scn.population),
-        "formula": {
-            "weights": _weights_data(formula.weights),
-            "top_slices": dict(formula.top_slices),
-            "pace": _converter.unstructure(formula.pace) if formula.pace else None,
-            "needs": _series_data(formula.needs),
-            "mff": _series_data(formula.mff),
-            "historic_blend": formula.historic_blend,
-            "experience": _experience_data(formula.experience),
-        },
-        "cost_model": _cost_model_data(scn.cost_model),
-        "savings": _converter.unstructure(scn.savings) if scn.savings else None,
-        "overspend": _converter.unstructure(scn.overspend) if scn.overspend else None,
-        "incentives": _converter.unstructure(scn.incentives) if scn.incentives else None,
-        "historic": _historic_data(scn.historic),
-        "high_cost_threshold": scn.high_cost_threshold,
-        "common_shock_cv": scn.common_shock_cv,
-        "resource_growth": scn.resource_growth,
-        "cost_growth": scn.cost_growth,
-        "conditions": {k: _series_data(v) for k, v in scn.conditions.items()} or None,
-    }
-    return _drop_none(data)
+    return _drop_none(_write(scn, _SCENARIO_KEYS))
+
+
+def _write(obj: Any, keys: Mapping[str, _Key]) -> dict[str, Any]:
+    """Every key of a table, in order, written from the attribute of ``obj`` it names."""
+    return {key: how.write(getattr(obj, key)) for key, how in keys.items()}
+
+
+def _policy_data(policy: Any) -> Any:
+    return _converter.unstructure(policy) if policy else None
+
+
+def _conditions_data(conditions: Mapping[str, Any]) -> Any:
+    return {k: _series_data(v) for k, v in conditions.items()} or None
 
 
 def _cost_model_data(model: Any) -> Any:
@@ -453,59 +439,97 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
     pbcmodel.errors.ConfigError: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
     """
     data = _mapping(data, "$")
-    _check_keys(data, _TOP_LEVEL, "$")
-    for required in ("resource", "population", "formula"):
+    _check_keys(data, set(_SCENARIO_KEYS), "$")
+    for required in _REQUIRED:
         if required not in data:
             raise _fail(f"$.{required}", "missing; a scenario needs resource, population and "
                                          "formula")
-    formula_data = dict(_mapping(data["formula"], "$.formula"))
-    _check_keys(formula_data, _FORMULA, "$.formula")
-    if "weights" not in formula_data:
-        raise _fail("$.formula.weights", "missing")
-    formula_kwargs: dict[str, Any] = {"weights": _weights(formula_data["weights"],
-                                                          "$.formula.weights")}
-    if "pace" in formula_data:
-        formula_kwargs["pace"] = _structure(formula_data["pace"], PaceOfChange,
-                                            "$.formula.pace")
-    for key in ("top_slices", "historic_blend"):
-        if key in formula_data:
-            formula_kwargs[key] = formula_data[key]
-    for key in ("needs", "mff"):
-        if key in formula_data:
-            formula_kwargs[key] = _multiplier(formula_data[key], f"$.formula.{key}")
-    if "experience" in formula_data:
-        formula_kwargs["experience"] = _experience(formula_data["experience"],
-                                                   "$.formula.experience")
-    formula = _wrap(lambda: CapitationFormula(**formula_kwargs), "$.formula", CapitationFormula)
-    population = _wrap(lambda: _population(data["population"], "$.population", base_dir),
-                       "$.population")
+    # the formula, then the population it must fit, then every other key in file order
+    formula = _read(data, "formula", base_dir)
+    population = _read(data, "population", base_dir)
     if formula.experience is not None:
         _wrap(lambda: formula.experience.check_practices(population.codes, "experience"),
               "$.formula", CapitationFormula)
-    kwargs: dict[str, Any] = {
-        "population": population,
-        "formula": formula,
-        "resource": data["resource"],
-    }
-    policies = {"savings": ShareSchedule, "overspend": OverspendPolicy,
-                "incentives": Incentives}
-    for key, policy in policies.items():
-        if key in data:
-            kwargs[key] = _structure(data[key], policy, f"$.{key}")
-    if "cost_model" in data:
-        kwargs["cost_model"] = _wrap(lambda: _cost_model(data["cost_model"], "$.cost_model"),
-                                     "$.cost_model")
-    if "historic" in data:
-        kwargs["historic"] = _wrap(lambda: _historic(data["historic"], "$.historic"),
-                                   "$.historic")
-    if "conditions" in data:
-        kwargs["conditions"] = {k: _multiplier(v, f"$.conditions.{k}") for k, v in
-                                _mapping(data["conditions"], "$.conditions").items()}
-    for key in ("name", "high_cost_threshold", "common_shock_cv", "resource_growth",
-                "cost_growth"):
-        if key in data:
-            kwargs[key] = data[key]
+    kwargs: dict[str, Any] = {"population": population, "formula": formula}
+    kwargs.update((key, _read(data, key, base_dir)) for key in _SCENARIO_KEYS
+                  if key in data and key not in kwargs)
     return _wrap(lambda: cls(**kwargs), "$", cls)
+
+
+def _read(data: Mapping[str, Any], key: str, base_dir: Path | None) -> Any:
+    """The value of one key of a scenario file, read as :data:`_SCENARIO_KEYS` says."""
+    return _SCENARIO_KEYS[key].read(data[key], f"$.{key}", base_dir)
+
+
+def _formula(data: Any, path: str) -> CapitationFormula:
+    """``[formula]``: its keys read as :data:`_FORMULA_KEYS` says, in order."""
+    data = _mapping(data, path)
+    _check_keys(data, set(_FORMULA_KEYS), path)
+    if "weights" not in data:
+        raise _fail(f"{path}.weights", "missing")
+    kwargs = {key: how.read(data[key], f"{path}.{key}", None)
+              for key, how in _FORMULA_KEYS.items() if key in data}
+    return _wrap(lambda: CapitationFormula(**kwargs), path, CapitationFormula)
+
+
+@attrs.frozen
+class _Key:
+    """How one key of a scenario file is written (from the value of the attribute it names)
+    and read back (from the plain data at a key path, with the scenario file's folder)."""
+
+    write: Callable[[Any], Any] = lambda value: value
+    read: Callable[[Any, str, Path | None], Any] = lambda value, path, base: value
+
+
+def _policy(cls: type) -> _Key:
+    """A policy value object, (un)structured by cattrs."""
+    return _Key(_policy_data, _reads(lambda value, path: _structure(value, cls, path)))
+
+
+def _reads(read: Callable[[Any, str], Any]) -> Callable[[Any, str, Path | None], Any]:
+    """A reader of (value, key path) that needs no folder."""
+    return lambda value, path, _: read(value, path)
+
+
+def _wrapped(read: Callable[[Any, str], Any]) -> Callable[[Any, str, Path | None], Any]:
+    """A reader of (value, key path) whose every error is reported at its key path."""
+    return lambda value, path, _: _wrap(lambda: read(value, path), path)
+
+
+def _conditions(data: Any, path: str) -> dict[str, Any]:
+    return {k: _multiplier(v, f"{path}.{k}") for k, v in _mapping(data, path).items()}
+
+
+#: Every key of ``[formula]`` (the fields of a CapitationFormula), in the order written.
+_FORMULA_KEYS: dict[str, _Key] = {
+    "weights": _Key(_weights_data, _reads(_weights)),
+    "top_slices": _Key(dict),
+    "pace": _policy(PaceOfChange),
+    "needs": _Key(_series_data, _reads(_multiplier)),
+    "mff": _Key(_series_data, _reads(_multiplier)),
+    "historic_blend": _Key(),
+    "experience": _Key(_experience_data, _reads(_experience)),
+}
+
+#: Every key of a scenario file (the fields of a Scenario), in the order written.
+_SCENARIO_KEYS: dict[str, _Key] = {
+    "name": _Key(),
+    "resource": _Key(),
+    "population": _Key(_population_data,
+                       lambda value, path, base: _wrap(lambda: _population(value, path, base),
+                                                       path)),
+    "formula": _Key(lambda formula: _write(formula, _FORMULA_KEYS), _reads(_formula)),
+    "cost_model": _Key(_cost_model_data, _wrapped(_cost_model)),
+    "savings": _policy(ShareSchedule),
+    "overspend": _policy(OverspendPolicy),
+    "incentives": _policy(Incentives),
+    "historic": _Key(_historic_data, _wrapped(_historic)),
+    "high_cost_threshold": _Key(),
+    "common_shock_cv": _Key(),
+    "resource_growth": _Key(),
+    "cost_growth": _Key(),
+    "conditions": _Key(_conditions_data, _reads(_conditions)),
+}
 
 
 def _wrap(make: Any, path: str, cls: type | None = None) -> Any:
