@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Mapping
+from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
@@ -581,6 +582,21 @@ def _text(text: Any, what: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _parse(text: Any, what: str, parse: Callable[[str], Any],
+           syntax_error: type[Exception]) -> Any:
+    """Plain data from the text of a scenario file: ``what`` begins every error (a syntax
+    error gives the line and column); nesting deeper than :data:`MAX_DEPTH` is refused."""
+    try:
+        data = parse(_text(text, what))
+    except syntax_error as exc:
+        raise ConfigError(f"{what}: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{what}: nested more than {MAX_DEPTH} levels deep; a "
+                          "scenario needs at most a few") from exc
+    _check_depth(data, what)
+    return data
+
+
 def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from TOML text (syntax errors give the line and column).
 
@@ -594,14 +610,7 @@ def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     ...
     pbcmodel.errors.ConfigError: scenario TOML: nested more than 16 levels deep; ...
     """
-    try:
-        data = tomllib.loads(_text(text, "scenario TOML"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"scenario TOML: {exc}") from exc
-    except RecursionError as exc:
-        raise ConfigError(f"scenario TOML: nested more than {MAX_DEPTH} levels deep; a "
-                          "scenario needs at most a few") from exc
-    _check_depth(data, "scenario TOML")
+    data = _parse(text, "scenario TOML", tomllib.loads, tomllib.TOMLDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
@@ -610,14 +619,8 @@ def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
 
     A leading byte-order mark is ignored; nesting deeper than :data:`MAX_DEPTH` is refused.
     """
-    try:
-        data = json.loads(_text(text, "scenario JSON"), parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"scenario JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise ConfigError(f"scenario JSON: nested more than {MAX_DEPTH} levels deep; a "
-                          "scenario needs at most a few") from exc
-    _check_depth(data, "scenario JSON")
+    data = _parse(text, "scenario JSON", partial(json.loads, parse_constant=_no_constant),
+                  json.JSONDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
