@@ -14,8 +14,10 @@ Everything else forms the import graph, which must have no cycle and must respec
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "pbcmodel"
@@ -251,3 +253,230 @@ def test_private_modules_serve_one_owner():
         if len(users) > 1:
             shared.append(f"{name} is used by {sorted(users)}")
     assert not shared, "; ".join(shared)
+
+
+# ARCHITECTURE.md's tables, checked against the tree ----------------------------------------
+
+#: A name cited in backticks: a dotted identifier, perhaps followed by a call's arguments
+#: (``simulate(keep="full", store=...)`` cites ``simulate``). Other backticked text, such as
+#: the formula ``(X − d)⁺``, is notation and not checked.
+_CITED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?=\(|$)")
+_WHERE_HEADER = ["question", "the one file that answers it"]
+_PARTS_HEADER = ["part", "owns"]
+
+#: Rows of today's "Where to find it" table that cite a name not defined in its file, as
+#: (question, file, name). Written down so that the check passes on the tree as it is and
+#: fails on anything new; each entry must still be wrong (a fixed one fails the test
+#: below until it is removed here). The lead empties this when ARCHITECTURE.md is rewritten.
+KNOWN_STALE_WHERE: set[tuple[str, str, str]] = {
+    # `explain` is a method: CapitationFormula.explain
+    ("How is my budget set?", "src/pbcmodel/capitation/formula.py", "explain"),
+    # "the `experience` step of formula.py" follows credibility.py: CapitationFormula.experience
+    ("Does my own spending history count in my budget?", "src/pbcmodel/credibility.py",
+     "experience"),
+    # simulate is Scenario.simulate (scenario/scenario.py); store.py holds the zarr store
+    ("Where do the full arrays of a simulation too large for memory go?",
+     "src/pbcmodel/scenario/store.py", "simulate"),
+    # `min(X, d)` is a formula, not a function of risk/methods.py (which only chooses the split)
+    ("Where is the high-cost threshold applied in a simulation?",
+     "src/pbcmodel/risk/methods.py", "min"),
+}
+#: Files cited in today's "The parts and what each owns" table that do not exist, as
+#: (part, file), on the same terms.
+KNOWN_STALE_PARTS: set[tuple[str, str]] = {
+    ("`cli.py`", "cli.py"),  # the command line is the package cli/
+}
+
+
+def _split_row(line: str) -> list[str]:
+    """The cells of one markdown table row (a ``|`` inside backticks does not split)."""
+    cells = re.split(r"\|(?=(?:[^`]*`[^`]*`)*[^`]*$)", line.strip())
+    return [cell.strip() for cell in cells[1:-1]]
+
+
+def markdown_table(text: str, heading: str, header: list[str]) -> list[list[str]]:
+    """The body rows of the first table under ``## heading`` of a markdown text."""
+    marker = f"\n## {heading}\n"
+    assert marker in text, f"ARCHITECTURE.md has no section '## {heading}'"
+    section = text[text.index(marker) + len(marker):].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.lstrip().startswith("|")]
+    assert len(lines) >= 2, f"'## {heading}': no markdown table"
+    assert _split_row(lines[0]) == header, (
+        f"'## {heading}': the table's header is {_split_row(lines[0])}, expected {header}")
+    return [_split_row(line) for line in lines[2:]]
+
+
+def cited(cell: str) -> list[str]:
+    """Everything a cell cites in backticks, in order."""
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def _file_of(token: str, folder: Path = PACKAGE) -> Path | None:
+    """The path a backticked file name means (from the repository root when it starts with
+    ``src/``, else from ``folder``), or None when the token is not a ``.py`` file name."""
+    if not token.endswith(".py") or " " in token:
+        return None
+    return ROOT / token if token.startswith("src/") else folder / token
+
+
+def _definitions(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    """The names a module or class body defines (def, class, assignment), also inside
+    ``if``/``try`` blocks at that level."""
+    found: dict[str, ast.stmt] = {}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.setdefault(node.name, node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        found.setdefault(leaf.id, node)
+        elif isinstance(node, (ast.If, ast.Try)):
+            blocks = [node.body, node.orelse]
+            if isinstance(node, ast.Try):
+                blocks += [node.finalbody, *(h.body for h in node.handlers)]
+            for block in blocks:
+                for name, inner in _definitions(block).items():
+                    found.setdefault(name, inner)
+    return found
+
+
+def defines(path: Path, dotted: str) -> bool:
+    """Whether the module at ``path`` defines ``dotted``: a top-level def, class or
+    assignment, or ``Class.member`` defined in that class's body."""
+    body: list[ast.stmt] = ast.parse(path.read_text(encoding="utf-8")).body
+    *outer, last = dotted.split(".")
+    for name in outer:
+        node = _definitions(body).get(name)
+        if not isinstance(node, ast.ClassDef):
+            return False
+        body = node.body
+    return last in _definitions(body)
+
+
+def where_to_find_it_problems(text: str) -> list[tuple[str, str, str]]:
+    """(question, file, problem) for every file or name the "Where to find it" table cites
+    that is not there: a name belongs to the file cited last before it (or to the row's
+    first file, when it comes before any)."""
+    problems = []
+    for question, answer in markdown_table(text, "Where to find it", _WHERE_HEADER):
+        tokens = cited(answer)
+        files = [t for t in tokens if _file_of(t)]
+        if not files:
+            problems.append((question, "", "cites no file"))
+            continue
+        current = files[0]
+        for token in tokens:
+            path = _file_of(token)
+            if path is not None:
+                current = token
+                if not path.is_file():
+                    problems.append((question, token, "does not exist"))
+                continue
+            match = _CITED_NAME.match(token)
+            here = _file_of(current)
+            if match and here is not None and here.is_file() and not defines(here,
+                                                                              match.group()):
+                problems.append((question, current, match.group()))
+    return problems
+
+
+def parts_table_problems(text: str) -> list[tuple[str, str]]:
+    """(part, file) for every part and every ``.py`` file the parts table cites that does
+    not exist. A part is ``name.py``, ``folder/``, ``folder/name.py`` or a bare module or
+    package name, from src/pbcmodel; a file in the "owns" column is looked for in the row's
+    folder first, then in src/pbcmodel."""
+    problems = []
+    for part_cell, owns in markdown_table(text, "The parts and what each owns",
+                                          _PARTS_HEADER):
+        parts = cited(part_cell)
+        if not parts:
+            problems.append((part_cell, "(no part in backticks)"))
+        for part in parts:
+            if part.endswith("/"):
+                ok = (PACKAGE / part / "__init__.py").is_file()
+            elif part.endswith(".py"):
+                ok = (PACKAGE / part).is_file()
+            else:
+                ok = ((PACKAGE / f"{part}.py").is_file()
+                      or (PACKAGE / part / "__init__.py").is_file())
+            if not ok:
+                problems.append((part_cell, part))
+        folders = [PACKAGE / p for p in parts if p.endswith("/")]
+        for token in cited(owns):
+            candidates = [f for f in (_file_of(token, d) for d in [*folders, PACKAGE]) if f]
+            if candidates and not any(f.is_file() for f in candidates):
+                problems.append((part_cell, token))
+    return problems
+
+
+def _where_message(problem: tuple[str, str, str]) -> str:
+    question, file, name = problem
+    if name in ("does not exist", "cites no file"):
+        return f"'Where to find it', row {question!r}: {file or 'the row'} {name}"
+    return f"'Where to find it', row {question!r}: {name!r} is not defined in {file}"
+
+
+def _parts_message(problem: tuple[str, str]) -> str:
+    part, file = problem
+    return f"'The parts and what each owns', row {part}: {file!r} does not exist"
+
+
+def _stale_report(found: set[Any], known: set[Any], say: Callable[[Any], str]) -> list[str]:
+    """The problems found that are not known, and the known ones that are fixed."""
+    messages = [say(item) for item in sorted(found - known)]
+    messages += [f"fixed, so remove it from the known-stale list: {say(item)}"
+                 for item in sorted(known - found)]
+    return messages
+
+
+def test_where_to_find_it_cites_files_and_names_that_exist():
+    """Every file the "Where to find it" table cites exists, and every name beside it is
+    defined in that file (a top-level def, class or assignment, or ``Class.member``)."""
+    found = set(where_to_find_it_problems(ARCHITECTURE.read_text(encoding="utf-8")))
+    messages = _stale_report(found, KNOWN_STALE_WHERE, _where_message)
+    assert not messages, "\n".join(messages)
+
+
+def test_parts_table_cites_files_that_exist():
+    """Every part of "The parts and what each owns", and every file its rows cite, exists."""
+    found = set(parts_table_problems(ARCHITECTURE.read_text(encoding="utf-8")))
+    messages = _stale_report(found, KNOWN_STALE_PARTS, _parts_message)
+    assert not messages, "\n".join(messages)
+
+
+def test_known_stale_rows_are_reported_until_fixed():
+    problem = ("Q?", "src/pbcmodel/money.py", "nope")
+    assert _stale_report({problem}, set(), _where_message) == [
+        "'Where to find it', row 'Q?': 'nope' is not defined in src/pbcmodel/money.py"]
+    assert _stale_report(set(), {problem}, _where_message) == [
+        "fixed, so remove it from the known-stale list: 'Where to find it', row 'Q?': "
+        "'nope' is not defined in src/pbcmodel/money.py"]
+    assert _stale_report({problem}, {problem}, _where_message) == []
+
+
+def test_table_checker_on_a_made_up_page():
+    page = "\n".join([
+        "# Architecture", "",
+        "## The parts and what each owns", "",
+        "| part | owns |", "|---|---|",
+        "| `capitation/` | `steps.py`: the steps (from `credibility.py`); `nope.py`: gone |",
+        "| `money.py`, `gone/` | pence |", "",
+        "## Where to find it", "",
+        "| question | the one file that answers it |", "|---|---|",
+        "| How is my budget set? | `src/pbcmodel/capitation/formula.py` "
+        "(`CapitationFormula.budgets`, `CapitationFormula.explain`, "
+        "`CapitationFormula.nope`) |",
+        "| Which file? | `src/pbcmodel/nope.py` (`x`) |",
+        "| The threshold? | `src/pbcmodel/money.py` (`largest_remainder(x, 3)`, `(X − d)⁺`, "
+        "`missing`); `overspend.py` (`OverspendPolicy`) |", "",
+        "## Conventions", ""])
+    assert where_to_find_it_problems(page) == [
+        ("How is my budget set?", "src/pbcmodel/capitation/formula.py",
+         "CapitationFormula.nope"),
+        ("Which file?", "src/pbcmodel/nope.py", "does not exist"),
+        ("The threshold?", "src/pbcmodel/money.py", "missing"),
+    ]
+    assert parts_table_problems(page) == [("`capitation/`", "nope.py"),
+                                          ("`money.py`, `gone/`", "gone/")]
