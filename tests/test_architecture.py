@@ -480,3 +480,53 @@ def test_table_checker_on_a_made_up_page():
     ]
     assert parts_table_problems(page) == [("`capitation/`", "nope.py"),
                                           ("`money.py`, `gone/`", "gone/")]
+
+
+# module file names -------------------------------------------------------------------------
+
+def _stem(path: Path) -> str:
+    """A module's name with a plural folded into its singular (statements → statement)."""
+    return path.stem.removesuffix("s") if len(path.stem) > 3 else path.stem
+
+
+def clashing_module_names(paths: list[Path]) -> dict[str, list[str]]:
+    """Module file names (a name and its plural counted as one, shown as
+    ``statement.py/statements.py``) used by more than one module, each with its modules
+    relative to src/pbcmodel. Exempt: ``__init__.py``, and
+    ``plot/<name>.py`` beside one topic module ``<name>.py`` elsewhere (the figures of
+    that topic)."""
+    groups: dict[str, list[Path]] = {}
+    for path in paths:
+        if path.name != "__init__.py":
+            groups.setdefault(_stem(path), []).append(path.relative_to(PACKAGE))
+    clashes = {}
+    for members in groups.values():
+        topics = [m for m in members if m.parts[0] != "plot"]
+        plots = [m for m in members if m.parts[0] == "plot"]
+        if len(topics) > 1 or len(plots) > 1:
+            name = "/".join(sorted({m.name for m in members}))
+            clashes[name] = sorted(str(m) for m in members)
+    return clashes
+
+
+def test_no_two_modules_share_a_file_name():
+    """A module's file name says what it is: no two modules in different folders share
+    one (``statement.py`` and ``statements.py`` count as one), except ``__init__.py`` and a
+    ``plot/<name>.py`` drawing the figures of the topic module ``<name>.py``."""
+    clashes = clashing_module_names(sorted(PACKAGE.rglob("*.py")))
+    assert not clashes, "modules that share a file name: " + "; ".join(
+        f"{name} x{len(members)} ({', '.join(members)})" for name, members in
+        sorted(clashes.items()))
+
+
+def test_file_name_checker_on_a_made_up_tree():
+    tree = [PACKAGE / p for p in ["__init__.py", "risk/__init__.py", "monitoring.py",
+                                  "plot/monitoring.py", "plot/funnel.py", "io/tables.py",
+                                  "reports/tables.py", "settlement/statement.py",
+                                  "cli/statements.py", "scenario/design.py",
+                                  "plot/design.py", "cli/design.py"]]
+    assert clashing_module_names(tree) == {
+        "tables.py": ["io/tables.py", "reports/tables.py"],
+        "statement.py/statements.py": ["cli/statements.py", "settlement/statement.py"],
+        "design.py": ["cli/design.py", "plot/design.py", "scenario/design.py"],
+    }
