@@ -25,7 +25,7 @@ from _measure import measure, report
 
 import pbcmodel as pbc
 from pbcmodel.io.files import read_csv_file
-from pbcmodel.io.tables import write_tables
+from pbcmodel.io.output_folder import write_tables
 from pbcmodel.scenario.memory import simulation_bytes
 from pbcmodel.scenario.simulation import simulate
 

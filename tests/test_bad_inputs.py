@@ -30,7 +30,7 @@ from pbcmodel.cli import commands as cli_commands
 from pbcmodel.cli import main
 from pbcmodel.codes import AGE_BANDS
 from pbcmodel.io import read_consortia, read_registered_patients, write_tables
-from pbcmodel.io.tables import atomic_folder
+from pbcmodel.io.output_folder import atomic_folder
 
 DATA = Path(__file__).parent / "data"
 PATIENTS = (DATA / "gp-reg-pat-prac-quin-age.csv").read_bytes()

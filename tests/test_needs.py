@@ -142,10 +142,10 @@ def test_practice_level_fit_is_far_better_than_person_level(fitted):
     assert fit.to_series()["practice_r2"] == fit.practice_r2
 
 
-def test_needs_index_tracks_the_true_index(fitted):
+def test_additional_need_index_tracks_the_true_index(fitted):
     _, model = fitted
     holdout = synthetic_persons(100_000, seed=1)
-    index = model.needs_index(holdout)
+    index = model.additional_need_index(holdout)
     truth = synthetic_persons_truth()
     cells = pd.MultiIndex.from_frame(holdout[["age_band", "sex"]].astype(str))
     standard = truth.cost_weights(holdout).sum(axis=1).reindex(cells).to_numpy()
@@ -156,6 +156,14 @@ def test_needs_index_tracks_the_true_index(fitted):
     assert index.index.equals(true_index.index) and index.name == "needs_index"
     assert index.corr(true_index) > 0.95
     np.testing.assert_allclose(index, true_index, rtol=0.05)
+
+
+def test_needs_index_is_a_deprecated_alias_with_the_same_values(fitted):
+    _, model = fitted
+    holdout = synthetic_persons(20_000, seed=2)
+    with pytest.warns(DeprecationWarning, match=r"NeedsModel\.additional_need_index"):
+        old = model.needs_index(holdout)
+    pd.testing.assert_series_equal(old, model.additional_need_index(holdout))
 
 
 def test_predict_is_indexed_like_the_persons(fitted):

@@ -27,6 +27,7 @@ from . import (
     money,
     monitoring,
     monthly_statement,
+    moved,
     overspend,
     phasing,
     plot,
@@ -50,6 +51,8 @@ from .risk import CostModel
 from .scenario import Scenario, SimulationResult, compare, design, load_scenario, sweep
 from .settlement import Settlement, settle
 from .sharing import ShareSchedule
+
+moved.install()   # old module paths fail with the name of the new module (see pbcmodel.moved)
 
 __all__ = [
     "ApprovalCriteria",

@@ -69,7 +69,7 @@ Examples
 >>> est = model.coefficients.loc[("prescribing", "use", "diabetes")]   # true value 2.0
 >>> bool(abs(est["coef"] - 2.0) < 3 * est["std_error"])
 True
->>> index = model.needs_index(persons)
+>>> index = model.additional_need_index(persons)
 >>> bool(index.between(0.9, 1.3).all())
 True
 """
@@ -418,17 +418,26 @@ class NeedsModel:
         p, m = self._predict_arrays(slot, x)
         return pd.DataFrame(p * m, index=persons.index, columns=pd.Index(self.pods, name="pod"))
 
-    def needs_index(self, persons: pd.DataFrame) -> pd.Series:
-        """Per practice: predicted cost ÷ the cost its age-sex mix alone would predict.
+    def additional_need_index(self, persons: pd.DataFrame) -> pd.Series:
+        """Per practice: need beyond age and sex, the model's predicted cost ÷ the cost its
+        age-sex mix alone would predict.
 
-        The denominator prices each person at :meth:`cost_weights` of their cell; a practice
+        The numerator prices each person with their indicators (morbidity, deprivation); the
+        denominator prices each person at :meth:`cost_weights` of their cell. A practice
         whose patients are as ill and deprived as is usual for their age and sex scores about
-        the population average, which is a little above 1 (see the module docstring).
+        the population average, which is a little above 1 (see the module docstring). This is
+        the multiplier for additional need that
+        :class:`~pbcmodel.capitation.CapitationFormula` takes as ``needs``.
+
+        Not to be confused with :func:`pbcmodel.capitation.need_index`, which compares a
+        practice's or place's NHS England weighted population per registered patient with
+        that of its ICB or of England.
 
         Returns
         -------
         Series
-            Indexed by practice code (sorted), named ``needs_index``.
+            Indexed by practice code (sorted), named ``needs_index`` (the capitation
+            formula's needs index).
 
         Examples
         --------
@@ -437,7 +446,7 @@ class NeedsModel:
         >>> from pbcmodel.datasets.persons import synthetic_persons
         >>> persons = synthetic_persons(30_000, seed=1)
         >>> m = fit_needs_model(persons, indicators=["diabetes", "deprived"], pods=["ae"])
-        >>> idx = m.needs_index(persons)
+        >>> idx = m.additional_need_index(persons)
         >>> idx.index.name, bool(0.95 < idx.mean() < 1.15)
         ('practice', True)
         """
@@ -454,6 +463,26 @@ class NeedsModel:
         out.name = "needs_index"
         out.index.name = "practice"
         return out
+
+    def needs_index(self, persons: pd.DataFrame) -> pd.Series:
+        """Deprecated: renamed :meth:`additional_need_index` (same values).
+
+        Examples
+        --------
+        >>> import pytest
+        >>> _ = pytest.importorskip("glum")
+        >>> from pbcmodel.datasets.persons import synthetic_persons
+        >>> persons = synthetic_persons(5_000, seed=1)
+        >>> m = fit_needs_model(persons, indicators=["diabetes"], pods=["ae"])
+        >>> with pytest.warns(DeprecationWarning, match="additional_need_index"):
+        ...     idx = m.needs_index(persons)
+        >>> idx.equals(m.additional_need_index(persons))
+        True
+        """
+        warnings.warn("NeedsModel.needs_index is renamed NeedsModel.additional_need_index "
+                      "(the same values); needs_index will be removed",
+                      DeprecationWarning, stacklevel=2)
+        return self.additional_need_index(persons)
 
     def goodness_of_fit(self, persons: pd.DataFrame) -> GoodnessOfFit:
         """R² at person and practice level, and the share of practices 10% or more off.

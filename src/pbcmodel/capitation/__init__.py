@@ -27,8 +27,12 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..moved import package_getattr
 from .formula import CapitationFormula
 from .pace import PaceOfChange, pace_of_change
+from .place_based import WeightedCapitation, need_index
 from .steps import (
     adjust,
     blend,
@@ -37,7 +41,6 @@ from .steps import (
     fair_shares,
     weighted_population,
 )
-from .weighted import WeightedCapitation, need_index
 
 __all__ = [
     "CapitationFormula",
@@ -52,3 +55,7 @@ __all__ = [
     "pace_of_change",
     "weighted_population",
 ]
+
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

@@ -38,14 +38,15 @@ import contextlib
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..errors import PBCModelError
+from ..moved import package_getattr
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
 from .design import COMMANDS as DESIGN_COMMANDS
-from .statements import COMMANDS as STATEMENTS_COMMANDS
+from .statements_command import COMMANDS as STATEMENTS_COMMANDS
 
 __all__ = ["build_parser", "main"]
 
@@ -167,3 +168,7 @@ def _warnings_as_lines() -> Iterator[None]:
             warnings.simplefilter("ignore", developers_only)    # for developers, not users
         warnings.showwarning = _show_warning
         yield
+
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

@@ -5,7 +5,7 @@ Each command is registered in :data:`COMMANDS` as (help text, argument builder, 
 Every command checks before it computes: its output path (not a file where a folder is
 wanted, writable, existing outputs only with ``--force``), the optional extras its outputs
 need, and for a simulation the memory it will use. Outputs are written whole or not at all
-(:func:`pbcmodel.io.tables.atomic_folder`, :func:`~pbcmodel.io.tables.atomic_file`).
+(:func:`pbcmodel.io.output_folder.atomic_folder`, :func:`~pbcmodel.io.output_folder.atomic_file`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..capitation import CapitationFormula
 from ..errors import PBCModelError, ValidationError, require
 from ..io import read_registered_patients
 from ..io.files import read_csv_file
-from ..io.tables import atomic_file, atomic_folder, check_format
+from ..io.output_folder import atomic_file, atomic_folder, check_format
 from ..money import pounds
 from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break

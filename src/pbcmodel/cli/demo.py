@@ -32,7 +32,7 @@ from .. import datasets
 from .._version import __version__
 from ..capitation import CapitationFormula, PaceOfChange, WeightedCapitation, need_index
 from ..errors import MissingDependencyError, require
-from ..io.tables import atomic_folder
+from ..io.output_folder import atomic_folder
 from ..money import allocate_pennies, pounds, round_half_up
 from ..overspend import OverspendPolicy
 from ..reports.outputs import (

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import ValidationError
-from ..io.tables import atomic_folder
+from ..io.output_folder import atomic_folder
 from ..scenario import load_scenario
 from ..scenario.design import Design, DesignWarning, Frontier, frontier, load_design_spec, optimise
 from .commands import _whole_number

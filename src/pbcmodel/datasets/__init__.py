@@ -1,6 +1,6 @@
 """Embedded data: real England, and a synthetic commissioner to learn on.
 
-* :mod:`~pbcmodel.datasets.weighted_populations` — :func:`england`: NHS England's
+* :mod:`~pbcmodel.datasets.england` — :func:`england`: NHS England's
   practice-level weighted populations 2026/27–2028/29 (6,281 practices, 36 ICBs). Contains
   public sector information licensed under the Open Government Licence v3.0; source: NHS
   England.
@@ -24,6 +24,9 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..moved import package_getattr
 from .activity import (
     CURRENT_MONTH,
     CURRENT_YEAR,
@@ -35,6 +38,13 @@ from .activity import (
     example_reference_rates,
     example_tariffs,
 )
+from .england import (
+    ATTRIBUTION,
+    ENGLAND_YEARS,
+    LICENCE_FILE,
+    england,
+    england_age_sex_profile,
+)
 from .example import (
     EXAMPLE_RESOURCE,
     example_cost_model,
@@ -44,13 +54,6 @@ from .example import (
     synthetic_commissioner,
 )
 from .persons import synthetic_persons, synthetic_persons_truth
-from .weighted_populations import (
-    ATTRIBUTION,
-    ENGLAND_YEARS,
-    LICENCE_FILE,
-    england,
-    england_age_sex_profile,
-)
 
 __all__ = [
     "ATTRIBUTION",
@@ -76,3 +79,7 @@ __all__ = [
     "synthetic_persons",
     "synthetic_persons_truth",
 ]
+
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

@@ -1,7 +1,9 @@
 """Readers and writers: NHS published files in, tables out.
 
 * :mod:`~pbcmodel.io.registered` — NHS Digital's registered patients by practice, age and sex;
-* :mod:`~pbcmodel.io.tables` — tables to CSV, Parquet or Excel inside one output folder.
+* :mod:`~pbcmodel.io.weighted_populations` — NHS England's practice weighted populations,
+  every published layout;
+* :mod:`~pbcmodel.io.output_folder` — tables to CSV, Parquet or Excel inside one output folder.
 
 Readers never ``eval`` or unpickle; writers only write inside the output directory they
 are given and refuse to overwrite existing files unless asked to.
@@ -18,9 +20,16 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..moved import package_getattr
+from .output_folder import write_tables
 from .registered import COMMISSIONER_COLUMNS, read_consortia, read_registered_patients
-from .tables import write_tables
-from .weighted import read_weighted_populations
+from .weighted_populations import read_weighted_populations
 
 __all__ = ["COMMISSIONER_COLUMNS", "read_consortia", "read_registered_patients",
            "read_weighted_populations", "write_tables"]
+
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

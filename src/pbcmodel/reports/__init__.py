@@ -1,6 +1,6 @@
 """What practices and boards read: statements as web pages and Excel workbooks, tidy tables.
 
-* :mod:`~pbcmodel.reports.statements` — one self-contained web page per practice for a
+* :mod:`~pbcmodel.reports.statement_pages` — one self-contained web page per practice for a
   settled year or a month of monitoring, and index pages per consortium and for the
   commissioner (Jinja2 templates, inline SVG figures, printable on A4);
 * :mod:`~pbcmodel.reports.workbook` — the same content as an Excel workbook (openpyxl);
@@ -25,8 +25,11 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..moved import package_getattr
 from .outputs import output_files, run_outputs, write_outputs
-from .statements import FORMATS, monthly_pages, settlement_pages, write_statements
+from .statement_pages import FORMATS, monthly_pages, settlement_pages, write_statements
 from .tables import (
     band_labels,
     budget_table,
@@ -70,3 +73,6 @@ __all__ = [
     "write_workbook",
 ]
 
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

@@ -7,7 +7,7 @@ units in the column names) with the glossary of every column shown, and the figu
 (:mod:`pbcmodel.plot.simulation`: captions with the scenario, simulations, years and seed,
 £k/£m ticks, a warning where too few runs lie beyond a quantile); :func:`write_outputs`
 writes them into a folder (normally the staging folder of
-:func:`pbcmodel.io.tables.atomic_folder`, so they appear whole or not at all).
+:func:`pbcmodel.io.output_folder.atomic_folder`, so they appear whole or not at all).
 
 Examples
 --------
@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..io.tables import table_names, write_tables
+from ..io.output_folder import table_names, write_tables
 from .tables import (
     budget_table,
     by_list_size_table,
@@ -212,9 +212,9 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
     """Write the tables (in ``format``) and figures (PNG) of :func:`run_outputs` into a
     folder; return the names of the files written.
 
-    Tables go through :func:`pbcmodel.io.tables.write_tables` (whole or not at all), with
+    Tables go through :func:`pbcmodel.io.output_folder.write_tables` (whole or not at all), with
     their index as the first column; figures through :func:`save_figures`. Call it on the
-    staging folder of :func:`pbcmodel.io.tables.atomic_folder` so the folder's files
+    staging folder of :func:`pbcmodel.io.output_folder.atomic_folder` so the folder's files
     appear as a set.
 
     Examples

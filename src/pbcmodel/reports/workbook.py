@@ -91,7 +91,7 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
     ----------
     path : path
         The ``.xlsx`` file to write (the caller stages it; see
-        :func:`pbcmodel.io.tables.atomic_folder`).
+        :func:`pbcmodel.io.output_folder.atomic_folder`).
     sheets : mapping of sheet name to DataFrame
         Tidy tables; the index is written as the first column, under its name.
     notes : sequence of (term, text)

@@ -54,7 +54,7 @@ import attrs
 import numpy as np
 
 from ..errors import ValidationError, require
-from ..io.tables import atomic_folder
+from ..io.output_folder import atomic_folder
 from ..risk import patients
 
 __all__ = ["ARRAYS", "ZarrSink", "blocks", "check_target", "create", "open_dataset", "read",

@@ -6,7 +6,7 @@
   grouped by consortium once for many settlements);
 * :mod:`~pbcmodel.settlement.frame` — the pandas layer: :func:`settle` and
   :class:`Settlement` (tables in pounds, carry-forward, summaries);
-* :mod:`~pbcmodel.settlement.statement` — the year-end statement of one practice in words.
+* :mod:`~pbcmodel.settlement.year_end_statement` — the year-end statement of one practice in words.
 
 Examples
 --------
@@ -21,7 +21,14 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..moved import package_getattr
 from .core import Consortia, SettlementArrays, settle_arrays
 from .frame import Settlement, settle
 
 __all__ = ["Consortia", "Settlement", "SettlementArrays", "settle", "settle_arrays"]
+
+
+if not TYPE_CHECKING:   # old module names fail naming the new module (type checkers never see it)
+    __getattr__ = package_getattr(__name__)

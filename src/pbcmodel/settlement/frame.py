@@ -51,7 +51,7 @@ from ..incentives import Incentives
 from ..overspend import OverspendPolicy
 from ..sharing import ShareSchedule
 from .core import SettlementArrays, settle_arrays
-from .statement import statement
+from .year_end_statement import statement
 
 __all__ = ["Settlement", "settle"]
 

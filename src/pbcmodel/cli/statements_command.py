@@ -35,7 +35,7 @@ import pandas as pd
 from ..codes import PODS, normalise_codes
 from ..errors import ValidationError
 from ..io.files import read_csv_file
-from ..reports.statements import FORMATS, write_statements
+from ..reports.statement_pages import FORMATS, write_statements
 from ..scenario import load_scenario
 
 __all__ = ["COMMANDS", "read_monthly_spend", "read_outturn"]

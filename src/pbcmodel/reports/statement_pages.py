@@ -49,7 +49,7 @@ from .._validate import _labels
 from .._version import __version__
 from ..errors import ValidationError, require
 from ..glossary import Term, term
-from ..io.tables import atomic_folder
+from ..io.output_folder import atomic_folder
 from ..money import gbp, to_pence
 from ..monitoring import forecast_outturn
 from ..monthly_statement import MonthlyStatement, statement

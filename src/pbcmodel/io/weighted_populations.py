@@ -21,7 +21,7 @@ layout known here is mapped explicitly, column by column, to the names of
 
 Examples
 --------
->>> from pbcmodel.io.weighted import LAYOUTS
+>>> from pbcmodel.io.weighted_populations import LAYOUTS
 >>> sorted(LAYOUTS)
 ['2022/23', '2025/26', '2026/27']
 """
@@ -108,7 +108,7 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from pbcmodel.io.weighted import LAYOUTS
+    >>> from pbcmodel.io.weighted_populations import LAYOUTS
     >>> header = ",".join(LAYOUTS["2026/27"])
     >>> row = "B85005,SHEPLEY,HD8 8DR,QWO,NHS West Yorkshire ICB,Y63,North East and Yorkshire,"
     >>> row += "E08000034,Kirklees,6800.2," + ",".join(["7000"] * 9)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..codes import AGE_BANDS, SEXES
 from ..errors import ValidationError
-from ..io.weighted import read_weighted_populations
+from ..io.weighted_populations import read_weighted_populations
 from ..weighted import WeightedPopulations
 from .example import example_population
 
