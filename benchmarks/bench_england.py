@@ -22,7 +22,7 @@ RESOURCE = 98_000_000_000.0
 
 
 def main() -> None:
-    module = importlib.import_module("pbcmodel.datasets.england")
+    module = importlib.import_module("pbcmodel.datasets.england_populations")
     loader = module._load.__wrapped__   # uncached
     t_load, m_load, wp = measure(lambda: loader("2026/27"), 1)
     report(f"load embedded 2026/27 ({wp.n_practices:,} practices)", t_load, m_load)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections import defaultdict
 from importlib.machinery import PathFinder
 from pathlib import Path
 
@@ -115,17 +114,3 @@ def test_the_finder_never_shadows_a_module_that_exists(tmp_path, monkeypatch):
     finally:
         for name in [n for n in sys.modules if n.partition(".")[0] == "moved_probe"]:
             del sys.modules[name]
-
-
-def test_no_two_modules_share_a_file_name():
-    """Apart from ``__init__.py``, and ``plot/<topic>.py`` drawing the module or package of
-    the same name; an old path still listed in MOVED is a rename on another branch."""
-    by_stem: dict[str, list[str]] = defaultdict(list)
-    for path in PACKAGE.rglob("*.py"):
-        rel = path.relative_to(PACKAGE)
-        name = ".".join(("pbcmodel", *rel.with_suffix("").parts))
-        if path.stem != "__init__" and name not in MOVED:
-            by_stem[path.stem].append(rel.as_posix())
-    shared = {stem: sorted(files) for stem, files in by_stem.items()
-              if len([f for f in files if f != f"plot/{stem}.py"]) > 1}
-    assert not shared, f"modules sharing a file name: {shared}"

@@ -42,7 +42,7 @@ __all__ = ["MOVED", "MovedModules", "install", "package_getattr"]
 MOVED: dict[str, str] = {
     "pbcmodel.capitation.weighted": "pbcmodel.capitation.place_based",
     "pbcmodel.io.weighted": "pbcmodel.io.weighted_populations",
-    "pbcmodel.datasets.weighted_populations": "pbcmodel.datasets.england",
+    "pbcmodel.datasets.weighted_populations": "pbcmodel.datasets.england_populations",
     "pbcmodel.io.tables": "pbcmodel.io.output_folder",
     "pbcmodel.settlement.statement": "pbcmodel.settlement.year_end_statement",
     "pbcmodel.reports.statements": "pbcmodel.reports.statement_pages",

@@ -1,6 +1,6 @@
 """Embedded data: real England, and a synthetic commissioner to learn on.
 
-* :mod:`~pbcmodel.datasets.england` — :func:`england`: NHS England's
+* :mod:`~pbcmodel.datasets.england_populations` — :func:`england`: NHS England's
   practice-level weighted populations 2026/27–2028/29 (6,281 practices, 36 ICBs). Contains
   public sector information licensed under the Open Government Licence v3.0; source: NHS
   England.
@@ -38,7 +38,7 @@ from .activity import (
     example_reference_rates,
     example_tariffs,
 )
-from .england import (
+from .england_populations import (
     ATTRIBUTION,
     ENGLAND_YEARS,
     LICENCE_FILE,
