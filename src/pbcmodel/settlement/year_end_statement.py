@@ -39,6 +39,51 @@ def _netting_line(st: Any, i: int) -> str | None:
             f"is {gbp(st.arrays.entitlement[i])}.")
 
 
+def _rule_line(st: Any, i: int, variance: int, entitled: int, amount: int,
+               netting: str | None) -> str | None:
+    """The sharing rule applied to the practice's underspend or overspend, in words."""
+    if entitled > 0 or (variance > 0 and not netting):
+        rule = ("its part of the consortium's amount" if netting
+                else st.savings.savings_rule.describe("underspend"))
+        text = f"Freed-up resources: {rule} = {gbp(max(entitled, 0))}"
+        rule_side = st.savings.savings_rule
+        if entitled == 0 and not netting and rule_side.minimum_rate > 0:
+            share = variance / st.budget_pence[i]
+            if share < rule_side.minimum_rate:
+                text += (f" (not shared: the underspend is {100 * share:.2f}% of budget, "
+                         f"below the minimum of {100 * rule_side.minimum_rate:g}%)")
+        if entitled > 0 and st.savings.gates:
+            text += ", " + "; ".join(_gate_clauses(st, i))
+            if amount != entitled:
+                text += f"; paid {gbp(amount)}"
+        return text + "."
+    if amount < 0 or (variance < 0 and not netting):
+        rule = (st.overspend.describe() if st.overspend is not None
+                else st.savings.losses_rule.describe("overspend"))
+        return f"Overspend rule: {rule}. The practice bears {gbp(-amount)}."
+    return None
+
+
+def _incentives_line(st: Any, i: int) -> str:
+    """The incentive payments of the practice, in words."""
+    a = st.arrays
+    inc = st.incentives
+    size = int(st.list_size[i])
+    text = (f"Incentives: sign-up £{inc.per_head:g} × {size:,} patients = "
+            f"{gbp(a.incentive_signup[i])}")
+    if inc.plan_per_head > 0:
+        met = bool(np.broadcast_to(np.asarray(st.conditions[inc.plan_condition]),
+                                   (len(st.practices),))[i])
+        text += f"; plan £{inc.plan_per_head:g} × {size:,} patients"
+        if not met:
+            text += f" not paid because {inc.plan_condition} is not met"
+        elif inc.reduce_by_freed_up:
+            text += f" less freed-up resources (not below zero) = {gbp(a.incentive_plan[i])}"
+        else:
+            text += f" = {gbp(a.incentive_plan[i])}"
+    return text + "."
+
+
 def statement(st: Any, i: int) -> str:
     """The statement for the practice at position ``i`` of ``st.practices``."""
     a = st.arrays
@@ -56,46 +101,16 @@ def statement(st: Any, i: int) -> str:
     netting = _netting_line(st, i)
     if netting:
         lines.append(netting)
-    if entitled > 0 or (variance > 0 and not netting):
-        rule = ("its part of the consortium's amount" if netting
-                else st.savings.savings_rule.describe("underspend"))
-        text = f"Freed-up resources: {rule} = {gbp(max(entitled, 0))}"
-        rule_side = st.savings.savings_rule
-        if entitled == 0 and not netting and rule_side.minimum_rate > 0:
-            share = variance / st.budget_pence[i]
-            if share < rule_side.minimum_rate:
-                text += (f" (not shared: the underspend is {100 * share:.2f}% of budget, "
-                         f"below the minimum of {100 * rule_side.minimum_rate:g}%)")
-        if entitled > 0 and st.savings.gates:
-            text += ", " + "; ".join(_gate_clauses(st, i))
-            if amount != entitled:
-                text += f"; paid {gbp(amount)}"
-        lines.append(text + ".")
-    elif amount < 0 or (variance < 0 and not netting):
-        rule = (st.overspend.describe() if st.overspend is not None
-                else st.savings.losses_rule.describe("overspend"))
-        lines.append(f"Overspend rule: {rule}. The practice bears {gbp(-amount)}.")
+    rule_line = _rule_line(st, i, variance, entitled, amount, netting)
+    if rule_line:
+        lines.append(rule_line)
     commissioner = int(a.commissioner_amount[i])
     if commissioner > 0:
         lines.append(f"The commissioner keeps {gbp(commissioner)}.")
     elif commissioner < 0:
         lines.append(f"The commissioner bears {gbp(-commissioner)}.")
     if st.incentives is not None:
-        inc = st.incentives
-        size = int(st.list_size[i])
-        text = (f"Incentives: sign-up £{inc.per_head:g} × {size:,} patients = "
-                f"{gbp(a.incentive_signup[i])}")
-        if inc.plan_per_head > 0:
-            met = bool(np.broadcast_to(np.asarray(st.conditions[inc.plan_condition]),
-                                       (len(st.practices),))[i])
-            text += f"; plan £{inc.plan_per_head:g} × {size:,} patients"
-            if not met:
-                text += f" not paid because {inc.plan_condition} is not met"
-            elif inc.reduce_by_freed_up:
-                text += f" less freed-up resources (not below zero) = {gbp(a.incentive_plan[i])}"
-            else:
-                text += f" = {gbp(a.incentive_plan[i])}"
-        lines.append(text + ".")
+        lines.append(_incentives_line(st, i))
     sources = [(a.clawback_freed_up[i], "from freed-up resources"),
                (a.clawback_incentives[i], "from incentive payments"),
                (a.recovered_from_budget[i], "from this year's budget (instalment due)")]
