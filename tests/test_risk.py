@@ -365,8 +365,12 @@ def test_bad_pool_arguments(fft_dist):
     with pytest.raises(ValidationError,
                        match=r"common_shock_cv: must be in \[0\.0, 1\.0\], got -0\.1"):
         simulate_spend(POP, MODEL, 10, seed=1, common_shock_cv=-0.1)
-    with pytest.raises(ValidationError, match="confidence: must be in"):
+    with pytest.raises(ValidationError, match=r"confidence: must be in \(0, 1\), got 1\.0"):
         size_high_cost_pool(POP, MODEL, 50_000, confidence=1.0)
+    with pytest.raises(ValidationError, match=r"confidence: must be in \[0\.0, 1\.0\]"):
+        size_high_cost_pool(POP, MODEL, 50_000, confidence=1.5)
+    with pytest.raises(ValidationError, match=r"q: must be in \(0, 1\), got 0"):
+        pooling_benefit(fft_dist, "consortium", q=0)
     with pytest.raises(ValidationError, match="list_sizes: must be positive"):
         risk_by_list_size(MODEL, [0, 1000], profile=POP)
 

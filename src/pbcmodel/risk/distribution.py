@@ -432,9 +432,7 @@ def pooling_benefit(dist: SpendDistribution,
     >>> bool((b["benefit"] > 0.5).all())
     True
     """
-    qq = check_fraction(q, "q")
-    if not 0 < qq < 1:
-        raise ValidationError(f"q: must be in (0, 1), got {q!r}")
+    qq = _level(q, "q")
     pooled = pool(dist, by, correlation)
     member = _membership(dist, by)
     sd = dist.std
@@ -559,9 +557,7 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     >>> bool(0 < s.loc["X01", "top_slice"] < 0.1)
     True
     """
-    c = check_fraction(confidence, "confidence")
-    if not 0 < c < 1:
-        raise ValidationError(f"confidence: must be in (0, 1), got {confidence!r}")
+    c = _level(confidence, "confidence")
     excess = spend_distribution(pop, model, method, by, high_cost_threshold, part="excess")
     total = spend_distribution(pop, model, "normal", by)
     out = pd.DataFrame({
@@ -573,3 +569,11 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     if method == "fft":
         out["alias_bound"] = excess.alias_bound
     return out
+
+
+def _level(value: Any, name: str) -> float:
+    """A probability level strictly inside (0, 1) (a quantile's ``q``, a confidence)."""
+    v = check_fraction(value, name)
+    if not 0 < v < 1:
+        raise ValidationError(f"{name}: must be in (0, 1), got {value!r}")
+    return v
