@@ -1,4 +1,5 @@
-"""Drawing by inversion straight from stream bits (risk.laws.LatticeInverse.invert_bits).
+"""Drawing by inversion straight from stream bits (risk.laws.LatticeInverse.invert of the
+streams' uint64 outputs, the path of risk.patients.invert_many).
 
 The guide-table inversion must return exactly the smallest lattice point whose cdf reaches
 the uniform ``u = (raw >> 11)·2⁻⁵³`` — what ``np.searchsorted(cdf, u, side="left")`` gives —
@@ -49,7 +50,7 @@ def test_hand_computed_steps_and_jumps():
     # u > ¾ → 13
     law = inverse(np.array([[0.25, 0.25, 0.75, 1.0]]), start=np.array([10]))
     u = np.array([0.0, 0.2, 0.25, 0.25 + SCALE, 0.5, 0.75, 0.75 + SCALE, 1 - SCALE])
-    got = law.invert_bits(bits_of(u)[:, None]).ravel()
+    got = law.invert(bits_of(u)[:, None]).ravel()
     assert got.tolist() == [10, 10, 10, 12, 12, 12, 13, 13]
 
 
@@ -57,7 +58,7 @@ def test_cdf_short_of_one_clips_to_the_last_point():
     # points 0, 3, 6 (h = 3), cdf (0, ¼, ½): u = 0.1 → first F ≥ u at 3; u = ½ → 6;
     # u = 0.9: no point reaches it, the last point (6) is taken
     law = inverse(np.array([[0.0, 0.25, 0.5]]), h=np.array([3.0]))
-    got = law.invert_bits(bits_of(np.array([0.1, 0.5, 0.9]))[:, None])
+    got = law.invert(bits_of(np.array([0.1, 0.5, 0.9]))[:, None])
     assert got.ravel().tolist() == [3.0, 6.0, 6.0]
 
 
@@ -68,8 +69,8 @@ def test_units_slice_and_values_scaled():
     law = inverse(cdf, start=np.arange(5) * 7, h=np.array([0.5, 1.0, 2.0, 3.0, 1e6]))
     raw = rng.integers(0, 2**64, size=(300, 5), dtype=np.uint64)
     expected = reference(law, raw)
-    np.testing.assert_array_equal(law.invert_bits(raw), expected)
-    got = law.invert_bits(raw[:, 2:4], slice(2, 4))      # units 2 and 3 only
+    np.testing.assert_array_equal(law.invert(raw), expected)
+    got = law.invert(raw[:, 2:4], slice(2, 4))      # units 2 and 3 only
     np.testing.assert_array_equal(got, expected[:, 2:4])
 
 
@@ -103,9 +104,9 @@ def test_equals_searchsorted(cdf, seed, at_jumps):
         grid = np.floor(values * 2.0**53) + rng.integers(-1, 2, 200)
         grid = np.clip(grid, 0, 2.0**53 - 1)
         raw[:, 0] = grid.astype(np.uint64) << np.uint64(11)
-    got = law.invert_bits(raw)
+    got = law.invert(raw)
     np.testing.assert_array_equal(got, reference(law, raw))
-    # and the same as the law's own inversion at those uniforms (one code path, two doors)
+    # and the same as the inversion at those uniforms given as floats
     u = (raw >> np.uint64(11)) * SCALE
     np.testing.assert_array_equal(got, law.invert(u))
     np.testing.assert_array_equal(law.invert(u), reference(law, raw))
@@ -166,7 +167,7 @@ def test_wide_brackets_of_a_slice_of_units():
     raw = rng.integers(0, 2**64, size=(500, 4), dtype=np.uint64)
     expected = reference(law, raw)
     assert len(np.unique(expected[:, 2])) > 5          # many distinct steps were hit
-    np.testing.assert_array_equal(law.invert_bits(raw[:, 2:], slice(2, 4)),
+    np.testing.assert_array_equal(law.invert(raw[:, 2:], slice(2, 4)),
                                   expected[:, 2:])
 
 

@@ -365,8 +365,12 @@ def test_bad_pool_arguments(fft_dist):
     with pytest.raises(ValidationError,
                        match=r"common_shock_cv: must be in \[0\.0, 1\.0\], got -0\.1"):
         simulate_spend(POP, MODEL, 10, seed=1, common_shock_cv=-0.1)
-    with pytest.raises(ValidationError, match="confidence: must be in"):
+    with pytest.raises(ValidationError, match=r"confidence: must be in \(0, 1\), got 1\.0"):
         size_high_cost_pool(POP, MODEL, 50_000, confidence=1.0)
+    with pytest.raises(ValidationError, match=r"confidence: must be in \[0\.0, 1\.0\]"):
+        size_high_cost_pool(POP, MODEL, 50_000, confidence=1.5)
+    with pytest.raises(ValidationError, match=r"q: must be in \(0, 1\), got 0"):
+        pooling_benefit(fft_dist, "consortium", q=0)
     with pytest.raises(ValidationError, match="list_sizes: must be positive"):
         risk_by_list_size(MODEL, [0, 1000], profile=POP)
 
@@ -418,3 +422,53 @@ def test_method_registry_is_the_one_switch():
         assert s.method == method
     with pytest.raises(ValidationError, match=r"method: must be one of \('fft', 'normal', 'mc'\)"):
         simulate_spend(POP, MODEL, 5, seed=1, method="exact")
+
+
+# the high-cost threshold: one rule, applied by every method ----------------------------
+
+@settings(max_examples=100, deadline=None)
+@given(weights=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40), data=st.data())
+def test_threshold_on_costs_and_on_cost_laws_is_one_rule(weights, data):
+    from pbcmodel.risk.high_cost import apply_threshold
+
+    w = np.array(weights) + 1e-3
+    pmf = w / w.sum()                              # X = i buckets with probability pmf[i]
+    d = data.draw(st.integers(0, len(pmf) - 1))
+    x = np.arange(len(pmf), dtype=float)
+    kept, paid = apply_threshold(x, d, "retained"), apply_threshold(x, d, "excess")
+    np.testing.assert_array_equal(kept + paid, x)
+    np.testing.assert_array_equal(kept, np.minimum(x, d))
+    np.testing.assert_array_equal(paid, np.maximum(x - d, 0.0))
+    for part, values in (("retained", kept), ("excess", paid)):
+        law = apply_threshold(pmf, d, part, pmf=True)
+        by_costs = np.bincount(values.astype(int), pmf, minlength=len(law))
+        np.testing.assert_allclose(law, by_costs, rtol=0, atol=1e-12)
+    assert apply_threshold(pmf, d, "total", pmf=True) is pmf
+
+
+def test_threshold_refuses_what_it_cannot_apply():
+    from pbcmodel.risk.high_cost import apply_threshold
+
+    with pytest.raises(ValidationError, match=r"part: must be one of \('retained', 'excess'"):
+        apply_threshold(np.ones(3), 1.0, "kept")
+    for bad in (1.5, 3, -1):
+        with pytest.raises(ValidationError, match="threshold: must be a lattice point in 0 … 2"):
+            apply_threshold(np.full(3, 1 / 3), bad, "retained", pmf=True)
+
+
+@pytest.mark.parametrize("method", ["fft", "normal", "mc"])
+@pytest.mark.parametrize("part", ["retained", "excess"])
+def test_every_method_applies_the_one_threshold(monkeypatch, method, part):
+    from pbcmodel.risk import high_cost, methods, patients
+
+    calls = []
+
+    def spy(cost, threshold, applied, **kw):
+        calls.append(applied)
+        return high_cost.apply_threshold(cost, threshold, applied, **kw)
+
+    monkeypatch.setattr(methods, "apply_threshold", spy)
+    monkeypatch.setattr(patients, "apply_threshold", spy)
+    spend_distribution(POP.subset(["P001"]), MODEL, method=method, high_cost_threshold=50_000,
+                       part=part, n_sims=20, seed=1)
+    assert calls and set(calls) == {part}

@@ -9,8 +9,10 @@ The parts, each in its own module:
   and the risk metrics (:func:`pooling_benefit`, :func:`prob_overspend`, :func:`reserve`,
   :func:`risk_by_list_size`, :func:`size_high_cost_pool`);
 * :mod:`~pbcmodel.risk.methods` — the method registry (:data:`REGISTRY`: ``"fft"``,
-  ``"normal"``, ``"mc"``): how each method builds the laws of spend, and where the
-  per-patient high-cost threshold splits retained from excess spend;
+  ``"normal"``, ``"mc"``): how each method builds the laws of spend;
+* :mod:`~pbcmodel.risk.high_cost` — :func:`~pbcmodel.risk.high_cost.apply_threshold`, the
+  per-patient high-cost threshold (retained ``min(X, d)``, excess ``(X − d)⁺``), applied
+  by every method;
 * :mod:`~pbcmodel.risk.draws` — drawing simulated years of spend for every practice;
 * :mod:`~pbcmodel.risk.lattice` — the FFT numerics on a lattice of buckets;
 * :mod:`~pbcmodel.risk.patients` — seeds, random streams keyed by blocks of simulations,
@@ -42,6 +44,7 @@ from .distribution import (
     spend_distribution,
 )
 from .draws import SpendDraws, SpendSampler, iter_spend, simulate_spend, spend_sampler
+from .high_cost import apply_threshold
 from .methods import REGISTRY, Method
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "SpendDistribution",
     "SpendDraws",
     "SpendSampler",
+    "apply_threshold",
     "iter_spend",
     "pool",
     "pooling_benefit",

@@ -24,7 +24,8 @@ population under a :class:`~pbcmodel.risk.costmodel.CostModel`, by one of three 
 The methods live in one registry, :data:`pbcmodel.risk.methods.REGISTRY`.
 
 With ``high_cost_threshold=d`` the practice keeps ``min(X, d)`` of each patient's annual
-cost ``X`` and a high-cost pool pays ``(X − d)⁺``; ``part="excess"`` gives the pool's own
+cost ``X`` and a high-cost pool pays ``(X − d)⁺``
+(:func:`~pbcmodel.risk.high_cost.apply_threshold`); ``part="excess"`` gives the pool's own
 distribution. :func:`pool` aggregates units into consortia or commissioners, optionally
 with correlated costs; :func:`pooling_benefit` shows what that is worth to each practice;
 :func:`risk_by_list_size` draws the classic curve; :func:`size_high_cost_pool` sizes the
@@ -58,6 +59,7 @@ from ..errors import ValidationError
 from ..population import LEVELS, Population
 from . import methods, patients
 from .costmodel import CostModel
+from .high_cost import PARTS, Part
 from .laws import LatticeLaw, NormalLaw, SampleLaw, drawable
 
 __all__ = [
@@ -74,12 +76,9 @@ __all__ = [
 ]
 
 Method = Literal["fft", "normal", "mc"]
-Part = Literal["retained", "excess", "total"]
 
 #: Methods of :func:`spend_distribution` (see :data:`pbcmodel.risk.methods.REGISTRY`).
 METHODS: tuple[str, ...] = methods.METHODS
-#: Parts of spend: what the practice keeps, what the high-cost pool pays, or all of it.
-PARTS: tuple[str, ...] = methods.PARTS
 
 Law = LatticeLaw | SampleLaw | NormalLaw
 
@@ -96,7 +95,7 @@ class SpendDistribution:
     units : Index
         Unit codes (practice, consortium or commissioner), named by ``by``.
     by, method, part : str
-        Level, method and part of spend (see :data:`PARTS`).
+        Level, method and part of spend (see :data:`~pbcmodel.risk.high_cost.PARTS`).
     high_cost_threshold : float or None
         Per-patient threshold above which a high-cost pool pays.
     hierarchy : DataFrame
@@ -433,9 +432,7 @@ def pooling_benefit(dist: SpendDistribution,
     >>> bool((b["benefit"] > 0.5).all())
     True
     """
-    qq = check_fraction(q, "q")
-    if not 0 < qq < 1:
-        raise ValidationError(f"q: must be in (0, 1), got {q!r}")
+    qq = _level(q, "q")
     pooled = pool(dist, by, correlation)
     member = _membership(dist, by)
     sd = dist.std
@@ -560,9 +557,7 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     >>> bool(0 < s.loc["X01", "top_slice"] < 0.1)
     True
     """
-    c = check_fraction(confidence, "confidence")
-    if not 0 < c < 1:
-        raise ValidationError(f"confidence: must be in (0, 1), got {confidence!r}")
+    c = _level(confidence, "confidence")
     excess = spend_distribution(pop, model, method, by, high_cost_threshold, part="excess")
     total = spend_distribution(pop, model, "normal", by)
     out = pd.DataFrame({
@@ -574,3 +569,11 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     if method == "fft":
         out["alias_bound"] = excess.alias_bound
     return out
+
+
+def _level(value: Any, name: str) -> float:
+    """A probability level strictly inside (0, 1) (a quantile's ``q``, a confidence)."""
+    v = check_fraction(value, name)
+    if not 0 < v < 1:
+        raise ValidationError(f"{name}: must be in (0, 1), got {value!r}")
+    return v

@@ -80,10 +80,6 @@ class _ByInversion:
 
     law: Any
 
-    @property
-    def units(self) -> int:
-        return len(self.law.mean)
-
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.law.mean, self.law.var
 
@@ -165,11 +161,6 @@ class SpendSampler:
         """Mean and variance of each practice's retained spend in a year (before the shock)."""
         mean, var = self.retained.moments()
         return np.asarray(mean), np.asarray(var)
-
-    @property
-    def excess_units(self) -> int:
-        """Columns of :attr:`SpendDraws.excess` (0 without a threshold)."""
-        return 0 if self.excess is None else self.excess.units
 
     def draw(self, root: np.random.SeedSequence, year: int, lo: int, hi: int) -> SpendDraws:
         """Spend of simulations ``[lo, hi)`` in simulated ``year``, the same for any split.

@@ -32,7 +32,6 @@ import attrs
 import numpy as np
 from scipy import fft
 
-from ..codes import PODS
 from .costmodel import CostModel, Severity
 
 #: Share of each severity's second moment allowed beyond the last lattice node.
@@ -190,21 +189,23 @@ def cell_phi_uncapped(model: CostModel, pos: np.ndarray, weights: np.ndarray,
     return np.prod(1.0 - p + p * phi, axis=1)
 
 
-def cell_pmf(model: CostModel, pos: np.ndarray, weights: np.ndarray, size: int, *,
-             cap: int | None = None) -> np.ndarray:
-    """Per-patient cost per cell as a dense lattice pmf, shape (40, size) (or (40, cap+1)).
+def cell_pmf(model: CostModel, pos: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Per-patient cost per cell (the sum over PODs) as a dense lattice pmf, shape (40, size).
 
-    With ``cap`` (in lattice units) the cost is ``min(X, cap)``: every POD is clipped at the
-    cap first (exact, as ``min(ΣY, d) = min(Σ min(Y, d), d)``) and the FFT is long enough
-    that nothing wraps. Without, the pmf is the distribution folded modulo ``size`` (the
-    tail beyond ``size`` nodes must be negligible).
+    The pmf is that of the cost folded modulo ``size`` nodes: the tail beyond must be
+    negligible, or, as for costs capped at a threshold (every node below ``size``), empty.
+    Nodes all below ``size`` are scattered on only as many points as they need, and the FFT
+    pads them.
+
+    Examples
+    --------
+    >>> from pbcmodel.datasets import example_cost_model
+    >>> pmf = cell_pmf(example_cost_model(), np.array([0, 1]), np.full((40, 7, 2), 0.5), 8)
+    >>> pmf.shape, bool(np.allclose(pmf.sum(axis=1), 1.0))
+    ((40, 8), True)
     """
     p = model.arrays[0][..., None]
-    if cap is not None:
-        pos, length = np.minimum(pos, cap), cap + 1
-        size = int(fft.next_fast_len(len(PODS) * cap + 1, real=True))
-    else:
-        length = size
+    length = min(size, int(pos.max()) + 1)
     product = np.empty((len(weights), size // 2 + 1), dtype=complex)
 
     def block(first: int) -> None:
@@ -222,13 +223,7 @@ def cell_pmf(model: CostModel, pos: np.ndarray, weights: np.ndarray, size: int, 
                 product[rows] *= term
 
     map_threads(block, range(0, len(weights), _CELLS_AT_ONCE))
-    pmf = fft.irfft(product, n=size, axis=-1, workers=-1)
-    if cap is None:
-        return pmf
-    out = pmf[:, :cap + 1].copy()
-    out[:, cap] = 1.0 - out[:, :cap].sum(axis=1)
-    return out
-
+    return fft.irfft(product, n=size, axis=-1, workers=-1)
 
 
 def rebin(pmf: np.ndarray, start: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:

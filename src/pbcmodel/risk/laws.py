@@ -119,7 +119,7 @@ def unit_from_bits(raw: np.ndarray) -> np.ndarray:
     """Uniforms in [0, 1) from a stream's 64-bit outputs: the top 53 bits times ``2⁻⁵³``.
 
     numpy's own rule for ``Generator.random``, written once for every draw that starts from
-    raw bits (:meth:`LatticeInverse.invert_bits`, :func:`pbcmodel.risk.patients.uniforms`).
+    raw bits (:meth:`LatticeInverse.index`, :func:`pbcmodel.risk.patients.uniforms`).
     ``raw`` (``uint64``) is overwritten: pass a copy to keep it.
 
     Examples
@@ -136,9 +136,8 @@ class LatticeInverse:
     """The cdf of a :class:`LatticeLaw` with a guide table, to draw by inversion at speed.
 
     The one home of the rule "a draw at the uniform ``v`` is the smallest lattice point with
-    ``F ≥ v``" (as :meth:`LatticeLaw.quantile`), whatever the law, from uniforms
-    (:meth:`invert`) or straight from a random stream's 64-bit outputs
-    (:meth:`invert_bits`).
+    ``F ≥ v``" (as :meth:`LatticeLaw.quantile`), whatever the law, from uniforms or straight
+    from a random stream's 64-bit outputs (:meth:`invert`).
 
     ``guide[u, j]`` is the first lattice index whose cdf reaches ``j / GUIDE_CELLS``
     (Chen and Asau's guide table). The draw at a uniform ``v`` in cell
@@ -199,17 +198,13 @@ class LatticeInverse:
         return cls(h=h, start=start, cdf=cdf, mean=mean, var=var, guide=guide, answer=answer)
 
     def invert(self, u: np.ndarray, units: slice = slice(None)) -> np.ndarray:
-        """Quantiles at uniforms ``u`` (floats in [0, 1]) of shape (k, U) (or
-        (k, len(units)) for those units)."""
-        return self._invert(u, units)
+        """Quantiles at uniforms ``u`` of shape (k, U) (or (k, len(units)) for those units).
 
-    def invert_bits(self, raw: np.ndarray, units: slice = slice(None)) -> np.ndarray:
-        """Quantiles at the uniforms ``(raw >> 11)·2⁻⁵³`` of 64-bit stream outputs.
-
-        ``raw`` (k, len(units)), uint64, holds one output per draw. The uniform's guide
-        cell is its top bits (``raw >> 52`` for 4,096 cells, exactly ``⌊u·4096⌋``), and
-        the uniform itself is worked out only for the draws whose cell holds a step. The
-        result is exactly :meth:`invert` at those uniforms.
+        ``u`` holds floats in [0, 1], or 64-bit stream outputs (``uint64``) standing for the
+        uniforms ``(u >> 11)·2⁻⁵³`` (:func:`unit_from_bits`): then a draw's guide cell is
+        its top bits (``u >> 52`` for 4,096 cells, exactly ``⌊u·4096⌋``) and the uniform
+        itself is worked out only for the draws whose cell holds a step; the result is
+        exactly that at the uniforms.
 
         Examples
         --------
@@ -218,15 +213,12 @@ class LatticeInverse:
         ...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
         ...                  alias_bound=np.array([0.0])).inverse()
         >>> raw = np.array([[0], [2**63 - 1], [2**63], [2**64 - 1]], dtype=np.uint64)
-        >>> law.invert_bits(raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
+        >>> law.invert(raw).ravel().tolist()   # u ≈ 0, just below ½, ½, just below 1
         [2.0, 2.0, 2.0, 3.0]
         """
-        return self._invert(raw, units)
-
-    def _invert(self, draws: np.ndarray, units: slice) -> np.ndarray:
         units = slice(*units.indices(len(self.answer)))
-        out = np.empty(draws.shape)
-        waiting = self.index(draws, units, out)
+        out = np.empty(u.shape)
+        waiting = self.index(u, units, out)
         self.amounts(out, units)
         return self.search(out, [waiting], None, units.start)
 
@@ -236,7 +228,7 @@ class LatticeInverse:
         them.
 
         ``draws`` are uniforms (floats) or 64-bit stream outputs (uint64, see
-        :meth:`invert_bits`). Returns the draws still to search (:meth:`search`): rows,
+        :meth:`invert`). Returns the draws still to search (:meth:`search`): rows,
         units (of the law), uniforms, brackets and the offsets of their cdfs.
         """
         answer = self.answer[units]

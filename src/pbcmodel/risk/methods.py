@@ -1,4 +1,4 @@
-"""The method registry, and where the per-patient high-cost threshold splits spend.
+"""The method registry, and the lattices on which each part of spend is computed.
 
 **Methods.** :data:`REGISTRY` maps each method name (``"fft"``, ``"normal"``, ``"mc"``) to a
 :class:`Method`: how it builds the distribution of a part of spend for units with given
@@ -9,16 +9,19 @@ patient by patient. Every caller (:func:`~pbcmodel.risk.spend_distribution`,
 
 **Parts of spend.**
 
-``part`` is what a unit is exposed to when a per-patient high-cost threshold ``d`` applies:
+``part`` is what a unit is exposed to when a per-patient high-cost threshold ``d`` applies
+(:data:`~pbcmodel.risk.high_cost.PARTS`; the threshold itself is applied, for every
+method, by :func:`~pbcmodel.risk.high_cost.apply_threshold`):
 
 * ``"total"`` — the whole cost ``X`` (no threshold); buckets ``2^k`` pounds;
 * ``"retained"`` — ``min(X, d)``, kept by the practice; buckets ``d·2^k`` so that ``d`` is
   a lattice point, at least ``d/2^14``;
 * ``"excess"`` — ``(X − d)⁺``, paid by the high-cost pool; buckets ``d·2^k ≥ d/32``.
 
-The capped and excess per-patient laws are computed once on a fine lattice (the sum over
-PODs by FFT, exact on the lattice) and re-discretised, keeping mean and variance, onto each
-coarser bucket used. The uncapped law is discretised directly on each bucket.
+The capped and excess per-patient laws (:class:`CellLaws`) are computed once on a fine
+lattice (the sum over PODs by FFT, exact on the lattice) and re-discretised, keeping mean
+and variance, onto each coarser bucket used; the normal method takes their mean and
+variance. The uncapped law is discretised directly on each bucket.
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ import numpy as np
 from scipy import fft
 
 from .._validate import check_positive
+from ..codes import PODS
 from ..errors import ValidationError
 from ..population import Population
 from . import lattice, patients
 from .costmodel import CostModel
+from .high_cost import PARTS, apply_threshold
 from .laws import LatticeLaw, NormalLaw, SampleLaw
-
-PARTS: tuple[str, ...] = ("retained", "excess", "total")
 
 #: Points per unit in the FFT window.
 N_POINTS = 4096
@@ -81,15 +84,19 @@ class CellLaws:
         if part == "excess":
             h = d / _EXCESS_STEPS
             pos, w = lattice.severity_nodes(model, h)
-            x = lattice.cell_pmf(model, pos, w, _EXCESS_SIZE)
-            pmf = np.concatenate([x[:, :_EXCESS_STEPS + 1].sum(axis=1, keepdims=True),
-                                  x[:, _EXCESS_STEPS + 1:]], axis=1)
-            return cls(model, d, part, d, h, h, pmf)
+            cost = lattice.cell_pmf(model, pos, w, _EXCESS_SIZE)
+            return cls(model, d, part, d, h, h,
+                       apply_threshold(cost, _EXCESS_STEPS, part, pmf=True))
         h = min(finest if finest is not None else d / 256, d / 64)
         steps = round(d / h)
         pos, w = lattice.severity_nodes(model, h)
-        pmf = lattice.cell_pmf(model, pos, w, 0, cap=steps)
-        return cls(model, d, part, d, d / _CAP_FINEST, h, pmf)
+        # min(ΣY, d) = min(Σ min(Y, d), d): each POD capped first, so that the sum (at most
+        # 7d) fits an FFT that does not wrap
+        capped = apply_threshold(pos, steps, part)
+        size = int(fft.next_fast_len(len(PODS) * steps + 1, real=True))
+        cost = lattice.cell_pmf(model, capped, w, size)
+        return cls(model, d, part, d, d / _CAP_FINEST, h,
+                   apply_threshold(cost, steps, part, pmf=True))
 
     def reference_cumulants(self) -> np.ndarray:
         """Cumulants κ₁..κ₄ of one patient's cost per cell on the finest lattice, (40, 4)."""

@@ -20,7 +20,8 @@ draw, so its results are identical whatever the chunk size.
   reference for the FFT). Without a threshold it draws the number of users of each
   cell × POD (binomial) and then one severity per user (gamma: one draw per cell × POD,
   as a sum of ``K`` gamma(α, θ) is gamma(Kα, θ)). With a threshold it draws each patient's
-  use of each POD, so that the cap applies to the patient's total.
+  use of each POD, so that the threshold applies to the patient's total
+  (:func:`~pbcmodel.risk.high_cost.apply_threshold`).
 * :func:`draw_by_inversion` — draws from any vectorised law (e.g. the FFT lattice) by
   inverting the cdf at block-keyed uniforms: fast at national scale, exact for that law.
 """
@@ -35,6 +36,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from .costmodel import CostModel, Severity
+from .high_cost import apply_threshold
 from .laws import LatticeInverse, unit_from_bits
 
 #: Upper bound on random numbers held at once per unit and chunk.
@@ -179,7 +181,7 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
     Units are taken :data:`GROUP` at a time, each group with its own streams
     (``key + (group, block)``), so that its part of the law's tables stays in cache. A
     lattice law's :class:`~pbcmodel.risk.laws.LatticeInverse` is inverted straight from the
-    streams' 64-bit outputs (:meth:`~pbcmodel.risk.laws.LatticeInverse.invert_bits`).
+    streams' 64-bit outputs (:meth:`~pbcmodel.risk.laws.LatticeInverse.invert`).
 
     Examples
     --------
@@ -351,8 +353,8 @@ def simulate_patients(counts: np.ndarray, model: CostModel, n: int, seed: Any, *
                 out[u, lo:hi] = _chunk_total(counts[u, cells], cells, p, sev, use_rng, sev_rng,
                                              hi - lo)
             else:
-                out[u, lo:hi] = _chunk_capped(counts[u, cells], cells, p, sev, use_rng, sev_rng,
-                                              hi - lo, threshold, part)
+                out[u, lo:hi] = _chunk_by_patient(counts[u, cells], cells, p, sev, use_rng,
+                                                  sev_rng, hi - lo, threshold, part)
     return out
 
 
@@ -370,19 +372,17 @@ def _chunk_total(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Seve
     return np.bincount(np.repeat(sim, k), draws, minlength=sims)
 
 
-def _chunk_capped(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Severity,
-                  use_rng: np.random.Generator, sev_rng: np.random.Generator, sims: int,
-                  threshold: float, part: str) -> np.ndarray:
+def _chunk_by_patient(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Severity,
+                      use_rng: np.random.Generator, sev_rng: np.random.Generator, sims: int,
+                      threshold: float, part: str) -> np.ndarray:
+    """The ``part`` of each simulation's spend, every patient's annual cost drawn."""
     patient_cell = np.repeat(cells, n_cell)
     used = use_rng.random((sims, len(patient_cell), p.shape[1]), dtype=np.float32) < p[patient_cell]
     sim, patient, pod = np.nonzero(used)
     draws = _severity(sev, sev_rng, patient_cell[patient], pod)
     size = len(patient_cell)
     cost = np.bincount(sim * size + patient, draws, minlength=sims * size).reshape(sims, size)
-    if part == "total":
-        return cost.sum(axis=1)
-    kept = np.minimum(cost, threshold)
-    return (kept if part == "retained" else cost - kept).sum(axis=1)
+    return apply_threshold(cost, threshold, part).sum(axis=1)
 
 
 def draw_by_inversion(law: Any, n: int, seed: Any, *,
