@@ -1,5 +1,6 @@
 """A simulation's full per-practice arrays on disk: a chunked zarr store, written whole or not
-at all (private to :mod:`pbcmodel.scenario.simulation`).
+at all (its path checked with the options, :mod:`pbcmodel.scenario.options`; written by the
+tallies, :mod:`pbcmodel.scenario.tally`).
 
 ``simulate(..., keep="full", store="run.zarr")`` writes every practice × simulation × year
 practice amount and net cash, in integer pence, into a `zarr <https://zarr.dev>`_ store
