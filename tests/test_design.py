@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel.cli import main
-from pbcmodel.errors import ValidationError
-from pbcmodel.scenario import Scenario
-from pbcmodel.scenario.design import (
+from pbcmodel.design import (
     DRIVER_MIN_SIMULATIONS,
     DesignWarning,
     Parameter,
@@ -30,6 +28,8 @@ from pbcmodel.scenario.design import (
     pareto_mask,
     parse_space,
 )
+from pbcmodel.errors import ValidationError
+from pbcmodel.scenario import Scenario
 
 N = 1_000
 FAST = {"n": N, "method": "normal"}
@@ -361,7 +361,7 @@ def test_cli_writes_the_chosen_scenario_and_frontier(tmp_path, scn, capsys) -> N
                  "--max-evaluations", "8", "--replicates", "2"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        pbc.cli.design.DESIGN_OUTPUTS)
+        pbc.cli.design_command.DESIGN_OUTPUTS)
     chosen = pbc.load_scenario(out / "scenario.toml")       # loadable by `pbcmodel run`
     assert 0.0 <= chosen.overspend.practice_share <= 1.0
     assert main(["run", str(out / "scenario.toml"), "--out", str(tmp_path / "run"),

@@ -44,7 +44,7 @@ from .._version import __version__
 from ..errors import PBCModelError
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
-from .design import COMMANDS as DESIGN_COMMANDS
+from .design_command import COMMANDS as DESIGN_COMMANDS
 from .statements import COMMANDS as STATEMENTS_COMMANDS
 
 __all__ = ["build_parser", "main"]

@@ -45,10 +45,11 @@ import pandas as pd
 
 from .._validate import _labels
 from ..errors import ValidationError
+from .metrics import HEADLINE, figures
+from .results import SimulationResult
 from .scenario import Scenario
 from .simulation import (
     ENGINES,
-    SimulationResult,
     _check_cost_model,
     _check_counts,
     _check_options,
@@ -62,13 +63,14 @@ __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
 def headline(result: SimulationResult) -> pd.Series:
     """A simulation's headline figures: its summary plus the spread across practices.
 
-    To :meth:`SimulationResult.summary` it adds ``worst_practice_p05_amount`` (the lowest
-    5th percentile of a practice's yearly amount over practices, pounds),
-    ``max_practice_prob_loss_over_2pct`` (the most exposed practice's chance of losing
-    over 2% of its budget in a year) and the standard deviation of the yearly practice
-    amount per registered patient for the smallest and the largest list-size band
-    (``sd_per_head_smallest_lists``, ``sd_per_head_largest_lists``): a fair policy keeps
-    the two close.
+    The figures of :data:`pbcmodel.scenario.metrics.HEADLINE`, each defined (unit, sign,
+    label) in :mod:`pbcmodel.scenario.metrics`. To :meth:`SimulationResult.summary` it adds
+    ``worst_practice_p05_amount`` (the lowest 5th percentile of a practice's yearly amount
+    over practices, pounds; negative is a loss borne), ``max_practice_prob_loss_over_2pct``
+    (the most exposed practice's chance of losing over 2% of its budget in a year) and the
+    standard deviation of the yearly practice amount per registered patient for the smallest
+    and the largest list-size band (``sd_per_head_smallest_lists``,
+    ``sd_per_head_largest_lists``): a fair policy keeps the two close.
 
     Examples
     --------
@@ -79,17 +81,7 @@ def headline(result: SimulationResult) -> pd.Series:
     >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
     True
     """
-    metrics = result.metrics()          # computed once per result, shared with the summary
-    bands = result.by_list_size()["sd_amount_per_head"]
-    spreads = pd.Series({
-        "worst_practice_p05_amount": float(metrics["p05_amount"].min()),
-        "max_practice_prob_loss_over_2pct": float(metrics["prob_loss_over_fraction"].max()),
-        "sd_per_head_smallest_lists": float(bands.iloc[0]),
-        "sd_per_head_largest_lists": float(bands.iloc[-1]),
-    })
-    out = pd.concat([result.summary().astype(float), spreads])
-    out.name = result.scenario.name
-    return out
+    return figures(result, HEADLINE).astype(float)
 
 
 def _draws(result: SimulationResult) -> tuple[Any, ...]:
