@@ -9,10 +9,11 @@ The parts: :mod:`~pbcmodel.design.space` (the search space and the aims),
 
 State the aims as named metrics of a simulation — minimise the commissioner's tail risk,
 subject to every list-size band's chance of losing more than 5% of budget in a year being
-at most 5% and the expected freed-up money staying above £x — and :func:`optimise` finds
-the policy parameters (dotted paths into the :class:`~pbcmodel.scenario.Scenario`) that meet
-them. :func:`frontier` draws the trade-off between two metrics (by default the
-commissioner's TVaR95 against the worst band's practice risk) as the Pareto set.
+at most 5% and the expected freed-up money staying above £x — and
+:func:`~pbcmodel.design.search.optimise` finds the policy parameters (dotted paths into the
+:class:`~pbcmodel.scenario.Scenario`) that meet them. :func:`~pbcmodel.design.pareto.frontier`
+draws the trade-off between two metrics (by default the commissioner's TVaR95 against the
+worst band's practice risk) as the Pareto set.
 
 **Search space.** A mapping of dotted path → bounds ``(low, high)``, a grid
 ``(low, high, step)``, or a list of choices ``[a, b, ...]`` (in files: tables
@@ -23,19 +24,21 @@ or a bound the field's validator refuses fails before anything is simulated.
 
 **Metrics** (objective and constraints) are computed from each candidate's
 :class:`~pbcmodel.scenario.SimulationResult` by :mod:`pbcmodel.scenario.metrics`, where each is
-defined once with its unit, sign and label; :data:`METRICS` lists them (``P`` and ``X`` are
-numbers: ``commissioner_tvar95``, ``max_band_prob_loss_over_5pct``). Constraints are
-``{metric: {"max": bound}}`` and/or ``{"min": bound}``, in the metric's unit.
+defined once with its unit, sign and label; :data:`~pbcmodel.scenario.metrics.METRICS` lists
+them (``P`` and ``X`` are numbers: ``commissioner_tvar95``, ``max_band_prob_loss_over_5pct``).
+Constraints are ``{metric: {"max": bound}}`` and/or ``{"min": bound}``, in the metric's
+unit.
 
 **Common random numbers.** Every candidate is simulated with the same ``seed``. A
-simulation's outturns depend only on what drives spend (:data:`DRIVERS_OF_SPEND`), so
-candidates that differ only in policy see identical outturns, simulation by simulation: the
-optimiser compares policies, not noise. A generation of candidates is simulated together
+simulation's outturns depend only on what drives spend
+(:data:`~pbcmodel.scenario.simulation.DRIVERS_OF_SPEND`), so candidates that differ only in
+policy see identical outturns, simulation by simulation: the optimiser compares policies,
+not noise. A generation of candidates is simulated together
 (:func:`~pbcmodel.scenario.simulation.run`: drawn once, settled under each policy), with
 streamed results that count exactly the losses the metrics name (``..._over_Xpct``, through
 ``track_losses``), so any percentage works without keeping every simulated year. A space
 over a driver of spend breaks common outturns, and needs at least
-:data:`DRIVER_MIN_SIMULATIONS` simulations.
+:data:`~pbcmodel.design.space.DRIVER_MIN_SIMULATIONS` simulations.
 
 **Optimiser.** :func:`scipy.optimize.differential_evolution` (``best1bin``; a fixed seed
 spawned from ``seed``; a Latin-hypercube first generation of ``max(8, 5 × parameters)``
@@ -52,8 +55,8 @@ variables, and hands over a whole generation at once, simulated on one set of dr
 Violations are compared relative to each bound (``(value − bound) / |bound|``, or absolute
 when the bound is 0) so pounds and probabilities add up fairly. Where a constraint binds,
 the optimum lies on its boundary, which evolution approaches slowly: the last
-:data:`REFINE_STEPS` evaluations bisect between the best feasible candidate and the
-nearest infeasible one that scores better. The chosen policy is the best feasible
+:data:`~pbcmodel.design.search.REFINE_STEPS` evaluations bisect between the best feasible
+candidate and the nearest infeasible one that scores better. The chosen policy is the best feasible
 candidate of all those simulated (else the least violating).
 
 **Fresh draws.** The chosen policy is re-simulated ``replicates`` times on fresh draws

@@ -34,6 +34,7 @@ from .space import Constraint, Parameter, _variant
 
 __all__ = ["DesignWarning"]
 
+
 class DesignWarning(UserWarning):
     """A design that met its aims only in part (infeasible, or worse on fresh draws)."""
 

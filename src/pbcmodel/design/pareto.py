@@ -30,6 +30,7 @@ from .space import Parameter, _check_drivers, _constraints, _variant, parse_spac
 
 __all__ = ["Frontier", "frontier", "pareto_mask"]
 
+
 def _candidates(params: list[Parameter], points: int, rng: np.random.Generator
                 ) -> np.ndarray:
     """Every combination of a small discrete space, else a Latin hypercube of ``points``."""
@@ -127,7 +128,8 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     ``points`` of them, else a Latin hypercube of ``points`` over the space, each
     simulated on common random numbers (the same ``seed``). A candidate is on the frontier
     when it meets ``constraints`` and no other feasible candidate is at least as good on
-    both metrics and better on one (each metric's better direction from :data:`METRICS`).
+    both metrics and better on one (each metric's better direction from
+    :data:`~pbcmodel.scenario.metrics.METRICS`).
 
     Returns
     -------
@@ -136,7 +138,7 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     Raises
     ------
     ValidationError
-        As for :func:`optimise`, before anything is simulated.
+        As for :func:`~pbcmodel.design.search.optimise`, before anything is simulated.
 
     Examples
     --------

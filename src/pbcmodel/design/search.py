@@ -191,12 +191,13 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
         Dotted path → ``(low, high)``, ``(low, high, step)`` or a list of choices (see the
         module notes).
     objective : str
-        A metric (:data:`METRICS`) to minimise, or to maximise with ``maximise=True``.
+        A metric (:data:`~pbcmodel.scenario.metrics.METRICS`) to minimise, or to maximise
+        with ``maximise=True``.
     constraints : mapping, optional
         Metric → ``{"max": bound}`` and/or ``{"min": bound}``, in the metric's units.
     n, years, seed, method, chunk_size
-        As for :meth:`Scenario.simulate`; every candidate uses the same ``seed`` (common
-        random numbers). ``seed=None`` draws one seed, recorded in the result.
+        As for :meth:`~pbcmodel.scenario.Scenario.simulate`; every candidate uses the same
+        ``seed`` (common random numbers). ``seed=None`` draws one seed, recorded in the result.
     max_evaluations : int
         Most candidates to simulate in the search (the population is
         ``max(8, 5 × parameters)``; at least one population).
@@ -212,9 +213,10 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     Raises
     ------
     ValidationError
-        A bad space (see :func:`parse_space`), an unknown metric, a badly formed constraint,
-        bad counts, or a space over a driver of spend with ``n`` below
-        :data:`DRIVER_MIN_SIMULATIONS` — all before anything is simulated.
+        A bad space (see :func:`~pbcmodel.design.space.parse_space`), an unknown metric, a
+        badly formed constraint, bad counts, or a space over a driver of spend with ``n``
+        below :data:`~pbcmodel.design.space.DRIVER_MIN_SIMULATIONS` — all before anything is
+        simulated.
 
     Warns
     -----

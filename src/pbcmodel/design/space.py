@@ -138,7 +138,8 @@ class Parameter:
 
     @property
     def driver(self) -> bool:
-        """Whether the path changes what drives spend (see :data:`DRIVERS_OF_SPEND`)."""
+        """Whether the path changes what drives spend (see
+        :data:`~pbcmodel.scenario.simulation.DRIVERS_OF_SPEND`)."""
         return self.path.partition(".")[0] in DRIVERS_OF_SPEND
 
 
