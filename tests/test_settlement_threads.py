@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbcmodel.overspend import OverspendPolicy
-from pbcmodel.scenario import _streamed
+from pbcmodel.scenario import tally as _streamed
 from pbcmodel.settlement import settle_arrays
 from pbcmodel.settlement.core import Consortia
 from pbcmodel.sharing import pbc_freed_up, shared_amount

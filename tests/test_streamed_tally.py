@@ -6,15 +6,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbcmodel.scenario import _streamed
+from pbcmodel.scenario import tally as tallies
 
 
-def tally(lo: int, hi: int, budget: np.ndarray, keep: bool = True) -> _streamed.Tally:
+def tally(lo: int, hi: int, budget: np.ndarray, keep: bool = True) -> tallies.Tally:
     years = 2
     budgets = np.vstack([budget] * years)
     mean = budget / 100.0
-    low, width = _streamed.histogram_grid(budgets, mean, (mean * 0.1) ** 2, np.ones(years), 0.0)
-    return _streamed.Tally.empty(lo, hi, years, budgets, low, width, keep)
+    low, width = tallies.histogram_grid(budgets, mean, (mean * 0.1) ** 2, np.ones(years), 0.0)
+    return tallies.Tally.empty(lo, hi, years, budgets, low, width, keep)
 
 
 def test_loss_fraction_counted_on_whole_pence():
@@ -24,7 +24,7 @@ def test_loss_fraction_counted_on_whole_pence():
     zero = np.zeros(2, dtype=np.int64)
     amount = np.array([[-100], [-99]])
     t.add(0, 0, amount, amount, zero, zero, zero)
-    index = _streamed.LOSS_FRACTIONS.index(0.01)
+    index = tallies.LOSS_FRACTIONS.index(0.01)
     assert t.loss_fractions[index].tolist() == [1]
 
 
@@ -51,8 +51,8 @@ def test_split_and_merged_equals_whole(sims, cut, seed, practices):
                  "histogram", "amount_min", "amount_max", "full_amount", "full_net"):
         np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
     for name in ("amount_squares", "net_squares"):      # halves may carry differently
-        assert (_streamed._exact(getattr(merged, name))
-                == _streamed._exact(getattr(whole, name)))
+        assert (tallies._exact(getattr(merged, name))
+                == tallies._exact(getattr(whole, name)))
     # the merged-away tallies gave up their full arrays
     assert first.full_amount is None and second.full_net is None
     # the histogram holds every practice-year once
@@ -61,12 +61,12 @@ def test_split_and_merged_equals_whole(sims, cut, seed, practices):
 
 
 def _shared_tally(lo: int, hi: int, budget: np.ndarray,
-                  shared: tuple[np.ndarray, np.ndarray]) -> _streamed.Tally:
+                  shared: tuple[np.ndarray, np.ndarray]) -> tallies.Tally:
     years = 2
     budgets = np.vstack([budget] * years)
     mean = budget / 100.0
-    low, width = _streamed.histogram_grid(budgets, mean, (mean * 0.1) ** 2, np.ones(years), 0.0)
-    return _streamed.Tally.empty(lo, hi, years, budgets, low, width, True,
+    low, width = tallies.histogram_grid(budgets, mean, (mean * 0.1) ** 2, np.ones(years), 0.0)
+    return tallies.Tally.empty(lo, hi, years, budgets, low, width, True,
                                  (shared[0][lo:hi], shared[1][lo:hi]))
 
 

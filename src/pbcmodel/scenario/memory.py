@@ -18,7 +18,7 @@ what is allocated, part by part, for each ``keep``:
 * **settlement** — per thread, the work arrays of one chunk of :data:`CHUNK_ELEMENTS`
   practice-simulations settled at once;
 * **tallies** — per scenario and thread, the streamed statistics: the per-practice
-  histograms (:data:`~pbcmodel.scenario._streamed.HISTOGRAM_BINS` + 2 int32 counts, and as
+  histograms (:data:`~pbcmodel.scenario.tally.HISTOGRAM_BINS` + 2 int32 counts, and as
   many pending bin indices) and loss thresholds; per scenario the figures' sample of the
   first 256 simulations and the commissioner's totals per simulation-year (three int64,
   copied once when the threads' ranges merge);
@@ -55,7 +55,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..risk import patients
-from . import _streamed, store
+from . import store, tally
 
 __all__ = ["CHUNK_ELEMENTS", "DRAW_ELEMENTS", "available_memory", "check_simulation_memory",
            "simulation_bytes", "simulation_parts"]
@@ -144,8 +144,8 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     kept = groups * p * KEPT_PER_PRACTICE.get(method, KEPT_PER_PRACTICE["fft"])
     here = 0 if engine == "client" else 1       # a user's cluster works in its own memory
     copies = here * (threads if engine == "dask" else 1)    # each dask worker holds a copy
-    bins = (_streamed.HISTOGRAM_BINS + 2) * 4
-    sample = min(n, _streamed.SAMPLE_SIMULATIONS) * p * years * 8 * 2
+    bins = (tally.HISTOGRAM_BINS + 2) * 4
+    sample = min(n, tally.SAMPLE_SIMULATIONS) * p * years * 8 * 2
     in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
     return {
         "build": here * ((groups - 1) * kept // groups + max(
@@ -154,7 +154,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
         "draws": here * threads * groups * p * drawn * years * DRAWN_KEPT,
         "drawing": here * threads * groups * p * drawn * DRAWN_WORKING,
         "settlement": here * threads * settled * p * SETTLE_PER_ELEMENT,
-        "tallies": scenarios * (threads * p * (2 * bins + len(_streamed.LOSS_FRACTIONS)
+        "tallies": scenarios * (threads * p * (2 * bins + len(tally.LOSS_FRACTIONS)
                                                * years * 8)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,

@@ -54,7 +54,7 @@ import pandas as pd
 from .. import glossary
 from ..capitation import CapitationFormula, devolved_resource
 from ..errors import ValidationError
-from . import _streamed
+from .tally import Tally
 
 __all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SUMMARY", "UNITS",
            "Column", "Figure", "Metric", "figures", "measure", "metric"]
@@ -114,7 +114,7 @@ class Result(Protocol):
     def budget(self) -> np.ndarray: ...
 
     @property
-    def tally(self) -> _streamed.Tally: ...
+    def tally(self) -> Tally: ...
 
     @property
     def pool_pence(self) -> np.ndarray: ...

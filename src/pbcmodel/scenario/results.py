@@ -1,7 +1,7 @@
 """The outcome of a simulation: :class:`SimulationResult`.
 
 :func:`~pbcmodel.scenario.simulation.simulate` (and :func:`~pbcmodel.scenario.simulation.run`)
-build a result from the streamed statistics (:mod:`pbcmodel.scenario._streamed`) of its
+build a result from the streamed statistics (:mod:`pbcmodel.scenario.tally`) of its
 simulations; the result reads them as tables. Its per-practice table (:meth:`metrics`),
 list-size bands (:meth:`by_list_size`) and the commissioner's residual risk
 (:meth:`commissioner_risk`) are its own statistics; every figure of :meth:`summary` is defined
@@ -28,8 +28,9 @@ import pandas as pd
 from .._html import summary_html
 from .._validate import _labels, check_fraction
 from ..errors import ValidationError, require
-from . import _streamed, store
+from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
+from .tally import Tally
 
 __all__ = ["SimulationResult"]
 
@@ -63,7 +64,7 @@ class SimulationResult:
     consortium: pd.Series
     list_size: pd.Series
     budget: np.ndarray
-    tally: _streamed.Tally
+    tally: Tally
     store: Path | None = None
     _cache: dict[Any, Any] = attrs.field(factory=dict, init=False)
 

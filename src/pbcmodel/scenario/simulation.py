@@ -61,10 +61,13 @@ from ..money import MAX_PENCE, allocate_pennies, gbp
 from ..risk import SpendDraws, methods, patients
 from ..settlement.core import Consortia, settle_arrays
 from ..sharing import resolve_conditions
-from . import _streamed, memory, store
+from . import memory, store
+from . import tally as _streamed
 from ._allocator import reuse_freed_memory
 from ._progress import progress_bar
 from .memory import check_simulation_memory
+from .options import ENGINES, KEEP, SimulationOptions, check_counts
+from .options import tracked_losses as tracked_losses
 from .results import SimulationResult
 
 __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
@@ -72,14 +75,10 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 
 #: Ways of drawing outturns (the risk engine's method registry).
 METHODS = methods.METHODS
-#: What a result keeps: streamed statistics only, or every practice-simulation-year too.
-KEEP = ("stats", "full")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts;
 #: ask for others with ``track_losses``.
 LOSS_POUNDS = _streamed.LOSS_POUNDS
 LOSS_FRACTIONS = _streamed.LOSS_FRACTIONS
-#: Where simulations run.
-ENGINES = ("local", "dask")
 #: Scenario fields that change the simulated outturns (everything else is policy).
 DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
                     "cost_growth")
@@ -90,23 +89,13 @@ CHUNK_ELEMENTS = memory.CHUNK_ELEMENTS
 DRAW_ELEMENTS = memory.DRAW_ELEMENTS
 
 
-def _check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
-    for label, value in ((name, n), ("years", years)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValidationError(f"{label}: must be a positive whole number, got {value!r}")
-    return int(n), int(years)
+#: Kept for the modules that import it until they take :func:`.options.check_counts`.
+_check_counts = check_counts
 
 
 def _check_options(method: Any, keep: Any, engine: Any, client: Any, workers: Any) -> None:
-    methods.method(method)
-    if keep not in KEEP:
-        raise ValidationError(f"keep: must be one of {KEEP}, got {keep!r}")
-    if engine not in ENGINES:
-        raise ValidationError(f"engine: must be one of {ENGINES}, got {engine!r}")
-    if client is not None and engine != "dask":
-        raise ValidationError("client: only used with engine='dask'")
-    if workers is not None:
-        _check_counts(workers, 1, name="workers")
+    """Kept for the modules that import it until they make a :class:`SimulationOptions`."""
+    SimulationOptions(method=method, keep=keep, engine=engine, client=client, workers=workers)
 
 
 def _check_cost_model(scn: Any, label: str = "cost_model") -> None:
@@ -170,71 +159,6 @@ def _check_amounts(scn: Any, years: int, budget: np.ndarray | None = None) -> No
             f"{name}: {what} grown by {name} {_rate(rate)} a year reach "
             f"{_amount(log_amount)} in year {year + 1:,} (practice {codes[worst]!r}), which "
             f"exceeds {largest}; use a smaller {name} or at most {year:,} year(s)")
-
-
-def tracked_losses(track_losses: Mapping[str, Any] | None
-                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The losses a streamed simulation counts: the defaults plus those asked for.
-
-    ``track_losses`` maps ``"loss_pounds"`` and/or ``"loss_fraction"`` (the arguments of
-    :meth:`SimulationResult.metrics`) to a value or a list of values. The defaults
-    (:data:`LOSS_POUNDS`, :data:`LOSS_FRACTIONS`) are always counted.
-
-    Examples
-    --------
-    >>> tracked_losses({"loss_fraction": [0.03, 0.02], "loss_pounds": 50_000})
-    ((10000.0, 50000.0), (0.01, 0.02, 0.03, 0.05, 0.1))
-    >>> tracked_losses({"loss_fraction": 2})
-    Traceback (most recent call last):
-    ...
-    pbcmodel.errors.ValidationError: track_losses['loss_fraction']: must be in (0.0, 1.0], got 2
-    """
-    pounds, fractions = set(LOSS_POUNDS), set(LOSS_FRACTIONS)
-    if track_losses is None:
-        return tuple(sorted(pounds)), tuple(sorted(fractions))
-    if not isinstance(track_losses, Mapping) or not set(track_losses) <= {"loss_pounds",
-                                                                          "loss_fraction"}:
-        raise ValidationError(
-            "track_losses: expected a mapping of 'loss_fraction' and/or 'loss_pounds' to the "
-            "values metrics() will be asked for, e.g. {'loss_fraction': [0.03]}, got "
-            f"{track_losses!r}")
-    for key, values in track_losses.items():
-        items = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
-        label = f"track_losses[{key!r}]"
-        for value in items:
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                    or not math.isfinite(value):
-                raise ValidationError(f"{label}: expected finite numbers, got {value!r}")
-            if key == "loss_fraction":
-                if not 0 < value <= 1:
-                    raise ValidationError(f"{label}: must be in (0.0, 1.0], got {value!r}")
-                fractions.add(float(value))
-            else:
-                if not 0 <= value <= MAX_PENCE / 100:
-                    raise ValidationError(f"{label}: must be between £0 and "
-                                          f"{gbp(MAX_PENCE)}, got {value!r}")
-                pounds.add(float(value))
-    return tuple(sorted(pounds)), tuple(sorted(fractions))
-
-
-def _check_stores(stores: Sequence[Any] | None, keep: str, count: int) -> list[Any]:
-    """One checked target (or None) per scenario; refused before any work."""
-    if stores is None:
-        return [None] * count
-    if isinstance(stores, (str, bytes, os.PathLike)) or not isinstance(stores, Sequence) \
-            or len(stores) != count:
-        raise ValidationError(f"stores: expected one store path (or None) per scenario, "
-                              f"{count} in all, got {stores!r}")
-    given = [s for s in stores if s is not None]
-    if given and keep != "full":
-        raise ValidationError("store: the per-practice arrays are written to a store only "
-                              "with keep='full'; pass keep='full', store=...")
-    targets = [None if s is None else store.check_target(s) for s in stores]
-    resolved = [t.resolve() for t in targets if t is not None]
-    if len(set(resolved)) < len(resolved):
-        raise ValidationError("stores: the same path is given for two scenarios; give each "
-                              "its own store")
-    return targets
 
 
 def drivers(scn: Any) -> tuple[Any, ...]:
@@ -587,18 +511,19 @@ def run(scenarios: Sequence[Any], n: int, years: int, seed: Any, *, method: str 
     >>> bool((a.pool_pence == b.pool_pence).all())       # the same outturns, settled twice
     True
     """
-    n, years = _check_counts(n, years)
-    if chunk_size is not None:
-        _check_counts(chunk_size, 1, name="chunk_size")
-    _check_options(method, keep, engine, client, workers)
-    loss_pounds, loss_fractions = tracked_losses(track_losses)
-    targets = _check_stores(stores, keep, len(scenarios))
+    options = SimulationOptions(n=n, years=years, seed=seed, method=method,
+                                chunk_size=chunk_size, keep=keep, engine=engine, client=client,
+                                workers=workers, progress=progress, track_losses=track_losses,
+                                stores=stores)
+    n, years, chunk_size, workers = options.n, options.years, options.chunk_size, options.workers
+    loss_pounds, loss_fractions = options.loss_pounds, options.loss_fractions
+    targets = options.targets(len(scenarios))
     for scn in scenarios:
         _check_cost_model(scn)
     first_years = _once_per_budgets(scenarios, lambda scn: scn.budgets()["total"].to_numpy())
     for scn, budget in zip(scenarios, first_years, strict=True):
         _check_amounts(scn, years, budget)
-    root = patients.seed_sequence(seed)
+    root = options.root
     spend: list[tuple[Any, ...]] = []
     for scn in scenarios:
         if not any(drivers(scn) == d for d in spend):

@@ -1,7 +1,7 @@
-"""The statistics of a simulation, accumulated chunk by chunk, exactly (private to simulation).
+"""The statistics a streamed simulation result accumulates chunk by chunk, exactly.
 
-A :class:`Tally` collects, for one policy and a range of simulations, what
-:class:`~pbcmodel.scenario.SimulationResult` needs, in memory that does not grow with the
+A :class:`Tally` collects, for one policy and a range of simulations, everything
+:class:`~pbcmodel.scenario.SimulationResult` reports, in memory that does not grow with the
 number of simulations:
 
 * per practice, exact integer sums over simulation-years of the practice amount, of
@@ -9,21 +9,40 @@ number of simulations:
   halves so nothing overflows), so means and standard deviations are exact up to the
   final division;
 * per practice, exact counts of the years with a loss beyond each of
-  :data:`LOSS_POUNDS` and :data:`LOSS_FRACTIONS` of budget;
+  :data:`LOSS_POUNDS` and :data:`LOSS_FRACTIONS` of budget (and the losses a simulation
+  was asked to track, :class:`Keep`);
 * per practice, an exact histogram of the yearly practice amount on a money grid of
   :data:`HISTOGRAM_BINS` bins (integer pence, per-practice width, chosen before any draw
-  from the budgets and the spend distribution), with the exact minimum and maximum. A
-  quantile read from it is within one bin of the exact one (:meth:`Tally.quantile`
-  returns that bound with it);
+  from the budgets and the spend distribution by :func:`histogram_grid`), with the exact
+  minimum and maximum. A quantile read from it is within one bin of the exact one:
+  :meth:`Tally.quantile` returns that **quantile bound** with it, and
+  :meth:`SimulationResult.quantile_bounds <pbcmodel.scenario.SimulationResult.quantile_bounds>`
+  shows it;
 * per simulation and year (small: ``n × years``): what the commissioner keeps, the
   liabilities carried and the cost of the high-cost pool, in pence;
 * the practice amount and net cash of the first :data:`SAMPLE_SIMULATIONS` simulations
-  (for figures) and, with
-  ``keep="full"``, every practice × simulation × year amount and net cash.
+  (for figures) and, with ``keep="full"``, every practice × simulation × year amount and
+  net cash (in memory, or written through a store's sink, :mod:`pbcmodel.scenario.store`).
 
 Tallies of disjoint ranges merge exactly (:meth:`Tally.merge`): integer sums do not depend
 on the order of addition, so the statistics are identical however the simulations were
 split into chunks, tasks or workers.
+
+Examples
+--------
+>>> import numpy as np
+>>> budget = np.full((1, 2), 100_000)                     # pence: 1 year × 2 practices
+>>> low, width = histogram_grid(budget, np.array([900.0, 1_100.0]),
+...                             np.array([90.0, 110.0]) ** 2, np.ones(1), 0.0)
+>>> tally = Tally.empty(0, 4, 1, budget, low, width, Keep())
+>>> amount = np.array([[-500, 200], [0, 300], [700, -100], [100, 0]])      # pence
+>>> zeros = np.zeros(4, dtype=np.int64)
+>>> tally.add(0, 0, amount, amount, zeros, zeros, zeros)
+>>> tally.finished().amount_sum.tolist(), tally.count
+([300, 400], 4)
+>>> estimate, bound = tally.quantile(0.5)
+>>> bool(np.all(np.abs(estimate - np.median(amount, axis=0)) <= bound))
+True
 """
 
 from __future__ import annotations
@@ -32,6 +51,9 @@ from typing import Any
 
 import attrs
 import numpy as np
+
+__all__ = ["HISTOGRAM_BINS", "LOSS_FRACTIONS", "LOSS_POUNDS", "SAMPLE_SIMULATIONS", "Keep",
+           "Tally", "histogram_grid"]
 
 #: Bins of each practice's histogram of the yearly practice amount (plus two overflow bins).
 HISTOGRAM_BINS = 2048
