@@ -242,9 +242,16 @@ class Figure:
         ``compute(result, cache[, fraction])`` → float; ``fraction`` is the number of a
         template divided by 100.
     also : str
-        Another spelling of the same figure (the summary's ``..._all_years``), or "".
-    glossary_name : str
-        The glossary term (or template) with its label (default: ``also`` or ``name``).
+        Another spelling of the same figure (the summary's ``..._all_years``), or "". The
+        glossary defines the figure under this spelling when there is one.
+
+    Examples
+    --------
+    >>> f = FIGURES["commissioner_var{P}"]
+    >>> f.match("commissioner_var99"), f.match("commissioner_var95_all_years")
+    ((True, 99.0), (True, 95.0))
+    >>> f.glossary_name
+    'commissioner_var{P}_all_years'
     """
 
     name: str
@@ -252,11 +259,11 @@ class Figure:
     better: str = attrs.field(validator=attrs.validators.in_(("lower", "higher", "")))
     compute: Compute = attrs.field(eq=False, repr=False)
     also: str = ""
-    glossary_name: str = attrs.field(default="")
 
-    def __attrs_post_init__(self) -> None:
-        if not self.glossary_name:
-            object.__setattr__(self, "glossary_name", self.also or self.name)
+    @property
+    def glossary_name(self) -> str:
+        """The glossary term (or template) that holds the label, definition and sign."""
+        return self.also or self.name
 
     @property
     def templated(self) -> bool:
@@ -335,7 +342,14 @@ METRICS: dict[str, str] = {name: f.description for name, f in FIGURES.items() if
 
 @attrs.frozen
 class Metric:
-    """A figure by the name it was asked for (its number, if any, read from the name)."""
+    """A figure by the name it was asked for (its number, if any, read from the name).
+
+    Examples
+    --------
+    >>> m = metric("practices_prob_loss_over_5pct")
+    >>> m.figure.name, m.number, m.loss_fraction, m.unit
+    ('practices_prob_loss_over_{X}pct', 5.0, 0.05, 'probability')
+    """
 
     name: str
     figure: Figure
@@ -478,7 +492,13 @@ def figures(result: Result, names: Iterable[str]) -> pd.Series:
 @attrs.frozen
 class Column:
     """A column of a result's own table: per practice (``"metrics"``) or per list-size band
-    (``"by_list_size"``); label, definition and sign come from the glossary."""
+    (``"by_list_size"``); label, definition and sign come from the glossary.
+
+    Examples
+    --------
+    >>> COLUMNS["metrics"]["p05_amount"].label
+    'Bad year (5th percentile)'
+    """
 
     name: str
     table: str
