@@ -110,7 +110,7 @@ def in_subprocess(**kwargs: Any) -> dict[str, Any]:
 def run_stages(n: int, practices: int, years: int) -> dict[str, float]:
     """CPU seconds of each stage of one national simulation on one thread (this process)."""
     from pbcmodel.risk.draws import SpendSampler
-    from pbcmodel.scenario import _streamed, simulation
+    from pbcmodel.scenario import loop, simulation, tally
 
     spent: dict[str, float] = {}
 
@@ -127,12 +127,12 @@ def run_stages(n: int, practices: int, years: int) -> dict[str, float]:
 
         setattr(owner, name, wrapper)
 
-    timed(simulation, "_plan", "setup: distributions, budgets, grids")
+    timed(simulation, "build_plan", "setup: distributions, budgets, grids")
     timed(SpendSampler, "pence_years", "draw outturns in pence")
-    timed(simulation, "settle_arrays", "settle (settle_arrays)")
-    timed(_streamed.Tally, "add", "tally the statistics")
-    timed(_streamed.Tally, "finished", "tally: last histogram counts")
-    timed(simulation, "_settle_chunk", "loop")
+    timed(loop, "settle_arrays", "settle (settle_arrays)")
+    timed(tally.Tally, "add", "tally the statistics")
+    timed(tally.Tally, "finished", "tally: last histogram counts")
+    timed(loop, "settle_chunk", "loop")
     timed(simulation.SimulationResult, "summary", "summary (metrics, quantiles)")
     scn = national_scenario(practices)
     start = time.process_time()

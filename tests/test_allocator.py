@@ -1,5 +1,6 @@
-"""Work arrays reused during a simulation in a process told to trim memory eagerly (dask's
-workers): counted by the page faults of allocating and freeing a 4 MiB array 50 times."""
+"""``pbcmodel.malloc``: work arrays reused during a simulation in a process told to trim
+memory eagerly (dask's workers): counted by the page faults of allocating and freeing a
+4 MiB array 50 times."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from pbcmodel.scenario._allocator import reuse_freed_memory
+import pbcmodel
+from pbcmodel.malloc import reuse_freed_memory
 
+SOURCE = str(Path(pbcmodel.__file__).resolve().parents[1])
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="glibc's allocator settings")
 
 _FAULTS = """
 import json, resource
 import numpy as np
-from pbcmodel.scenario._allocator import reuse_freed_memory
+from pbcmodel.malloc import reuse_freed_memory
 
 def faults():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -41,6 +45,7 @@ print(json.dumps({"outside": outside, "inside": inside, "nested": nested, "still
 
 def _faults(**environment: str) -> dict[str, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    env["PYTHONPATH"] = SOURCE         # the pbcmodel under test, not another installed one
     out = subprocess.run([sys.executable, "-c", _FAULTS], env={**env, **environment},
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)

@@ -21,7 +21,7 @@ from pbcmodel import risk
 from pbcmodel.cli import main
 from pbcmodel.errors import ValidationError
 from pbcmodel.money import MAX_PENCE
-from pbcmodel.scenario import simulation
+from pbcmodel.scenario import limits, simulation
 
 LIMIT = MAX_PENCE / 100          # £9,223,372,036.85
 
@@ -43,7 +43,7 @@ def no_work(monkeypatch):
     """Fail the test if a spend distribution is built (the refusal must come first)."""
     def refuse(*args, **kwargs):
         raise AssertionError("a distribution was built before the check")
-    monkeypatch.setattr(simulation, "_sampler", refuse)
+    monkeypatch.setattr(risk, "spend_sampler", refuse)
 
 
 def _pounds(message: str) -> float:
@@ -95,7 +95,7 @@ def test_a_thousand_years_of_growth_is_refused_and_says_how_many_fit(scn, expect
     message = str(info.value)
     assert "in year 122" in message and "at most 121 year(s)" in message
     assert _pounds(message) == pytest.approx(expected_spend * 1.05**121, rel=1e-9)
-    simulation._check_amounts(scn.evolve(cost_growth=0.05), 121)       # the most that fit
+    limits.check_amounts(scn.evolve(cost_growth=0.05), 121)       # the most that fit
 
 
 def test_resource_growth_names_budgets(scn, no_work):
@@ -105,7 +105,7 @@ def test_resource_growth_names_budgets(scn, no_work):
                                               rf"resource_growth 1\.5 a year reach £[\d,]+ in "
                                               rf"year {steps + 2} .*at most {steps + 1} year"):
         simulation.simulate(scn.evolve(resource_growth=1.5), n=5, years=steps + 2, seed=0)
-    simulation._check_amounts(scn.evolve(resource_growth=1.5), steps + 1)
+    limits.check_amounts(scn.evolve(resource_growth=1.5), steps + 1)
 
 
 def test_growth_too_large_for_a_float_still_gives_a_number(scn, no_work):
@@ -129,7 +129,7 @@ def test_refused_exactly_when_a_year_overflows(scn, expected_spend, rate, years)
     # in logarithms: 51 ** 199 is beyond a float
     grown = math.log(max(expected_spend, largest_budget)) + (years - 1) * math.log1p(rate)
     try:
-        simulation._check_amounts(scn.evolve(cost_growth=rate, resource_growth=rate), years)
+        limits.check_amounts(scn.evolve(cost_growth=rate, resource_growth=rate), years)
     except ValidationError:
         assert grown > math.log(LIMIT) - 1e-12
     else:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pbcmodel as pbc
+from pbcmodel import risk
 from pbcmodel.design import optimise
 from pbcmodel.errors import MissingDependencyError, ValidationError
 from pbcmodel.scenario import memory, simulation, store
@@ -198,13 +199,13 @@ def test_bad_track_losses_are_refused(scn, value, match):
 def test_design_asks_for_the_losses_its_aims_need(monkeypatch):
     scn = pbc.Scenario.example(high_cost_threshold=None)
     asked = []
-    real = simulation._run
+    real = simulation.run_with
 
-    def spy(scenarios, n, years, root, seed, method, chunk_size, keeps, *rest):
-        asked.append(keeps[0].loss_fractions)
-        return real(scenarios, n, years, root, seed, method, chunk_size, keeps, *rest)
+    def spy(scenarios, options):
+        asked.append(options.loss_fractions)
+        return real(scenarios, options)
 
-    monkeypatch.setattr(simulation, "_run", spy)
+    monkeypatch.setattr(simulation, "run_with", spy)
     best = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)},
                     objective="max_practice_prob_loss_over_3pct",
                     constraints={"max_band_prob_loss_over_7.5pct": {"max": 0.5}},
@@ -262,7 +263,7 @@ def test_estimate_grows_with_n_and_full_costs_more(n, practices, years, keep):
 
 def test_simulate_refuses_an_impossible_request_before_work(scn, monkeypatch):
     monkeypatch.setattr(memory, "available_memory", lambda: 2 * 2**30)     # a 2 GiB machine
-    monkeypatch.setattr(simulation, "_sampler", lambda *a: pytest.fail("work started"))
+    monkeypatch.setattr(risk, "spend_sampler", lambda *a, **k: pytest.fail("work started"))
     with pytest.raises(ValidationError, match=r"^n 5,000,000: this simulation needs about "
                                               r"[\d.,]+ GiB .*keeping every practice's amounts"
                                               r".*use n [\d,]+ or fewer, keep='stats' .*"

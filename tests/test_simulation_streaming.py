@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import pbcmodel as pbc
 from pbcmodel.errors import ValidationError
 from pbcmodel.risk import SpendSampler
+from pbcmodel.scenario import cluster as on_dask
 from pbcmodel.scenario import simulation
 from pbcmodel.scenario.simulation import SimulationResult, draw_outturns
 from pbcmodel.scenario.variants import compare, headline
@@ -60,7 +61,7 @@ def test_dask_machines_whose_builds_differ_all_use_the_first_machines(scn, strea
     # machine's plan is used everywhere instead. Each worker here plays a machine of its own.
     distributed = pytest.importorskip("distributed")
     attrs = pytest.importorskip("attrs")
-    real = simulation._plan
+    real = on_dask.build_plan
     odd: set[str] = set()
 
     def build(*args):
@@ -69,8 +70,8 @@ def test_dask_machines_whose_builds_differ_all_use_the_first_machines(scn, strea
             plan = attrs.evolve(plan, growth=plan.growth * 1.001)
         return plan
 
-    monkeypatch.setattr(simulation, "_plan", build)
-    monkeypatch.setattr(simulation, "_machine", lambda address: address)
+    monkeypatch.setattr(on_dask, "build_plan", build)
+    monkeypatch.setattr(on_dask, "_machine", lambda address: address)
     with distributed.LocalCluster(n_workers=3, processes=False, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client, distributed.get_task_stream(client) as log:
@@ -98,8 +99,8 @@ def test_dask_engine_equals_local_with_one_build_per_machine(scn, streamed, work
         remote = scn.simulate(n=N, years=YEARS, seed=21, engine="dask", client=client)
         first = sorted(client.scheduler_info()["workers"])[0]
     _same(remote, streamed)
-    builds = [task["worker"] for task in log.data if str(task["key"]).startswith("_plan")]
-    ranges = [task["worker"] for task in log.data if str(task["key"]).startswith("_run_range")]
+    builds = [task["worker"] for task in log.data if str(task["key"]).startswith("build_plan")]
+    ranges = [task["worker"] for task in log.data if str(task["key"]).startswith("simulate_range")]
     assert builds == [first] and len(ranges) == 2          # one build, two ranges with it
 
 

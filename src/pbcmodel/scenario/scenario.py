@@ -55,6 +55,7 @@ from ..risk.draws import MAX_COMMON_SHOCK_CV
 from ..settlement import Settlement, settle
 from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
 from . import config, simulation
+from .options import Seed, StorePath
 from .simulation import SimulationResult
 
 __all__ = ["Scenario", "load_scenario"]
@@ -277,11 +278,11 @@ class Scenario:
                       list_size=self.population.list_size, conditions=conditions or None,
                       carry_forward=carry_forward)
 
-    def simulate(self, n: int = 10_000, years: int = 1, seed: Any = 0, *,
+    def simulate(self, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
                  method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
                  engine: str = "local", client: Any = None, workers: int | None = None,
                  progress: bool = False, track_losses: Mapping[str, Any] | None = None,
-                 store: Any = None) -> SimulationResult:
+                 store: StorePath | None = None) -> SimulationResult:
         """Simulate ``years`` settled years ``n`` times (see
         :func:`pbcmodel.scenario.simulation.simulate`, which describes every option:
         ``keep="full"`` with ``store="run.zarr"`` writes the full arrays to disk;

@@ -1,4 +1,4 @@
-"""Freed work arrays reused during a simulation, in a process told to trim memory eagerly.
+"""glibc's malloc told to keep freed work arrays for reuse, in a process told to trim eagerly.
 
 A simulation allocates and frees arrays of a few megabytes for every chunk. glibc normally
 keeps such memory for reuse (its mmap and trim thresholds adapt to the sizes freed). A
@@ -10,10 +10,10 @@ national simulation two to three times its computing time (measured: 1,024 simul
 8,000 practices × 3 years, 1.85 s normally, 3.9–4.7 s with dask's setting, 1.1 million
 page faults against 14,000).
 
-:func:`reuse_freed_memory` raises both thresholds for the duration of a simulation task in
-such a process, then puts the environment's settings back and returns the freed memory to
-the operating system (``malloc_trim``), which is what those settings ask for. In any other
-process (the usual case, and every platform without glibc) it does nothing.
+:func:`reuse_freed_memory` raises both thresholds while a block runs (a simulation task)
+in such a process, then puts the environment's settings back and returns the freed memory
+to the operating system (``malloc_trim``), which is what those settings ask for. In any
+other process (the usual case, and every platform without glibc) it does nothing.
 
 Examples
 --------

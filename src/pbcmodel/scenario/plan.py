@@ -1,0 +1,267 @@
+"""What one simulation task needs, made from scenarios once: the plan a worker simulates.
+
+A simulation reads a scenario through :class:`SimulatedScenario`, the parts of a
+:class:`~pbcmodel.scenario.Scenario` it uses (mypy checks that a ``Scenario`` is one). From
+the scenarios that share the drivers of spend, :func:`build_plan` makes one
+:class:`SimulationPlan`: the spend distributions to draw from (built once, for every year),
+the random streams' root, cost growth, the consortia and list sizes, and one
+:class:`PolicyPlan` per scenario: its rules, its budgets of every year in pence, the grid
+of its streamed histogram and what its tallies keep. A plan is plain data: the simulation
+loop (:mod:`pbcmodel.scenario.loop`) runs any range of simulations from it, in a thread
+or on a dask worker, with the same result.
+
+Examples
+--------
+>>> import pbcmodel as pbc
+>>> from pbcmodel.scenario.options import SimulationOptions
+>>> scn = pbc.Scenario.example()
+>>> options = SimulationOptions(n=100, years=2, seed=1)
+>>> plan = build_plan([scn], [options.tally_keep()], options)
+>>> plan.years, len(plan.policies), plan.policies[0].budget_pence.shape
+(2, 1, (2, 60))
+>>> bool(plan.policies[0].budget_pence[0].sum() == round(scn.budgets()["total"].sum() * 100))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, cast
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from .. import risk
+from .._validate import align_condition
+from ..capitation import CapitationFormula
+from ..errors import ValidationError
+from ..incentives import Incentives
+from ..money import allocate_pennies
+from ..overspend import OverspendPolicy
+from ..population import Population
+from ..risk.costmodel import CostModel
+from ..risk.distribution import Method
+from ..settlement.core import Consortia
+from ..sharing import ShareSchedule
+from . import memory, tally
+from .options import SimulationOptions
+
+__all__ = ["PolicyPlan", "SimulatedScenario", "SimulationPlan", "build_plan", "default_chunk",
+           "once_per_budgets", "require_cost_model", "spend_sampler", "year_budgets"]
+
+T = TypeVar("T")
+
+
+class SimulatedScenario(Protocol):
+    """What a simulation reads from a scenario (:class:`~pbcmodel.scenario.Scenario` is one).
+
+    The engine's modules cannot import ``Scenario`` (its ``simulate`` calls them), so they
+    name exactly the parts they read: the population and the formula, resource and growth
+    that set the budgets; the cost model, high-cost threshold, common shock and cost growth
+    that drive spend; the rules that settle it; and the name its result shows.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def population(self) -> Population: ...
+    @property
+    def formula(self) -> CapitationFormula: ...
+    @property
+    def resource(self) -> float: ...
+    @property
+    def resource_growth(self) -> float: ...
+    @property
+    def historic(self) -> pd.Series | None: ...
+    @property
+    def cost_model(self) -> CostModel | None: ...
+    @property
+    def high_cost_threshold(self) -> float | None: ...
+    @property
+    def common_shock_cv(self) -> float: ...
+    @property
+    def cost_growth(self) -> float: ...
+    @property
+    def savings(self) -> ShareSchedule | None: ...
+    @property
+    def overspend(self) -> OverspendPolicy | None: ...
+    @property
+    def incentives(self) -> Incentives | None: ...
+    @property
+    def conditions(self) -> Mapping[str, Any]: ...
+    def budgets(self) -> pd.DataFrame: ...
+
+
+def require_cost_model(scn: SimulatedScenario, label: str = "cost_model") -> CostModel:
+    """The scenario's cost model; a scenario without one cannot be simulated.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> require_cost_model(pbc.Scenario.example(cost_model=None))
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: cost_model: the scenario has none (no cost_model to \
+simulate); add cost_model=... (e.g. pbc.datasets.example_cost_model())
+    """
+    if scn.cost_model is None:
+        raise ValidationError(f"{label}: the scenario has none (no cost_model to simulate); add "
+                              "cost_model=... (e.g. pbc.datasets.example_cost_model())")
+    return scn.cost_model
+
+
+def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
+    """The scenario's spend, prepared once to draw simulated years (the pool's excess per
+    commissioner)."""
+    return risk.spend_sampler(scn.population, require_cost_model(scn),
+                              high_cost_threshold=scn.high_cost_threshold,
+                              common_shock_cv=scn.common_shock_cv,
+                              method=cast(Method, method),      # checked by the options
+                              excess_by="commissioner")
+
+
+def default_chunk(practices: int) -> int:
+    """Simulations settled at once by default: :data:`~.memory.CHUNK_ELEMENTS`
+    practice-simulations (the work arrays stay in cache)."""
+    return max(1, memory.CHUNK_ELEMENTS // practices)
+
+
+# ----------------------------------------------------------------------------- budgets
+def year_budgets(scn: SimulatedScenario, years: int) -> np.ndarray:
+    """Budget totals (pounds) per year × practice; budgets do not depend on outturn."""
+    out = np.empty((years, scn.population.n_practices))
+    historic = scn.historic
+    for y in range(years):
+        resource = scn.resource * (1 + scn.resource_growth) ** y
+        total = scn.formula.budgets(scn.population, resource, historic)["total"]
+        out[y] = total.to_numpy()
+        historic = total
+    return out
+
+
+def _same_budgets(a: SimulatedScenario, b: SimulatedScenario) -> bool:
+    """Whether two scenarios' budgets are the same in every year: the same formula and
+    population, resource and its growth, and historic budgets."""
+    ha, hb = a.historic, b.historic
+    return (a.formula is b.formula and a.population is b.population
+            and a.resource == b.resource and a.resource_growth == b.resource_growth
+            and (ha is None) == (hb is None)
+            and (ha is None or hb is None or ha.equals(hb)))
+
+
+def once_per_budgets(scenarios: Sequence[SimulatedScenario],
+                     make: Callable[[SimulatedScenario], T]) -> list[T]:
+    """``make(scn)`` for each scenario, made once for scenarios whose budgets are the same
+    (the variants of a sweep over policy share them)."""
+    made: list[tuple[SimulatedScenario, T]] = []
+    out = []
+    for scn in scenarios:
+        value = next((v for other, v in made if _same_budgets(other, scn)), None)
+        if value is None:
+            value = make(scn)
+            made.append((scn, value))
+        out.append(value)
+    return out
+
+
+# ----------------------------------------------------------------------------- the plan
+@attrs.frozen(eq=False)
+class PolicyPlan:
+    """What settles one scenario's outturns, and what its tallies keep.
+
+    Attributes
+    ----------
+    savings, overspend, incentives
+        The scenario's rules.
+    conditions : dict
+        Its conditions, Series aligned to the practices.
+    budget_pence : ndarray
+        Its budgets, year × practice, int64 pence (each year adds up to the penny).
+    low, width : ndarray
+        Per practice, the lower edge and the bin width (pence) of the streamed histogram
+        (:func:`~pbcmodel.scenario.tally.histogram_grid`).
+    keep : tally.Keep
+        What its tallies keep beyond the statistics.
+    """
+
+    savings: ShareSchedule | None
+    overspend: OverspendPolicy | None
+    incentives: Incentives | None
+    conditions: dict[str, Any]
+    budget_pence: np.ndarray               # (years, P)
+    low: np.ndarray
+    width: np.ndarray
+    keep: tally.Keep
+
+
+@attrs.frozen(eq=False)
+class SimulationPlan:
+    """Everything a worker needs to simulate a range of simulations for the scenarios that
+    share the drivers of spend (sent to each dask worker once).
+
+    Attributes
+    ----------
+    sampler : risk.SpendSampler
+        The spend distributions, built once for every year.
+    root : numpy.random.SeedSequence
+        The random streams' root.
+    years : int
+        Simulated years.
+    growth : ndarray
+        Cost growth of each year (``(1 + cost_growth) ** year``).
+    consortium_codes : Consortia
+        The practices grouped by consortium, for netting.
+    list_size : ndarray
+        Registered patients per practice (incentives per head).
+    policies : tuple of PolicyPlan
+        One per scenario, in order.
+    chunk : int
+        Simulations settled at once.
+    """
+
+    sampler: risk.SpendSampler
+    root: np.random.SeedSequence
+    years: int
+    growth: np.ndarray
+    consortium_codes: Consortia
+    list_size: np.ndarray
+    policies: tuple[PolicyPlan, ...]
+    chunk: int
+
+    @property
+    def budgets(self) -> list[np.ndarray]:
+        """Each policy's budgets, year × practice, pence."""
+        return [policy.budget_pence for policy in self.policies]
+
+
+def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndarray,
+                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep) -> PolicyPlan:
+    low, width = tally.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
+    index = scn.population.codes
+    conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
+                  else value for key, value in scn.conditions.items()}
+    return PolicyPlan(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
+                      conditions=conditions, budget_pence=budget_pence, low=low, width=width,
+                      keep=keep)
+
+
+def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
+               options: SimulationOptions) -> SimulationPlan:
+    """The plan of scenarios that share the drivers of spend (the first one's are used):
+    their distributions built once, and each scenario's budgets, grid and ``keeps``."""
+    first = group[0]
+    pop = first.population
+    sampler = spend_sampler(first, options.method)
+    mean, var = sampler.moments()
+    growth = (1 + first.cost_growth) ** np.arange(options.years)
+    # each year adds up to the penny, as settle's
+    budgets = once_per_budgets(group, lambda scn: allocate_pennies(
+        year_budgets(scn, options.years), name="budgets"))
+    return SimulationPlan(
+        sampler=sampler, root=options.root, years=options.years, growth=growth,
+        consortium_codes=Consortia.from_codes(pd.factorize(pop.hierarchy["consortium"])[0]),
+        list_size=pop.list_size.to_numpy(),
+        policies=tuple(_policy_plan(s, b, mean, var, growth, k)
+                       for s, b, k in zip(group, budgets, keeps, strict=True)),
+        chunk=options.chunk_size or default_chunk(pop.n_practices))
