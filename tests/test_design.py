@@ -182,6 +182,26 @@ def test_mapping_key_path_and_choices(scn) -> None:
     assert best.scenario.formula.top_slices["high_cost_pool"] == best.parameters[top]
 
 
+def test_every_simulation_takes_one_set_of_checked_options(scn, monkeypatch) -> None:
+    # the search's generations share the seed (common random numbers); the fresh replicates
+    # have their own; all count the losses the aims name (1% here)
+    from pbcmodel.scenario import simulation
+
+    seen = []
+    real = simulation.run_with
+
+    def spy(scenarios, options):
+        seen.append(options)
+        return real(scenarios, options)
+
+    monkeypatch.setattr(simulation, "run_with", spy)
+    optimise(scn, {SHARE: [0.0, 1.0]}, constraints={RISK: {"max": 0.5}}, max_evaluations=8,
+             replicates=2, seed=5, **FAST)
+    search = [o for o in seen if o.seed == 5]
+    assert search and len(seen) == len(search) + 2
+    assert all(o.n == N and o.method == "normal" and 0.01 in o.loss_fractions for o in seen)
+
+
 # ----------------------------------------------------------------------------- frontier
 def _dominates(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(a <= b) and np.any(a < b))

@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..scenario import simulation
 from ..scenario.metrics import Metric, measure
+from ..scenario.options import SimulationOptions
 from ..scenario.results import SimulationResult
 from ..scenario.scenario import Scenario
-from ..scenario.simulation import METHODS, _check_counts, run
 from .space import Constraint, Parameter, _variant
 
 __all__ = ["DesignWarning"]
@@ -50,7 +51,7 @@ class _Evaluator:
     scenario: Scenario
     params: list[Parameter]
     metrics: list[Metric]
-    settings: dict[str, Any]
+    options: SimulationOptions
     cache: dict[tuple[Any, ...], np.ndarray] = attrs.field(factory=dict)
     order: list[tuple[Any, ...]] = attrs.field(factory=list)
 
@@ -76,10 +77,8 @@ class _Evaluator:
         ask for."""
         if not candidates:
             return []
-        settings = dict(self.settings)
-        n, years, seed = settings.pop("n"), settings.pop("years"), settings.pop("seed")
-        return run([_variant(self.scenario, values) for values in candidates], n, years, seed,
-                   track_losses=_tracked(self.metrics), **settings)
+        return simulation.run_with([_variant(self.scenario, values) for values in candidates],
+                                   self.options)
 
     def table(self) -> pd.DataFrame:
         rows = [{**{p.path: _display(p.value(k)) for p, k in zip(self.params, key, strict=True)},
@@ -107,19 +106,34 @@ def _tracked(metrics: Sequence[Metric]) -> dict[str, list[float]]:
                                      if m.loss_fraction is not None})}
 
 
-def _settings(n: Any, years: Any, seed: Any, method: str, chunk_size: int | None
-              ) -> dict[str, Any]:
-    n, years = _check_counts(n, years)
-    if method not in METHODS:
-        raise ValidationError(f"method: must be one of {METHODS}, got {method!r}")
+def _options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,
+             metrics: Sequence[Metric]) -> SimulationOptions:
+    """The candidates' simulation options, checked once: the same seed for all, counting the
+    losses the metrics name.
+
+    Examples
+    --------
+    >>> from pbcmodel.scenario.metrics import metric
+    >>> o = _options(500, 1, 7, "normal", None, [metric("max_band_prob_loss_over_3pct")])
+    >>> o.n, o.seed, 0.03 in o.loss_fractions
+    (500, 7, True)
+    """
+    return SimulationOptions(n=n, years=years, seed=seed, method=method,
+                             chunk_size=chunk_size, track_losses=_tracked(metrics))
+
+
+def _resolve_seed(seed: Any) -> int:
+    """A seed the search can repeat and report: a whole number >= 0, or ``None`` for fresh
+    entropy, drawn once.
+
+    Examples
+    --------
+    >>> _resolve_seed(3), isinstance(_resolve_seed(None), int)
+    (3, True)
+    """
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or seed < 0):
         raise ValidationError(f"seed: expected a whole number >= 0 or None, got {seed!r}")
-    return {"n": n, "years": years, "seed": seed, "method": method, "chunk_size": chunk_size}
-
-
-def _resolve_seed(seed: int | None) -> int:
-    """A seed the search can repeat: ``None`` becomes fresh entropy, drawn once."""
     return _seed_int(np.random.SeedSequence()) if seed is None else int(seed)
 
 

@@ -23,9 +23,9 @@ from scipy import stats
 from .._html import summary_html
 from ..errors import ValidationError
 from ..scenario.metrics import metric
+from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
-from ..scenario.simulation import _check_counts
-from .evaluate import DesignWarning, _choose, _Evaluator, _resolve_seed, _settings
+from .evaluate import DesignWarning, _choose, _Evaluator, _options, _resolve_seed
 from .space import Parameter, _check_drivers, _constraints, _variant, parse_space
 
 __all__ = ["Frontier", "frontier", "pareto_mask"]
@@ -158,11 +158,12 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
                for i, name in enumerate(names)]
     if x == y:
         raise ValidationError(f"y: the same metric as x ({x!r}); choose two different metrics")
-    points = _check_counts(points, 1, name="points")[0]
-    settings = _settings(n, years, _resolve_seed(seed), method, chunk_size)
-    _check_drivers(params, settings["n"])
-    evaluator = _Evaluator(scenario, params, metrics, settings)
-    rng = np.random.default_rng(np.random.SeedSequence(settings["seed"]).spawn(1)[0])
+    points = check_counts(points, 1, name="points")[0]
+    seed = _resolve_seed(seed)
+    options = _options(n, years, seed, method, chunk_size, metrics)
+    _check_drivers(params, options.n)
+    evaluator = _Evaluator(scenario, params, metrics, options)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     evaluator(_candidates(params, points, rng))
     table = evaluator.table()
     values = table[names].to_numpy()
@@ -179,5 +180,5 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     table["feasible"], table["pareto"] = feasible, mask
     return Frontier(base=scenario, x=x, y=y, x_better=metrics[0].better,
                     y_better=metrics[1].better, points=table,
-                    paths=tuple(p.path for p in params), n=settings["n"],
-                    years=settings["years"], seed=settings["seed"])
+                    paths=tuple(p.path for p in params), n=options.n,
+                    years=options.years, seed=seed)

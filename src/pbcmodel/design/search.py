@@ -27,18 +27,11 @@ from scipy import optimize, stats
 
 from .._html import summary_html
 from ..errors import ValidationError
+from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
+from ..scenario.options import SimulationOptions, check_counts
 from ..scenario.scenario import Scenario
-from ..scenario.simulation import _check_counts, simulate
-from .evaluate import (
-    DesignWarning,
-    _choose,
-    _Evaluator,
-    _resolve_seed,
-    _seed_int,
-    _settings,
-    _tracked,
-)
+from .evaluate import DesignWarning, _choose, _Evaluator, _options, _resolve_seed, _seed_int
 from .space import (
     Constraint,
     Parameter,
@@ -136,10 +129,10 @@ class Design:
                             shown, self.describe(), float_format="{:,.4g}")
 
 
-def _fresh_figures(scn: Scenario, metrics: list[Metric], settings: dict[str, Any],
+def _fresh_figures(scn: Scenario, metrics: list[Metric], options: SimulationOptions,
                    seeds: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    runs = np.array([measure(simulate(scn, **{**settings, "seed": s},
-                                      track_losses=_tracked(metrics)), metrics)
+    runs = np.array([measure(simulation.run_with([scn], attrs.evolve(options, seed=s))[0],
+                             metrics)
                      for s in seeds])
     sd = runs.std(axis=0, ddof=1)
     return runs.mean(axis=0), sd / np.sqrt(len(seeds)), sd
@@ -245,21 +238,22 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     names = list(dict.fromkeys([objective, *[c.metric for c in aims]]))
     metrics = [metric(name, scenario, role="objective" if i == 0 else "constraints")
                for i, name in enumerate(names)]
-    settings = _settings(n, years, _resolve_seed(seed), method, chunk_size)
-    _check_drivers(params, settings["n"])
+    seed = _resolve_seed(seed)
+    options = _options(n, years, seed, method, chunk_size, metrics)
+    _check_drivers(params, options.n)
     members = _members(params)
-    max_evaluations = _check_counts(max_evaluations, 1, name="max_evaluations")[0]
+    max_evaluations = check_counts(max_evaluations, 1, name="max_evaluations")[0]
     if max_evaluations < members:
         raise ValidationError(f"max_evaluations: at least {members} for {len(params)} "
                               f"parameter(s) (one population), got {max_evaluations}")
-    replicates = _check_counts(replicates, 1, name="replicates")[0]
+    replicates = check_counts(replicates, 1, name="replicates")[0]
     if replicates < 2:
         raise ValidationError(f"replicates: at least 2 (for a standard error), got {replicates}")
-    final_n = settings["n"] if final_n is None else _check_counts(final_n, 1, name="final_n")[0]
+    final_n = options.n if final_n is None else check_counts(final_n, 1, name="final_n")[0]
 
-    root = np.random.SeedSequence(settings["seed"])
+    root = np.random.SeedSequence(seed)
     search_rng, fresh = root.spawn(2)
-    evaluator = _Evaluator(scenario, params, metrics, settings)
+    evaluator = _Evaluator(scenario, params, metrics, options)
     index = [names.index(c.metric) for c in aims]
     sign = -1.0 if maximise else 1.0
 
@@ -294,13 +288,13 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     chosen_values = evaluator.values(key)
     chosen = _variant(scenario, chosen_values, name=f"{scenario.name}-designed")
     seeds = [_seed_int(s) for s in fresh.spawn(replicates)]
-    mean, se, sd = _fresh_figures(chosen, metrics, {**settings, "n": final_n}, seeds)
+    mean, se, sd = _fresh_figures(chosen, metrics, attrs.evolve(options, n=final_n), seeds)
     figures = _figures(names, aims, values[best], mean, se, sd, maximise)
     design = Design(scenario=chosen, parameters=chosen_values, objective=objective,
                     maximise=bool(maximise), feasible=bool(feasible[best]), figures=figures,
                     candidates=table, evaluations=len(evaluator.order),
-                    generations=int(solution.nit), n=settings["n"], years=settings["years"],
-                    seed=settings["seed"], final_n=final_n, replicates=replicates,
+                    generations=int(solution.nit), n=options.n, years=options.years,
+                    seed=seed, final_n=final_n, replicates=replicates,
                     method=method, message=str(solution.message))
     _warn(design)
     return design

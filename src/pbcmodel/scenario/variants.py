@@ -46,16 +46,11 @@ import pandas as pd
 from .._validate import _labels
 from ..errors import ValidationError
 from .metrics import HEADLINE, figures
+from .options import ENGINES, SimulationOptions
+from .plan import require_cost_model
 from .results import SimulationResult
 from .scenario import Scenario
-from .simulation import (
-    ENGINES,
-    _check_cost_model,
-    _check_counts,
-    _check_options,
-    drivers,
-    run,
-)
+from .simulation import drivers, run_with
 
 __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
 
@@ -197,10 +192,12 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
         if not isinstance(scn, Scenario):
             raise ValidationError(f"scenarios[{i}]: expected a Scenario, got "
                                   f"{type(scn).__name__}")
-        _check_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
+        require_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
     _check_unique([scn.name for scn in scenarios], "scenarios")
-    return side_by_side(run(scenarios, n, years, seed, method=method, chunk_size=chunk_size,
-                            engine=engine, client=client, workers=workers, progress=progress))
+    options = SimulationOptions(n=n, years=years, seed=seed, method=method,
+                                chunk_size=chunk_size, engine=engine, client=client,
+                                workers=workers, progress=progress)
+    return side_by_side(run_with(scenarios, options))
 
 
 def _label(value: Any) -> Any:
@@ -227,7 +224,7 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
               for combo in itertools.product(*grid.values())]
     variants = [scenario.evolve(**changes) for changes in combos]  # bad paths fail here
     for changes, variant in zip(combos, variants, strict=True):
-        _check_cost_model(variant, f"variant {changes}")
+        require_cost_model(variant, f"variant {changes}")
     labels = [tuple(_label(v) for v in changes.values()) for changes in combos]
     index = pd.MultiIndex.from_tuples(labels, names=paths)
     if len(paths) == 1:
@@ -299,11 +296,11 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     ...
     pbcmodel.errors.ValidationError: evolve: 'overspend.share' names no field; ...
     """
-    _check_options(method, "stats", engine, client, workers)
-    n, years = _check_counts(n, years)
+    options = SimulationOptions(n=n, years=years, seed=seed, method=method,
+                                chunk_size=chunk_size, engine=engine, client=client,
+                                workers=workers, progress=progress)
     variants, index = _variants(scenario, grid)
-    results = run(variants, n, years, seed, method=method, chunk_size=chunk_size,
-                  engine=engine, client=client, workers=workers, progress=progress)
+    results = run_with(variants, options)
     rows = [headline(result) for result in results]
     return pd.DataFrame(np.vstack([r.to_numpy() for r in rows]), index=index,
                         columns=rows[0].index)
