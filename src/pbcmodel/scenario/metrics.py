@@ -52,8 +52,9 @@ import numpy as np
 import pandas as pd
 
 from .. import glossary
-from ..capitation import CapitationFormula, devolved_resource
+from ..capitation import devolved_resource
 from ..errors import ValidationError
+from .plan import SimulatedScenario
 from .tally import Tally
 
 __all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SUMMARY", "UNITS",
@@ -78,31 +79,12 @@ UNITS: dict[str, str] = {
 LIST_SIZE_BANDS: tuple[float, ...] = (0, 3000, 6000, 10000, 20000, np.inf)
 
 
-class _Scenario(Protocol):
-    """What a figure reads of a scenario."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def resource(self) -> float: ...
-
-    @property
-    def resource_growth(self) -> float: ...
-
-    @property
-    def formula(self) -> CapitationFormula: ...
-
-    @property
-    def high_cost_threshold(self) -> float | None: ...
-
-
 class Result(Protocol):
     """What a figure is computed from: a :class:`~pbcmodel.scenario.SimulationResult`
     (described by what it offers, so that the result can build its summary from here)."""
 
     @property
-    def scenario(self) -> _Scenario: ...
+    def scenario(self) -> SimulatedScenario: ...
 
     @property
     def n(self) -> int: ...
@@ -212,7 +194,7 @@ def _fairness(r: Result, c: _Cache) -> float:
     return float(sd.iloc[0] / sd.iloc[-1]) if sd.iloc[-1] > 0 else math.inf
 
 
-def _pool_funding(scn: _Scenario, years: int) -> np.ndarray:
+def _pool_funding(scn: SimulatedScenario, years: int) -> np.ndarray:
     """The high-cost pool's top-slice (pounds) in each simulated year."""
     return np.array([devolved_resource(scn.resource * (1 + scn.resource_growth) ** y,
                                        scn.formula.top_slices)[1]["high_cost_pool"]
@@ -425,7 +407,7 @@ def _find(name: str, role: str) -> Metric:
     raise ValidationError(f"{role}: unknown metric {name!r}; {_known()}")
 
 
-def metric(name: str, scenario: _Scenario | None = None, *, role: str = "metric") -> Metric:
+def metric(name: str, scenario: SimulatedScenario | None = None, *, role: str = "metric") -> Metric:
     """The figure called ``name``, one a design may aim at (:data:`METRICS`), checked against
     ``scenario``.
 

@@ -30,6 +30,8 @@ from .._validate import _labels, check_fraction
 from ..errors import ValidationError, require
 from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
+from .options import Seed
+from .plan import SimulatedScenario
 from .tally import Tally
 
 __all__ = ["SimulationResult"]
@@ -57,8 +59,8 @@ class SimulationResult:
     True
     """
 
-    scenario: Any
-    seed: Any
+    scenario: SimulatedScenario
+    seed: Seed
     method: str
     practices: pd.Index
     consortium: pd.Series
