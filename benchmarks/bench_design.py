@@ -21,7 +21,7 @@ import time
 import warnings
 
 import pbcmodel as pbc
-from pbcmodel.scenario.design import DesignWarning, optimise
+from pbcmodel.design import DesignWarning, optimise
 
 SPACE = {"overspend.practice_share": (0.0, 1.0), "overspend.tolerance": (0.0, 0.05),
          "overspend.cap": (0.01, 0.1)}

@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel.cli import main
-from pbcmodel.errors import ValidationError
-from pbcmodel.scenario import Scenario
-from pbcmodel.scenario.design import (
+from pbcmodel.design import (
     DRIVER_MIN_SIMULATIONS,
     DesignWarning,
     Parameter,
@@ -30,6 +28,8 @@ from pbcmodel.scenario.design import (
     pareto_mask,
     parse_space,
 )
+from pbcmodel.errors import ValidationError
+from pbcmodel.scenario import Scenario
 
 N = 1_000
 FAST = {"n": N, "method": "normal"}
@@ -180,6 +180,26 @@ def test_mapping_key_path_and_choices(scn) -> None:
                     max_evaluations=10, replicates=2, **FAST)
     assert set(best.parameters) == {top, "overspend.recovery_years"}
     assert best.scenario.formula.top_slices["high_cost_pool"] == best.parameters[top]
+
+
+def test_every_simulation_takes_one_set_of_checked_options(scn, monkeypatch) -> None:
+    # the search's generations share the seed (common random numbers); the fresh replicates
+    # have their own; all count the losses the aims name (1% here)
+    from pbcmodel.scenario import simulation
+
+    seen = []
+    real = simulation.run_with
+
+    def spy(scenarios, options):
+        seen.append(options)
+        return real(scenarios, options)
+
+    monkeypatch.setattr(simulation, "run_with", spy)
+    optimise(scn, {SHARE: [0.0, 1.0]}, constraints={RISK: {"max": 0.5}}, max_evaluations=8,
+             replicates=2, seed=5, **FAST)
+    search = [o for o in seen if o.seed == 5]
+    assert search and len(seen) == len(search) + 2
+    assert all(o.n == N and o.method == "normal" and 0.01 in o.loss_fractions for o in seen)
 
 
 # ----------------------------------------------------------------------------- frontier
@@ -361,7 +381,7 @@ def test_cli_writes_the_chosen_scenario_and_frontier(tmp_path, scn, capsys) -> N
                  "--max-evaluations", "8", "--replicates", "2"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        pbc.cli.design.DESIGN_OUTPUTS)
+        pbc.cli.design_command.DESIGN_OUTPUTS)
     chosen = pbc.load_scenario(out / "scenario.toml")       # loadable by `pbcmodel run`
     assert 0.0 <= chosen.overspend.practice_share <= 1.0
     assert main(["run", str(out / "scenario.toml"), "--out", str(tmp_path / "run"),

@@ -8,7 +8,7 @@ import pytest
 
 import pbcmodel as pbc
 from pbcmodel.errors import ValidationError
-from pbcmodel.glossary import TABLES, TERMS, UNITS, Term, glossary_frame, label, term
+from pbcmodel.glossary import TABLES, TEMPLATES, TERMS, UNITS, Term, glossary_frame, label, term
 from pbcmodel.phasing import flat_profile, phase
 from pbcmodel.scenario.variants import headline
 
@@ -85,3 +85,31 @@ def test_label_and_frame():
     assert label("net_to_practice") == "Net cash to the practice"
     frame = glossary_frame(["budget", "budget"])
     assert frame.index.tolist() == ["budget"] and frame.index.name == "metric"
+
+
+def test_numbered_metrics_are_read_from_their_template():
+    # the summary's figures at 95% and 2% are the templates at those numbers
+    assert term("commissioner_tvar95_all_years") == Term(
+        "commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%), a cost",
+        "The mean cost to the commissioner in the worst 1 run in 20.", "£",
+        "positive = a cost the commissioner pays (the same sign in tables and figures)",
+        "all simulated years together", "commissioner_tvar95_all_years_gbp")
+    assert term("practices_prob_loss_over_2pct").column == \
+        "practices_prob_loss_over_2pct_of_budget_pct"
+    # any other number: the same words, its own column
+    t = term("max_band_prob_loss_over_7.5pct")
+    assert "7.5%" in t.label and t.column == "max_band_prob_loss_over_7.5pct_of_budget_pct"
+    assert term("commissioner_var99_all_years").definition.endswith("in 1 run in 100.")
+    assert term("commissioner_var93_all_years").definition.endswith("in 7% of runs.")
+    assert "P%" in term("commissioner_var{P}_all_years").label      # the template itself
+    assert set(TEMPLATES).isdisjoint(TERMS)
+    with pytest.raises(ValidationError, match="no definition of 'commissioner_var_all_years'"):
+        term("commissioner_var_all_years")
+
+
+def test_every_design_metric_is_defined():
+    from pbcmodel.scenario.metrics import METRICS, metric
+
+    for name in METRICS:
+        instance = name.replace("{P}", "95").replace("{X}", "5")
+        assert metric(instance).term.definition, name

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel import risk
+from pbcmodel.design import optimise
 from pbcmodel.errors import MissingDependencyError, ValidationError
 from pbcmodel.scenario import memory, simulation, store
-from pbcmodel.scenario.design import optimise
 
 pytest.importorskip("zarr")
 xr = pytest.importorskip("xarray")

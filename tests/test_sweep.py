@@ -138,9 +138,9 @@ def test_sweep_single_path_has_a_flat_index_and_list_values(base):
             == pytest.approx(0.7 / 0.5, rel=1e-6))
 
 
-def _stub_run(variants, n, years, seed, **options):
+def _stub_run(variants, options):
     # stands in for the engine: one "result" per variant, read back by a stub headline
-    return [(variant, n) for variant in variants]
+    return [(variant, options.n) for variant in variants]
 
 
 def _stub_headline(result):
@@ -160,7 +160,7 @@ def test_sweep_grid_property(base, share_values, tolerance_values):
     # every combination once, in product order, each row from its own variant
     grid = {"overspend.practice_share": share_values, "overspend.tolerance": tolerance_values}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sweep_module, "run", _stub_run)
+        mp.setattr(sweep_module, "run_with", _stub_run)
         mp.setattr(sweep_module, "headline", _stub_headline)
         out = sweep(base, grid, n=7, progress=False)
     assert len(out) == len(share_values) * len(tolerance_values)
@@ -172,7 +172,7 @@ def test_sweep_grid_property(base, share_values, tolerance_values):
 
 def _no_runs(monkeypatch):
     calls = []
-    monkeypatch.setattr(sweep_module, "run", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(sweep_module, "run_with", lambda *a, **k: calls.append(a))
     return calls
 
 

@@ -21,6 +21,7 @@ from . import (
     conflicts,
     costing,
     datasets,
+    design,
     errors,
     incentives,
     io,
@@ -48,7 +49,7 @@ from .monthly_statement import MonthlyStatement, statement
 from .overspend import OverspendPolicy
 from .population import Population
 from .risk import CostModel
-from .scenario import Scenario, SimulationResult, compare, design, load_scenario, sweep
+from .scenario import Scenario, SimulationResult, compare, load_scenario, sweep
 from .settlement import Settlement, settle
 from .sharing import ShareSchedule
 

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import attrs
@@ -32,7 +33,8 @@ import pandas as pd
 
 from .errors import ValidationError
 
-__all__ = ["TABLES", "TERMS", "UNITS", "Term", "glossary_frame", "label", "term"]
+__all__ = ["TABLES", "TEMPLATES", "TERMS", "UNITS", "Term", "glossary_frame", "label",
+           "numbered", "term"]
 
 #: Unit → suffix of the tidy column name (money in pounds to the penny; a ``%`` column holds
 #: percentages, 12.5 meaning 12.5%, where the library holds the fraction 0.125).
@@ -144,6 +146,79 @@ def _t(name: str, label: str, definition: str, unit: str, sign: str = "", period
 _YEAR = "the settled year"
 _SIM_YEAR = "a simulated year (mean over simulations and years)"
 _ALL_YEARS = "all simulated years together"
+
+#: A number in a metric's name: a level ``P`` or a loss ``X``, in per cent.
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_LETTERS = ("{P}", "{X}")
+
+
+def numbered(template: str, name: str) -> float | None:
+    """The number in ``name`` where ``template`` has ``{P}`` (a level) or ``{X}`` (a loss),
+    in per cent; None when ``name`` is not ``template`` with a number in that place.
+
+    Examples
+    --------
+    >>> numbered("commissioner_tvar{P}_all_years", "commissioner_tvar97.5_all_years")
+    97.5
+    >>> numbered("commissioner_tvar{P}_all_years", "commissioner_tvar_all_years") is None
+    True
+    """
+    letter = next((x for x in _LETTERS if x in template), None)
+    if letter is None:
+        return None
+    before, _, after = template.partition(letter)
+    found = re.fullmatch(re.escape(before) + _NUMBER + re.escape(after), name)
+    return None if found is None else float(found.group(1))
+
+
+def _runs(level: float | None) -> str:
+    """How often a level's tail happens: "1 run in 20" at 95%, else "2.5% of runs"."""
+    if level is None:
+        return "(100 − P)% of runs"
+    tail = 100.0 - level
+    every = 100.0 / tail if tail > 0 else 0.0
+    return (f"1 run in {round(every)}" if every >= 1 and abs(every - round(every)) < 1e-9
+            else f"{tail:g}% of runs")
+
+
+def _fill(template: Term, name: str, number: float | None) -> Term:
+    """A template's term for one number (its letter kept when ``number`` is None)."""
+    words = {"P": "P", "X": "X", "runs": _runs(None)}
+    if number is not None:
+        words = {"P": f"{number:g}", "X": f"{number:g}", "runs": _runs(number)}
+    return Term(name, template.label.format(**words), template.definition.format(**words),
+                template.unit, template.sign, template.period,
+                template.column.format(**words), template.short.format(**words))
+
+
+#: Metrics named with a number, ``{P}`` a level or ``{X}`` a loss in per cent
+#: (``commissioner_tvar99_all_years``, ``practices_prob_loss_over_5pct``): one definition
+#: for every number, read by :func:`term`.
+TEMPLATES: dict[str, Term] = {t.name: t for t in [
+    _t("commissioner_var{P}_all_years", "Commissioner's value at risk ({P}%), a cost",
+       "The cost to the commissioner exceeded in {runs}.", "£", _SIGN_COST, _ALL_YEARS,
+       column="commissioner_var{P}_all_years_gbp"),
+    _t("commissioner_tvar{P}_all_years", "Commissioner's tail value at risk ({P}%), a cost",
+       "The mean cost to the commissioner in the worst {runs}.", "£", _SIGN_COST,
+       _ALL_YEARS, column="commissioner_tvar{P}_all_years_gbp"),
+    _t("practices_prob_loss_over_{X}pct", "Chance a practice bears over {X}% of budget",
+       "Mean over practices of the chance of bearing more than {X}% of its budget.", "%",
+       period="a simulated year", column="practices_prob_loss_over_{X}pct_of_budget_pct"),
+    _t("max_practice_prob_loss_over_{X}pct", "Most exposed practice's chance of bearing over "
+       "{X}%", "The highest chance, over practices, of bearing more than {X}% of budget.",
+       "%", period="a simulated year",
+       column="max_practice_prob_loss_over_{X}pct_of_budget_pct"),
+    _t("max_band_prob_loss_over_{X}pct", "Worst list-size band's chance of bearing over {X}%",
+       "The highest, over list-size bands, of the band's mean chance of a practice bearing "
+       "more than {X}% of its budget.", "%", period="a simulated year",
+       column="max_band_prob_loss_over_{X}pct_of_budget_pct"),
+]}
+
+
+def _at(template: str, number: float) -> Term:
+    """The term of ``template`` at one number, named by it."""
+    words = {"P": f"{number:g}", "X": f"{number:g}"}
+    return _fill(TEMPLATES[template], template.format(**words), number)
 
 #: Every metric shown to readers, by name (the general meaning).
 TERMS: dict[str, Term] = {t.name: t for t in [
@@ -280,34 +355,38 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("expected_net_to_practices", "Practices' expected net cash", "Mean net cash to all "
        "practices: freed-up resources and incentives paid less recoveries from budgets.",
        "£", _SIGN_PRACTICE, _SIM_YEAR),
-    _t("practices_prob_loss_over_2pct", "Chance a practice bears over 2% of budget",
-       "Mean over practices of the chance of bearing more than 2% of its budget.", "%",
-       period="a simulated year", column="practices_prob_loss_over_2pct_of_budget_pct"),
+    _at("practices_prob_loss_over_{X}pct", 2),
     _t("commissioner_mean_kept_all_years", "Commissioner's expected result (+ keeps, − pays)",
        "Mean of what "
        "the commissioner keeps of the practices' variance.", "£", _SIGN_COMMISSIONER,
        _ALL_YEARS, column="commissioner_mean_kept_all_years_gbp"),
-    _t("commissioner_var95_all_years", "Commissioner's value at risk (95%), a cost",
-       "The cost to "
-       "the commissioner exceeded in 1 run in 20.", "£", _SIGN_COST, _ALL_YEARS,
-       column="commissioner_var95_all_years_gbp"),
-    _t("commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%), a cost",
-       "The "
-       "mean cost to the commissioner in the worst 1 run in 20.", "£", _SIGN_COST,
-       _ALL_YEARS, column="commissioner_tvar95_all_years_gbp"),
+    _at("commissioner_var{P}_all_years", 95),
+    _at("commissioner_tvar{P}_all_years", 95),
     _t("worst_practice_p05_amount", "Worst practice's bad year (− borne)", "The lowest 5th "
        "percentile "
        "of a practice's yearly share of the variance, over practices.", "£", _SIGN_PRACTICE,
        "a simulated year"),
-    _t("max_practice_prob_loss_over_2pct", "Most exposed practice's chance of bearing over "
-       "2%", "The highest chance, over practices, of bearing more than 2% of budget.", "%",
-       period="a simulated year", column="max_practice_prob_loss_over_2pct_of_budget_pct"),
+    _at("max_practice_prob_loss_over_{X}pct", 2),
     _t("sd_per_head_smallest_lists", "Spread per patient, smallest lists", "Standard "
        "deviation of the yearly share of the variance per patient in the smallest list-size "
        "band.", "£ per registered patient", period="a simulated year"),
     _t("sd_per_head_largest_lists", "Spread per patient, largest lists", "Standard deviation "
        "of the yearly share of the variance per patient in the largest list-size band.",
        "£ per registered patient", period="a simulated year"),
+    # simulation: more figures a policy design may aim at
+    _t("commissioner_prob_loss", "Chance the commissioner bears a cost", "Chance that the "
+       "commissioner bears more of the practices' overspends than it keeps of their "
+       "underspends.", "%", period=_ALL_YEARS),
+    _t("worst_practice_p05_fraction", "Worst practice's bad year, % of its budget (− borne)",
+       "The lowest 5th percentile of a practice's yearly share of the variance as a share of "
+       "its budget, over practices.", "%", _SIGN_PRACTICE, "a simulated year",
+       column="worst_practice_p05_of_budget_pct"),
+    _t("fairness_sd_ratio", "Spread per patient, smallest ÷ largest lists", "Standard "
+       "deviation of the yearly share of the variance per patient in the smallest list-size "
+       "band divided by that in the largest (1 is even).", "ratio", period="a simulated year"),
+    _t("high_cost_pool_shortfall_prob", "Chance the high-cost pool runs short", "Chance that "
+       "the cost above the high-cost threshold is more than the pool's top-slice.", "%",
+       period="a simulated year"),
     # simulation: by list size
     _t("list_size_band", "List size", "Band of registered list sizes.", "code"),
     _t("mean_amount_per_head", "Mean share per patient", "Mean yearly share of the variance "
@@ -344,6 +423,9 @@ _OVERRIDES = {"monitoring": _MONITORING}
 def term(name: str, table: str | None = None) -> Term:
     """The definition of a metric (as it is meant in ``table``, when that matters).
 
+    A name with a number in it is read from its template in :data:`TEMPLATES` (a template's
+    own name gives the template, its letter kept).
+
     Raises
     ------
     ValidationError
@@ -353,6 +435,8 @@ def term(name: str, table: str | None = None) -> Term:
     --------
     >>> term("recovery_due").sign
     'positive = owed by the practice'
+    >>> term("commissioner_tvar99_all_years").definition
+    'The mean cost to the commissioner in the worst 1 run in 100.'
     >>> term("pie")
     Traceback (most recent call last):
     ...
@@ -361,6 +445,12 @@ def term(name: str, table: str | None = None) -> Term:
     if table is not None and table not in TABLES:
         raise ValidationError(f"glossary: table must be one of {list(TABLES)}, got {table!r}")
     found = _OVERRIDES.get(table or "", {}).get(name) or TERMS.get(name)
+    if found is None and name in TEMPLATES:
+        found = _fill(TEMPLATES[name], name, None)
+    for template in TEMPLATES.values() if found is None else ():
+        number = numbered(template.name, name)
+        if number is not None:
+            return _fill(template, name, number)
     if found is None:
         raise ValidationError(f"glossary: no definition of {name!r}; add a Term to "
                               "pbcmodel.glossary.TERMS")

@@ -45,7 +45,7 @@ from ..errors import PBCModelError
 from ..moved import package_getattr
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
-from .design import COMMANDS as DESIGN_COMMANDS
+from .design_command import COMMANDS as DESIGN_COMMANDS
 from .statements_command import COMMANDS as STATEMENTS_COMMANDS
 
 __all__ = ["build_parser", "main"]

@@ -33,7 +33,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from ..scenario.simulation import SimulationResult
+    from ..scenario.results import SimulationResult
 
 __all__ = ["COMPARE_ROWS", "RESULT_KINDS", "plot_compare", "plot_result"]
 

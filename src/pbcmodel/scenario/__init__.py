@@ -2,12 +2,15 @@
 
 * :mod:`~pbcmodel.scenario.scenario` — :class:`Scenario` (population, formula, resource,
   cost model and the signed-up rules), :func:`load_scenario`;
-* :mod:`~pbcmodel.scenario.simulation` — multi-year simulation, :class:`SimulationResult`;
+* :mod:`~pbcmodel.scenario.simulation` — multi-year simulation;
+* :mod:`~pbcmodel.scenario.results` — :class:`SimulationResult`, what a simulation returns;
+* :mod:`~pbcmodel.scenario.metrics` — every figure a result, a comparison or a design reports,
+  defined once (name, unit, sign, label, how it is computed);
 * :mod:`~pbcmodel.scenario.variants` — :func:`compare` and :func:`sweep` of policy variants,
   locally or on dask;
 * :mod:`~pbcmodel.scenario.config` — scenario files (TOML/JSON).
-* :mod:`~pbcmodel.scenario.design` — policy design: :func:`~pbcmodel.scenario.design.optimise`
-  and :func:`~pbcmodel.scenario.design.frontier`.
+
+Policy design (``optimise``, ``frontier``) is :mod:`pbcmodel.design`, which builds on this.
 
 Examples
 --------
@@ -19,9 +22,9 @@ True
 
 from __future__ import annotations
 
-from . import design
+from .results import SimulationResult
 from .scenario import Scenario, load_scenario
-from .simulation import METHODS, SimulationResult, draw_outturns, simulate
+from .simulation import METHODS, draw_outturns, simulate
 from .variants import ENGINES, compare, headline, side_by_side, sweep
 
 __all__ = [
@@ -30,7 +33,6 @@ __all__ = [
     "Scenario",
     "SimulationResult",
     "compare",
-    "design",
     "draw_outturns",
     "headline",
     "load_scenario",
@@ -38,3 +40,13 @@ __all__ = [
     "simulate",
     "sweep",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``pbcmodel.scenario.design`` moved to :mod:`pbcmodel.design` (which imports this
+    package, so it cannot be re-exported here)."""
+    if name == "design":
+        raise AttributeError("pbcmodel.scenario.design moved to pbcmodel.design: use "
+                             "pbc.design.optimise, pbc.design.frontier, ... or "
+                             "`from pbcmodel.design import optimise`")
+    raise AttributeError(f"module 'pbcmodel.scenario' has no attribute {name!r}")

@@ -45,16 +45,12 @@ import pandas as pd
 
 from .._validate import _labels
 from ..errors import ValidationError
+from .metrics import HEADLINE, figures
+from .options import ENGINES, SimulationOptions
+from .plan import require_cost_model
+from .results import SimulationResult
 from .scenario import Scenario
-from .simulation import (
-    ENGINES,
-    SimulationResult,
-    _check_cost_model,
-    _check_counts,
-    _check_options,
-    drivers,
-    run,
-)
+from .simulation import drivers, run_with
 
 __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
 
@@ -62,13 +58,14 @@ __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
 def headline(result: SimulationResult) -> pd.Series:
     """A simulation's headline figures: its summary plus the spread across practices.
 
-    To :meth:`SimulationResult.summary` it adds ``worst_practice_p05_amount`` (the lowest
-    5th percentile of a practice's yearly amount over practices, pounds),
-    ``max_practice_prob_loss_over_2pct`` (the most exposed practice's chance of losing
-    over 2% of its budget in a year) and the standard deviation of the yearly practice
-    amount per registered patient for the smallest and the largest list-size band
-    (``sd_per_head_smallest_lists``, ``sd_per_head_largest_lists``): a fair policy keeps
-    the two close.
+    The figures of :data:`pbcmodel.scenario.metrics.HEADLINE`, each defined (unit, sign,
+    label) in :mod:`pbcmodel.scenario.metrics`. To :meth:`SimulationResult.summary` it adds
+    ``worst_practice_p05_amount`` (the lowest 5th percentile of a practice's yearly amount
+    over practices, pounds; negative is a loss borne), ``max_practice_prob_loss_over_2pct``
+    (the most exposed practice's chance of losing over 2% of its budget in a year) and the
+    standard deviation of the yearly practice amount per registered patient for the smallest
+    and the largest list-size band (``sd_per_head_smallest_lists``,
+    ``sd_per_head_largest_lists``): a fair policy keeps the two close.
 
     Examples
     --------
@@ -79,17 +76,7 @@ def headline(result: SimulationResult) -> pd.Series:
     >>> bool(h["sd_per_head_smallest_lists"] > h["sd_per_head_largest_lists"])
     True
     """
-    metrics = result.metrics()          # computed once per result, shared with the summary
-    bands = result.by_list_size()["sd_amount_per_head"]
-    spreads = pd.Series({
-        "worst_practice_p05_amount": float(metrics["p05_amount"].min()),
-        "max_practice_prob_loss_over_2pct": float(metrics["prob_loss_over_fraction"].max()),
-        "sd_per_head_smallest_lists": float(bands.iloc[0]),
-        "sd_per_head_largest_lists": float(bands.iloc[-1]),
-    })
-    out = pd.concat([result.summary().astype(float), spreads])
-    out.name = result.scenario.name
-    return out
+    return figures(result, HEADLINE).astype(float)
 
 
 def _draws(result: SimulationResult) -> tuple[Any, ...]:
@@ -205,10 +192,12 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
         if not isinstance(scn, Scenario):
             raise ValidationError(f"scenarios[{i}]: expected a Scenario, got "
                                   f"{type(scn).__name__}")
-        _check_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
+        require_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
     _check_unique([scn.name for scn in scenarios], "scenarios")
-    return side_by_side(run(scenarios, n, years, seed, method=method, chunk_size=chunk_size,
-                            engine=engine, client=client, workers=workers, progress=progress))
+    options = SimulationOptions(n=n, years=years, seed=seed, method=method,
+                                chunk_size=chunk_size, engine=engine, client=client,
+                                workers=workers, progress=progress)
+    return side_by_side(run_with(scenarios, options))
 
 
 def _label(value: Any) -> Any:
@@ -235,7 +224,7 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
               for combo in itertools.product(*grid.values())]
     variants = [scenario.evolve(**changes) for changes in combos]  # bad paths fail here
     for changes, variant in zip(combos, variants, strict=True):
-        _check_cost_model(variant, f"variant {changes}")
+        require_cost_model(variant, f"variant {changes}")
     labels = [tuple(_label(v) for v in changes.values()) for changes in combos]
     index = pd.MultiIndex.from_tuples(labels, names=paths)
     if len(paths) == 1:
@@ -307,11 +296,11 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     ...
     pbcmodel.errors.ValidationError: evolve: 'overspend.share' names no field; ...
     """
-    _check_options(method, "stats", engine, client, workers)
-    n, years = _check_counts(n, years)
+    options = SimulationOptions(n=n, years=years, seed=seed, method=method,
+                                chunk_size=chunk_size, engine=engine, client=client,
+                                workers=workers, progress=progress)
     variants, index = _variants(scenario, grid)
-    results = run(variants, n, years, seed, method=method, chunk_size=chunk_size,
-                  engine=engine, client=client, workers=workers, progress=progress)
+    results = run_with(variants, options)
     rows = [headline(result) for result in results]
     return pd.DataFrame(np.vstack([r.to_numpy() for r in rows]), index=index,
                         columns=rows[0].index)

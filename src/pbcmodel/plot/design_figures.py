@@ -6,7 +6,7 @@ the scenario, the simulations, years and seed.
 
 Examples
 --------
->>> from pbcmodel.plot.design import _metric_axis
+>>> from pbcmodel.plot.design_figures import _metric_axis
 >>> from pbcmodel.plot._base import new_axes
 >>> _, ax = new_axes()
 >>> _metric_axis(ax, "y", "max_band_prob_loss_over_5pct", "lower")
@@ -18,26 +18,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..scenario.metrics import metric
 from ._base import caption, money_axis, new_axes, percent_axis, simulation_caption
 
 if TYPE_CHECKING:
-    from ..scenario.design import Design, Frontier
+    from ..design import Design, Frontier
 
 __all__ = ["plot_design", "plot_frontier"]
 
-#: Metrics in pounds (ticks read £25k, £2.5m) and metrics that are fractions (ticks read %).
-_MONEY = ("commissioner_tvar", "commissioner_var", "commissioner_mean_kept", "expected_")
-_FRACTION = ("prob", "_fraction")
+#: Unit of a metric (:data:`pbcmodel.scenario.metrics.UNITS`) → how its axis reads: money
+#: ticks £25k, £2.5m; fractions as percentages.
+_MONEY = ("pounds", "pounds per registered patient")
+_FRACTION = ("probability", "fraction of budget")
 
 
 def _metric_axis(ax: Any, axis: str, name: str, better: str | None = None) -> None:
-    """Label one axis with a metric's name, its unit and which way is better, and format its
-    ticks: pounds as £k/£m, fractions as percentages."""
+    """Label one axis with a metric's name, its unit (from :mod:`pbcmodel.scenario.metrics`)
+    and which way is better, and format its ticks: pounds as £k/£m, fractions as
+    percentages."""
+    unit = metric(name).unit
     notes = []
-    if name.startswith(_MONEY):
+    if unit in _MONEY:
         money_axis(ax, axis)
         notes.append("£")
-    elif any(part in name for part in _FRACTION):
+    elif unit in _FRACTION:
         percent_axis(ax, axis, fraction=True)
         notes.append("%")
     if better:
@@ -60,7 +64,7 @@ def plot_frontier(front: Frontier, ax: Any = None) -> Any:
     Parameters
     ----------
     front : Frontier
-        From :func:`pbcmodel.scenario.design.frontier`.
+        From :func:`pbcmodel.design.frontier`.
     ax : matplotlib Axes, optional
 
     Returns
@@ -70,7 +74,7 @@ def plot_frontier(front: Frontier, ax: Any = None) -> Any:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> from pbcmodel.scenario.design import frontier
+    >>> from pbcmodel.design import frontier
     >>> scn = pbc.Scenario.example(high_cost_threshold=None)
     >>> f = frontier(scn, {"overspend.practice_share": [0.0, 1.0]}, n=100, method="normal")
     >>> [t.get_text() for t in plot_frontier(f).get_legend().get_texts()]
@@ -100,7 +104,7 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     Examples
     --------
     >>> import pbcmodel as pbc
-    >>> from pbcmodel.scenario.design import optimise
+    >>> from pbcmodel.design import optimise
     >>> scn = pbc.Scenario.example(high_cost_threshold=None)
     >>> d = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
     ...              method="normal", max_evaluations=8, replicates=2)
@@ -123,7 +127,10 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     ax.scatter(x[chosen], y[chosen], color="C3", marker="*", s=160, label="chosen")
     for _, row in constraints[constraints["metric"] == across].iterrows():
         ax.axvline(float(row["bound"]), color="0.4", ls="--", lw=0.8, label=row["aim"])
-    _metric_axis(ax, "x", across)
+    if len(constraints):
+        _metric_axis(ax, "x", across)
+    else:                                       # a parameter: its dotted path
+        ax.set_xlabel(across)
     _metric_axis(ax, "y", design.objective, "higher" if design.maximise else "lower")
     return _finish(ax, f"{design.scenario.name}: {design.evaluations} candidates searched",
                    design, design.scenario.name)

@@ -1,9 +1,9 @@
 """The command ``pbcmodel design``: find the policy that meets stated aims, and the trade-off.
 
 ``pbcmodel design SCENARIO.toml --space SPACE.toml --out DIR`` reads a scenario and a design
-file (:func:`pbcmodel.scenario.design.load_design_spec`: the search space, the objective,
+file (:func:`pbcmodel.design.load_design_spec`: the search space, the objective,
 the constraints and the frontier's two metrics), runs
-:func:`~pbcmodel.scenario.design.optimise` and :func:`~pbcmodel.scenario.design.frontier`,
+:func:`~pbcmodel.design.optimise` and :func:`~pbcmodel.design.frontier`,
 and writes into ``DIR``, whole or not at all: ``scenario.toml`` (the chosen scenario,
 loadable by ``pbcmodel run``), ``design.csv`` (each aim on the search and on fresh draws),
 ``candidates.csv`` (every candidate searched), ``frontier.csv`` and ``frontier.png``, and
@@ -27,10 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._version import __version__
+from ..design import Design, DesignWarning, Frontier, frontier, load_design_spec, optimise
 from ..errors import ValidationError
 from ..io.output_folder import atomic_folder
 from ..scenario import load_scenario
-from ..scenario.design import Design, DesignWarning, Frontier, frontier, load_design_spec, optimise
 from .commands import _whole_number
 
 __all__ = ["COMMANDS", "DESIGN_OUTPUTS"]

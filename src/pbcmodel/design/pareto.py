@@ -1,0 +1,184 @@
+"""The trade-off between two metrics over a space: which policies are not dominated.
+
+Examples
+--------
+>>> import numpy as np
+>>> pareto_mask(np.array([1.0, 2.0]), np.array([2.0, 1.0])).tolist()
+[True, True]
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._html import summary_html
+from ..errors import ValidationError
+from ..scenario.metrics import metric
+from ..scenario.options import check_counts
+from ..scenario.scenario import Scenario
+from .evaluate import DesignWarning, _choose, _Evaluator, _options, _resolve_seed
+from .space import Parameter, _check_drivers, _constraints, _variant, parse_space
+
+__all__ = ["Frontier", "frontier", "pareto_mask"]
+
+
+def _candidates(params: list[Parameter], points: int, rng: np.random.Generator
+                ) -> np.ndarray:
+    """Every combination of a small discrete space, else a Latin hypercube of ``points``."""
+    if all(p.integral for p in params):
+        sizes = [len(p.values()) for p in params]
+        if math.prod(sizes) <= points:
+            return np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=float)
+    box = np.array([p.box for p in params])
+    unit = stats.qmc.LatinHypercube(len(params), rng=rng).random(points)
+    integral = np.array([p.integral for p in params])
+    # integer positions: stratify over the positions (the +1 gives the top one its share)
+    top = np.where(integral, box[:, 1] + 1, box[:, 1])
+    return np.where(integral, np.floor(box[:, 0] + unit * (top - box[:, 0])),
+                    box[:, 0] + unit * (top - box[:, 0])).clip(box[:, 0], box[:, 1])
+
+
+def pareto_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True where no other point is at least as good in both and better in one (lower is
+    better in both; flip a sign to maximise).
+
+    Examples
+    --------
+    >>> pareto_mask(np.array([1.0, 2.0, 2.0, 3.0]), np.array([3.0, 1.0, 2.0, 0.5])).tolist()
+    [True, True, False, True]
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    le = (x[None, :] <= x[:, None]) & (y[None, :] <= y[:, None])
+    lt = (x[None, :] < x[:, None]) | (y[None, :] < y[:, None])
+    return np.asarray(~(le & lt).any(axis=1))
+
+
+@attrs.frozen(eq=False, repr=False)
+class Frontier:
+    """The outcome of :func:`frontier`: candidates over a space, and their Pareto set.
+
+    ``points`` has one row per candidate: its parameters, the two metrics (``x``, ``y``),
+    any constraint metrics, ``feasible`` and ``pareto`` (non-dominated among the feasible
+    candidates, with each metric's own better direction). :attr:`pareto` is the Pareto
+    set sorted by ``x``.
+    """
+
+    base: Scenario
+    x: str
+    y: str
+    x_better: str
+    y_better: str
+    points: pd.DataFrame
+    paths: tuple[str, ...]
+    n: int
+    years: int
+    seed: int
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        """The non-dominated candidates, sorted by ``x``."""
+        return self.points[self.points["pareto"]].sort_values(self.x)
+
+    def scenario(self, candidate: int) -> Scenario:
+        """The scenario of one candidate (a row label of :attr:`points`)."""
+        row = self.points.loc[candidate]
+        return _variant(self.base, {p: _undisplay(row[p]) for p in self.paths},
+                        name=f"{self.base.name}-candidate-{candidate}")
+
+    def plot(self, ax: Any = None) -> Any:
+        """The trade-off (see :func:`pbcmodel.plot.design_figures.plot_frontier`)."""
+        from ..plot import design_figures
+
+        return design_figures.plot_frontier(self, ax=ax)
+
+    def __repr__(self) -> str:
+        return (f"Frontier({self.x} against {self.y}: {int(self.points['pareto'].sum())} "
+                f"non-dominated of {len(self.points)} candidates, {self.n:,} simulations × "
+                f"{self.years} year(s), seed {self.seed})")
+
+    def _repr_html_(self) -> str:
+        return summary_html(repr(self), self.pareto, [f"{self.x}: {metric(self.x).description}",
+                                                      f"{self.y}: {metric(self.y).description}"],
+                            float_format="{:,.4g}")
+
+
+def _undisplay(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_undisplay(v) for v in value]
+    return value
+
+
+def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissioner_tvar95",
+             y: str = "max_band_prob_loss_over_5pct", *,
+             constraints: Mapping[str, Any] | None = None, points: int = 32, n: int = 2_000,
+             years: int = 1, seed: int | None = 0, method: str = "fft",
+             chunk_size: int | None = None) -> Frontier:
+    """The trade-off between two metrics over a space: which policies are not dominated.
+
+    Candidates are every combination when the space is all grids/choices and has at most
+    ``points`` of them, else a Latin hypercube of ``points`` over the space, each
+    simulated on common random numbers (the same ``seed``). A candidate is on the frontier
+    when it meets ``constraints`` and no other feasible candidate is at least as good on
+    both metrics and better on one (each metric's better direction from
+    :data:`~pbcmodel.scenario.metrics.METRICS`).
+
+    Returns
+    -------
+    Frontier
+
+    Raises
+    ------
+    ValidationError
+        As for :func:`~pbcmodel.design.search.optimise`, before anything is simulated.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example(high_cost_threshold=None)
+    >>> f = frontier(scn, {"overspend.practice_share": [0.0, 0.5, 1.0]},
+    ...              y="max_band_prob_loss_over_2pct", n=100, method="normal")
+    >>> len(f.points), bool(f.pareto["commissioner_tvar95"].is_monotonic_increasing)
+    (3, True)
+    """
+    params = parse_space(scenario, space)
+    if scenario.cost_model is None:
+        raise ValidationError("scenario: it has no cost_model to simulate; add cost_model=...")
+    aims = _constraints(constraints)
+    names = list(dict.fromkeys([x, y, *[c.metric for c in aims]]))
+    metrics = [metric(name, scenario, role="x" if i == 0 else "y" if i == 1 else "constraints")
+               for i, name in enumerate(names)]
+    if x == y:
+        raise ValidationError(f"y: the same metric as x ({x!r}); choose two different metrics")
+    points = check_counts(points, 1, name="points")[0]
+    seed = _resolve_seed(seed)
+    options = _options(n, years, seed, method, chunk_size, metrics)
+    _check_drivers(params, options.n)
+    evaluator = _Evaluator(scenario, params, metrics, options)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    evaluator(_candidates(params, points, rng))
+    table = evaluator.table()
+    values = table[names].to_numpy()
+    index = [names.index(c.metric) for c in aims]
+    _, feasible, _ = _choose(values, 0, aims, index, 1.0)
+    signs = [1.0 if m.better == "lower" else -1.0 for m in metrics[:2]]
+    mask = np.zeros(len(table), dtype=bool)
+    if feasible.any():
+        mask[feasible] = pareto_mask(signs[0] * values[feasible, 0],
+                                     signs[1] * values[feasible, 1])
+    else:
+        warnings.warn("frontier: no candidate met every constraint; the frontier is empty",
+                      DesignWarning, stacklevel=2)
+    table["feasible"], table["pareto"] = feasible, mask
+    return Frontier(base=scenario, x=x, y=y, x_better=metrics[0].better,
+                    y_better=metrics[1].better, points=table,
+                    paths=tuple(p.path for p in params), n=options.n,
+                    years=options.years, seed=seed)
