@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "pbcmodel"
@@ -265,30 +264,6 @@ _CITED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?=\(|$)")
 _WHERE_HEADER = ["question", "the one file that answers it"]
 _PARTS_HEADER = ["part", "owns"]
 
-#: Rows of today's "Where to find it" table that cite a name not defined in its file, as
-#: (question, file, name). Written down so that the check passes on the tree as it is and
-#: fails on anything new; each entry must still be wrong (a fixed one fails the test
-#: below until it is removed here). The lead empties this when ARCHITECTURE.md is rewritten.
-KNOWN_STALE_WHERE: set[tuple[str, str, str]] = {
-    # `explain` is a method: CapitationFormula.explain
-    ("How is my budget set?", "src/pbcmodel/capitation/formula.py", "explain"),
-    # "the `experience` step of formula.py" follows credibility.py: CapitationFormula.experience
-    ("Does my own spending history count in my budget?", "src/pbcmodel/credibility.py",
-     "experience"),
-    # simulate is Scenario.simulate (scenario/scenario.py); store.py holds the zarr store
-    ("Where do the full arrays of a simulation too large for memory go?",
-     "src/pbcmodel/scenario/store.py", "simulate"),
-    # `min(X, d)` is a formula, not a function of risk/methods.py (which only chooses the split)
-    ("Where is the high-cost threshold applied in a simulation?",
-     "src/pbcmodel/risk/methods.py", "min"),
-}
-#: Files cited in today's "The parts and what each owns" table that do not exist, as
-#: (part, file), on the same terms.
-KNOWN_STALE_PARTS: set[tuple[str, str]] = {
-    ("`cli.py`", "cli.py"),  # the command line is the package cli/
-}
-
-
 def _split_row(line: str) -> list[str]:
     """The cells of one markdown table row (a ``|`` inside backticks does not split)."""
     cells = re.split(r"\|(?=(?:[^`]*`[^`]*`)*[^`]*$)", line.strip())
@@ -424,37 +399,17 @@ def _parts_message(problem: tuple[str, str]) -> str:
     return f"'The parts and what each owns', row {part}: {file!r} does not exist"
 
 
-def _stale_report(found: set[Any], known: set[Any], say: Callable[[Any], str]) -> list[str]:
-    """The problems found that are not known, and the known ones that are fixed."""
-    messages = [say(item) for item in sorted(found - known)]
-    messages += [f"fixed, so remove it from the known-stale list: {say(item)}"
-                 for item in sorted(known - found)]
-    return messages
-
-
 def test_where_to_find_it_cites_files_and_names_that_exist():
     """Every file the "Where to find it" table cites exists, and every name beside it is
     defined in that file (a top-level def, class or assignment, or ``Class.member``)."""
     found = set(where_to_find_it_problems(ARCHITECTURE.read_text(encoding="utf-8")))
-    messages = _stale_report(found, KNOWN_STALE_WHERE, _where_message)
-    assert not messages, "\n".join(messages)
+    assert not found, "\n".join(_where_message(problem) for problem in sorted(found))
 
 
 def test_parts_table_cites_files_that_exist():
     """Every part of "The parts and what each owns", and every file its rows cite, exists."""
     found = set(parts_table_problems(ARCHITECTURE.read_text(encoding="utf-8")))
-    messages = _stale_report(found, KNOWN_STALE_PARTS, _parts_message)
-    assert not messages, "\n".join(messages)
-
-
-def test_known_stale_rows_are_reported_until_fixed():
-    problem = ("Q?", "src/pbcmodel/money.py", "nope")
-    assert _stale_report({problem}, set(), _where_message) == [
-        "'Where to find it', row 'Q?': 'nope' is not defined in src/pbcmodel/money.py"]
-    assert _stale_report(set(), {problem}, _where_message) == [
-        "fixed, so remove it from the known-stale list: 'Where to find it', row 'Q?': "
-        "'nope' is not defined in src/pbcmodel/money.py"]
-    assert _stale_report({problem}, {problem}, _where_message) == []
+    assert not found, "\n".join(_parts_message(problem) for problem in sorted(found))
 
 
 def test_table_checker_on_a_made_up_page():
