@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbcmodel.codes import PODS
-from pbcmodel.errors import ValidationError
+from pbcmodel.errors import PBCModelError, ValidationError
 from pbcmodel.incentives import Incentives, des_2006
 from pbcmodel.overspend import OverspendPolicy
 from pbcmodel.settlement import Settlement, settle, settle_arrays
@@ -288,6 +288,65 @@ def test_zero_share_schedule_is_a_no_op(data):
     r = settle_arrays(budget, outturn, savings=ShareSchedule())
     assert (r.practice_amount == 0).all() and (r.commissioner_amount == budget - outturn).all()
     assert (r.recovery_next == 0).all()
+
+
+clawback_orders = st.sampled_from([("freed_up", "incentives", "future_budgets"),
+                                   ("incentives", "freed_up", "future_budgets"),
+                                   ("incentives", "future_budgets"), ("future_budgets",)])
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), policy=policies, order=clawback_orders, gated=st.booleans(),
+       years_ahead=st.integers(0, 4), rows=st.integers(1, 4))
+def test_every_row_conserves_every_penny(data, policy, order, gated, years_ahead, rows):
+    # the pipeline's own check reads one row; here every row, every flow, any clawback order,
+    # gates, the 2006/07 incentives (plan component reduced by freed-up resources) and a
+    # carried schedule of instalments
+    budget, first, codes = _random_case(data.draw)
+    factors = np.array(data.draw(st.lists(st.floats(0.0, 2.0), min_size=rows * budget.size,
+                                          max_size=rows * budget.size)))
+    outturn = np.vstack([first, (budget * factors.reshape(rows, -1)[1:]).astype(np.int64)])
+    carry = np.array(data.draw(st.lists(st.integers(0, 10**6),
+                                        min_size=outturn.size * years_ahead,
+                                        max_size=outturn.size * years_ahead)),
+                     dtype=np.int64).reshape(*outturn.shape, years_ahead)
+    savings = pbc_freed_up(0.7, gates=["ok"] if gated else ())
+    conditions = {"plan_achieved": outturn < budget} | ({"ok": outturn[:, :1] > 0} if gated
+                                                        else {})
+    r = settle_arrays(budget, outturn, savings=savings,
+                      overspend=policy.evolve(clawback_order=order), consortium_codes=codes,
+                      incentives=des_2006(), list_size=np.full(budget.size, 3_000),
+                      conditions=conditions, carry_forward_pence=carry)
+    variance = budget - outturn
+    assert (r.variance == variance).all()
+    assert (r.practice_amount + r.commissioner_amount == variance).all()
+    assert (r.freed_up - r.clawback_freed_up == r.freed_up_paid).all()
+    assert (r.incentive_signup + r.incentive_plan - r.clawback_incentives
+            == r.incentive_paid).all()
+    owed = r.liability + carry.sum(axis=-1)
+    recovered = (r.clawback_freed_up + r.clawback_incentives + r.recovered_from_budget
+                 + r.recovery_next.sum(axis=-1))
+    assert (owed == recovered).all()
+    # carry[..., 0] is due now, carry[..., k] k years ahead: the schedule reaches max of both
+    assert r.recovery_next.shape == (*outturn.shape,
+                                     max(policy.recovery_years, years_ahead - 1))
+    for flow in (r.freed_up_paid, r.incentive_paid, r.recovered_from_budget, r.recovery_next):
+        assert (flow >= 0).all()
+
+
+def test_a_lost_penny_is_caught(monkeypatch):
+    import pbcmodel.settlement.core as core
+
+    real = core.claw_back
+
+    def leaky(*args, **kwargs):               # a clawback that forgets one penny
+        clawed = real(*args, **kwargs)
+        return clawed._replace(outstanding=clawed.outstanding - 1)
+
+    monkeypatch.setattr(core, "claw_back", leaky)
+    with pytest.raises(PBCModelError, match="not conserved to the penny"):
+        settle_arrays(np.array([100_000]), np.array([110_000]),
+                      overspend=OverspendPolicy(practice_share=1.0))
 
 
 def test_rows_settle_independently_of_chunking():

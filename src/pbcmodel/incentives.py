@@ -55,7 +55,7 @@ class Incentives:
     -----
     Withholding and clawback of incentive payments against a practice's
     liability follow the :class:`~pbcmodel.overspend.OverspendPolicy`
-    ``clawback_order``.
+    ``clawback_order`` (:func:`pbcmodel.overspend.claw_back`).
 
     Examples
     --------

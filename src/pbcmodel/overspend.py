@@ -1,28 +1,31 @@
-"""Overspend policy: what an overspend costs a practice, and how it is recovered.
+"""Overspend rules: what an overspend costs a practice, and how it is netted and recovered.
 
-The Audit Commission (*Putting commissioning into practice*, 2007,
-recommendations 20–21) asked PCTs to "develop clear policy on budget
-overspends". An :class:`OverspendPolicy` states one as data:
+The Audit Commission (*Putting commissioning into practice*, 2007, recommendations 20–21)
+asked PCTs to "develop clear policy on budget overspends". An :class:`OverspendPolicy` states
+one as data, and this module is the one home of the rules that apply it, each public;
+:func:`pbcmodel.settlement.settle_arrays` calls them in this order, in integer pence:
 
-* ``tolerance`` — an overspend up to this fraction of budget has no
-  consequence for the practice (the commissioner absorbs it);
-* ``practice_share`` — the practice's share of the overspend *beyond* the
-  tolerance (only the excess: the tolerance band is never charged);
-* ``cap`` — the practice's liability is at most this fraction of its budget;
-* ``net_within_consortium`` — under- and overspends are netted within each
-  consortium before sharing, and the consortium's amount is divided among its
-  practices (so netting moves money only inside a consortium);
-* ``recovery_years`` — what is still owed after clawback is deducted from the
-  practice's next ``recovery_years`` budgets in equal instalments;
-* ``clawback_order`` — where the practice's liability is recovered from first:
-  its freed-up resources, its incentive payments, then future budgets (which
-  must come last, so every liability is recovered in full).
+1. **the practice's liability** — ``tolerance`` (an overspend up to this fraction of budget
+   costs the practice nothing), ``practice_share`` (its share of the overspend *beyond* the
+   tolerance) and ``cap`` (at most this fraction of its budget):
+   :attr:`OverspendPolicy.losses_rule`, chosen by :func:`liability_rule`;
+   :meth:`OverspendPolicy.liability` applies it to one practice-year in pounds. The
+   arithmetic of a tolerance, a share and a cap is that of either side of every sharing rule,
+   so it is written once, in :meth:`pbcmodel.sharing.SideRule.amount` (``sharing.py``): the
+   tolerance is the rule's ``minimum_rate`` charged on the excess only
+   (``first_dollar=False``), the share its one tier and the cap its ``cap``;
+2. **consortium netting** (``net_within_consortium``) — :func:`net_within_consortia`, over
+   practices grouped once by :class:`Consortia`: netting moves money only inside a
+   consortium;
+3. **clawback** (``clawback_order``) — :func:`claw_back`: freed-up resources, incentive
+   payments, then future budgets (always last, so every liability is recovered in full);
+4. **recovery** (``recovery_years``) — :func:`recovery_schedule`: what is still owed, in
+   equal instalments from the next budgets, odd pence first.
 
-How it combines with a :class:`~pbcmodel.sharing.ShareSchedule`: the schedule
-always governs underspends. Overspends are governed by the policy when one is
-given, otherwise by the schedule's ``losses`` side; giving both a policy and a
-schedule that shares losses is an error (choose one). See
-:func:`pbcmodel.settlement.settle`.
+How it combines with a :class:`~pbcmodel.sharing.ShareSchedule`: the schedule always governs
+underspends. Overspends are governed by the policy when one is given, otherwise by the
+schedule's ``losses`` side; giving both a policy and a schedule that shares losses is an
+error (choose one). See :func:`pbcmodel.settlement.settle`.
 
 Examples
 --------
@@ -36,7 +39,7 @@ Examples
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
@@ -51,10 +54,11 @@ from ._validate import (
     whole_number,
 )
 from .errors import ValidationError
-from .sharing import SideRule, budget_fraction
+from .sharing import ShareSchedule, SideRule, budget_fraction, shared_amount
 
-__all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "OverspendPolicy",
-           "balance_over_three_years"]
+__all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "Clawback", "Consortia", "OverspendPolicy",
+           "balance_over_three_years", "claw_back", "liability_rule", "net_within_consortia",
+           "recovery_schedule"]
 
 #: Where a practice's liability can be recovered from, in the allowed vocabulary.
 CLAWBACK_SOURCES: tuple[str, ...] = ("freed_up", "incentives", "future_budgets")
@@ -153,10 +157,29 @@ class OverspendPolicy:
 
     @functools.cached_property
     def losses_rule(self) -> SideRule:
-        """The sharing part of the policy as a losses-side rule (private type; made once,
-        not on every settlement of a simulation).
+        """The practice's liability rule: tolerance, share and cap as a losses-side rule.
 
-        The tolerance is a minimum loss rate charged on the excess only.
+        This is the rule settlement applies to an overspend (through :func:`liability_rule`),
+        and :meth:`liability` applies it to one practice-year. Its arithmetic is
+        :meth:`pbcmodel.sharing.SideRule.amount`: the tolerance is a minimum loss rate charged
+        on the excess only (``first_dollar=False``), the practice share is one tier from 0, and
+        the cap is the rule's cap. Made once per policy, not on every settlement of a
+        simulation.
+
+        Returns
+        -------
+        pbcmodel.sharing.SideRule
+
+        Examples
+        --------
+        Overspend £50,000 on a £1m budget, 2% tolerance, 50% share, 5% cap: the practice bears
+        50% × (£50,000 − £20,000) = £15,000 (below the £50,000 cap).
+
+        >>> rule = OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05).losses_rule
+        >>> (rule.tiers, rule.minimum_rate, rule.first_dollar, rule.cap)
+        (((0.0, 0.5),), 0.02, False, 0.05)
+        >>> rule.amount(np.array([50_000.0]), np.array([1e6])).tolist()
+        [15000.0]
         """
         return SideRule(tiers=((0.0, float(self.practice_share)),),
                          minimum_rate=float(self.tolerance), first_dollar=False, cap=self.cap)
@@ -173,6 +196,20 @@ class OverspendPolicy:
 
     def liability(self, budget: Any, outturn: Any) -> np.ndarray:
         """The practice's liability (float pounds, >= 0) for one practice-year, before netting.
+
+        The policy's :attr:`losses_rule` (the rule settlement applies) on the overspend
+        ``max(outturn − budget, 0)``: nothing within the tolerance, the practice share of the
+        excess beyond it, at most the cap.
+
+        Parameters
+        ----------
+        budget, outturn : float or array
+            Pounds; numpy broadcasting applies. Budgets must be > 0 and outturns >= 0.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float pounds, not rounded (a settlement rounds to pence).
 
         Examples
         --------
@@ -232,3 +269,406 @@ def balance_over_three_years(practice_share: float = 1.0) -> OverspendPolicy:
     """
     return OverspendPolicy(practice_share=finite_scalar(practice_share, "practice_share"),
                            recovery_years=3)
+
+
+# ------------------------------------------------------------------ the practice's liability
+def liability_rule(savings: ShareSchedule, overspend: OverspendPolicy | None) -> SideRule:
+    """The rule that sets a practice's liability for an overspend in a settlement.
+
+    The policy's :attr:`OverspendPolicy.losses_rule` (tolerance, share, cap) when a policy is
+    given; otherwise the schedule's losses side (e.g. a two-sided MSSP or a risk corridor).
+    A policy together with a schedule that also shares losses is refused: one rule governs.
+
+    Parameters
+    ----------
+    savings : ShareSchedule
+        The schedule that governs underspends.
+    overspend : OverspendPolicy or None
+        The overspend policy, if any.
+
+    Returns
+    -------
+    pbcmodel.sharing.SideRule
+        Applied to ``max(outturn − budget, 0)`` by :func:`pbcmodel.sharing.shared_amount`
+        (each practice) or :func:`net_within_consortia` (each consortium).
+
+    Raises
+    ------
+    ValidationError
+        If a policy is given and the schedule shares losses too.
+
+    Examples
+    --------
+    >>> from pbcmodel.sharing import aca_risk_corridor, pbc_freed_up
+    >>> policy = OverspendPolicy(tolerance=0.02, practice_share=0.5)
+    >>> liability_rule(pbc_freed_up(0.7), policy) is policy.losses_rule
+    True
+    >>> # no policy: a £10 overspend on 100 under the ACA corridor costs 3 + 50% × 5 + 20% × 2
+    >>> round(float(liability_rule(aca_risk_corridor(), None).amount(10.0, 100.0)), 10)
+    5.9
+    """
+    if overspend is None:
+        return savings.losses_rule
+    if savings.shares_losses:
+        raise ValidationError(
+            "overspend: an OverspendPolicy was given and the savings schedule also shares "
+            "losses (its losses side); choose one — drop overspend=, or give the schedule "
+            "zero loss shares (e.g. schedule.evolve(losses=[(0.0, 0.0)]))")
+    return overspend.losses_rule
+
+
+# ------------------------------------------------------------------ consortium netting
+def _piece_width(sizes: np.ndarray) -> int:
+    """Slots per piece for consortia of ``sizes`` practices: the widest (fewest pieces)
+    whose table has at most twice as many slots as practices, so one large consortium does
+    not pad every other one to its size."""
+    widths = np.unique(np.r_[1, sizes, 2 ** np.arange(int(sizes.max(initial=1)).bit_length())])
+    fits = [int(w) for w in widths if w * (-(-sizes // w)).sum() <= 2 * sizes.sum()]
+    return max(fits, default=1)
+
+
+@attrs.frozen(eq=False)
+class Consortia:
+    """Practices grouped by consortium once, for netting many settlements.
+
+    Pass one as ``consortium_codes`` to :func:`pbcmodel.settlement.settle_arrays` in place of
+    the codes when settling repeatedly with the same practices (a simulation): the grouping
+    is then not redone on every call. Build it with :meth:`from_codes`; net with
+    :func:`net_within_consortia`.
+
+    Each consortium's practices (in their order among the practices) fill one or more
+    *pieces* of ``width`` slots; slot ``(row, piece)`` of a ``(width, pieces)`` table holds
+    one practice or padding. Netting works on that table: sums and running sums down its
+    rows are whole-array operations, which release the GIL, unlike sums along the
+    practices of a few simulations.
+
+    Attributes
+    ----------
+    codes : int array (P,)
+        Consortium code of each practice.
+    width : int
+        Slots per piece.
+    slots : int array (width × pieces,)
+        The practice in each slot (row-major), 0 for padding.
+    position : int array (P,)
+        The slot of each practice.
+    real : int array (width, pieces) or None
+        1 for a practice's slot, 0 for padding; None when no slot is padding.
+    piece_group : int array (pieces,)
+        The consortium (0, 1, … in order of code) of each piece.
+    first_piece : int array (consortia,)
+        Each consortium's first piece.
+    continued : bool array (pieces,) or None
+        Whether a piece continues its consortium's previous piece; None when every
+        consortium fits one piece.
+
+    Examples
+    --------
+    Five practices in consortia 7, 3, 7, 3, 3: consortium 3 (practices 1, 3, 4) fills the
+    first column, consortium 7 (practices 0, 2) the second, padded with a 0 slot.
+
+    >>> c = Consortia.from_codes(np.array([7, 3, 7, 3, 3]))
+    >>> c.width, c.slots.reshape(c.width, -1).tolist()
+    (3, [[1, 0], [3, 2], [4, 0]])
+    """
+
+    codes: np.ndarray
+    width: int
+    slots: np.ndarray
+    position: np.ndarray
+    real: np.ndarray | None
+    piece_group: np.ndarray
+    first_piece: np.ndarray
+    continued: np.ndarray | None
+
+    @classmethod
+    def from_codes(cls, codes: Any) -> Consortia:
+        """The grouping of practices with consortium ``codes`` (any sortable values, (P,)).
+
+        Examples
+        --------
+        >>> Consortia.from_codes(["B", "A", "B"]).position.tolist()   # A: slot 0; B: 1 and 3
+        [1, 0, 3]
+        """
+        codes = np.asarray(codes)
+        order = np.argsort(codes, kind="stable")
+        sorted_codes = codes[order]
+        new_group = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]][:codes.size]
+        starts = np.flatnonzero(new_group)
+        sizes = np.diff(np.r_[starts, codes.size])
+        width = _piece_width(sizes)
+        per_group = -(-sizes // width)
+        first_piece = np.cumsum(per_group) - per_group
+        pieces = int(per_group.sum())
+        rank = np.arange(codes.size) - np.repeat(starts, sizes)    # place in its consortium
+        slot = (rank % width) * pieces + np.repeat(first_piece, sizes) + rank // width
+        slots = np.zeros(width * pieces, dtype=np.intp)
+        slots[slot] = order
+        position = np.empty(codes.size, dtype=np.intp)
+        position[order] = slot
+        real = np.zeros(width * pieces, dtype=np.int64)
+        real[slot] = 1
+        continued = np.ones(pieces, dtype=bool)
+        continued[first_piece] = False
+        return cls(codes=codes, width=width, slots=slots, position=position,
+                   real=None if real.all() else real.reshape(width, pieces),
+                   piece_group=np.repeat(np.arange(sizes.size), per_group),
+                   first_piece=first_piece, continued=continued if continued.any() else None)
+
+    def table(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (..., P) laid out as a new (..., width, pieces) table, padding 0."""
+        out = values.take(self.slots, axis=-1).reshape(*values.shape[:-1], self.width, -1)
+        if self.real is not None:
+            out *= self.real
+        return out
+
+    def by_consortium(self, per_piece: np.ndarray) -> np.ndarray:
+        """Sums (..., pieces) of pieces → sums (..., consortia) (exact integers)."""
+        if self.continued is None:
+            return per_piece
+        return np.add.reduceat(per_piece, self.first_piece, axis=-1)
+
+    def by_piece(self, per_group: np.ndarray) -> np.ndarray:
+        """A value (..., consortia) per consortium → the value (..., pieces) of each piece."""
+        return per_group if self.continued is None else per_group.take(self.piece_group,
+                                                                        axis=-1)
+
+
+def net_within_consortia(budget: np.ndarray, variance: np.ndarray, consortia: Consortia,
+                         savings: SideRule, losses: SideRule) -> np.ndarray:
+    """Each practice's amount when under- and overspends are netted within its consortium.
+
+    Each consortium's net variance (the sum of its practices') is shared as if the consortium
+    were one practice with the sum of their budgets (:func:`pbcmodel.sharing.shared_amount`,
+    rounded to the penny). A net underspend is then divided among the consortium's
+    underspending practices in proportion to their underspends; a net overspend among its
+    overspending practices in proportion to their overspends. The division rounds running
+    totals (in the practices' order), so the practices' pence add up exactly to the
+    consortium's amount: netting moves money only inside a consortium.
+
+    Parameters
+    ----------
+    budget : int array (P,) or (S, P)
+        Budgets in pence.
+    variance : int array (S, P) or (P,)
+        ``budget − outturn`` in pence (+ underspend, − overspend).
+    consortia : Consortia
+        The practices' consortia.
+    savings, losses : pbcmodel.sharing.SideRule
+        The rules for a net underspend (``ShareSchedule.savings_rule``) and a net overspend
+        (:func:`liability_rule`).
+
+    Returns
+    -------
+    int64 array, the shape of ``variance``
+        Each practice's amount before gates: + paid to it, − borne by it.
+
+    Examples
+    --------
+    One consortium of three £1,000 budgets: A underspends £60, B overspends £10, C
+    underspends £30. The consortium is £80 under; 70% of it, £56 (5,600p), goes to the
+    underspenders A and C in proportion 6,000 : 3,000. Running totals 6,000 and 9,000 ×
+    5,600 / 9,000 = 3,733.3 and 5,600 round to 3,733 and 5,600, so A gets 3,733p and C
+    5,600 − 3,733 = 1,867p; B's overspend is absorbed inside the consortium.
+
+    >>> from pbcmodel.sharing import pbc_freed_up
+    >>> policy = OverspendPolicy(practice_share=0.5, net_within_consortium=True)
+    >>> net_within_consortia(np.array([100_000, 100_000, 100_000]),
+    ...                      np.array([[6_000, -1_000, 3_000]]),
+    ...                      Consortia.from_codes([1, 1, 1]), pbc_freed_up(0.7).savings_rule,
+    ...                      policy.losses_rule).tolist()
+    [[3733, 0, 1867]]
+    """
+    c = consortia
+    v = c.table(variance)                                   # (..., width, pieces)
+    group_variance = c.by_consortium(v.sum(axis=-2))
+    group_budget = c.by_consortium(c.table(budget).sum(axis=-2))
+    group_amount = np.rint(shared_amount(group_budget.astype(float),
+                                         group_variance.astype(float), savings, losses))
+    # weights: underspends in a net-underspending consortium, overspends otherwise
+    sign = c.by_piece(np.where(group_variance >= 0, 1, -1))
+    weight = np.multiply(v, sign[..., None, :], out=v)
+    np.maximum(weight, 0, out=weight)
+    within = weight                                          # running sums down each piece
+    for row in range(1, c.width):
+        np.add(within[..., row, :], within[..., row - 1, :], out=within[..., row, :])
+    piece_weight = within[..., -1, :]
+    group_weight = c.by_consortium(piece_weight)
+    if c.continued is not None:        # add the weight of the consortium's earlier pieces
+        before = np.cumsum(piece_weight, axis=-1) - piece_weight
+        before -= before[..., c.first_piece].take(c.piece_group, axis=-1)
+        within += before[..., None, :]
+    # a consortium without weight has within == 0 throughout, so any finite ratio gives 0
+    ratio = np.divide(group_amount, np.maximum(group_weight, 1))
+    # at each consortium's last practice within == group_weight, so the rounded cumulative
+    # equals the group amount exactly (|amount| << 2**52); the differences add up to it
+    scaled = np.multiply(within, c.by_piece(ratio)[..., None, :])
+    cumulative = np.rint(scaled, out=scaled).astype(np.int64)
+    allocated = np.empty_like(cumulative)
+    np.subtract(cumulative[..., 1:, :], cumulative[..., :-1, :], out=allocated[..., 1:, :])
+    allocated[..., 0, :] = cumulative[..., 0, :]
+    if c.continued is not None:        # less the cumulative at the end of the previous piece
+        allocated[..., 0, 1:] -= cumulative[..., -1, :-1] * c.continued[1:]
+    return allocated.reshape(*allocated.shape[:-2], -1).take(c.position, axis=-1)
+
+
+# ------------------------------------------------------------------ clawback and recovery
+class Clawback(NamedTuple):
+    """Where one year's liabilities are recovered from (int64 pence, one shape), by
+    :func:`claw_back`.
+
+    Attributes
+    ----------
+    from_freed_up : array or None
+        Recovered from the practice's freed-up resources; None when that source was not
+        drawn on (not in the order, or nothing brought forward for it to recover).
+    from_incentives : array or None
+        Recovered from its incentive payments; None when not drawn on.
+    from_budget : array or None
+        The instalment brought forward that was not clawed back: deducted from this year's
+        budget. None when nothing was brought forward.
+    outstanding : array
+        This year's new liability not clawed back: recovered from future budgets
+        (:func:`recovery_schedule`).
+    """
+
+    from_freed_up: np.ndarray | None
+    from_incentives: np.ndarray | None
+    from_budget: np.ndarray | None
+    outstanding: np.ndarray
+
+
+def claw_back(liability: np.ndarray, due: np.ndarray | None = None, *,
+              freed_up: np.ndarray, incentives: np.ndarray | None = None,
+              order: tuple[str, ...] = CLAWBACK_SOURCES) -> Clawback:
+    """Recover liabilities from this year's payments to the practice, in the policy's order.
+
+    Two debts are recovered: the instalment brought forward and ``due`` this year, and this
+    year's new ``liability``. The sources are taken in ``order`` (an
+    :attr:`OverspendPolicy.clawback_order`; without a policy :data:`CLAWBACK_SOURCES`):
+
+    * ``"freed_up"`` — the practice's freed-up resources recover what is ``due`` (a practice
+      with freed-up resources this year has no new liability this year);
+    * ``"incentives"`` — its incentive payments recover what is still ``due`` first, then
+      the new liability;
+    * ``"future_budgets"`` (always last) — what is still due is deducted from this year's
+      budget, and the new liability still outstanding from future budgets
+      (:func:`recovery_schedule`).
+
+    A source left out of ``order`` is spared. Every penny owed is recovered exactly once:
+    ``liability + due == from_freed_up + from_incentives + from_budget + outstanding``.
+
+    Parameters
+    ----------
+    liability : int array
+        This year's new liability of each practice (>= 0), pence.
+    due : int array or None
+        Instalment brought forward and due this year (>= 0), pence; None when nothing is
+        brought forward.
+    freed_up : int array
+        Freed-up resources each practice can access this year (>= 0), pence.
+    incentives : int array or None
+        Incentive payments each practice earned this year (>= 0), pence; None for none.
+    order : tuple of str
+        Recovery sources in order, ending with ``"future_budgets"``.
+
+    Returns
+    -------
+    Clawback
+
+    Examples
+    --------
+    Practice 1 owes 10,000p new and 3,000p brought forward, has no freed-up resources and
+    earned 8,000p of incentives: they recover the 3,000p due, then 5,000p of the new
+    liability, leaving 5,000p for future budgets. Practice 2 owes 4,000p brought forward,
+    has 2,500p freed up and earned 1,000p: freed-up 2,500p, incentives 1,000p, and the last
+    500p from this year's budget.
+
+    >>> c = claw_back(np.array([10_000, 0]), np.array([3_000, 4_000]),
+    ...               freed_up=np.array([0, 2_500]), incentives=np.array([8_000, 1_000]))
+    >>> [x.tolist() for x in c]
+    [[0, 2500], [8000, 1000], [0, 500], [5000, 0]]
+
+    Sparing freed-up resources (``order=("incentives", "future_budgets")``): practice 2's
+    incentives recover 1,000p and 3,000p comes from its budget.
+
+    >>> c = claw_back(np.array([10_000, 0]), np.array([3_000, 4_000]),
+    ...               freed_up=np.array([0, 2_500]), incentives=np.array([8_000, 1_000]),
+    ...               order=("incentives", "future_budgets"))
+    >>> c.from_freed_up is None, c.from_budget.tolist()
+    (True, [0, 3000])
+    """
+    new = liability
+    taken: dict[str, np.ndarray | None] = {"freed_up": None, "incentives": None}
+    for source in order[:-1]:                 # the last source is always future_budgets
+        if source == "freed_up":
+            if due is None:                   # nothing brought forward: nothing to claw
+                continue
+            taken[source] = np.minimum(freed_up, due)
+            due = due - taken[source]
+        elif incentives is not None:
+            if due is None:
+                take_new = np.minimum(incentives, new)
+                taken[source] = take_new
+            else:
+                take_due = np.minimum(incentives, due)
+                take_new = np.minimum(incentives - take_due, new)
+                due = due - take_due
+                taken[source] = take_due + take_new
+            new = new - take_new
+    return Clawback(taken["freed_up"], taken["incentives"], due, new)
+
+
+def recovery_schedule(outstanding: np.ndarray, years: int,
+                      later: np.ndarray | None = None) -> np.ndarray:
+    """Instalments ``(..., Y)`` to deduct from the budgets 1, 2, …, Y years ahead.
+
+    ``outstanding`` (the liability not clawed back, :func:`claw_back`) is split over
+    ``years`` budgets in equal whole-pence instalments, the odd pence first, and added to
+    the instalments already due those years (``later``). ``Y`` is the longer of the two.
+
+    Parameters
+    ----------
+    outstanding : int array (...)
+        Pence still to recover (>= 0).
+    years : int
+        :attr:`OverspendPolicy.recovery_years` (1 without a policy).
+    later : int array (..., k), optional
+        ``later[..., j]`` is what was already due ``j + 1`` years ahead.
+
+    Returns
+    -------
+    int64 array (..., max(years, k))
+        A view of an array stored year-major (each year's instalments contiguous).
+
+    Examples
+    --------
+    10,001p over 3 years: 3,333p each with 2 odd pence, so 3,334p, 3,334p, 3,333p; plus
+    100p and 7p already due 1 and 2 years ahead.
+
+    >>> recovery_schedule(np.array([10_001]), 3, later=np.array([[100, 7]])).tolist()
+    [[3434, 3341, 3333]]
+    >>> recovery_schedule(np.array([7]), 2).tolist()       # the odd penny first
+    [[4, 3]]
+    """
+    ahead = 0 if later is None else later.shape[-1]
+    shape = (outstanding.shape if later is None
+             else np.broadcast_shapes(outstanding.shape, later.shape[:-1]))
+    # stored year-major, so that each year's instalments are contiguous; handed out as a
+    # (..., Y) view
+    out = np.empty((max(years, ahead), *shape), dtype=np.int64)
+    if years == 1:
+        out[0] = outstanding
+    elif years == 2:          # the odd penny first: new − ⌊new/2⌋ now, ⌊new/2⌋ next
+        np.floor_divide(outstanding, 2, out=out[1])
+        np.subtract(outstanding, out[1], out=out[0])
+    else:
+        quotient = outstanding // years
+        remainder = outstanding - quotient * years
+        for k in range(years):
+            np.add(quotient, remainder > k, out=out[k])
+    out[years:] = 0
+    if later is not None:
+        for k in range(ahead):
+            out[k] += later[..., k]
+    return out.transpose(*range(1, out.ndim), 0)

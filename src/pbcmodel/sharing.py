@@ -188,9 +188,36 @@ class SideRule:
                factor: np.ndarray | float = 1.0) -> np.ndarray:
         """The practice's (non-negative) amount for a non-negative ``excess`` over/under budget.
 
-        ``factor`` (gates) multiplies the amount before the cap is applied. The
-        result is non-decreasing in ``excess`` (each step is monotone in
-        floating point too) and is a new array of the broadcast shape.
+        The one place the arithmetic of tiers, a minimum rate and a cap is written, for both
+        sides of every schedule and for an :class:`~pbcmodel.overspend.OverspendPolicy`,
+        whose tolerance is a minimum rate charged on the excess only (``first_dollar=False``),
+        whose practice share is one tier and whose cap is the cap
+        (:attr:`pbcmodel.overspend.OverspendPolicy.losses_rule`).
+
+        Parameters
+        ----------
+        excess : array
+            The underspend (savings side) or overspend (losses side), >= 0.
+        budget : array
+            Budgets, in the same unit; broadcasts with ``excess``.
+        factor : array or float, default 1
+            The gates' multiplier, applied before the cap.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array of the broadcast shape, non-decreasing in ``excess`` (each step is
+            monotone in floating point too).
+
+        Examples
+        --------
+        A 2% tolerance, 50% share and 5% cap on a budget of 1,000,000: an overspend of
+        15,000 is inside the 20,000 tolerance (0); 60,000 costs 50% × 40,000 = 20,000;
+        300,000 would cost 140,000, capped at 50,000.
+
+        >>> rule = SideRule(tiers=((0.0, 0.5),), minimum_rate=0.02, first_dollar=False, cap=0.05)
+        >>> rule.amount(np.array([15e3, 60e3, 300e3]), np.array(1e6)).tolist()
+        [0.0, 20000.0, 50000.0]
         """
         shape = np.broadcast_shapes(np.shape(excess), np.shape(budget))
         if self.is_zero:
@@ -198,7 +225,8 @@ class SideRule:
         if shape == ():                       # numpy scalars cannot be written in place
             one = self.amount(np.reshape(excess, (1,)), np.reshape(budget, (1,)), factor)
             return one.reshape(())
-        excess = np.broadcast_to(excess, shape)
+        if not (isinstance(excess, np.ndarray) and excess.shape == shape):
+            excess = np.broadcast_to(excess, shape)
         floor = self.minimum_rate * budget
         # Work in place on arrays created here (never on ``excess`` or on ``base``, which
         # later tiers still need): fewer temporaries, same arithmetic.
@@ -236,8 +264,15 @@ class SideRule:
             np.minimum(total, self.cap * budget, out=total)
         return total
 
-    @property
+    @functools.cached_property
     def is_zero(self) -> bool:
+        """True when the rule never gives (or charges) anything: every share is 0, or the cap is.
+
+        Examples
+        --------
+        >>> SideRule(tiers=((0.0, 0.0),)).is_zero, SideRule(tiers=((0.0, 0.5),)).is_zero
+        (True, False)
+        """
         return all(share == 0.0 for _, share in self.tiers) or self.cap == 0.0
 
     def describe(self, what: str) -> str:
@@ -270,8 +305,11 @@ def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
                   losses: SideRule, factor: np.ndarray | float = 1.0) -> np.ndarray:
     """Signed practice amount for ``variance = budget − outturn`` (+ paid, − borne).
 
-    Used by :meth:`ShareSchedule.practice_amount` (float pounds) and by the
-    settlement core (float pence, then rounded), so the rule lives in one place.
+    Used by :meth:`ShareSchedule.practice_amount` (float pounds), by the settlement of each
+    practice and by :func:`pbcmodel.overspend.net_within_consortia` for each consortium
+    (float pence, then rounded), so the rule lives in one place. In a settlement ``losses``
+    is :func:`pbcmodel.overspend.liability_rule`: an overspend policy's tolerance, share and
+    cap, or the schedule's own losses side.
 
     Examples
     --------
@@ -405,13 +443,15 @@ class ShareSchedule:
     # -- the two sides as rules -------------------------------------------------------
     @functools.cached_property
     def savings_rule(self) -> SideRule:
-        """The savings side as a rule (private type; used by the settlement core; made once)."""
+        """The savings side as a :class:`SideRule` (what settlement applies; made once)."""
         return SideRule(tiers=self.savings, minimum_rate=self.minimum_savings_rate,
                          first_dollar=self.first_dollar, cap=self.savings_cap)
 
     @functools.cached_property
     def losses_rule(self) -> SideRule:
-        """The losses side as a rule (private type; used by the settlement core; made once)."""
+        """The losses side as a :class:`SideRule` (made once); settlement applies it when no
+        :class:`~pbcmodel.overspend.OverspendPolicy` is given
+        (:func:`pbcmodel.overspend.liability_rule`)."""
         return SideRule(tiers=self.losses, minimum_rate=self.minimum_loss_rate,
                          first_dollar=self.first_dollar, cap=self.loss_cap)
 

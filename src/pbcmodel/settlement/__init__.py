@@ -1,9 +1,11 @@
 """One year's settlement: who gets what of each practice's under- or overspend, in pence.
 
-* :mod:`~pbcmodel.settlement.core` — the integer-pence arrays: sharing, consortium netting,
-  overspend recovery, incentives and clawback, conserved to the penny
-  (:func:`settle_arrays`, :class:`SettlementArrays`, and :class:`Consortia`, practices
-  grouped by consortium once for many settlements);
+* :mod:`~pbcmodel.settlement.core` — the integer-pence arrays (:func:`settle_arrays`,
+  :class:`SettlementArrays`): a short pipeline that calls the rules where they live —
+  sharing and gates (:mod:`pbcmodel.sharing`), the practice's liability, consortium netting,
+  clawback and recovery (:mod:`pbcmodel.overspend`, home of :class:`Consortia`, practices
+  grouped by consortium once for many settlements), incentives (:mod:`pbcmodel.incentives`)
+  — and checks that the money is conserved to the penny;
 * :mod:`~pbcmodel.settlement.frame` — the pandas layer: :func:`settle` and
   :class:`Settlement` (tables in pounds, carry-forward, summaries);
 * :mod:`~pbcmodel.settlement.year_end_statement` — the year-end statement of one practice in words.

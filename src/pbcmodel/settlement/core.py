@@ -2,7 +2,21 @@
 
 One function, :func:`settle_arrays`, settles any number of simulated years
 (rows) for any number of practices (columns) at once. ``settle()`` and
-``Scenario.simulate`` both call it, so the rules live here only.
+``Scenario.simulate`` both call it. It holds no money rule of its own: it is a short
+pipeline of named steps, each a call into the module that owns the rule —
+
+1. check the inputs (whole pence, shapes, conditions);
+2. share each variance (:mod:`pbcmodel.sharing` and :mod:`pbcmodel.overspend`): the gates
+   and the practice's share of an underspend (:func:`~pbcmodel.sharing.shared_amount`), its
+   liability for an overspend (:func:`~pbcmodel.overspend.liability_rule`), or its part of
+   its consortium's amount (:func:`~pbcmodel.overspend.net_within_consortia`);
+3. incentive payments earned (:meth:`pbcmodel.incentives.Incentives.amounts_pence`);
+4. recover liabilities (:mod:`pbcmodel.overspend`): clawback in the policy's order
+   (:func:`~pbcmodel.overspend.claw_back`), then future budgets
+   (:func:`~pbcmodel.overspend.recovery_schedule`);
+5. check that the money is conserved to the penny.
+
+:class:`~pbcmodel.overspend.Consortia` is importable from here too.
 """
 
 from __future__ import annotations
@@ -14,9 +28,18 @@ import attrs
 import numpy as np
 
 from .._validate import _labels, condition_array
-from ..errors import ValidationError
+from ..errors import PBCModelError, ValidationError
 from ..incentives import Incentives
-from ..overspend import CLAWBACK_SOURCES, OverspendPolicy
+from ..overspend import (
+    CLAWBACK_SOURCES,
+    Clawback,
+    Consortia,
+    OverspendPolicy,
+    claw_back,
+    liability_rule,
+    net_within_consortia,
+    recovery_schedule,
+)
 from ..sharing import ShareSchedule, SideRule, shared_amount
 
 __all__ = ["Consortia", "SettlementArrays", "settle_arrays"]
@@ -120,196 +143,7 @@ def pence_array(values: Any, name: str) -> np.ndarray:
     raise ValidationError(f"{name}: expected whole pence (integers), got dtype {arr.dtype}")
 
 
-def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule,
-                           incentives: Incentives | None) -> None:
-    used = {g.condition for g in savings.gates}
-    if incentives is not None and incentives.needs_plan_condition:
-        used.add(incentives.plan_condition)
-        if incentives.plan_condition not in conditions:
-            raise ValidationError(
-                f"conditions: the incentives' plan component needs condition "
-                f"{incentives.plan_condition!r} (True/False per practice); it was not given")
-    unused = sorted(set(conditions) - used)
-    if unused:
-        raise ValidationError(
-            f"conditions: {_labels(unused)} not used by any gate of the savings schedule or "
-            f"by the incentives (conditions used: {_labels(sorted(used)) if used else 'none'})")
-
-
-def _piece_width(sizes: np.ndarray) -> int:
-    """Slots per piece for consortia of ``sizes`` practices: the widest (fewest pieces)
-    whose table has at most twice as many slots as practices, so one large consortium does
-    not pad every other one to its size."""
-    widths = np.unique(np.r_[1, sizes, 2 ** np.arange(int(sizes.max(initial=1)).bit_length())])
-    fits = [int(w) for w in widths if w * (-(-sizes // w)).sum() <= 2 * sizes.sum()]
-    return max(fits, default=1)
-
-
-@attrs.frozen(eq=False)
-class Consortia:
-    """Practices grouped by consortium once, for netting many settlements.
-
-    Pass one as ``consortium_codes`` to :func:`settle_arrays` in place of the codes when
-    settling repeatedly with the same practices (a simulation): the grouping is then not
-    redone on every call. Build it with :meth:`from_codes`.
-
-    Each consortium's practices (in their order among the practices) fill one or more
-    *pieces* of ``width`` slots; slot ``(row, piece)`` of a ``(width, pieces)`` table holds
-    one practice or padding. Netting works on that table: sums and running sums down its
-    rows are whole-array operations, which release the GIL, unlike sums along the
-    practices of a few simulations.
-
-    Attributes
-    ----------
-    codes : int array (P,)
-        Consortium code of each practice.
-    width : int
-        Slots per piece.
-    slots : int array (width × pieces,)
-        The practice in each slot (row-major), 0 for padding.
-    position : int array (P,)
-        The slot of each practice.
-    real : int array (width, pieces) or None
-        1 for a practice's slot, 0 for padding; None when no slot is padding.
-    piece_group : int array (pieces,)
-        The consortium (0, 1, … in order of code) of each piece.
-    first_piece : int array (consortia,)
-        Each consortium's first piece.
-    continued : bool array (pieces,) or None
-        Whether a piece continues its consortium's previous piece; None when every
-        consortium fits one piece.
-
-    Examples
-    --------
-    >>> c = Consortia.from_codes(np.array([7, 3, 7, 3, 3]))
-    >>> c.width, c.slots.reshape(c.width, -1).tolist()
-    (3, [[1, 0], [3, 2], [4, 0]])
-    """
-
-    codes: np.ndarray
-    width: int
-    slots: np.ndarray
-    position: np.ndarray
-    real: np.ndarray | None
-    piece_group: np.ndarray
-    first_piece: np.ndarray
-    continued: np.ndarray | None
-
-    @classmethod
-    def from_codes(cls, codes: Any) -> Consortia:
-        """The grouping of practices with consortium ``codes`` (any sortable values, (P,))."""
-        codes = np.asarray(codes)
-        order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[order]
-        new_group = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]][:codes.size]
-        starts = np.flatnonzero(new_group)
-        sizes = np.diff(np.r_[starts, codes.size])
-        width = _piece_width(sizes)
-        per_group = -(-sizes // width)
-        first_piece = np.cumsum(per_group) - per_group
-        pieces = int(per_group.sum())
-        rank = np.arange(codes.size) - np.repeat(starts, sizes)    # place in its consortium
-        slot = (rank % width) * pieces + np.repeat(first_piece, sizes) + rank // width
-        slots = np.zeros(width * pieces, dtype=np.intp)
-        slots[slot] = order
-        position = np.empty(codes.size, dtype=np.intp)
-        position[order] = slot
-        real = np.zeros(width * pieces, dtype=np.int64)
-        real[slot] = 1
-        continued = np.ones(pieces, dtype=bool)
-        continued[first_piece] = False
-        return cls(codes=codes, width=width, slots=slots, position=position,
-                   real=None if real.all() else real.reshape(width, pieces),
-                   piece_group=np.repeat(np.arange(sizes.size), per_group),
-                   first_piece=first_piece, continued=continued if continued.any() else None)
-
-    def table(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (..., P) laid out as a new (..., width, pieces) table, padding 0."""
-        out = values.take(self.slots, axis=-1).reshape(*values.shape[:-1], self.width, -1)
-        if self.real is not None:
-            out *= self.real
-        return out
-
-    def by_consortium(self, per_piece: np.ndarray) -> np.ndarray:
-        """Sums (..., pieces) of pieces → sums (..., consortia) (exact integers)."""
-        if self.continued is None:
-            return per_piece
-        return np.add.reduceat(per_piece, self.first_piece, axis=-1)
-
-    def by_piece(self, per_group: np.ndarray) -> np.ndarray:
-        """A value (..., consortia) per consortium → the value (..., pieces) of each piece."""
-        return per_group if self.continued is None else per_group.take(self.piece_group,
-                                                                        axis=-1)
-
-
-def _netted_amounts(budget: np.ndarray, variance: np.ndarray, consortia: Consortia,
-                    savings: SideRule, losses: SideRule) -> np.ndarray:
-    """Share each consortium's net variance, then divide it among its practices.
-
-    A net underspend is divided among the consortium's underspending practices
-    in proportion to their underspends; a net overspend among its overspending
-    practices in proportion to their overspends. Cumulative rounding makes the
-    practices' pence add up exactly to the consortium's amount.
-    """
-    c = consortia
-    v = c.table(variance)                                   # (..., width, pieces)
-    group_variance = c.by_consortium(v.sum(axis=-2))
-    group_budget = c.by_consortium(c.table(budget).sum(axis=-2))
-    group_amount = np.rint(shared_amount(group_budget.astype(float),
-                                         group_variance.astype(float), savings, losses))
-    # weights: underspends in a net-underspending consortium, overspends otherwise
-    sign = c.by_piece(np.where(group_variance >= 0, 1, -1))
-    weight = np.multiply(v, sign[..., None, :], out=v)
-    np.maximum(weight, 0, out=weight)
-    within = weight                                          # running sums down each piece
-    for row in range(1, c.width):
-        np.add(within[..., row, :], within[..., row - 1, :], out=within[..., row, :])
-    piece_weight = within[..., -1, :]
-    group_weight = c.by_consortium(piece_weight)
-    if c.continued is not None:        # add the weight of the consortium's earlier pieces
-        before = np.cumsum(piece_weight, axis=-1) - piece_weight
-        before -= before[..., c.first_piece].take(c.piece_group, axis=-1)
-        within += before[..., None, :]
-    # a consortium without weight has within == 0 throughout, so any finite ratio gives 0
-    ratio = np.divide(group_amount, np.maximum(group_weight, 1))
-    # at each consortium's last practice within == group_weight, so the rounded cumulative
-    # equals the group amount exactly (|amount| << 2**52); the differences add up to it
-    scaled = np.multiply(within, c.by_piece(ratio)[..., None, :])
-    cumulative = np.rint(scaled, out=scaled).astype(np.int64)
-    allocated = np.empty_like(cumulative)
-    np.subtract(cumulative[..., 1:, :], cumulative[..., :-1, :], out=allocated[..., 1:, :])
-    allocated[..., 0, :] = cumulative[..., 0, :]
-    if c.continued is not None:        # less the cumulative at the end of the previous piece
-        allocated[..., 0, 1:] -= cumulative[..., -1, :-1] * c.continued[1:]
-    return allocated.reshape(*allocated.shape[:-2], -1).take(c.position, axis=-1)
-
-
-def _recovery_schedule(new: np.ndarray, years: int, later: np.ndarray) -> np.ndarray:
-    """Instalments ``(..., Y)``: ``new`` split over ``years`` (odd pence first) plus ``later``.
-
-    ``later[..., k]`` is what was already due ``k + 1`` years ahead.
-    """
-    ahead = later.shape[-1]
-    shape = np.broadcast_shapes(new.shape, later.shape[:-1])
-    # stored year-major, so that each year's instalments are contiguous; handed out as a
-    # (..., Y) view
-    out = np.empty((max(years, ahead), *shape), dtype=np.int64)
-    if years == 1:
-        out[0] = new
-    elif years == 2:                 # the odd penny first: new − ⌊new/2⌋ now, ⌊new/2⌋ next
-        np.floor_divide(new, 2, out=out[1])
-        np.subtract(new, out[1], out=out[0])
-    else:
-        quotient = new // years
-        remainder = new - quotient * years
-        for k in range(years):
-            np.add(quotient, remainder > k, out=out[k])
-    out[years:] = 0
-    for k in range(ahead):
-        out[k] += later[..., k]
-    return out.transpose(*range(1, out.ndim), 0)
-
-
+# ----------------------------------------------------------------------------- the pipeline
 def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
                   savings: ShareSchedule | None = None,
                   overspend: OverspendPolicy | None = None,
@@ -319,6 +153,13 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
                   conditions: Mapping[str, Any] | None = None,
                   carry_forward_pence: Any = None) -> SettlementArrays:
     """Settle many practice-years at once, exactly in pence.
+
+    The steps, each a call into the module that owns the rule: check the inputs; each
+    practice's share of an underspend and the gates (:mod:`pbcmodel.sharing`), its
+    liability for an overspend or its part of its consortium's amount
+    (:mod:`pbcmodel.overspend`); incentive payments (:mod:`pbcmodel.incentives`); clawback
+    and recovery from future budgets (:mod:`pbcmodel.overspend`); a check that the money is
+    conserved.
 
     Parameters
     ----------
@@ -354,6 +195,13 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     -------
     SettlementArrays
 
+    Raises
+    ------
+    ValidationError
+        Bad input, named.
+    PBCModelError
+        If the money were not conserved to the penny (a bug, never expected).
+
     Examples
     --------
     Two practices with budgets £1,000 and £2,000, 70% of underspends to the
@@ -367,13 +215,48 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     >>> r.practice_amount.tolist(), r.commissioner_amount.tolist()
     ([[7000, 0], [0, 35000]], [[3000, -10000], [-1, 15000]])
     """
+    # 1. inputs
     savings = ShareSchedule() if savings is None else savings
     conditions = {} if conditions is None else dict(conditions)
-    if overspend is not None and savings.shares_losses:
-        raise ValidationError(
-            "overspend: an OverspendPolicy was given and the savings schedule also shares "
-            "losses (its losses side); choose one — drop overspend=, or give the schedule "
-            "zero loss shares (e.g. schedule.evolve(losses=[(0.0, 0.0)]))")
+    losses = liability_rule(savings, overspend)         # the rule that sets a liability
+    budget, variance = _budget_and_variance(budget_pence, outturn_pence)
+    shape = variance.shape
+    _check_condition_names(conditions, savings, incentives)
+
+    # 2. each practice's amount: + its share of an underspend (after gates), − its liability
+    factor = savings.gate_factor(conditions, shape)
+    consortia = _consortia(overspend, consortium_codes, shape[-1:])
+    entitlement, amount = (_shared(budget, variance, savings, losses, factor)
+                           if consortia is None else
+                           _netted(budget, variance, consortia, savings, losses, factor))
+    freed = np.maximum(amount, 0)
+    liability = np.negative(amount)
+    np.maximum(liability, 0, out=liability)
+
+    # 3. incentives (before clawback, which may recover liabilities from them)
+    zero = np.broadcast_to(np.int64(0), shape)          # read-only, allocates nothing
+    signup, plan = _incentives_earned(incentives, list_size, conditions, freed, zero)
+
+    # 4. recovery: clawback in the policy's order, then future budgets
+    brought = _brought_forward(carry_forward_pence, shape)
+    clawed, recovery = _recover(liability, brought, freed, signup, plan, overspend,
+                                incentives)
+
+    # 5. conservation: the commissioner has the rest of each variance; nothing is lost
+    result = SettlementArrays(
+        variance=variance, entitlement=entitlement, practice_amount=amount,
+        commissioner_amount=variance - amount, incentive_signup=signup, incentive_plan=plan,
+        clawback_freed_up=_or_zero(clawed.from_freed_up, zero),
+        clawback_incentives=_or_zero(clawed.from_incentives, zero),
+        recovered_from_budget=_or_zero(clawed.from_budget, zero), recovery_next=recovery)
+    _check_conserved(result, liability, brought)
+    return result
+
+
+# ----------------------------------------------------------------------------- its steps
+def _budget_and_variance(budget_pence: Any, outturn_pence: Any
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Budgets (as given) and ``budget − outturn`` broadcast to ``(S, P)``, checked."""
     budget = pence_array(budget_pence, "budget_pence")
     outturn = pence_array(outturn_pence, "outturn_pence")
     if (budget <= 0).any():
@@ -385,83 +268,141 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
         shape = (1, *shape)
     if len(shape) != 2:
         raise ValidationError(f"outturn_pence: expected shape (S, P) or (P,), got {shape}")
-    variance = np.broadcast_to(budget - outturn, shape)
-    _check_condition_names(conditions, savings, incentives)
-    factor = savings.gate_factor(conditions, shape)
-    losses = overspend.losses_rule if overspend is not None else savings.losses_rule
+    return budget, _read_only(budget - outturn, shape)
 
-    if overspend is not None and overspend.net_within_consortium:
-        if consortium_codes is None:
-            raise ValidationError("consortium_codes: needed to net within consortia "
-                                  "(overspend.net_within_consortium=True)")
-        consortia = (consortium_codes if isinstance(consortium_codes, Consortia)
-                     else Consortia.from_codes(consortium_codes))
-        if consortia.codes.shape != shape[-1:]:
-            raise ValidationError(f"consortium_codes: expected shape {shape[-1:]}, "
-                                  f"got {consortia.codes.shape}")
-        entitlement = _netted_amounts(budget, variance, consortia, savings.savings_rule,
-                                      losses)
-        amount = (entitlement if not savings.gates else
-                  np.where(entitlement > 0, np.rint(entitlement * factor).astype(np.int64),
-                           entitlement))
-    else:
-        bf, vf = budget.astype(float), variance.astype(float)
-        raw = shared_amount(bf, vf, savings.savings_rule, losses)
-        entitlement = np.rint(raw, out=raw).astype(np.int64)
-        amount = (entitlement if not savings.gates else
-                  np.rint(shared_amount(bf, vf, savings.savings_rule, losses, factor)
-                          ).astype(np.int64))
-    freed = np.maximum(amount, 0)
-    liability = np.negative(amount)
-    np.maximum(liability, 0, out=liability)
-    zero = np.broadcast_to(np.int64(0), shape)          # read-only, allocates nothing
 
+def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule,
+                           incentives: Incentives | None) -> None:
+    used = {g.condition for g in savings.gates}
+    if incentives is not None and incentives.needs_plan_condition:
+        used.add(incentives.plan_condition)
+        if incentives.plan_condition not in conditions:
+            raise ValidationError(
+                f"conditions: the incentives' plan component needs condition "
+                f"{incentives.plan_condition!r} (True/False per practice); it was not given")
+    unused = sorted(set(conditions) - used)
+    if unused:
+        raise ValidationError(
+            f"conditions: {_labels(unused)} not used by any gate of the savings schedule or "
+            f"by the incentives (conditions used: {_labels(sorted(used)) if used else 'none'})")
+
+
+def _consortia(overspend: OverspendPolicy | None, consortium_codes: Any,
+               practices: tuple[int, ...]) -> Consortia | None:
+    """The practices' consortia when the policy nets within them, else None."""
+    if overspend is None or not overspend.net_within_consortium:
+        return None
+    if consortium_codes is None:
+        raise ValidationError("consortium_codes: needed to net within consortia "
+                              "(overspend.net_within_consortium=True)")
+    consortia = (consortium_codes if isinstance(consortium_codes, Consortia)
+                 else Consortia.from_codes(consortium_codes))
+    if consortia.codes.shape != practices:
+        raise ValidationError(f"consortium_codes: expected shape {practices}, "
+                              f"got {consortia.codes.shape}")
+    return consortia
+
+
+def _shared(budget: np.ndarray, variance: np.ndarray, savings: ShareSchedule,
+            losses: SideRule, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each practice's entitlement and (after gates) amount in pence: its share of its own
+    underspend, less its liability for its own overspend."""
+    bf, vf = budget.astype(float), variance.astype(float)
+    raw = shared_amount(bf, vf, savings.savings_rule, losses)
+    entitlement = np.rint(raw, out=raw).astype(np.int64)
+    if not savings.gates:
+        return entitlement, entitlement
+    gated = shared_amount(bf, vf, savings.savings_rule, losses, factor)
+    return entitlement, np.rint(gated).astype(np.int64)
+
+
+def _netted(budget: np.ndarray, variance: np.ndarray, consortia: Consortia,
+            savings: ShareSchedule, losses: SideRule, factor: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Each practice's entitlement and (after gates) amount in pence: its part of its
+    consortium's amount; the gates scale a practice's part of a net underspend."""
+    entitlement = net_within_consortia(budget, variance, consortia, savings.savings_rule,
+                                       losses)
+    if not savings.gates:
+        return entitlement, entitlement
+    return entitlement, np.where(entitlement > 0,
+                                 np.rint(entitlement * factor).astype(np.int64), entitlement)
+
+
+def _incentives_earned(incentives: Incentives | None, list_size: Any,
+                       conditions: Mapping[str, Any], freed: np.ndarray, zero: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Sign-up and plan payments earned, pence (the plan component may depend on the
+    freed-up resources)."""
     if incentives is None:
-        signup = plan = zero
-    else:
-        if list_size is None:
-            raise ValidationError("list_size: needed to pay per-head incentives")
-        plan_met = (condition_array(conditions[incentives.plan_condition],
-                                    incentives.plan_condition, scale=False).astype(bool)
-                    if incentives.needs_plan_condition else False)
-        signup, plan = incentives.amounts_pence(list_size,
-                                                plan_met=np.broadcast_to(plan_met, shape),
-                                                freed_up_pence=freed)
+        return zero, zero
+    if list_size is None:
+        raise ValidationError("list_size: needed to pay per-head incentives")
+    plan_met = (condition_array(conditions[incentives.plan_condition],
+                                incentives.plan_condition, scale=False).astype(bool)
+                if incentives.needs_plan_condition else False)
+    return incentives.amounts_pence(list_size, plan_met=np.broadcast_to(plan_met, freed.shape),
+                                    freed_up_pence=freed)
 
+
+def _brought_forward(carry_forward_pence: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Instalments brought forward as ``(S, P, Y)`` (``[..., 0]`` due now), or None."""
+    if carry_forward_pence is None:
+        return None
+    brought = pence_array(carry_forward_pence, "carry_forward_pence")
+    if brought.ndim < 3:
+        brought = brought[..., None]
+    elif brought.ndim > 3:
+        raise ValidationError(f"carry_forward_pence: expected shape (P,), (S, P) or "
+                              f"(S, P, Y), got {brought.shape}")
+    brought = _read_only(brought, (*shape, brought.shape[-1]))
+    if (brought < 0).any():
+        raise ValidationError("carry_forward_pence: liabilities brought forward must be >= 0")
+    return brought
+
+
+def _recover(liability: np.ndarray, brought: np.ndarray | None, freed: np.ndarray,
+             signup: np.ndarray, plan: np.ndarray, overspend: OverspendPolicy | None,
+             incentives: Incentives | None) -> tuple[Clawback, np.ndarray]:
+    """Clawback in the policy's order, then the instalments for future budgets."""
     order = overspend.clawback_order if overspend is not None else CLAWBACK_SOURCES
     years = overspend.recovery_years if overspend is not None else 1
-    if carry_forward_pence is None:
-        brought = np.zeros((*shape, 0), dtype=np.int64)
-    else:
-        brought = pence_array(carry_forward_pence, "carry_forward_pence")
-        if brought.ndim < 3:
-            brought = brought[..., None]
-        elif brought.ndim > 3:
-            raise ValidationError(f"carry_forward_pence: expected shape (P,), (S, P) or "
-                                  f"(S, P, Y), got {brought.shape}")
-        brought = np.broadcast_to(brought, (*shape, brought.shape[-1]))
-        if (brought < 0).any():
-            raise ValidationError("carry_forward_pence: liabilities brought forward must be >= 0")
-    due = brought[..., 0] if brought.shape[-1] else zero
-    new = liability
-    clawed = {"freed_up": zero, "incentives": zero}
-    for source in order[:-1]:                 # the last source is always future_budgets
-        if source == "freed_up":
-            # a practice with freed-up resources this year has no new liability this year
-            if _all_zero_view(due):              # nothing brought forward: nothing to claw
-                continue
-            clawed[source] = np.minimum(freed, due)
-            due = due - clawed[source]
-        elif incentives is not None:
-            earned = signup + plan
-            take_due = np.minimum(earned, due)
-            take_new = np.minimum(earned - take_due, new)
-            due, new = due - take_due, new - take_new
-            clawed[source] = take_due + take_new
-    recovery = _recovery_schedule(new, years, brought[..., 1:])
+    due = brought[..., 0] if brought is not None and brought.shape[-1] else None
+    earned = signup + plan if incentives is not None and "incentives" in order else None
+    clawed = claw_back(liability, due, freed_up=freed, incentives=earned, order=order)
+    later = None if brought is None else brought[..., 1:]
+    return clawed, recovery_schedule(clawed.outstanding, years, later)
 
-    return SettlementArrays(
-        variance=variance, entitlement=entitlement, practice_amount=amount,
-        commissioner_amount=variance - amount, incentive_signup=signup, incentive_plan=plan,
-        clawback_freed_up=clawed["freed_up"], clawback_incentives=clawed["incentives"],
-        recovered_from_budget=due, recovery_next=recovery)
+
+def _read_only(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only view of ``values`` broadcast to ``shape`` (no copy; cheaper than
+    ``np.broadcast_to`` when the shape is already right)."""
+    if values.shape != shape:
+        return np.broadcast_to(values, shape)
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
+def _or_zero(flow: np.ndarray | None, zero: np.ndarray) -> np.ndarray:
+    return zero if flow is None else flow
+
+
+def _check_conserved(r: SettlementArrays, liability: np.ndarray,
+                     brought: np.ndarray | None) -> None:
+    """The last step: every penny lands with exactly one party.
+
+    ``practice_amount + commissioner_amount == variance``, and every liability (this year's
+    and those brought forward) is recovered exactly once: clawed back, from this year's
+    budget, or from future budgets. Checked exactly on the first row (all of a one-year
+    ``settle``; the first simulation of a chunk), at a cost that does not grow with the
+    number of simulations; the tests check every row.
+    """
+    split = r.practice_amount[0] + r.commissioner_amount[0]
+    owed = liability[0] if brought is None else liability[0] + brought[0].sum(axis=-1)
+    recovered = _combine(r.recovery_next[0].sum(axis=-1),
+                         plus=(r.clawback_freed_up[0], r.clawback_incentives[0],
+                               r.recovered_from_budget[0]))
+    if (split != r.variance[0]).any() or (owed != recovered).any():
+        raise PBCModelError("settlement: the money is not conserved to the penny; this is a "
+                            "bug in pbcmodel, please report it with the inputs")
