@@ -100,7 +100,7 @@ def test_business_case_conflict_flag_and_round_trip():
 
 
 @pytest.mark.parametrize(("kw", "match"), [
-    # one name check for every value object (_validate.check_name), one message
+    # one name check for every value object (validation.check_name), one message
     ({"provider": ""}, "provider: expected a non-empty string"),
     ({"name": " "}, "name: expected a non-empty string"),
     ({"provider": None}, "provider"),

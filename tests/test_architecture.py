@@ -30,8 +30,8 @@ OPTIONAL = {"matplotlib", "tqdm", "dask", "distributed", "xarray", "pyarrow", "o
 #: only modules of its own layer or of a lower one (and see FORBIDDEN).
 LAYERS: dict[str, int] = {
     # 0 foundation: no knowledge of the domain objects
-    "errors": 0, "codes": 0, "_validate": 0, "_html": 0, "_version": 0, "money": 0, "moved": 0,
-    "malloc": 0,
+    "errors": 0, "codes": 0, "validation": 0, "html_tables": 0, "_version": 0, "money": 0,
+    "moved": 0, "malloc": 0,
     # 1 who is registered where
     "population": 1, "weighted": 1,
     # 2 the pure rules: functions and frozen value objects over numpy/pandas data
@@ -242,12 +242,12 @@ def test_checker_allows_a_lazy_plot_call_but_not_a_module_level_one():
 
 def test_private_modules_serve_one_owner():
     """A private module (``_name``) is imported from one part only (its owner); the
-    foundation helpers ``_validate`` and ``_html`` are shared by design."""
+    foundation helpers ``validation`` and ``html_tables`` are shared by design."""
     imports = all_imports()
     shared = []
     for path in sorted(PACKAGE.rglob("_*.py")):
         name = module_name(path)
-        if path.stem.startswith("__") or part_of(name) in ("_validate", "_html", "_version"):
+        if path.stem.startswith("__") or part_of(name) == "_version":
             continue
         users = {part_of(imp.source) for imp in imports if name in imp.targets}
         if len(users) > 1:

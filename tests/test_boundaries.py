@@ -1,6 +1,6 @@
 """The library's own outputs are valid inputs, and every value object guards its boundary.
 
-* one practice × POD → total reduction (``_validate.practice_totals``) for budgets, outturn
+* one practice × POD → total reduction (``validation.practice_totals``) for budgets, outturn
   and historic tables: last year's ``budgets()`` as this year's ``historic``, a settlement's
   carry-forward into next year's settlement, a table written by ``io.write_tables`` and read
   back;
@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel import datasets
-from pbcmodel._validate import practice_totals, settleable
 from pbcmodel.appraisal import BusinessCase
 from pbcmodel.approval import ApprovalCriteria, Rule
 from pbcmodel.capitation import CapitationFormula, PaceOfChange, pace_of_change
@@ -39,6 +38,7 @@ from pbcmodel.risk.costmodel import CostModel
 from pbcmodel.scenario import Scenario, load_scenario
 from pbcmodel.settlement import settle
 from pbcmodel.sharing import Gate, ShareSchedule, SideRule, pbc_freed_up
+from pbcmodel.validation import practice_totals, settleable
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 import pbcmodel as pbc
 from pbcmodel import PBCModelError
-from pbcmodel._validate import MAX_COUNT
 from pbcmodel.cli import main
+from pbcmodel.validation import MAX_COUNT
 from pbcmodel.weighted import COMPONENTS
 
 DATA = Path(__file__).parent / "data"

@@ -68,7 +68,7 @@ def test_bad_values_name_the_culprit(data_dir, column, value, match):
 
 def test_count_limit_is_the_population_limit():
     """One cell may hold MAX_COUNT patients (what Population accepts); one more is refused."""
-    from pbcmodel._validate import MAX_COUNT
+    from pbcmodel.validation import MAX_COUNT
 
     def one_cell(count: str) -> pd.DataFrame:
         return pd.DataFrame({"ORG_CODE": ["A81001"], "CCG_CODE": ["00K"], "SEX": ["MALE"],
@@ -289,8 +289,8 @@ def test_weighted_numbers_out_of_range_are_quoted_as_written(data_dir, column, c
 
 
 def test_weighted_numbers_up_to_the_count_limit_are_read(data_dir):
-    from pbcmodel._validate import MAX_COUNT
     from pbcmodel.io import read_weighted_populations
+    from pbcmodel.validation import MAX_COUNT
 
     df = pd.read_csv(data_dir / WEIGHTED_FIXTURE, dtype=str, encoding="utf-8-sig")
     df.loc[1, "Mat WP"] = str(MAX_COUNT)

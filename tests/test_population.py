@@ -50,7 +50,7 @@ def test_round_trip_through_tidy_frame():
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        # one check of counts (_validate.whole_counts), one wording
+        # one check of counts (validation.whole_counts), one wording
         ({"patients": [100, -1, 80, 7]}, "counts must be >= 0, not negative; 'A' has -1"),
         ({"patients": [100, 2.5, 80, 7]}, "counts must be whole numbers; 'A' has 2.5"),
         ({"patients": [100, np.nan, 80, 7]}, "missing or not a number.*'A'"),

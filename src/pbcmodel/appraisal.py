@@ -30,7 +30,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import (
+from .codes import PODS
+from .errors import ValidationError
+from .validation import (
     finite_array,
     finite_scalar,
     named,
@@ -39,8 +41,6 @@ from ._validate import (
     unit_interval,
     whole_number,
 )
-from .codes import PODS
-from .errors import ValidationError
 
 __all__ = ["BusinessCase", "NPVDistribution", "npv", "payback_period"]
 

@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 import attrs
 import pandas as pd
 
-from ._html import summary_html
-from ._validate import number, sequence_of
 from .appraisal import BusinessCase
 from .conflicts import ConflictCheck, ConflictsRegister
 from .errors import ValidationError
+from .html_tables import summary_html
+from .validation import number, sequence_of
 
 __all__ = ["METRICS", "Appraisal", "ApprovalCriteria", "Rule", "appraise"]
 

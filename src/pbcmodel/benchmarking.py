@@ -30,17 +30,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import (
-    _labels,
+from .errors import ValidationError
+from .population import Population
+from .validation import (
     check_level,
     check_positive,
     finite_array,
     finite_scalar,
+    quoted,
     whole_counts,
     whole_number,
 )
-from .errors import ValidationError
-from .population import Population
 
 __all__ = [
     "Overdispersion",
@@ -120,13 +120,13 @@ def _aligned_rates(reference_rates: pd.Series | pd.DataFrame,
                               "(age_band, sex)")
     missing = cells.difference(reference_rates.index)
     if len(missing):
-        raise ValidationError(f"reference_rates: no rate for cell(s) {_labels(missing)}")
+        raise ValidationError(f"reference_rates: no rate for cell(s) {quoted(missing)}")
     rates = reference_rates.reindex(cells).astype(float)
     values = rates.to_numpy()
     bad = (~np.isfinite(values) | (values < 0)).any(axis=1)
     if bad.any():
         raise ValidationError("reference_rates: rates must be finite and >= 0; bad cell(s) "
-                              f"{_labels(rates.index[bad])}")
+                              f"{quoted(rates.index[bad])}")
     return rates
 
 
@@ -183,7 +183,7 @@ def indirect_standardise(events: pd.Series | pd.DataFrame,
                                   "DataFrame of rates with the same columns")
         missing = [m for m in events.columns if m not in reference_rates.columns]
         if missing:
-            raise ValidationError(f"reference_rates: no column for measure(s) {_labels(missing)}")
+            raise ValidationError(f"reference_rates: no column for measure(s) {quoted(missing)}")
         parts = {m: indirect_standardise(events[m], counts, reference_rates[m], level=level)
                  for m in events.columns}
         return pd.concat(parts, names=["measure"])
@@ -192,14 +192,14 @@ def indirect_standardise(events: pd.Series | pd.DataFrame,
                               f"got {type(events).__name__}")
     unknown = events.index.difference(counts.index)
     if len(unknown):
-        raise ValidationError(f"events: practice(s) not in the population {_labels(unknown)}")
+        raise ValidationError(f"events: practice(s) not in the population {quoted(unknown)}")
     observed = _counts(events.to_numpy(dtype=float, na_value=np.nan), "events",
                        events.index.to_numpy(dtype=object))
     rates = _aligned_rates(reference_rates, counts.columns).iloc[:, 0].to_numpy()
     expected = counts.loc[events.index].to_numpy() @ rates
     if (expected <= 0).any():
         raise ValidationError(f"expected: must be > 0 for a ratio; practice(s) "
-                              f"{_labels(events.index[expected <= 0])} expect no events")
+                              f"{quoted(events.index[expected <= 0])} expect no events")
     lower, upper = poisson_ci(observed, level)
     out = pd.DataFrame({"observed": observed, "expected": expected,
                         "ratio": observed / expected, "lower": lower / expected,
@@ -239,13 +239,13 @@ def local_reference_rates(events: pd.DataFrame,
                               "with the same columns as the population counts")
     unknown = events.index.difference(counts.index)
     if len(unknown):
-        raise ValidationError(f"events: practice(s) not in the population {_labels(unknown)}")
+        raise ValidationError(f"events: practice(s) not in the population {quoted(unknown)}")
     ev = _counts(events.to_numpy(dtype=float, na_value=np.nan), "events")
     patients = counts.loc[events.index].to_numpy().sum(axis=0)
     empty = patients == 0
     if empty.any():
         raise ValidationError(f"population: no patients in cell(s) "
-                              f"{_labels(counts.columns[empty])}; merge bands before "
+                              f"{quoted(counts.columns[empty])}; merge bands before "
                               "computing local rates")
     return pd.Series(ev.sum(axis=0) / patients, index=counts.columns, name="rate")
 
@@ -256,7 +256,7 @@ def _precision(expected: Any, kind: str) -> tuple[np.ndarray, pd.Index | None]:
     name = "expected" if kind == "ratio" else "denominator"
     arr = finite_array(expected, name)
     if (arr <= 0).any():
-        raise ValidationError(f"{name}: must be > 0, got {_labels(arr[arr <= 0])}")
+        raise ValidationError(f"{name}: must be > 0, got {quoted(arr[arr <= 0])}")
     index = expected.index if isinstance(expected, pd.Series) else None
     return np.atleast_1d(arr), index
 
@@ -489,7 +489,7 @@ def peer_groups(population: Population, by: str | pd.Series = "share_65_plus",
         values = by.reindex(population.codes)
         if values.isna().any():
             raise ValidationError(f"by: no value for practice(s) "
-                                  f"{_labels(population.codes[values.isna().to_numpy()])}")
+                                  f"{quoted(population.codes[values.isna().to_numpy()])}")
     k = whole_number(n_groups, "n_groups (at most the number of practices)",
                      maximum=population.n_practices)
     ranks = values.astype(float).rank(method="first")
@@ -528,7 +528,7 @@ def peer_comparison(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
     v = pd.Series(finite_array(values, "values"), index=values.index)
     g = groups.reindex(v.index)
     if g.isna().any():
-        raise ValidationError(f"groups: no peer group for {_labels(v.index[g.isna().to_numpy()])}")
+        raise ValidationError(f"groups: no peer group for {quoted(v.index[g.isna().to_numpy()])}")
     grouped = v.groupby(g)
     out = pd.DataFrame({
         "value": v, "peer_group": g,

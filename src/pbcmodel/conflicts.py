@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._validate import named, sequence_of
+from .validation import named, sequence_of
 
 __all__ = ["ConflictCheck", "ConflictsRegister", "Declaration", "IndependentApproval",
            "Interest"]

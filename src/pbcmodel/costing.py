@@ -25,9 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, finite_series, require_columns
 from .capitation.steps import MAX_MULTIPLIER, check_multiplier
 from .errors import ValidationError
+from .validation import finite_series, quoted, require_columns
 
 __all__ = ["activity_cost", "price_volume_mix"]
 
@@ -36,7 +36,7 @@ def _activity_column(df: pd.DataFrame, what: str) -> pd.Series:
     values = finite_series(df["activity"], f"{what}: activity")
     if (values < 0).any():
         raise ValidationError(f"{what}: negative activity in row(s) "
-                              f"{_labels(df.index[(values < 0).to_numpy()])}")
+                              f"{quoted(df.index[(values < 0).to_numpy()])}")
     return values
 
 
@@ -76,24 +76,24 @@ def activity_cost(activity: pd.DataFrame, tariff: pd.Series, *,
     key = "currency" if "currency" in activity.columns else "pod"
     prices = finite_series(tariff, "tariff")
     if (prices < 0).any():
-        raise ValidationError(f"tariff: negative price for {_labels(prices.index[prices < 0])}")
+        raise ValidationError(f"tariff: negative price for {quoted(prices.index[prices < 0])}")
     codes = activity[key]
     unpriced = pd.Index(codes.unique()).difference(prices.index)
     if len(unpriced):
-        raise ValidationError(f"tariff: no tariff for {key} {_labels(unpriced)} in the activity")
+        raise ValidationError(f"tariff: no tariff for {key} {quoted(unpriced)} in the activity")
     price = codes.map(prices).astype(float)
     if isinstance(mff, pd.Series):
         require_columns(activity, ["provider"], "activity (an MFF by provider)")
         factors = finite_series(mff, "mff")
         missing = pd.Index(activity["provider"].unique()).difference(factors.index)
         if len(missing):
-            raise ValidationError(f"mff: no market forces factor for provider {_labels(missing)}")
+            raise ValidationError(f"mff: no market forces factor for provider {quoted(missing)}")
         bad = (factors <= 0) | (factors > MAX_MULTIPLIER)
         if bad.any():
             raise ValidationError(f"mff: must be a multiplier > 0 and at most "
                                   f"{MAX_MULTIPLIER:g} (1 is the average); provider(s) "
-                                  f"{_labels(factors.index[bad])} have "
-                                  f"{_labels(factors[bad].tolist())}")
+                                  f"{quoted(factors.index[bad])} have "
+                                  f"{quoted(factors[bad].tolist())}")
         price = price * activity["provider"].map(factors).astype(float)
     else:
         price = price * check_multiplier(mff, "mff")
@@ -109,10 +109,10 @@ def _prepared(df: pd.DataFrame, what: str) -> pd.DataFrame:
     has_price, has_cost = "price" in df.columns, "cost" in df.columns
     if "activity" not in df.columns or not (has_price or has_cost):
         raise ValidationError(f"{what}: needs columns 'activity' and 'price' (or 'cost'); "
-                              f"found {_labels(df.columns, 20)}")
+                              f"found {quoted(df.columns, 20)}")
     if df.index.has_duplicates:
         dup = df.index[df.index.duplicated()]
-        raise ValidationError(f"{what}: duplicate row(s) {_labels(dup)}")
+        raise ValidationError(f"{what}: duplicate row(s) {quoted(dup)}")
     units = _activity_column(df, what)
     if has_price:
         price = finite_series(df["price"], f"{what}: price")
@@ -121,7 +121,7 @@ def _prepared(df: pd.DataFrame, what: str) -> pd.DataFrame:
         zero = (units == 0) & (cost != 0)
         if zero.any():
             raise ValidationError(f"{what}: cost without activity in row(s) "
-                                  f"{_labels(df.index[zero.to_numpy()])}")
+                                  f"{quoted(df.index[zero.to_numpy()])}")
         price = (cost / units.where(units > 0)).fillna(0.0)
     return pd.DataFrame({"activity": units, "price": price}, index=df.index)
 
@@ -182,7 +182,7 @@ def price_volume_mix(plan: pd.DataFrame, actual: pd.DataFrame,
     if levels is not None:
         unknown = [lv for lv in levels if lv not in keys.names]
         if unknown:
-            raise ValidationError(f"by: no index level {_labels(unknown)}; levels are "
+            raise ValidationError(f"by: no index level {quoted(unknown)}; levels are "
                                   f"{list(keys.names)}")
     frame = pd.DataFrame({"pq": pq, "aq": aq, "plan_cost": pq * pp, "actual_cost": aq * ap,
                           "aq_pp": aq * pp}, index=keys)

@@ -37,8 +37,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels, read_view, require_same_codes
 from .errors import ValidationError
+from .validation import quoted, read_view, require_same_codes
 
 __all__ = [
     "Credibility",
@@ -68,10 +68,10 @@ def _as_float_frame(df: Any, name: str) -> pd.DataFrame:
                               f"got {type(df).__name__}")
     if df.index.has_duplicates:
         raise ValidationError(
-            f"{name}: duplicated unit(s) {_labels(df.index[df.index.duplicated()].unique())}")
+            f"{name}: duplicated unit(s) {quoted(df.index[df.index.duplicated()].unique())}")
     if df.columns.has_duplicates:
         raise ValidationError(f"{name}: duplicated period(s) "
-                              f"{_labels(df.columns[df.columns.duplicated()].unique())}")
+                              f"{quoted(df.columns[df.columns.duplicated()].unique())}")
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
@@ -87,7 +87,7 @@ def _as_float_frame(df: Any, name: str) -> pd.DataFrame:
 
 def _cells(df: pd.DataFrame, mask: np.ndarray) -> str:
     rows, cols = np.nonzero(mask)
-    return _labels([(df.index[r], df.columns[c]) for r, c in zip(rows, cols, strict=True)])
+    return quoted([(df.index[r], df.columns[c]) for r, c in zip(rows, cols, strict=True)])
 
 
 def _aligned(frame: pd.DataFrame, like: pd.DataFrame, name: str, like_name: str) -> pd.DataFrame:
@@ -98,9 +98,9 @@ def _aligned(frame: pd.DataFrame, like: pd.DataFrame, name: str, like_name: str)
         if len(missing) or len(extra):
             parts = []
             if len(missing):
-                parts.append(f"no {word}(s) {_labels(missing)} that {like_name} has")
+                parts.append(f"no {word}(s) {quoted(missing)} that {like_name} has")
             if len(extra):
-                parts.append(f"{word}(s) {_labels(extra)} that {like_name} lacks")
+                parts.append(f"{word}(s) {quoted(extra)} that {like_name} lacks")
             raise ValidationError(f"{name}: " + "; ".join(parts))
     return frame.reindex(index=like.index, columns=like.columns)
 
@@ -123,7 +123,7 @@ def _paired(values: Any, weights: Any, value_name: str,
     empty = ~has_x.any(axis=1)
     if empty.any():
         raise ValidationError(f"{value_name}: no observation at all for unit(s) "
-                              f"{_labels(x.index[empty])}")
+                              f"{quoted(x.index[empty])}")
     return x, w.where(has_x)
 
 
@@ -486,17 +486,17 @@ def credibility_budgets(target: pd.Series, result: Credibility) -> pd.DataFrame:
                               f"{type(target).__name__}")
     if target.index.has_duplicates:
         raise ValidationError(f"target: duplicated practice code(s) "
-                              f"{_labels(target.index[target.index.duplicated()].unique())}")
+                              f"{quoted(target.index[target.index.duplicated()].unique())}")
     if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
         raise ValidationError(f"target: must hold numbers, got dtype {target.dtype}")
     t = target.to_numpy(dtype=float, na_value=np.nan)
     bad = ~(np.isfinite(t) & (t > 0))
     if bad.any():
         raise ValidationError(f"target: must be finite and > 0 for practice(s) "
-                              f"{_labels(target.index[bad])}")
+                              f"{quoted(target.index[bad])}")
     extra = result.z.index.difference(target.index)
     if len(extra):
-        raise ValidationError(f"target: no budget for practice(s) {_labels(extra)} that have "
+        raise ValidationError(f"target: no budget for practice(s) {quoted(extra)} that have "
                               "a spend history")
     mu = result.collective_mean
     if not mu > 0:

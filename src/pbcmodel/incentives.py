@@ -27,8 +27,8 @@ import attrs
 import numpy as np
 
 from . import money
-from ._validate import boolean, check_name, non_negative, number, whole_counts
 from .errors import ValidationError
+from .validation import boolean, check_name, non_negative, number, whole_counts
 
 __all__ = ["Incentives", "des_2006"]
 

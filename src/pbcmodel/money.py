@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import finite_array
 from .errors import ValidationError
+from .validation import finite_array
 
 __all__ = ["MAX_PENCE", "allocate_pennies", "gbp", "largest_remainder", "pounds", "round_half_up",
            "to_pence"]

@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import _labels, check_fraction, check_level, finite_series, require_columns
 from .codes import PODS
 from .costing import price_volume_mix
 from .errors import ValidationError
-from .phasing import _check_months, _row_shares, check_month, flat_profile
+from .phasing import check_month, check_months, flat_profile, row_shares
 from .population import Level, Population
+from .validation import check_fraction, check_level, finite_series, quoted, require_columns
 
 if TYPE_CHECKING:
     from .risk.costmodel import CostModel
@@ -73,9 +73,9 @@ def monthly_actuals(actual: pd.DataFrame, keys: Sequence[str], month: int,
     """
     k = check_month(month)
     require_columns(actual, [*keys, "month", value], "actual")
-    _check_months(actual["month"], "actual")
+    check_months(actual["month"], "actual")
     if "year" in actual.columns and actual["year"].nunique() > 1:
-        raise ValidationError(f"actual: several financial years {_labels(actual['year'].unique())}"
+        raise ValidationError(f"actual: several financial years {quoted(actual['year'].unique())}"
                               "; pass one year's actuals")
     values = finite_series(actual[value], f"actual: {value}")
     months = actual["month"].astype(np.int64)
@@ -108,7 +108,7 @@ def _grouped(frame: pd.DataFrame, by: str | Sequence[str],
         units = idx["practice"].map(population.units(cast(Level, lv)))
         if units.isna().any():
             raise ValidationError(f"population: practice(s) not in the population "
-                                  f"{_labels(idx.loc[units.isna(), 'practice'].unique())}")
+                                  f"{quoted(idx.loc[units.isna(), 'practice'].unique())}")
         idx[lv] = units
     keyed = frame.set_axis(pd.MultiIndex.from_frame(idx[levels]), axis=0)
     out = keyed.groupby(level=levels, sort=True).sum()
@@ -127,7 +127,7 @@ def _budget_and_actual(phased: pd.DataFrame, actual: pd.DataFrame, month: int,
     wide = monthly_actuals(actual, keys, month)
     unknown = wide.index.difference(phased.index)
     if len(unknown):
-        raise ValidationError(f"actual: spend with no budget for {_labels(unknown)}")
+        raise ValidationError(f"actual: spend with no budget for {quoted(unknown)}")
     wide = wide.reindex(phased.index, fill_value=0.0)
     return _grouped(phased, by, population), _grouped(wide, by, population)
 
@@ -265,7 +265,7 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     if method == "seasonal":
         if (annual <= 0).any():
             raise ValidationError(f"phased: no budget to give a seasonal profile for "
-                                  f"{_labels(annual.index[annual <= 0])}; use method='run_rate'")
+                                  f"{quoted(annual.index[annual <= 0])}; use method='run_rate'")
         weights = budget.to_numpy() / annual.to_numpy()[:, None]
     else:
         weights = np.broadcast_to(flat_profile().to_numpy(), budget.shape)
@@ -313,7 +313,7 @@ def _risk_forecast(phased: pd.DataFrame, annual: pd.Series, ytd: pd.Series, k: i
     practices = pd.Index(phased.index.get_level_values("practice").unique())
     unknown = practices.difference(population.codes)
     if len(unknown):
-        raise ValidationError(f"population: practice(s) not in the population {_labels(unknown)}")
+        raise ValidationError(f"population: practice(s) not in the population {quoted(unknown)}")
     out = pd.DataFrame({"annual_budget": annual, "actual_ytd": ytd})
     if k == 12:
         out["forecast"] = out["lower"] = out["upper"] = ytd
@@ -387,7 +387,7 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     if not isinstance(plan, pd.DataFrame) or list(plan.index.names) != ["provider", "pod"]:
         raise ValidationError("plan: expected a DataFrame indexed by (provider, pod)")
     require_columns(plan, ["activity", "price"], "plan")
-    share = _row_shares(flat_profile() if profile is None else profile,
+    share = row_shares(flat_profile() if profile is None else profile,
                         plan.index.get_level_values("pod"), len(plan))
     keys = ["provider", "pod"]
     cost = monthly_actuals(actual, keys, k, "cost")

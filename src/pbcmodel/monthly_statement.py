@@ -22,12 +22,12 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import _labels
 from .errors import ValidationError
 from .money import pounds
 from .monitoring import Method, forecast_outturn, monthly_actuals, year_to_date
 from .phasing import MONTHS, calendar_month, check_month
 from .population import Population
+from .validation import quoted
 
 if TYPE_CHECKING:
     from .risk.costmodel import CostModel
@@ -252,7 +252,7 @@ def statement(practice: str, month: int, *, phased: pd.DataFrame, actual: pd.Dat
                                   "by practice")
         codes = benchmarks.index.get_level_values("practice")
         if not (codes == practice).any():
-            raise ValidationError(f"benchmarks: no rows for practice {_labels([practice])}")
+            raise ValidationError(f"benchmarks: no rows for practice {quoted([practice])}")
         rows = benchmarks[np.asarray(codes == practice)]
         if benchmarks.index.nlevels > 1:
             rows = rows.droplevel("practice")

@@ -85,10 +85,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validate import _labels, require_columns
 from .codes import AGE_BANDS, PODS, SEXES
 from .errors import MissingDependencyError, ValidationError
 from .risk.costmodel import CostModel
+from .validation import quoted, require_columns
 
 __all__ = ["GoodnessOfFit", "NeedsModel", "fit_needs_model"]
 
@@ -111,8 +111,8 @@ def _cell_codes(persons: pd.DataFrame, what: str) -> np.ndarray:
         bad = (codes < 0) | values.isna().to_numpy()
         if bad.any():
             raise ValidationError(
-                f"{what}: unknown {col} {_labels(pd.unique(values[bad].astype(str)))} at row(s) "
-                f"{_labels(persons.index[bad])}; expected one of {', '.join(allowed)}")
+                f"{what}: unknown {col} {quoted(pd.unique(values[bad].astype(str)))} at row(s) "
+                f"{quoted(persons.index[bad])}; expected one of {', '.join(allowed)}")
         out.append(codes.astype(np.int64))
     return out[0] * len(SEXES) + out[1]
 
@@ -132,10 +132,10 @@ def _numeric(persons: pd.DataFrame, columns: Sequence[str], what: str, kind: str
         bad = ~np.isfinite(v)
         if bad.any():
             raise ValidationError(f"{what}: {kind} column {col!r} is missing or not finite "
-                                  f"at row(s) {_labels(persons.index[bad])}")
+                                  f"at row(s) {quoted(persons.index[bad])}")
         if non_negative and (v < 0).any():
             raise ValidationError(f"{what}: negative {kind} in column {col!r} at row(s) "
-                                  f"{_labels(persons.index[v < 0])}")
+                                  f"{quoted(persons.index[v < 0])}")
         out[:, j] = v
     return out
 
@@ -147,11 +147,11 @@ def _check_indicators(indicators: Sequence[str]) -> tuple[str, ...]:
     names = tuple(str(i) for i in indicators)
     clash = [n for n in names if n in ("practice", "age_band", "sex", *PODS)]
     if clash:
-        raise ValidationError(f"indicators: {_labels(clash)} is a reserved column, not an "
+        raise ValidationError(f"indicators: {quoted(clash)} is a reserved column, not an "
                               "indicator")
     if len(set(names)) != len(names):
         raise ValidationError(f"indicators: listed twice: "
-                              f"{_labels(sorted({n for n in names if names.count(n) > 1}))}")
+                              f"{quoted(sorted({n for n in names if names.count(n) > 1}))}")
     return names
 
 
@@ -263,8 +263,8 @@ class NeedsModel:
         if bad.any():
             unseen = _CELLS[np.unique(cell[bad])]
             raise ValidationError(
-                f"{what}: the model never saw age_band/sex {_labels(list(unseen))} "
-                f"(row(s) {_labels(index[bad])}); it cannot predict for them")
+                f"{what}: the model never saw age_band/sex {quoted(list(unseen))} "
+                f"(row(s) {quoted(index[bad])}); it cannot predict for them")
         return slot
 
     def _predict_arrays(self, slot: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +288,7 @@ class NeedsModel:
         missing = _CELLS.difference(self.cells)
         if len(missing):
             raise ValidationError(
-                f"{what}: the model never saw age_band/sex {_labels(list(missing))}; fit it on "
+                f"{what}: the model never saw age_band/sex {quoted(list(missing))}; fit it on "
                 "persons covering every cell")
 
     # views ---------------------------------------------------------------------------------
@@ -587,7 +587,7 @@ def fit_needs_model(persons: pd.DataFrame, indicators: Sequence[str], *,
     unknown = [p for p in pods if p not in PODS]
     if unknown or not pods or len(set(pods)) != len(pods):
         raise ValidationError(f"pods: expected distinct names from {', '.join(PODS)}, "
-                              f"got {_labels(pods)}")
+                              f"got {quoted(pods)}")
     if standard_errors not in ("cluster", "robust", "model"):
         raise ValidationError("standard_errors: must be 'cluster', 'robust' or 'model', got "
                               f"{standard_errors!r}")
@@ -599,12 +599,12 @@ def fit_needs_model(persons: pd.DataFrame, indicators: Sequence[str], *,
     y = _numeric(persons, pods, "persons", "cost", non_negative=True)
     constant = [n for j, n in enumerate(names) if np.ptp(x[:, j]) == 0]
     if constant:
-        raise ValidationError(f"persons: indicator(s) {_labels(constant)} take one value only; "
+        raise ValidationError(f"persons: indicator(s) {quoted(constant)} take one value only; "
                               "their effect cannot be estimated")
     practice = persons["practice"]
     if practice.isna().any():
         raise ValidationError(f"persons: missing practice at row(s) "
-                              f"{_labels(persons.index[practice.isna().to_numpy()])}")
+                              f"{quoted(persons.index[practice.isna().to_numpy()])}")
     clusters = pd.factorize(practice)[0]
     if standard_errors == "cluster" and clusters.max() < 1:
         raise ValidationError("persons: clustered standard errors need at least two practices; "
@@ -629,7 +629,7 @@ def fit_needs_model(persons: pd.DataFrame, indicators: Sequence[str], *,
         for test, word in [(n_used == 0, "nobody"), (n_used == counts, "everybody")]:
             if test.any():
                 raise ValidationError(
-                    f"persons: {word} used {pod!r} in age_band/sex {_labels(list(cells[test]))}; "
+                    f"persons: {word} used {pod!r} in age_band/sex {quoted(list(cells[test]))}; "
                     "its use model has no finite estimate (merge age bands or fit on more "
                     "persons)")
         fits = []

@@ -44,7 +44,9 @@ from typing import Any, NamedTuple
 import attrs
 import numpy as np
 
-from ._validate import (
+from .errors import ValidationError
+from .sharing import ShareSchedule, SideRule, budget_fraction, shared_amount
+from .validation import (
     boolean,
     check_fraction,
     finite_scalar,
@@ -53,8 +55,6 @@ from ._validate import (
     optional_number,
     whole_number,
 )
-from .errors import ValidationError
-from .sharing import ShareSchedule, SideRule, budget_fraction, shared_amount
 
 __all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "Clawback", "Consortia", "OverspendPolicy",
            "balance_over_three_years", "claw_back", "liability_rule", "net_within_consortia",

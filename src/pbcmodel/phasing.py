@@ -35,9 +35,9 @@ from pandas.tseries.holiday import (
 )
 from pandas.tseries.offsets import DateOffset
 
-from ._validate import _labels, finite_series, require_columns, whole_number
 from .codes import PODS
 from .errors import ValidationError
+from .validation import finite_series, quoted, require_columns, whole_number
 
 __all__ = [
     "FIRST_YEAR",
@@ -201,11 +201,11 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     """
     keys = ["year", "month"] + ([by] if by is not None else [])
     require_columns(history, [*keys, value], "history")
-    _check_months(history["month"], "history")
+    check_months(history["month"], "history")
     values = finite_series(history[value], f"history: {value}")
     if (values < 0).any():
         raise ValidationError(f"history: negative {value} in row(s) "
-                              f"{_labels(history.index[(values < 0).to_numpy()])}")
+                              f"{quoted(history.index[(values < 0).to_numpy()])}")
     groups = [by] if by is not None else []
     totals = values.groupby([history[k] for k in keys]).sum()
     wide = totals.unstack("month")
@@ -215,7 +215,7 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     year_total = wide.sum(axis=1)
     if (year_total <= 0).any():
         raise ValidationError(f"history: a year with no {value} for "
-                              f"{_labels(wide.index[(year_total <= 0).to_numpy()])}")
+                              f"{quoted(wide.index[(year_total <= 0).to_numpy()])}")
     shares = wide.div(year_total, axis=0)
     if not groups:
         return pd.Series(shares.mean().to_numpy(), index=_MONTH_INDEX, name="share")
@@ -224,12 +224,12 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     return out
 
 
-def _check_months(months: pd.Series, what: str) -> None:
+def check_months(months: pd.Series, what: str) -> None:
     m = pd.to_numeric(months, errors="coerce")
     bad = m.isna() | (m != np.floor(m)) | (m < 1) | (m > 12)
     if bad.any():
         raise ValidationError(f"{what}: month must be 1–12 (1 = April); bad value(s) "
-                              f"{_labels(months[bad].unique())}")
+                              f"{quoted(months[bad].unique())}")
 
 
 def _check_profile(profile: pd.Series | pd.DataFrame) -> pd.DataFrame:
@@ -243,19 +243,19 @@ def _check_profile(profile: pd.Series | pd.DataFrame) -> pd.DataFrame:
         raise ValidationError("profile: shares must be finite and >= 0")
     off = np.abs(values.sum(axis=1) - 1.0) > 1e-9
     if off.any():
-        raise ValidationError(f"profile: shares must sum to 1; row(s) {_labels(frame.index[off])} "
+        raise ValidationError(f"profile: shares must sum to 1; row(s) {quoted(frame.index[off])} "
                               "do not")
     return frame.astype(float)
 
 
-def _row_shares(profile: pd.Series | pd.DataFrame, pods: pd.Index | None,
+def row_shares(profile: pd.Series | pd.DataFrame, pods: pd.Index | None,
                 n_rows: int) -> np.ndarray:
     """Month shares (n_rows × 12): each row's POD's profile, or the one profile for all."""
     prof = _check_profile(profile)
     if isinstance(profile, pd.DataFrame) and pods is not None:
         missing = pd.Index(pods.unique()).difference(prof.index)
         if missing.size:
-            raise ValidationError(f"profile: no row for POD(s) {_labels(missing)}")
+            raise ValidationError(f"profile: no row for POD(s) {quoted(missing)}")
         return prof.reindex(pods).to_numpy()
     if len(prof) != 1:
         raise ValidationError("profile: a profile by POD needs budgets by POD (a DataFrame)")
@@ -295,7 +295,7 @@ def phase(budgets: pd.Series | pd.DataFrame,
         annual = budgets.drop(columns=["total"], errors="ignore")
         unknown = [c for c in annual.columns if c not in PODS]
         if unknown:
-            raise ValidationError(f"budgets: unknown POD column(s) {_labels(unknown)}")
+            raise ValidationError(f"budgets: unknown POD column(s) {quoted(unknown)}")
         long = annual.stack()
         long.index = long.index.set_names(["practice", "pod"])
     elif isinstance(budgets, pd.Series):
@@ -305,8 +305,8 @@ def phase(budgets: pd.Series | pd.DataFrame,
                               f"got {type(budgets).__name__}")
     long = finite_series(long, "budgets")
     if (long < 0).any():
-        raise ValidationError(f"budgets: negative budget for {_labels(long.index[long < 0])}")
+        raise ValidationError(f"budgets: negative budget for {quoted(long.index[long < 0])}")
     pods = long.index.get_level_values("pod") if "pod" in long.index.names else None
-    shares = _row_shares(profile, pods, len(long))
+    shares = row_shares(profile, pods, len(long))
     return pd.DataFrame(long.to_numpy()[:, None] * shares, index=long.index,
                         columns=_MONTH_INDEX)

@@ -28,17 +28,17 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import (
-    _labels,
+from .codes import AGE_BANDS, CELLS, SEXES
+from .errors import ValidationError
+from .validation import (
     finite_series,
     own_copy,
+    quoted,
     read_view,
     require_columns,
     require_same_codes,
     whole_counts,
 )
-from .codes import AGE_BANDS, CELLS, SEXES
-from .errors import ValidationError
 
 __all__ = ["LEVELS", "Population"]
 
@@ -61,12 +61,12 @@ def _check_counts(counts: Any) -> None:
         raise ValidationError("counts: patient counts must be integers")
     if (values < 0).any():
         bad = counts.index[(values < 0).any(axis=1)]
-        raise ValidationError(f"counts: negative patient count for practice(s) {_labels(bad)}")
+        raise ValidationError(f"counts: negative patient count for practice(s) {quoted(bad)}")
     whole_counts(values, "counts", np.repeat(counts.index.to_numpy(dtype=object),
                                              values.shape[1]).reshape(values.shape))
     if counts.index.has_duplicates:
         raise ValidationError(
-            f"counts: duplicate practice code(s) {_labels(counts.index[counts.index.duplicated()])}"
+            f"counts: duplicate practice code(s) {quoted(counts.index[counts.index.duplicated()])}"
         )
 
 
@@ -110,7 +110,7 @@ class Population:
             require_same_codes(self._counts.index, index.index, "cost_index")
             if (index <= 0).any():
                 raise ValidationError(
-                    f"cost_index: must be > 0, got {_labels(index[index <= 0].to_dict().items())}")
+                    f"cost_index: must be > 0, got {quoted(index[index <= 0].to_dict().items())}")
             object.__setattr__(self, "_cost_index",
                                index.reindex(self._counts.index).astype(float)
                                .rename("cost_index"))
@@ -120,7 +120,7 @@ class Population:
         missing = self._hierarchy[["consortium", "commissioner"]].isna().any(axis=1)
         if missing.any():
             raise ValidationError(
-                f"hierarchy: practice(s) {_labels(self._hierarchy.index[missing])} "
+                f"hierarchy: practice(s) {quoted(self._hierarchy.index[missing])} "
                 "have no consortium or commissioner"
             )
 
@@ -185,13 +185,13 @@ class Population:
             missing = df[col].isna()
             if missing.any():
                 raise ValidationError(
-                    f"population: column {col!r} is missing in row(s) {_labels(df.index[missing])}"
+                    f"population: column {col!r} is missing in row(s) {quoted(df.index[missing])}"
                 )
             df[col] = df[col].astype(str).str.strip()
             blank = df[col] == ""
             if blank.any():
                 raise ValidationError(
-                    f"population: column {col!r} is blank in row(s) {_labels(df.index[blank])}")
+                    f"population: column {col!r} is blank in row(s) {quoted(df.index[blank])}")
         _check_case(df["practice"])
         _check_codes(df, "age_band", AGE_BANDS)
         _check_codes(df, "sex", SEXES)
@@ -201,14 +201,14 @@ class Population:
             first = df.loc[dup, ["practice", "age_band", "sex"]].iloc[0].tolist()
             raise ValidationError(
                 f"population: duplicate rows for practice/age_band/sex {first} "
-                f"(rows {_labels(df.index[dup])})"
+                f"(rows {quoted(df.index[dup])})"
             )
         tree = df.drop_duplicates(["practice", "consortium", "commissioner"])
         conflicted = tree["practice"].duplicated(keep=False)
         if conflicted.any():
             raise ValidationError(
                 "population: practice(s) "
-                f"{_labels(tree.loc[conflicted, 'practice'].unique())} belong to more than one "
+                f"{quoted(tree.loc[conflicted, 'practice'].unique())} belong to more than one "
                 "consortium or commissioner"
             )
         counts = (
@@ -325,14 +325,14 @@ class Population:
             wanted = pd.Index([practices] if isinstance(practices, str) else list(practices))
             unknown = wanted.difference(self.codes)
             if len(unknown):
-                raise ValidationError(f"subset: unknown practice code(s) {_labels(unknown)}")
+                raise ValidationError(f"subset: unknown practice code(s) {quoted(unknown)}")
             keep &= self.codes.isin(wanted)
         if consortium is not None:
             wanted = pd.Index([consortium] if isinstance(consortium, str) else list(consortium))
             known = pd.Index(self._hierarchy["consortium"].unique())
             unknown = wanted.difference(known)
             if len(unknown):
-                raise ValidationError(f"subset: unknown consortium code(s) {_labels(unknown)}")
+                raise ValidationError(f"subset: unknown consortium code(s) {quoted(unknown)}")
             keep &= self._hierarchy["consortium"].isin(wanted).to_numpy()
         if not keep.any():
             raise ValidationError("subset: no practice matches")
@@ -385,7 +385,7 @@ class Population:
         )
 
     def _repr_html_(self) -> str:
-        from ._html import summary_html
+        from .html_tables import summary_html
 
         summary = (
             self.practices.groupby("consortium")
@@ -406,8 +406,8 @@ def _check_codes(df: pd.DataFrame, col: str, allowed: tuple[str, ...]) -> None:
     bad = ~df[col].isin(allowed)
     if bad.any():
         raise ValidationError(
-            f"population: unknown {col} {_labels(df.loc[bad, col].unique())} in row(s) "
-            f"{_labels(df.index[bad])}; expected one of {', '.join(allowed)}"
+            f"population: unknown {col} {quoted(df.loc[bad, col].unique())} in row(s) "
+            f"{quoted(df.index[bad])}; expected one of {', '.join(allowed)}"
         )
 
 
@@ -418,7 +418,7 @@ def _check_case(practice: pd.Series) -> None:
     clash = folded.duplicated(keep=False)
     if clash.any():
         raise ValidationError(
-            f"population: practice codes {_labels(codes[clash].tolist())} differ only in case; "
+            f"population: practice codes {quoted(codes[clash].tolist())} differ only in case; "
             "write each practice's code one way (codes are compared exactly)")
 
 
@@ -428,12 +428,12 @@ def _cost_index_column(df: pd.DataFrame, codes: pd.Index) -> pd.Series:
     bad = values.isna() & df["cost_index"].notna() | df["cost_index"].isna()
     if bad.any():
         raise ValidationError(f"population: cost_index missing or not a number in row(s) "
-                              f"{_labels(df.index[bad])}")
+                              f"{quoted(df.index[bad])}")
     spread = values.groupby(df["practice"]).agg(["min", "max"])
     differs = spread["min"] != spread["max"]
     if differs.any():
         raise ValidationError(f"population: cost_index differs between the rows of practice(s) "
-                              f"{_labels(spread.index[differs])}; give one value per practice")
+                              f"{quoted(spread.index[differs])}; give one value per practice")
     return spread["min"].reindex(codes).rename("cost_index")
 
 
@@ -443,7 +443,7 @@ def _integer_counts(patients: pd.Series, practice: pd.Series) -> pd.Series:
     if nan.any():
         raise ValidationError(
             f"population: patients missing or not a number for practice(s) "
-            f"{_labels(practice[nan].unique())} (rows {_labels(patients.index[nan])})"
+            f"{quoted(practice[nan].unique())} (rows {quoted(patients.index[nan])})"
         )
     counts = whole_counts(values.to_numpy(), "population: patients",
                           practice.to_numpy(dtype=object))

@@ -40,8 +40,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import (
-    _labels,
+from .errors import ValidationError
+from .validation import (
     align_condition,
     align_series,
     boolean,
@@ -52,9 +52,9 @@ from ._validate import (
     money_array,
     number,
     optional_number,
+    quoted,
     whole_number,
 )
-from .errors import ValidationError
 
 __all__ = [
     "FROM_OUTTURN",
@@ -375,7 +375,7 @@ def _check_gates(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
         names.append(gate.condition)
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ValidationError(f"gates: condition(s) {_labels(duplicated)} appear more than once")
+        raise ValidationError(f"gates: condition(s) {quoted(duplicated)} appear more than once")
 
 
 @attrs.frozen(kw_only=True)
@@ -512,7 +512,7 @@ class ShareSchedule:
         factor = np.ones(shape)
         for gate in self.gates:
             if gate.condition not in conditions:
-                given = _labels(sorted(conditions)) if conditions else "none"
+                given = quoted(sorted(conditions)) if conditions else "none"
                 raise ValidationError(
                     f"gate {gate.condition!r}: condition {gate.condition!r} was not given "
                     f"(conditions given: {given}); pass conditions={{{gate.condition!r}: ...}}")

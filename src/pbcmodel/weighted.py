@@ -30,11 +30,11 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from ._validate import MAX_COUNT, _labels, own_copy, read_view, require_columns
 from .codes import AGE_BANDS, SEXES, normalise_codes
 from .errors import ValidationError
 from .money import largest_remainder
 from .population import Population
+from .validation import MAX_COUNT, own_copy, quoted, read_view, require_columns
 
 __all__ = ["COMPONENTS", "HIERARCHY", "WeightedPopulations", "apportion"]
 
@@ -66,14 +66,14 @@ def _check_frame(frame: Any) -> pd.DataFrame:
     out.index = normalise_codes(out.index).rename("practice")
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()].unique()
-        raise ValidationError(f"weighted populations: duplicate practice code(s) {_labels(dup)}")
+        raise ValidationError(f"weighted populations: duplicate practice code(s) {quoted(dup)}")
     for col in ("registered", *COMPONENTS):
         values = pd.to_numeric(out[col], errors="coerce")
         missing = values.isna().to_numpy()
         if missing.any():
             raise ValidationError(
                 f"weighted populations: column {col!r} is missing or not a number for "
-                f"practice(s) {_labels(out.index[missing])}")
+                f"practice(s) {quoted(out.index[missing])}")
         arr = values.to_numpy(dtype=float)
         # at most MAX_COUNT people, as a registered-patient count: sums over every practice
         # stay finite and list sizes fit in int64 (1e30 would wrap to a negative list)
@@ -83,14 +83,14 @@ def _check_frame(frame: Any) -> pd.DataFrame:
             expected = "> 0" if col == "registered" else ">= 0"
             raise ValidationError(
                 f"weighted populations: column {col!r} must be a finite number {expected} "
-                f"and at most {MAX_COUNT:,}; practice(s) {_labels(out.index[bad])} have "
-                f"{_labels(arr[bad].tolist())}")
+                f"and at most {MAX_COUNT:,}; practice(s) {quoted(out.index[bad])} have "
+                f"{quoted(arr[bad].tolist())}")
         out[col] = arr
     for col in HIERARCHY:
         missing = out[col].isna().to_numpy()
         if missing.any():
             raise ValidationError(
-                f"weighted populations: no {col} for practice(s) {_labels(out.index[missing])}")
+                f"weighted populations: no {col} for practice(s) {quoted(out.index[missing])}")
         out[col] = out[col].astype(str).str.strip()
     for col in _LABELS:
         if col in out.columns:
@@ -112,7 +112,7 @@ class WeightedPopulations:
         (registered patients, > 0; projected and so fractional), ``icb``, ``region``,
         ``lad`` (codes), one float column per component of :data:`COMPONENTS` (>= 0; zero is
         a real value, e.g. a practice with no maternity need), each at most
-        :data:`pbcmodel._validate.MAX_COUNT` (922,337,203,685, the most patients pbcmodel
+        :data:`pbcmodel.validation.MAX_COUNT` (922,337,203,685, the most patients pbcmodel
         counts: list sizes then fit in whole numbers and totals stay finite), and
         optionally ``name``, ``postcode``, ``icb_name``, ``region_name``, ``lad_name``,
         ``pcn``, ``sub_icb``.
@@ -231,7 +231,7 @@ class WeightedPopulations:
         if out.isna().any():
             raise ValidationError(
                 f"by: column {by!r} is missing for practice(s) "
-                f"{_labels(self.codes[out.isna().to_numpy()])}")
+                f"{quoted(self.codes[out.isna().to_numpy()])}")
         return out.astype(str).rename("place")
 
     def subset(self, practices: Iterable[str] | None = None, *,
@@ -252,7 +252,7 @@ class WeightedPopulations:
             wanted = normalise_codes([practices] if isinstance(practices, str) else list(practices))
             unknown = wanted.difference(self.codes)
             if len(unknown):
-                raise ValidationError(f"subset: unknown practice code(s) {_labels(unknown)}")
+                raise ValidationError(f"subset: unknown practice code(s) {quoted(unknown)}")
             keep &= self.codes.isin(wanted)
         if icb is not None:
             given = [icb] if isinstance(icb, str) else list(icb)
@@ -264,8 +264,8 @@ class WeightedPopulations:
             unknown = [g for g, w in zip(given, wanted, strict=True)
                        if w not in codes and w not in names]
             if unknown:
-                raise ValidationError(f"subset: unknown ICB(s) {_labels(unknown)}; known: "
-                                      f"{_labels(sorted(self._frame['icb'].unique()), 40)}")
+                raise ValidationError(f"subset: unknown ICB(s) {quoted(unknown)}; known: "
+                                      f"{quoted(sorted(self._frame['icb'].unique()), 40)}")
             keep &= (codes.isin(wanted) | names.isin(wanted))
         if not keep.any():
             raise ValidationError("subset: no practice matches")
@@ -358,7 +358,7 @@ def apportion(exact: np.ndarray, totals: np.ndarray) -> np.ndarray:
     empty = (sums <= 0) & (totals > 0)
     if empty.any():
         raise ValidationError(f"apportion: cannot split the total(s) of row(s) "
-                              f"{_labels(np.flatnonzero(empty).tolist())}: nothing to split "
+                              f"{quoted(np.flatnonzero(empty).tolist())}: nothing to split "
                               "them by")
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(sums[:, None] > 0, exact / sums[:, None], 0.0)
@@ -380,7 +380,7 @@ def _check_profile(profile: Any) -> np.ndarray:
                               f"{type(profile).__name__}")
     missing = _CELLS.difference(profile.index)
     if len(missing):
-        raise ValidationError(f"profile: missing age_band/sex cell(s) {_labels(missing)}")
+        raise ValidationError(f"profile: missing age_band/sex cell(s) {quoted(missing)}")
     values = pd.to_numeric(profile.reindex(_CELLS), errors="coerce").to_numpy(dtype=float)
     if not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
         raise ValidationError("profile: shares must be finite numbers >= 0, not all zero")
@@ -394,15 +394,15 @@ def _aligned(values: Any, codes: pd.Index, name: str) -> pd.Series:
     index = normalise_codes(values.index)
     if index.has_duplicates:
         raise ValidationError(f"{name}: duplicate practice code(s) "
-                              f"{_labels(index[index.duplicated()].unique())}")
+                              f"{quoted(index[index.duplicated()].unique())}")
     s = pd.Series(values.to_numpy(), index=index)
     missing, extra = codes.difference(index), index.difference(codes)
     if len(missing) or len(extra):
-        parts = ([f"no value for practice(s) {_labels(missing)}"] if len(missing) else []) + (
-            [f"unknown practice code(s) {_labels(extra)}"] if len(extra) else [])
+        parts = ([f"no value for practice(s) {quoted(missing)}"] if len(missing) else []) + (
+            [f"unknown practice code(s) {quoted(extra)}"] if len(extra) else [])
         raise ValidationError(f"{name}: " + "; ".join(parts))
     out = s.reindex(codes)
     if out.isna().any():
         raise ValidationError(f"{name}: missing value for practice(s) "
-                              f"{_labels(codes[out.isna().to_numpy()])}")
+                              f"{quoted(codes[out.isna().to_numpy()])}")
     return out

@@ -11,22 +11,22 @@ import numpy as np
 import pandas as pd
 
 from .. import money
-from .._html import summary_html
-from .._validate import (
+from ..credibility import ExperienceRating
+from ..errors import ValidationError
+from ..html_tables import summary_html
+from ..population import Population
+from ..validation import (
     FrozenDict,
-    _labels,
     check_fraction,
     check_positive,
     frames_equal,
     number,
     own_copy,
     practice_totals,
+    quoted,
     read_view,
     require_same_codes,
 )
-from ..credibility import ExperienceRating
-from ..errors import ValidationError
-from ..population import Population
 from .pace import PaceOfChange, pace_text
 from .steps import (
     adjust,
@@ -263,7 +263,7 @@ class CapitationFormula:
         if too_big.any():
             raise ValidationError(
                 f"resource: £{float(resource):,.6g} is too large: it gives practice(s) "
-                f"{_labels(total.index[too_big])} budgets above £{MAX_BUDGET:,.0f}, the most "
+                f"{quoted(total.index[too_big])} budgets above £{MAX_BUDGET:,.0f}, the most "
                 "one practice's budget can be and still settle exactly in pence")
         pod_mix = target.div(target.sum(axis=1).replace(0.0, np.nan), axis=0).fillna(
             1.0 / target.shape[1])

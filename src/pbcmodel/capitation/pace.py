@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .._validate import (
-    _labels,
+from ..errors import ValidationError
+from ..validation import (
     check_fraction,
     finite_scalar,
     finite_series,
     non_negative,
     number,
+    quoted,
 )
-from ..errors import ValidationError
 
 __all__ = ["BASES", "MAX_GAIN", "PaceOfChange", "pace_of_change", "pace_text"]
 
@@ -100,7 +100,7 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
     if not historic.index.equals(target.index):
         unknown = historic.index.symmetric_difference(target.index)
         raise ValidationError(
-            f"historic: practices differ from target: {_labels(unknown)}"
+            f"historic: practices differ from target: {quoted(unknown)}"
             if len(unknown) else "historic: practices must be in the same order as target"
         )
     gain = _check_gain(max_gain)
@@ -108,7 +108,7 @@ def pace_of_change(historic: pd.Series, target: pd.Series, max_gain: float, max_
     h = historic.to_numpy()
     if (h <= 0).any():
         raise ValidationError(
-            f"historic: budgets must be > 0; practice(s) {_labels(historic.index[h <= 0])}"
+            f"historic: budgets must be > 0; practice(s) {quoted(historic.index[h <= 0])}"
         )
     t = target.to_numpy()
     total = t.sum()

@@ -32,9 +32,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._validate import _labels, check_fraction, check_positive, finite_series, settleable
 from ..codes import normalise_codes
 from ..errors import ValidationError
+from ..validation import check_fraction, check_positive, finite_series, quoted, settleable
 from ..weighted import COMPONENTS, WeightedPopulations, apportion
 from .pace import PaceOfChange
 from .steps import devolved_resource
@@ -56,28 +56,28 @@ def _groups(wp: WeightedPopulations, groups: Groups) -> pd.Series:
         empty = [place for place, members in groups.items()
                  if isinstance(members, str) or not list(members)]
         if empty:
-            raise ValidationError(f"groups: place(s) {_labels(empty)} have no practices "
+            raise ValidationError(f"groups: place(s) {quoted(empty)} have no practices "
                                   "(give each place a list of practice codes)")
         pairs = [(str(code).strip().upper(), place)
                  for place, members in groups.items() for code in members]
         index = pd.Index([p for p, _ in pairs])
         if index.has_duplicates:
-            raise ValidationError(f"groups: practice(s) {_labels(index[index.duplicated()])} "
+            raise ValidationError(f"groups: practice(s) {quoted(index[index.duplicated()])} "
                                   "are in more than one place")
         series = pd.Series([place for _, place in pairs], index=index, dtype=object)
     elif isinstance(groups, pd.Series):
         if isinstance(groups.dtype, pd.CategoricalDtype):
             unused = sorted(set(groups.cat.categories) - set(groups.dropna()))
             if unused:
-                raise ValidationError(f"groups: place(s) {_labels(unused)} have no practices")
+                raise ValidationError(f"groups: place(s) {quoted(unused)} have no practices")
         index = normalise_codes(groups.index)
         if index.has_duplicates:
-            raise ValidationError(f"groups: practice(s) {_labels(index[index.duplicated()])} "
+            raise ValidationError(f"groups: practice(s) {quoted(index[index.duplicated()])} "
                                   "listed more than once")
         series = pd.Series(groups.astype(object).to_numpy(), index=index)
         missing = series.isna().to_numpy()
         if missing.any():
-            raise ValidationError(f"groups: no place for practice(s) {_labels(index[missing])}")
+            raise ValidationError(f"groups: no place for practice(s) {quoted(index[missing])}")
     else:
         raise ValidationError("groups: expected None, a Series practice → place, or a mapping "
                               f"place → practice codes, got {type(groups).__name__}")
@@ -85,7 +85,7 @@ def _groups(wp: WeightedPopulations, groups: Groups) -> pd.Series:
         raise ValidationError("groups: no practices")
     unknown = series.index.difference(codes)
     if len(unknown):
-        raise ValidationError(f"groups: unknown practice code(s) {_labels(unknown)} (not in "
+        raise ValidationError(f"groups: unknown practice code(s) {quoted(unknown)} (not in "
                               f"the weighted populations{' ' + wp.year if wp.year else ''})")
     return series.rename("place")
 
@@ -157,7 +157,7 @@ def need_index(wp: WeightedPopulations, groups: Groups = None, base: str = "icb"
     bad = [c for c in names if c not in COMPONENTS]
     if bad or not names:
         raise ValidationError(f"component: expected one of {', '.join(COMPONENTS)}, got "
-                              f"{_labels(bad) if bad else 'none'}")
+                              f"{quoted(bad) if bad else 'none'}")
     places = _groups(wp, groups)
     frame = wp.frame
     members = frame.loc[places.index]
@@ -225,7 +225,7 @@ def _check_base_totals(totals: pd.DataFrame, names: list[str], base: str) -> Non
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
             where = ("England" if base == "england"
-                     else f"ICB(s) {_labels(totals.index[bad])}")
+                     else f"ICB(s) {quoted(totals.index[bad])}")
             what = "zero" if np.isfinite(values[bad]).all() else "not a finite number"
             raise ValidationError(
                 f"component: the total {name!r} weighted population of {where} is {what}; "
@@ -248,7 +248,7 @@ def _validate_shares(instance: Any, attribute: Any, value: dict[str, float] | No
         return
     unknown = [k for k in value if k not in COMPONENTS]
     if unknown:
-        raise ValidationError(f"shares: unknown component(s) {_labels(unknown)}; expected "
+        raise ValidationError(f"shares: unknown component(s) {quoted(unknown)}; expected "
                               f"some of {', '.join(COMPONENTS)}")
     if not value or abs(sum(value.values()) - 1.0) > 1e-9:
         raise ValidationError(f"shares: must add up to 1, got {sum(value.values()):g} "
@@ -512,7 +512,7 @@ class WeightedCapitation:
             if not wp.codes.sort_values().equals(codes.sort_values()):
                 diff = wp.codes.symmetric_difference(codes)
                 raise ValidationError(f"path: year {wp.year or k + 1} lists other practices "
-                                      f"than the first year: {_labels(diff)}")
+                                      f"than the first year: {quoted(diff)}")
             wp_k = wp.subset(codes) if not wp.codes.equals(codes) else wp
             total = self.budgets(wp_k, resource, last)["total"]
             label = wp.year or f"year {k + 1}"
@@ -535,8 +535,8 @@ def _historic(historic: Any, wp: WeightedPopulations) -> pd.Series:
     h.index = normalise_codes(h.index)
     missing, extra = wp.codes.difference(h.index), h.index.difference(wp.codes)
     if len(missing) or len(extra) or h.index.has_duplicates:
-        parts = ([f"no budget for practice(s) {_labels(missing)}"] if len(missing) else []) + (
-            [f"unknown practice code(s) {_labels(extra)}"] if len(extra) else []) + (
+        parts = ([f"no budget for practice(s) {quoted(missing)}"] if len(missing) else []) + (
+            [f"unknown practice code(s) {quoted(extra)}"] if len(extra) else []) + (
             ["duplicated practice codes"] if h.index.has_duplicates else [])
         raise ValidationError("historic: " + "; ".join(parts))
     return h.reindex(wp.codes)

@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 
 from .. import money
-from .._validate import (
-    _labels,
+from ..codes import CELLS
+from ..errors import ValidationError
+from ..population import Population
+from ..validation import (
     check_fraction,
     check_positive,
     finite_scalar,
     finite_series,
+    quoted,
     require_same_codes,
 )
-from ..codes import CELLS
-from ..errors import ValidationError
-from ..population import Population
 
 __all__ = ["MAX_MULTIPLIER", "MAX_WEIGHT", "adjust", "blend", "check_multiplier",
            "check_weights", "devolved_resource", "fair_shares", "per_practice",
@@ -72,14 +72,14 @@ def check_weights(weights: pd.DataFrame) -> pd.DataFrame:
     weights.index = weights.index.set_names(["age_band", "sex"])
     if weights.index.has_duplicates:
         raise ValidationError(
-            f"weights: duplicate rows {_labels(weights.index[weights.index.duplicated()])}"
+            f"weights: duplicate rows {quoted(weights.index[weights.index.duplicated()])}"
         )
     missing = CELLS.difference(weights.index)
     if len(missing):
-        raise ValidationError(f"weights: missing age_band/sex cell(s) {_labels(missing)}")
+        raise ValidationError(f"weights: missing age_band/sex cell(s) {quoted(missing)}")
     extra = weights.index.difference(CELLS)
     if len(extra):
-        raise ValidationError(f"weights: unknown age_band/sex cell(s) {_labels(extra)}")
+        raise ValidationError(f"weights: unknown age_band/sex cell(s) {quoted(extra)}")
     if weights.shape[1] == 0:
         raise ValidationError("weights: no POD columns")
     weights = weights.reindex(CELLS)
@@ -174,8 +174,8 @@ the average); practice(s) 'B' have 1e+300
     arr = s.reindex(codes).to_numpy()
     bad = (arr <= 0) | (arr > MAX_MULTIPLIER)
     if bad.any():
-        raise ValidationError(f"{_multiplier_range(name)}; practice(s) {_labels(codes[bad])} "
-                              f"have {_labels(arr[bad].tolist())}")
+        raise ValidationError(f"{_multiplier_range(name)}; practice(s) {quoted(codes[bad])} "
+                              f"have {quoted(arr[bad].tolist())}")
     return arr
 
 

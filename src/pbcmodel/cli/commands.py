@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 from .. import datasets
-from .._validate import require_columns
 from .._version import __version__
 from ..capitation import CapitationFormula
 from ..errors import PBCModelError, ValidationError, require
@@ -34,6 +33,7 @@ from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import SimulationResult
 from ..scenario.variants import compare
+from ..validation import require_columns
 
 __all__ = ["COMMANDS", "budget_summary"]
 
@@ -69,7 +69,7 @@ def budget_summary(budgets: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFra
     return out
 
 
-def _format_summary(summary: pd.DataFrame) -> str:
+def format_summary(summary: pd.DataFrame) -> str:
     shown = summary.copy()
     shown["patients"] = shown["patients"].map("{:,.0f}".format)
     shown["budget"] = shown["budget"].map(pounds)
@@ -77,7 +77,7 @@ def _format_summary(summary: pd.DataFrame) -> str:
     return shown.to_string()
 
 
-def _format_explanation(explanation: pd.DataFrame) -> str:
+def format_explanation(explanation: pd.DataFrame) -> str:
     lines = []
     for row in explanation.itertuples():
         if row.kind == "input":
@@ -104,7 +104,7 @@ def _cmd_budgets(args: argparse.Namespace) -> int:
         formula = _checked(lambda: CapitationFormula(weights=weights), f"--weights {args.weights}")
         budgets = formula.budgets(pop, resource=args.resource)
         budget_table(budgets).to_csv(staging)     # to the penny, adding up
-    print(_format_summary(budget_summary(budgets, pop.practices)))
+    print(format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nWrote {out}")
     return 0
 
@@ -201,7 +201,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+def whole_number_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number in [minimum, maximum] (commas and underscores allowed)."""
     def parse(text: str) -> int:
         try:
@@ -248,13 +248,13 @@ def _budgets_args(p: argparse.ArgumentParser) -> None:
 
 
 def _simulation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=_whole_number(1), default=10_000,
+    p.add_argument("--n", type=whole_number_arg(1), default=10_000,
                    help="simulations (default %(default)s; refused before it starts if it "
                         "would not fit in memory)")
-    p.add_argument("--years", type=_whole_number(1, MAX_YEARS), default=DEFAULT_YEARS,
+    p.add_argument("--years", type=whole_number_arg(1, MAX_YEARS), default=DEFAULT_YEARS,
                    help=f"simulated years, 1 to {MAX_YEARS} (default %(default)s, so that "
                         "overspends recovered from later years' budgets are counted)")
-    p.add_argument("--seed", type=_whole_number(0), default=0,
+    p.add_argument("--seed", type=whole_number_arg(0), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
 
 

@@ -57,7 +57,7 @@ from ..scenario.simulation import SimulationResult
 from ..scenario.variants import side_by_side
 from ..sharing import mssp_two_sided, pbc_freed_up
 from ..weighted import WeightedPopulations
-from .commands import _format_explanation, _format_summary, budget_summary
+from .commands import budget_summary, format_explanation, format_summary
 
 __all__ = ["COMMANDS", "england_scenarios"]
 
@@ -145,9 +145,9 @@ def _cmd_example(args: argparse.Namespace) -> int:
     print(f"Resource {pounds(scn.resource)}; top-slices 1% contingency, 2% high-cost pool; "
           "pace of change +5%/-2% from last year's budgets.\n")
     print("Budgets by consortium")
-    print(_format_summary(budget_summary(scn.budgets(), pop.practices)))
+    print(format_summary(budget_summary(scn.budgets(), pop.practices)))
     print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
-    print(_format_explanation(explanation))
+    print(format_explanation(explanation))
     _print_risk(scn, outputs)
     _print_written(out, written)
     return 0

@@ -20,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validate import whole_number
 from ..codes import AGE_BANDS, CELL_PODS, CELLS, PODS, SEXES
 from ..money import largest_remainder
 from ..population import Population
 from ..risk.costmodel import CostModel
+from ..validation import whole_number
 
 __all__ = [
     "EXAMPLE_RESOURCE",

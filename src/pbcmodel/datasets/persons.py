@@ -52,10 +52,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validate import check_positive, finite_scalar
 from ..codes import AGE_BANDS, PODS, SEXES
 from ..errors import ValidationError
 from ..needs import NeedsModel, fit_needs_model
+from ..validation import check_positive, finite_scalar
 
 __all__ = ["CONDITIONS", "PersonsTruth", "example_needs_model", "synthetic_persons",
            "synthetic_persons_truth"]

@@ -11,7 +11,7 @@ Examples
 --------
 >>> from pbcmodel.design.space import Constraint
 >>> values = np.array([[1.0, 0.2], [0.5, 0.9]])   # (candidates, [objective, constrained])
->>> best, feasible, _ = _choose(values, 0, [Constraint("risk", "max", 0.5)], [1], 1.0)
+>>> best, feasible, _ = choose_candidate(values, 0, [Constraint("risk", "max", 0.5)], [1], 1.0)
 >>> best, feasible.tolist()                       # the second scores better but breaks it
 (0, [True, False])
 """
@@ -31,7 +31,7 @@ from ..scenario.metrics import Metric, measure
 from ..scenario.options import SimulationOptions
 from ..scenario.results import SimulationResult
 from ..scenario.scenario import Scenario
-from .space import Constraint, Parameter, _variant
+from .space import Constraint, Parameter, make_variant
 
 __all__ = ["DesignWarning"]
 
@@ -40,12 +40,12 @@ class DesignWarning(UserWarning):
     """A design that met its aims only in part (infeasible, or worse on fresh draws)."""
 
 
-def _seed_int(seq: np.random.SeedSequence) -> int:
+def seed_int(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(2, np.uint64)[0])
 
 
 @attrs.define
-class _Evaluator:
+class Evaluator:
     """Simulates candidates on common random numbers; one simulation per distinct candidate."""
 
     scenario: Scenario
@@ -77,7 +77,7 @@ class _Evaluator:
         ask for."""
         if not candidates:
             return []
-        return simulation.run_with([_variant(self.scenario, values) for values in candidates],
+        return simulation.run_with([make_variant(self.scenario, values) for values in candidates],
                                    self.options)
 
     def table(self) -> pd.DataFrame:
@@ -106,7 +106,7 @@ def _tracked(metrics: Sequence[Metric]) -> dict[str, list[float]]:
                                      if m.loss_fraction is not None})}
 
 
-def _options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,
+def simulation_options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,
              metrics: Sequence[Metric]) -> SimulationOptions:
     """The candidates' simulation options, checked once: the same seed for all, counting the
     losses the metrics name.
@@ -114,7 +114,7 @@ def _options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,
     Examples
     --------
     >>> from pbcmodel.scenario.metrics import metric
-    >>> o = _options(500, 1, 7, "normal", None, [metric("max_band_prob_loss_over_3pct")])
+    >>> o = simulation_options(500, 1, 7, "normal", None, [metric("max_band_prob_loss_over_3pct")])
     >>> o.n, o.seed, 0.03 in o.loss_fractions
     (500, 7, True)
     """
@@ -122,22 +122,22 @@ def _options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,
                              chunk_size=chunk_size, track_losses=_tracked(metrics))
 
 
-def _resolve_seed(seed: Any) -> int:
+def resolve_seed(seed: Any) -> int:
     """A seed the search can repeat and report: a whole number >= 0, or ``None`` for fresh
     entropy, drawn once.
 
     Examples
     --------
-    >>> _resolve_seed(3), isinstance(_resolve_seed(None), int)
+    >>> resolve_seed(3), isinstance(resolve_seed(None), int)
     (3, True)
     """
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or seed < 0):
         raise ValidationError(f"seed: expected a whole number >= 0 or None, got {seed!r}")
-    return _seed_int(np.random.SeedSequence()) if seed is None else int(seed)
+    return seed_int(np.random.SeedSequence()) if seed is None else int(seed)
 
 
-def _choose(values: np.ndarray, objective: int, constraints: list[Constraint],
+def choose_candidate(values: np.ndarray, objective: int, constraints: list[Constraint],
             index: list[int], sign: float) -> tuple[int, np.ndarray, np.ndarray]:
     """The best feasible candidate, else the least violating; with violations per row."""
     violation = np.array([[c.violation(row[i]) for c, i in zip(constraints, index,

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._html import summary_html
 from ..errors import ValidationError
+from ..html_tables import summary_html
 from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
-from .evaluate import DesignWarning, _choose, _Evaluator, _options, _resolve_seed
-from .space import Parameter, _check_drivers, _constraints, _variant, parse_space
+from .evaluate import DesignWarning, Evaluator, choose_candidate, resolve_seed, simulation_options
+from .space import Parameter, check_drivers, make_variant, parse_constraints, parse_space
 
 __all__ = ["Frontier", "frontier", "pareto_mask"]
 
@@ -91,7 +91,7 @@ class Frontier:
     def scenario(self, candidate: int) -> Scenario:
         """The scenario of one candidate (a row label of :attr:`points`)."""
         row = self.points.loc[candidate]
-        return _variant(self.base, {p: _undisplay(row[p]) for p in self.paths},
+        return make_variant(self.base, {p: _undisplay(row[p]) for p in self.paths},
                         name=f"{self.base.name}-candidate-{candidate}")
 
     def plot(self, ax: Any = None) -> Any:
@@ -152,23 +152,23 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     params = parse_space(scenario, space)
     if scenario.cost_model is None:
         raise ValidationError("scenario: it has no cost_model to simulate; add cost_model=...")
-    aims = _constraints(constraints)
+    aims = parse_constraints(constraints)
     names = list(dict.fromkeys([x, y, *[c.metric for c in aims]]))
     metrics = [metric(name, scenario, role="x" if i == 0 else "y" if i == 1 else "constraints")
                for i, name in enumerate(names)]
     if x == y:
         raise ValidationError(f"y: the same metric as x ({x!r}); choose two different metrics")
     points = check_counts(points, 1, name="points")[0]
-    seed = _resolve_seed(seed)
-    options = _options(n, years, seed, method, chunk_size, metrics)
-    _check_drivers(params, options.n)
-    evaluator = _Evaluator(scenario, params, metrics, options)
+    seed = resolve_seed(seed)
+    options = simulation_options(n, years, seed, method, chunk_size, metrics)
+    check_drivers(params, options.n)
+    evaluator = Evaluator(scenario, params, metrics, options)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     evaluator(_candidates(params, points, rng))
     table = evaluator.table()
     values = table[names].to_numpy()
     index = [names.index(c.metric) for c in aims]
-    _, feasible, _ = _choose(values, 0, aims, index, 1.0)
+    _, feasible, _ = choose_candidate(values, 0, aims, index, 1.0)
     signs = [1.0 if m.better == "lower" else -1.0 for m in metrics[:2]]
     mask = np.zeros(len(table), dtype=bool)
     if feasible.any():

@@ -25,20 +25,27 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._html import summary_html
 from ..errors import ValidationError
+from ..html_tables import summary_html
 from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
 from ..scenario.options import SimulationOptions, check_counts
 from ..scenario.scenario import Scenario
-from .evaluate import DesignWarning, _choose, _Evaluator, _options, _resolve_seed, _seed_int
+from .evaluate import (
+    DesignWarning,
+    Evaluator,
+    choose_candidate,
+    resolve_seed,
+    seed_int,
+    simulation_options,
+)
 from .space import (
     Constraint,
     Parameter,
-    _check_drivers,
-    _constraints,
-    _current,
-    _variant,
+    check_drivers,
+    current_value,
+    make_variant,
+    parse_constraints,
     parse_space,
 )
 
@@ -146,7 +153,7 @@ def _members(params: list[Parameter]) -> int:
 REFINE_STEPS = 6
 
 
-def _refine(evaluator: _Evaluator, aims: list[Constraint], index: list[int], sign: float,
+def _refine(evaluator: Evaluator, aims: list[Constraint], index: list[int], sign: float,
             steps: int) -> None:
     """Bisect between the best feasible candidate and the nearest infeasible one that
     scores better: where a constraint binds, the optimum lies on that boundary, which
@@ -156,7 +163,7 @@ def _refine(evaluator: _Evaluator, aims: list[Constraint], index: list[int], sig
     for _ in range(steps):
         keys = np.array(evaluator.order, dtype=float)
         values = np.array([evaluator.cache[k] for k in evaluator.order])
-        best, feasible, _ = _choose(values, 0, aims, index, sign)
+        best, feasible, _ = choose_candidate(values, 0, aims, index, sign)
         better = np.flatnonzero(~feasible & (sign * values[:, 0] < sign * values[best, 0]))
         if not feasible[best] or not len(better):
             return
@@ -234,13 +241,13 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     if scenario.cost_model is None:
         raise ValidationError("scenario: it has no cost_model to simulate; add cost_model=... "
                               "(e.g. pbc.datasets.example_cost_model())")
-    aims = _constraints(constraints)
+    aims = parse_constraints(constraints)
     names = list(dict.fromkeys([objective, *[c.metric for c in aims]]))
     metrics = [metric(name, scenario, role="objective" if i == 0 else "constraints")
                for i, name in enumerate(names)]
-    seed = _resolve_seed(seed)
-    options = _options(n, years, seed, method, chunk_size, metrics)
-    _check_drivers(params, options.n)
+    seed = resolve_seed(seed)
+    options = simulation_options(n, years, seed, method, chunk_size, metrics)
+    check_drivers(params, options.n)
     members = _members(params)
     max_evaluations = check_counts(max_evaluations, 1, name="max_evaluations")[0]
     if max_evaluations < members:
@@ -253,7 +260,7 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
 
     root = np.random.SeedSequence(seed)
     search_rng, fresh = root.spawn(2)
-    evaluator = _Evaluator(scenario, params, metrics, options)
+    evaluator = Evaluator(scenario, params, metrics, options)
     index = [names.index(c.metric) for c in aims]
     sign = -1.0 if maximise else 1.0
 
@@ -269,7 +276,7 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     rng = np.random.default_rng(search_rng)
     init = stats.qmc.scale(stats.qmc.LatinHypercube(len(params), rng=rng).random(members),
                            [b[0] for b in box], [b[1] for b in box])
-    current = [p.coordinate(_current(scenario, p.path)) for p in params]
+    current = [p.coordinate(current_value(scenario, p.path)) for p in params]
     refine = min(REFINE_STEPS, max_evaluations - members)
     solution = optimize.differential_evolution(
         energy, box, init=init, rng=rng,
@@ -281,13 +288,13 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     _refine(evaluator, aims, index, sign, refine)
     table = evaluator.table()
     values = table[names].to_numpy()
-    best, feasible, total = _choose(values, 0, aims, index, sign)
+    best, feasible, total = choose_candidate(values, 0, aims, index, sign)
     table["feasible"], table["violation"] = feasible, total
     table["chosen"] = table.index == best
     key = evaluator.order[best]
     chosen_values = evaluator.values(key)
-    chosen = _variant(scenario, chosen_values, name=f"{scenario.name}-designed")
-    seeds = [_seed_int(s) for s in fresh.spawn(replicates)]
+    chosen = make_variant(scenario, chosen_values, name=f"{scenario.name}-designed")
+    seeds = [seed_int(s) for s in fresh.spawn(replicates)]
     mean, se, sd = _fresh_figures(chosen, metrics, attrs.evolve(options, n=final_n), seeds)
     figures = _figures(names, aims, values[best], mean, se, sd, maximise)
     design = Design(scenario=chosen, parameters=chosen_values, objective=objective,

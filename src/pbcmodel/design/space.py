@@ -27,10 +27,10 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .._validate import _labels
 from ..errors import PBCModelError, ValidationError
 from ..scenario.scenario import Scenario
 from ..scenario.simulation import DRIVERS_OF_SPEND
+from ..validation import quoted
 
 __all__ = ["DRIVERS_OF_SPEND", "DRIVER_MIN_SIMULATIONS", "Constraint", "Parameter",
            "parse_space"]
@@ -199,7 +199,7 @@ def _split_mapping(scn: Scenario, path: str) -> tuple[str, str | None]:
     return path, None
 
 
-def _variant(scn: Scenario, values: Mapping[str, Any], **extra: Any) -> Scenario:
+def make_variant(scn: Scenario, values: Mapping[str, Any], **extra: Any) -> Scenario:
     """``scn`` with each path set to its value (keys of mapping fields merged)."""
     changes: dict[str, Any] = {}
     for path, value in values.items():
@@ -219,7 +219,7 @@ def _get(obj: Any, path: str) -> Any:
     return obj
 
 
-def _current(scn: Scenario, path: str) -> Any:
+def current_value(scn: Scenario, path: str) -> Any:
     """The scenario's own value at a path of the space."""
     head, key = _split_mapping(scn, path)
     return _get(scn, path) if key is None else _get(scn, head).get(key)
@@ -254,7 +254,7 @@ def parse_space(scenario: Scenario, space: Mapping[str, Any]) -> list[Parameter]
     for p in params:
         for value in p.values():
             try:
-                _variant(scenario, {p.path: value})
+                make_variant(scenario, {p.path: value})
             except PBCModelError as exc:
                 raise ValidationError(f"space[{p.path!r}]: value {value!r}: {exc}") from exc
             except (TypeError, ValueError) as exc:   # a converter that refuses the type
@@ -291,7 +291,7 @@ class Constraint:
         return f"{self.metric} {'≤' if self.kind == 'max' else '≥'} {self.bound:,.6g}"
 
 
-def _constraints(spec: Mapping[str, Any] | None) -> list[Constraint]:
+def parse_constraints(spec: Mapping[str, Any] | None) -> list[Constraint]:
     if spec is None:
         return []
     if not isinstance(spec, Mapping):
@@ -309,10 +309,10 @@ def _constraints(spec: Mapping[str, Any] | None) -> list[Constraint]:
     return out
 
 
-def _check_drivers(params: list[Parameter], n: int) -> None:
+def check_drivers(params: list[Parameter], n: int) -> None:
     drivers = [p.path for p in params if p.driver]
     if drivers and n < DRIVER_MIN_SIMULATIONS:
         raise ValidationError(
-            f"space: {_labels(drivers)} change(s) what drives spend, so candidates see "
+            f"space: {quoted(drivers)} change(s) what drives spend, so candidates see "
             f"different outturns; use n >= {DRIVER_MIN_SIMULATIONS:,} simulations (got "
             f"n={n:,}) or fix those fields and design the policy alone")

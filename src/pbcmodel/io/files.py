@@ -47,8 +47,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from .._validate import _labels
 from ..errors import ValidationError
+from ..validation import quoted
 
 __all__ = ["ENCODINGS", "EncodingFallbackWarning", "read_csv_file"]
 
@@ -139,7 +139,7 @@ def _read_zip(path: Path, what: str) -> pd.DataFrame:
             raise ValidationError(f"{what}: {name} is an Excel workbook; save the sheet as "
                                   "CSV (UTF-8) and give that file")
         if len(csvs) != 1:
-            found = _labels([m.filename for m in members]) or "nothing"
+            found = quoted([m.filename for m in members]) or "nothing"
             raise ValidationError(f"{what}: {name} must hold exactly one .csv file; it holds "
                                   f"{found}")
         member = csvs[0]
@@ -199,7 +199,7 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
     unnamed = [i for i, c in enumerate(header) if c == ""]
     holding = [i + 1 for i in unnamed if body[raw.columns[i]].notna().any()]
     if holding:
-        raise ValidationError(f"{what}: {name}: column(s) {_labels(holding)} have data but no "
+        raise ValidationError(f"{what}: {name}: column(s) {quoted(holding)} have data but no "
                               "name in the header")
     keep = [i for i, c in enumerate(header) if c != ""]
     body = body[[raw.columns[i] for i in keep]]
@@ -207,7 +207,7 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
     folded = pd.Index([c.upper() for c in body.columns])
     if folded.has_duplicates:
         twice = [c for c in body.columns if (folded == c.upper()).sum() > 1]
-        raise ValidationError(f"{what}: {name}: column(s) {_labels(dict.fromkeys(twice))} "
+        raise ValidationError(f"{what}: {name}: column(s) {quoted(dict.fromkeys(twice))} "
                               "appear more than once in the header")
     if body.empty:
         raise ValidationError(f"{what}: {name} has a header but no data rows")

@@ -49,10 +49,10 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from .._validate import MAX_COUNT, _labels, require_columns
 from ..codes import AGE_BANDS, normalise_codes
 from ..errors import ValidationError
 from ..population import Population
+from ..validation import MAX_COUNT, quoted, require_columns
 from .files import read_csv_file
 
 __all__ = ["COMMISSIONER_COLUMNS", "MappingWarning", "read_consortia", "read_mapping",
@@ -134,16 +134,16 @@ def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Se
 
     no_code = blank(df["practice"])
     if no_code.any():
-        raise ValidationError(f"consortia: no practice code in {where} {_labels(rows[no_code])}")
+        raise ValidationError(f"consortia: no practice code in {where} {quoted(rows[no_code])}")
     codes = normalise_codes(df["practice"])
     no_consortium = blank(df["consortium"])
     if no_consortium.any():
-        raise ValidationError(f"consortia: practice(s) {_labels(codes[no_consortium])} have a "
-                              f"blank consortium ({where} {_labels(rows[no_consortium])})")
+        raise ValidationError(f"consortia: practice(s) {quoted(codes[no_consortium])} have a "
+                              f"blank consortium ({where} {quoted(rows[no_consortium])})")
     dup = codes.duplicated(keep=False)
     if dup.any():
-        raise ValidationError(f"consortia: practice(s) {_labels(codes[dup].unique())} listed "
-                              f"twice ({where} {_labels(rows[dup])})")
+        raise ValidationError(f"consortia: practice(s) {quoted(codes[dup].unique())} listed "
+                              f"twice ({where} {quoted(rows[dup])})")
     return pd.Series(df["consortium"].astype(str).str.strip().to_numpy(), dtype=object,
                      index=pd.Index(codes.to_numpy(), name="practice"), name="consortium")
 
@@ -188,23 +188,23 @@ def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.Da
     column = next((c for c in names if c in df.columns), None)
     if column is None:
         raise ValidationError(f"practice mapping: no {commissioner} column; expected one of "
-                              f"{', '.join(names)}; found {_labels(df.columns, 30)}")
+                              f"{', '.join(names)}; found {quoted(df.columns, 30)}")
     if "PCN_CODE" not in df.columns:
         raise ValidationError("practice mapping: no PCN_CODE column (a mapping from before "
                               "PCNs); pass consortia= as well")
     codes = normalise_codes(df["PRACTICE_CODE"])
     dup = codes.duplicated(keep=False)
     if dup.any():
-        raise ValidationError(f"practice mapping: practice(s) {_labels(codes[dup].unique())} "
-                              f"listed twice (rows {_labels(df.index[dup] + 2)})")
+        raise ValidationError(f"practice mapping: practice(s) {quoted(codes[dup].unique())} "
+                              f"listed twice (rows {quoted(df.index[dup] + 2)})")
     missing = df[column].isna()
     if missing.any():
         raise ValidationError(f"practice mapping: no {column} for practice(s) "
-                              f"{_labels(codes[missing])}")
+                              f"{quoted(codes[missing])}")
     pcn = df["PCN_CODE"].astype(object).where(df["PCN_CODE"].notna(), None)
     no_pcn = pcn.isna()
     if no_pcn.any():
-        warnings.warn(f"practice mapping: practice(s) {_labels(codes[no_pcn])} are in no PCN; "
+        warnings.warn(f"practice mapping: practice(s) {quoted(codes[no_pcn])} are in no PCN; "
                       "each is its own consortium", MappingWarning, stacklevel=2)
         pcn = pcn.where(~no_pcn, codes)
     return pd.DataFrame({"consortium": pcn.astype(str).str.strip().to_numpy(),
@@ -294,13 +294,13 @@ def read_registered_patients(path: PathOrFrame,
         if missing.any():
             raise ValidationError(
                 f"consortia: no consortium for practice(s) "
-                f"{_labels(tidy.loc[missing, 'practice'].unique())}"
+                f"{quoted(tidy.loc[missing, 'practice'].unique())}"
             )
         extra = pd.Index(table.index).difference(pd.Index(tidy["practice"].unique()))
         if len(extra):
             warnings.warn(f"consortia: {len(extra)} practice(s) in the consortia file are not "
                           f"in the registered-patient counts and are left out: "
-                          f"{_labels(extra)}", MappingWarning, stacklevel=2)
+                          f"{quoted(extra)}", MappingWarning, stacklevel=2)
     elif tree is None:
         tidy["consortium"] = tidy["commissioner"]
     return Population.from_frame(tidy)
@@ -319,7 +319,7 @@ def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFra
         raw = raw[kind == "GP"].copy()
         if raw.empty:
             raise ValidationError(f"registered patients: no GP practice rows ({type_col} == "
-                                  f"'GP'); found {_labels(kind.unique())}")
+                                  f"'GP'); found {quoted(kind.unique())}")
     commissioner_col = next((c for c in COMMISSIONER_COLUMNS if c in raw.columns), None)
     if commissioner_col is None and need_commissioner:
         raise ValidationError(
@@ -334,15 +334,15 @@ def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFra
     sex_ok = raw["SEX"].isin([*_SEX, "ALL"])
     if not sex_ok.all():
         raise ValidationError(
-            f"registered patients: unknown SEX {_labels(raw.loc[~sex_ok, 'SEX'].unique())} in "
-            f"row(s) {_labels(raw.index[~sex_ok] + 2)}; expected FEMALE, MALE or ALL"
+            f"registered patients: unknown SEX {quoted(raw.loc[~sex_ok, 'SEX'].unique())} in "
+            f"row(s) {quoted(raw.index[~sex_ok] + 2)}; expected FEMALE, MALE or ALL"
         )
     age_ok = raw["AGE_GROUP_5"].isin([*AGE_BANDS, "ALL"])
     if not age_ok.all():
         raise ValidationError(
             f"registered patients: unknown AGE_GROUP_5 "
-            f"{_labels(raw.loc[~age_ok, 'AGE_GROUP_5'].unique())} in row(s) "
-            f"{_labels(raw.index[~age_ok] + 2)}; expected 0_4 … 90_94, 95+ or ALL"
+            f"{quoted(raw.loc[~age_ok, 'AGE_GROUP_5'].unique())} in row(s) "
+            f"{quoted(raw.index[~age_ok] + 2)}; expected 0_4 … 90_94, 95+ or ALL"
         )
     parts = raw[(raw["SEX"] != "ALL") & (raw["AGE_GROUP_5"] != "ALL")]
     _check_all_rows(raw, parts)
@@ -367,8 +367,8 @@ def _wide(raw: pd.DataFrame) -> pd.DataFrame:
     dup = raw["ORG_CODE"].duplicated(keep=False)
     if dup.any():
         raise ValidationError(f"registered patients: practice(s) "
-                              f"{_labels(raw.loc[dup, 'ORG_CODE'].unique())} listed twice "
-                              f"(rows {_labels(raw.index[dup] + 2)})")
+                              f"{quoted(raw.loc[dup, 'ORG_CODE'].unique())} listed twice "
+                              f"(rows {quoted(raw.index[dup] + 2)})")
     long = raw.melt(id_vars=["ORG_CODE", "CCG_CODE"], value_vars=list(cells),
                     var_name="cell", value_name="NUMBER_OF_PATIENTS")
     long["NUMBER_OF_PATIENTS"] = _counts(long)
@@ -395,12 +395,12 @@ def _apply_mapping(tidy: pd.DataFrame, tree: pd.DataFrame, use_pcn: bool) -> pd.
     practices = pd.Index(tidy["practice"].unique())
     missing = practices.difference(tree.index)
     if len(missing):
-        raise ValidationError(f"practice mapping: practice(s) {_labels(missing)} are in the "
+        raise ValidationError(f"practice mapping: practice(s) {quoted(missing)} are in the "
                               "registered-patient counts but not in the mapping file")
     extra = tree.index.difference(practices)
     if len(extra):
         warnings.warn(f"practice mapping: {len(extra)} practice(s) in the mapping are not in "
-                      f"the counts and are left out: {_labels(extra)}", MappingWarning,
+                      f"the counts and are left out: {quoted(extra)}", MappingWarning,
                       stacklevel=3)
     out = tidy.copy()
     out["commissioner"] = out["practice"].map(tree["commissioner"])
@@ -415,11 +415,11 @@ def _require_filled(raw: pd.DataFrame, columns: tuple[str, ...]) -> None:
         blank = raw[col].isna() | (raw[col].astype(str).str.strip() == "")
         if blank.any():
             raise ValidationError(f"registered patients: {col} is blank in file row(s) "
-                                  f"{_labels(raw.index[blank] + 2)}")
+                                  f"{quoted(raw.index[blank] + 2)}")
 
 
 def _counts(raw: pd.DataFrame) -> pd.Series:
-    """``NUMBER_OF_PATIENTS`` as int64: whole, 0 … :data:`~pbcmodel._validate.MAX_COUNT`.
+    """``NUMBER_OF_PATIENTS`` as int64: whole, 0 … :data:`~pbcmodel.validation.MAX_COUNT`.
 
     A culprit is quoted as written in the file (``'inf'``, ``'1e30'``), never as the
     number it would have wrapped round to.
@@ -433,9 +433,9 @@ def _counts(raw: pd.DataFrame) -> pd.Series:
         rows = raw.index[bad]
         raise ValidationError(
             f"registered patients: NUMBER_OF_PATIENTS must be a whole number from 0 to "
-            f"{MAX_COUNT:,}; got {_labels(raw.loc[bad, 'NUMBER_OF_PATIENTS'].tolist())} for "
-            f"practice(s) {_labels(raw.loc[bad, 'ORG_CODE'].unique())} (file row(s) "
-            f"{_labels(rows + 2)})"
+            f"{MAX_COUNT:,}; got {quoted(raw.loc[bad, 'NUMBER_OF_PATIENTS'].tolist())} for "
+            f"practice(s) {quoted(raw.loc[bad, 'ORG_CODE'].unique())} (file row(s) "
+            f"{quoted(rows + 2)})"
         )
     return values.astype("int64")
 

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._validate import MAX_COUNT, _labels
 from ..codes import normalise_codes
 from ..errors import ValidationError
+from ..validation import MAX_COUNT, quoted
 from ..weighted import COMPONENTS, WeightedPopulations
 from .files import read_csv_file
 
@@ -100,7 +100,7 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
         An unknown layout (the message lists the columns found and the layouts known), a
         duplicate practice code, or a weighted population or list size that is missing,
         not a number, infinite, negative or more than
-        :data:`~pbcmodel._validate.MAX_COUNT` (922,337,203,685: no practice has that many
+        :data:`~pbcmodel.validation.MAX_COUNT` (922,337,203,685: no practice has that many
         patients, and sums over every practice must not overflow), naming the file, the row
         and the practice, and quoting the cell as written. Zero is a valid weighted
         population (e.g. maternity); a blank cell is missing, never zero.
@@ -135,14 +135,14 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     codes = frame["practice"].astype(object)
     blank = codes.isna() | (codes.str.strip() == "")
     if blank.any():
-        raise ValidationError(f"{where}: no practice code in row(s) {_labels(rows[blank])}")
+        raise ValidationError(f"{where}: no practice code in row(s) {quoted(rows[blank])}")
     frame["practice"] = normalise_codes(codes)
     dup = frame["practice"].duplicated(keep=False)
     if dup.any():
         first = frame.loc[dup, "practice"].iloc[0]
         raise ValidationError(
             f"{where}: duplicate practice code {first!r} in rows "
-            f"{_labels(rows[dup & (frame['practice'] == first)])}")
+            f"{quoted(rows[dup & (frame['practice'] == first)])}")
     for col in _NUMERIC:
         published = next(k for k, v in mapping.items() if v == col)
         text = frame[col]
@@ -151,15 +151,15 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
         if missing.any():
             raise ValidationError(
                 f"{where}: {published!r} is missing for practice(s) "
-                f"{_labels(frame.loc[missing, 'practice'])} (row(s) {_labels(rows[missing])})")
+                f"{quoted(frame.loc[missing, 'practice'])} (row(s) {quoted(rows[missing])})")
         numbers = values.to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_COUNT)
         if bad.any():
             raise ValidationError(
                 f"{where}: {published!r} must be a number >= 0 and <= {MAX_COUNT:,}; "
-                f"practice(s) {_labels(frame.loc[bad, 'practice'])} (row(s) "
-                f"{_labels(rows[bad])}) have {_labels(text[bad].tolist())}")
+                f"practice(s) {quoted(frame.loc[bad, 'practice'])} (row(s) "
+                f"{quoted(rows[bad])}) have {quoted(text[bad].tolist())}")
         frame[col] = values.astype(float)
     frame = frame.set_index("practice")
     label = "table" if file is None else file.name

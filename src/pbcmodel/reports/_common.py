@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets
-from .._validate import _labels
 from ..errors import ValidationError
 from ..money import allocate_pennies
 from ..phasing import flat_profile, phase
 from ..scenario import Scenario
 from ..settlement import Settlement
+from ..validation import quoted
 
 #: Output formats of :func:`pbcmodel.reports.write_statements`.
 FORMATS = ("html", "xlsx")
@@ -74,12 +74,12 @@ def check_practices(codes: Iterable[Any], scenario: Scenario, what: str) -> None
     known = scenario.population.codes
     unknown = given.difference(known)
     if len(unknown):
-        raise ValidationError(f"{what}: practice(s) {_labels(unknown)} are not in scenario "
+        raise ValidationError(f"{what}: practice(s) {quoted(unknown)} are not in scenario "
                               f"{scenario.name!r}; expected the scenario's {len(known)} "
                               "practices")
     missing = known.difference(given)
     if len(missing):
-        raise ValidationError(f"{what}: no spend for practice(s) {_labels(missing)} of "
+        raise ValidationError(f"{what}: no spend for practice(s) {quoted(missing)} of "
                               f"scenario {scenario.name!r}; give every practice (0 for none)")
 
 

@@ -45,7 +45,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import _labels
 from .._version import __version__
 from ..errors import ValidationError, require
 from ..glossary import Term, term
@@ -56,6 +55,7 @@ from ..monthly_statement import MonthlyStatement, statement
 from ..phasing import MONTHS
 from ..scenario import Scenario
 from ..settlement import Settlement
+from ..validation import quoted
 from ._common import (
     FORMATS,
     MONTH_MONEY,
@@ -83,7 +83,7 @@ def _chosen(scenario: Scenario, practices: Sequence[str] | None) -> list[str]:
         return codes
     unknown = [p for p in practices if p not in codes]
     if unknown:
-        raise ValidationError(f"practices: {_labels(unknown)} not in scenario "
+        raise ValidationError(f"practices: {quoted(unknown)} not in scenario "
                               f"{scenario.name!r}")
     return list(practices)
 

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validate import _labels, frames_equal, own_copy, read_view, require_columns
 from ..codes import AGE_BANDS, CELL_PODS, CELLS, PODS, SEXES
 from ..errors import ValidationError
+from ..validation import frames_equal, own_copy, quoted, read_view, require_columns
 
 __all__ = ["FAMILIES", "CostModel"]
 
@@ -53,13 +53,13 @@ def _check_table(table: pd.DataFrame) -> None:
         nan = ~np.isfinite(values)
         if nan.any():
             raise ValidationError(
-                f"cost model: {col} is missing or not finite for {_labels(table.index[nan])}"
+                f"cost model: {col} is missing or not finite for {quoted(table.index[nan])}"
             )
         bad = ~ok(values)
         if bad.any():
             raise ValidationError(
-                f"cost model: {col} must be {expected}; got {_labels(values[bad].tolist())} "
-                f"for {_labels(table.index[bad])}"
+                f"cost model: {col} must be {expected}; got {quoted(values[bad].tolist())} "
+                f"for {quoted(table.index[bad])}"
             )
 
 
@@ -151,19 +151,19 @@ class CostModel:
             bad = ~keys[col].isin(allowed)
             if bad.any():
                 raise ValidationError(
-                    f"cost model: unknown {col} {_labels(keys.loc[bad, col].unique())}; "
+                    f"cost model: unknown {col} {quoted(keys.loc[bad, col].unique())}; "
                     f"expected one of {', '.join(allowed)}"
                 )
         index = pd.MultiIndex.from_frame(keys)
         if index.has_duplicates:
             raise ValidationError(
-                f"cost model: duplicate rows for {_labels(index[index.duplicated()].unique())}"
+                f"cost model: duplicate rows for {quoted(index[index.duplicated()].unique())}"
             )
         table = pd.DataFrame(df[["p_use", "mean", "cv"]].to_numpy(dtype=float, na_value=np.nan),
                              index=index, columns=["p_use", "mean", "cv"])
         missing = CELL_PODS.difference(index)
         if len(missing) and complete:
-            raise ValidationError(f"cost model: no row for age_band/sex/pod {_labels(missing)}")
+            raise ValidationError(f"cost model: no row for age_band/sex/pod {quoted(missing)}")
         filler = pd.DataFrame({"p_use": 0.0, "mean": 1.0, "cv": 1.0}, index=missing)
         table = pd.concat([table, filler]).reindex(CELL_PODS)
         table.index.names = ["age_band", "sex", "pod"]
@@ -209,7 +209,7 @@ class CostModel:
             rows, cols = np.nonzero(bad)
             raise ValidationError(
                 f"costs: missing or negative cost in column {PODS[cols[0]]!r} "
-                f"at row(s) {_labels(costs.index[np.unique(rows)])}"
+                f"at row(s) {quoted(costs.index[np.unique(rows)])}"
             )
         keys = pd.MultiIndex.from_frame(costs[["age_band", "sex"]].astype(str))
         long = pd.DataFrame(values, index=keys, columns=list(PODS))
@@ -218,14 +218,14 @@ class CostModel:
         n = long.groupby(level=["age_band", "sex"]).size().reindex(CELLS)
         if n.isna().any():
             raise ValidationError(
-                f"costs: no patients in age_band/sex {_labels(n.index[n.isna()])}")
+                f"costs: no patients in age_band/sex {quoted(n.index[n.isna()])}")
         count = grouped.count().reindex(CELLS)
         few = count < 2
         if few.to_numpy().any():
             where = few.stack()
             raise ValidationError(
                 "costs: fewer than two positive costs (cv unknown) for age_band/sex/pod "
-                f"{_labels(where.index[where.to_numpy()])}"
+                f"{quoted(where.index[where.to_numpy()])}"
             )
         mean = grouped.mean().reindex(CELLS)
         cv = grouped.std(ddof=0).reindex(CELLS) / mean

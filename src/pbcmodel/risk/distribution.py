@@ -53,10 +53,10 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._html import summary_html
-from .._validate import _labels, check_fraction, finite_scalar
 from ..errors import ValidationError
+from ..html_tables import summary_html
 from ..population import LEVELS, Population
+from ..validation import check_fraction, finite_scalar, quoted
 from . import methods, patients
 from .costmodel import CostModel
 from .high_cost import PARTS, Part
@@ -241,7 +241,7 @@ class SpendDistribution:
         if isinstance(value, pd.Series):
             missing = self.units.difference(value.index)
             if len(missing):
-                raise ValidationError(f"{name}: no value for unit(s) {_labels(missing)}")
+                raise ValidationError(f"{name}: no value for unit(s) {quoted(missing)}")
             value = value.reindex(self.units).to_numpy(dtype=float)
         arr = np.asarray(value, dtype=float)
         if arr.ndim == 0:
@@ -253,7 +253,7 @@ class SpendDistribution:
             )
         bad = ~np.isfinite(arr)
         if bad.any():
-            raise ValidationError(f"{name}: NaN or infinite for unit(s) {_labels(self.units[bad])}")
+            raise ValidationError(f"{name}: NaN or infinite for unit(s) {quoted(self.units[bad])}")
         return arr
 
     def _probability(self, q: Any) -> np.ndarray:
@@ -261,8 +261,8 @@ class SpendDistribution:
         bad = (arr <= 0) | (arr >= 1)
         if bad.any():
             raise ValidationError(
-                f"q: must be in (0, 1), got {_labels(arr[bad].tolist())} "
-                f"for unit(s) {_labels(self.units[bad])}"
+                f"q: must be in (0, 1), got {quoted(arr[bad].tolist())} "
+                f"for unit(s) {quoted(self.units[bad])}"
             )
         return arr
 
@@ -318,13 +318,13 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
     law: Law = chosen.law(counts_frame.to_numpy(), model, d, part_used, n_sims=n_sims,
                           seed=seed, chunk_size=chunk_size)
     if pop.cost_index is not None:
-        law = law.scaled(_unit_cost_factor(pop, by))
+        law = law.scaled(unit_cost_factor(pop, by))
     units = pd.Index(counts_frame.index, name=by)
     return SpendDistribution(units=units, by=by, method=method, part=part_used,
                              high_cost_threshold=d, hierarchy=pop.hierarchy, law=law)
 
 
-def _unit_cost_factor(pop: Population, by: str) -> np.ndarray:
+def unit_cost_factor(pop: Population, by: str) -> np.ndarray:
     """Each unit's cost multiplier: the practice's :attr:`Population.cost_index`; for a group,
     only when all its practices share one (a group's spend is not a scaled copy otherwise)."""
     factor = pd.Series(pop.cost_factor(), index=pop.codes)
@@ -334,7 +334,7 @@ def _unit_cost_factor(pop: Population, by: str) -> np.ndarray:
     mixed = groups.nunique() > 1
     if mixed.any():
         raise ValidationError(
-            f"by={by!r}: the practices of {_labels(mixed.index[mixed])} have different "
+            f"by={by!r}: the practices of {quoted(mixed.index[mixed])} have different "
             "cost_index values; take spend_distribution(..., by='practice') and pool() it")
     return groups.first().to_numpy()
 
@@ -350,7 +350,7 @@ def _membership(dist: SpendDistribution, by: str) -> pd.Series:
     split = tree[dist.by].duplicated(keep=False)
     if split.any():
         raise ValidationError(
-            f"by: {dist.by} {_labels(tree.loc[split, dist.by].unique())} span more than one {by}"
+            f"by: {dist.by} {quoted(tree.loc[split, dist.by].unique())} span more than one {by}"
         )
     return tree.set_index(dist.by)[by].reindex(dist.units)
 

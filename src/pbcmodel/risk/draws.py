@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validate import check_fraction
 from ..errors import ValidationError
 from ..population import Population
+from ..validation import check_fraction
 from . import methods, patients
 from .costmodel import CostModel
-from .distribution import _unit_cost_factor
+from .distribution import unit_cost_factor
 from .laws import drawable
 
 #: Largest coefficient of variation of the common cost shock: 1 is a standard deviation of
@@ -303,7 +303,7 @@ def spend_sampler(pop: Population, model: CostModel, *,
         excess_law = chosen.law(pool_counts, model, d, "excess")
         if pop.cost_index is not None:
             excess_law = excess_law.scaled(factor if excess_by == "practice"
-                                           else _unit_cost_factor(pop, excess_by))
+                                           else unit_cost_factor(pop, excess_by))
         excess = _ByInversion(drawable(excess_law))
     retained = chosen.law(counts, model, d, part)
     if pop.cost_index is not None:

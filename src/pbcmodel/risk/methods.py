@@ -33,10 +33,10 @@ import attrs
 import numpy as np
 from scipy import fft
 
-from .._validate import check_positive
 from ..codes import PODS
 from ..errors import ValidationError
 from ..population import Population
+from ..validation import check_positive
 from . import lattice, patients
 from .costmodel import CostModel
 from .high_cost import PARTS, apply_threshold

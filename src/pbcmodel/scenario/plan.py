@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from .. import risk
-from .._validate import align_condition
 from ..capitation import CapitationFormula
 from ..errors import ValidationError
 from ..incentives import Incentives
@@ -44,6 +43,7 @@ from ..risk.costmodel import CostModel
 from ..risk.distribution import Method
 from ..settlement.core import Consortia
 from ..sharing import ShareSchedule
+from ..validation import align_condition
 from . import memory, tally
 from .options import SimulationOptions
 

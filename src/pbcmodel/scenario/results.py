@@ -25,9 +25,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from .._html import summary_html
-from .._validate import _labels, check_fraction
 from ..errors import ValidationError, require
+from ..html_tables import summary_html
+from ..validation import check_fraction, quoted
 from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
 from .options import Seed
@@ -173,7 +173,7 @@ class SimulationResult:
                            else self.tally.tracked_fractions)
                 raise ValidationError(
                     f"{name}: {value!r} is not counted by this simulation (counted: "
-                    f"{_labels(list(tracked), limit=12)}); simulate with "
+                    f"{quoted(list(tracked), limit=12)}); simulate with "
                     f"track_losses={{{name!r}: [{value!r}]}} to count it, or keep='full'")
             limit: Any = (-round(float(value) * 100) if kind == "pounds"
                           else -float(value) * np.rint(self.budget * 100).T[None])  # (1, P, Y)
@@ -280,7 +280,7 @@ class SimulationResult:
         band = pd.cut(m["list_size"], bands, right=False)
         if band.isna().any():
             raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
-                                  f"{_labels(m.index[band.isna()])}")
+                                  f"{quoted(m.index[band.isna()])}")
         sizes = self.list_size.to_numpy(dtype=float)
         per_head = self.tally.amount_sum / sizes / 100                  # Σ x / size, pounds
         squares = self.tally.second_moment() / sizes**2 / 100**2        # Σ (x / size)²

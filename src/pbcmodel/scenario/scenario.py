@@ -30,8 +30,17 @@ import attrs
 import pandas as pd
 
 from .. import datasets
-from .._html import summary_html
-from .._validate import (
+from ..capitation import CapitationFormula, PaceOfChange
+from ..errors import ValidationError
+from ..html_tables import summary_html
+from ..incentives import Incentives
+from ..overspend import OverspendPolicy
+from ..population import Population
+from ..risk.costmodel import CostModel
+from ..risk.draws import MAX_COMMON_SHOCK_CV
+from ..settlement import Settlement, settle
+from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
+from ..validation import (
     FrozenDict,
     check_fraction,
     check_positive,
@@ -45,15 +54,6 @@ from .._validate import (
     read_view,
     settleable,
 )
-from ..capitation import CapitationFormula, PaceOfChange
-from ..errors import ValidationError
-from ..incentives import Incentives
-from ..overspend import OverspendPolicy
-from ..population import Population
-from ..risk.costmodel import CostModel
-from ..risk.draws import MAX_COMMON_SHOCK_CV
-from ..settlement import Settlement, settle
-from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
 from . import config, simulation
 from .options import Seed, StorePath
 from .simulation import SimulationResult

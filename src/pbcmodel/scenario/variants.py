@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import _labels
 from ..errors import ValidationError
+from ..validation import quoted
 from .metrics import HEADLINE, figures
 from .options import ENGINES, SimulationOptions
 from .plan import require_cost_model
@@ -87,7 +87,7 @@ def _draws(result: SimulationResult) -> tuple[Any, ...]:
 def _check_unique(names: list[str], what: str) -> None:
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
-        raise ValidationError(f"{what}: scenario name(s) {_labels(duplicated)} used more than "
+        raise ValidationError(f"{what}: scenario name(s) {quoted(duplicated)} used more than "
                               "once; give each a distinct name, e.g. scn.evolve(name='strict')")
 
 

@@ -27,7 +27,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .._validate import _labels, condition_array
 from ..errors import PBCModelError, ValidationError
 from ..incentives import Incentives
 from ..overspend import (
@@ -41,6 +40,7 @@ from ..overspend import (
     recovery_schedule,
 )
 from ..sharing import ShareSchedule, SideRule, shared_amount
+from ..validation import condition_array, quoted
 
 __all__ = ["Consortia", "SettlementArrays", "settle_arrays"]
 
@@ -283,8 +283,8 @@ def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule
     unused = sorted(set(conditions) - used)
     if unused:
         raise ValidationError(
-            f"conditions: {_labels(unused)} not used by any gate of the savings schedule or "
-            f"by the incentives (conditions used: {_labels(sorted(used)) if used else 'none'})")
+            f"conditions: {quoted(unused)} not used by any gate of the savings schedule or "
+            f"by the incentives (conditions used: {quoted(sorted(used)) if used else 'none'})")
 
 
 def _consortia(overspend: OverspendPolicy | None, consortium_codes: Any,

@@ -44,12 +44,12 @@ import numpy as np
 import pandas as pd
 
 from .. import money
-from .._html import summary_html
-from .._validate import _labels, align_condition, align_series, finite_series, practice_totals
 from ..errors import ValidationError
+from ..html_tables import summary_html
 from ..incentives import Incentives
 from ..overspend import OverspendPolicy
 from ..sharing import ShareSchedule
+from ..validation import align_condition, align_series, finite_series, practice_totals, quoted
 from .core import SettlementArrays, settle_arrays
 from .year_end_statement import statement
 
@@ -74,7 +74,7 @@ def _brought_forward(carry: Any, index: pd.Index) -> np.ndarray | None:
                               "Settlement.carry_forward")
     unknown = frame.index.difference(index)
     if len(unknown):
-        raise ValidationError(f"carry_forward: practice code(s) {_labels(unknown)} are not "
+        raise ValidationError(f"carry_forward: practice code(s) {quoted(unknown)} are not "
                               "being settled; their liabilities would be lost")
     frame = frame.reindex(index, fill_value=0.0)
     columns = sorted(frame.columns)
@@ -167,7 +167,7 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
         consortium_s = pd.Series(codes_raw, index=index, name="consortium")
         if consortium_s.isna().any():
             raise ValidationError(f"consortium: missing code for practice(s) "
-                                  f"{_labels(index[consortium_s.isna().to_numpy()])}")
+                                  f"{quoted(index[consortium_s.isna().to_numpy()])}")
         codes = pd.factorize(consortium_s)[0]
     elif overspend is not None and overspend.net_within_consortium:
         raise ValidationError("consortium: net_within_consortium=True needs consortium= "

@@ -1,4 +1,4 @@
-"""Compact HTML summaries for Jupyter ``_repr_html_`` (private)."""
+"""Compact HTML summaries for Jupyter ``_repr_html_``: the one small-table page every result shows."""
 
 from __future__ import annotations
 

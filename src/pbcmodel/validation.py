@@ -1,4 +1,4 @@
-"""Boundary validation helpers shared by the modules (private).
+"""Boundary checks shared by the modules: one home for each check at an input boundary.
 
 Each helper raises :class:`~pbcmodel.errors.ValidationError` whose message names
 the culprit (a field, a row label or a code) and says what was expected.
@@ -22,7 +22,16 @@ Frame = TypeVar("Frame", pd.DataFrame, pd.Series)
 MAX_COUNT = 2**63 // 10_000_000
 
 
-def _labels(index: Iterable[Any], limit: int = 5) -> str:
+def quoted(index: Iterable[Any], limit: int = 5) -> str:
+    """The first ``limit`` values as reprs, and how many more: the culprits an error names.
+
+    Examples
+    --------
+    >>> quoted(["P001", "P002"])
+    "'P001', 'P002'"
+    >>> quoted([f"P{i:03d}" for i in range(8)], limit=2)
+    "'P000', 'P001' and 6 more"
+    """
     items = list(index)
     shown = ", ".join(repr(i) for i in items[:limit])
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
@@ -36,7 +45,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValidationError(
-            f"{what}: missing column(s) {_labels(missing)}; found {_labels(df.columns, 20)}"
+            f"{what}: missing column(s) {quoted(missing)}; found {quoted(df.columns, 20)}"
         )
 
 
@@ -47,11 +56,11 @@ def require_same_codes(expected: pd.Index, got: pd.Index, name: str) -> None:
     if len(missing) or len(extra) or got.has_duplicates:
         parts = []
         if len(missing):
-            parts.append(f"missing practice code(s) {_labels(missing)}")
+            parts.append(f"missing practice code(s) {quoted(missing)}")
         if len(extra):
-            parts.append(f"unknown practice code(s) {_labels(extra)}")
+            parts.append(f"unknown practice code(s) {quoted(extra)}")
         if got.has_duplicates:
-            parts.append(f"duplicated code(s) {_labels(got[got.duplicated()].unique())}")
+            parts.append(f"duplicated code(s) {quoted(got[got.duplicated()].unique())}")
         raise ValidationError(f"{name}: " + "; ".join(parts))
 
 
@@ -79,7 +88,7 @@ def finite_series(values: Any, name: str) -> pd.Series:
         raise ValidationError(f"{name}: expected numbers") from exc
     bad = ~np.isfinite(s.to_numpy())
     if bad.any():
-        raise ValidationError(f"{name}: NaN or infinite value for {_labels(s.index[bad])}")
+        raise ValidationError(f"{name}: NaN or infinite value for {quoted(s.index[bad])}")
     return s
 
 
@@ -161,7 +170,7 @@ def unit_interval(values: Any, name: str) -> np.ndarray:
     arr = finite_array(values, name)
     bad = (arr < 0) | (arr > 1)
     if bad.any():
-        raise ValidationError(f"{name}: must be in [0, 1], got {_labels(arr[bad].tolist())}")
+        raise ValidationError(f"{name}: must be in [0, 1], got {quoted(arr[bad].tolist())}")
     return arr
 
 
@@ -271,7 +280,7 @@ def whole_counts(values: Any, name: str, labels: Any = None) -> np.ndarray:
     try:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: expected whole numbers, got {_labels(raw.ravel())}"
+        raise ValidationError(f"{name}: expected whole numbers, got {quoted(raw.ravel())}"
                               ) from exc
     where = np.asarray(list(range(arr.size)) if labels is None else labels,
                        dtype=object).reshape(arr.shape)
@@ -280,13 +289,13 @@ def whole_counts(values: Any, name: str, labels: Any = None) -> np.ndarray:
                       (finite & (arr < 0), "counts must be >= 0, not negative"),
                       (finite & (arr != np.floor(arr)), "counts must be whole numbers")]:
         if bad.any():
-            raise ValidationError(f"{name}: {what}; {_labels(where[bad])} "
+            raise ValidationError(f"{name}: {what}; {quoted(where[bad])} "
                                   f"{'has' if bad.sum() == 1 else 'have'} "
-                                  f"{_labels(raw[bad].tolist())}")
+                                  f"{quoted(raw[bad].tolist())}")
     big = arr > MAX_COUNT
     if big.any():
         shown = [f"{v:,}" if isinstance(v, int) else f"{v:,.6g}" for v in raw[big].tolist()[:5]]
-        raise ValidationError(f"{name}: at most {MAX_COUNT:,} per cell; {_labels(where[big])} "
+        raise ValidationError(f"{name}: at most {MAX_COUNT:,} per cell; {quoted(where[big])} "
                               f"{'has' if big.sum() == 1 else 'have'} {', '.join(shown)}")
     if raw.dtype.kind in "iu":
         return raw.astype(np.int64)
@@ -322,8 +331,8 @@ def practice_totals(money: Any, name: str, pods: Sequence[str] = PODS) -> pd.Ser
         negative = totals.to_numpy() < 0
         if negative.any():
             raise ValidationError(f"{name}: must be >= 0; practice(s) "
-                                  f"{_labels(totals.index[negative])} have "
-                                  f"{_labels(totals[negative].tolist())}")
+                                  f"{quoted(totals.index[negative])} have "
+                                  f"{quoted(totals[negative].tolist())}")
         return totals
     if not isinstance(money, pd.DataFrame):
         raise ValidationError(f"{name}: expected a Series per practice or a DataFrame "
@@ -331,12 +340,12 @@ def practice_totals(money: Any, name: str, pods: Sequence[str] = PODS) -> pd.Ser
     pods = list(pods)
     if money.columns.has_duplicates:
         dup = money.columns[money.columns.duplicated()]
-        raise ValidationError(f"{name}: duplicated column(s) {_labels(dup)}")
+        raise ValidationError(f"{name}: duplicated column(s) {quoted(dup)}")
     extra = [c for c in money.columns if c not in pods and c != "total"]
     missing = [p for p in pods if p not in money.columns]
     if extra or missing:
-        parts = ([f"unknown column(s) {_labels(extra)}"] if extra else []) + (
-            [f"missing POD column(s) {_labels(missing)}"] if missing else [])
+        parts = ([f"unknown column(s) {quoted(extra)}"] if extra else []) + (
+            [f"missing POD column(s) {quoted(missing)}"] if missing else [])
         raise ValidationError(f"{name}: " + "; ".join(parts) + f"; expected exactly the POD "
                               f"columns {', '.join(pods)} (and optionally 'total')")
     has_total = "total" in money.columns
@@ -347,7 +356,7 @@ def practice_totals(money: Any, name: str, pods: Sequence[str] = PODS) -> pd.Ser
         if bad.any():
             raise ValidationError(
                 f"{name}: column {column!r} must be a finite number >= 0; practice(s) "
-                f"{_labels(money.index[bad])} have {_labels(money[column][bad].tolist())}")
+                f"{quoted(money.index[bad])} have {quoted(money[column][bad].tolist())}")
         cells[column] = values
     pod_sum = np.sum([cells[p] for p in pods], axis=0) if pods else np.zeros(len(money))
     if not has_total:
@@ -358,7 +367,7 @@ def practice_totals(money: Any, name: str, pods: Sequence[str] = PODS) -> pd.Ser
         first = int(np.argmax(off))
         raise ValidationError(
             f"{name}: the 'total' column differs from the sum of the PODs for practice(s) "
-            f"{_labels(money.index[off])} (e.g. {money.index[first]!r}: total "
+            f"{quoted(money.index[off])} (e.g. {money.index[first]!r}: total "
             f"£{total[first]:,.2f}, PODs £{pod_sum[first]:,.2f})")
     return pd.Series(total, index=money.index, name="total")
 
@@ -491,7 +500,7 @@ def align_series(budget: Any, outturn: Any) -> tuple[pd.Series, pd.Series]:
                               "or both as numbers/arrays")
     if budget.index.has_duplicates:
         duplicated = budget.index[budget.index.duplicated()]
-        raise ValidationError(f"budget: duplicated practice code(s) {_labels(duplicated)}")
+        raise ValidationError(f"budget: duplicated practice code(s) {quoted(duplicated)}")
     require_same_codes(budget.index, outturn.index, "outturn")
     outturn = outturn.reindex(budget.index)
     money_array(budget.to_numpy(dtype=float), "budget", positive=True)
