@@ -255,6 +255,22 @@ def test_private_modules_serve_one_owner():
     assert not shared, "; ".join(shared)
 
 
+def test_no_module_imports_another_modules_private_name():
+    """A name that starts with ``_`` serves its own module: what several modules use is public
+    (in the foundation when it is shared across parts)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "")
+                                                     .startswith("pbcmodel")):
+                found += [f"{path.relative_to(PACKAGE)} imports {alias.name} from "
+                          f"{'.' * node.level}{node.module or ''}"
+                          for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not found, "; ".join(found)
+
+
 # ARCHITECTURE.md's tables, checked against the tree ----------------------------------------
 
 #: A name cited in backticks: a dotted identifier, perhaps followed by a call's arguments

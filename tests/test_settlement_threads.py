@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbcmodel.overspend import OverspendPolicy
-from pbcmodel.scenario import tally as _streamed
+from pbcmodel.scenario.tally import Tally
 from pbcmodel.settlement import settle_arrays
 from pbcmodel.settlement.core import Consortia
 from pbcmodel.sharing import pbc_freed_up, shared_amount
@@ -86,8 +86,8 @@ def test_two_threads_with_their_own_tallies_equal_one_thread():
     low, width = np.full(practices, -10**8), np.full(practices, 10**5)
     consortia = Consortia.from_codes(rng.integers(0, 20, practices))
 
-    def run(lo: int, hi: int) -> _streamed.Tally:
-        tally = _streamed.Tally.empty(lo, hi, years, budget, low, width, True)
+    def run(lo: int, hi: int) -> Tally:
+        tally = Tally.empty(lo, hi, years, budget, low, width, True)
         for first in range(lo, hi, 16):
             carry = None
             for y in range(years):
@@ -101,7 +101,7 @@ def test_two_threads_with_their_own_tallies_equal_one_thread():
         return tally.finished()
 
     alone = run(0, sims)
-    parts: dict[int, _streamed.Tally] = {}
+    parts: dict[int, Tally] = {}
     threads = [threading.Thread(target=lambda lo=lo: parts.__setitem__(lo, run(lo, lo + 48)))
                for lo in (0, 48)]
     for t in threads:

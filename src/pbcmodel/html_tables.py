@@ -1,4 +1,4 @@
-"""Compact HTML summaries for Jupyter ``_repr_html_``: the one small-table page every result shows."""
+"""Compact HTML summaries for Jupyter ``_repr_html_``, the small table every result shows."""
 
 from __future__ import annotations
 

@@ -52,6 +52,8 @@ MOVED: dict[str, str] = {
     "pbcmodel.plot.design": "pbcmodel.plot.design_figures",
     "pbcmodel.scenario._streamed": "pbcmodel.scenario.tally",
     "pbcmodel.scenario._allocator": "pbcmodel.malloc",
+    "pbcmodel._validate": "pbcmodel.validation",
+    "pbcmodel._html": "pbcmodel.html_tables",
 }
 
 

@@ -62,8 +62,7 @@ import numpy as np
 
 from .. import risk
 from ..risk import SpendDraws, methods, patients
-from . import cluster, limits, loop, memory, store
-from . import tally as _streamed
+from . import cluster, limits, loop, memory, store, tally
 from .options import ENGINES, KEEP, Seed, SimulationOptions, StorePath, check_counts
 from .options import tracked_losses as tracked_losses
 from .plan import (
@@ -85,8 +84,8 @@ DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_s
                     "cost_growth")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
 #: (:mod:`~pbcmodel.scenario.tally`); ask for others with ``track_losses``.
-LOSS_POUNDS = _streamed.LOSS_POUNDS
-LOSS_FRACTIONS = _streamed.LOSS_FRACTIONS
+LOSS_POUNDS = tally.LOSS_POUNDS
+LOSS_FRACTIONS = tally.LOSS_FRACTIONS
 #: Practice-simulations settled, and drawn, at once (:mod:`~pbcmodel.scenario.memory`).
 CHUNK_ELEMENTS = memory.CHUNK_ELEMENTS
 DRAW_ELEMENTS = memory.DRAW_ELEMENTS
@@ -307,7 +306,7 @@ def _staged_stores(targets: Sequence[Path | None], scenarios: Sequence[Simulated
 
 
 def _simulate_groups(scenarios: Sequence[SimulatedScenario], groups: list[list[int]],
-                     keeps: list[_streamed.Keep], options: SimulationOptions
+                     keeps: list[tally.Keep], options: SimulationOptions
                      ) -> list[SimulationResult]:
     """Each group's plan simulated (threads here, or dask), and a result per scenario."""
     specs = [([scenarios[i] for i in group], [keeps[i] for i in group]) for group in groups]
@@ -318,11 +317,11 @@ def _simulate_groups(scenarios: Sequence[SimulatedScenario], groups: list[list[i
         tallies, budgets = cluster.run_dask(specs, options)
     results: dict[int, SimulationResult] = {}
     for group, group_budgets, group_tallies in zip(groups, budgets, tallies, strict=True):
-        for i, budget, tally in zip(group, group_budgets, group_tallies, strict=True):
+        for i, budget, statistics in zip(group, group_budgets, group_tallies, strict=True):
             scn = scenarios[i]
             results[i] = SimulationResult(
                 scenario=scn, seed=options.seed, method=options.method,
                 practices=scn.population.codes,
                 consortium=scn.population.hierarchy["consortium"],
-                list_size=scn.population.list_size, budget=budget / 100, tally=tally)
+                list_size=scn.population.list_size, budget=budget / 100, tally=statistics)
     return [results[i] for i in range(len(scenarios))]
