@@ -84,11 +84,21 @@ def _draws(result: SimulationResult) -> tuple[Any, ...]:
     return (result.seed, result.method, result.n, result.years, *drivers(result.scenario))
 
 
-def _check_unique(names: list[str], what: str) -> None:
+def _distinct(items: Sequence[Any], kind: type, what: str) -> list[Any]:
+    """``items`` as a list, refused if empty, of another type, or with two of one name."""
+    items = list(items)
+    if not items:
+        raise ValidationError(f"{what}: expected at least one {kind.__name__}, got none")
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise ValidationError(f"{what}[{i}]: expected a {kind.__name__}, got "
+                                  f"{type(item).__name__}")
+    names = [(item if kind is Scenario else item.scenario).name for item in items]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValidationError(f"{what}: scenario name(s) {quoted(duplicated)} used more than "
                               "once; give each a distinct name, e.g. scn.evolve(name='strict')")
+    return items
 
 
 def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
@@ -129,14 +139,7 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
     >>> side_by_side([res, other.simulate(n=100, seed=4)]).attrs["common_outturns"]
     False
     """
-    results = list(results)
-    if not results:
-        raise ValidationError("results: expected at least one SimulationResult, got none")
-    for i, result in enumerate(results):
-        if not isinstance(result, SimulationResult):
-            raise ValidationError(f"results[{i}]: expected a SimulationResult, got "
-                                  f"{type(result).__name__}")
-    _check_unique([result.scenario.name for result in results], "results")
+    results = _distinct(results, SimulationResult, "results")
     frame = pd.concat([headline(result) for result in results], axis=1)
     first = _draws(results[0])
     frame.attrs["common_outturns"] = all(_draws(r) == first for r in results[1:])
@@ -185,15 +188,9 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
     >>> t.columns.tolist(), t.attrs["common_outturns"]
     (['none', '70/30'], True)
     """
-    scenarios = list(scenarios)
-    if not scenarios:
-        raise ValidationError("scenarios: expected at least one Scenario, got none")
+    scenarios = _distinct(scenarios, Scenario, "scenarios")
     for i, scn in enumerate(scenarios):
-        if not isinstance(scn, Scenario):
-            raise ValidationError(f"scenarios[{i}]: expected a Scenario, got "
-                                  f"{type(scn).__name__}")
         require_cost_model(scn, f"scenarios[{i}] ({scn.name!r})")
-    _check_unique([scn.name for scn in scenarios], "scenarios")
     options = SimulationOptions(n=n, years=years, seed=seed, method=method,
                                 chunk_size=chunk_size, engine=engine, client=client,
                                 workers=workers, progress=progress)
