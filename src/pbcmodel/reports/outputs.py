@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from ..io.output_folder import table_names, write_tables
+from ..scenario import Scenario, SimulationResult
 from .tables import (
     budget_table,
     by_list_size_table,
@@ -50,7 +51,7 @@ FIGURE_SIZE = (7.0, 4.5)
 FIGURE_DPI = 120
 
 
-def run_outputs(result: Any, scenario: Any, *, figures: bool = True,
+def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool = True,
                 budgets: pd.DataFrame | None = None) -> dict[str, Any]:
     """The tables and figures of a simulation, for ``pbcmodel run`` and the demo to write.
 

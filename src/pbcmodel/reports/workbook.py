@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError, require
+from ..scenario import Scenario
+from ..settlement import Settlement
 
 __all__ = ["MONEY_FORMAT", "PERCENT_FORMAT", "number_format", "write_workbook"]
 
@@ -184,7 +186,7 @@ def _display(value: Any, fmt: str | None) -> str:
 
 
 # ------------------------------------------------------------------ statement workbooks
-def _notes(scenario: Any, sheets: Mapping[str, pd.DataFrame], source: str, licence: str,
+def _notes(scenario: Scenario, sheets: Mapping[str, pd.DataFrame], source: str, licence: str,
            table: str | None, title: str) -> list[tuple[str, str]]:
     """The Notes sheet: what the workbook is, where its data came from, every column."""
     from .._version import __version__
@@ -262,7 +264,7 @@ def _carry_forward_table(settlement: Any) -> pd.DataFrame:
     return out
 
 
-def _steps_table(scenario: Any, budget_pence: Mapping[str, int]) -> pd.DataFrame:
+def _steps_table(scenario: Scenario, budget_pence: Mapping[str, int]) -> pd.DataFrame:
     from .tables import explain_table
 
     parts = []
@@ -280,7 +282,7 @@ def _rules_table(settlement: Any) -> pd.DataFrame:
     return pd.DataFrame({"text": rules}, index=pd.RangeIndex(1, len(rules) + 1, name="rule"))
 
 
-def settlement_workbook(path: str | PathLike[str], scenario: Any, settlement: Any, *,
+def settlement_workbook(path: str | PathLike[str], scenario: Scenario, settlement: Settlement, *,
                         source: str | None = None, licence: str | None = None) -> None:
     """The statements of a settled year as one workbook: practices, consortia, budgets, the
     steps that set them, recovery still due, the rules, and the notes.
@@ -321,7 +323,7 @@ def _with_money_total(frame: pd.DataFrame, additive: Sequence[str]) -> pd.DataFr
     return out
 
 
-def monthly_workbook(path: str | PathLike[str], scenario: Any, actual: pd.DataFrame,
+def monthly_workbook(path: str | PathLike[str], scenario: Scenario, actual: pd.DataFrame,
                      month: int, *, profile: Any = None, method: str = "seasonal",
                      level: float = 0.9, source: str | None = None,
                      licence: str | None = None) -> None:

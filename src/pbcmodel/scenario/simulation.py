@@ -63,7 +63,7 @@ import numpy as np
 from .. import risk
 from ..risk import SpendDraws, methods, patients
 from . import cluster, limits, loop, memory, store, tally
-from .options import ENGINES, KEEP, Seed, SimulationOptions, StorePath, check_counts
+from .options import ENGINES, KEEP, Seed, SimulationOptions, StorePath
 from .options import tracked_losses as tracked_losses
 from .plan import (
     SimulatedScenario,
@@ -89,16 +89,6 @@ LOSS_FRACTIONS = tally.LOSS_FRACTIONS
 #: Practice-simulations settled, and drawn, at once (:mod:`~pbcmodel.scenario.memory`).
 CHUNK_ELEMENTS = memory.CHUNK_ELEMENTS
 DRAW_ELEMENTS = memory.DRAW_ELEMENTS
-
-#: Kept for the modules that import them until they take the public names
-#: (:func:`.options.check_counts`, :func:`.plan.require_cost_model`, SimulationOptions).
-_check_counts = check_counts
-_check_cost_model = require_cost_model
-
-
-def _check_options(method: Any, keep: Any, engine: Any, client: Any, workers: Any) -> None:
-    SimulationOptions(method=method, keep=keep, engine=engine, client=client, workers=workers)
-
 
 def drivers(scn: SimulatedScenario) -> tuple[object, ...]:
     """What a scenario's simulated outturns depend on (:data:`DRIVERS_OF_SPEND`)."""
