@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ..errors import ConfigError, ValidationError
-from ..scenario.config import read_text_file
+from ..scenario.file_text import read_text_file
 
 __all__ = ["DesignSpec", "load_design_spec"]
 

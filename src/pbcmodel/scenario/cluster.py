@@ -30,7 +30,7 @@ from .options import SimulationOptions
 from .plan import SimulatedScenario, SimulationPlan, build_plan
 from .tally import Keep, Tally
 
-__all__ = ["Group", "run_dask"]
+__all__ = ["run_dask"]
 
 #: Scenarios that share the drivers of spend, and what each one's tallies keep.
 Group = tuple[Sequence[SimulatedScenario], Sequence[Keep]]

@@ -51,7 +51,6 @@ import json
 import tomllib
 from collections.abc import Callable, Mapping
 from functools import partial
-from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,6 +72,7 @@ from ..overspend import OverspendPolicy
 from ..population import Population
 from ..risk.costmodel import CostModel
 from ..sharing import Gate, ShareSchedule
+from .file_text import no_constant, parse_text, read_text_file
 
 T = TypeVar("T")
 
@@ -555,52 +555,10 @@ def _at_path(path: str, message: str, cls: type | None) -> str:
     return f"{path}: {message}"
 
 
-#: Deepest nesting of tables and lists a scenario file may have (a real one needs 4:
-#: ``$.population.practices[0].counts``); deeper files are refused before they are read.
-MAX_DEPTH = 16
-
-
-def _check_depth(data: Any, what: str) -> None:
-    """Refuse data nested deeper than :data:`MAX_DEPTH` (checked without recursion)."""
-    stack = [(data, "$", 0)]
-    while stack:
-        value, where, depth = stack.pop()
-        children: list[tuple[str, Any]] = []
-        if isinstance(value, Mapping):
-            children = [(f"{where}.{k}", v) for k, v in value.items()]
-        elif isinstance(value, list):
-            children = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
-        if children and depth >= MAX_DEPTH:
-            raise ConfigError(f"{where}: {what} is nested more than {MAX_DEPTH} levels deep; a "
-                              "scenario needs at most a few")
-        stack.extend((child, path, depth + 1) for path, child in children)
-
-
-def _text(text: Any, what: str) -> str:
-    if not isinstance(text, str):
-        raise ConfigError(f"{what}: expected text (str), got {type(text).__name__}")
-    return text.removeprefix("\ufeff")
-
-
-def _parse(text: Any, what: str, parse: Callable[[str], Any],
-           syntax_error: type[Exception]) -> Any:
-    """Plain data from the text of a scenario file: ``what`` begins every error (a syntax
-    error gives the line and column); nesting deeper than :data:`MAX_DEPTH` is refused."""
-    try:
-        data = parse(_text(text, what))
-    except syntax_error as exc:
-        raise ConfigError(f"{what}: {exc}") from exc
-    except RecursionError as exc:
-        raise ConfigError(f"{what}: nested more than {MAX_DEPTH} levels deep; a "
-                          "scenario needs at most a few") from exc
-    _check_depth(data, what)
-    return data
-
-
 def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from TOML text (syntax errors give the line and column).
 
-    A leading byte-order mark is ignored; nesting deeper than :data:`MAX_DEPTH` is refused.
+    A leading byte-order mark is ignored; nesting deeper than :data:`~.file_text.MAX_DEPTH` is refused.
 
     Examples
     --------
@@ -610,22 +568,18 @@ def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     ...
     pbcmodel.errors.ConfigError: scenario TOML: nested more than 16 levels deep; ...
     """
-    data = _parse(text, "scenario TOML", tomllib.loads, tomllib.TOMLDecodeError)
+    data = parse_text(text, "scenario TOML", tomllib.loads, tomllib.TOMLDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
 def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from JSON text (syntax errors give the line and column).
 
-    A leading byte-order mark is ignored; nesting deeper than :data:`MAX_DEPTH` is refused.
+    A leading byte-order mark is ignored; nesting deeper than :data:`~.file_text.MAX_DEPTH` is refused.
     """
-    data = _parse(text, "scenario JSON", partial(json.loads, parse_constant=_no_constant),
+    data = parse_text(text, "scenario JSON", partial(json.loads, parse_constant=no_constant),
                   json.JSONDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
-
-
-def _no_constant(name: str) -> float:
-    raise ConfigError(f"scenario JSON: {name} is not allowed (numbers must be finite)")
 
 
 def load_scenario(path: str | Path, cls: type[T]) -> T:
@@ -646,49 +600,3 @@ def load_scenario(path: str | Path, cls: type[T]) -> T:
     if p.suffix.lower() == ".json":
         return from_json(text, cls, base_dir=p.parent)
     return from_toml(text, cls, base_dir=p.parent)
-
-
-def read_text_file(path: Any, what: str = "scenario",
-                   suffixes: tuple[str, ...] = (".toml", ".json")) -> tuple[str, Path]:
-    """The text of a scenario or design file, and its path.
-
-    UTF-8, with or without a byte-order mark; any other encoding is refused with the byte
-    and line where it fails. A folder, a missing file, another suffix or a file larger than
-    :data:`MAX_FILE_BYTES` is refused too, each a :class:`~pbcmodel.errors.ConfigError`
-    that begins with ``what`` and names the file.
-
-    Examples
-    --------
-    >>> read_text_file("nope.toml", "design")
-    Traceback (most recent call last):
-    ...
-    pbcmodel.errors.ConfigError: design: no such file 'nope.toml'
-    """
-    if not isinstance(path, (str, PathLike)) or str(path) == "":
-        raise ConfigError(f"{what}: expected a file path, got {path!r}")
-    p = Path(path)
-    name = repr(str(p))
-    expected = " or ".join(suffixes)
-    if p.is_dir():
-        raise ConfigError(f"{what}: {name} is a folder; expected a {expected} file")
-    if not p.is_file():
-        raise ConfigError(f"{what}: no such file {name}")
-    if p.suffix.lower() not in suffixes:
-        raise ConfigError(f"{what}: {p.name!r} must end in {expected}")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"{what}: {name} is {len(raw):,} bytes; a {what} file is at most "
-                          f"{MAX_FILE_BYTES:,} (put large tables in CSV files it names)")
-    try:
-        return raw.decode("utf-8-sig"), p
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{what}: {name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
-                          f"on line {line}); save it as UTF-8") from exc
-
-
-#: Largest scenario file read (bytes): a full national population written inline fits.
-MAX_FILE_BYTES = 256 * 2**20
