@@ -558,7 +558,8 @@ def _at_path(path: str, message: str, cls: type | None) -> str:
 def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from TOML text (syntax errors give the line and column).
 
-    A leading byte-order mark is ignored; nesting deeper than :data:`~.file_text.MAX_DEPTH` is refused.
+    A leading byte-order mark is ignored; nesting deeper than
+    :data:`~pbcmodel.scenario.file_text.MAX_DEPTH` is refused.
 
     Examples
     --------
@@ -575,7 +576,8 @@ def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
 def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from JSON text (syntax errors give the line and column).
 
-    A leading byte-order mark is ignored; nesting deeper than :data:`~.file_text.MAX_DEPTH` is refused.
+    A leading byte-order mark is ignored; nesting deeper than
+    :data:`~pbcmodel.scenario.file_text.MAX_DEPTH` is refused.
     """
     data = parse_text(text, "scenario JSON", partial(json.loads, parse_constant=no_constant),
                   json.JSONDecodeError)
