@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..overspend import OverspendPolicy
+from ..overspend import OverspendPolicy, liability_rule
 from ..settlement import Settlement
 from ..sharing import ShareSchedule, shared_amount
 from ._base import money_axis, new_axes, percent_axis
@@ -65,7 +65,7 @@ def schedule_curve(schedule: ShareSchedule, *, overspend: OverspendPolicy | None
     """
     _, ax = new_axes(ax)
     variance = np.linspace(-span, span, points)
-    losses = overspend.losses_rule if overspend is not None else schedule.losses_rule
+    losses = liability_rule(schedule, overspend)       # the rule settlement applies
     amount = shared_amount(np.ones(1), variance, schedule.savings_rule, losses)
     ax.plot(100 * variance, 100 * variance, color="0.7", linestyle="--",
             label="whole variance")
