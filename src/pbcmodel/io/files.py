@@ -10,7 +10,8 @@ fails the same way, as a :class:`~pbcmodel.errors.ValidationError` that names th
 * rows with more fields than the header, an unclosed quote, and a file whose last line was
   cut off (it has fewer fields than the header and no final line break);
 * a ``.zip`` that does not hold exactly one CSV (a zip holding one CSV is read as that CSV);
-  an Excel workbook (``.xlsx``) or a UTF-16 text file given as a CSV.
+  a gzip file (``.csv.gz``, read as the CSV it holds) that is corrupt or cut off; an Excel
+  workbook (``.xlsx``) or a UTF-16 text file given as a CSV.
 
 Encodings: a UTF-8 byte-order mark is accepted, and so are CRLF line ends. Text is decoded as
 UTF-8 first; a file that is not UTF-8 is decoded as Windows-1252 (cp1252, the code page of
@@ -37,10 +38,12 @@ pbcmodel.errors.ValidationError: consortia: ... has a header but no data rows
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 import warnings
 import zipfile
+import zlib
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any
@@ -55,6 +58,7 @@ __all__ = ["ENCODINGS", "EncodingFallbackWarning", "read_csv_file"]
 #: Encodings tried in order: UTF-8 (with or without a byte-order mark), then Windows-1252.
 ENCODINGS = ("utf-8-sig", "cp1252")
 _ZIP_MAGIC = b"PK\x03\x04"
+_GZIP_MAGIC = b"\x1f\x8b"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Bytes read from the end of a file to see whether its last line was cut off.
 _TAIL_BYTES = 65_536
@@ -65,7 +69,7 @@ class EncodingFallbackWarning(UserWarning):
 
 
 def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
-    """Read a CSV file (or a ``.zip`` holding one CSV) as a table of text cells.
+    """Read a CSV file (or a ``.zip`` holding one CSV, or a gzipped CSV) as text cells.
 
     Parameters
     ----------
@@ -114,6 +118,8 @@ def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
             head = fh.read(4)
         if head.startswith(_ZIP_MAGIC) or path.suffix.lower() == ".zip":
             return _read_zip(path, what)
+        if head.startswith(_GZIP_MAGIC):
+            return _read_gzip(path, what)
         return _read_text(lambda: path.open("rb"), name, what, _tail(path))
     except OSError as exc:
         raise ValidationError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
@@ -123,6 +129,19 @@ def _tail(path: Path) -> bytes:
     with path.open("rb") as fh:
         fh.seek(max(0, path.stat().st_size - _TAIL_BYTES))
         return fh.read()
+
+
+def _read_gzip(path: Path, what: str) -> pd.DataFrame:
+    name = repr(str(path))
+    try:
+        with gzip.open(path, "rb") as fh:     # the decompressed tail, for the cut-off check
+            tail = b""
+            while chunk := fh.read(_TAIL_BYTES):
+                tail = (tail + chunk)[-_TAIL_BYTES:]
+        return _read_text(lambda: gzip.open(path, "rb"), name, what, tail)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValidationError(f"{what}: {name} is not a complete gzip file ({exc}); download "
+                              "it again") from exc
 
 
 def _read_zip(path: Path, what: str) -> pd.DataFrame:
