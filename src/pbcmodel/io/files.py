@@ -50,10 +50,11 @@ from typing import IO, Any
 
 import pandas as pd
 
+from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..validation import quoted
 
-__all__ = ["ENCODINGS", "EncodingFallbackWarning", "read_csv_file"]
+__all__ = ["ENCODINGS", "EncodingFallbackWarning", "practice_codes", "read_csv_file"]
 
 #: Encodings tried in order: UTF-8 (with or without a byte-order mark), then Windows-1252.
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -250,3 +251,44 @@ def _check_not_truncated(tail: bytes, encoding: str, n_columns: int, name: str,
     if 0 < len(fields) < n_columns:
         raise ValidationError(f"{what}: {name} looks cut off: its last line has {len(fields)} "
                               f"of {n_columns} fields and no line break; download it again")
+
+
+def practice_codes(codes: pd.Series, rows: pd.Series, where: str) -> pd.Series:
+    """A published file's practice codes, normalised; a blank or repeated code is refused.
+
+    Parameters
+    ----------
+    codes : Series
+        The practice-code column as read.
+    rows : Series
+        Each row's number in the file (the header is row 1), for messages.
+    where : str
+        The file, as messages name it.
+
+    Returns
+    -------
+    Series
+        The codes trimmed and upper-cased (:func:`pbcmodel.codes.normalise_codes`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.Series([2, 3, 4])
+    >>> practice_codes(pd.Series([" a81001", "A81002", "B82003"]), rows, "f.csv").tolist()
+    ['A81001', 'A81002', 'B82003']
+    >>> practice_codes(pd.Series(["A81001", "a81001 ", "B82003"]), rows, "f.csv")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: f.csv: duplicate practice code 'A81001' in rows 2, 3
+    """
+    codes = codes.astype(object)
+    blank = codes.isna() | (codes.str.strip() == "")
+    if blank.any():
+        raise ValidationError(f"{where}: no practice code in row(s) {quoted(rows[blank])}")
+    normalised = normalise_codes(codes)
+    dup = normalised.duplicated(keep=False)
+    if dup.any():
+        first = normalised[dup].iloc[0]
+        raise ValidationError(f"{where}: duplicate practice code {first!r} in rows "
+                              f"{quoted(rows[dup & (normalised == first)])}")
+    return normalised

@@ -52,7 +52,7 @@ import pandas as pd
 from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..validation import quoted
-from .files import read_csv_file
+from .files import practice_codes, read_csv_file
 
 __all__ = ["COLUMNS", "HEADERS", "LAYOUTS", "NO_PCN", "read_payments_to_general_practice"]
 
@@ -448,7 +448,7 @@ def read_payments_to_general_practice(path: str | PathLike[str]) -> pd.DataFrame
     frame = frame[[c for c in COLUMNS if c in frame.columns]].copy()
     rows = pd.Series(np.arange(len(frame)) + 2, index=frame.index)   # header = row 1
     published = {s: c for c, s in LAYOUTS[year].items()}
-    _check_practices(frame, rows, where)
+    frame["practice"] = practice_codes(frame["practice"], rows, where)
     for col in _NUMERIC:
         frame[col] = _numbers(frame[col], rows, published[col], where, col in _COUNTS)
     for col in ("open_date", "close_date"):
@@ -492,20 +492,6 @@ def _year_of(columns: list[str], where: str) -> str:
         f"{where}: unknown layout ({len(columns)} columns). The nearest known layout is "
         f"{nearest!r} ({len(expected)} columns, expected in order: {', '.join(expected)}); "
         f"{detail}. Layouts known: {', '.join(HEADERS)}")
-
-
-def _check_practices(frame: pd.DataFrame, rows: pd.Series, where: str) -> None:
-    codes = frame["practice"]
-    blank = codes.isna()
-    if blank.any():
-        raise ValidationError(f"{where}: no practice code in row(s) {quoted(rows[blank])}")
-    frame["practice"] = normalise_codes(codes)
-    dup = frame["practice"].duplicated(keep=False)
-    if dup.any():
-        first = frame.loc[dup, "practice"].iloc[0]
-        raise ValidationError(
-            f"{where}: duplicate practice code {first!r} in rows "
-            f"{quoted(rows[dup & (frame['practice'] == first)])}")
 
 
 def _numbers(text: pd.Series, rows: pd.Series, column: str, where: str,

@@ -34,11 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..validation import MAX_COUNT, quoted
 from ..weighted import COMPONENTS, WeightedPopulations
-from .files import read_csv_file
+from .files import practice_codes, read_csv_file
 
 __all__ = ["LAYOUTS", "read_weighted_populations"]
 
@@ -132,17 +131,7 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     mapping = LAYOUTS[layout]
     frame = raw[list(mapping)].rename(columns=mapping)
     rows = pd.Series(np.arange(len(frame)) + 2, index=frame.index)   # file row (header = 1)
-    codes = frame["practice"].astype(object)
-    blank = codes.isna() | (codes.str.strip() == "")
-    if blank.any():
-        raise ValidationError(f"{where}: no practice code in row(s) {quoted(rows[blank])}")
-    frame["practice"] = normalise_codes(codes)
-    dup = frame["practice"].duplicated(keep=False)
-    if dup.any():
-        first = frame.loc[dup, "practice"].iloc[0]
-        raise ValidationError(
-            f"{where}: duplicate practice code {first!r} in rows "
-            f"{quoted(rows[dup & (frame['practice'] == first)])}")
+    frame["practice"] = practice_codes(frame["practice"], rows, where)
     for col in _NUMERIC:
         published = next(k for k, v in mapping.items() if v == col)
         text = frame[col]
