@@ -126,7 +126,8 @@ def test_zero_and_missing_are_distinct(tmp_path):
     assert df["registered_patients"].isna().sum() == 1      # nothing else became missing
 
 
-@pytest.mark.parametrize("text", ["12x", "lots", "inf"])
+# a comma is refused, never read as a separator: "1,2" is not £12 (nor "1,234" guessed at)
+@pytest.mark.parametrize("text", ["12x", "lots", "inf", "1,2", "1,234"])
 def test_non_numeric_cell_names_file_row_column_and_text(tmp_path, text):
     def edit(f):
         f.loc[2, "Total NHS Payments to General Practice"] = text

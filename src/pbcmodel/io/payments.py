@@ -496,10 +496,13 @@ def _year_of(columns: list[str], where: str) -> str:
 
 def _numbers(text: pd.Series, rows: pd.Series, column: str, where: str,
              count: bool) -> pd.Series:
-    """Numbers as float; blanks and known markers are NaN; anything else is refused."""
+    """Numbers as float; blanks and known markers are NaN; anything else is refused.
+
+    Plain numbers only, as every published year writes them: a cell with a comma (``1,2``,
+    ``1,234``) is refused rather than guessed at.
+    """
     marker = text.str.match(_MARKER.pattern, case=False).fillna(False).astype(bool)
-    values = pd.to_numeric(text.where(~marker).str.replace(",", "", regex=False),
-                           errors="coerce").astype(float)
+    values = pd.to_numeric(text.where(~marker), errors="coerce").astype(float)
     bad = text.notna() & ~marker & ~np.isfinite(values)
     if count:
         bad |= values < 0
