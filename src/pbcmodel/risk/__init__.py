@@ -13,6 +13,8 @@ The parts, each in its own module:
 * :mod:`~pbcmodel.risk.high_cost` — :func:`~pbcmodel.risk.high_cost.apply_threshold`, the
   per-patient high-cost threshold (retained ``min(X, d)``, excess ``(X − d)⁺``), applied
   by every method;
+* :mod:`~pbcmodel.risk.effects` — :class:`PracticeEffects`, what the formula does not see
+  in a practice's spend: a persistent multiplicative effect per practice (log-scale AR(1));
 * :mod:`~pbcmodel.risk.draws` — drawing simulated years of spend for every practice;
 * :mod:`~pbcmodel.risk.lattice` — the FFT numerics on a lattice of buckets;
 * :mod:`~pbcmodel.risk.patients` — seeds, random streams keyed by blocks of simulations,
@@ -44,6 +46,7 @@ from .distribution import (
     spend_distribution,
 )
 from .draws import SpendDraws, SpendSampler, iter_spend, simulate_spend, spend_sampler
+from .effects import PracticeEffects
 from .high_cost import apply_threshold
 from .methods import REGISTRY, Method
 
@@ -53,6 +56,7 @@ __all__ = [
     "REGISTRY",
     "CostModel",
     "Method",
+    "PracticeEffects",
     "SpendDistribution",
     "SpendDraws",
     "SpendSampler",

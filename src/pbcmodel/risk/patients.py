@@ -46,7 +46,7 @@ BLOCK = 1024
 #: Units whose draws share one stream (and are inverted together, see :func:`invert_rows`).
 GROUP = 64
 #: Kinds of draw, each its own streams per (year, group, block).
-RETAINED, EXCESS, SHOCK = 0, 1, 2
+RETAINED, EXCESS, SHOCK, EFFECT = 0, 1, 2, 3
 
 
 def seed_sequence(seed: Any) -> np.random.SeedSequence:
