@@ -267,13 +267,19 @@ effects must be between 0 and 1, got 1.5
         * **each practice's effect** (practices with history): the Bühlmann–Straub fit of
           :func:`~pbcmodel.credibility.credibility_ratios` gives the collective ratio
           ``μ̂``, the between variance ``â``, each practice's credibility ``zᵢ`` and estimate
-          ``estᵢ``. With ``mᵢ = estᵢ / μ̂`` (the factor of :func:`credibility_budgets`) and
+          ``estᵢ``. With ``mᵢ = estᵢ / μ̂`` (the factor of
+          :func:`~pbcmodel.credibility.credibility_budgets`) and
           ``ā = â / μ̂²``, ``centreᵢ = log mᵢ`` (so the first simulated year's factor has mean
           ``mᵢ``) and ``uncertaintyᵢ = √log(1 + vᵢ / mᵢ²)``, at most ``sd``, where
           ``vᵢ = (1 − zᵢ) ā + max(Ĉ₀ − ā, 0)``: the posterior variance of the practice's
           lasting level, plus the part of the effect that changes from year to year, which no
           history foretells. Practices without history (an all-NaN ``actual`` row) are left
-          out: they get centre 0 and uncertainty ``sd``.
+          out: they get centre 0 and uncertainty ``sd``. When the fit finds no lasting
+          difference between practices (``â = 0``: every ``z = 0``) every centre is 0 and
+          every uncertainty ``sd``, as for a practice without history.
+
+        Two years are enough: the spread needs one year of practices of different sizes, the
+        persistence one pair of consecutive years; more years and practices make them surer.
 
         Parameters
         ----------
