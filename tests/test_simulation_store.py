@@ -127,11 +127,11 @@ def test_a_failure_half_way_leaves_no_store(scn, tmp_path, monkeypatch):
     calls = []
     real = store._Writer.add
 
-    def failing(self, first, year, amount, net):
+    def failing(self, first, year, *arrays):
         calls.append(first)
         if len(calls) > 3:
             raise OSError("disk full")
-        real(self, first, year, amount, net)
+        real(self, first, year, *arrays)
 
     monkeypatch.setattr(store._Writer, "add", failing)
     with pytest.raises(OSError, match="disk full"):

@@ -18,10 +18,10 @@ what is allocated, part by part, for each ``keep``:
 * **settlement** — per thread, the work arrays of one chunk of :data:`CHUNK_ELEMENTS`
   practice-simulations settled at once;
 * **tallies** — per scenario and thread, the streamed statistics: the per-practice
-  histograms (:data:`~pbcmodel.scenario.tally.HISTOGRAM_BINS` + 2 int32 counts, and as
-  many pending bin indices), loss thresholds and outturn-miss limits and counts; per scenario the figures' sample of the
-  first 256 simulations and the commissioner's totals per simulation-year (three int64,
-  copied once when the threads' ranges merge);
+  histograms (:data:`~pbcmodel.scenario.tally.HISTOGRAM_BINS` + 2 int32 counts, and as many
+  pending bin indices), loss thresholds and outturn-miss limits and counts; per scenario the
+  figures' sample of the first 256 simulations and the commissioner's totals per
+  simulation-year (three int64, copied once when the threads' ranges merge);
 * **full** (``keep="full"`` in memory) — every practice × simulation × year amount, net
   cash and outturn, int32 pence, written by every thread into one set of arrays; **finish**: with
   dask, the room one more array needs while the workers' ranges are joined here (one array

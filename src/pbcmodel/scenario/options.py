@@ -1,11 +1,11 @@
 """How a simulation is run: one frozen, validated value object, checked once where it is made.
 
 :class:`SimulationOptions` holds what ``Scenario.simulate``, ``simulation.simulate`` and
-``simulation.run`` take besides the scenarios: how many simulations and years, the seed,
-how spend is drawn, what a result keeps, where the work runs (threads or dask), the losses
-and outturn misses a streamed result counts and the stores that receive the full arrays. Every value is checked
-when the options are made, with the messages the public entry points have always given;
-everything past the entry point passes this one object.
+``simulation.run`` take besides the scenarios: how many simulations and years, the seed, how
+spend is drawn, what a result keeps, where the work runs (threads or dask), the losses and
+outturn misses a streamed result counts and the stores that receive the full arrays. Every
+value is checked when the options are made, with the messages the public entry points have
+always given; everything past the entry point passes this one object.
 
 Examples
 --------

@@ -8,11 +8,11 @@ store chunk by chunk as the simulation proceeds, so a run larger than memory kee
 streamed statistics are kept in memory as usual. :meth:`SimulationResult.to_xarray` opens
 the store lazily (dask arrays when dask is installed), in pounds.
 
-Layout (zarr format 3, readable with :func:`xarray.open_zarr`): ``practice_amount``,
-``net`` and ``outturn`` (simulation × practice × year, ``int64`` pence with
-``scale_factor = 0.01``, so xarray decodes them to pounds), ``budget`` (year × practice, pence likewise), and the
-coordinates ``practice``, ``year``, ``consortium`` and ``list_size``. Chunks
-hold whole years and up to 4,096 practices, and a power of two of simulations (at most
+Layout (zarr format 3, readable with :func:`xarray.open_zarr`): ``practice_amount``, ``net``
+and ``outturn`` (simulation × practice × year, ``int64`` pence with ``scale_factor = 0.01``,
+so xarray decodes them to pounds), ``budget`` (year × practice, pence likewise), and the
+coordinates ``practice``, ``year``, ``consortium`` and ``list_size``. Chunks hold whole
+years and up to 4,096 practices, and a power of two of simulations (at most
 :data:`pbcmodel.risk.patients.BLOCK`, about 8 MB a chunk): the simulation is split among
 threads and dask workers by whole blocks, so no two writers ever share a chunk.
 

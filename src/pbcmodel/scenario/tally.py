@@ -268,6 +268,7 @@ class Tally:
     _bins: np.ndarray | None = None        # (pending, P) histogram entries not yet counted
     _filled: int = 0                       # rows of _bins in use
     _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
+    _year_limits: dict[int, Limits] = attrs.field(factory=dict)   # own budgets' limits
     tracked_pounds: tuple[float, ...] = LOSS_POUNDS
     tracked_fractions: tuple[float, ...] = LOSS_FRACTIONS
     tracked_misses: tuple[float, ...] = MISS_FRACTIONS
@@ -404,12 +405,11 @@ class Tally:
         fractions; an amount below one is counted), outturns over and under budget by more
         than each tracked fraction (:func:`miss_margin`; beyond one is counted)."""
         if budget is None:
-            key = ("limits", year)
-            if key not in self._scratch:
-                self._scratch[key] = self._limits_of(
+            if year not in self._year_limits:
+                self._year_limits[year] = self._limits_of(
                     self.budget_pence[year], self.loss_fraction_pence[year],
                     self.miss_margin_pence[year])
-            return self._scratch[key]
+            return self._year_limits[year]
         return self._limits_of(budget, loss_limit(budget, np.asarray(self.tracked_fractions)),
                                miss_margin(budget, np.asarray(self.tracked_misses)))
 
@@ -542,7 +542,7 @@ class Tally:
             amount_sample=np.concatenate([self.amount_sample, other.amount_sample]),
             net_sample=np.concatenate([self.net_sample, other.net_sample]),
             full_amount=full[0], full_net=full[1], full_outturn=full[2], bins=None, filled=0,
-            scratch={})
+            scratch={}, year_limits={})
 
     # reading ----------------------------------------------------------------------------
     @property
@@ -617,7 +617,7 @@ class Tally:
         """This tally with its pending counts added, its work buffers released and full
         arrays narrowed to int32."""
         self.flush()
-        self._bins, self._scratch = None, {}
+        self._bins, self._scratch, self._year_limits = None, {}, {}
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
@@ -630,7 +630,8 @@ class Tally:
     def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first
         self.flush()
         state = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
-        return {**state, "_bins": None, "_scratch": {}}      # work buffers stay behind
+        return {**state, "_bins": None, "_scratch": {},      # work buffers stay behind
+                "_year_limits": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
