@@ -383,6 +383,12 @@ class Tally:
             buffer = self._scratch[name] = np.empty(shape, dtype=dtype)
         return buffer
 
+    def _floats(self, name: str, values: np.ndarray) -> np.ndarray:
+        """``values`` (whole pence, below 2^53 so exactly) as floats, in a reused buffer."""
+        floats = self._buffer(f"{name} floats", values.shape, float)
+        np.copyto(floats, values, casting="unsafe")
+        return floats
+
     def _row_budget(self, year: int, budget: np.ndarray | None, rows: int
                     ) -> np.ndarray | None:
         """The budgets of the rows being added: None for the tally's own (its thresholds
@@ -397,50 +403,54 @@ class Tally:
             return None
         if budget.ndim == 2:
             self.budgets_vary = True
-        return budget
+        return np.atleast_2d(budget)
 
-    def _limits(self, year: int, budget: np.ndarray | None) -> Limits:
-        """Whole-pence limits of ``year``'s rows, each (n, 1, P) for the tally's own budgets
-        (made once a year) and (n, 1 or k, P) for the rows' own: losses (pounds, then
-        fractions; an amount below one is counted), outturns over and under budget by more
-        than each tracked fraction (:func:`miss_margin`; beyond one is counted)."""
-        if budget is None:
-            if year not in self._year_limits:
-                self._year_limits[year] = self._limits_of(
-                    self.budget_pence[year], self.loss_fraction_pence[year],
-                    self.miss_margin_pence[year])
-            return self._year_limits[year]
-        return self._limits_of(budget, loss_limit(budget, np.asarray(self.tracked_fractions)),
-                               miss_margin(budget, np.asarray(self.tracked_misses)))
-
-    def _limits_of(self, budget: np.ndarray, fractions: np.ndarray, margins: np.ndarray
-                   ) -> Limits:
-        """:meth:`_limits` from budgets (P,) or (k, P) and their fractions' limits and
-        margins (n, then the budget's shape)."""
-        if budget.ndim == 1:
-            budget, fractions, margins = budget[None], fractions[:, None], margins[:, None]
-        pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
-        losses = np.concatenate([np.broadcast_to(pounds[:, None, None],
-                                                 (len(pounds), *fractions.shape[1:])),
-                                 fractions])
-        return losses, budget + margins, budget - margins
+    def _limits(self, year: int) -> Limits:
+        """Whole-pence limits of ``year`` for the tally's own budgets, each (n, 1, P), made
+        once a year: losses (pounds, then fractions; an amount below one is counted), and
+        outturns over and under budget by more than each tracked fraction
+        (:func:`miss_margin`; an outturn beyond one is counted)."""
+        if year not in self._year_limits:
+            budget = self.budget_pence[year]
+            pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
+            losses = np.vstack([np.broadcast_to(pounds[:, None], (len(pounds), len(budget))),
+                                self.loss_fraction_pence[year]])
+            margins = self.miss_margin_pence[year]
+            self._year_limits[year] = (losses[:, None], (budget + margins)[:, None],
+                                       (budget - margins)[:, None])
+        return self._year_limits[year]
 
     def _count(self, name: str, test: np.ufunc, values: np.ndarray, limits: np.ndarray
                ) -> np.ndarray:
-        """Per limit and practice, the rows of ``values`` (k, P) for which ``test(value,
-        limit)`` holds (``limits`` (n, 1 or k, P)): one comparison and one count down the
-        rows (both release the GIL)."""
-        hits = self._buffer(name, (len(limits), *values.shape), np.bool_)
+        """How many rows of ``values`` pass ``test(value, limit)``, per practice: one
+        comparison (broadcast; rows on the next-to-last axis, practices on the last) and one
+        count down the rows (both release the GIL)."""
+        shape = np.broadcast_shapes(values.shape, limits.shape)
+        hits = self._buffer(name, shape, np.bool_)
         test(values, limits, out=hits)
-        counts = np.zeros((len(limits), values.shape[1]), dtype=np.int64)
-        for lo in range(0, len(values), 255):          # bytes add up without overflow
-            counts += np.add.reduce(hits[:, lo:lo + 255].view(np.uint8), axis=1,
+        counts = np.zeros(shape[:-2] + shape[-1:], dtype=np.int64)
+        for lo in range(0, shape[-2], 255):              # bytes add up without overflow
+            counts += np.add.reduce(hits[..., lo:lo + 255, :].view(np.uint8), axis=-2,
                                     dtype=np.uint8)
         return counts
 
     def _count_losses(self, year: int, amount: np.ndarray, budget: np.ndarray | None) -> None:
-        """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``."""
-        counts = self._count("below", np.less, amount, self._limits(year, budget)[0])
+        """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``.
+
+        With the rows' own budgets the fractions' limits are ``−f × budget`` unrounded: a
+        whole number is below it iff it is below ``⌈−f × budget⌉`` (:func:`loss_limit`)."""
+        values: np.ndarray = amount
+        if budget is None:
+            limits = self._limits(year)[0]
+        else:             # in floating point (exact below 2^53): mixed types compare slowly
+            split = len(self.tracked_pounds)
+            fractions = np.asarray(self.tracked_fractions, dtype=float)[:, None, None]
+            limits = self._buffer("loss limits", (split + len(fractions), *budget.shape),
+                                  float)
+            limits[:split] = self._limits(year)[0][:split]
+            np.multiply(-fractions, self._floats("budget", budget), out=limits[split:])
+            values = self._floats("amount", amount)
+        counts = self._count("below", np.less, values, limits)
         split = len(self.loss_pounds)
         self.loss_pounds += counts[:split]
         self.loss_fractions += counts[split:]
@@ -448,10 +458,24 @@ class Tally:
     def _count_misses(self, year: int, outturn: np.ndarray, budget: np.ndarray | None
                       ) -> None:
         """Add, per practice, the rows of ``outturn`` over and under budget by more than
-        each tracked fraction (:func:`miss_margin`)."""
-        _, over, under = self._limits(year, budget)
-        self.misses[0] += self._count("over", np.greater, outturn, over)
-        self.misses[1] += self._count("under", np.less, outturn, under)
+        each tracked fraction (:func:`miss_margin`).
+
+        With the rows' own budgets: over iff ``outturn − budget > f × budget`` and under iff
+        ``budget − outturn > f × budget`` (for whole numbers the same as against
+        ``⌊f × budget⌋``), both in one comparison."""
+        if budget is None:
+            _, over, under = self._limits(year)
+            self.misses[0] += self._count("over", np.greater, outturn, over)
+            self.misses[1] += self._count("under", np.less, outturn, under)
+            return
+        floats = self._floats("budget", budget)              # exact below 2^53
+        excess = self._buffer("excess", (2, 1, *outturn.shape), float)
+        np.subtract(self._floats("outturn", outturn), floats, out=excess[0, 0])
+        np.negative(excess[0, 0], out=excess[1, 0])
+        fractions = np.asarray(self.tracked_misses, dtype=float)[:, None, None]
+        margins = self._buffer("margins", (len(fractions), *budget.shape), float)
+        np.multiply(fractions, floats, out=margins)
+        self.misses += self._count("beyond", np.greater, excess, margins)
 
     def _bin(self, amount: np.ndarray) -> None:
         bins = HISTOGRAM_BINS
