@@ -15,15 +15,8 @@ import pbcmodel as pbc
 from pbcmodel.errors import ValidationError
 from pbcmodel.scenario import simulation
 from pbcmodel.scenario.metrics import LIST_SIZE_BANDS, figures, metric
-from pbcmodel.scenario.tally import (
-    LOSS_FRACTIONS,
-    MISS_FRACTIONS,
-    Keep,
-    Tally,
-    histogram_grid,
-    loss_limit,
-    miss_margin,
-)
+from pbcmodel.scenario.tally import LOSS_FRACTIONS, MISS_FRACTIONS, Keep, Tally, histogram_grid
+from pbcmodel.scenario.thresholds import loss_limit, miss_margin
 
 N, YEARS, SEED = 200, 2, 4
 

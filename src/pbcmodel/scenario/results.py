@@ -33,7 +33,8 @@ from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
 from .options import Seed
 from .plan import SimulatedScenario
-from .tally import Tally, miss_margin
+from .tally import Tally
+from .thresholds import miss_margin
 
 __all__ = ["SimulationResult"]
 
@@ -246,7 +247,7 @@ class SimulationResult:
         overspend beyond ``fraction``), and ``under``, that it is more than ``fraction``
         below it. Each year's outturn is set against that year's budget (each simulation's
         own when budgets learn from earlier outturns). Counted exactly in whole pence
-        (:func:`~pbcmodel.scenario.tally.miss_margin`): with ``m = ⌊fraction × budget⌋``
+        (:func:`~pbcmodel.scenario.thresholds.miss_margin`): with ``m = ⌊fraction × budget⌋``
         pence, over means outturn > budget + m and under outturn < budget − m, so an
         outturn exactly ``fraction`` away is neither.
 

@@ -11,7 +11,8 @@ number of simulations:
 * per practice, exact counts of the years with a loss beyond each of
   :data:`LOSS_POUNDS` and :data:`LOSS_FRACTIONS` of budget (and the losses a simulation
   was asked to track, :class:`Keep`), and of the years whose outturn is more than each of
-  :data:`MISS_FRACTIONS` of budget above or below it (:func:`miss_margin`);
+  :data:`MISS_FRACTIONS` of budget above or below it (whole-pence rules in
+  :mod:`~pbcmodel.scenario.thresholds`);
 * per practice, an exact histogram of the yearly practice amount on a money grid of
   :data:`HISTOGRAM_BINS` bins (integer pence, per-practice width, chosen before any draw
   from the budgets and the spend distribution by :func:`histogram_grid`), with the exact
@@ -63,8 +64,10 @@ from typing import Any
 import attrs
 import numpy as np
 
+from .thresholds import count_rows, loss_limit, miss_margin, tracked_index
+
 __all__ = ["HISTOGRAM_BINS", "LOSS_FRACTIONS", "LOSS_POUNDS", "MISS_FRACTIONS",
-           "SAMPLE_SIMULATIONS", "Keep", "Tally", "histogram_grid", "loss_limit", "miss_margin"]
+           "SAMPLE_SIMULATIONS", "Keep", "Tally", "histogram_grid"]
 
 #: Bins of each practice's histogram of the yearly practice amount (plus two overflow bins).
 HISTOGRAM_BINS = 2048
@@ -94,7 +97,7 @@ class Keep:
 
     ``full``: every practice × simulation × year amount and net cash, in memory (or
     written chunk by chunk through ``sink`` when one is given: an object with
-    ``writer(years)`` returning something with ``add(first, year, amount, net)`` and
+    ``writer(years)`` returning something with ``add(first, year, amount, net, outturn)`` and
     ``close()``, called when the tally is finished, see
     :mod:`pbcmodel.scenario.store`); ``loss_pounds`` and ``loss_fractions``: the losses
     whose years are counted exactly (:meth:`Tally.loss_count`); ``miss_fractions``: the
@@ -107,43 +110,6 @@ class Keep:
     loss_fractions: tuple[float, ...] = LOSS_FRACTIONS
     sink: Any = None
     miss_fractions: tuple[float, ...] = MISS_FRACTIONS
-
-
-def loss_limit(budget_pence: np.ndarray, fractions: np.ndarray) -> np.ndarray:
-    """Whole-pence limits of a loss beyond each of ``fractions`` (F,) of budget: a practice
-    amount (whole pence) is a loss beyond ``f × budget`` iff it is below ``⌈−f × budget⌉``.
-
-    Shape (F, then the budget's shape).
-
-    Examples
-    --------
-    >>> loss_limit(np.array([9_950]), np.array([0.01])).tolist()      # 1% is 99.5p
-    [[-99]]
-    """
-    shape = (-1,) + (1,) * np.ndim(budget_pence)
-    return np.ceil(-(np.asarray(fractions, dtype=float).reshape(shape) * budget_pence)
-                   ).astype(np.int64)
-
-
-def miss_margin(budget_pence: np.ndarray, fractions: np.ndarray) -> np.ndarray:
-    """Whole-pence margins of an outturn more than each of ``fractions`` (F,) of budget
-    above or below it.
-
-    The margin is ``m = ⌊f × budget⌋`` pence (``f × budget`` in floating point, as the loss
-    limits): an outturn (whole pence) is **over** by more than ``f`` iff it is above
-    ``budget + m`` (``outturn − budget > f × budget``) and **under** by more than ``f`` iff
-    it is below ``budget − m``. An outturn exactly ``f`` of budget away is neither. Shape
-    (F, then the budget's shape).
-
-    Examples
-    --------
-    >>> margin = miss_margin(np.array([99_995]), np.array([0.10]))     # 10% is 9,999.5p
-    >>> margin.tolist()                       # over iff > 109,994p, under iff < 89,996p
-    [[9999]]
-    """
-    shape = (-1,) + (1,) * np.ndim(budget_pence)
-    return np.floor(np.asarray(fractions, dtype=float).reshape(shape) * budget_pence
-                    ).astype(np.int64)
 
 
 def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
@@ -213,14 +179,6 @@ def _joined(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> np.ndarray | None
             == b.__array_interface__["data"][0]):
         return None
     return whole
-
-
-def _tracked_index(tracked: tuple[float, ...], value: float) -> int | None:
-    """Where ``value`` is among ``tracked`` (to within 1e-12), or None."""
-    for i, known in enumerate(tracked):
-        if np.isclose(known, float(value), rtol=0, atol=1e-12):
-            return i
-    return None
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -409,7 +367,7 @@ class Tally:
         """Whole-pence limits of ``year`` for the tally's own budgets, each (n, 1, P), made
         once a year: losses (pounds, then fractions; an amount below one is counted), and
         outturns over and under budget by more than each tracked fraction
-        (:func:`miss_margin`; an outturn beyond one is counted)."""
+        (:func:`~.thresholds.miss_margin`; an outturn beyond one is counted)."""
         if year not in self._year_limits:
             budget = self.budget_pence[year]
             pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
@@ -422,23 +380,16 @@ class Tally:
 
     def _count(self, name: str, test: np.ufunc, values: np.ndarray, limits: np.ndarray
                ) -> np.ndarray:
-        """How many rows of ``values`` pass ``test(value, limit)``, per practice: one
-        comparison (broadcast; rows on the next-to-last axis, practices on the last) and one
-        count down the rows (both release the GIL)."""
-        shape = np.broadcast_shapes(values.shape, limits.shape)
-        hits = self._buffer(name, shape, np.bool_)
-        test(values, limits, out=hits)
-        counts = np.zeros(shape[:-2] + shape[-1:], dtype=np.int64)
-        for lo in range(0, shape[-2], 255):              # bytes add up without overflow
-            counts += np.add.reduce(hits[..., lo:lo + 255, :].view(np.uint8), axis=-2,
-                                    dtype=np.uint8)
-        return counts
+        """:func:`~.thresholds.count_rows` in a reused work array."""
+        hits = self._buffer(name, np.broadcast_shapes(values.shape, limits.shape), np.bool_)
+        return count_rows(test, values, limits, hits)
 
     def _count_losses(self, year: int, amount: np.ndarray, budget: np.ndarray | None) -> None:
         """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``.
 
         With the rows' own budgets the fractions' limits are ``−f × budget`` unrounded: a
-        whole number is below it iff it is below ``⌈−f × budget⌉`` (:func:`loss_limit`)."""
+        whole number is below it iff it is below ``⌈−f × budget⌉``
+        (:func:`~.thresholds.loss_limit`)."""
         values: np.ndarray = amount
         if budget is None:
             limits = self._limits(year)[0]
@@ -458,7 +409,7 @@ class Tally:
     def _count_misses(self, year: int, outturn: np.ndarray, budget: np.ndarray | None
                       ) -> None:
         """Add, per practice, the rows of ``outturn`` over and under budget by more than
-        each tracked fraction (:func:`miss_margin`).
+        each tracked fraction (:func:`~.thresholds.miss_margin`).
 
         With the rows' own budgets: over iff ``outturn − budget > f × budget`` and under iff
         ``budget − outturn > f × budget`` (for whole numbers the same as against
@@ -626,14 +577,14 @@ class Tally:
         ``−value × budget`` (``kind="fraction"``), if this tally counted that value."""
         table, values = ((self.loss_pounds, self.tracked_pounds) if kind == "pounds"
                          else (self.loss_fractions, self.tracked_fractions))
-        i = _tracked_index(values, value)
+        i = tracked_index(values, value)
         return None if i is None else table[i]
 
     def miss_count(self, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
         """Exact counts, per practice, of years whose outturn was over and under budget by
-        more than ``fraction`` of it (:func:`miss_margin`), if this tally counted that
+        more than ``fraction`` of it (:func:`~.thresholds.miss_margin`), if this tally counted that
         fraction and was given every outturn."""
-        i = _tracked_index(self.tracked_misses, fraction)
+        i = tracked_index(self.tracked_misses, fraction)
         return None if i is None or not self.outturns_given else (self.misses[0, i],
                                                                   self.misses[1, i])
 
