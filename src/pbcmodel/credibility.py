@@ -849,7 +849,7 @@ class LearningBudgets:
     >>> step.z(np.array([2_000.0, 10_000.0]) * 2).round(3).tolist()   # two years counted
     [0.444, 0.8]
     >>> step.describe()
-    'learning budgets: experience rating inside the simulation, k = 5,000 patient-years, last 2 years'
+    'budgets learn in the simulation: k = 5,000 patient-years, last 2 years'
     >>> LearningBudgets(k=0)
     Traceback (most recent call last):
     ...
@@ -870,5 +870,4 @@ class LearningBudgets:
         k = f"{self.k:,.0f}" if self.k >= 100 else f"{self.k:.3g}"
         window = "every year" if self.years is None else (
             "the last year" if self.years == 1 else f"last {self.years} years")
-        return (f"learning budgets: experience rating inside the simulation, "
-                f"k = {k} patient-years, {window}")
+        return f"budgets learn in the simulation: k = {k} patient-years, {window}"
