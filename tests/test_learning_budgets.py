@@ -308,3 +308,26 @@ def test_design_optimises_learning_k() -> None:
                                  max_evaluations=8, replicates=2)
     assert 500.0 <= design.parameters["learning.k"] <= 50_000.0
     assert design.scenario.learning.k == design.parameters["learning.k"]
+
+
+# --------------------------------------------------------------------------- misses
+def test_misses_are_counted_against_each_simulations_learned_budget() -> None:
+    from pbcmodel.scenario.tally import miss_margin
+    scn = pbc.Scenario.example(learning=LearningBudgets(k=1_500, years=2))
+    res = scn.simulate(n=150, years=3, seed=8, keep="full")
+    assert res.tally.budgets_vary
+    outturn = res.outturn_pence.astype(np.int64)                    # (S, P, Y)
+    policy = _plan(scn, n=150).policies[0]
+    assert policy.learning is not None
+    over = np.zeros(60, dtype=np.int64)
+    under = np.zeros(60, dtype=np.int64)
+    for y in range(3):
+        earlier = [outturn[:, :, e] for e in range(y)]
+        budget = np.broadcast_to(policy.learning.budgets(y, earlier, policy.budget_pence[y]),
+                                 (150, 60))
+        margin = miss_margin(budget, np.array([0.10]))[0]
+        over += (outturn[:, :, y] > budget + margin).sum(axis=0)
+        under += (outturn[:, :, y] < budget - margin).sum(axis=0)
+    misses = res.outturn_misses(0.10)
+    assert np.array_equal(misses["over"].to_numpy(), over / 450)
+    assert np.array_equal(misses["under"].to_numpy(), under / 450)

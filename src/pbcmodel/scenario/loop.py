@@ -111,7 +111,7 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
             carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
             tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
                       arrays.commissioner_amount.sum(axis=1), carried, pool,
-                      outturn=outturn_pence)
+                      outturn=outturn_pence, budget=budget if budget.ndim == 2 else None)
             carry = arrays.recovery_next if carried.any() else None
 
 
