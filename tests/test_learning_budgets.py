@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -251,14 +252,15 @@ def test_scenario_file_round_trip_and_describe() -> None:
     assert pbc.Scenario.from_toml(scn.to_toml()) == scn
     assert pbc.Scenario.from_json(scn.to_json()) == scn
     assert "[learning]" in scn.to_toml()
-    assert scn.describe()[-1] == ("budgets learn in the simulation: k = 1,235 "
-                                  "patient-years, last 2 years")
+    assert ("budgets learn in the simulation: k = 1,235 patient-years, last 2 years"
+            in scn.describe())
     plain = pbc.Scenario.example()
     assert "learning" not in plain.to_toml()
     assert not any("learning" in line for line in plain.describe())
     every = pbc.Scenario.example(learning=LearningBudgets(k=5))
     assert pbc.Scenario.from_toml(every.to_toml()) == every
-    assert every.describe()[-1].endswith("k = 5 patient-years, every year")
+    assert "budgets learn in the simulation: k = 5 patient-years, every year" in \
+        every.describe()
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "5000", True, None])
@@ -331,3 +333,23 @@ def test_misses_are_counted_against_each_simulations_learned_budget() -> None:
     misses = res.outturn_misses(0.10)
     assert np.array_equal(misses["over"].to_numpy(), over / 450)
     assert np.array_equal(misses["under"].to_numpy(), under / 450)
+
+
+# --------------------------------------------------------------------------- the effect
+@pytest.mark.skipif("practice_effects" not in attrs.fields_dict(pbc.Scenario),
+                    reason="needs Scenario.practice_effects (issue 23, helper 'scenario')")
+def test_experience_rating_lowers_misses_when_effects_persist_and_not_when_not() -> None:
+    from pbcmodel.risk.effects import PracticeEffects
+    shares = {}
+    for persistence in (0.9, 0.0):
+        base = pbc.Scenario.example(
+            practice_effects=PracticeEffects(sd=0.10, persistence=persistence))
+        learn = base.evolve(name="learning", learning=LearningBudgets(k=2_000))
+        a, b = run([base, learn], n=300, years=3, seed=3)
+        # the first year's budgets are the same, so the difference is the later years'
+        shares[persistence] = [float(r.outturn_misses(0.10).sum(axis=1).mean())
+                               for r in (a, b)]
+    formula, learned = shares[0.9]
+    assert learned < formula - 0.05           # persistent effects: learning follows them
+    formula, learned = shares[0.0]
+    assert learned > formula - 0.01           # no persistence: nothing to learn

@@ -248,8 +248,8 @@ class SimulationPlan:
 
 
 def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndarray,
-                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep) -> PolicyPlan:
-    learning = _learning(scn, budget_pence, mean, growth)
+                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep,
+                 learning: Learning | None = None) -> PolicyPlan:
     # learning budgets move with spend (their span): the grid covers them too
     span = np.sqrt(var) / mean * _SPAN_SD if learning is not None else None
     grid = (budget_pence if span is None else np.concatenate(
@@ -270,13 +270,15 @@ def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndar
 _SPAN_SD = 8.0
 
 
-def _learning(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndarray,
+def _learning(scn: SimulatedScenario, budget_pence: np.ndarray, sampler: risk.SpendSampler,
               growth: np.ndarray) -> Learning | None:
     """The scenario's learning budgets (None without): the formula's budgets, and those
     without its own experience step (which the learning step takes over, with its history)
-    as the targets it moves."""
+    as the targets it moves; expected spend is the spend distributions' mean (what the
+    formula expects, before any practice effect) times cost growth."""
     if scn.learning is None:
         return None
+    mean = sampler.moments()[0]
     rating = scn.formula.experience
     base = budget_pence if rating is None else allocate_pennies(year_budgets(
         scn, len(growth), scn.formula.evolve(experience=None)),
@@ -303,6 +305,7 @@ def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
         sampler=sampler, root=options.root, years=options.years, growth=growth,
         consortium_codes=Consortia.from_codes(pd.factorize(pop.hierarchy["consortium"])[0]),
         list_size=pop.list_size.to_numpy(),
-        policies=tuple(_policy_plan(s, b, mean, var, growth, k)
+        policies=tuple(_policy_plan(s, b, mean, var, growth, k,
+                                    _learning(s, b, sampler, growth))
                        for s, b, k in zip(group, budgets, keeps, strict=True)),
         chunk=options.chunk_size or default_chunk(pop.n_practices))
