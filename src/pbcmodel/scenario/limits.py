@@ -1,5 +1,6 @@
 """What a simulation is refused for before any work starts: a missing cost model, money too
-large to settle exactly in pence, a run that would not fit in memory.
+large to settle exactly in pence (practice effects included), a run that would not fit in
+memory.
 
 :func:`check_scenarios` runs the first two for every scenario of a run (budgets made once for
 scenarios that share them), :func:`check_memory` the third
@@ -23,14 +24,24 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
+from scipy import special
 
 from ..errors import ValidationError
 from ..money import MAX_PENCE, gbp
+from ..risk.effects import MAX_EFFECT_SD, PracticeEffects
+from ..risk.laws import unit_from_bits
 from .memory import check_simulation_memory
 from .options import SimulationOptions
 from .plan import SimulatedScenario, once_per_budgets, require_cost_model
 
-__all__ = ["check_amounts", "check_memory", "check_scenarios"]
+__all__ = ["LARGEST_Z", "check_amounts", "check_effects", "check_memory", "check_scenarios",
+           "largest_log_effects"]
+
+#: The largest standard normal draw inversion can give: the quantile of the largest uniform
+#: the random streams give, ``1 − 2⁻⁵³`` (:func:`~pbcmodel.risk.laws.unit_from_bits`), about
+#: 8.21. It bounds the practice effects (and so the money) any simulation can draw.
+LARGEST_Z = float(special.ndtri(unit_from_bits(np.array([2**64 - 1], dtype=np.uint64))[0]))
 
 
 def _amount(log_pounds: float) -> str:
@@ -49,10 +60,11 @@ def check_amounts(scn: SimulatedScenario, years: int, budget: np.ndarray | None 
     """Refuse, before any work, a scenario whose money would not settle exactly in pence.
 
     Every practice-year's budget (grown by ``resource_growth``) and expected outturn (grown
-    by ``cost_growth``), and the per-patient ``high_cost_threshold``, must stay within
-    :data:`pbcmodel.money.MAX_PENCE` (int64 pence with headroom for sums over simulations).
-    Growth is compounded in logarithms, so no float overflows on the way. ``budget``: the
-    first year's budget totals (pounds), if already made.
+    by ``cost_growth``, and times the largest effect the scenario's ``practice_effects``
+    can draw: :func:`check_effects`), and the per-patient ``high_cost_threshold``, must
+    stay within :data:`pbcmodel.money.MAX_PENCE` (int64 pence with headroom for sums over
+    simulations). Growth is compounded in logarithms, so no float overflows on the way.
+    ``budget``: the first year's budget totals (pounds), if already made.
     """
     limit = MAX_PENCE / 100
     largest = f"the largest amount pbcmodel can settle exactly, {gbp(MAX_PENCE)} a practice-year"
@@ -87,6 +99,88 @@ def check_amounts(scn: SimulatedScenario, years: int, budget: np.ndarray | None 
             f"{name}: {what} grown by {name} {_rate(rate)} a year reach "
             f"{_amount(log_amount)} in year {year + 1:,} (practice {codes[worst]!r}), which "
             f"exceeds {largest}; use a smaller {name} or at most {year:,} year(s)")
+    if scn.practice_effects is not None:
+        check_effects(scn.practice_effects, codes, spend, scn.cost_growth, years)
+
+
+def largest_log_effects(effects: PracticeEffects, codes: pd.Index, years: int) -> np.ndarray:
+    """The largest log effect ``u_t − V_t / 2`` any simulation can draw, year × practice.
+
+    Every draw of the effects' AR(1) (:mod:`pbcmodel.risk.effects`) adds a non-negative
+    multiple of a normal draw, so the largest is the recursion run with every draw at
+    :data:`LARGEST_Z`.
+
+    Examples
+    --------
+    >>> eff = PracticeEffects(sd=0.1, persistence=1.0)
+    >>> largest_log_effects(eff, pd.Index(["A"]), 2).round(4).tolist()      # 0.1 · 8.21 − 0.005
+    [[0.8159], [0.8159]]
+    """
+    centre, uncertainty = effects.first_year(codes)
+    fresh = math.sqrt(max(0.0, 1.0 - effects.persistence**2)) * effects.sd
+    out = np.empty((years, len(codes)))
+    u = centre + uncertainty * LARGEST_Z
+    for year in range(years):
+        if year:
+            u = effects.persistence * u + fresh * LARGEST_Z
+        out[year] = u - effects.log_variance(year, uncertainty) / 2
+    return out
+
+
+def _log_outturns(effects: PracticeEffects, codes: pd.Index, log_spend: np.ndarray,
+                  growth: float, years: int) -> np.ndarray:
+    """Logs of the largest outturns the effects can draw, year × practice."""
+    years_grown = np.arange(years)[:, None] * math.log1p(growth)
+    return log_spend + years_grown + largest_log_effects(effects, codes, years)
+
+
+def check_effects(effects: PracticeEffects, codes: pd.Index, spend: np.ndarray,
+                  cost_growth: float, years: int) -> None:
+    """Refuse practice effects so large that an outturn they can draw (expected ``spend``
+    per practice of ``codes``, grown by ``cost_growth``, times the largest effect:
+    :func:`largest_log_effects`) exceeds :data:`pbcmodel.money.MAX_PENCE` in ``years``.
+
+    Examples
+    --------
+    >>> check_effects(PracticeEffects.dixon_2011(), pd.Index(["A"]), np.array([1e7]), 0.0, 50)
+    >>> eff = PracticeEffects(sd=0.5, persistence=0.99)
+    >>> check_effects(eff, pd.Index(["A"]), np.array([1e7]), 0.0, 10)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: practice_effects: with sd 0.5 and persistence 0.99, the \
+largest effect a simulation can draw (every normal draw at 8.21, the largest inversion gives) \
+takes the expected outturn of practice 'A', £10,000,000, to £12,465,594,043 in year 7, which \
+exceeds the largest amount pbcmodel can settle exactly, £9,223,372,036.85 a practice-year; \
+allowed here: sd from 0 to 0.39 (0 to 1 in general), or at most 6 year(s)
+    """
+    limit = math.log(MAX_PENCE / 100)
+    with np.errstate(divide="ignore"):                   # a practice with no spend: log 0
+        log_spend = np.log(spend)
+    logs = _log_outturns(effects, codes, log_spend, cost_growth, years)
+    if logs.max(initial=-np.inf) <= limit:
+        return
+    year = int(np.flatnonzero((logs > limit).any(axis=1))[0])
+    worst = int(np.argmax(logs[year]))
+    low, high = 0.0, effects.sd                           # the largest sd that fits, by halves
+    for _ in range(40):
+        mid = (low + high) / 2
+        fits = _log_outturns(effects.evolve(sd=mid), codes, log_spend, cost_growth,
+                             years).max() <= limit
+        low, high = (mid, high) if fits else (low, mid)
+    if _log_outturns(effects.evolve(sd=0.0), codes, log_spend, cost_growth, years).max() > limit:
+        allowed = "smaller known first-year effects (centre, uncertainty)"
+    else:
+        allowed = (f"sd from 0 to {math.floor(low * 1000) / 1000:g} (0 to {MAX_EFFECT_SD:g} in "
+                   "general)")
+    if year:
+        allowed += f", or at most {year:,} year(s)"
+    raise ValidationError(
+        f"practice_effects: with sd {effects.sd:g} and persistence {effects.persistence:g}, "
+        f"the largest effect a simulation can draw (every normal draw at {LARGEST_Z:.2f}, the "
+        f"largest inversion gives) takes the expected outturn of practice {codes[worst]!r}, "
+        f"{_amount(log_spend[worst])}, to {_amount(logs[year, worst])} in year {year + 1:,}, "
+        f"which exceeds the largest amount pbcmodel can settle exactly, {gbp(MAX_PENCE)} a "
+        f"practice-year; allowed here: {allowed}")
 
 
 def check_scenarios(scenarios: Sequence[SimulatedScenario], years: int) -> None:
