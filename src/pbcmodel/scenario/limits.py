@@ -36,11 +36,12 @@ from .options import SimulationOptions
 from .plan import SimulatedScenario, once_per_budgets, require_cost_model
 
 __all__ = ["LARGEST_Z", "check_amounts", "check_effects", "check_memory", "check_scenarios",
-           "largest_log_effects"]
+           "log_effect_bounds"]
 
 #: The largest standard normal draw inversion can give: the quantile of the largest uniform
 #: the random streams give, ``1 − 2⁻⁵³`` (:func:`~pbcmodel.risk.laws.unit_from_bits`), about
-#: 8.21. It bounds the practice effects (and so the money) any simulation can draw.
+#: 8.21. It bounds the practice effects, and so the money, a simulation draws
+#: (:func:`log_effect_bounds`).
 LARGEST_Z = float(special.ndtri(unit_from_bits(np.array([2**64 - 1], dtype=np.uint64))[0]))
 
 
@@ -103,55 +104,60 @@ def check_amounts(scn: SimulatedScenario, years: int, budget: np.ndarray | None 
         check_effects(scn.practice_effects, codes, spend, scn.cost_growth, years)
 
 
-def largest_log_effects(effects: PracticeEffects, codes: pd.Index, years: int) -> np.ndarray:
-    """The largest log effect ``u_t − V_t / 2`` any simulation can draw, year × practice.
+def log_effect_bounds(effects: PracticeEffects, codes: pd.Index, years: int) -> np.ndarray:
+    """The log effect ``u_t − V_t / 2`` of :mod:`pbcmodel.risk.effects` at :data:`LARGEST_Z`
+    standard deviations above its mean, year × practice: ``persistence^t · centre +
+    LARGEST_Z · √V_t − V_t / 2``.
 
-    Every draw of the effects' AR(1) (:mod:`pbcmodel.risk.effects`) adds a non-negative
-    multiple of a normal draw, so the largest is the recursion run with every draw at
-    :data:`LARGEST_Z`.
+    Each year's ``u_t`` is normal with mean ``persistence^t · centre`` and variance ``V_t``
+    (:meth:`~pbcmodel.risk.effects.PracticeEffects.log_variance`), so an effect beyond its
+    bound has the chance of a normal draw beyond the largest one inversion gives, about
+    1e-16 a practice-year; in year 0 (a single draw) none is beyond it.
 
     Examples
     --------
-    >>> eff = PracticeEffects(sd=0.1, persistence=1.0)
-    >>> largest_log_effects(eff, pd.Index(["A"]), 2).round(4).tolist()      # 0.1 · 8.21 − 0.005
-    [[0.8159], [0.8159]]
+    >>> eff = PracticeEffects(sd=0.1, persistence=0.8, centre={"A": 0.2})
+    >>> log_effect_bounds(eff, pd.Index(["A", "B"]), 2).round(4).tolist()   # 0.1 · 8.21 − 0.005
+    [[1.0159, 0.8159], [0.9759, 0.8159]]
     """
     centre, uncertainty = effects.first_year(codes)
-    fresh = math.sqrt(max(0.0, 1.0 - effects.persistence**2)) * effects.sd
     out = np.empty((years, len(codes)))
-    u = centre + uncertainty * LARGEST_Z
     for year in range(years):
-        if year:
-            u = effects.persistence * u + fresh * LARGEST_Z
-        out[year] = u - effects.log_variance(year, uncertainty) / 2
+        variance = effects.log_variance(year, uncertainty)
+        out[year] = (effects.persistence**year * centre + LARGEST_Z * np.sqrt(variance)
+                     - variance / 2)
     return out
 
 
 def _log_outturns(effects: PracticeEffects, codes: pd.Index, log_spend: np.ndarray,
                   growth: float, years: int) -> np.ndarray:
-    """Logs of the largest outturns the effects can draw, year × practice."""
+    """Logs of the outturns at the effects' bounds (:func:`log_effect_bounds`), year ×
+    practice."""
     years_grown = np.arange(years)[:, None] * math.log1p(growth)
-    return log_spend + years_grown + largest_log_effects(effects, codes, years)
+    return log_spend + years_grown + log_effect_bounds(effects, codes, years)
 
 
 def check_effects(effects: PracticeEffects, codes: pd.Index, spend: np.ndarray,
                   cost_growth: float, years: int) -> None:
     """Refuse practice effects so large that an outturn they can draw (expected ``spend``
-    per practice of ``codes``, grown by ``cost_growth``, times the largest effect:
-    :func:`largest_log_effects`) exceeds :data:`pbcmodel.money.MAX_PENCE` in ``years``.
+    per practice of ``codes``, grown by ``cost_growth``, times the effect at its bound:
+    :func:`log_effect_bounds`) exceeds :data:`pbcmodel.money.MAX_PENCE` in ``years``.
+
+    The message gives the range of ``sd`` that fits (or, when the known first-year effects
+    alone do not, says so) and the years that fit.
 
     Examples
     --------
     >>> check_effects(PracticeEffects.dixon_2011(), pd.Index(["A"]), np.array([1e7]), 0.0, 50)
-    >>> eff = PracticeEffects(sd=0.5, persistence=0.99)
-    >>> check_effects(eff, pd.Index(["A"]), np.array([1e7]), 0.0, 10)
+    >>> eff = PracticeEffects(sd=0.8, persistence=0.9)
+    >>> check_effects(eff, pd.Index(["A"]), np.array([1e7]), 0.05, 15)
     Traceback (most recent call last):
     ...
-    pbcmodel.errors.ValidationError: practice_effects: with sd 0.5 and persistence 0.99, the \
-largest effect a simulation can draw (every normal draw at 8.21, the largest inversion gives) \
-takes the expected outturn of practice 'A', £10,000,000, to £12,465,594,043 in year 7, which \
-exceeds the largest amount pbcmodel can settle exactly, £9,223,372,036.85 a practice-year; \
-allowed here: sd from 0 to 0.39 (0 to 1 in general), or at most 6 year(s)
+    pbcmodel.errors.ValidationError: practice_effects: with sd 0.8 and persistence 0.9, an \
+effect 8.21 standard deviations up (the largest normal draw inversion gives) takes the \
+expected outturn of practice 'A', £10,000,000, to £9,280,734,620 in year 13, which exceeds \
+the largest amount pbcmodel can settle exactly, £9,223,372,036.85 a practice-year; allowed \
+here: sd from 0 to 0.786 (0 to 1 in general), or at most 12 year(s)
     """
     limit = math.log(MAX_PENCE / 100)
     with np.errstate(divide="ignore"):                   # a practice with no spend: log 0
@@ -161,26 +167,32 @@ allowed here: sd from 0 to 0.39 (0 to 1 in general), or at most 6 year(s)
         return
     year = int(np.flatnonzero((logs > limit).any(axis=1))[0])
     worst = int(np.argmax(logs[year]))
-    low, high = 0.0, effects.sd                           # the largest sd that fits, by halves
-    for _ in range(40):
-        mid = (low + high) / 2
-        fits = _log_outturns(effects.evolve(sd=mid), codes, log_spend, cost_growth,
-                             years).max() <= limit
-        low, high = (mid, high) if fits else (low, mid)
-    if _log_outturns(effects.evolve(sd=0.0), codes, log_spend, cost_growth, years).max() > limit:
-        allowed = "smaller known first-year effects (centre, uncertainty)"
-    else:
-        allowed = (f"sd from 0 to {math.floor(low * 1000) / 1000:g} (0 to {MAX_EFFECT_SD:g} in "
-                   "general)")
-    if year:
-        allowed += f", or at most {year:,} year(s)"
     raise ValidationError(
         f"practice_effects: with sd {effects.sd:g} and persistence {effects.persistence:g}, "
-        f"the largest effect a simulation can draw (every normal draw at {LARGEST_Z:.2f}, the "
-        f"largest inversion gives) takes the expected outturn of practice {codes[worst]!r}, "
+        f"an effect {LARGEST_Z:.2f} standard deviations up (the largest normal draw "
+        f"inversion gives) takes the expected outturn of practice {codes[worst]!r}, "
         f"{_amount(log_spend[worst])}, to {_amount(logs[year, worst])} in year {year + 1:,}, "
         f"which exceeds the largest amount pbcmodel can settle exactly, {gbp(MAX_PENCE)} a "
-        f"practice-year; allowed here: {allowed}")
+        f"practice-year; allowed here: {_allowed(effects, codes, log_spend, cost_growth, years)}"
+        + (f", or at most {year:,} year(s)" if year else ""))
+
+
+def _allowed(effects: PracticeEffects, codes: pd.Index, log_spend: np.ndarray, growth: float,
+             years: int) -> str:
+    """The spreads that fit (found by halving: the bounds grow with ``sd``), in words."""
+    limit = math.log(MAX_PENCE / 100)
+
+    def fits(sd: float) -> bool:
+        return bool(_log_outturns(effects.evolve(sd=sd), codes, log_spend, growth,
+                                  years).max() <= limit)
+
+    if not fits(0.0):
+        return "smaller known first-year effects (centre, uncertainty)"
+    low, high = 0.0, effects.sd
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return f"sd from 0 to {math.floor(low * 1000) / 1000:g} (0 to {MAX_EFFECT_SD:g} in general)"
 
 
 def check_scenarios(scenarios: Sequence[SimulatedScenario], years: int) -> None:
