@@ -158,6 +158,9 @@ class _ByPatient:
 class SpendSampler:
     """Draws years of practice spend prepared once (see :func:`spend_sampler`).
 
+    ``effects``: the practice effects that multiply each practice's retained spend, or None
+    (effects that are off draw exactly what None draws).
+
     Examples
     --------
     >>> from pbcmodel.datasets import example_population, example_cost_model
