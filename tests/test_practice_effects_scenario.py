@@ -42,12 +42,13 @@ def test_none_is_the_default_and_changes_nothing():
                   none.simulate(n=60, years=2, seed=3, keep="full"))
 
 
-@pytest.mark.parametrize("method", ["fft", "normal"])
-def test_spread_zero_is_the_same_as_none(method):
+@pytest.mark.parametrize(("method", "n", "years"), [("fft", 80, 3), ("normal", 80, 3),
+                                                    ("mc", 3, 2)])
+def test_spread_zero_is_the_same_as_none(method, n, years):
     scn = pbc.Scenario.example()
     off = scn.evolve(practice_effects=PracticeEffects(sd=0.0, persistence=0.8))
-    _same_results(scn.simulate(n=80, years=3, seed=5, method=method, keep="full"),
-                  off.simulate(n=80, years=3, seed=5, method=method, keep="full"))
+    _same_results(scn.simulate(n=n, years=years, seed=5, method=method, keep="full"),
+                  off.simulate(n=n, years=years, seed=5, method=method, keep="full"))
 
 
 def test_effects_change_the_outturns_and_do_not_share_draws():
