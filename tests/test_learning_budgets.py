@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -336,8 +335,6 @@ def test_misses_are_counted_against_each_simulations_learned_budget() -> None:
 
 
 # --------------------------------------------------------------------------- the effect
-@pytest.mark.skipif("practice_effects" not in attrs.fields_dict(pbc.Scenario),
-                    reason="needs Scenario.practice_effects (issue 23, helper 'scenario')")
 def test_experience_rating_lowers_misses_when_effects_persist_and_not_when_not() -> None:
     from pbcmodel.risk.effects import PracticeEffects
     shares = {}
