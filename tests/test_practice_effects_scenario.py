@@ -273,3 +273,21 @@ def test_england_scenarios_use_the_calibrated_effects_and_the_example_none():
     assert all(s.practice_effects == DIXON for s in england_scenarios(wp, 5e8))
     assert all(s.practice_effects is None for s in _demo_scenarios())
     assert pbc.Scenario.example().practice_effects is None
+
+
+# ------------------------------------------------------------------------ explain()
+def test_explain_ends_with_the_spend_risk_the_budget_does_not_cover() -> None:
+    plain = pbc.Scenario.example()
+    scn = plain.evolve(practice_effects=PracticeEffects(
+        0.1, 0.8, centre={"P002": 0.05}, uncertainty={"P002": 0.03}))
+    # without effects the explanation ends with the budget, as before
+    assert plain.explain("P001")["kind"].iloc[-1] == "result"
+    unknown, known = scn.explain("P001"), scn.explain("P002")
+    # the budget's own rows are unchanged; one row of kind "risk" follows, with no money
+    pd.testing.assert_frame_equal(unknown.iloc[:-1], plain.explain("P001"))
+    last = unknown.iloc[-1]
+    assert (last["kind"], last["value"]) == ("risk", 1.0) and np.isnan(last["amount"])
+    assert "no history of this practice" in last["description"]
+    # a known effect: exp(0.05) = 1.0513, give or take 3%
+    assert known["value"].iloc[-1] == pytest.approx(np.exp(0.05))
+    assert "expected 1.051 × the formula, give or take 3%" in known["description"].iloc[-1]

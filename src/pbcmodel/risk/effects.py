@@ -454,6 +454,33 @@ effects must be between 0 and 1, got 1.5
             out.append(given.reindex(codes).fillna(default).to_numpy())
         return out[0], out[1]
 
+    def explain(self, practice: str) -> tuple[float, str]:
+        """One practice's first-year expected effect ``exp(centre)`` and, in words, the
+        spend risk its budget does not cover (a row of ``Scenario.explain``).
+
+        Examples
+        --------
+        >>> factor, words = PracticeEffects.dixon_2011().explain("P001")
+        >>> factor, words.split("; ")[-1]
+        (1.0, 'no history of this practice: expected 1.000 × the formula')
+        >>> PracticeEffects(0.1, 0.8, centre={"P001": 0.05},
+        ...                 uncertainty={"P001": 0.03}).explain("P001")[1].split("; ")[-1]
+        'from its history: expected 1.051 × the formula, give or take 3%'
+        """
+        centre = 0.0 if self.centre is None else float(self.centre.get(practice, 0.0))
+        known = any(s is not None and practice in s.index
+                    for s in (self.centre, self.uncertainty))
+        spread = self.sd if self.uncertainty is None else float(
+            self.uncertainty.get(practice, self.sd))
+        factor = math.exp(centre)
+        line = (f"spend the formula does not see: about ±{self.sd:.0%} a year (sd "
+                f"{self.sd:.2f} of the log), persistence {self.persistence:.2f}; ")
+        if not known:
+            return factor, (line + "no history of this practice: expected "
+                            f"{factor:.3f} × the formula")
+        return factor, (line + f"from its history: expected {factor:.3f} × the formula, give "
+                        f"or take {spread:.0%}")
+
     def log_variance(self, year: int, uncertainty: np.ndarray) -> np.ndarray:
         """``V_t``, the variance of each practice's log effect in simulated ``year``.
 

@@ -254,7 +254,9 @@ class Scenario:
 
     def explain(self, practice: str) -> pd.DataFrame:
         """How one practice's first-year budget was set, step by step (see
-        :meth:`CapitationFormula.explain`).
+        :meth:`CapitationFormula.explain`). With practice effects, a last row of kind
+        ``"risk"`` says what spend the budget does not cover
+        (:meth:`PracticeEffects.explain <pbcmodel.risk.effects.PracticeEffects.explain>`).
 
         Examples
         --------
@@ -265,7 +267,14 @@ class Scenario:
         >>> scn.explain("P001")["step"].iloc[-1]
         'final budget'
         """
-        return self.formula.explain(self.population, practice, self.resource, self._historic)
+        out = self.formula.explain(self.population, practice, self.resource, self._historic)
+        if self.practice_effects is None:
+            return out
+        factor, words = self.practice_effects.explain(practice)
+        row = pd.DataFrame([{"step": "practice effect (not in the budget)",
+                             "description": words, "value": factor, "amount": float("nan"),
+                             "kind": "risk"}])
+        return pd.concat([out, row], ignore_index=True)
 
     def settle(self, outturn: pd.Series | pd.DataFrame, *,
                carry_forward: pd.Series | pd.DataFrame | None = None) -> Settlement:
