@@ -74,3 +74,23 @@ def test_elective_chance_beside_crump(west_yorkshire):
     cv = pbc.risk.risk_by_list_size(elective, [9000, 24000, 179_400],
                                      thresholds=(None,), profile=pop)["cv"]
     assert cv.round(3).tolist() == [0.086, 0.053, 0.019], PAGE
+
+
+def test_costliest_patients_beside_bachmann_bevan(west_yorkshire):
+    """Prose: for the practice nearest 7,000 patients, the excess above the cost per patient
+    that makes it 2.8% of spend on average is about 9% of spend in the worst year in 100
+    (Bachmann & Bevan: 6.8% in the worst of 100 years at 7,000 person-years)."""
+    from scipy.optimize import brentq
+
+    pop, _ = west_yorkshire
+    model = pbc.datasets.example_cost_model()
+    practice = pop.subset([(pop.list_size - 7000).abs().idxmin()])
+    spend = pbc.risk.spend_distribution(practice, model).mean.iloc[0]
+
+    def excess(threshold: float) -> pbc.risk.SpendDistribution:
+        return pbc.risk.spend_distribution(practice, model, high_cost_threshold=threshold,
+                                           part="excess")
+
+    threshold = brentq(lambda d: excess(d).mean.iloc[0] / spend - 0.028, 2e4, 1e5, xtol=500)
+    assert excess(threshold).quantile(0.99).iloc[0] / spend == pytest.approx(0.09, abs=0.01), \
+        PAGE
