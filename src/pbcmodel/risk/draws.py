@@ -14,12 +14,26 @@ practices, block of :data:`~pbcmodel.risk.patients.BLOCK` simulations) under the
 simulations ``[lo, hi)`` however the simulations are split into chunks, tasks or workers.
 With a high-cost threshold the pool's excess is drawn from its own distribution and stream.
 
+**What multiplies the draws.** In a simulated year each practice's retained spend is
+multiplied by the year's common shock (one lognormal factor per simulation, mean 1) and,
+with ``practice_effects`` (:class:`~pbcmodel.risk.effects.PracticeEffects`), by the
+practice's effect in that simulation and year (a persistent lognormal factor, mean 1 for a
+practice whose effect is not known), drawn from their own streams keyed by (year, block),
+so they too are the same for any split. The high-cost pool's excess is multiplied by the
+shock only: the pool meets individual patients' costs above the threshold, which is
+chance, not a practice's style (and it may be drawn per commissioner, not per practice).
+
 Examples
 --------
 >>> from pbcmodel.datasets import example_population, example_cost_model
 >>> draws = simulate_spend(example_population(), example_cost_model(), 4, seed=1)
 >>> draws.retained.shape
 (4, 60)
+>>> from pbcmodel.risk.effects import PracticeEffects
+>>> varied = simulate_spend(example_population(), example_cost_model(), 4, seed=1,
+...                         practice_effects=PracticeEffects(sd=0.1, persistence=0.8))
+>>> bool((varied.retained != draws.retained).any())
+True
 """
 
 from __future__ import annotations
@@ -38,6 +52,7 @@ from ..validation import check_fraction
 from . import methods, patients
 from .costmodel import CostModel
 from .distribution import unit_cost_factor
+from .effects import PracticeEffects
 from .laws import drawable
 
 #: Largest coefficient of variation of the common cost shock: 1 is a standard deviation of
@@ -143,6 +158,9 @@ class _ByPatient:
 class SpendSampler:
     """Draws years of practice spend prepared once (see :func:`spend_sampler`).
 
+    ``effects``: the practice effects that multiply each practice's retained spend, or None
+    (effects that are off draw exactly what None draws).
+
     Examples
     --------
     >>> from pbcmodel.datasets import example_population, example_cost_model
@@ -156,9 +174,11 @@ class SpendSampler:
     excess: Any | None
     common_shock_cv: float
     method: str
+    effects: PracticeEffects | None = None
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of each practice's retained spend in a year (before the shock)."""
+        """Mean and variance of each practice's retained spend in a year, before the common
+        shock and the practice effects (chance alone)."""
         mean, var = self.retained.moments()
         return np.asarray(mean), np.asarray(var)
 
@@ -166,7 +186,10 @@ class SpendSampler:
         """Spend of simulations ``[lo, hi)`` in simulated ``year``, the same for any split.
 
         The year's common shock (lognormal, mean 1, cv ``common_shock_cv``) multiplies
-        every practice's spend in a simulation.
+        every practice's spend in a simulation; with :attr:`effects`, each practice's
+        retained spend is also multiplied by its effect in that simulation and year (not
+        the high-cost pool's excess: the pool meets individual patients' costs above the
+        threshold, which is chance, not practice style).
 
         Examples
         --------
@@ -197,11 +220,12 @@ class SpendSampler:
         excess = ([np.zeros((hi - lo, 0)) for _ in years] if self.excess is None
                   else self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi))
         out = []
-        for year, kept, pooled in zip(years, retained, excess, strict=True):
-            factor = self._shock(root, year, lo, hi)
-            if factor is not None:
-                kept *= factor
-                pooled *= factor
+        for (shock, scale), kept, pooled in zip(self._scales(root, years, lo, hi), retained,
+                                                excess, strict=True):
+            if scale is not None:
+                kept *= scale
+            if shock is not None:
+                pooled *= shock
             out.append(SpendDraws(codes=self.codes, retained=kept, excess=pooled))
         return out
 
@@ -209,8 +233,9 @@ class SpendSampler:
                     growth: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per year, the spend of :meth:`draw_years` grown by ``growth`` in whole pence
         (int64): ``retained`` (k, practices) and ``excess`` (k, excess units), each amount
-        ``rint(spend × shock × growth × 100)``, finished while each practice's draws are in
-        cache.
+        ``rint(spend × factor × growth × 100)``, finished while each practice's draws are in
+        cache. The factor is the year's shock, times (retained only) the practice's effect
+        with :attr:`effects` (the pool's excess is chance, not practice style).
 
         Examples
         --------
@@ -222,14 +247,28 @@ class SpendSampler:
         >>> bool(np.array_equal(kept, np.rint(spend * 1.03 * 100)))
         True
         """
-        money = [patients.Pence(self._shock(root, y, lo, hi), g)
-                 for y, g in zip(years, growth, strict=True)]
+        scales = self._scales(root, years, lo, hi)
+        kept = [patients.Pence(scale, g) for (_, scale), g in zip(scales, growth, strict=True)]
+        pooled = [patients.Pence(shock, g) for (shock, _), g in zip(scales, growth, strict=True)]
         retained = self.retained.rows(root, [(y, patients.RETAINED) for y in years], lo, hi,
-                                      money)
+                                      kept)
         excess = ([np.zeros((hi - lo, 0), dtype=np.int64) for _ in years]
                   if self.excess is None else
-                  self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi, money))
+                  self.excess.rows(root, [(y, patients.EXCESS) for y in years], lo, hi, pooled))
         return list(zip(retained, excess, strict=True))
+
+    def _scales(self, root: np.random.SeedSequence, years: list[int], lo: int, hi: int
+                ) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+        """Per year, what multiplies the excess (the shock, (k, 1)) and the retained spend
+        (the shock times the practices' effects, (k, practices); without effects the shock
+        itself); None for nothing."""
+        shocks = [self._shock(root, y, lo, hi) for y in years]
+        if self.effects is None or self.effects.is_off or not years:
+            return [(shock, shock) for shock in shocks]
+        # the AR(1) runs from year 0: every year up to the last asked is drawn
+        effects = self.effects.factors(root, max(years) + 1, lo, hi, self.codes)
+        return [(shock, effects[y] if shock is None else effects[y] * shock)
+                for y, shock in zip(years, shocks, strict=True)]
 
     def _shock(self, root: np.random.SeedSequence, year: int, lo: int, hi: int
                ) -> np.ndarray | None:
@@ -263,8 +302,8 @@ class SpendSampler:
 def spend_sampler(pop: Population, model: CostModel, *,
                   high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                   method: Literal["fft", "normal", "mc"] = "fft",
-                  excess_by: Literal["practice", "commissioner"] = "practice"
-                  ) -> SpendSampler:
+                  excess_by: Literal["practice", "commissioner"] = "practice",
+                  practice_effects: PracticeEffects | None = None) -> SpendSampler:
     """Prepare each practice's spend once, to draw as many simulated years as needed.
 
     With a threshold, ``excess`` (what the high-cost pool pays) is drawn per practice, or
@@ -273,6 +312,18 @@ def spend_sampler(pop: Population, model: CostModel, *,
     national scale when only the pool's cost is wanted. ``"mc"`` draws retained and excess
     spend from the same simulated patients.
 
+    ``practice_effects`` (optional): each practice's retained spend in a simulated year is
+    multiplied by its effect (:class:`~pbcmodel.risk.effects.PracticeEffects`), drawn anew in
+    every simulation and persistent from year to year; the pool's excess is not (it meets
+    individual patients' costs above the threshold: chance, not practice style). None, or
+    effects that are off (spread 0, no known effects), draw exactly what no effects draw.
+
+    Raises
+    ------
+    ValidationError
+        ``practice_effects`` is not a :class:`~pbcmodel.risk.effects.PracticeEffects`, or
+        names a practice not in ``pop``.
+
     Examples
     --------
     >>> from pbcmodel.datasets import example_population, example_cost_model
@@ -280,6 +331,13 @@ def spend_sampler(pop: Population, model: CostModel, *,
     ...                   excess_by="commissioner")
     >>> [c.excess.shape for c in s.chunks(3, seed=0)]
     [(3, 1)]
+    >>> from pbcmodel.risk.effects import PracticeEffects
+    >>> s = spend_sampler(example_population(), example_cost_model(),
+    ...                   practice_effects=PracticeEffects(sd=0.1, persistence=1.0))
+    >>> a, b = s.draw_years(np.random.SeedSequence(0), [0, 1], 0, 2000)
+    >>> # persistence 1: a practice above expectation one year tends to be so the next
+    >>> bool(np.corrcoef(a.retained[:, 0], b.retained[:, 0])[0, 1] > 0.5)
+    True
     """
     shock_cv = check_fraction(common_shock_cv, "common_shock_cv", high=MAX_COMMON_SHOCK_CV)
     chosen = methods.method(method)
@@ -287,13 +345,14 @@ def spend_sampler(pop: Population, model: CostModel, *,
     if excess_by not in ("practice", "commissioner"):
         raise ValidationError(
             f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
+    effects = _practice_effects(practice_effects, pop)
     counts = pop.counts.to_numpy()
     factor = pop.cost_factor()
     if chosen.by_patient:
         group = (None if excess_by == "practice"
                  else pd.factorize(pop.hierarchy[excess_by], sort=True)[0])
         return SpendSampler(
-            codes=pop.codes, method=method, common_shock_cv=shock_cv,
+            codes=pop.codes, method=method, common_shock_cv=shock_cv, effects=effects,
             retained=_ByPatient(counts, model, d, part, factor),
             excess=None if d is None else _ByPatient(counts, model, d, "excess", factor, group,
                                                      stream=patients.RETAINED))
@@ -309,13 +368,27 @@ def spend_sampler(pop: Population, model: CostModel, *,
     if pop.cost_index is not None:
         retained = retained.scaled(factor)
     return SpendSampler(codes=pop.codes, retained=_ByInversion(drawable(retained)),
-                        excess=excess, common_shock_cv=shock_cv, method=method)
+                        excess=excess, common_shock_cv=shock_cv, method=method,
+                        effects=effects)
+
+
+def _practice_effects(value: Any, pop: Population) -> PracticeEffects | None:
+    """``practice_effects`` checked: a PracticeEffects whose known effects are all of
+    ``pop``'s practices, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, PracticeEffects):
+        raise ValidationError("practice_effects: expected a PracticeEffects or None, got "
+                              f"{type(value).__name__}")
+    value.first_year(pop.codes)                    # every practice named is in pop
+    return value
 
 
 def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                chunk_size: int | None = None,
-               method: Literal["fft", "normal", "mc"] = "fft") -> Iterator[SpendDraws]:
+               method: Literal["fft", "normal", "mc"] = "fft",
+               practice_effects: PracticeEffects | None = None) -> Iterator[SpendDraws]:
     """Yield :class:`SpendDraws` chunks for :func:`simulate_spend` (same draws, bounded memory).
 
     Arguments are checked at the call, before the first chunk is drawn.
@@ -332,14 +405,16 @@ def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
         methods.count(chunk_size, "chunk_size")
     patients.seed_sequence(seed)
     sampler = spend_sampler(pop, model, high_cost_threshold=high_cost_threshold,
-                            common_shock_cv=common_shock_cv, method=method)
+                            common_shock_cv=common_shock_cv, method=method,
+                            practice_effects=practice_effects)
     return sampler.chunks(n, seed, chunk_size)
 
 
 def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                    high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                    chunk_size: int | None = None,
-                   method: Literal["fft", "normal", "mc"] = "fft") -> SpendDraws:
+                   method: Literal["fft", "normal", "mc"] = "fft",
+                   practice_effects: PracticeEffects | None = None) -> SpendDraws:
     """Draw ``n`` years of spend for every practice, fast enough for national simulation.
 
     Each practice's retained spend is drawn from its FFT distribution by inverting the cdf
@@ -349,7 +424,9 @@ def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     the same way from its own distribution, independently of the retained part: an
     approximation (a patient above the threshold raises both), which leaves each marginal
     exact. A common multiplicative shock, lognormal with mean 1 and cv ``common_shock_cv``
-    (a shared cost trend), multiplies every practice's spend in a simulated year.
+    (a shared cost trend), multiplies every practice's spend in a simulated year. With
+    ``practice_effects`` each practice's retained spend is also multiplied by its effect
+    (:func:`spend_sampler`); the draws are those of the first simulated year.
 
     Examples
     --------
@@ -361,6 +438,7 @@ def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     True
     """
     parts = list(iter_spend(pop, model, n, seed, high_cost_threshold=high_cost_threshold,
-                            common_shock_cv=common_shock_cv, chunk_size=chunk_size, method=method))
+                            common_shock_cv=common_shock_cv, chunk_size=chunk_size, method=method,
+                            practice_effects=practice_effects))
     return SpendDraws(codes=pop.codes, retained=np.vstack([p.retained for p in parts]),
                       excess=np.vstack([p.excess for p in parts]))

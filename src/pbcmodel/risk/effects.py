@@ -43,11 +43,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..credibility import ExperienceRating
 from ..errors import ValidationError
-from ..validation import number
+from ..validation import number, quoted
 from . import patients
 
-__all__ = ["MAX_EFFECT_SD", "PracticeEffects"]
+__all__ = ["MAX_EFFECT_SD", "MIN_SIZE_SPREAD", "PracticeEffects"]
 
 #: Largest spread of practice effects (sd of the log effect): 1 puts one practice in six
 #: beyond 2.7 times or below 0.37 times its expected spend every year, far beyond the
@@ -100,6 +101,78 @@ def _per_practice(value: Any, name: str, low: float, high: float) -> pd.Series |
 
 def _series_eq(a: pd.Series | None, b: pd.Series | None) -> bool:
     return (a is None) == (b is None) and (a is None or b is None or a.equals(b))
+
+
+# ------------------------------------------------------------------ estimating from history
+
+#: Least spread of ``1 / list size`` (its list-size-weighted coefficient of variation) for
+#: :meth:`PracticeEffects.from_history` to tell chance (which shrinks with list size) from
+#: practice effects (which do not); real lists (1,000 to 30,000 patients) give 0.5 or more.
+MIN_SIZE_SPREAD = 0.05
+
+
+def _check_years(actual: Any) -> None:
+    """Refuse a history with no practice observed in two years, naming ``actual``."""
+    if not isinstance(actual, pd.DataFrame):
+        return                      # ExperienceRating names the type
+    years = [str(c) for c in actual.columns]
+    if all(y.strip().lstrip("-").isdigit() for y in years) and years:
+        if np.any(np.diff([int(y) for y in years]) != 1):
+            raise ValidationError(f"actual: the years must be consecutive columns in time "
+                                  f"order (earliest first), got {quoted(years, 8)}")
+    if int(actual.notna().sum(axis=1).to_numpy().max(initial=0)) < 2:
+        raise ValidationError(
+            "actual: no practice has spend in two or more years; estimating practice effects "
+            "needs at least two practices with history and at least one practice with two or "
+            "more years (to tell a practice's own level from the year's chance)")
+
+
+def _year_deviations(rating: ExperienceRating) -> tuple[np.ndarray, np.ndarray]:
+    """Relative deviations ``y = x / m_t − 1`` and list sizes (NaN where no spend), practices
+    with history only; ``m_t`` is the year's list-size-weighted mean ratio."""
+    ratios = rating.ratios()
+    size = rating.list_size.reindex(index=ratios.index, columns=ratios.columns)
+    has_history = ratios.notna().any(axis=1).to_numpy()
+    x = ratios.to_numpy()[has_history]
+    n = size.to_numpy()[has_history]
+    n = np.where(np.isnan(x), np.nan, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.nansum(n * x, axis=0) / np.nansum(n, axis=0)
+    observed = ~np.isnan(x).all(axis=0)
+    if np.any(observed & ~(level > 0)):
+        raise ValidationError(f"actual: no spend at all in year(s) "
+                              f"{quoted(ratios.columns[observed & ~(level > 0)])}; a year's "
+                              "actual spend must be > 0 to measure practices against")
+    with np.errstate(invalid="ignore"):
+        return x / level - 1.0, n
+
+
+def _effect_variance(y: np.ndarray, n: np.ndarray) -> float:
+    """``Ĉ₀``: the intercept of the list-size-weighted least-squares line ``y² = C₀ + κ²/n``."""
+    has = ~np.isnan(y)
+    inv, y2, w = 1.0 / n[has], y[has] ** 2, n[has]
+    mean_inv = float((w * inv).sum() / w.sum())
+    spread = float(np.sqrt((w * (inv - mean_inv) ** 2).sum() / w.sum())) / mean_inv
+    if not spread >= MIN_SIZE_SPREAD:
+        raise ValidationError(
+            f"list_size: the list sizes hardly differ (coefficient of variation of 1/list size "
+            f"{spread:.3g}, need at least {MIN_SIZE_SPREAD:g}); chance shrinks with list size "
+            "and practice effects do not, so practices of different sizes are needed to tell "
+            "them apart")
+    design = np.column_stack([np.ones_like(inv), inv]) * np.sqrt(w)[:, None]
+    intercept, _ = np.linalg.lstsq(design, y2 * np.sqrt(w), rcond=None)[0]
+    return max(float(intercept), 0.0)
+
+
+def _lag_one_covariance(y: np.ndarray, n: np.ndarray) -> float:
+    """``Γ̂₁ = Σ w y_t y_{t+1} / Σ w`` over practices' consecutive years, ``w`` the mean list
+    size of the two years; raises when no practice has two consecutive years."""
+    pair = ~np.isnan(y[:, :-1]) & ~np.isnan(y[:, 1:])
+    if not pair.any():
+        raise ValidationError("actual: no practice has spend in two consecutive years, so the "
+                              "persistence cannot be estimated; give persistence=")
+    w = ((n[:, :-1] + n[:, 1:]) / 2)[pair]
+    return float((w * (y[:, :-1] * y[:, 1:])[pair]).sum() / w.sum())
 
 
 @attrs.frozen
@@ -167,6 +240,139 @@ effects must be between 0 and 1, got 1.5
         PracticeEffects(sd=0.1, persistence=0.8, centre=None, uncertainty=None)
         """
         return cls(sd=0.10, persistence=0.8)
+
+    @classmethod
+    def from_history(cls, actual: pd.DataFrame, expected: pd.DataFrame,
+                     list_size: pd.DataFrame, *, high_cost: pd.DataFrame | None = None,
+                     persistence: float | None = None) -> PracticeEffects:
+        """Effects estimated from a commissioner's own spend history.
+
+        The inputs are :class:`~pbcmodel.credibility.ExperienceRating`'s (practice × year,
+        the same practices and years, columns in time order): the ratio of actual spend (less
+        any high-cost excess) to formula-expected spend, ``x_it``, with list size ``n_it`` as
+        its weight. So the numbers that set a practice's experience adjustment drive its
+        simulated risk. With ``y_it = x_it / m_t − 1``, the deviation from the year's
+        list-size-weighted mean ratio ``m_t`` (a commissioner-wide level or common shock is
+        not a practice effect), and the model ``x_it = m_t · f_it · (1 + chance_it)`` with
+        ``f_it = exp(u_it − sd²/2)`` the effect (:class:`PracticeEffects`) and chance of
+        variance ``κ² / n_it`` (it shrinks with list size; independent between years):
+
+        * **spread**: ``E[y_it²] = C₀ + κ²/n_it`` with ``C₀ = Var f = exp(sd²) − 1``; ``Ĉ₀``
+          is the intercept of the list-size-weighted least-squares line of ``y²`` on
+          ``1/n`` (clipped at 0), and ``sd = √log(1 + Ĉ₀)``;
+        * **persistence** (unless given): chance drops out of the lag-one covariance,
+          ``E[y_it y_i,t+1] = exp(persistence · sd²) − 1``; with ``Γ̂₁`` its list-size-weighted
+          mean over practices' consecutive years, ``persistence = log(1 + Γ̂₁) / sd²``,
+          clipped to [0, 1] (0 when ``sd = 0``: nothing to persist);
+        * **each practice's effect** (practices with history): the Bühlmann–Straub fit of
+          :func:`~pbcmodel.credibility.credibility_ratios` gives the collective ratio
+          ``μ̂``, the between variance ``â``, each practice's credibility ``zᵢ`` and estimate
+          ``estᵢ``. With ``mᵢ = estᵢ / μ̂`` (the factor of
+          :func:`~pbcmodel.credibility.credibility_budgets`) and
+          ``ā = â / μ̂²``, ``centreᵢ = log mᵢ`` (so the first simulated year's factor has mean
+          ``mᵢ``) and ``uncertaintyᵢ = √log(1 + vᵢ / mᵢ²)``, at most ``sd``, where
+          ``vᵢ = (1 − zᵢ) ā + max(Ĉ₀ − ā, 0)``: the posterior variance of the practice's
+          lasting level, plus the part of the effect that changes from year to year, which no
+          history foretells. Practices without history (an all-NaN ``actual`` row) are left
+          out: they get centre 0 and uncertainty ``sd``. When the fit finds no lasting
+          difference between practices (``â = 0``: every ``z = 0``) every centre is 0 and
+          every uncertainty ``sd``, as for a practice without history.
+
+        Two years are enough: the spread needs one year of practices of different sizes, the
+        persistence one pair of consecutive years; more years and practices make them surer.
+
+        Parameters
+        ----------
+        actual, expected : DataFrame
+            Actual and formula-expected spend, pounds, practice × year.
+        list_size : DataFrame
+            Registered patients, practice × year (the weights).
+        high_cost : DataFrame, optional
+            Excess above the high-cost threshold, left out of the experience.
+        persistence : float, optional
+            The year-to-year correlation to use instead of estimating it (0 to 1).
+
+        Returns
+        -------
+        PracticeEffects
+            With ``centre`` and ``uncertainty`` for every practice with history.
+
+        Raises
+        ------
+        ValidationError
+            Whatever :class:`~pbcmodel.credibility.ExperienceRating` refuses (mismatched
+            practices or years, bad numbers, naming practice and year); no practice with two
+            years of spend, or fewer than two practices with history (``actual``); integer
+            year labels not consecutive in order (``actual``); list sizes too alike to tell
+            chance from effects (``list_size``, see :data:`MIN_SIZE_SPREAD`); no consecutive
+            years and no ``persistence`` given; a spread beyond ``MAX_EFFECT_SD``
+            (``sd``) or a persistence outside [0, 1].
+
+        Notes
+        -----
+        Assumptions: the effect is stationary (the same spread every year) and an AR(1) in
+        the log, lognormal; chance has variance proportional to 1 / list size with one
+        ``κ²`` for all practices (the weights' meaning in Bühlmann–Straub), so practices of
+        different sizes are needed to tell a fresh-every-year effect from chance. These are
+        moment estimators, consistent as the number of practices grows for any number of
+        years ≥ 2; ``persistence`` is a ratio of two estimates and biased in small samples
+        (of order 1 / practices), and with few practices or a small spread it is noisy.
+        Deviations are taken from each year's commissioner-wide level, not from each
+        practice's own mean, so there is no within-practice (Nickell) short-panel bias.
+        Bühlmann–Straub's ``â`` alone is not the spread: when effects change from year to
+        year it measures only their lasting part (the mean covariance between a practice's
+        different years), and with a fixed effect (persistence 1) ``√log(1 + ā)`` and ``sd``
+        agree. The centre is the credibility estimate of the practice's level over the
+        history, taken as its effect in the first simulated year; the simulation then decays
+        it at the persistence rate.
+
+        Examples
+        --------
+        Two small practices and two large ones, two years (the ratios' yearly means are 1):
+
+        >>> import pandas as pd
+        >>> years = ["2023", "2024"]
+        >>> size = pd.DataFrame([[1e3, 1e3], [1e3, 1e3], [4e3, 4e3], [4e3, 4e3]],
+        ...                     index=["A", "B", "C", "D"], columns=years)
+        >>> ratio = pd.DataFrame([[1.2, 0.9], [0.8, 1.1], [1.15, 1.1], [0.85, 0.9]],
+        ...                      index=size.index, columns=years)
+        >>> eff = PracticeEffects.from_history(ratio * size * 100, size * 100, size)
+        >>> round(eff.sd, 4), round(eff.persistence, 4)
+        (0.1151, 0.6016)
+        >>> eff.centre.round(4).to_dict()
+        {'A': 0.0261, 'B': -0.0268, 'C': 0.0973, 'D': -0.1078}
+        >>> eff.uncertainty.round(4).to_dict()
+        {'A': 0.0791, 'B': 0.0833, 'C': 0.0458, 'D': 0.0563}
+        """
+        if persistence is not None:
+            persistence = _persistence(persistence)
+        _check_years(actual)
+        rating = ExperienceRating(actual=actual, expected=expected, list_size=list_size,
+                                  high_cost=high_cost)
+        y, n = _year_deviations(rating)
+        c0 = _effect_variance(y, n)
+        sd = math.sqrt(math.log1p(c0))
+        if sd > MAX_EFFECT_SD:
+            raise ValidationError(
+                f"sd: the history's practice effects have a spread (sd of the log effect) of "
+                f"{sd:.3g}, outside the allowed 0 to {MAX_EFFECT_SD:g}; check that actual and "
+                "expected are in the same units and for the same patients")
+        if persistence is None:
+            lag_one = _lag_one_covariance(y, n)
+            persistence = (min(max(math.log1p(lag_one) / sd**2, 0.0), 1.0)
+                           if sd > 0 and lag_one > 0 else 0.0)
+        fit = rating.credibility()
+        mu = fit.collective_mean
+        if not mu > 0:
+            raise ValidationError(f"actual: the commissioner's ratio of actual to expected "
+                                  f"spend must be > 0 to measure effects against, got {mu!r}")
+        level = fit.estimates / mu
+        a_bar = fit.between_variance / mu**2
+        var = (1 - fit.z) * a_bar + max(c0 - a_bar, 0.0)
+        with np.errstate(divide="ignore"):
+            centre = np.log(level)
+        uncertainty = np.minimum(np.sqrt(np.log1p(var / level**2)), sd)
+        return cls(sd=sd, persistence=persistence, centre=centre, uncertainty=uncertainty)
 
     def evolve(self, **changes: Any) -> PracticeEffects:
         """A copy with ``changes`` (checked as at construction).

@@ -273,7 +273,8 @@ class LatticeInverse:
                money: Any = None, shift: int = 0) -> np.ndarray:
         """Settle the draws :meth:`index` left pending by binary search and write their
         amounts into ``out``, whose column ``j`` is unit ``j + shift``; with ``money``
-        (e.g. a :class:`~pbcmodel.risk.patients.Pence`), ``money.apply(amounts, rows)``."""
+        (e.g. a :class:`~pbcmodel.risk.patients.Pence`), ``money.apply(amounts, rows,
+        units)`` (each amount's simulation row and unit of the law)."""
         rows, cols, u, lo, hi, offset = (np.concatenate(parts) for parts in zip(*pending,
                                                                                 strict=True))
         if len(rows):
@@ -281,7 +282,7 @@ class LatticeInverse:
             np.minimum(index, self.cdf.shape[1] - 1, out=index)
             index += self.start[cols]
             index *= self.h[cols]
-            out[rows, cols - shift] = index if money is None else money.apply(index, rows)
+            out[rows, cols - shift] = index if money is None else money.apply(index, rows, cols)
         return out
 
 

@@ -197,24 +197,44 @@ def invert_rows(law: Any, root: np.random.SeedSequence, key: tuple[int, ...], lo
 
 @attrs.frozen(eq=False)
 class Pence:
-    """How drawn amounts (pounds) become whole pence: times ``factor`` (optional, one per
-    simulation, shape (k, 1)), times ``growth``, times 100, rounded to the nearest penny
-    (ties to even), in that order.
+    """How drawn amounts (pounds) become whole pence: times ``factor`` (optional), times
+    ``growth``, times 100, rounded to the nearest penny (ties to even), in that order.
+
+    ``factor`` is one number per simulation, shape (k, 1) (e.g. the year's common shock), or
+    one per simulation and unit, shape (k, units) (e.g. the shock times each practice's
+    effect, :class:`~pbcmodel.risk.effects.PracticeEffects`).
 
     Examples
     --------
     >>> Pence(None, 1.5).apply(np.array([[1.0, 2.005]])).tolist()
     [[150.0, 301.0]]
+    >>> per_unit = Pence(np.array([[1.0, 2.0, 3.0]]), 1.0)
+    >>> per_unit.apply(np.array([[1.0, 1.0]]), cols=slice(1, 3)).tolist()
+    [[200.0, 300.0]]
+    >>> flat = np.array([1.0, 1.0])
+    >>> per_unit.apply(flat, rows=np.array([0, 0]), cols=np.array([2, 0])).tolist()
+    [300.0, 100.0]
     """
 
     factor: np.ndarray | None
     growth: float
 
-    def apply(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """``values`` in whole pence, in place (``rows``: the simulation of each of a flat
-        array of values)."""
-        if self.factor is not None:
-            values *= self.factor if rows is None else self.factor[rows, 0]
+    def apply(self, values: np.ndarray, rows: np.ndarray | None = None,
+              cols: slice | np.ndarray | None = None) -> np.ndarray:
+        """``values`` in whole pence, in place.
+
+        ``values`` is (k, width) for the units ``cols`` (a slice; None: every unit), or a
+        flat array of values with ``rows`` the simulation and ``cols`` the unit of each.
+        A factor of shape (k, 1) applies to every unit whatever ``cols``.
+        """
+        factor = self.factor
+        if factor is not None:
+            if factor.shape[1] == 1:                   # one per simulation: every unit
+                values *= factor if rows is None else factor[rows, 0]
+            elif rows is None:
+                values *= factor if cols is None else factor[:, cols]
+            else:
+                values *= factor[rows, cols]
         values *= self.growth
         values *= 100
         return np.rint(values, out=values)
@@ -260,14 +280,14 @@ def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ..
             which = waiting[0] // k                    # the key of each draw still to search
             for j, (out, money) in enumerate(zip(outs, finish, strict=True)):
                 part = values[j * k:(j + 1) * k]
-                out[:, cols] = part if money is None else money.apply(part)
+                out[:, cols] = part if money is None else money.apply(part, cols=cols)
                 mine = which == j
                 pending[j].append((waiting[0][mine] - j * k,
                                    *(column[mine] for column in waiting[1:])))
         else:
             for key, out, money in zip(keys, outs, finish, strict=True):
                 values = law.invert(uniforms(root, (*key, first // GROUP), lo, hi, width), cols)
-                out[:, cols] = values if money is None else money.apply(values)
+                out[:, cols] = values if money is None else money.apply(values, cols=cols)
     if lattice:
         for out, waiting_parts, money in zip(outs, pending, finish, strict=True):
             law.search(out, waiting_parts, money)
