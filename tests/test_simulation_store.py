@@ -127,11 +127,11 @@ def test_a_failure_half_way_leaves_no_store(scn, tmp_path, monkeypatch):
     calls = []
     real = store._Writer.add
 
-    def failing(self, first, year, amount, net):
+    def failing(self, first, year, *arrays):
         calls.append(first)
         if len(calls) > 3:
             raise OSError("disk full")
-        real(self, first, year, amount, net)
+        real(self, first, year, *arrays)
 
     monkeypatch.setattr(store._Writer, "add", failing)
     with pytest.raises(OSError, match="disk full"):
@@ -216,11 +216,12 @@ def test_design_asks_for_the_losses_its_aims_need(monkeypatch):
 
 # ----------------------------------------------------------------------------- memory
 def test_memory_parts_by_hand():
-    # 10,000 simulations × 60 practices × 3 years kept in memory: two int32 arrays
-    # = 10,000 × 60 × 3 × 2 × 4 B = 14,400,000 B, not copied on one thread
+    # 10,000 simulations × 60 practices × 3 years kept in memory: three int32 arrays
+    # (amount, net cash, outturn) = 10,000 × 60 × 3 × 3 × 4 B = 21,600,000 B, not copied
+    # on one thread
     parts = memory.simulation_parts(10_000, 60, 3, keep="full")
-    assert parts["full"] == 14_400_000 and parts["finish"] == 0
-    # two local threads write their rows into one pair of arrays: nothing to join at the end
+    assert parts["full"] == 21_600_000 and parts["finish"] == 0
+    # two local threads write their rows into one set of arrays: nothing to join at the end
     assert memory.simulation_parts(10_000, 60, 3, keep="full", workers=2)["finish"] == 0
     # dask workers' ranges are joined here one array at a time: room for one more array
     assert memory.simulation_parts(10_000, 60, 3, keep="full", workers=2,

@@ -387,6 +387,11 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("high_cost_pool_shortfall_prob", "Chance the high-cost pool runs short", "Chance that "
        "the cost above the high-cost threshold is more than the pool's top-slice.", "%",
        period="a simulated year"),
+    _t("practices_prob_outturn_beyond_10pct", "Chance a practice's spend misses its budget "
+       "by over 10%", "Mean over practices of the chance that the practice's spend is more "
+       "than 10% of its budget above or below it (the share of practice-years so far off).",
+       "%", period="a simulated year",
+       column="practices_prob_outturn_beyond_10pct_of_budget_pct"),
     # simulation: by list size
     _t("list_size_band", "List size", "Band of registered list sizes.", "code"),
     _t("mean_amount_per_head", "Mean share per patient", "Mean yearly share of the variance "

@@ -53,9 +53,9 @@ from .tally import Tally
 __all__ = ["merge", "progress_bar", "ranges", "run_threads", "settle_chunk",
            "simulate_range"]
 
-#: Full arrays kept in memory for one policy: amount and net cash, simulation × practice ×
-#: year, int32 pence (one pair shared by every range, each writing its own rows).
-Full = tuple[np.ndarray, np.ndarray]
+#: Full arrays kept in memory for one policy: amount, net cash and outturn, simulation ×
+#: practice × year, int32 pence (one set shared by every range, each writing its own rows).
+Full = tuple[np.ndarray, ...]
 
 
 def simulate_range(plan: SimulationPlan, lo: int, hi: int,
@@ -69,7 +69,7 @@ def simulate_range(plan: SimulationPlan, lo: int, hi: int,
     """
     into = shared if shared is not None else [None] * len(plan.policies)
     tallies = [Tally.empty(lo, hi, plan.years, p.budget_pence, p.low, p.width, p.keep,
-                           None if full is None else (full[0][lo:hi], full[1][lo:hi]))
+                           None if full is None else [a[lo:hi] for a in full])
                for p, full in zip(plan.policies, into, strict=True)]
     practices = len(plan.list_size)
     drawn_at_once = max(plan.chunk, min(patients.BLOCK, DRAW_ELEMENTS // practices))
@@ -107,7 +107,8 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
                 list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry)
             carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
             tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
-                      arrays.commissioner_amount.sum(axis=1), carried, pool)
+                      arrays.commissioner_amount.sum(axis=1), carried, pool,
+                      outturn=outturn_pence)
             carry = arrays.recovery_next if carried.any() else None
 
 
@@ -169,9 +170,9 @@ def run_threads(plans: list[SimulationPlan], options: SimulationOptions) -> list
             bar.update(k)
 
     spans = ranges(n, workers)
-    # full arrays kept in memory: one pair per policy, each range writing its own rows
-    shared = [[(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32),
-                np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32))
+    # full arrays kept in memory: one set per policy, each range writing its own rows
+    shared = [[tuple(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32)
+                     for _ in range(3))
                if policy.keep.full and policy.keep.sink is None else None
                for policy in plan.policies] for plan in plans]
     try:

@@ -18,16 +18,16 @@ what is allocated, part by part, for each ``keep``:
 * **settlement** — per thread, the work arrays of one chunk of :data:`CHUNK_ELEMENTS`
   practice-simulations settled at once;
 * **tallies** — per scenario and thread, the streamed statistics: the per-practice
-  histograms (:data:`~pbcmodel.scenario.tally.HISTOGRAM_BINS` + 2 int32 counts, and as
-  many pending bin indices) and loss thresholds; per scenario the figures' sample of the
-  first 256 simulations and the commissioner's totals per simulation-year (three int64,
-  copied once when the threads' ranges merge);
-* **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
-  cash, int32 pence, written by every thread into one pair of arrays; **finish**: with
+  histograms (:data:`~pbcmodel.scenario.tally.HISTOGRAM_BINS` + 2 int32 counts, and as many
+  pending bin indices), loss thresholds and outturn-miss limits and counts; per scenario the
+  figures' sample of the first 256 simulations and the commissioner's totals per
+  simulation-year (three int64, copied once when the threads' ranges merge);
+* **full** (``keep="full"`` in memory) — every practice × simulation × year amount, net
+  cash and outturn, int32 pence, written by every thread into one set of arrays; **finish**: with
   dask, the room one more array needs while the workers' ranges are joined here (one array
   at a time), once the work arrays are gone;
 * **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
-  pence of both arrays for every year) and the compressor's copies of a store chunk.
+  pence of the three arrays for every year) and the compressor's copies of a store chunk.
 
 The estimate (:func:`simulation_bytes`) is the larger of building, running and finishing.
 The constants were measured with :mod:`tracemalloc` at several sizes
@@ -40,8 +40,8 @@ Examples
 >>> parts = simulation_parts(10_000, 60, 3)
 >>> parts["full"], parts["store"]           # streamed: no per-practice arrays
 (0, 0)
->>> simulation_parts(10_000, 60, 3, keep="full")["full"]   # 10,000 × 60 × 3 × 2 arrays × 4 B
-14400000
+>>> simulation_parts(10_000, 60, 3, keep="full")["full"]   # 10,000 × 60 × 3 × 3 arrays × 4 B
+21600000
 >>> check_simulation_memory(10**9, 60, 3, available=16 * 2**30)
 Traceback (most recent call last):
 ...
@@ -84,6 +84,8 @@ SETTLE_PER_ELEMENT = 200
 PER_SIMULATION_YEAR = 3 * 8 * 2
 #: Share of the available memory a run may plan to use.
 USABLE_SHARE = 0.8
+#: Per-practice arrays kept with ``keep="full"`` (amount, net cash, outturn).
+FULL_ARRAYS = len(store.ARRAYS)
 #: Ways of keeping the per-practice arrays.
 KEEPS = ("stats", "full")
 
@@ -146,7 +148,11 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     copies = here * (threads if engine == "dask" else 1)    # each dask worker holds a copy
     bins = (tally.HISTOGRAM_BINS + 2) * 4
     sample = min(n, tally.SAMPLE_SIMULATIONS) * p * years * 8 * 2
-    in_memory = (scenarios - on_disk) * n * p * years * 2 * 4 if keep == "full" else 0
+    in_memory = (scenarios - on_disk) * n * p * years * FULL_ARRAYS * 4 if keep == "full" \
+        else 0
+    # per practice: loss thresholds a year, miss limits (over, under) a year and counts
+    limits = (len(tally.LOSS_FRACTIONS) * years
+              + len(tally.MISS_FRACTIONS) * 2 * (years + 1)) * 8
     return {
         "build": here * ((groups - 1) * kept // groups + max(
             BUILD_FIXED, BUILD_FFT_BASE + p * BUILD_FFT_PER_PRACTICE if method == "fft" else 0)),
@@ -154,13 +160,12 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
         "draws": here * threads * groups * p * drawn * years * DRAWN_KEPT,
         "drawing": here * threads * groups * p * drawn * DRAWN_WORKING,
         "settlement": here * threads * settled * p * SETTLE_PER_ELEMENT,
-        "tallies": scenarios * (threads * p * (2 * bins + len(tally.LOSS_FRACTIONS)
-                                               * years * 8)
+        "tallies": scenarios * (threads * p * (2 * bins + limits)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
-        "finish": 0 if threads == 1 or engine == "local" else in_memory // 2,
+        "finish": 0 if threads == 1 or engine == "local" else in_memory // FULL_ARRAYS,
         "store": here * (on_disk if keep == "full" else 0) * threads
-                 * (settled * p * years * 2 * 8 + 2 * store.CHUNK_BYTES),
+                 * (settled * p * years * FULL_ARRAYS * 8 + 2 * store.CHUNK_BYTES),
     }
 
 

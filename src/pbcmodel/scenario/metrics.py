@@ -108,6 +108,8 @@ class Result(Protocol):
 
     def by_list_size(self, bands: tuple[float, ...] = ...) -> pd.DataFrame: ...
 
+    def outturn_misses(self, fraction: float = ...) -> pd.DataFrame: ...
+
 
 class _Cache(dict):  # type: ignore[type-arg]
     """One result's intermediate tables, so several figures share one ``metrics()`` call."""
@@ -166,6 +168,15 @@ def _max_band_prob(r: Result, c: _Cache, fraction: float) -> float:
     m = _practices(r, c, fraction)
     band = pd.cut(m["list_size"], LIST_SIZE_BANDS, right=False)
     return float(m["prob_loss_over_fraction"].groupby(band, observed=True).mean().max())
+
+
+def _outturn_beyond(fraction: float) -> Compute:
+    """The mean over practices of the chance that outturn is more than ``fraction`` of
+    budget above or below it in a year (over and under never happen together)."""
+    def compute(r: Result, c: _Cache) -> float:
+        misses = c.get_or(("misses", fraction), lambda: r.outturn_misses(fraction))
+        return float((misses["over"] + misses["under"]).mean())
+    return compute
 
 
 def _worst_p05_amount(r: Result, c: _Cache) -> float:
@@ -303,6 +314,8 @@ FIGURES: dict[str, Figure] = {f.name: f for f in [
            _sd_largest),
     Figure("fairness_sd_ratio", "ratio", "lower", _fairness),
     Figure("high_cost_pool_shortfall_prob", "probability", "lower", _pool_shortfall),
+    Figure("practices_prob_outturn_beyond_10pct", "probability", "lower",
+           _outturn_beyond(0.10)),
 ]}
 
 #: The figures of :meth:`SimulationResult.summary`, in order.

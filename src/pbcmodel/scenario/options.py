@@ -1,11 +1,11 @@
 """How a simulation is run: one frozen, validated value object, checked once where it is made.
 
 :class:`SimulationOptions` holds what ``Scenario.simulate``, ``simulation.simulate`` and
-``simulation.run`` take besides the scenarios: how many simulations and years, the seed,
-how spend is drawn, what a result keeps, where the work runs (threads or dask), the losses
-a streamed result counts and the stores that receive the full arrays. Every value is checked
-when the options are made, with the messages the public entry points have always given;
-everything past the entry point passes this one object.
+``simulation.run`` take besides the scenarios: how many simulations and years, the seed, how
+spend is drawn, what a result keeps, where the work runs (threads or dask), the losses and
+outturn misses a streamed result counts and the stores that receive the full arrays. Every
+value is checked when the options are made, with the messages the public entry points have
+always given; everything past the entry point passes this one object.
 
 Examples
 --------
@@ -40,7 +40,8 @@ from ..money import MAX_PENCE, gbp
 from ..risk import methods, patients
 from . import store, tally
 
-__all__ = ["ENGINES", "KEEP", "SimulationOptions", "check_counts", "tracked_losses"]
+__all__ = ["ENGINES", "KEEP", "SimulationOptions", "check_counts", "tracked_losses",
+           "tracked_misses"]
 
 #: What a result keeps: streamed statistics only, or every practice-simulation-year too.
 KEEP = ("stats", "full")
@@ -74,13 +75,37 @@ def check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
     return int(n), int(years)
 
 
+#: What ``track_losses`` may name, and what is always counted for each.
+_TRACKED = {"loss_pounds": tally.LOSS_POUNDS, "loss_fraction": tally.LOSS_FRACTIONS,
+            "outturn_misses": tally.MISS_FRACTIONS}
+
+
+def _tracked(track_losses: Mapping[str, Any] | None) -> dict[str, tuple[float, ...]]:
+    """Every kind of count of :data:`_TRACKED`: the defaults plus those asked for, sorted."""
+    tracked = {key: set(default) for key, default in _TRACKED.items()}
+    if track_losses is None:
+        return {key: tuple(sorted(values)) for key, values in tracked.items()}
+    if not isinstance(track_losses, Mapping) or not set(track_losses) <= set(_TRACKED):
+        raise ValidationError(
+            "track_losses: expected a mapping of 'loss_fraction', 'loss_pounds' and/or "
+            "'outturn_misses' to the values metrics() and outturn_misses() will be asked "
+            f"for, e.g. {{'loss_fraction': [0.03]}}, got {track_losses!r}")
+    for key, values in track_losses.items():
+        items = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
+        for value in items:
+            tracked[key].add(_tracked_loss(key, value, f"track_losses[{key!r}]"))
+    return {key: tuple(sorted(values)) for key, values in tracked.items()}
+
+
 def tracked_losses(track_losses: Mapping[str, Any] | None
                    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The losses a streamed simulation counts: the defaults plus those asked for.
 
     ``track_losses`` maps ``"loss_pounds"`` and/or ``"loss_fraction"`` (the arguments of
     :meth:`SimulationResult.metrics <pbcmodel.scenario.SimulationResult.metrics>`) to a
-    value or a list of values. The defaults (:data:`~pbcmodel.scenario.tally.LOSS_POUNDS`,
+    value or a list of values (and ``"outturn_misses"`` to the fractions of
+    :meth:`~pbcmodel.scenario.SimulationResult.outturn_misses`, :func:`tracked_misses`).
+    The defaults (:data:`~pbcmodel.scenario.tally.LOSS_POUNDS`,
     :data:`~pbcmodel.scenario.tally.LOSS_FRACTIONS`) are always counted.
 
     Examples
@@ -92,30 +117,37 @@ def tracked_losses(track_losses: Mapping[str, Any] | None
     ...
     pbcmodel.errors.ValidationError: track_losses['loss_fraction']: must be in (0.0, 1.0], got 2
     """
-    pounds, fractions = set(tally.LOSS_POUNDS), set(tally.LOSS_FRACTIONS)
-    if track_losses is None:
-        return tuple(sorted(pounds)), tuple(sorted(fractions))
-    if not isinstance(track_losses, Mapping) or not set(track_losses) <= {"loss_pounds",
-                                                                          "loss_fraction"}:
-        raise ValidationError(
-            "track_losses: expected a mapping of 'loss_fraction' and/or 'loss_pounds' to the "
-            "values metrics() will be asked for, e.g. {'loss_fraction': [0.03]}, got "
-            f"{track_losses!r}")
-    for key, values in track_losses.items():
-        items = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
-        for value in items:
-            (fractions if key == "loss_fraction" else pounds).add(
-                _tracked_loss(key, value, f"track_losses[{key!r}]"))
-    return tuple(sorted(pounds)), tuple(sorted(fractions))
+    tracked = _tracked(track_losses)
+    return tracked["loss_pounds"], tracked["loss_fraction"]
+
+
+def tracked_misses(track_losses: Mapping[str, Any] | None) -> tuple[float, ...]:
+    """The fractions of budget by which a streamed simulation counts outturns over and
+    under budget: :data:`~pbcmodel.scenario.tally.MISS_FRACTIONS` plus those asked for
+    under ``"outturn_misses"`` (each in (0, 1)).
+
+    Examples
+    --------
+    >>> tracked_misses({"outturn_misses": [0.15]})
+    (0.05, 0.1, 0.15, 0.2)
+    >>> tracked_misses({"outturn_misses": 1})
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: track_losses['outturn_misses']: must be in (0.0, 1.0), got 1
+    """
+    return _tracked(track_losses)["outturn_misses"]
 
 
 def _tracked_loss(key: str, value: Any, label: str) -> float:
-    """One tracked loss, checked: a fraction of budget in (0, 1], or pounds that settle."""
+    """One tracked count, checked: a loss as a fraction of budget in (0, 1], a miss as one
+    in (0, 1), or pounds that settle."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
             or not math.isfinite(value):
         raise ValidationError(f"{label}: expected finite numbers, got {value!r}")
     if key == "loss_fraction" and not 0 < value <= 1:
         raise ValidationError(f"{label}: must be in (0.0, 1.0], got {value!r}")
+    if key == "outturn_misses" and not 0 < value < 1:
+        raise ValidationError(f"{label}: must be in (0.0, 1.0), got {value!r}")
     if key == "loss_pounds" and not 0 <= value <= MAX_PENCE / 100:
         raise ValidationError(f"{label}: must be between £0 and {gbp(MAX_PENCE)}, got "
                               f"{value!r}")
@@ -208,7 +240,8 @@ class SimulationOptions:
     workers : int, optional
         Threads (local engine; default: the machine's cores) or worker processes.
     track_losses : mapping, optional
-        Losses a streamed result counts besides the defaults (:func:`tracked_losses`).
+        Losses (and outturn misses) a streamed result counts besides the defaults
+        (:func:`tracked_losses`, :func:`tracked_misses`).
     stores : sequence of paths, optional
         With ``keep="full"``: one new zarr store path (or None) per scenario simulated.
     seed : None, int >= 0 or numpy.random.SeedSequence
@@ -223,6 +256,9 @@ class SimulationOptions:
         The seed's root sequence (made once).
     loss_pounds, loss_fractions : tuple of float
         The losses whose years a streamed result counts (:func:`tracked_losses`).
+    miss_fractions : tuple of float
+        The fractions of budget by which a streamed result counts outturns over and under
+        budget (:func:`tracked_misses`).
     """
 
     n: int = attrs.field(default=10_000, converter=_whole, validator=_positive_count)
@@ -245,13 +281,15 @@ class SimulationOptions:
     root: np.random.SeedSequence = attrs.field(init=False, eq=False, repr=False)
     loss_pounds: tuple[float, ...] = attrs.field(init=False, repr=False)
     loss_fractions: tuple[float, ...] = attrs.field(init=False, repr=False)
+    miss_fractions: tuple[float, ...] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # derived once, after every check: one root for the whole run (seed=None: fresh)
         object.__setattr__(self, "root", patients.seed_sequence(self.seed))
-        pounds, fractions = tracked_losses(self.track_losses)
-        object.__setattr__(self, "loss_pounds", pounds)
-        object.__setattr__(self, "loss_fractions", fractions)
+        tracked = _tracked(self.track_losses)
+        object.__setattr__(self, "loss_pounds", tracked["loss_pounds"])
+        object.__setattr__(self, "loss_fractions", tracked["loss_fraction"])
+        object.__setattr__(self, "miss_fractions", tracked["outturn_misses"])
 
     @property
     def threads(self) -> int:
@@ -281,9 +319,10 @@ scenario, 2 in all, got [None]
     def tally_keep(self, sink: store.ZarrSink | None = None) -> tally.Keep:
         """What each result's tallies keep besides the streamed statistics: the full arrays
         (in memory, or through ``sink`` to a store) with ``keep="full"``, and the losses
-        counted."""
+        and outturn misses counted."""
         return tally.Keep(full=self.keep == "full", loss_pounds=self.loss_pounds,
-                          loss_fractions=self.loss_fractions, sink=sink)
+                          loss_fractions=self.loss_fractions, sink=sink,
+                          miss_fractions=self.miss_fractions)
 
     def __getstate__(self) -> dict[str, Any]:
         # sent to dask workers: a client is this process's connection, it does not travel

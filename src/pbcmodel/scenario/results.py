@@ -3,8 +3,9 @@
 :func:`~pbcmodel.scenario.simulation.simulate` (and :func:`~pbcmodel.scenario.simulation.run`)
 build a result from the streamed statistics (:mod:`pbcmodel.scenario.tally`) of its
 simulations; the result reads them as tables. Its per-practice table (:meth:`metrics`),
-list-size bands (:meth:`by_list_size`) and the commissioner's residual risk
-(:meth:`commissioner_risk`) are its own statistics; every figure of :meth:`summary` is defined
+list-size bands (:meth:`by_list_size`), how often outturns miss budgets
+(:meth:`outturn_misses`) and the commissioner's residual risk (:meth:`commissioner_risk`)
+are its own statistics; every figure of :meth:`summary` is defined
 once, with its unit, sign and label, in :mod:`pbcmodel.scenario.metrics`.
 
 Examples
@@ -17,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,13 @@ import pandas as pd
 
 from ..errors import ValidationError, require
 from ..html_tables import summary_html
-from ..validation import check_fraction, quoted
+from ..validation import check_fraction, finite_scalar, quoted
 from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
 from .options import Seed
 from .plan import SimulatedScenario
 from .tally import Tally
+from .thresholds import miss_margin
 
 __all__ = ["SimulationResult"]
 
@@ -47,8 +49,8 @@ class SimulationResult:
     met from the commissioner's pool); per practice, the streamed statistics behind
     :meth:`metrics`, :meth:`summary` and :meth:`by_list_size`; :attr:`amount_sample` and
     :attr:`net_sample`, the first 256 simulations' amounts and net cash (for figures).
-    With ``keep="full"`` also :attr:`practice_amount_pence` and :attr:`net_pence`
-    (simulation × practice × year).
+    With ``keep="full"`` also :attr:`practice_amount_pence`, :attr:`net_pence` and
+    :attr:`outturn_pence` (simulation × practice × year).
 
     Examples
     --------
@@ -112,10 +114,13 @@ class SimulationResult:
         return self.tally.net_sample / 100
 
     def _full(self, name: str, label: str) -> np.ndarray:
+        """A full array (``label``: its name in a store, :data:`store.ARRAYS`)."""
+        if label == "outturn" and not self.tally.outturns_given:
+            raise ValidationError("outturn: this result's tallies were not given the "
+                                  "outturns; simulate again to keep them")
         values = getattr(self.tally, name)
         if values is None and self.store is not None:     # read whole from the store
-            return store.read(self.store, "practice_amount" if label == "practice_amount"
-                              else "net")
+            return store.read(self.store, label)
         if values is None:
             raise ValidationError(f"{label}: the per-practice arrays were not kept; "
                                   "simulate with keep='full'")
@@ -134,6 +139,12 @@ class SimulationResult:
         return self._full("full_net", "net")
 
     @property
+    def outturn_pence(self) -> np.ndarray:
+        """``keep="full"`` only: outturn (what the practice's patients' care cost, capped at
+        any high-cost threshold), pence, simulation × practice × year."""
+        return self._full("full_outturn", "outturn")
+
+    @property
     def practice_amount(self) -> np.ndarray:
         """``keep="full"`` only: :attr:`practice_amount_pence` in pounds."""
         return self._full("full_amount", "practice_amount") / 100
@@ -143,10 +154,16 @@ class SimulationResult:
         """``keep="full"`` only: :attr:`net_pence` in pounds."""
         return self._full("full_net", "net") / 100
 
+    @property
+    def outturn(self) -> np.ndarray:
+        """``keep="full"`` only: :attr:`outturn_pence` in pounds."""
+        return self._full("full_outturn", "outturn") / 100
+
     def to_xarray(self) -> Any:
         """``keep="full"`` only: the per-practice arrays (pounds) as an :class:`xarray.Dataset`.
 
-        Variables ``practice_amount`` and ``net`` (simulation × practice × year) and
+        Variables ``practice_amount``, ``net`` and ``outturn`` (simulation × practice ×
+        year) and
         ``budget`` (year × practice), with coordinates ``practice``, ``year``,
         ``consortium`` and ``list_size``. A result written to a :attr:`store` is opened
         from it lazily (dask arrays when dask is installed), so it can be larger than memory.
@@ -160,27 +177,136 @@ class SimulationResult:
                   "list_size": ("practice", self.list_size.to_numpy())}
         return xr.Dataset({"practice_amount": (dims, self.practice_amount),
                            "net": (dims, self.net),
+                           "outturn": (dims, self.outturn),
                            "budget": (("year", "practice"), self.budget)}, coords=coords)
+
+    def _full_blocks(self, name: str, label: str, *, relative: bool = False
+                     ) -> Iterable[np.ndarray] | None:
+        """A kept full array (``label``: its name in a store) in blocks of simulations: whole
+        from memory, read through from a store; None when it was not kept or, for a count
+        ``relative`` to budget, when budgets differed by simulation (the result keeps only
+        the year × practice budgets, not each row's)."""
+        if relative and self.tally.budgets_vary:
+            return None
+        values = getattr(self.tally, name)
+        if values is not None:
+            return [values]
+        return None if self.store is None else store.blocks(self.store, label)
+
+    def _not_counted(self, name: str, value: float, key: str,
+                     tracked: tuple[float, ...]) -> ValidationError:
+        """The error for a count a streamed result did not make."""
+        how = (" (its budgets differ by simulation, so keep='full' cannot count it later)"
+               if self.tally.budgets_vary else ", or keep='full'")
+        return ValidationError(
+            f"{name}: {value!r} is not counted by this simulation (counted: "
+            f"{quoted(list(tracked), limit=12)}); simulate with "
+            f"track_losses={{{key!r}: [{value!r}]}} to count it{how}")
 
     def _loss_share(self, kind: str, value: float) -> np.ndarray:
         """Share of practice-years with a loss beyond ``value`` pounds or ``value`` of budget."""
         counts = self.tally.loss_count(kind, value)
         if counts is None:
-            amount = self.tally.full_amount
-            name = "loss_pounds" if kind == "pounds" else "loss_fraction"
-            if amount is None and self.store is None:
-                tracked = (self.tally.tracked_pounds if kind == "pounds"
-                           else self.tally.tracked_fractions)
-                raise ValidationError(
-                    f"{name}: {value!r} is not counted by this simulation (counted: "
-                    f"{quoted(list(tracked), limit=12)}); simulate with "
-                    f"track_losses={{{name!r}: [{value!r}]}} to count it, or keep='full'")
+            blocks = self._full_blocks("full_amount", "practice_amount",
+                                       relative=kind == "fraction")
+            if blocks is None:
+                name, tracked = (("loss_pounds", self.tally.tracked_pounds) if kind == "pounds"
+                                 else ("loss_fraction", self.tally.tracked_fractions))
+                raise self._not_counted(name, value, name, tracked)
             limit: Any = (-round(float(value) * 100) if kind == "pounds"
                           else -float(value) * np.rint(self.budget * 100).T[None])  # (1, P, Y)
-            blocks = ([amount] if amount is not None or self.store is None
-                      else store.blocks(self.store, "practice_amount"))
             counts = sum(np.count_nonzero(block < limit, axis=(0, 2)) for block in blocks)
         return counts / self.tally.count
+
+    def _miss_counts(self, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per practice, the years over and under budget by more than ``fraction``."""
+        counted = self.tally.miss_count(fraction)
+        if counted is not None:
+            return counted
+        if not self.tally.outturns_given:
+            raise ValidationError("fraction: this result's tallies were not given the "
+                                  "outturns; simulate again to count outturn misses")
+        blocks = self._full_blocks("full_outturn", "outturn", relative=True)
+        if blocks is None:
+            raise self._not_counted("fraction", fraction, "outturn_misses",
+                                    self.tally.tracked_misses)
+        budget = self.tally.budget_pence.T[None]                            # (1, P, Y)
+        margin = miss_margin(budget, np.array([fraction]))[0]
+        counts = np.zeros((2, len(self.practices)), dtype=np.int64)
+        for block in blocks:
+            counts[0] += np.count_nonzero(block > budget + margin, axis=(0, 2))
+            counts[1] += np.count_nonzero(block < budget - margin, axis=(0, 2))
+        return counts[0], counts[1]
+
+    def outturn_misses(self, fraction: float = 0.10, *, by: str | None = None,
+                       bands: tuple[float, ...] = LIST_SIZE_BANDS) -> pd.DataFrame:
+        """How often a practice's outturn misses its budget by more than ``fraction`` of it.
+
+        Per practice (indexed by ``practice``): ``over``, the probability over all simulated
+        practice-years that outturn is more than ``fraction`` of budget above it (an
+        overspend beyond ``fraction``), and ``under``, that it is more than ``fraction``
+        below it. Each year's outturn is set against that year's budget (each simulation's
+        own when budgets learn from earlier outturns). Counted exactly in whole pence
+        (:func:`~pbcmodel.scenario.thresholds.miss_margin`): with ``m = ⌊fraction × budget⌋``
+        pence, over means outturn > budget + m and under outturn < budget − m, so an
+        outturn exactly ``fraction`` away is neither.
+
+        ``by="list_size"``: per list-size band (``bands``, as :meth:`by_list_size`),
+        ``practices`` and the share of the band's practice-years over and under. Every
+        practice has the same number of practice-years, so a band's share is the mean of
+        its practices' probabilities, and the bands' shares weighted by their practices
+        give the mean over all practices.
+
+        A streamed result counts misses beyond 5%, 10% and 20% of budget, and the fractions
+        asked for with ``track_losses={"outturn_misses": [...]}`` when simulating;
+        ``keep="full"`` counts any other from the kept outturns. Computed once per result
+        for each fraction.
+
+        Raises
+        ------
+        ValidationError
+            ``fraction`` not a number in (0, 1); a fraction a streamed result did not
+            count (the message names the ones it did); ``by`` other than None or
+            ``"list_size"``; list sizes outside ``bands``.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> res = pbc.Scenario.example().simulate(n=200, years=2, seed=1)
+        >>> misses = res.outturn_misses(0.10)
+        >>> misses.index.name, misses.columns.tolist()
+        ('practice', ['over', 'under'])
+        >>> bool(misses.le(1).all().all())
+        True
+        >>> res.outturn_misses(0.10, by="list_size").columns.tolist()
+        ['practices', 'over', 'under']
+        """
+        value = finite_scalar(fraction, "fraction")
+        if not 0 < value < 1:
+            raise ValidationError(f"fraction: must be in (0, 1), got {fraction!r}")
+        if by not in (None, "list_size"):
+            raise ValidationError(f"by: must be None (per practice) or 'list_size', "
+                                  f"got {by!r}")
+        over, under = self._cached(("misses", value), lambda: self._miss_counts(value))
+        table = pd.DataFrame({"over": over / self.tally.count,
+                              "under": under / self.tally.count},
+                             index=pd.Index(self.practices, name="practice"))
+        if by is None:
+            return table
+        grouped = table.groupby(self._bands(bands), observed=True)
+        shares = grouped.mean()
+        shares.insert(0, "practices", grouped.size())
+        shares.index = shares.index.astype(str).rename("list_size")
+        return shares
+
+    def _bands(self, bands: tuple[float, ...]) -> pd.Series:
+        """Each practice's list-size band (refused when a list size is outside them)."""
+        sizes = pd.Series(self.list_size.to_numpy(), index=self.practices)
+        band = pd.cut(sizes, bands, right=False)
+        if band.isna().any():
+            raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
+                                  f"{quoted(sizes.index[band.isna()])}")
+        return band
 
     def _quantiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """p05 and p95 of the yearly practice amount (pounds), and their error bounds."""
@@ -277,10 +403,7 @@ class SimulationResult:
         per registered patient, and the mean probability of a loss over 2% of budget.
         """
         m = self._cached(("metrics", 10_000.0, 0.02), lambda: self._metrics(10_000.0, 0.02))
-        band = pd.cut(m["list_size"], bands, right=False)
-        if band.isna().any():
-            raise ValidationError(f"bands: list sizes outside the bands for practice(s) "
-                                  f"{quoted(m.index[band.isna()])}")
+        band = self._bands(bands)
         sizes = self.list_size.to_numpy(dtype=float)
         per_head = self.tally.amount_sum / sizes / 100                  # Σ x / size, pounds
         squares = self.tally.second_moment() / sizes**2 / 100**2        # Σ (x / size)²

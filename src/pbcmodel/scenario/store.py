@@ -3,16 +3,16 @@ at all (its path checked with the options, :mod:`pbcmodel.scenario.options`; wri
 tallies, :mod:`pbcmodel.scenario.tally`).
 
 ``simulate(..., keep="full", store="run.zarr")`` writes every practice × simulation × year
-practice amount and net cash, in integer pence, into a `zarr <https://zarr.dev>`_ store
-chunk by chunk as the simulation proceeds, so a run larger than memory keeps them all; the
+practice amount, net cash and outturn, in integer pence, into a `zarr <https://zarr.dev>`_
+store chunk by chunk as the simulation proceeds, so a run larger than memory keeps them all; the
 streamed statistics are kept in memory as usual. :meth:`SimulationResult.to_xarray` opens
 the store lazily (dask arrays when dask is installed), in pounds.
 
-Layout (zarr format 3, readable with :func:`xarray.open_zarr`): ``practice_amount`` and
-``net`` (simulation × practice × year, ``int64`` pence with ``scale_factor = 0.01``, so
-xarray decodes them to pounds), ``budget`` (year × practice, pence likewise), and the
-coordinates ``practice``, ``year``, ``consortium`` and ``list_size``. Chunks
-hold whole years and up to 4,096 practices, and a power of two of simulations (at most
+Layout (zarr format 3, readable with :func:`xarray.open_zarr`): ``practice_amount``, ``net``
+and ``outturn`` (simulation × practice × year, ``int64`` pence with ``scale_factor = 0.01``,
+so xarray decodes them to pounds), ``budget`` (year × practice, pence likewise), and the
+coordinates ``practice``, ``year``, ``consortium`` and ``list_size``. Chunks hold whole
+years and up to 4,096 practices, and a power of two of simulations (at most
 :data:`pbcmodel.risk.patients.BLOCK`, about 8 MB a chunk): the simulation is split among
 threads and dask workers by whole blocks, so no two writers ever share a chunk.
 
@@ -62,7 +62,7 @@ __all__ = ["ARRAYS", "ZarrSink", "blocks", "check_target", "create", "open_datas
            "staged"]
 
 #: The per-practice arrays kept in a store (simulation × practice × year, pence).
-ARRAYS = ("practice_amount", "net")
+ARRAYS = ("practice_amount", "net", "outturn")
 #: Bytes a chunk of the store aims at (uncompressed).
 CHUNK_BYTES = 8 * 2**20
 #: Most practices in a chunk.
@@ -190,15 +190,17 @@ class _Writer:
     _start: int = -1                                # first pending simulation
     _stop: int = -1
 
-    def add(self, first: int, year: int, amount: np.ndarray, net: np.ndarray) -> None:
-        """Add ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``)."""
+    def add(self, first: int, year: int, *values: np.ndarray) -> None:
+        """Add ``year`` of simulations ``first, first + 1, …``: one (k, P) array of each of
+        :data:`ARRAYS` (practice amount, net cash, outturn)."""
+        amount = values[0]
         if year == 0 or self._year is None or self._first != first \
                 or len(self._year[0]) != len(amount):
             shape = (len(amount), amount.shape[1], self.years)
-            self._year = [np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)]
+            self._year = [np.empty(shape, dtype=np.int64) for _ in ARRAYS]
             self._first = first
-        self._year[0][:, :, year] = amount
-        self._year[1][:, :, year] = net
+        for held, value in zip(self._year, values, strict=True):
+            held[:, :, year] = value
         if year < self.years - 1:
             return
         if self._pending and first != self._stop:        # not contiguous: write what is held
@@ -220,7 +222,8 @@ class _Writer:
             self._arrays = [zarr.open_array(self.sink.folder, path=name, mode="r+")
                             for name in ARRAYS]
         split = stop - self._start
-        joined = [np.concatenate([piece[i] for piece in self._pending]) for i in range(2)]
+        joined = [np.concatenate([piece[i] for piece in self._pending])
+                  for i in range(len(ARRAYS))]
         for array, values in zip(self._arrays, joined, strict=True):
             array[self._start:stop] = values[:split]
         self._pending = [[values[split:] for values in joined]] if stop < self._stop else []

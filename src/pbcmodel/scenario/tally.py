@@ -10,7 +10,9 @@ number of simulations:
   final division;
 * per practice, exact counts of the years with a loss beyond each of
   :data:`LOSS_POUNDS` and :data:`LOSS_FRACTIONS` of budget (and the losses a simulation
-  was asked to track, :class:`Keep`);
+  was asked to track, :class:`Keep`), and of the years whose outturn is more than each of
+  :data:`MISS_FRACTIONS` of budget above or below it (whole-pence rules in
+  :mod:`~pbcmodel.scenario.thresholds`);
 * per practice, an exact histogram of the yearly practice amount on a money grid of
   :data:`HISTOGRAM_BINS` bins (integer pence, per-practice width, chosen before any draw
   from the budgets and the spend distribution by :func:`histogram_grid`), with the exact
@@ -21,8 +23,13 @@ number of simulations:
 * per simulation and year (small: ``n × years``): what the commissioner keeps, the
   liabilities carried and the cost of the high-cost pool, in pence;
 * the practice amount and net cash of the first :data:`SAMPLE_SIMULATIONS` simulations
-  (for figures) and, with ``keep="full"``, every practice × simulation × year amount and
-  net cash (in memory, or written through a store's sink, :mod:`pbcmodel.scenario.store`).
+  (for figures) and, with ``keep="full"``, every practice × simulation × year amount, net
+  cash and outturn (in memory, or written through a store's sink,
+  :mod:`pbcmodel.scenario.store`).
+
+Every count relative to budget uses the year's budget of the row counted: the tally's own
+(year × practice) by default, or one per simulation and practice when
+:meth:`Tally.add` is given one (budgets that learn from earlier years' outturns).
 
 Tallies of disjoint ranges merge exactly (:meth:`Tally.merge`): integer sums do not depend
 on the order of addition, so the statistics are identical however the simulations were
@@ -37,9 +44,13 @@ Examples
 >>> tally = Tally.empty(0, 4, 1, budget, low, width, Keep())
 >>> amount = np.array([[-500, 200], [0, 300], [700, -100], [100, 0]])      # pence
 >>> zeros = np.zeros(4, dtype=np.int64)
->>> tally.add(0, 0, amount, amount, zeros, zeros, zeros)
+>>> outturn = 100_000 + np.array([[-20_000, 0], [5_000, 9_000], [10_001, -10_000],
+...                               [0, -10_001]])
+>>> tally.add(0, 0, amount, amount, zeros, zeros, zeros, outturn=outturn)
 >>> tally.finished().amount_sum.tolist(), tally.count
 ([300, 400], 4)
+>>> tally.miss_count(0.10)           # (over, under) per practice: beyond ±£100 of £1,000
+(array([1, 0]), array([1, 1]))
 >>> estimate, bound = tally.quantile(0.5)
 >>> bool(np.all(np.abs(estimate - np.median(amount, axis=0)) <= bound))
 True
@@ -47,19 +58,24 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 
-__all__ = ["HISTOGRAM_BINS", "LOSS_FRACTIONS", "LOSS_POUNDS", "SAMPLE_SIMULATIONS", "Keep",
-           "Tally", "histogram_grid"]
+from .thresholds import count_rows, loss_limit, miss_margin, tracked_index
+
+__all__ = ["HISTOGRAM_BINS", "LOSS_FRACTIONS", "LOSS_POUNDS", "MISS_FRACTIONS",
+           "SAMPLE_SIMULATIONS", "Keep", "Tally", "histogram_grid"]
 
 #: Bins of each practice's histogram of the yearly practice amount (plus two overflow bins).
 HISTOGRAM_BINS = 2048
 #: Losses (pounds) and losses as fractions of budget whose years are counted exactly.
 LOSS_POUNDS: tuple[float, ...] = (10_000.0,)
 LOSS_FRACTIONS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
+#: Fractions of budget by which an outturn above or below budget is counted exactly.
+MISS_FRACTIONS: tuple[float, ...] = (0.05, 0.10, 0.20)
 #: Simulations whose every practice-year amount and net cash are kept for figures.
 SAMPLE_SIMULATIONS = 256
 #: Standard deviations of spend either side of its mean covered by the histogram grid.
@@ -71,6 +87,8 @@ _PRACTICES_AT_ONCE = 64
 _PENDING_PER_PRACTICE = 1024
 _LOW32 = np.int64(2**32 - 1)
 _SQUARE_SAFE = 3_037_000_499          # floor(sqrt(2^63 − 1)): |x| below it squares in int64
+#: A year's whole-pence limits (:meth:`Tally._limits`): losses, outturns over, under.
+Limits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @attrs.frozen
@@ -79,16 +97,19 @@ class Keep:
 
     ``full``: every practice × simulation × year amount and net cash, in memory (or
     written chunk by chunk through ``sink`` when one is given: an object with
-    ``writer(years)`` returning something with ``add(first, year, amount, net)`` and
+    ``writer(years)`` returning something with ``add(first, year, amount, net, outturn)`` and
     ``close()``, called when the tally is finished, see
     :mod:`pbcmodel.scenario.store`); ``loss_pounds`` and ``loss_fractions``: the losses
-    whose years are counted exactly (:meth:`Tally.loss_count`).
+    whose years are counted exactly (:meth:`Tally.loss_count`); ``miss_fractions``: the
+    fractions of budget by which outturns over and under budget are counted exactly
+    (:meth:`Tally.miss_count`).
     """
 
     full: bool = False
     loss_pounds: tuple[float, ...] = LOSS_POUNDS
     loss_fractions: tuple[float, ...] = LOSS_FRACTIONS
     sink: Any = None
+    miss_fractions: tuple[float, ...] = MISS_FRACTIONS
 
 
 def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
@@ -178,7 +199,10 @@ class Tally:
     width: np.ndarray
     loss_fraction_pence: np.ndarray        # (years, fractions, P) whole-pence thresholds:
     #                                        an amount is a loss beyond −f × budget iff it is
-    #                                        below ⌈−f × budget⌉
+    #                                        below ⌈−f × budget⌉ (loss_limit)
+    budget_pence: np.ndarray               # (years, P): the budgets counts are relative to
+    #                                        unless add() is given the row's own
+    miss_margin_pence: np.ndarray          # (years, miss fractions, P): ⌊f × budget⌋
     keep_full: bool
     amount_sum: np.ndarray
     freed_sum: np.ndarray
@@ -187,6 +211,7 @@ class Tally:
     net_squares: np.ndarray
     loss_pounds: np.ndarray
     loss_fractions: np.ndarray
+    misses: np.ndarray                     # (2, miss fractions, P): years over, under
     histogram: np.ndarray
     amount_min: np.ndarray
     amount_max: np.ndarray
@@ -197,37 +222,49 @@ class Tally:
     net_sample: np.ndarray
     full_amount: np.ndarray | None
     full_net: np.ndarray | None
+    full_outturn: np.ndarray | None
     _bins: np.ndarray | None = None        # (pending, P) histogram entries not yet counted
     _filled: int = 0                       # rows of _bins in use
     _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
+    _year_limits: dict[int, Limits] = attrs.field(factory=dict)   # own budgets' limits
     tracked_pounds: tuple[float, ...] = LOSS_POUNDS
     tracked_fractions: tuple[float, ...] = LOSS_FRACTIONS
+    tracked_misses: tuple[float, ...] = MISS_FRACTIONS
     writer: Any = None                     # writes the full arrays elsewhere (Keep.sink)
+    outturns_given: bool = True            # every add() had its outturns (else no misses)
+    budgets_vary: bool = False             # some add() had a budget per simulation
 
     @classmethod
     def empty(cls, lo: int, hi: int, years: int, budget_pence: np.ndarray, low: np.ndarray,
               width: np.ndarray, keep: bool | Keep,
-              full: tuple[np.ndarray, np.ndarray] | None = None) -> Tally:
+              full: Sequence[np.ndarray] | None = None) -> Tally:
         """A tally with nothing added yet; ``budget_pence`` is (years, P); ``keep`` a
         :class:`Keep` (or True for ``Keep(full=True)``). ``full``: int32 zeros of shape
-        (hi − lo, P, years) to write the full arrays into (rows ``lo:hi`` of arrays shared
-        by the tallies of consecutive ranges, which then merge without a copy)."""
+        (hi − lo, P, years) to write the full amounts, net cash and (optionally) outturns
+        into (rows ``lo:hi`` of arrays shared by the tallies of consecutive ranges, which
+        then merge without a copy)."""
         keep = keep if isinstance(keep, Keep) else Keep(full=bool(keep))
         keep_full = keep.full and keep.sink is None
         p = len(low)
         k = hi - lo
-        fractions = (np.asarray(keep.loss_fractions, dtype=float).reshape(1, -1, 1)
-                     * budget_pence[:, None, :])
+        budget_pence = np.asarray(budget_pence, dtype=np.int64)
         zeros = np.zeros(p, dtype=np.int64)
         sample = max(0, min(hi, SAMPLE_SIMULATIONS) - lo)
+        arrays = [None if not keep_full else full[i] if full is not None and len(full) > i
+                  else np.zeros((k, p, years), dtype=np.int32) for i in range(3)]
         return cls(
             lo=lo, hi=hi, years=years, low=low, width=width,
-            loss_fraction_pence=np.ceil(-fractions).astype(np.int64),
+            loss_fraction_pence=loss_limit(budget_pence, np.asarray(keep.loss_fractions)
+                                           ).transpose(1, 0, 2),
+            budget_pence=budget_pence,
+            miss_margin_pence=miss_margin(budget_pence, np.asarray(keep.miss_fractions)
+                                          ).transpose(1, 0, 2),
             keep_full=keep_full, amount_sum=zeros.copy(), freed_sum=zeros.copy(),
             net_sum=zeros.copy(), amount_squares=np.zeros((2, p), dtype=np.int64),
             net_squares=np.zeros((2, p), dtype=np.int64),
             loss_pounds=np.zeros((len(keep.loss_pounds), p), dtype=np.int64),
             loss_fractions=np.zeros((len(keep.loss_fractions), p), dtype=np.int64),
+            misses=np.zeros((2, len(keep.miss_fractions), p), dtype=np.int64),
             histogram=np.zeros(p * (HISTOGRAM_BINS + 2), dtype=np.int32),
             amount_min=np.full(p, np.iinfo(np.int64).max), amount_max=np.full(p, np.iinfo(
                 np.int64).min),
@@ -236,11 +273,9 @@ class Tally:
             pool=np.zeros((k, years), dtype=np.int64),
             amount_sample=np.zeros((sample, p, years), dtype=np.int64),
             net_sample=np.zeros((sample, p, years), dtype=np.int64),
-            full_amount=(None if not keep_full else full[0] if full is not None
-                         else np.zeros((k, p, years), dtype=np.int32)),
-            full_net=(None if not keep_full else full[1] if full is not None
-                      else np.zeros((k, p, years), dtype=np.int32)),
+            full_amount=arrays[0], full_net=arrays[1], full_outturn=arrays[2],
             tracked_pounds=tuple(keep.loss_pounds), tracked_fractions=tuple(keep.loss_fractions),
+            tracked_misses=tuple(keep.miss_fractions),
             writer=None if keep.sink is None else keep.sink.writer(years))
 
     @property
@@ -248,8 +283,16 @@ class Tally:
         return len(self.low)
 
     def add(self, year: int, first: int, amount: np.ndarray, net: np.ndarray,
-            commissioner: np.ndarray, carried: np.ndarray, pool: np.ndarray) -> None:
-        """Add simulated ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``)."""
+            commissioner: np.ndarray, carried: np.ndarray, pool: np.ndarray, *,
+            outturn: np.ndarray | None = None, budget: np.ndarray | None = None) -> None:
+        """Add simulated ``year`` of simulations ``first, first + 1, …`` (rows of ``amount``).
+
+        ``outturn``: the year's outturns (k, P) int64 pence, counted over and under budget
+        (without them the tally counts no misses and keeps no outturns). ``budget``: the
+        year's budgets (pence) the counts relative to budget use, (P,) or one per
+        simulation (k, P); by default the tally's own (``budget_pence[year]``).
+        """
+        budget = self._row_budget(year, budget, len(amount))
         rows = slice(first - self.lo, first - self.lo + len(amount))
         work = self._buffer("work", amount.shape, np.int64)
         np.add(self.amount_sum, amount.sum(axis=0), out=self.amount_sum)
@@ -260,7 +303,11 @@ class Tally:
         self.amount_squares += _square_sums(amount, max(-int(min(low.min(initial=0), 0)),
                                                         int(high.max(initial=0))))
         self.net_squares += _square_sums(net)
-        self._count_losses(year, amount)
+        self._count_losses(year, amount, budget)
+        if outturn is None:
+            self.outturns_given = False
+        else:
+            self._count_misses(year, outturn, budget)
         np.minimum(self.amount_min, low, out=self.amount_min)
         np.maximum(self.amount_max, high, out=self.amount_max)
         self._bin(amount)
@@ -274,8 +321,11 @@ class Tally:
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = self._store(self.full_amount, rows, year, amount)
             self.full_net = self._store(self.full_net, rows, year, net)
+        if self.full_outturn is not None and outturn is not None:
+            self.full_outturn = self._store(self.full_outturn, rows, year, outturn)
         if self.writer is not None:
-            self.writer.add(first, year, amount, net)
+            self.writer.add(first, year, amount, net,
+                            np.zeros_like(amount) if outturn is None else outturn)
 
     @staticmethod
     def _store(store: np.ndarray, rows: slice, year: int, values: np.ndarray) -> np.ndarray:
@@ -291,24 +341,92 @@ class Tally:
             buffer = self._scratch[name] = np.empty(shape, dtype=dtype)
         return buffer
 
-    def _count_losses(self, year: int, amount: np.ndarray) -> None:
-        """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``: all
-        thresholds in one comparison and one count down the rows (both release the GIL)."""
-        key = ("thresholds", year)
-        if key not in self._scratch:        # (pounds + fractions, P) whole pence
+    def _floats(self, name: str, values: np.ndarray) -> np.ndarray:
+        """``values`` (whole pence, below 2^53 so exactly) as floats, in a reused buffer."""
+        floats = self._buffer(f"{name} floats", values.shape, float)
+        np.copyto(floats, values, casting="unsafe")
+        return floats
+
+    def _row_budget(self, year: int, budget: np.ndarray | None, rows: int
+                    ) -> np.ndarray | None:
+        """The budgets of the rows being added: None for the tally's own (its thresholds
+        are kept from year to year), else (P,) or (k, P) pence."""
+        if budget is None:
+            return None
+        budget = np.asarray(budget)
+        if budget.shape not in ((self.practices,), (rows, self.practices)):
+            raise ValueError(f"budget: expected ({self.practices},) or ({rows}, "
+                             f"{self.practices}) pence, got shape {budget.shape}")
+        if budget.ndim == 1 and np.array_equal(budget, self.budget_pence[year]):
+            return None
+        if budget.ndim == 2:
+            self.budgets_vary = True
+        return np.atleast_2d(budget)
+
+    def _limits(self, year: int) -> Limits:
+        """Whole-pence limits of ``year`` for the tally's own budgets, each (n, 1, P), made
+        once a year: losses (pounds, then fractions; an amount below one is counted), and
+        outturns over and under budget by more than each tracked fraction
+        (:func:`~.thresholds.miss_margin`; an outturn beyond one is counted)."""
+        if year not in self._year_limits:
+            budget = self.budget_pence[year]
             pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
-            self._scratch[key] = np.vstack([
-                np.broadcast_to(pounds[:, None], (len(pounds), self.practices)),
-                self.loss_fraction_pence[year]])
-        thresholds = self._scratch[key]
-        below = self._buffer("below", (len(thresholds), *amount.shape), np.bool_)
-        np.less(amount, thresholds[:, None, :], out=below)
+            losses = np.vstack([np.broadcast_to(pounds[:, None], (len(pounds), len(budget))),
+                                self.loss_fraction_pence[year]])
+            margins = self.miss_margin_pence[year]
+            self._year_limits[year] = (losses[:, None], (budget + margins)[:, None],
+                                       (budget - margins)[:, None])
+        return self._year_limits[year]
+
+    def _count(self, name: str, test: np.ufunc, values: np.ndarray, limits: np.ndarray
+               ) -> np.ndarray:
+        """:func:`~.thresholds.count_rows` in a reused work array."""
+        hits = self._buffer(name, np.broadcast_shapes(values.shape, limits.shape), np.bool_)
+        return count_rows(test, values, limits, hits)
+
+    def _count_losses(self, year: int, amount: np.ndarray, budget: np.ndarray | None) -> None:
+        """Add, per practice, the rows of ``amount`` below each tracked loss of ``year``.
+
+        With the rows' own budgets the fractions' limits are ``−f × budget`` unrounded: a
+        whole number is below it iff it is below ``⌈−f × budget⌉``
+        (:func:`~.thresholds.loss_limit`)."""
+        values: np.ndarray = amount
+        if budget is None:
+            limits = self._limits(year)[0]
+        else:             # in floating point (exact below 2^53): mixed types compare slowly
+            split = len(self.tracked_pounds)
+            fractions = np.asarray(self.tracked_fractions, dtype=float)[:, None, None]
+            limits = self._buffer("loss limits", (split + len(fractions), *budget.shape),
+                                  float)
+            limits[:split] = self._limits(year)[0][:split]
+            np.multiply(-fractions, self._floats("budget", budget), out=limits[split:])
+            values = self._floats("amount", amount)
+        counts = self._count("below", np.less, values, limits)
         split = len(self.loss_pounds)
-        for lo in range(0, len(amount), 255):          # bytes add up without overflow
-            counts = np.add.reduce(below[:, lo:lo + 255].view(np.uint8), axis=1,
-                                   dtype=np.uint8)
-            self.loss_pounds += counts[:split]
-            self.loss_fractions += counts[split:]
+        self.loss_pounds += counts[:split]
+        self.loss_fractions += counts[split:]
+
+    def _count_misses(self, year: int, outturn: np.ndarray, budget: np.ndarray | None
+                      ) -> None:
+        """Add, per practice, the rows of ``outturn`` over and under budget by more than
+        each tracked fraction (:func:`~.thresholds.miss_margin`).
+
+        With the rows' own budgets: over iff ``outturn − budget > f × budget`` and under iff
+        ``budget − outturn > f × budget`` (for whole numbers the same as against
+        ``⌊f × budget⌋``), both in one comparison."""
+        if budget is None:
+            _, over, under = self._limits(year)
+            self.misses[0] += self._count("over", np.greater, outturn, over)
+            self.misses[1] += self._count("under", np.less, outturn, under)
+            return
+        floats = self._floats("budget", budget)              # exact below 2^53
+        excess = self._buffer("excess", (2, 1, *outturn.shape), float)
+        np.subtract(self._floats("outturn", outturn), floats, out=excess[0, 0])
+        np.negative(excess[0, 0], out=excess[1, 0])
+        fractions = np.asarray(self.tracked_misses, dtype=float)[:, None, None]
+        margins = self._buffer("margins", (len(fractions), *budget.shape), float)
+        np.multiply(fractions, floats, out=margins)
+        self.misses += self._count("beyond", np.greater, excess, margins)
 
     def _bin(self, amount: np.ndarray) -> None:
         bins = HISTOGRAM_BINS
@@ -367,7 +485,7 @@ class Tally:
         self.flush()
         other.flush()
         full: list[np.ndarray | None] = []
-        for name in ("full_amount", "full_net"):
+        for name in ("full_amount", "full_net", "full_outturn"):
             a, b = getattr(self, name), getattr(other, name)
             if a is None or b is None:
                 full.append(None)
@@ -387,6 +505,9 @@ class Tally:
             net_squares=self.net_squares + other.net_squares,
             loss_pounds=self.loss_pounds + other.loss_pounds,
             loss_fractions=self.loss_fractions + other.loss_fractions,
+            misses=self.misses + other.misses,
+            outturns_given=self.outturns_given and other.outturns_given,
+            budgets_vary=self.budgets_vary or other.budgets_vary,
             histogram=self.histogram + other.histogram,
             amount_min=np.minimum(self.amount_min, other.amount_min),
             amount_max=np.maximum(self.amount_max, other.amount_max),
@@ -395,7 +516,8 @@ class Tally:
             pool=np.vstack([self.pool, other.pool]),
             amount_sample=np.concatenate([self.amount_sample, other.amount_sample]),
             net_sample=np.concatenate([self.net_sample, other.net_sample]),
-            full_amount=full[0], full_net=full[1], bins=None, filled=0, scratch={})
+            full_amount=full[0], full_net=full[1], full_outturn=full[2], bins=None, filled=0,
+            scratch={}, year_limits={})
 
     # reading ----------------------------------------------------------------------------
     @property
@@ -455,19 +577,27 @@ class Tally:
         ``−value × budget`` (``kind="fraction"``), if this tally counted that value."""
         table, values = ((self.loss_pounds, self.tracked_pounds) if kind == "pounds"
                          else (self.loss_fractions, self.tracked_fractions))
-        for i, tracked in enumerate(values):
-            if np.isclose(tracked, float(value), rtol=0, atol=1e-12):
-                return table[i]
-        return None
+        i = tracked_index(values, value)
+        return None if i is None else table[i]
+
+    def miss_count(self, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Exact counts, per practice, of years whose outturn was over and under budget by
+        more than ``fraction`` of it (:func:`~.thresholds.miss_margin`), if this tally counted that
+        fraction and was given every outturn."""
+        i = tracked_index(self.tracked_misses, fraction)
+        return None if i is None or not self.outturns_given else (self.misses[0, i],
+                                                                  self.misses[1, i])
 
     def finished(self) -> Tally:
         """This tally with its pending counts added, its work buffers released and full
         arrays narrowed to int32."""
         self.flush()
-        self._bins, self._scratch = None, {}
+        self._bins, self._scratch, self._year_limits = None, {}, {}
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
+        if self.full_outturn is not None:
+            self.full_outturn = _narrow(self.full_outturn)
         if self.writer is not None:          # rows it still holds go to the store
             self.writer.close()
         return self
@@ -475,7 +605,8 @@ class Tally:
     def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first
         self.flush()
         state = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
-        return {**state, "_bins": None, "_scratch": {}}      # work buffers stay behind
+        return {**state, "_bins": None, "_scratch": {},      # work buffers stay behind
+                "_year_limits": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
