@@ -31,21 +31,24 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
 import pandas as pd
 
 from .errors import ValidationError
-from .validation import quoted, read_view, require_same_codes
+from .validation import quoted, read_view, require_same_codes, whole_number
 
 __all__ = [
     "Credibility",
     "ExperienceRating",
+    "ExperienceStep",
+    "LearningBudgets",
     "buhlmann_straub",
     "credibility_budgets",
     "credibility_ratios",
+    "experience_budgets",
     "experience_ratios",
 ]
 
@@ -425,6 +428,94 @@ def _keep_total(budget: np.ndarray, total: float, max_tries: int = 256) -> np.nd
     return b  # within an ulp or two of the total; no single entry reaches it exactly
 
 
+class ExperienceStep(NamedTuple):
+    """The experience step's arrays (:func:`experience_budgets`)."""
+
+    factor: np.ndarray
+    """Per practice (and simulation), ``z · r / μ̂ + 1 − z``; 1 where ``z = 0``."""
+    budget: np.ndarray
+    """``target · factor · scale``, float, the shape of ``factor``."""
+    scale: np.ndarray
+    """Per row, ``Σ target / Σ target · factor`` (a 0-d array for one row)."""
+
+
+def experience_budgets(target: Any, ratio: Any, z: Any,
+                       collective: Any = None) -> ExperienceStep:
+    """The experience rule on arrays: move targets towards experience, keeping each row's total.
+
+    The one definition of the experience step of pbcmodel (:func:`credibility_budgets`
+    applies it to one year's budgets with a fitted :class:`Credibility`; a simulation with
+    :class:`LearningBudgets` applies it to every simulated year at once). With ``r`` each
+    practice's ratio of actual to expected spend, ``z`` its credibility and ``μ̂`` the
+    collective ratio:
+
+    * ``factor = z · (r / μ̂) + 1 − z`` (1 where ``z = 0``, whatever ``r``);
+    * ``budget = target · factor · scale``, ``scale = Σ target / Σ target · factor`` per
+      row, so each row's budgets add up to the total of ``target`` (up to floating-point
+      rounding: :func:`credibility_budgets` nudges one entry; a simulation allocates whole
+      pence).
+
+    Parameters
+    ----------
+    target : array of float, shape (P,)
+        The formula's budgets (any unit), > 0.
+    ratio : array of float, shape (P,) or (S, P)
+        Actual / expected spend per practice (per simulation): ≥ 0; NaN allowed where
+        ``z = 0``.
+    z : array of float, shape (P,) or (S, P)
+        Credibility factors in [0, 1].
+    collective : float or array of shape (S,), optional
+        ``μ̂``, > 0. Default: the credibility-weighted mean of each row, ``Σ z · r / Σ z``
+        (the collective mean of :func:`buhlmann_straub`); ``factor = 1`` in a row where
+        every ``z`` is 0.
+
+    Returns
+    -------
+    ExperienceStep
+        ``factor``, ``budget`` (the broadcast shape of ``ratio`` and ``z``) and ``scale``.
+
+    Raises
+    ------
+    ValidationError
+        Shapes that do not broadcast to ``(P,)`` or ``(S, P)``; a collective ratio ≤ 0.
+
+    Examples
+    --------
+    Two simulations of three practices: practice 0 overspent by 20% in the first, the
+    collective ratio of that row is then ``(0.5·1.2 + 0.5·1 + 0·0.9) / 1 = 1.1``:
+
+    >>> import numpy as np
+    >>> step = experience_budgets(np.array([100.0, 100.0, 50.0]),
+    ...                           np.array([[1.2, 1.0, 0.9], [1.0, 1.0, 1.0]]),
+    ...                           np.array([0.5, 0.5, 0.0]))
+    >>> step.factor.round(4).tolist()
+    [[1.0455, 0.9545, 1.0], [1.0, 1.0, 1.0]]
+    >>> step.budget.sum(axis=1).tolist()
+    [250.0, 250.0]
+    """
+    t = np.asarray(target, dtype=float)
+    r = np.asarray(ratio, dtype=float)
+    zz = np.asarray(z, dtype=float)
+    shape = np.broadcast_shapes(t.shape, r.shape, zz.shape)
+    if t.ndim != 1 or len(shape) > 2:
+        raise ValidationError(f"ratio: expected target (P,) and ratio and z of shape (P,) or "
+                              f"(S, P), got {t.shape}, {r.shape} and {zz.shape}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if collective is None:
+            mu = np.where(zz > 0, zz * r, 0.0).sum(axis=-1) / zz.sum(axis=-1)
+        else:
+            mu = np.asarray(collective, dtype=float)
+        bad = ~(mu > 0) & np.any(zz > 0, axis=-1)
+        if np.any(bad):
+            raise ValidationError(f"collective: the collective ratio must be > 0 to scale "
+                                  f"by, got {np.atleast_1d(mu)[np.atleast_1d(bad)][0]!r}")
+        relative = r / (mu if np.ndim(mu) == 0 else np.reshape(mu, (-1, 1)))
+        factor = np.where(zz > 0, zz * relative + 1.0 - zz, 1.0)
+    raw = t * factor
+    scale = t.sum() / raw.sum(axis=-1)
+    return ExperienceStep(factor, raw * (scale if scale.ndim == 0 else scale[:, None]), scale)
+
+
 def credibility_budgets(target: pd.Series, result: Credibility) -> pd.DataFrame:
     """Move each practice's target budget towards its own experience, keeping the total.
 
@@ -504,10 +595,9 @@ def credibility_budgets(target: pd.Series, result: Credibility) -> pd.DataFrame:
     ratio = result.unit_mean.reindex(target.index).to_numpy()
     z = result.z.reindex(target.index).fillna(0.0).to_numpy()
     relative = ratio / mu
-    factor = np.where(z > 0, z * relative + 1.0 - z, 1.0)
-    raw = t * factor
-    scale = float(t.sum() / raw.sum())
-    budget = _keep_total(raw * scale, float(t.sum()))
+    step = experience_budgets(t, ratio, z, collective=mu)
+    factor, scale = step.factor, float(step.scale)
+    budget = _keep_total(step.budget, float(t.sum()))
     out = pd.DataFrame({"target": t, "ratio": ratio, "relative_ratio": relative, "z": z,
                         "factor": factor, "budget": budget, "adjustment_pounds": budget - t},
                        index=target.index)
@@ -696,3 +786,88 @@ years of spend gets z = 0)
                 + (f" ({new} without)" if new else "")
                 + f", k = {k}, z {fit.z.min():.2f} to {fit.z.max():.2f}"
                 + ("; high-cost excess removed" if self._high_cost is not None else ""))
+
+
+def _check_k(instance: Any, attribute: Any, value: float) -> None:
+    if not (np.isfinite(value) and value > 0):
+        raise ValidationError(f"k: the credibility constant must be finite and > 0 "
+                              f"(patient-years), got {value!r}")
+
+
+def _k_number(value: Any) -> float:
+    if value is None or isinstance(value, (bool, str, bytes)):
+        raise ValidationError(f"k: the credibility constant must be finite and > 0 "
+                              f"(patient-years), got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"k: the credibility constant must be finite and > 0 "
+                              f"(patient-years), got {value!r}") from None
+
+
+def _years(value: Any) -> int | None:
+    return None if value is None else whole_number(value, "years", minimum=1)
+
+
+@attrs.frozen
+class LearningBudgets:
+    """Budgets that learn inside a multi-year simulation: the experience step, year by year.
+
+    In a simulation of several years (``Scenario(learning=LearningBudgets(...))``), the
+    first year's budgets are the formula's; each later year's budgets in each simulation
+    are the formula's budgets of that year moved towards each practice's **simulated**
+    experience of the earlier years by the rule of :func:`experience_budgets`, keeping the
+    year's total to the penny in every simulation
+    (:mod:`pbcmodel.scenario.learning`). A practice's ratio ``r`` is its list-size-weighted
+    mean of actual / expected spend over the years counted (the history of the formula's
+    :class:`ExperienceRating`, if it has one, then the simulated years), its weight ``w``
+    the patient-years counted, and its credibility ``z = w / (w + k)``.
+
+    Parameters
+    ----------
+    k : float
+        The credibility constant, in patient-years: finite and > 0. A practice of ``k``
+        patients with one year of experience gets ``z = 0.5``. Choose it from data: the
+        ``k`` of a Bühlmann–Straub fit of your practices' history,
+        ``credibility_ratios(actual, expected, list_size).k`` (or
+        ``ExperienceRating(...).credibility().k``), is the ratio of the year-to-year noise
+        to the real differences between practices; a larger ``k`` believes experience
+        less (``k → ∞``: the formula alone).
+    years : int, optional
+        How many of the most recent years count (≥ 1); ``None``: every year.
+
+    Raises
+    ------
+    ValidationError
+        ``k`` not a finite number > 0 (NaN, infinite, ≤ 0, a string); ``years`` not a
+        whole number ≥ 1 — naming the field.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> step = LearningBudgets(k=5_000, years=2)
+    >>> step.z(np.array([2_000.0, 10_000.0]) * 2).round(3).tolist()   # two years counted
+    [0.444, 0.8]
+    >>> step.describe()
+    'budgets learn in the simulation: k = 5,000 patient-years, last 2 years'
+    >>> LearningBudgets(k=0)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: k: the credibility constant must be finite and > 0 \
+(patient-years), got 0.0
+    """
+
+    k: float = attrs.field(converter=_k_number, validator=_check_k)
+    years: int | None = attrs.field(default=None, converter=_years)
+
+    def z(self, weight: Any) -> np.ndarray:
+        """Credibility ``w / (w + k)`` of weights ``w`` (patient-years counted)."""
+        w = np.asarray(weight, dtype=float)
+        return w / (w + self.k)
+
+    def describe(self) -> str:
+        """The step in words (one line)."""
+        k = f"{self.k:,.0f}" if self.k >= 100 else f"{self.k:.3g}"
+        window = "every year" if self.years is None else (
+            "the last year" if self.years == 1 else f"last {self.years} years")
+        return f"budgets learn in the simulation: k = {k} patient-years, {window}"

@@ -64,7 +64,7 @@ import tomli_w
 
 from .. import datasets
 from ..capitation import CapitationFormula, PaceOfChange
-from ..credibility import ExperienceRating
+from ..credibility import ExperienceRating, LearningBudgets
 from ..errors import ConfigError, PBCModelError, ValidationError
 from ..incentives import Incentives
 from ..io import read_registered_patients
@@ -530,6 +530,7 @@ _SCENARIO_KEYS: dict[str, _Key] = {
     "resource_growth": _Key(),
     "cost_growth": _Key(),
     "conditions": _Key(_conditions_data, _reads(_conditions)),
+    "learning": _policy(LearningBudgets),
 }
 
 

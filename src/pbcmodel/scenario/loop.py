@@ -95,11 +95,14 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
                  outturns: list[np.ndarray], pools: list[np.ndarray]) -> None:
     """Settle consecutive simulations from ``first`` through every year, under every policy,
     into its tally (``outturns``: per year, practice outturns in pence, simulation ×
-    practice; ``pools``: per year, the high-cost pool's cost per simulation)."""
+    practice; ``pools``: per year, the high-cost pool's cost per simulation). A policy with
+    learning budgets settles each year against budgets made, simulation by simulation,
+    from the earlier years' outturns (:mod:`~pbcmodel.scenario.learning`)."""
     for policy, tally in zip(plan.policies, tallies, strict=True):
         carry = None
         for y, (outturn_pence, pool) in enumerate(zip(outturns, pools, strict=True)):
-            budget = policy.budget_pence[y]
+            budget = (policy.budget_pence[y] if policy.learning is None else
+                      policy.learning.budgets(y, outturns[:y], policy.budget_pence[y]))
             conds = resolve_conditions(policy.conditions, budget, outturn_pence)
             arrays = settle_arrays(
                 budget, outturn_pence, savings=policy.savings, overspend=policy.overspend,
@@ -108,7 +111,7 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
             carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
             tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
                       arrays.commissioner_amount.sum(axis=1), carried, pool,
-                      outturn=outturn_pence)
+                      outturn=outturn_pence, budget=budget if budget.ndim == 2 else None)
             carry = arrays.recovery_next if carried.any() else None
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from .. import risk
 from ..capitation import CapitationFormula
+from ..credibility import LearningBudgets
 from ..errors import ValidationError
 from ..incentives import Incentives
 from ..money import allocate_pennies
@@ -45,6 +46,7 @@ from ..settlement.core import Consortia
 from ..sharing import ShareSchedule
 from ..validation import align_condition
 from . import memory, tally
+from .learning import Learning
 from .options import SimulationOptions
 
 __all__ = ["PolicyPlan", "SimulatedScenario", "SimulationPlan", "build_plan", "default_chunk",
@@ -90,6 +92,8 @@ class SimulatedScenario(Protocol):
     def incentives(self) -> Incentives | None: ...
     @property
     def conditions(self) -> Mapping[str, Any]: ...
+    @property
+    def learning(self) -> LearningBudgets | None: ...
     def budgets(self) -> pd.DataFrame: ...
 
 
@@ -128,13 +132,16 @@ def default_chunk(practices: int) -> int:
 
 
 # ----------------------------------------------------------------------------- budgets
-def year_budgets(scn: SimulatedScenario, years: int) -> np.ndarray:
-    """Budget totals (pounds) per year × practice; budgets do not depend on outturn."""
+def year_budgets(scn: SimulatedScenario, years: int,
+                 formula: CapitationFormula | None = None) -> np.ndarray:
+    """Budget totals (pounds) per year × practice, by the scenario's formula (or
+    ``formula``); these budgets do not depend on outturn."""
     out = np.empty((years, scn.population.n_practices))
     historic = scn.historic
+    formula = scn.formula if formula is None else formula
     for y in range(years):
         resource = scn.resource * (1 + scn.resource_growth) ** y
-        total = scn.formula.budgets(scn.population, resource, historic)["total"]
+        total = formula.budgets(scn.population, resource, historic)["total"]
         out[y] = total.to_numpy()
         historic = total
     return out
@@ -183,6 +190,10 @@ class PolicyPlan:
         (:func:`~pbcmodel.scenario.tally.histogram_grid`).
     keep : tally.Keep
         What its tallies keep beyond the statistics.
+    learning : Learning, optional
+        Its learning budgets: each year's budgets, per simulation, from the earlier
+        years' outturns (:mod:`~pbcmodel.scenario.learning`); ``budget_pence`` is then the
+        formula's (the first year's, and every year's totals).
     """
 
     savings: ShareSchedule | None
@@ -193,6 +204,7 @@ class PolicyPlan:
     low: np.ndarray
     width: np.ndarray
     keep: tally.Keep
+    learning: Learning | None = None
 
 
 @attrs.frozen(eq=False)
@@ -236,14 +248,45 @@ class SimulationPlan:
 
 
 def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndarray,
-                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep) -> PolicyPlan:
-    low, width = tally.histogram_grid(budget_pence, mean, var, growth, scn.common_shock_cv)
+                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep,
+                 learning: Learning | None = None) -> PolicyPlan:
+    # learning budgets move with spend (their span): the grid covers them too
+    span = np.sqrt(var) / mean * _SPAN_SD if learning is not None else None
+    grid = (budget_pence if span is None else np.concatenate(
+        [budget_pence * np.maximum(1 - span, 0.0), budget_pence * (1 + span)]))
+    low, width = tally.histogram_grid(grid, mean, var,
+                                      growth if span is None else np.tile(growth, 2),
+                                      scn.common_shock_cv)
     index = scn.population.codes
     conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
                   else value for key, value in scn.conditions.items()}
     return PolicyPlan(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
                       conditions=conditions, budget_pence=budget_pence, low=low, width=width,
-                      keep=keep)
+                      keep=keep, learning=learning)
+
+
+# ----------------------------------------------------------------------------- learning
+#: Standard deviations of a year's ratio either side of 1 a learning budget's grid covers.
+_SPAN_SD = 8.0
+
+
+def _learning(scn: SimulatedScenario, budget_pence: np.ndarray, sampler: risk.SpendSampler,
+              growth: np.ndarray) -> Learning | None:
+    """The scenario's learning budgets (None without): the formula's budgets, and those
+    without its own experience step (which the learning step takes over, with its history)
+    as the targets it moves; expected spend is the spend distributions' mean (what the
+    formula expects, before any practice effect) times cost growth."""
+    if scn.learning is None:
+        return None
+    mean = sampler.moments()[0]
+    rating = scn.formula.experience
+    base = budget_pence if rating is None else allocate_pennies(year_budgets(
+        scn, len(growth), scn.formula.evolve(experience=None)),
+        total=budget_pence.sum(axis=1), name="budgets")
+    return Learning.make(scn.learning, formula_pence=budget_pence, base_pence=base,
+                         expected_pence=growth[:, None] * mean[None, :] * 100.0,
+                         list_size=scn.population.list_size.to_numpy(dtype=float),
+                         history=rating, codes=scn.population.codes)
 
 
 def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
@@ -262,6 +305,7 @@ def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
         sampler=sampler, root=options.root, years=options.years, growth=growth,
         consortium_codes=Consortia.from_codes(pd.factorize(pop.hierarchy["consortium"])[0]),
         list_size=pop.list_size.to_numpy(),
-        policies=tuple(_policy_plan(s, b, mean, var, growth, k)
+        policies=tuple(_policy_plan(s, b, mean, var, growth, k,
+                                    _learning(s, b, sampler, growth))
                        for s, b, k in zip(group, budgets, keeps, strict=True)),
         chunk=options.chunk_size or default_chunk(pop.n_practices))

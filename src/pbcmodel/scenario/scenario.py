@@ -31,6 +31,7 @@ import pandas as pd
 
 from .. import datasets
 from ..capitation import CapitationFormula, PaceOfChange
+from ..credibility import LearningBudgets
 from ..errors import ValidationError
 from ..html_tables import summary_html
 from ..incentives import Incentives
@@ -150,6 +151,11 @@ class Scenario:
         Values for the savings gates and incentive conditions (e.g. ``plan_approved``).
         The value ``"from_outturn"`` for ``commissioner_in_balance`` means: in balance when
         the practices' total outturn is within their total budget that year.
+    learning : LearningBudgets, optional
+        Budgets that learn inside a multi-year simulation: each later year's budgets, per
+        simulation, moved towards the simulated experience of the earlier years
+        (:mod:`pbcmodel.scenario.learning`). Not a driver of spend: a variant with and
+        one without are simulated on the same draws. ``None``: budgets by the formula.
     name : str
         A label for tables and plots.
 
@@ -193,6 +199,8 @@ class Scenario:
     _conditions: Mapping[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
                                                  eq=attrs.cmp_using(eq=_conditions_equal))
     name: str = attrs.field(default="scenario", validator=named)
+    learning: LearningBudgets | None = attrs.field(
+        default=None, validator=_instance_of(LearningBudgets, "learning budgets"))
 
     def __attrs_post_init__(self) -> None:
         if self.formula.experience is not None:
@@ -452,6 +460,8 @@ class Scenario:
             lines.append(f"high-cost pool above £{self.high_cost_threshold:,.0f} per patient")
         lines.append("cost model: " + ("given" if self.cost_model is not None
                                        else "none (add cost_model= to simulate)"))
+        if self.learning is not None:
+            lines.append(self.learning.describe())
         return lines
 
     def __repr__(self) -> str:
