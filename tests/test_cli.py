@@ -17,6 +17,11 @@ def test_demo_on_real_england(tmp_path, capsys):
                      "Licence v3.0") == 2 and "NHS England" in out
     assert "need indices relative to the ICB" in out and "Three-year path" in out
     assert "Policies compared" in out
+    # real England has what the formula misses, calibrated and sourced, in one line
+    effects = [line for line in out.splitlines() if "practice effects" in line]
+    assert effects == ["  practice effects: sd 0.10 of the log (about ±10% a year), persistence "
+                       "0.80 — calibrated to Dixon et al., BMJ 2011;343:d6608 (persistence "
+                       "assumed)"]
     budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
     practices = budgets.drop("total")
     assert len(practices) == 50          # NHS Shropshire, Telford and Wrekin ICB's practices
@@ -72,6 +77,7 @@ def test_demo_writes_budgets_explanation_and_figures(tmp_path, capsys):
     assert main(["demo", "--example", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Budgets by consortium" in out and "final budget" in out
+    assert "  practice effects: none (the formula is taken as exact)\n" in out
     budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
     assert len(budgets) == 61
     # 510m less 3% top-slices = 494.7m, exactly: pennies allocated from the rounded whole,

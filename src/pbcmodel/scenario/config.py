@@ -12,6 +12,15 @@ for the embedded example data (``{dataset = "example"}``) and for files
 scenario file). Writing uses the short form where the data equal the embedded example, and
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
 
+Practice effects (``[practice_effects]``, a :class:`~pbcmodel.risk.effects.PracticeEffects`)
+are ``sd`` and ``persistence``, and optionally the known first-year effects as tables of
+practice code → number, ``centre`` and ``uncertainty``::
+
+    [practice_effects]
+    sd = 0.1
+    persistence = 0.8
+    centre = {P001 = 0.05}
+
 The formula's experience rating (``[formula.experience]``, a
 :class:`~pbcmodel.credibility.ExperienceRating`) is written inline, as ``historic`` is: the
 list of ``years``, then one table per frame (``actual``, ``expected``, ``list_size`` and
@@ -71,6 +80,7 @@ from ..io import read_registered_patients
 from ..overspend import OverspendPolicy
 from ..population import Population
 from ..risk.costmodel import CostModel
+from ..risk.effects import PracticeEffects
 from ..sharing import Gate, ShareSchedule
 from .file_text import no_constant, parse_text, read_text_file
 
@@ -145,6 +155,14 @@ def _experience_data(rating: ExperienceRating | None) -> Any:
                                  if not np.isnan(v)}
                      for code, row in zip(frame.index, frame.to_numpy(), strict=True)}
     return data
+
+
+def _effects_data(effects: PracticeEffects | None) -> Any:
+    if effects is None:
+        return None
+    return {"sd": effects.sd, "persistence": effects.persistence,
+            "centre": _series_data(effects.centre),
+            "uncertainty": _series_data(effects.uncertainty)}
 
 
 def unstructure_scenario(scn: Any) -> dict[str, Any]:
@@ -353,6 +371,18 @@ def _multiplier(value: Any, path: str) -> Any:
     return pd.Series(dict(value), dtype=float)
 
 
+def _practice_effects(data: Any, path: str) -> PracticeEffects:
+    """``[practice_effects]``: ``sd``, ``persistence`` and optional practice → number tables."""
+    data = _mapping(data, path)
+    _check_keys(data, {"sd", "persistence", "centre", "uncertainty"}, path)
+    for key in ("sd", "persistence"):
+        if key not in data:
+            raise _fail(f"{path}.{key}", "missing; practice effects need sd and persistence")
+    tables = {key: _multiplier(value, f"{path}.{key}") for key, value in data.items()}
+    kwargs = {key: v.to_dict() if isinstance(v, pd.Series) else v for key, v in tables.items()}
+    return _wrap(lambda: PracticeEffects(**kwargs), path, PracticeEffects)
+
+
 def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, PBCModelError):
         return str(exc)
@@ -527,6 +557,7 @@ _SCENARIO_KEYS: dict[str, _Key] = {
     "historic": _Key(_historic_data, _wrapped(_historic)),
     "high_cost_threshold": _Key(),
     "common_shock_cv": _Key(),
+    "practice_effects": _Key(_effects_data, _reads(_practice_effects)),
     "resource_growth": _Key(),
     "cost_growth": _Key(),
     "conditions": _Key(_conditions_data, _reads(_conditions)),
@@ -550,7 +581,8 @@ def _wrap(make: Any, path: str, cls: type | None = None) -> Any:
 
 def _at_path(path: str, message: str, cls: type | None) -> str:
     field, sep, rest = message.partition(": ")
-    if sep and cls is not None and attrs.has(cls) and field in {
+    head = field.partition(".")[0].partition("[")[0]       # "centre['A']", "a.b": "centre", "a"
+    if sep and cls is not None and attrs.has(cls) and head in {
             f.alias for f in attrs.fields(cls)}:
         return f"{path}.{field}: {rest}"
     return f"{path}: {message}"

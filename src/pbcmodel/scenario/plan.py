@@ -42,6 +42,7 @@ from ..overspend import OverspendPolicy
 from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.distribution import Method
+from ..risk.effects import PracticeEffects
 from ..settlement.core import Consortia
 from ..sharing import ShareSchedule
 from ..validation import align_condition
@@ -50,7 +51,8 @@ from .learning import Learning
 from .options import SimulationOptions
 
 __all__ = ["PolicyPlan", "SimulatedScenario", "SimulationPlan", "build_plan", "default_chunk",
-           "once_per_budgets", "require_cost_model", "spend_sampler", "year_budgets"]
+           "grid_moments", "once_per_budgets", "require_cost_model", "spend_sampler",
+           "year_budgets"]
 
 T = TypeVar("T")
 
@@ -60,8 +62,9 @@ class SimulatedScenario(Protocol):
 
     The engine's modules cannot import ``Scenario`` (its ``simulate`` calls them), so they
     name exactly the parts they read: the population and the formula, resource and growth
-    that set the budgets; the cost model, high-cost threshold, common shock and cost growth
-    that drive spend; the rules that settle it; and the name its result shows.
+    that set the budgets; the cost model, high-cost threshold, common shock, practice
+    effects and cost growth that drive spend; the rules that settle it; and the name its
+    result shows.
     """
 
     @property
@@ -84,6 +87,8 @@ class SimulatedScenario(Protocol):
     def common_shock_cv(self) -> float: ...
     @property
     def cost_growth(self) -> float: ...
+    @property
+    def practice_effects(self) -> PracticeEffects | None: ...
     @property
     def savings(self) -> ShareSchedule | None: ...
     @property
@@ -117,12 +122,13 @@ simulate); add cost_model=... (e.g. pbc.datasets.example_cost_model())
 
 def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
     """The scenario's spend, prepared once to draw simulated years (the pool's excess per
-    commissioner)."""
+    commissioner; each practice's retained spend times its effect, with practice effects)."""
     return risk.spend_sampler(scn.population, require_cost_model(scn),
                               high_cost_threshold=scn.high_cost_threshold,
                               common_shock_cv=scn.common_shock_cv,
                               method=cast(Method, method),      # checked by the options
-                              excess_by="commissioner")
+                              excess_by="commissioner",
+                              practice_effects=scn.practice_effects)
 
 
 def default_chunk(practices: int) -> int:
@@ -289,6 +295,46 @@ def _learning(scn: SimulatedScenario, budget_pence: np.ndarray, sampler: risk.Sp
                          history=rating, codes=scn.population.codes)
 
 
+def grid_moments(scn: SimulatedScenario, mean: np.ndarray, var: np.ndarray, years: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and variance per practice that the streamed histogram's grid is built from:
+    chance's (``mean``, ``var``: :meth:`~pbcmodel.risk.SpendSampler.moments`), widened by the
+    scenario's practice effects so that the grid covers every simulated year's spend.
+
+    In year ``t`` a practice's effect ``F`` has mean ``a_t = exp(persistence^t · centre)`` and
+    ``E[F²] = a_t² · exp(V_t)`` (:meth:`~pbcmodel.risk.effects.PracticeEffects.log_variance`),
+    so its spend ``F·X`` has mean ``a_t · mean`` and standard deviation ``s_t =
+    a_t · √(exp(V_t) · (var + mean²) − mean²)``. The grid's mean is the middle of the
+    ``a_t · mean`` over the years, its standard deviation the largest ``s_t`` plus half
+    their range: its span (many standard deviations either side) covers every year's.
+    Without effects, or with effects that are off, ``mean`` and ``var`` are returned as
+    they are.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example()
+    >>> mean, var = np.full(60, 1e6), np.full(60, 1e8)      # chance: sd 1% of the mean
+    >>> grid_mean, grid_var = grid_moments(scn, mean, var, 2)
+    >>> grid_mean is mean and grid_var is var                # no practice effects
+    True
+    >>> known = pbc.risk.PracticeEffects(0.1, 0.8, centre={"P001": 0.2})
+    >>> grid_mean, grid_var = grid_moments(scn.evolve(practice_effects=known), mean, var, 2)
+    >>> [round(float(x)) for x in (grid_mean[0], np.sqrt(grid_var[0]), np.sqrt(grid_var[1]))]
+    [1197457, 147006, 100753]
+    """
+    effects = scn.practice_effects
+    if effects is None or effects.is_off:
+        return mean, var
+    centre, uncertainty = effects.first_year(scn.population.codes)
+    shift = np.array([np.exp(effects.persistence**t * centre) for t in range(years)])
+    spread = np.array([np.exp(effects.log_variance(t, uncertainty)) for t in range(years)])
+    sd = shift * np.sqrt(np.maximum(spread * (var + mean**2) - mean**2, 0.0))
+    low, high = shift.min(axis=0), shift.max(axis=0)
+    grid_sd = sd.max(axis=0) + (high - low) * mean / 2
+    return (low + high) / 2 * mean, grid_sd**2
+
+
 def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
                options: SimulationOptions) -> SimulationPlan:
     """The plan of scenarios that share the drivers of spend (the first one's are used):
@@ -296,7 +342,7 @@ def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
     first = group[0]
     pop = first.population
     sampler = spend_sampler(first, options.method)
-    mean, var = sampler.moments()
+    mean, var = grid_moments(first, *sampler.moments(), options.years)
     growth = (1 + first.cost_growth) ** np.arange(options.years)
     # each year adds up to the penny, as settle's
     budgets = once_per_budgets(group, lambda scn: allocate_pennies(

@@ -39,6 +39,7 @@ from ..overspend import OverspendPolicy
 from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.draws import MAX_COMMON_SHOCK_CV
+from ..risk.effects import PracticeEffects
 from ..settlement import Settlement, settle
 from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
 from ..validation import (
@@ -158,6 +159,12 @@ class Scenario:
         one without are simulated on the same draws. ``None``: budgets by the formula.
     name : str
         A label for tables and plots.
+    practice_effects : PracticeEffects, optional
+        What the formula misses in each practice's spend: a persistent multiplicative effect
+        per practice, drawn in every simulation (e.g.
+        :meth:`PracticeEffects.dixon_2011() <pbcmodel.risk.effects.PracticeEffects.dixon_2011>`);
+        ``None`` (the default) takes the formula as exact, the only practice-level risk
+        being chance. Any practice it names must be one of the population's.
 
     The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
     editing them afterwards, or editing what the scenario hands out, cannot change it.
@@ -199,10 +206,15 @@ class Scenario:
     _conditions: Mapping[str, Any] = attrs.field(factory=dict, converter=_conditions_converter,
                                                  eq=attrs.cmp_using(eq=_conditions_equal))
     name: str = attrs.field(default="scenario", validator=named)
+    practice_effects: PracticeEffects | None = attrs.field(
+        default=None, validator=_instance_of(PracticeEffects, "practice effects"))
     learning: LearningBudgets | None = attrs.field(
         default=None, validator=_instance_of(LearningBudgets, "learning budgets"))
 
     def __attrs_post_init__(self) -> None:
+        if self.practice_effects is not None:
+            # known first-year effects must name the population's practices: refused now
+            self.practice_effects.first_year(self.population.codes)
         if self.formula.experience is not None:
             # the history must list exactly the population's practices: refused when the
             # scenario is built (as a scenario file is refused at load), not at budgets()
@@ -460,6 +472,7 @@ class Scenario:
             lines.append(f"high-cost pool above £{self.high_cost_threshold:,.0f} per patient")
         lines.append("cost model: " + ("given" if self.cost_model is not None
                                        else "none (add cost_model= to simulate)"))
+        lines.append(_effects_line(self.practice_effects))
         if self.learning is not None:
             lines.append(self.learning.describe())
         return lines
@@ -475,6 +488,30 @@ class Scenario:
         table["per_head"] = table["total"] / table["patients"]
         return summary_html(f"Scenario {self.name!r}", table.rename(columns={"total": "budget"}),
                             self.describe())
+
+
+def _effects_line(effects: PracticeEffects | None) -> str:
+    """The practice effects in one line of :meth:`Scenario.describe`, with their source.
+
+    Examples
+    --------
+    >>> _effects_line(PracticeEffects.dixon_2011())
+    'practice effects: sd 0.10 of the log (about ±10% a year), persistence 0.80 — \
+calibrated to Dixon et al., BMJ 2011;343:d6608 (persistence assumed)'
+    >>> _effects_line(None)
+    'practice effects: none (the formula is taken as exact)'
+    """
+    if effects is None:
+        return "practice effects: none (the formula is taken as exact)"
+    line = (f"practice effects: sd {effects.sd:.2f} of the log (about ±{effects.sd:.0%} a "
+            f"year), persistence {effects.persistence:.2f}")
+    if effects == PracticeEffects.dixon_2011():
+        return line + " — calibrated to Dixon et al., BMJ 2011;343:d6608 (persistence assumed)"
+    known = [s.index for s in (effects.centre, effects.uncertainty) if s is not None]
+    if known:
+        count = len(known[0].union(known[-1]))
+        line += f"; first-year effects known for {count:,} practice(s)"
+    return line
 
 
 def _check_field(obj: Any, name: str, path: str) -> None:

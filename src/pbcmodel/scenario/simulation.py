@@ -2,9 +2,10 @@
 
 Each simulated year draws every practice's outturn (its spend, capped per patient at the
 high-cost threshold when there is one, times a common cost shock shared by all practices,
-times cost growth), settles it with the scenario's rules in integer pence, and carries the
-state forward: liabilities recovered from later budgets, budgets moving under pace of
-change as the resource grows.
+times the practice's effect when the scenario has ``practice_effects``, times cost growth),
+settles it with the scenario's rules in integer pence, and carries the state forward:
+liabilities recovered from later budgets, budgets moving under pace of change as the
+resource grows.
 
 :func:`simulate` and :func:`run` check their options once (:class:`~.options.SimulationOptions`)
 and follow one recipe, :func:`run_with`, each step a call into the module that owns it:
@@ -81,7 +82,7 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 METHODS = methods.METHODS
 #: Scenario fields that change the simulated outturns (everything else is policy).
 DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
-                    "cost_growth")
+                    "cost_growth", "practice_effects")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
 #: (:mod:`~pbcmodel.scenario.tally`); ask for others with ``track_losses``.
 LOSS_POUNDS = tally.LOSS_POUNDS
@@ -104,7 +105,9 @@ def draw_outturns(scn: SimulatedScenario, n: int, years: int, seed: Seed, *,
     Each chunk holds consecutive simulations: ``retained`` is the practices' outturn (spend
     capped per patient at ``scn.high_cost_threshold``), ``excess`` what the high-cost pool
     pays per commissioner. Both include the year's common shock (``scn.common_shock_cv``)
-    and cost growth. These are the outturns :func:`simulate` settles.
+    and cost growth; ``retained`` also each practice's effect that year, with
+    ``scn.practice_effects`` (:class:`~pbcmodel.risk.effects.PracticeEffects`). These are
+    the outturns :func:`simulate` settles.
 
     Methods (:data:`pbcmodel.risk.methods.REGISTRY`): ``"fft"`` draws each practice's annual
     spend from its exact (discretised, FFT) distribution by inverting the cdf — fast at
