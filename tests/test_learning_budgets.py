@@ -20,7 +20,7 @@ from pbcmodel.credibility import (
 from pbcmodel.errors import ConfigError, ValidationError
 from pbcmodel.money import largest_remainder
 from pbcmodel.risk import patients
-from pbcmodel.scenario.learning import Learning, whole_pence_rows
+from pbcmodel.scenario.learning import Learning
 from pbcmodel.scenario.loop import simulate_range
 from pbcmodel.scenario.options import SimulationOptions
 from pbcmodel.scenario.plan import build_plan
@@ -131,14 +131,25 @@ def test_credibility_budgets_is_the_array_rule() -> None:
 @given(st.integers(1, 40).flatmap(lambda p: hnp.arrays(
     float, (4, p),
     elements=st.one_of(st.floats(0.0, 1e9), st.integers(0, 50).map(lambda i: i / 4)))))
-def test_whole_pence_rows_is_largest_remainder(exact) -> None:
+def test_largest_remainder_hands_out_like_a_stable_sort(exact) -> None:
+    # money.largest_remainder counts remainders in buckets (linear time, for learning
+    # budgets' many rows); the rule is: floor, then one unit each to the largest
+    # remainders, ties to the earlier part, i.e. the first `short` of a stable sort
     totals = np.rint(exact.sum(axis=1)).astype(np.int64)
-    assert np.array_equal(whole_pence_rows(exact, totals), largest_remainder(exact, totals))
+    floor = np.floor(exact)
+    floor = np.where(np.isclose(exact, floor + 1.0, rtol=0.0, atol=1e-6), floor + 1.0, floor)
+    remainder = np.clip(exact - floor, 0.0, None)
+    short = totals - floor.sum(axis=1).astype(np.int64)
+    order = np.argsort(-remainder, axis=1, kind="stable")
+    rank = np.argsort(order, axis=1)
+    expected = floor.astype(np.int64) + (rank < short[:, None])
+    assert np.array_equal(largest_remainder(exact, totals), expected)
 
 
-def test_whole_pence_rows_refuses_a_total_out_of_reach() -> None:
-    with pytest.raises(ValidationError, match="more than a penny"):
-        whole_pence_rows(np.array([[1.0, 2.0]]), 10)
+def test_learning_budgets_refuse_a_total_out_of_reach() -> None:
+    with pytest.raises(ValidationError, match=r"budgets: total of 10 pence .*row 0"):
+        largest_remainder(np.array([[1.0, 2.0]]), [10], name="budgets",
+                          unit=("pence", "a penny"))
 
 
 # --------------------------------------------------------------------------- totals

@@ -23,8 +23,7 @@ that simulation's outturns of the earlier years:
   formula's budgets without it, and counts its history), so history is counted once;
 * each simulation's budgets are allocated in whole pence summing exactly to the formula's
   total of the year (the same total, to the penny, as without learning), by the
-  largest-remainder rule of :func:`pbcmodel.money.largest_remainder`
-  (:func:`whole_pence_rows` gives its result for many rows in linear time).
+  largest-remainder rule of :func:`pbcmodel.money.largest_remainder`.
 
 Budgets are not a driver of spend: a scenario with learning budgets and one without are
 settled on the same draws (common random numbers).
@@ -55,11 +54,10 @@ import pandas as pd
 
 from ..credibility import ExperienceRating, LearningBudgets, experience_budgets
 from ..errors import ValidationError
+from ..money import largest_remainder
 
-__all__ = ["Learning", "whole_pence_rows"]
+__all__ = ["Learning"]
 
-#: Buckets of the remainders in :func:`whole_pence_rows` (only the boundary bucket is sorted).
-_BUCKETS = 1024
 
 
 @attrs.frozen(eq=False)
@@ -149,53 +147,6 @@ class Learning:
         ratio, weight = self.experience(year, earlier)
         step = experience_budgets(self.base_pence[year].astype(float), ratio,
                                   self.step.z(weight))
-        return whole_pence_rows(np.atleast_2d(step.budget), self.total_pence[year])
-
-
-def whole_pence_rows(exact: np.ndarray, total: int | np.ndarray) -> np.ndarray:
-    """Each row of float pence in whole pence adding up to ``total``: exactly
-    :func:`pbcmodel.money.largest_remainder`'s result, in time linear in the row's length.
-
-    Every part gets its pence rounded down (a part within 1e-6 of the next penny counts as
-    it), and the pence left over go, one each, to the parts with the largest remainders,
-    ties to the earlier part. Instead of sorting every row, the remainders are counted in
-    :data:`_BUCKETS` buckets: the parts above the bucket that holds the last penny handed
-    out get one each, and only that bucket's parts are sorted.
-
-    Examples
-    --------
-    >>> whole_pence_rows(np.array([[1.5, 1.5, 1.0], [0.2, 0.3, 2.5]]), 4).tolist()
-    [[2, 1, 1], [0, 1, 3]]
-    """
-    rows, n = exact.shape
-    floor = np.floor(exact)
-    remainder = floor + 1.0
-    np.subtract(remainder, exact, out=remainder)
-    np.add(floor, remainder <= 1e-6, out=floor)       # within 1e-6 of the next penny: it
-    np.subtract(exact, floor, out=remainder)
-    np.maximum(remainder, 0.0, out=remainder)
-    short = np.broadcast_to(np.asarray(total, dtype=np.int64), (rows,)) - floor.sum(
-        axis=1).astype(np.int64)
-    if np.any((short < 0) | (short > n)):
-        raise ValidationError("budgets: a simulation's budgets are more than a penny per "
-                              "practice from the year's total")
-    scaled = remainder * _BUCKETS
-    np.minimum(scaled, _BUCKETS - 1, out=scaled)
-    bucket = scaled.astype(np.intp)
-    bucket += np.arange(0, rows * _BUCKETS, _BUCKETS)[:, None]   # a bucket per row
-    counts = np.bincount(bucket.ravel(), minlength=rows * _BUCKETS).reshape(rows, _BUCKETS)
-    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]   # parts in buckets ≥ b
-    edge = (at_or_above >= short[:, None]).sum(axis=1) - 1      # bucket of the last penny
-    every = np.arange(rows)
-    taken = short - (at_or_above[every, edge] - counts[every, edge])
-    edge += every * _BUCKETS
-    chosen = bucket > edge[:, None]
-    r, c = np.nonzero(bucket == edge[:, None])
-    order = np.lexsort((c, -remainder[r, c], r))                # by row, largest first
-    r, c = r[order], c[order]
-    rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
-    keep = rank < taken[r]
-    chosen[r[keep], c[keep]] = True
-    out = floor.astype(np.int64)
-    out += chosen
-    return out
+        exact = np.atleast_2d(step.budget)
+        return largest_remainder(exact, np.full(len(exact), self.total_pence[year]),
+                                 name="budgets", unit=("pence", "a penny"))
