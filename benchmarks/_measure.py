@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -26,3 +29,14 @@ def measure(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:
 def report(label: str, seconds: float, peak_mb: float, extra: str = "") -> None:
     """Print one benchmark line."""
     print(f"{label:<52} {seconds * 1000:10.1f} ms  peak {peak_mb:8.1f} MB  {extra}")
+
+
+def in_fresh_process(module: str, function: str, **kwargs: Any) -> Any:
+    """``module.function(**kwargs)`` in a fresh interpreter (its own peak resident memory),
+    run from the repository root; the function returns JSON-able data."""
+    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
+            f"from {module} import {function}; "
+            f"print(json.dumps({function}(**{kwargs!r})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -22,15 +22,14 @@ check that the runs did what they say.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from _measure import in_fresh_process
 from bench_simulation import floor_seconds, national_scenario, peak_rss_mb
 
 import pbcmodel as pbc
@@ -60,15 +59,6 @@ def run_variant(name: str, n: int, practices: int, years: int) -> dict[str, Any]
             "beyond": float((misses["over"] + misses["under"]).mean())}
 
 
-def in_subprocess(**kwargs: Any) -> dict[str, Any]:
-    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
-            "from bench_practice_effects import run_variant; "
-            f"print(json.dumps(run_variant(**{kwargs!r})))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -82,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
           f"({cells:,} practice-years); numpy floor {floor:.1f} s (normal variates)")
     base = None
     for name in VARIANTS:
-        runs = [in_subprocess(name=name, n=n, practices=practices, years=years)
+        runs = [in_fresh_process("bench_practice_effects", "run_variant", name=name, n=n,
+                                 practices=practices, years=years)
                 for _ in range(args.repeats)]
         r = min(runs, key=lambda x: x["seconds"])
         base = base or r["seconds"]

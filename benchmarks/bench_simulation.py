@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _measure import in_fresh_process
 
 import pbcmodel as pbc
 from pbcmodel.scenario.variants import sweep
@@ -97,16 +96,6 @@ def run_national(n: int, practices: int, years: int, keep: str) -> dict[str, Any
             "var95": summary["commissioner_var95_all_years"]}
 
 
-def in_subprocess(**kwargs: Any) -> dict[str, Any]:
-    """Run :func:`run_national` in a fresh interpreter (its own peak memory)."""
-    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
-            "from bench_simulation import run_national; "
-            f"print(json.dumps(run_national(**{kwargs!r})))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def run_stages(n: int, practices: int, years: int) -> dict[str, float]:
     """CPU seconds of each stage of one national simulation on one thread (this process)."""
     from pbcmodel.risk.draws import SpendSampler
@@ -145,12 +134,8 @@ def run_stages(n: int, practices: int, years: int) -> dict[str, float]:
 
 def bench_stages(n: int, practices: int, years: int) -> None:
     cells = n * practices * years
-    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); "
-            "from bench_simulation import run_stages; "
-            f"print(json.dumps(run_stages({n}, {practices}, {years})))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True)
-    spent = json.loads(out.stdout.strip().splitlines()[-1])
+    spent = in_fresh_process("bench_simulation", "run_stages", n=n, practices=practices,
+                             years=years)
     print(f"stages: {practices:,} practices × {n:,} simulations × {years} years on one thread "
           f"(CPU time; ns per practice-year)")
     for label, seconds in spent.items():
@@ -166,7 +151,8 @@ def bench_national(n: int, practices: int, years: int) -> None:
     print(f"  numpy floor     {normal:7.1f} s to draw {cells:,} normal variates "
           f"({uniform:.1f} s for uniforms)")
     for keep in ("stats", "full"):
-        r = in_subprocess(n=n, practices=practices, years=years, keep=keep)
+        r = in_fresh_process("bench_simulation", "run_national", n=n, practices=practices,
+                             years=years, keep=keep)
         extra = f", of which figures {r['figures_s']:.1f} s" if keep == "full" else ""
         print(f"  keep={keep!r:8} {r['seconds']:7.1f} s{extra}   peak RSS {r['peak_mb']:6.0f} MB "
               f"(at start {r['before_mb']:.0f} MB)   {r['seconds'] / normal:.1f}× the floor   "
