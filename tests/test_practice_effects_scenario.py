@@ -76,10 +76,10 @@ def test_evolve_and_design_space_see_a_driver_of_spend():
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(("value", "match"), [
     (-0.1, r"^sd: the spread of practice effects .* between 0 and 1, got -0.1$"),
-    (1.5, r"^sd: .* must be between 0 and 1, got 1.5$"),
-    (float("nan"), r"^sd: must be finite, got nan$"),
-    (float("inf"), r"^sd: must be finite, got inf$"),
-    ("0.1", r"^sd: expected a number, got '0.1'$"),
+    (1.5, r"^sd: .* must be a number between 0 and 1, got 1.5$"),
+    (float("nan"), r"^sd: .* must be a number between 0 and 1, got nan$"),
+    (float("inf"), r"^sd: .* must be a number between 0 and 1, got inf$"),
+    ("0.1", r"^sd: .* must be a number between 0 and 1, got '0.1'$"),
 ])
 def test_bad_spread(value, match):
     with pytest.raises(ValidationError, match=match):
@@ -91,7 +91,7 @@ def test_bad_persistence(value):
     with pytest.raises(ValidationError, match=r"^persistence: "):
         PracticeEffects(sd=0.1, persistence=value)
     if not math.isnan(value):
-        with pytest.raises(ValidationError, match="must be between 0 and 1"):
+        with pytest.raises(ValidationError, match="must be a number between 0 and 1"):
             PracticeEffects(sd=0.1, persistence=value)
 
 
@@ -209,11 +209,13 @@ def test_the_file_form():
     ({"sd": 0.1}, "$.practice_effects.persistence: missing; practice effects need sd and "
                   "persistence"),
     ({"sd": -1, "persistence": 0.8}, "$.practice_effects.sd: the spread of practice effects "
-                                     "(sd of the log effect) must be between 0 and 1, got -1"),
-    ({"sd": "0.1", "persistence": 0.8}, "$.practice_effects.sd: expected a number, got '0.1'"),
+                                     "(sd of the log effect) must be a number between 0 and 1, got -1"),
+    ({"sd": "0.1", "persistence": 0.8}, "$.practice_effects.sd: the spread of practice "
+                                        "effects (sd of the log effect) must be a number "
+                                        "between 0 and 1, got '0.1'"),
     ({"sd": 0.1, "persistence": 1.2}, "$.practice_effects.persistence: the year-to-year "
-                                      "correlation of practice effects must be between 0 and "
-                                      "1, got 1.2"),
+                                      "correlation of practice effects must be a number "
+                                      "between 0 and 1, got 1.2"),
     ({"sd": 0.1, "persistence": 0.8, "centre": {"P001": 9}},
      "$.practice_effects.centre['P001']: must be between -5 and 5, got 9.0"),
     ({"sd": 0.1, "persistence": 0.8, "uncertainty": {"P001": "a"}},

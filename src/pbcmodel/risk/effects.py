@@ -87,20 +87,25 @@ def normals(root: np.random.SeedSequence, year: int, lo: int, hi: int,
     return out[start:start + hi - lo]
 
 
-def _spread(value: Any, name: str) -> float:
-    out = number(value, name)
-    if not 0.0 <= out <= MAX_EFFECT_SD:
-        raise ValidationError(f"{name}: the spread of practice effects (sd of the log "
-                              f"effect) must be between 0 and {MAX_EFFECT_SD:g}, got {value!r}")
+def _in_range(value: Any, name: str, what: str, high: float) -> float:
+    """Converter: a number from 0 to ``high``; anything else (text, NaN, infinite, out of
+    range) is refused naming ``name``, what it is and the allowed range."""
+    numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    out = float(value) if numeric else math.nan       # NaN is refused with the range
+    if not 0.0 <= out <= high:
+        raise ValidationError(f"{name}: {what} must be a number between 0 and {high:g}, "
+                              f"got {value!r}")
     return out
+
+
+def _spread(value: Any, name: str) -> float:
+    return _in_range(value, name, "the spread of practice effects (sd of the log effect)",
+                     MAX_EFFECT_SD)
 
 
 def _persistence(value: Any) -> float:
-    out = number(value, "persistence")
-    if not 0.0 <= out <= 1.0:
-        raise ValidationError("persistence: the year-to-year correlation of practice effects "
-                              f"must be between 0 and 1, got {value!r}")
-    return out
+    return _in_range(value, "persistence",
+                     "the year-to-year correlation of practice effects", 1.0)
 
 
 def _per_practice(value: Any, name: str, low: float, high: float) -> pd.Series | None:
@@ -232,7 +237,7 @@ class PracticeEffects:
     Traceback (most recent call last):
     ...
     pbcmodel.errors.ValidationError: persistence: the year-to-year correlation of practice \
-effects must be between 0 and 1, got 1.5
+effects must be a number between 0 and 1, got 1.5
     """
 
     sd: float = attrs.field(converter=lambda v: _spread(v, "sd"))
@@ -260,9 +265,13 @@ effects must be between 0 and 1, got 1.5
 
         **Persistence (an assumption).** No published source gives the year-to-year
         correlation of what a capitation formula misses in practices' spend; 0.8 is an
-        assumption. Practice-level differences in NHS payments per weighted patient are
-        highly persistent (see the payments notebook), and the user guide's page "Is the
-        simulated risk realistic?" shows how results move with persistence.
+        assumption. Practice-level differences in real NHS money do persist: in NHS Payments
+        to General Practice 2014/15-2022/23 (payments *to* practices, not the spend a PBC
+        budget covers; example notebook 07, "Do practice differences persist?") a
+        practice's payment per weighted patient correlates 0.76 with the year before (0.61
+        leaving out dispensing practices), and single-rate AR(1) fits over lags 1-5 give
+        0.88 (0.74): 0.8 lies between them. The user guide's page "Is the simulated risk
+        realistic?" shows how results move with persistence.
 
         Examples
         --------
