@@ -209,7 +209,8 @@ def test_the_file_form():
     ({"sd": 0.1}, "$.practice_effects.persistence: missing; practice effects need sd and "
                   "persistence"),
     ({"sd": -1, "persistence": 0.8}, "$.practice_effects.sd: the spread of practice effects "
-                                     "(sd of the log effect) must be a number between 0 and 1, got -1"),
+                                     "(sd of the log effect) must be a number between 0 and "
+                                     "1, got -1"),
     ({"sd": "0.1", "persistence": 0.8}, "$.practice_effects.sd: the spread of practice "
                                         "effects (sd of the log effect) must be a number "
                                         "between 0 and 1, got '0.1'"),
