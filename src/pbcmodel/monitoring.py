@@ -142,7 +142,7 @@ def _refuse_gaps(gaps: pd.DataFrame, keys: Sequence[str], k: int, what: str) -> 
     count = int(gaps.to_numpy().sum())
     rule = (f"every {' × '.join(keys)} needs a row for each month from 1 ({MONTHS[0]}) to "
             f"{k} ({MONTHS[k - 1]}), 0 for no spend ({count} gap{'s' * (count > 1)} in all)")
-    whole = [m for m in range(1, k + 1) if gaps[m].all()]
+    whole = [m for m in range(1, k + 1) if gaps[m].all()] if len(gaps) > 1 else []
     if whole:
         raise ValidationError(f"{what}: no data for month(s) {whole} (1 = April) up to month "
                               f"{k}; {rule}")
