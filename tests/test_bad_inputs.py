@@ -1094,3 +1094,26 @@ def test_statements_month_with_zero_rows_is_accepted(tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in statements("--month", "7")]
     assert main(argv) == 0, capsys.readouterr().err
     assert (tmp_path / "out" / "statements.xlsx").exists()
+
+
+def test_seasonal_history_with_a_gap_is_refused_not_averaged_over_fewer_years():
+    """A past year's month missing for one POD dropped that year from the POD's profile."""
+    from pbcmodel.datasets import CURRENT_YEAR, example_monthly_activity
+    from pbcmodel.phasing import seasonal_profile
+
+    act = example_monthly_activity()
+    with pytest.raises(ValidationError, match=r"^history: year 2024, pod 'ae': no row for "
+                                              r"month 3 \(Jun\) \(1 month\(s\) missing in "
+                                              r"all\); every year but a part-finished latest"):
+        seasonal_profile(_without(act, year=2024, month=3, pod="ae"))
+    with pytest.raises(ValidationError, match=r"^history: year 2024, pod 'ae': no rows at all"):
+        seasonal_profile(_without(act, year=2024, pod="ae"))
+    past = act[act["year"] < CURRENT_YEAR]
+    with pytest.raises(ValidationError, match=r"^history: year 2025, pod 'ae': no row for "
+                                              r"month 12 \(Mar\)"):
+        seasonal_profile(_without(past, year=2025, month=12, pod="ae"))
+    # the current, part-finished year is left out, as documented; a 0 is a month of nothing
+    pd.testing.assert_frame_equal(seasonal_profile(act), seasonal_profile(past))
+    zero = act.assign(cost=np.where((act["year"] == 2024) & (act["month"] == 3)
+                                    & (act["pod"] == "ae"), 0.0, act["cost"]))
+    assert seasonal_profile(zero).loc["ae", 3] < seasonal_profile(act).loc["ae", 3]
