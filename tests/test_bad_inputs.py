@@ -897,3 +897,223 @@ def test_new_folder_appears_whole_and_parents_are_removed_on_failure(tmp_path):
     with atomic_folder(target) as staging:
         (staging / "x.csv").write_text("1")
     assert [p.name for p in target.iterdir()] == ["x.csv"]
+
+
+# --- issue 26, class 2: gaps in monitoring inputs ----------------------------------------
+# A practice (× POD) with no row in a month to date was counted as spending 0 in it: removing
+# the largest practice's June lowered its forecast outturn by £3.3m without a word. The rule
+# is pbcmodel.monitoring.panel_gaps: a gap is refused naming the unit, the month and the
+# input (the file on the command line), or with missing="report" listed and left unknown.
+def _monthly() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The example's current year of spend, and its budgets phased flat (total and by POD)."""
+    from pbcmodel.datasets import CURRENT_YEAR, example_monthly_activity
+    from pbcmodel.phasing import flat_profile, phase
+
+    act = example_monthly_activity()
+    budgets = example().budgets()
+    return (act[act["year"] == CURRENT_YEAR].drop(columns="year"),
+            phase(budgets["total"], flat_profile()),
+            phase(budgets.drop(columns="total"), flat_profile()))
+
+
+def _without(frame: pd.DataFrame, **where: Any) -> pd.DataFrame:
+    drop = np.ones(len(frame), dtype=bool)
+    for column, value in where.items():
+        drop &= (frame[column] == value).to_numpy()
+    assert drop.any()
+    return frame[~drop]
+
+
+def _forecast(phased: pd.DataFrame, actual: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+    from pbcmodel.datasets import CURRENT_MONTH
+    from pbcmodel.monitoring import forecast_outturn
+
+    return forecast_outturn(phased, actual, CURRENT_MONTH, **kw)
+
+
+def test_gap_in_a_practices_month_is_refused_not_read_as_no_spend():
+    """The £1m case: P032's June removed (was: forecast £3.3m lower, no warning)."""
+    actual, phased, _ = _monthly()
+    gap = _without(actual, practice="P032", month=3)
+    with pytest.raises(ValidationError, match=r"^actual: no row for practice 'P032' in month 3 "
+                                              r"\(Jun\); every practice needs a row for each "
+                                              r"month from 1 \(Apr\) to 7 \(Oct\), 0 for no "
+                                              r"spend \(1 gap in all\)$"):
+        _forecast(phased, gap)
+    # told how to treat it: reported, the forecast unknown rather than £3.3m too low
+    reported = _forecast(phased, gap, missing="report")
+    assert reported.loc["P032", "missing_months"] == (3,)
+    assert reported.loc["P032", ["actual_ytd", "forecast", "lower", "upper",
+                                 "prob_overspend"]].isna().all()
+    full = _forecast(phased, actual)
+    others = reported.index != "P032"
+    pd.testing.assert_frame_equal(reported.loc[others].drop(columns="missing_months"),
+                                  full.loc[others])
+    assert (reported.loc[others, "missing_months"] == ()).all()
+
+
+def test_zero_spend_is_kept_distinct_from_missing():
+    from pbcmodel.datasets import CURRENT_MONTH
+    from pbcmodel.monitoring import year_to_date
+
+    actual, phased, _ = _monthly()
+    zero = actual.assign(cost=np.where((actual["practice"] == "P032") & (actual["month"] == 3),
+                                       0.0, actual["cost"]))
+    full, nothing = _forecast(phased, actual), _forecast(phased, zero)
+    # a month of 0 is a month of no spend: accepted, and the forecast falls by over £1m
+    assert full.loc["P032", "forecast"] - nothing.loc["P032", "forecast"] > 1e6
+    ytd = year_to_date(phased, zero, CURRENT_MONTH, missing="report")
+    assert ytd.loc["P032", "missing_months"] == () and np.isfinite(ytd.loc["P032", "actual_ytd"])
+
+
+def test_practice_in_the_budgets_but_not_in_the_actuals_is_refused_or_reported():
+    from pbcmodel.datasets import CURRENT_MONTH
+    from pbcmodel.monitoring import year_to_date
+
+    actual, phased, _ = _monthly()
+    gone = _without(actual, practice="P005")
+    with pytest.raises(ValidationError, match=r"^actual: no rows at all for practice 'P005'; "
+                                              r".*\(7 gaps in all\)$"):
+        _forecast(phased, gone)
+    by_cons = year_to_date(phased, gone, CURRENT_MONTH, by="consortium",
+                           population=example().population, missing="report")
+    hit = by_cons["missing_months"] != ()
+    assert hit.sum() == 1 and by_cons.loc[hit, "missing_months"].iloc[0] == tuple(range(1, 8))
+    assert by_cons.loc[hit, "actual_ytd"].isna().all()        # never the other practices' sum
+    assert by_cons.loc[~hit, "actual_ytd"].notna().all()
+
+
+def test_missing_pod_is_refused_or_reported():
+    from pbcmodel.datasets import CURRENT_MONTH
+    from pbcmodel.monitoring import year_to_date
+
+    actual, _, by_pod = _monthly()
+    with pytest.raises(ValidationError, match=r"^actual: no rows at all for pod\(s\) 'ae'; "
+                                              r"every practice × pod needs a row"):
+        _forecast(by_pod, _without(actual, pod="ae"))
+    with pytest.raises(ValidationError, match=r"^actual: no rows at all for practice 'P032', "
+                                              r"pod 'ae'; .*\(7 gaps in all\)$"):
+        _forecast(by_pod, _without(actual, practice="P032", pod="ae"))
+    with pytest.raises(ValidationError, match=r"^actual: no row for practice 'P032', pod 'ae' "
+                                              r"in month 2 \(May\); .*\(1 gap in all\)$"):
+        year_to_date(by_pod, _without(actual, practice="P032", pod="ae", month=2),
+                     CURRENT_MONTH, by="pod")
+    out = year_to_date(by_pod, _without(actual, practice="P032", pod="ae", month=2),
+                       CURRENT_MONTH, by="pod", missing="report")
+    assert out.loc["ae", "missing_months"] == (2,) and np.isnan(out.loc["ae", "actual_ytd"])
+    assert (out.drop(index="ae")["missing_months"] == ()).all()
+
+
+GAP_API_CASES = [
+    ApiCase("statement-gap-in-a-month",
+            lambda tmp: pbc.monthly_statement.statement(
+                "P032", 7, phased=_monthly()[1],
+                actual=_without(_monthly()[0], practice="P032", month=3)),
+            ValidationError, r"^actual: no row for practice 'P032' in month 3 \(Jun\)"),
+    ApiCase("contract-line-missing-a-month",
+            lambda tmp: pbc.monitoring.contract_monitor(
+                pbc.datasets.example_contract_plan(),
+                _without(pbc.datasets.example_contract_activity(), provider="RXA",
+                         pod="elective", month=4), 5),
+            ValidationError, r"^actual: no row for provider 'RXA', pod 'elective' in month 4 "
+                             r"\(Jul\); every provider × pod needs a row"),
+    ApiCase("contract-line-not-invoiced",
+            lambda tmp: pbc.monitoring.contract_monitor(
+                pbc.datasets.example_contract_plan(),
+                _without(pbc.datasets.example_contract_activity(), provider="RXA",
+                         pod="elective"), 5),
+            ValidationError, r"^actual: no rows at all for provider 'RXA', pod 'elective'"),
+    ApiCase("monitoring-missing-keyword-unknown",
+            lambda tmp: _forecast(_monthly()[1], _monthly()[0], missing="zero"),
+            ValidationError, r"^missing: expected 'refuse' or 'report', got 'zero'$"),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in GAP_API_CASES])
+def test_gap_api_bad_input(case: ApiCase, tmp_path: Path):
+    test_api_bad_input(case, tmp_path)
+
+
+def _monthly_csv(frame: pd.DataFrame | None = None, pods: bool = False) -> bytes:
+    actual = _monthly()[0] if frame is None else frame
+    keys = ["practice", "pod"] if pods else ["practice"]
+    rows = actual.groupby([*keys, "month"], as_index=False)["cost"].sum()
+    return rows.to_csv(index=False).encode()
+
+
+def statements(*extra: str) -> list[str]:
+    return ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/m.csv", "--out", "{tmp}/out",
+            "--format", "xlsx", *extra]
+
+
+GAP_CLI_CASES = [
+    CliCase("statements-month-gap", statements("--month", "7"),
+            r"^pbcmodel: error: --outturn '.*m\.csv': no row for practice 'P032' in month 3 "
+            r"\(Jun\); every practice needs a row for each month from 1 \(Apr\) to 7 \(Oct\), "
+            r"0 for no spend \(1 gap in all\)$",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv(
+                _without(_monthly()[0], practice="P032", month=3))}),
+    CliCase("statements-month-practice-missing", statements("--month", "7"),
+            r"--outturn '.*m\.csv': no rows at all for practice 'P005'",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv(
+                _without(_monthly()[0], practice="P005"))}),
+    CliCase("statements-month-pod-missing", statements("--month", "7"),
+            r"--outturn '.*m\.csv': no rows at all for practice 'P032', pod 'ae'",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv(
+                _without(_monthly()[0], practice="P032", pod="ae"), pods=True)}),
+    CliCase("statements-month-pod-missing-everywhere", statements("--month", "7"),
+            r"--outturn '.*m\.csv': no rows at all for pod\(s\) 'ae'",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv(
+                _without(_monthly()[0], pod="ae"), pods=True)}),
+    # class 4: was "practice 'P001' is listed twice (row 3)"
+    CliCase("statements-monthly-file-without-month", statements(),
+            r"^pbcmodel: error: --outturn '.*m\.csv': spend by month \(a 'month' column, 7 "
+            r"months\); give --month with the last month to report, 1 \(April\) to 12 "
+            r"\(March\), or a settled year's file \(practice, outturn\)$",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv()}),
+    CliCase("statements-one-month-file-without-month", statements(),
+            r"--outturn '.*m\.csv': spend by month \(a 'month' column\); give --month",
+            {**GOOD_SCENARIO, "m.csv": lambda: _monthly_csv(
+                _monthly()[0].query("month == 1"))}),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in GAP_CLI_CASES])
+def test_gap_cli_bad_input(case: CliCase, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    files = {name: data() if callable(data) else data for name, data in case.files.items()}
+    test_cli_bad_input(CliCase(case.id, case.argv, case.match, files, case.status), tmp_path,
+                       capsys)
+
+
+def test_statements_month_with_zero_rows_is_accepted(tmp_path, capsys):
+    """A month of 0 written as a row is no spend, not a gap: the statements are written."""
+    actual = _monthly()[0]
+    zero = actual.assign(cost=np.where((actual["practice"] == "P032") & (actual["month"] == 3),
+                                       0.0, actual["cost"]))
+    _write_files(tmp_path, {**GOOD_SCENARIO, "m.csv": _monthly_csv(zero)})
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in statements("--month", "7")]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / "statements.xlsx").exists()
+
+
+def test_seasonal_history_with_a_gap_is_refused_not_averaged_over_fewer_years():
+    """A past year's month missing for one POD dropped that year from the POD's profile."""
+    from pbcmodel.datasets import CURRENT_YEAR, example_monthly_activity
+    from pbcmodel.phasing import seasonal_profile
+
+    act = example_monthly_activity()
+    with pytest.raises(ValidationError, match=r"^history: year 2024, pod 'ae': no row for "
+                                              r"month 3 \(Jun\) \(1 month\(s\) missing in "
+                                              r"all\); every year but a part-finished latest"):
+        seasonal_profile(_without(act, year=2024, month=3, pod="ae"))
+    with pytest.raises(ValidationError, match=r"^history: year 2024, pod 'ae': no rows at all"):
+        seasonal_profile(_without(act, year=2024, pod="ae"))
+    past = act[act["year"] < CURRENT_YEAR]
+    with pytest.raises(ValidationError, match=r"^history: year 2025, pod 'ae': no row for "
+                                              r"month 12 \(Mar\)"):
+        seasonal_profile(_without(past, year=2025, month=12, pod="ae"))
+    # the current, part-finished year is left out, as documented; a 0 is a month of nothing
+    pd.testing.assert_frame_equal(seasonal_profile(act), seasonal_profile(past))
+    zero = act.assign(cost=np.where((act["year"] == 2024) & (act["month"] == 3)
+                                    & (act["pod"] == "ae"), 0.0, act["cost"]))
+    assert seasonal_profile(zero).loc["ae", 3] < seasonal_profile(act).loc["ae", 3]

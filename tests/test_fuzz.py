@@ -239,3 +239,56 @@ def test_scenario_files_fail_only_with_package_errors(data: bytes, suffix: str) 
         except PBCModelError:
             pass
         assert sorted(p.name for p in Path(tmp).iterdir()) == [path.name]
+
+
+# --- issue 26, class 2: gaps in monitoring inputs ----------------------------------------
+#: A complete panel: 4 practices × 2 PODs × months 1–5 of spend, some of it 0.
+PANEL_PRACTICES, PANEL_PODS, PANEL_MONTH = ("A", "B", "C", "D"), ("ae", "elective"), 5
+
+
+@st.composite
+def panels(draw: Any) -> Any:
+    import pandas as pd
+
+    rows = [(p, pod, m) for p in PANEL_PRACTICES for pod in PANEL_PODS
+            for m in range(1, PANEL_MONTH + 1)]
+    costs = draw(st.lists(st.sampled_from([0.0, 1.0, 10.0, 55.5, 100.0, 1e6]),
+                          min_size=len(rows), max_size=len(rows)))
+    frame = pd.DataFrame(rows, columns=["practice", "pod", "month"]).assign(cost=costs)
+    budgets = pd.DataFrame(draw(st.lists(st.floats(100.0, 1e7), min_size=8, max_size=8)),
+                           columns=["b"]).to_numpy().reshape(4, 2)
+    return frame, pd.DataFrame(budgets, index=pd.Index(PANEL_PRACTICES, name="practice"),
+                               columns=list(PANEL_PODS))
+
+
+@FUZZ
+@given(panel=panels(), drop=st.integers(0, len(PANEL_PRACTICES) * len(PANEL_PODS)
+                                         * PANEL_MONTH - 1),
+       by_pod=st.booleans())
+def test_a_missing_practice_month_is_never_silently_accepted(panel: Any, drop: int,
+                                                             by_pod: bool) -> None:
+    import pandas as pd
+
+    from pbcmodel.monitoring import forecast_outturn, year_to_date
+    from pbcmodel.phasing import flat_profile, phase
+
+    actual, budgets = panel
+    if not by_pod:
+        actual = actual.groupby(["practice", "month"], as_index=False)["cost"].sum()
+        budgets = budgets.sum(axis=1)
+    phased = phase(budgets, flat_profile())
+    gone = actual.iloc[drop % len(actual)]
+    gap = actual.drop(index=actual.index[drop % len(actual)])
+    # a complete panel: the same result with the rule as with missing="report" (no gaps)
+    full = forecast_outturn(phased, actual, PANEL_MONTH, method="run_rate")
+    told = forecast_outturn(phased, actual, PANEL_MONTH, method="run_rate", missing="report")
+    pd.testing.assert_frame_equal(full, told.drop(columns="missing_months"))
+    assert (told["missing_months"] == ()).all()
+    spent = actual.groupby("practice")["cost"].sum()          # zeros are spend of 0
+    assert full["actual_ytd"].to_dict() == spent.to_dict()
+    for call in (forecast_outturn, year_to_date):
+        with pytest.raises(pbc.ValidationError, match=rf"practice '{gone['practice']}'"):
+            call(phased, gap, PANEL_MONTH)
+        reported = call(phased, gap, PANEL_MONTH, missing="report")
+        assert reported.loc[gone["practice"], "missing_months"] == (int(gone["month"]),)
+        assert np.isnan(reported.loc[gone["practice"], "actual_ytd"])

@@ -328,9 +328,17 @@ def test_risk_forecast_bad_inputs():
                          model=example_cost_model())
 
 
-def test_monthly_actuals_zero_for_missing_combinations():
+def test_monthly_actuals_missing_combinations_are_gaps_not_zero():
+    """Issue 26: a practice with no row in a month was counted as spending 0 in it (this
+    test asserted it); now the gap is refused, or reported as NaN; a row of 0 is 0."""
     a = pd.DataFrame({"practice": ["A", "B"], "month": [1, 2], "cost": [5.0, 7.0]})
-    wide = monthly_actuals(a, ["practice"], 2)
+    with pytest.raises(ValidationError, match=r"actual: no row for practice 'A' in month 2 "
+                                              r"\(May\); .*\(2 gaps in all\)"):
+        monthly_actuals(a, ["practice"], 2)
+    wide = monthly_actuals(a, ["practice"], 2, missing="report")
+    assert np.isnan(wide.loc["A", 2]) and np.isnan(wide.loc["B", 1])
+    zeros = pd.concat([a, pd.DataFrame({"practice": ["A", "B"], "month": [2, 1], "cost": 0.0})])
+    wide = monthly_actuals(zeros, ["practice"], 2)
     assert wide.loc["A", 2] == 0.0 and wide.loc["B", 1] == 0.0
 
 

@@ -30,7 +30,7 @@ P001           300.0       300.0       0.0
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, NoReturn, cast
 
 import attrs
 import numpy as np
@@ -40,7 +40,7 @@ from scipy import stats
 from .codes import PODS
 from .costing import price_volume_mix
 from .errors import ValidationError
-from .phasing import check_month, check_months, flat_profile, row_shares
+from .phasing import MONTHS, check_month, check_months, flat_profile, row_shares
 from .population import Level, Population
 from .validation import check_fraction, check_level, finite_series, quoted, require_columns
 
@@ -48,27 +48,143 @@ if TYPE_CHECKING:
     from .risk.costmodel import CostModel
     from .risk.distribution import Method as RiskMethod
 
-__all__ = ["contract_monitor", "forecast_outturn", "monthly_actuals", "year_to_date"]
+__all__ = ["contract_monitor", "forecast_outturn", "monthly_actuals", "panel_gaps",
+           "year_to_date"]
 
 Method = Literal["seasonal", "run_rate", "risk"]
 
 
-def monthly_actuals(actual: pd.DataFrame, keys: Sequence[str], month: int,
-                    value: str = "cost") -> pd.DataFrame:
-    """Pivot tidy actuals to one row per ``keys`` and one column per month 1–12.
+Missing = Literal["refuse", "report"]
 
-    Months after ``month`` are left out (set to 0 in the result); a combination of keys
-    with no rows in a month counts as no spend, but a month up to ``month`` with no rows at
-    all is an error (not yet reported is not the same as nothing spent).
+
+def _unit_words(keys: Sequence[str], unit: tuple[object, ...]) -> str:
+    """E.g. "practice 'P1', pod 'ae'"."""
+    return ", ".join(f"{key} {value!r}" for key, value in zip(keys, unit, strict=True))
+
+
+def panel_gaps(actual: pd.DataFrame, keys: Sequence[str], month: int, *,
+               expected: pd.Index | None = None, what: str = "actual",
+               missing: Missing = "refuse") -> pd.DataFrame:
+    """The rule for gaps in a monitoring input: every unit has a row for every month to date.
+
+    A *unit* is a combination of ``keys`` (a practice, a practice × POD, a provider × POD).
+    The units expected are ``expected`` (the budgets' or the plan's index) or, without it,
+    the units found in ``actual``; each needs at least one row in every month from 1 to
+    ``month``. A row of 0 is a month of no spend; no row is a month not reported, and is
+    never read as 0, because that would lower the year to date and the forecast without a
+    word. Units in ``actual`` that are not expected are left to the caller (spend with no
+    budget is refused, a contract line not in the plan is flagged). Months after ``month``
+    are not checked.
+
+    Parameters
+    ----------
+    actual : DataFrame
+        Tidy spend with columns ``keys`` and ``month`` (1 = April).
+    keys : sequence of str
+        The columns that name a unit.
+    month : int
+        Last month reported (1 = April … 12 = March).
+    expected : Index, optional
+        The units that must be there (a MultiIndex for several keys).
+    what : str
+        The input's name in messages (an argument name, or the file as the user gave it).
+    missing : {"refuse", "report"}
+        ``"refuse"`` (the default) raises :class:`~pbcmodel.errors.ValidationError` naming
+        the first unit and month missing and how many gaps there are; ``"report"`` returns
+        them.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit-month missing: columns ``keys`` and ``month`` (empty when none is).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> a = pd.DataFrame({"practice": ["A", "A", "B"], "month": [1, 2, 2], "cost": [5.0, 6, 7]})
+    >>> a = pd.DataFrame({"practice": ["A", "A", "B"], "month": [1, 2, 2], "cost": [5.0, 0, 7]})
+    >>> panel_gaps(a, ["practice"], 2, missing="report")    # A's 0 in month 2 is not a gap
+      practice  month
+    0        B      1
+    >>> panel_gaps(a, ["practice"], 2)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: actual: no row for practice 'B' in month 1 (Apr); ...
+    """
+    k = check_month(month)
+    if missing not in ("refuse", "report"):
+        raise ValidationError(f"missing: expected 'refuse' or 'report', got {missing!r}")
+    gaps = _gap_cells(actual, keys, k, expected)
+    if missing == "report" or not gaps.to_numpy().any():
+        flagged = gaps.stack()
+        return flagged[flagged].index.to_frame(index=False).set_axis([*keys, "month"], axis=1)
+    _refuse_gaps(gaps, keys, k, what)
+
+
+def _gap_cells(actual: pd.DataFrame, keys: Sequence[str], k: int,
+               expected: pd.Index | None) -> pd.DataFrame:
+    """Units × months 1–k: True where a unit has no row in the month."""
+    months = actual["month"].astype(np.int64)
+    keep = (months <= k).to_numpy()
+    index = pd.MultiIndex.from_arrays([actual.loc[keep, c] for c in keys] + [months[keep]],
+                                      names=[*keys, "month"]).unique()
+    present = pd.Series(False, index=index).unstack("month", fill_value=True)
+    present = present.reindex(columns=pd.RangeIndex(1, k + 1, name="month"), fill_value=True)
+    if expected is not None:
+        present = present.reindex(expected, fill_value=True)
+    return present.astype(bool)
+
+
+def _refuse_gaps(gaps: pd.DataFrame, keys: Sequence[str], k: int, what: str) -> NoReturn:
+    """Raise for the gaps: whole months first, then whole units, then the first unit-month."""
+    def unit(u: object) -> str:
+        return _unit_words(keys, u if isinstance(u, tuple) else (u,))
+
+    count = int(gaps.to_numpy().sum())
+    rule = (f"every {' × '.join(keys)} needs a row for each month from 1 ({MONTHS[0]}) to "
+            f"{k} ({MONTHS[k - 1]}), 0 for no spend ({count} gap{'s' * (count > 1)} in all)")
+    whole = [m for m in range(1, k + 1) if gaps[m].all()] if len(gaps) > 1 else []
+    if whole:
+        raise ValidationError(f"{what}: no data for month(s) {whole} (1 = April) up to month "
+                              f"{k}; {rule}")
+    units_absent = gaps.all(axis=1)
+    for level in keys if len(keys) > 1 else ():      # e.g. a POD absent for every practice
+        every = units_absent.groupby(level=level).all()
+        if every.any():
+            raise ValidationError(f"{what}: no rows at all for {level}(s) "
+                                  f"{quoted(every.index[every.to_numpy()].tolist())}; {rule}")
+    absent = gaps.index[units_absent.to_numpy()].tolist()
+    if absent:
+        raise ValidationError(f"{what}: no rows at all for {'; '.join(map(unit, absent[:5]))}"
+                              f"{f' and {len(absent) - 5} more' * (len(absent) > 5)}; {rule}")
+    row, col = (int(i) for i in next(zip(*gaps.to_numpy().nonzero(), strict=True)))
+    raise ValidationError(f"{what}: no row for {unit(gaps.index[row])} in month {col + 1} "
+                          f"({MONTHS[col]}); {rule}")
+
+
+def monthly_actuals(actual: pd.DataFrame, keys: Sequence[str], month: int,
+                    value: str = "cost", *, expected: pd.Index | None = None,
+                    what: str = "actual", missing: Missing = "refuse") -> pd.DataFrame:
+    """Pivot tidy actuals to one row per ``keys`` and one column per month 1–12.
+
+    Months after ``month`` are left out (set to 0 in the result). Every unit (expected, or
+    found in ``actual``) needs a row in every month up to ``month``, as
+    :func:`panel_gaps` says: a gap is refused, or with ``missing="report"`` left as NaN in
+    the result (never 0, which is a row of 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"practice": ["A", "A", "B", "B"], "month": [1, 2, 1, 2],
+    ...                   "cost": [5.0, 6, 0, 7]})
     >>> monthly_actuals(a, ["practice"], month=2)[[1, 2, 3]]
     month       1    2    3
     practice
     A         5.0  6.0  0.0
+    B         0.0  7.0  0.0
+    >>> monthly_actuals(a[1:], ["practice"], month=2, missing="report")[[1, 2, 3]]
+    month       1    2    3
+    practice
+    A         NaN  6.0  0.0
     B         0.0  7.0  0.0
     """
     k = check_month(month)
@@ -78,14 +194,19 @@ def monthly_actuals(actual: pd.DataFrame, keys: Sequence[str], month: int,
         raise ValidationError(f"actual: several financial years {quoted(actual['year'].unique())}"
                               "; pass one year's actuals")
     values = finite_series(actual[value], f"actual: {value}")
+    gaps = panel_gaps(actual, keys, k, expected=expected, what=what, missing=missing)
     months = actual["month"].astype(np.int64)
-    missing = sorted(set(range(1, k + 1)) - set(months.unique().tolist()))
-    if missing:
-        raise ValidationError(f"actual: no data for month(s) {missing} (1 = April) up to month {k}")
     keep = (months <= k).to_numpy()
     grouped = values[keep].groupby([actual.loc[keep, c] for c in keys] + [months[keep]]).sum()
     wide = grouped.unstack("month").reindex(columns=range(1, 13)).fillna(0.0)
     wide.columns = pd.RangeIndex(1, 13, name="month")
+    if len(gaps):        # missing="report": the gaps stay visible as NaN, never 0
+        flags = (gaps.assign(gap=True).set_index([*keys, "month"])["gap"]
+                 .unstack("month", fill_value=False))
+        if expected is not None:
+            wide = wide.reindex(wide.index.append(expected.difference(wide.index)),
+                                fill_value=0.0)
+        wide = wide.mask(flags.reindex(index=wide.index, columns=wide.columns, fill_value=False))
     return wide
 
 
@@ -112,29 +233,41 @@ def _grouped(frame: pd.DataFrame, by: str | Sequence[str],
         idx[lv] = units
     keyed = frame.set_axis(pd.MultiIndex.from_frame(idx[levels]), axis=0)
     out = keyed.groupby(level=levels, sort=True).sum()
+    gaps = keyed.isna()
+    if gaps.to_numpy().any():      # a gap in a member is a gap in its group, never a 0
+        out = out.mask(gaps.groupby(level=levels, sort=True).any())
     if len(levels) == 1:
         out.index = pd.Index(out.index.get_level_values(0), name=levels[0])
     return out
 
 
 def _budget_and_actual(phased: pd.DataFrame, actual: pd.DataFrame, month: int,
-                       by: str | Sequence[str],
-                       population: Population | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       by: str | Sequence[str], population: Population | None,
+                       missing: Missing) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Budgets and spend by month, grouped ``by``; every budget line needs spend in every
+    month to date (:func:`panel_gaps`): a gap is refused or, reported, NaN."""
     if not isinstance(phased, pd.DataFrame) or list(phased.columns) != list(range(1, 13)):
         raise ValidationError("phased: expected monthly budgets with columns 1–12 "
                               "(see pbcmodel.phasing.phase)")
     keys = list(phased.index.names)
-    wide = monthly_actuals(actual, keys, month)
+    wide = monthly_actuals(actual, keys, month, expected=phased.index, missing=missing)
     unknown = wide.index.difference(phased.index)
     if len(unknown):
         raise ValidationError(f"actual: spend with no budget for {quoted(unknown)}")
-    wide = wide.reindex(phased.index, fill_value=0.0)
+    wide = wide.reindex(phased.index)
     return _grouped(phased, by, population), _grouped(wide, by, population)
+
+
+def _missing_months(spent: pd.DataFrame, k: int) -> list[tuple[int, ...]]:
+    """Per row, the months to date with no spend reported (missing="report")."""
+    gaps = spent.loc[:, 1:k].isna().to_numpy()
+    return [tuple(int(m) + 1 for m in row.nonzero()[0]) for row in gaps]
 
 
 def year_to_date(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
                  by: str | Sequence[str] = "practice",
-                 population: Population | None = None) -> pd.DataFrame:
+                 population: Population | None = None,
+                 missing: Missing = "refuse") -> pd.DataFrame:
     """Year-to-date budget against actual spend, by practice, consortium, POD or a mix.
 
     Parameters
@@ -144,20 +277,28 @@ def year_to_date(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
         ``practice``, ``pod``; columns 1–12).
     actual : DataFrame
         Tidy actual spend for one financial year: columns ``practice``, ``month``, ``cost``
-        (and ``pod`` if ``phased`` is by POD).
+        (and ``pod`` if ``phased`` is by POD). Every practice (× POD) of ``phased`` needs a
+        row in every month from 1 to ``month``: 0 for no spend. No row is a month not
+        reported, not a month of no spend (see :func:`panel_gaps`).
     month : int
         Last month reported (1 = April … 12 = March).
     by : str or sequence of str
         ``"practice"``, ``"consortium"``, ``"commissioner"``, ``"pod"`` or a list of them.
     population : Population, optional
         Needed to group by consortium or commissioner.
+    missing : {"refuse", "report"}
+        What to do with a practice (× POD) with no row in a month to date: ``"refuse"``
+        (the default) raises :class:`~pbcmodel.errors.ValidationError` naming it and the
+        month; ``"report"`` adds a column ``missing_months`` (the months to date with no
+        row, for the unit or any practice in it) and leaves the spend of such a unit
+        unknown (NaN), never counted as 0.
 
     Returns
     -------
     DataFrame
         ``annual_budget``, ``budget_ytd``, ``actual_ytd``, ``variance`` (budget − actual,
         positive = underspend, negative = overspend) and ``variance_pct`` (of the
-        year-to-date budget).
+        year-to-date budget); with ``missing="report"`` also ``missing_months``.
 
     Examples
     --------
@@ -171,12 +312,14 @@ def year_to_date(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     [-5.0, 0.0]
     """
     k = check_month(month)
-    budget, spent = _budget_and_actual(phased, actual, k, by, population)
+    budget, spent = _budget_and_actual(phased, actual, k, by, population, missing)
     out = pd.DataFrame({"annual_budget": budget.sum(axis=1),
                         "budget_ytd": budget.loc[:, 1:k].sum(axis=1),
-                        "actual_ytd": spent.loc[:, 1:k].sum(axis=1)})
+                        "actual_ytd": spent.loc[:, 1:k].sum(axis=1, skipna=False)})
     out["variance"] = out["budget_ytd"] - out["actual_ytd"]
     out["variance_pct"] = out["variance"] / out["budget_ytd"].where(out["budget_ytd"] > 0)
+    if missing == "report":
+        out["missing_months"] = _missing_months(spent, k)
     return out
 
 
@@ -206,13 +349,16 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
                      method: Method = "seasonal", by: str | Sequence[str] = "practice",
                      population: Population | None = None, level: float = 0.9,
                      model: CostModel | None = None,
-                     risk_method: RiskMethod = "fft") -> pd.DataFrame:
+                     risk_method: RiskMethod = "fft",
+                     missing: Missing = "refuse") -> pd.DataFrame:
     """Forecast each unit's spend for the whole year, with a prediction interval.
 
     Parameters
     ----------
-    phased, actual, month, by, population
-        As for :func:`year_to_date`.
+    phased, actual, month, by, population, missing
+        As for :func:`year_to_date`: a practice (× POD) with a month to date not reported
+        is refused or, with ``missing="report"``, listed in ``missing_months`` with no
+        forecast (NaN): a month not reported is never forecast as a month of no spend.
     method : {"seasonal", "run_rate", "risk"}
         ``"seasonal"`` extrapolates along the budget's own monthly profile (so a winter
         peak phased into the budget is expected); ``"run_rate"`` along a flat year.
@@ -235,7 +381,8 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
         ``annual_budget``, ``actual_ytd``, ``forecast``, ``lower``, ``upper``,
         ``forecast_variance`` (budget − forecast: negative is a forecast overspend) and
         ``prob_overspend`` (chance the
-        outturn exceeds the budget, from the same t distribution; NaN with one month).
+        outturn exceeds the budget, from the same t distribution; NaN with one month);
+        with ``missing="report"`` also ``missing_months``.
 
     Examples
     --------
@@ -255,12 +402,22 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     if method not in ("seasonal", "run_rate", "risk"):
         raise ValidationError(f"method: expected 'seasonal', 'run_rate' or 'risk', got {method!r}")
     risk = _check_risk_inputs(by, population, model) if method == "risk" else None
-    budget, spent = _budget_and_actual(phased, actual, k, by, population)
+    budget, spent = _budget_and_actual(phased, actual, k, by, population, missing)
+    out = _forecast_table(phased, budget, spent, k, method, lv, risk, risk_method)
+    if missing == "report":
+        out["missing_months"] = _missing_months(spent, k)
+    return out
+
+
+def _forecast_table(phased: pd.DataFrame, budget: pd.DataFrame, spent: pd.DataFrame, k: int,
+                    method: Method, lv: float,
+                    risk: tuple[Level, Population, CostModel] | None,
+                    risk_method: RiskMethod) -> pd.DataFrame:
     annual = budget.sum(axis=1)
     if risk is not None:
         unit, pop, cost_model = risk
-        return _risk_forecast(phased, annual, spent.loc[:, 1:k].sum(axis=1), k, by=unit,
-                              population=pop, model=cost_model, level=lv,
+        return _risk_forecast(phased, annual, spent.loc[:, 1:k].sum(axis=1, skipna=False), k,
+                              by=unit, population=pop, model=cost_model, level=lv,
                               risk_method=risk_method)
     if method == "seasonal":
         if (annual <= 0).any():
@@ -272,7 +429,8 @@ def forecast_outturn(phased: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     if (weights[:, :k].sum(axis=1) <= 0).any():
         raise ValidationError("phased: the profile gives no share to the months reported")
     f = _forecast(weights, spent.to_numpy(), k, lv)
-    out = pd.DataFrame({"annual_budget": annual, "actual_ytd": spent.loc[:, 1:k].sum(axis=1),
+    out = pd.DataFrame({"annual_budget": annual,
+                        "actual_ytd": spent.loc[:, 1:k].sum(axis=1, skipna=False),
                         "forecast": f["forecast"], "lower": f["lower"], "upper": f["upper"]},
                        index=budget.index)
     out["forecast_variance"] = out["annual_budget"] - out["forecast"]
@@ -350,6 +508,9 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
         ``price``.
     actual : DataFrame
         Tidy invoiced activity: ``provider``, ``pod``, ``month``, ``activity``, ``cost``.
+        Every line of the plan needs a row in every month from 1 to ``month`` (0 for
+        nothing invoiced); a month with no row is refused, naming the line and the month
+        (see :func:`panel_gaps`). A line not in the plan is flagged, with what was invoiced.
     month : int
         Last month reported (1 = April).
     profile : Series or DataFrame, optional
@@ -390,8 +551,8 @@ def contract_monitor(plan: pd.DataFrame, actual: pd.DataFrame, month: int, *,
     share = row_shares(flat_profile() if profile is None else profile,
                         plan.index.get_level_values("pod"), len(plan))
     keys = ["provider", "pod"]
-    cost = monthly_actuals(actual, keys, k, "cost")
-    units = monthly_actuals(actual, keys, k, "activity")
+    cost = monthly_actuals(actual, keys, k, "cost", expected=plan.index)
+    units = monthly_actuals(actual, keys, k, "activity", expected=plan.index)
     done = pd.Series(share[:, :k].sum(axis=1), index=plan.index)
     plan_ytd = pd.DataFrame({"activity": plan["activity"] * done, "price": plan["price"]})
     actual_ytd = pd.DataFrame({"activity": units.loc[:, 1:k].sum(axis=1),

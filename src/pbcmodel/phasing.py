@@ -175,7 +175,11 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     """Seasonal shares learned from past years: the mean across years of each month's share.
 
     Only complete financial years (all 12 months present) are used, so a current,
-    part-finished year in the same table is left out.
+    part-finished year in the same table is left out: that is the latest year, when none of
+    its groups has all 12 months. Any other month missing (a row of 0 is a month of nothing)
+    is refused, naming the year, the group and the month: an earlier year, or a group of a
+    finished year, with a month or a whole group missing would otherwise drop out of the
+    mean without a word.
 
     Parameters
     ----------
@@ -209,6 +213,7 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     groups = [by] if by is not None else []
     totals = values.groupby([history[k] for k in keys]).sum()
     wide = totals.unstack("month")
+    _refuse_history_gaps(wide, by)
     wide = wide[wide.notna().sum(axis=1) == 12]
     if wide.empty:
         raise ValidationError("history: no complete financial year (all 12 months) to learn from")
@@ -222,6 +227,31 @@ def seasonal_profile(history: pd.DataFrame, by: str | None = "pod",
     out = shares.groupby(level=by).mean()
     out.columns = _MONTH_INDEX
     return out
+
+
+def _refuse_history_gaps(wide: pd.DataFrame, by: str | None) -> None:
+    """Raise for a month missing from history other than the part-finished latest year."""
+    full = wide.reindex(columns=_MONTH_INDEX)
+    if by is not None:        # every group in every year
+        full = full.reindex(pd.MultiIndex.from_product(
+            [full.index.get_level_values("year").unique(),
+             full.index.get_level_values(by).unique()], names=["year", by]))
+    gaps = full.isna().to_numpy()
+    year = full.index.get_level_values("year")
+    latest = year == year.max()
+    part_finished = latest & bool(gaps[latest].any(axis=1).all())
+    bad = gaps.any(axis=1) & ~part_finished
+    if bad.any():
+        row = int(bad.argmax())
+        month = int(gaps[row].argmax()) + 1
+        label = full.index[row]
+        where = (f"year {label[0]}, {by} {str(label[1])!r}" if by is not None
+                 else f"year {label}")
+        what = ("no rows at all" if gaps[row].all()
+                else f"no row for month {month} ({MONTHS[month - 1]})")
+        raise ValidationError(f"history: {where}: {what} ({int(gaps[bad].sum())} month(s) "
+                              "missing in all); every year but a part-finished latest one needs "
+                              "all 12 months, 0 for none")
 
 
 def check_months(months: pd.Series, what: str) -> None:

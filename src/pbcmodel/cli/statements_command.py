@@ -35,8 +35,9 @@ import pandas as pd
 from ..codes import PODS, normalise_codes
 from ..errors import ValidationError
 from ..io.files import read_csv_file
+from ..monitoring import panel_gaps
 from ..reports.statement_pages import FORMATS, write_statements
-from ..scenario import load_scenario
+from ..scenario import Scenario, load_scenario
 
 __all__ = ["COMMANDS", "read_monthly_spend", "read_outturn"]
 
@@ -90,6 +91,12 @@ def read_outturn(path: str) -> tuple[pd.Series | pd.DataFrame, pd.Series | None]
     what = f"--outturn {str(path)!r}"
     frame = _read(path, ("practice",), "expected practice and outturn (or one column per "
                                        "point of delivery)")
+    if "month" in frame.columns and "outturn" not in frame.columns:
+        months = frame["month"].nunique()
+        raise ValidationError(f"{what}: spend by month (a 'month' column"
+                              + (f", {months} months" if months > 1 else "")
+                              + "); give --month with the last month to report, 1 (April) to "
+                              "12 (March), or a settled year's file (practice, outturn)")
     dup = frame["practice"].duplicated()
     if dup.any():
         raise ValidationError(f"{what}: practice {frame.loc[dup, 'practice'].iloc[0]!r} is "
@@ -110,6 +117,10 @@ def read_outturn(path: str) -> tuple[pd.Series | pd.DataFrame, pd.Series | None]
 
 def read_monthly_spend(path: str) -> tuple[pd.DataFrame, pd.Series | None]:
     """Spend by practice and month (pounds), optionally by POD, and the practices' names.
+
+    Every practice (× POD) needs a row for every month to date, 0 for no spend: the
+    statements command checks this against the scenario with
+    :func:`pbcmodel.monitoring.panel_gaps`, naming the file.
 
     Examples
     --------
@@ -156,6 +167,15 @@ def _month(text: str) -> int:
     return value
 
 
+def _units(scn: Scenario, actual: pd.DataFrame) -> pd.Index:
+    """The practices (× PODs, when the spend is by POD) a month's spend must cover."""
+    codes = scn.population.codes
+    if "pod" not in actual.columns:
+        return pd.Index(codes, name="practice")
+    pods = scn.budgets().columns.drop("total")
+    return pd.MultiIndex.from_product([codes, pods], names=["practice", "pod"])
+
+
 def _cmd_statements(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:          # before anything is read or computed
@@ -169,6 +189,9 @@ def _cmd_statements(args: argparse.Namespace) -> int:
         kind = "the settled year"
     else:
         actual, names = read_monthly_spend(args.outturn)
+        panel_gaps(actual, ["practice", "pod"] if "pod" in actual.columns else ["practice"],
+                   args.month, expected=_units(scn, actual),
+                   what=f"--outturn {str(args.outturn)!r}")
         paths = write_statements(scn, out, actual=actual, month=args.month, names=names,
                                  formats=args.formats, source=args.source, force=args.force,
                                  what="--out")
