@@ -103,9 +103,13 @@ def loads_json(text: str) -> Any:
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(items)
-        if len(obj) < len(items):
+        if len(obj) < len(items):         # rare: find the first key given twice
             seen: set[str] = set()
-            repeated.append((obj, next(k for k, _ in items if k in seen or seen.add(k))))
+            for key, _ in items:
+                if key in seen:
+                    repeated.append((obj, key))
+                    break
+                seen.add(key)
         return obj
 
     data = json.loads(text, parse_constant=no_constant, object_pairs_hook=pairs)
@@ -137,10 +141,10 @@ def in_file(path: Path) -> Iterator[None]:
     --------
     >>> from pathlib import Path
     >>> with in_file(Path("bad.toml")):
-    ...     raise ConfigError("$.overspend.practice_share: must be in [0.0, 1.0], got 2.0")
+    ...     raise ConfigError("$.overspend.practice_share: must be in [0.0, 1.0], got 2")
     Traceback (most recent call last):
     ...
-    pbcmodel.errors.ConfigError: bad.toml: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
+    pbcmodel.errors.ConfigError: bad.toml: $.overspend.practice_share: must be in [0.0, 1.0], got 2
     """
     try:
         yield
