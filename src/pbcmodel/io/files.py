@@ -7,6 +7,8 @@ fails the same way, as a :class:`~pbcmodel.errors.ValidationError` that names th
 * an empty file, or a header with no data rows;
 * a header that names a column twice (also after trimming spaces and ignoring case), or a
   column with no name that holds data;
+* a data row that repeats the header (two files joined, a paged export): refused with its row,
+  never skipped nor read as data;
 * rows with more fields than the header, an unclosed quote, and a file whose last line was
   cut off (it has fewer fields than the header and no final line break);
 * a ``.zip`` that does not hold exactly one CSV (a zip holding one CSV is read as that CSV);
@@ -214,6 +216,7 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
         detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
         raise ValidationError(f"{what}: {name} is not a well-formed CSV file: {detail}") from exc
     header = [str(c).strip().strip("\ufeff").strip() for c in raw.iloc[0]]   # a stray BOM too
+    _check_header_not_repeated(raw, header, name, what)
     body = raw.iloc[1:].reset_index(drop=True)
     body = body.apply(lambda col: col.str.strip()).replace("", float("nan"))
     unnamed = [i for i, c in enumerate(header) if c == ""]
@@ -232,6 +235,29 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
     if body.empty:
         raise ValidationError(f"{what}: {name} has a header but no data rows")
     return body
+
+
+def _check_header_not_repeated(raw: pd.DataFrame, header: list[str], name: str,
+                               what: str) -> None:
+    """A data row that repeats the header (files joined, a paged export) means the file is
+    corrupt: refused with its row (the header is row 1), never skipped or read as data.
+
+    Cells are compared as the header is read: spaces and a byte-order mark trimmed, case
+    ignored.
+    """
+    def folded(column: pd.Series) -> pd.Series:
+        return column.str.strip().str.strip("\ufeff").str.strip().str.upper()
+
+    body = raw.iloc[1:]
+    candidates = body[body[raw.columns[0]].str.upper().str.contains(header[0].upper(),
+                                                                     regex=False)]
+    same = pd.concat([folded(candidates[c]) == h.upper() for c, h in zip(raw.columns, header)],
+                     axis=1).all(axis=1)
+    rows = [int(i) + 1 for i in candidates.index[same.to_numpy()]]
+    if rows:
+        raise ValidationError(f"{what}: {name}: row(s) {quoted(rows)} repeat the header (row 1); "
+                              "the file is corrupt (files joined?): remove the repeated "
+                              "header line(s) or download it again")
 
 
 def _check_not_truncated(tail: bytes, encoding: str, n_columns: int, name: str,
