@@ -251,8 +251,8 @@ def _check_header_not_repeated(raw: pd.DataFrame, header: list[str], name: str,
     body = raw.iloc[1:]
     candidates = body[body[raw.columns[0]].str.upper().str.contains(header[0].upper(),
                                                                      regex=False)]
-    same = pd.concat([folded(candidates[c]) == h.upper() for c, h in zip(raw.columns, header)],
-                     axis=1).all(axis=1)
+    same = pd.concat([folded(candidates[c]) == h.upper()
+                      for c, h in zip(raw.columns, header, strict=True)], axis=1).all(axis=1)
     rows = [int(i) + 1 for i in candidates.index[same.to_numpy()]]
     if rows:
         raise ValidationError(f"{what}: {name}: row(s) {quoted(rows)} repeat the header (row 1); "
