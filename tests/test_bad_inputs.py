@@ -205,13 +205,14 @@ CLI_CASES = [
     CliCase("consortia-listed-twice", budgets("--consortia", "{tmp}/consortia.csv"),
             r"'A81001' listed twice", {**GOOD, "consortia.csv": CONSORTIA + b"A81001,South\n"}),
     CliCase("consortia-blank-consortium", budgets("--consortia", "{tmp}/consortia.csv"),
-            r"consortia: practice\(s\) 'A81001' have a blank consortium \(rows 2\)",
+            r"consortia: '.*consortia\.csv': practice\(s\) 'A81001' have a blank consortium "
+            r"\(rows 2\)",
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"A81001,North", b"A81001,")}),
     CliCase("consortia-code-written-twice", budgets("--consortia", "{tmp}/consortia.csv"),
             r"'A81001' listed twice \(rows 2, 5\)",
             {**GOOD, "consortia.csv": CONSORTIA + b" a81001 ,South\n"}),
     CliCase("consortia-wrong-columns", budgets("--consortia", "{tmp}/consortia.csv"),
-            r"consortia: missing column\(s\) 'consortium'",
+            r"consortia: '.*consortia\.csv': missing column\(s\) 'consortium'",
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"consortium", b"locality")}),
     # --- the cost weights file
     CliCase("weights-missing", budgets("--weights", "{tmp}/w.csv"),

@@ -40,15 +40,18 @@ pbcmodel.errors.ValidationError: consortia: ... has a header but no data rows
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
+import inspect
 import io
 import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pandas as pd
 
@@ -56,7 +59,10 @@ from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..validation import quoted
 
-__all__ = ["ENCODINGS", "EncodingFallbackWarning", "practice_codes", "read_csv_file"]
+__all__ = ["ENCODINGS", "EncodingFallbackWarning", "names_its_files", "practice_codes",
+           "read_csv_file"]
+
+Reader = TypeVar("Reader", bound=Callable[..., Any])
 
 #: Encodings tried in order: UTF-8 (with or without a byte-order mark), then Windows-1252.
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -126,6 +132,47 @@ def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
         return _read_text(lambda: path.open("rb"), name, what, _tail(path))
     except OSError as exc:
         raise ValidationError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def names_its_files(**whats: str) -> Callable[[Reader], Reader]:
+    """A reader whose every :class:`~pbcmodel.errors.ValidationError` names the file it read.
+
+    ``whats`` maps each parameter that may be a file path to the words its messages begin
+    with (``path="registered patients"``). A message ``"registered patients: ORG_CODE is
+    blank in file row(s) 2"`` about a file given as a path becomes ``"registered patients:
+    'x.csv': ORG_CODE is blank in file row(s) 2"``; a message that already names the file,
+    and a table given as a DataFrame, are left as they are.
+
+    Examples
+    --------
+    >>> @names_its_files(source="consortia")
+    ... def read(source):
+    ...     raise ValidationError("consortia: practice(s) 'A81001' listed twice (rows 2, 5)")
+    >>> read("c.csv")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: consortia: 'c.csv': practice(s) 'A81001' listed twice ...
+    """
+    def decorate(read: Reader) -> Reader:
+        signature = inspect.signature(read)
+
+        @functools.wraps(read)
+        def reader(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return read(*args, **kwargs)
+            except ValidationError as exc:
+                message = str(exc)
+                given = signature.bind(*args, **kwargs).arguments
+                for parameter, what in whats.items():
+                    source = given.get(parameter)
+                    if (isinstance(source, (str, PathLike)) and str(source)
+                            and message.startswith(f"{what}: ")
+                            and str(Path(source)) not in message):
+                        raise ValidationError(f"{what}: {str(Path(source))!r}: "
+                                              f"{message.removeprefix(f'{what}: ')}") from exc
+                raise
+        return reader  # type: ignore[return-value]
+    return decorate
 
 
 def _tail(path: Path) -> bytes:
