@@ -205,13 +205,14 @@ CLI_CASES = [
     CliCase("consortia-listed-twice", budgets("--consortia", "{tmp}/consortia.csv"),
             r"'A81001' listed twice", {**GOOD, "consortia.csv": CONSORTIA + b"A81001,South\n"}),
     CliCase("consortia-blank-consortium", budgets("--consortia", "{tmp}/consortia.csv"),
-            r"consortia: practice\(s\) 'A81001' have a blank consortium \(rows 2\)",
+            r"consortia: '.*consortia\.csv': practice\(s\) 'A81001' have a blank consortium "
+            r"\(rows 2\)",
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"A81001,North", b"A81001,")}),
     CliCase("consortia-code-written-twice", budgets("--consortia", "{tmp}/consortia.csv"),
             r"'A81001' listed twice \(rows 2, 5\)",
             {**GOOD, "consortia.csv": CONSORTIA + b" a81001 ,South\n"}),
     CliCase("consortia-wrong-columns", budgets("--consortia", "{tmp}/consortia.csv"),
-            r"consortia: missing column\(s\) 'consortium'",
+            r"consortia: '.*consortia\.csv': missing column\(s\) 'consortium'",
             {**GOOD, "consortia.csv": CONSORTIA.replace(b"consortium", b"locality")}),
     # --- the cost weights file
     CliCase("weights-missing", budgets("--weights", "{tmp}/w.csv"),
@@ -1117,3 +1118,243 @@ def test_seasonal_history_with_a_gap_is_refused_not_averaged_over_fewer_years():
     zero = act.assign(cost=np.where((act["year"] == 2024) & (act["month"] == 3)
                                     & (act["pod"] == "ae"), 0.0, act["cost"]))
     assert seasonal_profile(zero).loc["ae", 3] < seasonal_profile(act).loc["ae", 3]
+
+
+# --- issue 26, classes 3, 4 and 6: files and keys ---------------------------------------------
+# Class 3: a key given twice in a JSON scenario is refused with its key path (TOML's parser
+# already refuses it). Class 4: a scenario-file error names the file (compare, run, design,
+# statements), a nesting bomb names the file and says what is too deep, and every reader
+# error about a file given as a path names that file. Class 6: a data row that repeats the
+# header is refused with its row, for every table file (the rule: io.files).
+import gzip  # noqa: E402
+import tomllib  # noqa: E402
+
+from pbcmodel.io.payments import read_payments_to_general_practice  # noqa: E402
+from pbcmodel.io.registered import read_mapping  # noqa: E402
+from pbcmodel.io.weighted_populations import read_weighted_populations  # noqa: E402
+
+#: The catalogue's scenario as JSON text.
+SCENARIO_JSON = json.dumps(tomllib.loads(scenario_text()))
+MAPPING = (DATA / "nhs_digital" / "gp-reg-pat-prac-map.csv").read_bytes()
+PAYMENTS = gzip.decompress((DATA / "payments" / "2022-23.csv.gz").read_bytes())
+OUTTURN = b"practice,outturn\nP001,5\nP002,5\nP003,5\n"
+WEIGHTS = b"age_band,sex,elective\n0_4,F,100\n0_4,M,100\n5_9,F,100\n"
+
+
+def header_repeated(data: bytes, at: int = 3, header: bytes | None = None) -> bytes:
+    """``data`` with its header line (or ``header``) again as line ``at + 1`` (row at + 1)."""
+    lines = data.splitlines(keepends=True)
+    return b"".join([*lines[:at], header if header is not None else lines[0], *lines[at:]])
+
+
+def json_scenario(old: str = "", new: str = "") -> str:
+    assert old in SCENARIO_JSON
+    return SCENARIO_JSON.replace(old, new, 1)
+
+
+def statements(*extra: str) -> list[str]:
+    return ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/o.csv", "--out", "{tmp}/out",
+            *extra]
+
+
+FILES_CLI_CASES = [
+    # --- class 3: a JSON key given twice (was: the last one silently won)
+    CliCase("json-resource-twice", run(scenario="{tmp}/s.json"),
+            r"s\.json: scenario JSON: \$\.resource: given twice; give each key once",
+            {"s.json": json_scenario('"resource": 510000000.0',
+                                     '"resource": 510000000.0, "resource": 1e6')}),
+    CliCase("json-nested-key-twice", run(scenario="{tmp}/s.json"),
+            r"s\.json: scenario JSON: \$\.overspend\.practice_share: given twice",
+            {"s.json": json_scenario('"practice_share": 0.5',
+                                     '"practice_share": 0.5, "practice_share": 0.9')}),
+    CliCase("json-key-twice-deep", run(scenario="{tmp}/s.json"),
+            r"\$\.population\.dataset: given twice",
+            {"s.json": json_scenario('"population": {"dataset": "example"}',
+                                     '"population": {"dataset": "example", '
+                                     '"dataset": "synthetic"}')}),
+    CliCase("json-key-twice-same-value", run(scenario="{tmp}/s.json"),
+            r"\$\.name: given twice",
+            {"s.json": json_scenario('"name": "catalogue"',
+                                     '"name": "catalogue", "name": "catalogue"')}),
+    CliCase("toml-resource-twice", run(),     # TOML's parser refuses it: line and column
+            r"s\.toml: scenario TOML: Cannot overwrite a value \(at line 3",
+            {"s.toml": scenario_text().replace("resource = 510e6",
+                                               "resource = 510e6\nresource = 1e6")}),
+    CliCase("toml-table-twice", run(), r"s\.toml: scenario TOML: .*overspend.*twice .*line 12",
+            {"s.toml": scenario_text() + "[overspend]\npractice_share = 0.7\n"}),
+    CliCase("design-space-key-twice", design(), r"d\.toml: design TOML: .*line 3",
+            {**GOOD_SCENARIO, "d.toml": SPACE + "bounds = [0.0, 0.5]\n"}),
+    # --- class 4: every scenario-file error names its file
+    CliCase("compare-bad-second-file-named", ["compare", "{tmp}/s.toml", "{tmp}/b.toml", "--n",
+                                              "5"],
+            r"^pbcmodel: error: \S*/b\.toml: \$\.overspend\.practice_share: must be in "
+            r"\[0\.0, 1\.0\], got 2",
+            {**GOOD_SCENARIO, "b.toml": scenario_text().replace("0.5", "2")}),
+    CliCase("compare-bad-first-file-named", ["compare", "{tmp}/b.toml", "{tmp}/s.toml", "--n",
+                                             "5"], r"\S*/b\.toml: \$\.resourse: unknown key",
+            {**GOOD_SCENARIO, "b.toml": scenario_text(top="resourse = 5")}),
+    CliCase("compare-bad-json-named", ["compare", "{tmp}/s.toml", "{tmp}/b.json", "--n", "5"],
+            r"\S*/b\.json: scenario JSON: .*line 1", {**GOOD_SCENARIO, "b.json": b"{"}),
+    CliCase("run-bad-scenario-named", run(), r"\S*/s\.toml: \$\.resource: must be finite",
+            {"s.toml": scenario_text().replace("510e6", "inf")}),
+    CliCase("run-scenario-data-file-named", run(),
+            r"\S*/s\.toml: \$\.population\.registered_patients: .*no such file .*nope\.csv",
+            {"s.toml": scenario_text().replace('{dataset = "example"}',
+                                               '{registered_patients = "nope.csv"}', 1)}),
+    CliCase("design-bad-scenario-named", design(),
+            r"\S*/s\.toml: \$\.overspend\.practice_share: must be in",
+            {"s.toml": scenario_text().replace("0.5", "2"), "d.toml": SPACE}),
+    CliCase("statements-bad-scenario-named", statements(),
+            r"\S*/s\.toml: \$\.overspend\.practice_share: must be in",
+            {"s.toml": scenario_text().replace("0.5", "2"), "o.csv": OUTTURN}),
+    CliCase("scenario-toml-bomb-named", run(),
+            r"\S*/s\.toml: scenario TOML: lists or tables \(brackets inside brackets\) are "
+            r"nested more than 16 levels deep",
+            {"s.toml": "x = " + "[" * 50_000 + "]" * 50_000}),
+    CliCase("scenario-toml-inline-table-bomb-named", run(),
+            r"\S*/s\.toml: scenario TOML: lists or tables .*nested more than 16 levels deep",
+            {"s.toml": "x = " + "{a = " * 5_000 + "1" + "}" * 5_000}),
+    CliCase("scenario-json-bomb-named", run(scenario="{tmp}/s.json"),
+            r"\S*/s\.json: scenario JSON: lists or tables .*nested more than 16 levels deep",
+            {"s.json": '{"a": ' * 100_000 + "1" + "}" * 100_000}),
+    CliCase("scenario-dotted-bomb-names-the-key", run(),
+            r"\S*/s\.toml: \$\.a\.a\.a.*: scenario TOML is nested more than 16 levels deep",
+            {"s.toml": "a" + ".a" * 40 + " = 1\n"}),
+    CliCase("design-space-bomb", design(),   # was: internal error (RecursionError)
+            r"\S*/d\.toml: design TOML: lists or tables .*nested more than 16 levels deep",
+            {**GOOD_SCENARIO, "d.toml": "x = " + "[" * 50_000 + "]" * 50_000}),
+    CliCase("design-space-dotted-deep", design(),   # was: read, then an unhelpful error
+            r"\S*/d\.toml: \$\.space\.a\.a.*: design TOML is nested more than 16 levels deep",
+            {**GOOD_SCENARIO, "d.toml": "[space]\na" + ".a" * 40 + " = 1\n"}),
+    # --- class 4: reader errors about a file name the file
+    CliCase("patients-unknown-sex-named", budgets(),
+            r"registered patients: '\S*/patients\.csv': unknown SEX 'X' in row\(s\) 24",
+            {"patients.csv": patients_with(b",FEMALE,0_4,", b",X,0_4,")}),
+    CliCase("patients-missing-column-named", budgets(),
+            r"registered patients: '\S*/patients\.csv': missing column\(s\) "
+            r"'NUMBER_OF_PATIENTS'",
+            {"patients.csv": patients_with(b"NUMBER_OF_PATIENTS", b"PATIENTS")}),
+    CliCase("consortia-missing-practice-named", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: '\S*/consortia\.csv': no consortium for practice\(s\) 'B82005'",
+            {**GOOD, "consortia.csv": CONSORTIA.replace(b"B82005,South\n", b"")}),
+    CliCase("consortia-listed-twice-named", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: '\S*/consortia\.csv': practice\(s\) 'A81001' listed twice "
+            r"\(rows 2, 5\)", {**GOOD, "consortia.csv": CONSORTIA + b"A81001,South\n"}),
+    # --- class 6: a header line repeated in the middle of a file (was: skipped silently)
+    CliCase("patients-header-repeated", budgets(),
+            r"registered patients: '\S*/patients\.csv': row\(s\) 4 repeat the header \(row 1\); "
+            r"the file is corrupt", {"patients.csv": header_repeated(PATIENTS)}),
+    CliCase("patients-header-repeated-twice", budgets(),
+            r"patients\.csv': row\(s\) 4, 10 repeat the header",
+            {"patients.csv": header_repeated(header_repeated(PATIENTS), at=9)}),
+    CliCase("patients-header-repeated-lower-case-spaced", budgets(),
+            r"patients\.csv': row\(s\) 6 repeat the header",
+            {"patients.csv": header_repeated(PATIENTS, at=5, header=b" " + HEADER.lower().replace(
+                b",", b" , "))}),
+    CliCase("patients-header-repeated-with-bom", budgets(),     # two files joined as bytes
+            r"patients\.csv': row\(s\) 4 repeat the header",
+            {"patients.csv": header_repeated(PATIENTS, header=b"\xef\xbb\xbf" + HEADER)}),
+    CliCase("patients-header-repeated-crlf", budgets(), r"patients\.csv': row\(s\) 4 repeat",
+            {"patients.csv": header_repeated(PATIENTS).replace(b"\n", b"\r\n")}),
+    CliCase("patients-header-repeated-last", budgets(),
+            r"patients\.csv': row\(s\) \d+ repeat the header",
+            {"patients.csv": PATIENTS + HEADER}),
+    CliCase("patients-header-repeated-in-zip", budgets(population="{tmp}/p.zip"),
+            r"p\.zip!a\.csv': row\(s\) 4 repeat the header",
+            {"p.zip": zipped(a__csv=header_repeated(PATIENTS))}),
+    CliCase("consortia-header-repeated", budgets("--consortia", "{tmp}/consortia.csv"),
+            r"consortia: '\S*/consortia\.csv': row\(s\) 3 repeat the header",
+            {**GOOD, "consortia.csv": header_repeated(CONSORTIA, at=2)}),
+    CliCase("weights-header-repeated", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights: '\S*/w\.csv': row\(s\) 3 repeat the header",
+            {**GOOD, "w.csv": header_repeated(WEIGHTS, at=2)}),
+    CliCase("outturn-header-repeated", statements(),
+            r"--outturn: '\S*/o\.csv': row\(s\) 3 repeat the header",
+            {**GOOD_SCENARIO, "o.csv": header_repeated(OUTTURN, at=2)}),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in FILES_CLI_CASES])
+def test_files_and_keys_cli(case: CliCase, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Exit 2, one line naming the file (and key or row), nothing written, no NumPy repr."""
+    test_cli_bad_input(case, tmp_path, capsys)
+
+
+FILES_API_CASES = [
+    ApiCase("json-key-twice-in-a-list", lambda tmp: pbc.Scenario.from_json(
+        '{"a": [{"b": 1, "b": 2}]}'), ConfigError,
+        r"^scenario JSON: \$\.a\[0\]\.b: given twice; give each key once$"),
+    ApiCase("json-key-twice-top", lambda tmp: pbc.Scenario.from_json(
+        json_scenario('"resource": 510000000.0', '"resource": 510000000.0, "resource": 1e6')),
+        ConfigError, r"^scenario JSON: \$\.resource: given twice"),
+    ApiCase("json-key-twice-load-names-file", lambda tmp: pbc.load_scenario(tmp / "s.json"),
+            ConfigError, r"^\S*/s\.json: scenario JSON: \$\.overspend\.practice_share: given "
+            r"twice", {"s.json": json_scenario('"practice_share": 0.5', '"practice_share": 0.5,'
+                                               ' "practice_share": 0.5').encode()}),
+    ApiCase("toml-key-twice-load-names-file", lambda tmp: pbc.load_scenario(tmp / "s.toml"),
+            ConfigError, r"^\S*/s\.toml: scenario TOML: Cannot overwrite a value \(at line 11",
+            {"s.toml": scenario_text(overspend="practice_share = 0.7").encode()}),
+    ApiCase("load-scenario-names-file", lambda tmp: pbc.load_scenario(tmp / "s.toml"),
+            ConfigError, r"^\S*/s\.toml: \$\.overspend\.practice_share: must be in",
+            {"s.toml": scenario_text().replace("0.5", "2").encode()}),
+    ApiCase("load-scenario-bomb-names-file", lambda tmp: pbc.load_scenario(tmp / "s.toml"),
+            ConfigError, r"^\S*/s\.toml: scenario TOML: lists or tables",
+            {"s.toml": ("x = " + "[" * 50_000 + "]" * 50_000).encode()}),
+    ApiCase("design-spec-bomb", lambda tmp: pbc.design.load_design_spec(tmp / "d.toml"),
+            ValidationError, r"^\S*/d\.toml: design TOML: lists or tables",
+            {"d.toml": ("x = " + "[" * 50_000 + "]" * 50_000).encode()}),
+    ApiCase("weighted-header-repeated", lambda tmp: read_weighted_populations(
+        tmp / "2026_2027.csv"), ValidationError,
+        r"weighted populations: '\S*/2026_2027\.csv': row\(s\) 4 repeat the header",
+        {"2026_2027.csv": header_repeated(WEIGHTED_FILE)}),
+    ApiCase("payments-header-repeated", lambda tmp: read_payments_to_general_practice(
+        tmp / "2022-23.csv"), ValidationError,
+        r"payments to general practice: '\S*/2022-23\.csv': row\(s\) 4 repeat the header",
+        {"2022-23.csv": header_repeated(PAYMENTS)}),
+    ApiCase("payments-header-repeated-gzip", lambda tmp: read_payments_to_general_practice(
+        tmp / "2022-23.csv.gz"), ValidationError,
+        r"payments to general practice: '\S*/2022-23\.csv\.gz': row\(s\) 4 repeat the header",
+        {"2022-23.csv.gz": gzip.compress(header_repeated(PAYMENTS))}),
+    ApiCase("mapping-header-repeated", lambda tmp: read_mapping(tmp / "map.csv"),
+            ValidationError, r"practice mapping: '\S*/map\.csv': row\(s\) 3 repeat the header",
+            {"map.csv": header_repeated(MAPPING, at=2)}),
+    ApiCase("mapping-problem-named", lambda tmp: read_mapping(tmp / "map.csv"),
+            ValidationError, r"practice mapping: '\S*/map\.csv': no PCN_CODE column",
+            {"map.csv": MAPPING.replace(b"PCN_CODE", b"NETWORK")}),
+    ApiCase("registered-header-repeated", lambda tmp: read_registered_patients(
+        tmp / "p.csv"), ValidationError,
+        r"registered patients: '\S*/p\.csv': row\(s\) 4 repeat the header",
+        {"p.csv": header_repeated(PATIENTS)}),
+    ApiCase("consortia-header-repeated-with-patients", lambda tmp: read_registered_patients(
+        DATA / "gp-reg-pat-prac-quin-age.csv", consortia=tmp / "c.csv"), ValidationError,
+        r"consortia: '\S*/c\.csv': row\(s\) 2 repeat the header",
+        {"c.csv": header_repeated(CONSORTIA, at=1)}),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in FILES_API_CASES])
+def test_files_and_keys_api(case: ApiCase, tmp_path: Path):
+    test_api_bad_input(case, tmp_path)
+    with pytest.raises(case.error) as info:
+        case.call(tmp_path)
+    assert "np." not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_reader_message_of_a_frame_is_unchanged():
+    """A table given as a DataFrame has no file to name: the message is as before."""
+    frame = pd.read_csv(io.BytesIO(CONSORTIA), dtype=str)
+    with pytest.raises(ValidationError, match=r"^consortia: practice\(s\) 'A81001' listed "
+                                              r"twice \(rows 2, 5\)$"):
+        read_consortia(pd.concat([frame, frame.iloc[[0]]], ignore_index=True))
+
+
+def test_a_row_that_only_starts_like_the_header_is_data(tmp_path):
+    """Only a whole repeated header is refused: a practice coded like a column is data."""
+    (tmp_path / "c.csv").write_bytes(b"practice,consortium\nPRACTICE,North\n")
+    assert read_consortia(tmp_path / "c.csv").to_dict() == {"PRACTICE": "North"}
+
+
+def test_json_scenario_without_repeated_keys_reads_as_its_toml(tmp_path):
+    (tmp_path / "s.json").write_text(SCENARIO_JSON)
+    (tmp_path / "s.toml").write_text(scenario_text())
+    assert pbc.load_scenario(tmp_path / "s.json") == pbc.load_scenario(tmp_path / "s.toml")

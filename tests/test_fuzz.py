@@ -292,3 +292,98 @@ def test_a_missing_practice_month_is_never_silently_accepted(panel: Any, drop: i
         reported = call(phased, gap, PANEL_MONTH, missing="report")
         assert reported.loc[gone["practice"], "missing_months"] == (int(gone["month"]),)
         assert np.isnan(reported.loc[gone["practice"], "actual_ytd"])
+
+
+# --- issue 26, classes 3, 4 and 6: files and keys ---------------------------------------------
+import json  # noqa: E402
+
+from pbcmodel import ConfigError, ValidationError  # noqa: E402
+
+SCENARIO_DATA = json.loads(pbc.Scenario.example().to_json())
+
+
+def _objects(value: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:
+    """Every JSON object in ``value`` with its key path (non-empty ones only)."""
+    found = [(path, value)] if isinstance(value, dict) and value else []
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list) else [])
+    for key, child in items:
+        found += _objects(child, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
+    return found
+
+
+def _dumps_twice(value: Any, target: dict[str, Any], key: str) -> str:
+    """JSON text of ``value`` with ``key`` of the object ``target`` written twice."""
+    if isinstance(value, dict):
+        items = [f"{json.dumps(k)}: {_dumps_twice(v, target, key)}" for k, v in value.items()]
+        if value is target:
+            items.append(f"{json.dumps(key)}: {_dumps_twice(value[key], target, key)}")
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dumps_twice(v, target, key) for v in value) + "]"
+    return json.dumps(value)
+
+
+@FUZZ
+@given(data=st.data())
+def test_json_key_given_twice_is_refused_with_its_key_path(data: Any) -> None:
+    """Any key of any object of a real scenario, given twice, is refused naming its path."""
+    path, target = data.draw(st.sampled_from(_objects(SCENARIO_DATA)))
+    key = data.draw(st.sampled_from(sorted(target)))
+    text = _dumps_twice(SCENARIO_DATA, target, key)
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "s.json"
+        file.write_text(text)
+        with pytest.raises(ConfigError) as info:
+            pbc.load_scenario(file)
+    assert str(info.value) == (f"{file}: scenario JSON: {path}.{key}: given twice; give each "
+                               "key once")
+
+
+@FUZZ
+@given(data=scenario_files(), suffix=st.sampled_from([".toml", ".json"]))
+def test_scenario_file_errors_name_the_file(data: bytes, suffix: str) -> None:
+    """Whatever is wrong with a scenario file, the message names it, on one line."""
+    if suffix == ".json":
+        data = data.replace(b" = ", b": ")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"s{suffix}"
+        path.write_bytes(data)
+        try:
+            pbc.load_scenario(path)
+        except ConfigError as exc:
+            assert str(path) in str(exc) and "\n" not in str(exc)
+
+
+@st.composite
+def header_again(draw: Any, original: bytes) -> tuple[bytes, int]:
+    """``original`` with its header line again, as written or spaced and in another case,
+    somewhere among the data rows; and that row's number (the header is row 1)."""
+    lines = original.split(b"\n")
+    header = lines[0].removeprefix(b"\xef\xbb\xbf")
+    header = draw(st.sampled_from([header, header.lower(), header.upper(),
+                                   header.replace(b",", b" , "), b"\xef\xbb\xbf" + header]))
+    at = draw(st.integers(1, len([line for line in lines if line.strip()])))
+    return b"\n".join([*lines[:at], header, *lines[at:]]), at + 1
+
+
+@FUZZ
+@given(case=header_again(PATIENTS))
+def test_repeated_header_in_a_patients_file_is_refused_with_its_row(case: Any) -> None:
+    data, row = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "patients.csv"
+        path.write_bytes(data)
+        with pytest.raises(ValidationError, match=rf"'{path}': row\(s\) {row} repeat the header"):
+            pbc.io.read_registered_patients(path)
+
+
+@FUZZ
+@given(case=st.deferred(lambda: header_again(WEIGHTED.read_bytes())))
+def test_repeated_header_in_a_weighted_file_is_refused_with_its_row(case: Any) -> None:
+    data, row = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "2026_2027.csv"
+        path.write_bytes(data)
+        with pytest.raises(ValidationError, match=rf"'{path}': row\(s\) {row} repeat the header"):
+            pbc.io.read_weighted_populations(path)

@@ -316,11 +316,11 @@ def test_weighted_reader_arguments_are_checked(data_dir, source, year, match):
 
 @pytest.mark.parametrize(("consortia", "match"), [
     ("practice,consortium\nA81001,\nA81002,North\nB82005,South\n",
-     r"consortia: practice\(s\) 'A81001' have a blank consortium \(rows 2\)"),
+     r"consortia: '.*c\.csv': practice\(s\) 'A81001' have a blank consortium \(rows 2\)"),
     ("practice,consortium\n,North\nA81001,North\nA81002,North\nB82005,South\n",
-     r"consortia: no practice code in rows 2"),
+     r"consortia: '.*c\.csv': no practice code in rows 2"),
     ("practice,consortium\nA81001,North\na81001 ,South\nA81002,North\nB82005,South\n",
-     r"consortia: practice\(s\) 'A81001' listed twice \(rows 2, 3\)"),
+     r"consortia: '.*c\.csv': practice\(s\) 'A81001' listed twice \(rows 2, 3\)"),
     ({"A81001": "North", "a81001": "South", "A81002": "North", "B82005": "South"},
      r"'A81001' listed twice \(entries 1, 2\)"),      # was: the last one silently won
     ({"A81001": " ", "A81002": "North", "B82005": "South"},

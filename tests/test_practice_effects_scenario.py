@@ -240,7 +240,8 @@ def test_cli_refuses_a_bad_effects_table_in_one_line(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(path), "--out", str(out), "--n", "5"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("pbcmodel: error: $.practice_effects.sd: ") and err.count("\n") == 1
+    assert err.startswith(f"pbcmodel: error: {path}: $.practice_effects.sd: ")   # names the file
+    assert err.count("\n") == 1
     assert not out.exists()
 
 

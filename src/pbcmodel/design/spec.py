@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ..errors import ConfigError, ValidationError
-from ..scenario.file_text import read_text_file
+from ..scenario.file_text import parse_text, read_text_file
 
 __all__ = ["DesignSpec", "load_design_spec"]
 
@@ -46,8 +46,9 @@ def load_design_spec(path: str | Path) -> DesignSpec:
     Raises
     ------
     ValidationError
-        A missing or unreadable file, one not in UTF-8, bad TOML, or an unknown key (named
-        with the file). A byte-order mark is accepted.
+        A missing or unreadable file, one not in UTF-8, bad TOML (a key given twice, tables
+        nested too deep), or an unknown key (named with the file). A byte-order mark is
+        accepted.
 
     Examples
     --------
@@ -66,9 +67,9 @@ def load_design_spec(path: str | Path) -> DesignSpec:
     except ConfigError as exc:   # documented as a ValidationError, like the rest of the file
         raise ValidationError(str(exc)) from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"{path}: not valid TOML ({exc})") from exc
+        data = parse_text(text, "design TOML", tomllib.loads, tomllib.TOMLDecodeError)
+    except ConfigError as exc:      # a syntax error, a key given twice, nesting too deep
+        raise ValidationError(f"{path}: {exc}") from exc
     unknown = sorted(set(data) - _SPEC_KEYS)
     if unknown:
         raise ValidationError(f"{path}: {unknown[0]}: unknown key; expected one of "

@@ -7,6 +7,8 @@ fails the same way, as a :class:`~pbcmodel.errors.ValidationError` that names th
 * an empty file, or a header with no data rows;
 * a header that names a column twice (also after trimming spaces and ignoring case), or a
   column with no name that holds data;
+* a data row that repeats the header (two files joined, a paged export): refused with its row,
+  never skipped nor read as data;
 * rows with more fields than the header, an unclosed quote, and a file whose last line was
   cut off (it has fewer fields than the header and no final line break);
 * a ``.zip`` that does not hold exactly one CSV (a zip holding one CSV is read as that CSV);
@@ -38,15 +40,18 @@ pbcmodel.errors.ValidationError: consortia: ... has a header but no data rows
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
+import inspect
 import io
 import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pandas as pd
 
@@ -54,7 +59,10 @@ from ..codes import normalise_codes
 from ..errors import ValidationError
 from ..validation import quoted
 
-__all__ = ["ENCODINGS", "EncodingFallbackWarning", "practice_codes", "read_csv_file"]
+__all__ = ["ENCODINGS", "EncodingFallbackWarning", "names_its_files", "practice_codes",
+           "read_csv_file"]
+
+Reader = TypeVar("Reader", bound=Callable[..., Any])
 
 #: Encodings tried in order: UTF-8 (with or without a byte-order mark), then Windows-1252.
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -124,6 +132,47 @@ def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
         return _read_text(lambda: path.open("rb"), name, what, _tail(path))
     except OSError as exc:
         raise ValidationError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def names_its_files(**whats: str) -> Callable[[Reader], Reader]:
+    """A reader whose every :class:`~pbcmodel.errors.ValidationError` names the file it read.
+
+    ``whats`` maps each parameter that may be a file path to the words its messages begin
+    with (``path="registered patients"``). A message ``"registered patients: ORG_CODE is
+    blank in file row(s) 2"`` about a file given as a path becomes ``"registered patients:
+    'x.csv': ORG_CODE is blank in file row(s) 2"``; a message that already names the file,
+    and a table given as a DataFrame, are left as they are.
+
+    Examples
+    --------
+    >>> @names_its_files(source="consortia")
+    ... def read(source):
+    ...     raise ValidationError("consortia: practice(s) 'A81001' listed twice (rows 2, 5)")
+    >>> read("c.csv")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: consortia: 'c.csv': practice(s) 'A81001' listed twice ...
+    """
+    def decorate(read: Reader) -> Reader:
+        signature = inspect.signature(read)
+
+        @functools.wraps(read)
+        def reader(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return read(*args, **kwargs)
+            except ValidationError as exc:
+                message = str(exc)
+                given = signature.bind(*args, **kwargs).arguments
+                for parameter, what in whats.items():
+                    source = given.get(parameter)
+                    if (isinstance(source, (str, PathLike)) and str(source)
+                            and message.startswith(f"{what}: ")
+                            and str(Path(source)) not in message):
+                        raise ValidationError(f"{what}: {str(Path(source))!r}: "
+                                              f"{message.removeprefix(f'{what}: ')}") from exc
+                raise
+        return reader  # type: ignore[return-value]
+    return decorate
 
 
 def _tail(path: Path) -> bytes:
@@ -214,6 +263,7 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
         detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
         raise ValidationError(f"{what}: {name} is not a well-formed CSV file: {detail}") from exc
     header = [str(c).strip().strip("\ufeff").strip() for c in raw.iloc[0]]   # a stray BOM too
+    _check_header_not_repeated(raw, header, name, what)
     body = raw.iloc[1:].reset_index(drop=True)
     body = body.apply(lambda col: col.str.strip()).replace("", float("nan"))
     unnamed = [i for i, c in enumerate(header) if c == ""]
@@ -232,6 +282,29 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
     if body.empty:
         raise ValidationError(f"{what}: {name} has a header but no data rows")
     return body
+
+
+def _check_header_not_repeated(raw: pd.DataFrame, header: list[str], name: str,
+                               what: str) -> None:
+    """A data row that repeats the header (files joined, a paged export) means the file is
+    corrupt: refused with its row (the header is row 1), never skipped or read as data.
+
+    Cells are compared as the header is read: spaces and a byte-order mark trimmed, case
+    ignored.
+    """
+    def folded(column: pd.Series) -> pd.Series:
+        return column.str.strip().str.strip("\ufeff").str.strip().str.upper()
+
+    body = raw.iloc[1:]
+    candidates = body[body[raw.columns[0]].str.upper().str.contains(header[0].upper(),
+                                                                     regex=False)]
+    same = pd.concat([folded(candidates[c]) == h.upper()
+                      for c, h in zip(raw.columns, header, strict=True)], axis=1).all(axis=1)
+    rows = [int(i) + 1 for i in candidates.index[same.to_numpy()]]
+    if rows:
+        raise ValidationError(f"{what}: {name}: row(s) {quoted(rows)} repeat the header (row 1); "
+                              "the file is corrupt (files joined?): remove the repeated "
+                              "header line(s) or download it again")
 
 
 def _check_not_truncated(tail: bytes, encoding: str, n_columns: int, name: str,

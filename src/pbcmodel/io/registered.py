@@ -53,7 +53,7 @@ from ..codes import AGE_BANDS, normalise_codes
 from ..errors import ValidationError
 from ..population import Population
 from ..validation import MAX_COUNT, quoted, require_columns
-from .files import read_csv_file
+from .files import names_its_files, read_csv_file
 
 __all__ = ["COMMISSIONER_COLUMNS", "MappingWarning", "read_consortia", "read_mapping",
            "read_registered_patients"]
@@ -85,6 +85,7 @@ def _read_csv(source: PathOrFrame, what: str) -> pd.DataFrame:
     return read_csv_file(source, what)
 
 
+@names_its_files(source="consortia")
 def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Series:
     """Read a practice → consortium map.
 
@@ -152,6 +153,7 @@ def _is_mapping(df: pd.DataFrame) -> bool:
     return "PRACTICE_CODE" in {str(c).strip().upper() for c in df.columns}
 
 
+@names_its_files(source="practice mapping")
 def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.DataFrame:
     """Read NHS Digital's practice mapping file ``gp-reg-pat-prac-map.csv``.
 
@@ -212,6 +214,8 @@ def read_mapping(source: PathOrFrame, *, commissioner: str = "sub_icb") -> pd.Da
                         index=pd.Index(codes, name="practice"))
 
 
+@names_its_files(path="registered patients", consortia="consortia",
+                 mapping="practice mapping")
 def read_registered_patients(path: PathOrFrame,
                              consortia: PathOrFrame | Mapping[str, str] | pd.Series | None = None,
                              *, mapping: PathOrFrame | None = None,

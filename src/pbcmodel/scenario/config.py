@@ -59,7 +59,6 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,7 +81,7 @@ from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.effects import PracticeEffects
 from ..sharing import Gate, ShareSchedule
-from .file_text import no_constant, parse_text, read_text_file
+from .file_text import in_file, loads_json, parse_text, read_text_file
 
 T = TypeVar("T")
 
@@ -600,7 +599,7 @@ def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     >>> from_toml("x = " + "[" * 5000 + "]" * 5000, Scenario)
     Traceback (most recent call last):
     ...
-    pbcmodel.errors.ConfigError: scenario TOML: nested more than 16 levels deep; ...
+    pbcmodel.errors.ConfigError: scenario TOML: lists or tables ... more than 16 levels deep; ...
     """
     data = parse_text(text, "scenario TOML", tomllib.loads, tomllib.TOMLDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
@@ -609,17 +608,25 @@ def from_toml(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
 def from_json(text: str, cls: type[T], *, base_dir: Path | None = None) -> T:
     """A scenario from JSON text (syntax errors give the line and column).
 
-    A leading byte-order mark is ignored; nesting deeper than
-    :data:`~pbcmodel.scenario.file_text.MAX_DEPTH` is refused.
+    A leading byte-order mark is ignored; a key given twice in one object, and nesting deeper
+    than :data:`~pbcmodel.scenario.file_text.MAX_DEPTH`, are refused.
+
+    Examples
+    --------
+    >>> from pbcmodel import Scenario
+    >>> from_json('{"resource": 1e8, "resource": 2e8}', Scenario)
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ConfigError: scenario JSON: $.resource: given twice; give each key once
     """
-    data = parse_text(text, "scenario JSON", partial(json.loads, parse_constant=no_constant),
-                  json.JSONDecodeError)
+    data = parse_text(text, "scenario JSON", loads_json, json.JSONDecodeError)
     return structure_scenario(data, cls, base_dir=base_dir)
 
 
 def load_scenario(path: str | Path, cls: type[T]) -> T:
     """Read a scenario file (``.toml`` or ``.json``); relative data paths are resolved
-    against the file's folder.
+    against the file's folder, and every error begins with the file (``bad.toml: $.resource:
+    ...``).
 
     Examples
     --------
@@ -632,6 +639,7 @@ def load_scenario(path: str | Path, cls: type[T]) -> T:
     100000000.0
     """
     text, p = read_text_file(path)
-    if p.suffix.lower() == ".json":
-        return from_json(text, cls, base_dir=p.parent)
-    return from_toml(text, cls, base_dir=p.parent)
+    with in_file(p):
+        if p.suffix.lower() == ".json":
+            return from_json(text, cls, base_dir=p.parent)
+        return from_toml(text, cls, base_dir=p.parent)
