@@ -1152,7 +1152,7 @@ def json_scenario(old: str = "", new: str = "") -> str:
     return SCENARIO_JSON.replace(old, new, 1)
 
 
-def statements(*extra: str) -> list[str]:
+def statements_of_outturn(*extra: str) -> list[str]:
     return ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/o.csv", "--out", "{tmp}/out",
             *extra]
 
@@ -1204,7 +1204,7 @@ FILES_CLI_CASES = [
     CliCase("design-bad-scenario-named", design(),
             r"\S*/s\.toml: \$\.overspend\.practice_share: must be in",
             {"s.toml": scenario_text().replace("0.5", "2"), "d.toml": SPACE}),
-    CliCase("statements-bad-scenario-named", statements(),
+    CliCase("statements-bad-scenario-named", statements_of_outturn(),
             r"\S*/s\.toml: \$\.overspend\.practice_share: must be in",
             {"s.toml": scenario_text().replace("0.5", "2"), "o.csv": OUTTURN}),
     CliCase("scenario-toml-bomb-named", run(),
@@ -1268,7 +1268,7 @@ FILES_CLI_CASES = [
     CliCase("weights-header-repeated", budgets("--weights", "{tmp}/w.csv"),
             r"--weights: '\S*/w\.csv': row\(s\) 3 repeat the header",
             {**GOOD, "w.csv": header_repeated(WEIGHTS, at=2)}),
-    CliCase("outturn-header-repeated", statements(),
+    CliCase("outturn-header-repeated", statements_of_outturn(),
             r"--outturn: '\S*/o\.csv': row\(s\) 3 repeat the header",
             {**GOOD_SCENARIO, "o.csv": header_repeated(OUTTURN, at=2)}),
 ]
