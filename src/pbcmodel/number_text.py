@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Literal, overload
 
 import numpy as np
@@ -169,12 +169,12 @@ def parse_number(text: str, where: str, *, unit: str = "a number",
     return value
 
 
-def parse_column(values: pd.Series, where_of_row: Callable[[Hashable], str], *,
+def parse_column(values: pd.Series, where_of_row: Callable[[int], str], *,
                  unit: str = "a number",
                  blank: Literal["missing", "error"] = "missing") -> pd.Series:
     """A column of cells as float, by :func:`parse_number`; a blank is NaN or an error.
 
-    The first cell that is not a number is refused, named by ``where_of_row(label)`` (the
+    The first cell that is not a number is refused, named by ``where_of_row(position)`` (the
     caller's file, row and column, and whatever else names the culprit, such as the
     practice), with how many such cells there are. A cell that already holds a number (a
     table built in Python) is kept as it is; NaN or None there is a blank.
@@ -184,7 +184,8 @@ def parse_column(values: pd.Series, where_of_row: Callable[[Hashable], str], *,
     values : pandas.Series
         The cells, as read (text, or NaN for an empty cell).
     where_of_row : callable
-        Index label → where that cell is, for the message.
+        Position of the cell in ``values`` (0 for the first) → where it is, for the message:
+        in a file read whole, the file row is the position + 2 (the header is row 1).
     unit, blank
         As :func:`parse_number`; here a blank is missing (NaN) unless ``blank="error"``.
 
@@ -208,7 +209,7 @@ def parse_column(values: pd.Series, where_of_row: Callable[[Hashable], str], *,
     cells = pd.Series(values, copy=False)
     out, missing = _parse_cells(cells, where_of_row, unit)
     if blank == "error" and missing.any():
-        first = cells.index[int(missing.to_numpy().argmax())]
+        first = int(missing.to_numpy().argmax())
         raise ValidationError(f"{where_of_row(first)}: blank; expected {unit}"
                               + _in_all(int(missing.sum()), "are blank"))
     return out
@@ -218,7 +219,7 @@ def _in_all(count: int, what: str) -> str:
     return f" ({count} cells in all {what})" if count > 1 else ""
 
 
-def _parse_cells(cells: pd.Series, where_of_row: Callable[[Hashable], str],
+def _parse_cells(cells: pd.Series, where_of_row: Callable[[int], str],
                  unit: str) -> tuple[pd.Series, pd.Series]:
     """Text cells by the rule; plain numbers (nearly all of a published file) at C speed."""
     missing = cells.isna()
@@ -227,7 +228,7 @@ def _parse_cells(cells: pd.Series, where_of_row: Callable[[Hashable], str],
         infinite = np.isinf(numbers.to_numpy())
         if infinite.any():
             first = int(infinite.argmax())
-            raise _refuse(str(cells.iloc[first]), where_of_row(cells.index[first]), unit,
+            raise _refuse(str(cells.iloc[first]), where_of_row(first), unit,
                           "not a finite number" + _in_all(int(infinite.sum()),
                                                           "are not numbers"))
         return numbers, missing
@@ -254,7 +255,7 @@ def _parse_cells(cells: pd.Series, where_of_row: Callable[[Hashable], str],
             bad.append(int(i))
     if bad:
         try:
-            parse_number(str(cells.iloc[bad[0]]), where_of_row(cells.index[bad[0]]), unit=unit)
+            parse_number(str(cells.iloc[bad[0]]), where_of_row(bad[0]), unit=unit)
         except ValidationError as exc:
             raise ValidationError(str(exc) + _in_all(len(bad), "are not numbers")) from None
     return pd.Series(values, index=cells.index), missing
