@@ -51,7 +51,7 @@ import pandas as pd
 
 from ..codes import AGE_BANDS, normalise_codes
 from ..errors import ValidationError
-from ..number_text import parse_column
+from ..number_text import BLANK, number_cells
 from ..population import Population
 from ..validation import MAX_COUNT, quoted, require_columns
 from .files import read_csv_file
@@ -427,24 +427,25 @@ def _counts(cells: pd.Series, codes: pd.Series, rows: np.ndarray,
             columns: np.ndarray) -> pd.Series:
     """Patient counts as int64: whole, 0 … :data:`~pbcmodel.validation.MAX_COUNT`.
 
-    Each cell is read by the one number rule (:func:`pbcmodel.number_text.parse_column`:
-    ``1,234`` is 1234, ``1,2`` and a blank are refused); ``codes``, ``rows`` (file rows)
-    and ``columns`` say where each cell is, for the message. A culprit is quoted as written
-    in the file (``'1e30'``), never as the number it would have wrapped round to.
+    Each cell is read by the one number rule (:func:`pbcmodel.number_text.number_cells`:
+    ``1,234`` is 1234; ``1,2``, ``inf`` and a blank are refused, saying what to write);
+    ``codes``, ``rows`` (file rows) and ``columns`` say where each cell is. A culprit is
+    quoted as written in the file (``'1e30'``), never as the number it would have wrapped
+    round to.
     """
-    unit = f"a whole number of patients from 0 to {MAX_COUNT:,}"
-    values = parse_column(cells, lambda i: (f"registered patients: practice "
-                                            f"{str(codes.iloc[i])!r}, file row {rows[i]}, "
-                                            f"column {str(columns[i])!r}"),
-                          unit=unit, blank="error")
+    values, why = number_cells(cells)
     numbers = values.to_numpy()
-    bad = (numbers < 0) | (numbers != np.floor(numbers)) | (numbers > MAX_COUNT)
+    with np.errstate(invalid="ignore"):
+        bad = (why != "").to_numpy() | (numbers < 0) | (numbers != np.floor(numbers)) \
+            | (numbers > MAX_COUNT)
     if bad.any():
+        reason = why[bad].iloc[0]
+        got = ("a blank" if reason == BLANK else quoted(cells[bad].tolist())
+               + (f" ({reason})" if reason else ""))
         raise ValidationError(
             f"registered patients: {columns[bad][0]} must be a whole number from 0 to "
-            f"{MAX_COUNT:,}; got {quoted(cells[bad].tolist())} for "
-            f"practice(s) {quoted(codes[bad].unique())} (file row(s) "
-            f"{quoted(rows[bad].tolist())})"
+            f"{MAX_COUNT:,}; got {got} for practice(s) {quoted(codes[bad].unique())} "
+            f"(file row(s) {quoted(rows[bad].tolist())})"
         )
     return values.astype("int64")
 
