@@ -31,7 +31,7 @@ OPTIONAL = {"matplotlib", "tqdm", "dask", "distributed", "xarray", "pyarrow", "o
 LAYERS: dict[str, int] = {
     # 0 foundation: no knowledge of the domain objects
     "errors": 0, "codes": 0, "validation": 0, "html_tables": 0, "_version": 0, "money": 0,
-    "moved": 0, "malloc": 0,
+    "moved": 0, "malloc": 0, "number_text": 0,
     # 1 who is registered where
     "population": 1, "weighted": 1,
     # 2 the pure rules: functions and frozen value objects over numpy/pandas data
