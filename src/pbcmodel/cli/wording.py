@@ -45,14 +45,18 @@ CLI_WORDS: tuple[tuple[str, str, str | None], ...] = (
     # what a scenario file lacks or has too much of: its keys
     (r"\bpass conditions=\{'(\w+)': \.\.\.\}",
      r"add \1 = ... to the scenario file's [conditions] table", None),
-    (r"\bdrop overspend=, or give the schedule zero loss shares \(e\.g\. "
-     r"schedule\.evolve\(losses=\[\(0\.0, 0\.0\)\]\)\)",
-     "remove the scenario file's [overspend] table, or set losses = [[0.0, 0.0]] in its "
-     "[savings] table", None),
+    (r"\ban OverspendPolicy was given and the savings schedule also shares losses \(its "
+     r"losses side\); choose one — drop overspend=, or give the schedule zero loss shares "
+     r"\(e\.g\. schedule\.evolve\(losses=\[\(0\.0, 0\.0\)\]\)\)",
+     "the scenario file has an [overspend] table and its [savings] schedule also shares "
+     "losses; choose one — remove [overspend], or set losses = [[0.0, 0.0]] in [savings]",
+     None),
     (r"\badd cost_model=\.\.\.( \(e\.g\. pbc\.datasets\.example_cost_model\(\)\))?",
      'add cost_model = {dataset = "example"} (or your own) to the scenario file', None),
     (r"\bevolve: the scenario has no ([\w.]+); set it whole, e\.g\. [\w.]+=\.\.\.",
-     r"the scenario has no \1; add a [\1] table to the scenario file", None),
+     r"the scenario has no \1; add an [\1] table to the scenario file", None),
+    # a scenario of compare, by its index in Python's list: by its name
+    (r"^scenarios\[\d+\] \(('[^']*')\)", r"scenario \1", None),
 )
 
 
