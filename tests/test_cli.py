@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 import pbcmodel
 from pbcmodel.cli import main

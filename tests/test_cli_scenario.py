@@ -175,7 +175,8 @@ def test_run_without_cost_model(tmp_path, capsys):
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--n", "0", "must be a positive whole number, got 0"),
     ("--years", "-1", "must be a positive whole number, got -1"),
-    ("--n", "x", "expected a whole number, got 'x'"), ("--seed", "-3", "must be a whole number >= 0"),
+    ("--n", "x", "expected a whole number, got 'x'"),
+    ("--seed", "-3", "must be a whole number >= 0"),
 ])
 def test_run_bad_counts(tmp_path, capsys, option, value, message):
     assert main(["run", "s.toml", "--out", str(tmp_path), option, value]) == 2
