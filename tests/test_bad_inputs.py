@@ -1029,7 +1029,7 @@ def test_cli_bad_value_has_the_python_api_words(command, extra, python, paramete
                                                 capsys):
     option = "--" + parameter.replace("_", "-")
     argv = _argv(command)
-    if extra[0] in argv:              # a required option: its value replaced
+    if extra[0].startswith("--") and extra[0] in argv:    # a required option: new value
         argv[argv.index(extra[0]) + 1] = extra[1]
     else:
         argv += extra
