@@ -907,6 +907,127 @@ def test_new_folder_appears_whole_and_parents_are_removed_on_failure(tmp_path):
     assert [p.name for p in target.iterdir()] == ["x.csv"]
 
 
+# --- issue 26, class 1: numbers as people type them ----------------------------------------
+# One rule for every number read from a file (pbcmodel.number_text): plain numbers, en-GB
+# thousands (1,234,567.89) and a leading £; anything else refused with where it is (file, row,
+# column, practice) and the text as written, never read as another number.
+def statements(month: str | None = None) -> list[str]:
+    return ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/o.csv", "--out", "{tmp}/st",
+            *(["--month", month] if month else [])]
+
+
+def outturn_with(cell: str) -> dict[str, bytes | str]:
+    return {**GOOD_SCENARIO, "o.csv": f"practice,outturn\nP001,5\nP002,{cell}\n"}
+
+
+def monthly_with(month: str, cost: str) -> dict[str, bytes | str]:
+    return {**GOOD_SCENARIO, "o.csv": f"practice,month,cost\nP001,1,5\nP002,{month},{cost}\n"}
+
+
+OUTTURN_CELL = r"--outturn '.*o\.csv': practice 'P002', row 3, column 'outturn': "
+POUNDS_GOT = OUTTURN_CELL + "expected pounds, got "
+NUMBER_CLI_CASES = [
+    CliCase("outturn-1,2", statements(), POUNDS_GOT + r"'1,2': a comma "
+            r"is read only between groups of three digits", outturn_with('"1,2"')),
+    CliCase("outturn-12,34,5", statements(), POUNDS_GOT + r"'12,34,5'",
+            outturn_with('"12,34,5"')),
+    CliCase("outturn-european-decimal", statements(), POUNDS_GOT + r""
+            r"'1\.234,56': a European decimal comma is not read; write 1234\.56",
+            outturn_with('"1.234,56"')),
+    CliCase("outturn-percent", statements(), POUNDS_GOT + r"'5%': .*write 0\.05 for 5%",
+            outturn_with("5%")),
+    CliCase("outturn-pounds-million", statements(), POUNDS_GOT + r"'£1m': .*1000000",
+            outturn_with("£1m")),
+    CliCase("outturn-brackets", statements(), POUNDS_GOT + r"'\(12\)': .*minus sign",
+            outturn_with("(12)")),
+    CliCase("outturn-spaces-inside", statements(), POUNDS_GOT + r"'1 234'",
+            outturn_with("1 234")),
+    CliCase("outturn-spreadsheet-error", statements(), POUNDS_GOT + r"'#N/A': .*not a "
+            r"finite number", outturn_with("#N/A")),
+    CliCase("outturn-nan-text", statements(), POUNDS_GOT + r"'nan'", outturn_with("nan")),
+    CliCase("outturn-text-names-the-practice", statements(),
+            POUNDS_GOT + r"'lots'", outturn_with("lots")),
+    CliCase("outturn-blank-says-blank", statements(),
+            OUTTURN_CELL + r"blank; expected pounds$", outturn_with("")),
+    CliCase("outturn-pod-column-1,0", statements(),
+            r"practice 'P001', row 2, column 'elective': expected pounds, got '1,0': .*write "
+            r"1\.0 or 10", {**GOOD_SCENARIO, "o.csv": 'practice,elective\nP001,"1,0"\n'}),
+    CliCase("monthly-cost-1,2", statements("3"),
+            r"practice 'P002', row 3, column 'cost': expected pounds, got '1,2'",
+            monthly_with("1", '"1,2"')),
+    CliCase("monthly-cost-blank", statements("3"),
+            r"practice 'P002', row 3, column 'cost': blank; expected pounds$",
+            monthly_with("1", "")),
+    CliCase("monthly-month-1,0", statements("3"),
+            r"practice 'P002', row 3, column 'month': expected a month 1 \(April\) to 12 "
+            r"\(March\), got '1,0'", monthly_with('"1,0"', "5")),
+    CliCase("patients-count-1,2", budgets(),
+            r"NUMBER_OF_PATIENTS must be a whole number .*'1,2' \(a comma is read only between "
+            r"groups of three digits.*\) for practice\(s\) 'A81001' \(file row\(s\) \d+\)",
+            {"patients.csv": patients_with(b"ALL,0_4,158", b'ALL,0_4,"1,2"')}),
+    CliCase("patients-count-blank", budgets(),
+            r"NUMBER_OF_PATIENTS must be a whole number .*; got a blank for practice\(s\) "
+            r"'A81001'", {"patients.csv": patients_with(b"ALL,0_4,158", b"ALL,0_4,")}),
+    CliCase("weights-european-decimal", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights .*w\.csv.*row 3, column 'elective': expected a number \(pounds per "
+            r"head\), got '1\.234,56'",
+            {**GOOD, "w.csv": b'age_band,sex,elective\n0_4,F,100\n0_4,M,"1.234,56"\n'}),
+    CliCase("weights-blank", budgets("--weights", "{tmp}/w.csv"),
+            r"--weights .*w\.csv.*row 2, column 'elective': blank; expected a number",
+            {**GOOD, "w.csv": b"age_band,sex,elective\n0_4,F,\n0_4,M,1\n"}),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in NUMBER_CLI_CASES])
+def test_numbers_as_typed_cli(case: CliCase, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    test_cli_bad_input(case, tmp_path, capsys)
+    assert "np.float64" not in capsys.readouterr().err
+
+
+NUMBER_API_CASES = [
+    ApiCase("weighted-core-european-decimal",
+            lambda tmp: pbc.io.read_weighted_populations(tmp / "2026_2027.csv"),
+            ValidationError, r"'Core WP' must be a number >= 0.*'B85005'.*'1\.234,56' \(a "
+                             r"European decimal comma is not read",
+            files={"2026_2027.csv": WEIGHTED_FILE.replace(b",950,1000,970",
+                                                          b',"1.234,56",1000,970')}),
+    ApiCase("weighted-core-percent",
+            lambda tmp: pbc.io.read_weighted_populations(tmp / "2026_2027.csv"),
+            ValidationError, r"'Core WP' must be .*'5%' \(a percentage is not read",
+            files={"2026_2027.csv": WEIGHTED_FILE.replace(b",950,1000,970", b",5%,1000,970")}),
+    # issue 26, class 6: text for a number in the Python API is refused, not parsed
+    ApiCase("formula-budgets-resource-text",
+            lambda tmp: example().formula.budgets(example().population, resource="1e6"),
+            ValidationError, r"^resource: expected a number, got '1e6'$"),
+    ApiCase("formula-explain-resource-text",
+            lambda tmp: example().formula.explain(example().population, "P001", resource="1e6"),
+            ValidationError, r"^resource: expected a number, got '1e6'$"),
+    ApiCase("scenario-resource-text", lambda tmp: pbc.Scenario.example().evolve(resource="1e6"),
+            ValidationError, r"^resource: expected a number, got '1e6'$"),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in NUMBER_API_CASES])
+def test_numbers_as_typed_api(case: ApiCase, tmp_path: Path) -> None:
+    test_api_bad_input(case, tmp_path)
+
+
+def test_numbers_as_typed_that_are_read(tmp_path: Path) -> None:
+    """£1,234.50 is 1234.5, 1,234 is 1234, in every reader; a blank outturn month is refused."""
+    from pbcmodel.cli.statements_command import read_outturn
+
+    (tmp_path / "o.csv").write_text('practice,outturn\nP001,"£1,234.50"\nP002,"-£12"\n'
+                                    'P003,"1,234"\nP004,1e3\n')
+    assert read_outturn(str(tmp_path / "o.csv"))[0].tolist() == [1234.5, -12.0, 1234.0, 1000.0]
+    (tmp_path / "w.csv").write_bytes(WEIGHTED_FILE.replace(b",1000.5,", b',"1,000.5",'))
+    weighted = pbc.io.read_weighted_populations(tmp_path / "w.csv")
+    assert weighted.frame.loc["B85005", "registered"] == 1000.5
+    (tmp_path / "p.csv").write_bytes(patients_with(b"ALL,0_4,158", b'ALL,0_4,"1,234"'))
+    with pytest.raises(ValidationError, match="ALL row"):   # read as 1234, then checked
+        read_registered_patients(tmp_path / "p.csv")
+
+
 # --- issue 26, class 5: one line from every CLI error (and class 4: the CLI's own words)
 #: Every subcommand with its required arguments (good values), in the order they are given.
 _REQUIRED = {

@@ -239,3 +239,82 @@ def test_scenario_files_fail_only_with_package_errors(data: bytes, suffix: str) 
         except PBCModelError:
             pass
         assert sorted(p.name for p in Path(tmp).iterdir()) == [path.name]
+
+
+# --- issue 26, class 1: numbers as people type them, and the monitoring inputs -------------
+# The one number rule (pbcmodel.number_text) under fuzzing: whatever a cell holds, a reader
+# either refuses it with a package error or reads the one number it plainly writes; and the
+# monthly spend that monitoring reads (statements --month) fails only with package errors,
+# and what is read gives finite forecasts.
+from pbcmodel.cli.statements_command import read_monthly_spend, read_outturn  # noqa: E402
+from pbcmodel.monitoring import forecast_outturn  # noqa: E402
+from pbcmodel.number_text import parse_number  # noqa: E402
+from pbcmodel.phasing import flat_profile, phase  # noqa: E402
+
+#: Numbers as finance people type them, in every locale and spreadsheet habit.
+TYPED_NUMBERS = st.one_of(
+    st.sampled_from(["1,2", "1,0", "12,34,5", "1.234,56", "1,234", "1,234,567.89", "£1,234.50",
+                     "-£12", "£-12", "5%", "£1m", "1k", "2.5bn", "(12)", "(1,234)", "1 234",
+                     "1_000", "#N/A", "#DIV/0!", "#VALUE!", "nan", "inf", "$12", "€12",
+                     "1,234e3", ",123", "1,", "£", "--3", "+3", ".5", "1e6", "1.5E-3"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda x: f"{x:,.2f}"),
+    st.text(alphabet="0123456789,.-+£e%() ", min_size=1, max_size=10),
+)
+_PRACTICES = [str(p) for p in pbc.Scenario.example().population.practices.index]
+OUTTURN = ("practice,outturn\n" + "".join(f"{p},{1000 + i}\n" for i, p in
+                                          enumerate(_PRACTICES))).encode()
+MONTHLY = ("practice,month,cost\n" + "".join(f"{p},{m},{100 + i}\n" for i, p in
+                                             enumerate(_PRACTICES) for m in (1, 2, 3))).encode()
+
+
+def _csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@FUZZ
+@given(cell=TYPED_NUMBERS, row=st.integers(0, len(_PRACTICES) - 1))
+def test_outturn_cell_is_refused_or_read_as_the_one_number_it_writes(cell: str, row: int) -> None:
+    lines = OUTTURN.decode().split("\n")
+    lines[row + 1] = f"{_PRACTICES[row]},{_csv_cell(cell)}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "o.csv"
+        path.write_text("\n".join(lines))
+        try:
+            outturn, _ = read_outturn(str(path))
+        except PBCModelError as exc:
+            assert f"practice {_PRACTICES[row]!r}, row {row + 2}, column 'outturn'" in str(exc)
+            assert "np.float64" not in str(exc)
+            return
+    value = outturn.iloc[row]
+    assert np.isfinite(value) and value == parse_number(cell, "cell")
+    digits = cell.strip().lstrip("+-£").lstrip("+-")
+    if "," in digits:                  # only en-GB grouping is ever read with a comma
+        whole = digits.split(".")[0].split(",")
+        assert 1 <= len(whole[0]) <= 3 and all(len(g) == 3 for g in whole[1:])
+
+
+@FUZZ
+@given(data=mutated(MONTHLY, (b"cost", b"month")), cell=TYPED_NUMBERS,
+       month=st.integers(1, 12))
+def test_monthly_spend_fails_only_with_package_errors(data: bytes, cell: str, month: int) -> None:
+    lines = data.split(b"\n")
+    if len(lines) > 2 and lines[1].count(b",") == 2:      # and one cost typed by a person
+        code, mon, _cost = lines[1].split(b",")
+        lines[1] = b",".join([code, mon, _csv_cell(cell).encode()])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.csv"
+        path.write_bytes(b"\n".join(lines))
+        read = _only_package_errors(read_monthly_spend, path)
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["m.csv"]
+    if read is None:
+        return
+    actual, _ = read
+    assert np.isfinite(actual["cost"]).all() and actual["month"].between(1, 12).all()
+    budgets = pbc.Scenario.example().budgets()["total"]
+    phased = phase(budgets, flat_profile())
+    try:
+        forecast = forecast_outturn(phased, actual, month)
+    except PBCModelError:
+        return
+    numbers = forecast[["annual_budget", "actual_ytd", "forecast"]].to_numpy()
+    assert np.isfinite(numbers).all()

@@ -126,8 +126,10 @@ def test_zero_and_missing_are_distinct(tmp_path):
     assert df["registered_patients"].isna().sum() == 1      # nothing else became missing
 
 
-# a comma is refused, never read as a separator: "1,2" is not £12 (nor "1,234" guessed at)
-@pytest.mark.parametrize("text", ["12x", "lots", "inf", "1,2", "1,234"])
+# a comma is read only between groups of three digits (issue 26's number rule): "1,2" is not
+# £12, "12,34,5" not £12,345, "1.234,56" not £1.23456; "1,234" is £1,234 (below)
+@pytest.mark.parametrize("text", ["12x", "lots", "inf", "1,2", "12,34,5", "1.234,56", "1,2345",
+                                  "5%", "£1m", "(12)"])
 def test_non_numeric_cell_names_file_row_column_and_text(tmp_path, text):
     def edit(f):
         f.loc[2, "Total NHS Payments to General Practice"] = text
@@ -139,6 +141,14 @@ def test_non_numeric_cell_names_file_row_column_and_text(tmp_path, text):
     assert isinstance(err.value, ValueError)
     for part in (str(p), "row 4", "'Total NHS Payments to General Practice'", repr(text)):
         assert part in message
+
+
+def test_thousands_separators_are_read_by_the_number_rule(tmp_path):
+    def edit(f):
+        f.loc[2, "Total NHS Payments to General Practice"] = "1,234,567.89"
+        return f
+    df = read_payments_to_general_practice(_write(tmp_path, "2017/18", edit))
+    assert df.loc[2, "total_payments"] == 1234567.89
 
 
 def test_negative_patients_refused(tmp_path):

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Literal, overload
 
 import numpy as np
@@ -62,7 +62,7 @@ import pandas as pd
 
 from .errors import ValidationError
 
-__all__ = ["PLAIN", "parse_column", "parse_number"]
+__all__ = ["BLANK", "PLAIN", "number_cells", "parse_column", "parse_number"]
 
 #: A plain number as Python and Excel write it: sign, digits with an optional point, exponent.
 PLAIN = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -160,31 +160,38 @@ def parse_number(text: str, where: str, *, unit: str = "a number",
         if blank == "missing":
             return None
         raise ValidationError(f"{where}: blank; expected {unit}")
-    match = _NUMBER.fullmatch(written)
-    if match is None or (match["s1"] and match["s2"]):
-        raise _refuse(text.strip(), where, unit, _hint(written))
-    value = float(match["s1"] + match["s2"] + match["body"].replace(",", ""))
-    if not math.isfinite(value):
-        raise _refuse(written, where, unit, "too large to be a number")
+    value = _read(written)
+    if isinstance(value, str):
+        raise _refuse(written, where, unit, value)
     return value
 
 
-def parse_column(values: pd.Series, where_of_row: Callable[[Hashable], str], *,
+def _read(written: str) -> float | str:
+    """The number a trimmed, non-blank text stands for, or why it is refused."""
+    match = _NUMBER.fullmatch(written)
+    if match is None or (match["s1"] and match["s2"]):
+        return _hint(written)
+    value = float(match["s1"] + match["s2"] + match["body"].replace(",", ""))
+    return value if math.isfinite(value) else "too large to be a number"
+
+
+def parse_column(values: pd.Series, where_of_row: Callable[[int], str], *,
                  unit: str = "a number",
                  blank: Literal["missing", "error"] = "missing") -> pd.Series:
     """A column of cells as float, by :func:`parse_number`; a blank is NaN or an error.
 
-    The first cell that is not a number is refused, named by ``where_of_row(label)`` (the
+    The first cell that is not a number is refused, named by ``where_of_row(position)`` (the
     caller's file, row and column, and whatever else names the culprit, such as the
-    practice), with how many such cells there are. A cell that already holds a number (a
-    table built in Python) is kept as it is; NaN or None there is a blank.
+    practice), with how many such cells there are. A reader that names its culprits its
+    own way (several at once) calls :func:`number_cells` instead.
 
     Parameters
     ----------
     values : pandas.Series
         The cells, as read (text, or NaN for an empty cell).
     where_of_row : callable
-        Index label → where that cell is, for the message.
+        Position of the cell in ``values`` (0 for the first) → where it is, for the message:
+        in a file read whole, the file row is the position + 2 (the header is row 1).
     unit, blank
         As :func:`parse_number`; here a blank is missing (NaN) unless ``blank="error"``.
 
@@ -205,60 +212,80 @@ def parse_column(values: pd.Series, where_of_row: Callable[[Hashable], str], *,
     only between groups of three digits (1,234,567.89); write 1.2 or 12, as meant (2 cells in
     all are not numbers)
     """
+    numbers, why = number_cells(values)
+    refused = (why != "").to_numpy() & (why != BLANK).to_numpy()
+    if refused.any():
+        first = int(refused.argmax())
+        more = f" ({int(refused.sum())} cells in all are not numbers)" if refused.sum() > 1 else ""
+        raise _refuse(_written(values.iloc[first]), where_of_row(first), unit,
+                      why.iloc[first] + more)
+    blanks = (why == BLANK).to_numpy()
+    if blank == "error" and blanks.any():
+        more = f" ({int(blanks.sum())} cells in all are blank)" if blanks.sum() > 1 else ""
+        raise ValidationError(f"{where_of_row(int(blanks.argmax()))}: blank; expected {unit}"
+                              + more)
+    return numbers
+
+
+#: What :func:`number_cells` says of a blank cell.
+BLANK = "blank"
+
+
+def number_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each cell by the rule: its number, and why not (``""`` when read, :data:`BLANK`).
+
+    Plain numbers (nearly all of a published file) are read at C speed, the rest cell by
+    cell by the rule of :func:`parse_number`. A cell that already holds a finite number (a
+    table built in Python) is kept; NaN or None there is a blank.
+
+    Returns
+    -------
+    numbers : pandas.Series
+        float64, same index; NaN where a cell is blank or refused.
+    why : pandas.Series
+        str, same index: ``""`` for a number, ``"blank"``, or what to write instead.
+
+    Examples
+    --------
+    >>> numbers, why = number_cells(pd.Series(["1,234", "", "5%"]))
+    >>> numbers.tolist(), why.tolist()
+    ([1234.0, nan, nan], ['', 'blank', 'a percentage is not read; write 0.05 for 5%'])
+    """
     cells = pd.Series(values, copy=False)
-    out, missing = _parse_cells(cells, where_of_row, unit)
-    if blank == "error" and missing.any():
-        first = cells.index[int(missing.to_numpy().argmax())]
-        raise ValidationError(f"{where_of_row(first)}: blank; expected {unit}"
-                              + _in_all(int(missing.sum()), "are blank"))
-    return out
-
-
-def _in_all(count: int, what: str) -> str:
-    return f" ({count} cells in all {what})" if count > 1 else ""
-
-
-def _parse_cells(cells: pd.Series, where_of_row: Callable[[Hashable], str],
-                 unit: str) -> tuple[pd.Series, pd.Series]:
-    """Text cells by the rule; plain numbers (nearly all of a published file) at C speed."""
-    missing = cells.isna()
-    if cells.dtype.kind in "iuf":            # numbers already (a table built in Python)
-        numbers = cells.astype(float)
-        infinite = np.isinf(numbers.to_numpy())
-        if infinite.any():
-            first = int(infinite.argmax())
-            raise _refuse(str(cells.iloc[first]), where_of_row(cells.index[first]), unit,
-                          "not a finite number" + _in_all(int(infinite.sum()),
-                                                          "are not numbers"))
-        return numbers, missing
-    if isinstance(cells.dtype, pd.StringDtype):          # as read from a file: text or NA
-        is_text = ~missing
+    missing = cells.isna().to_numpy().copy()
+    why = np.where(missing, BLANK, "").astype(object)
+    if cells.dtype.kind in "iufb":           # numbers already (a table built in Python)
+        numbers = cells.to_numpy(dtype=float, copy=True)
+        odd = ~np.isfinite(numbers) & ~missing if cells.dtype.kind != "b" else ~missing
     else:
-        is_text = cells.map(lambda c: isinstance(c, str)).astype(bool)
-    text = cells.where(is_text).astype(object)
-    stripped = text.str.strip()
-    missing |= is_text & (stripped == "")
-    plain = stripped.str.fullmatch(PLAIN).fillna(False).astype(bool)
-    values = np.full(len(cells), np.nan)
-    values[plain.to_numpy()] = stripped[plain].astype(float).to_numpy()
-    slow = ~missing.to_numpy() & ~np.isfinite(values)    # all but plain finite numbers
-    bad: list[int] = []
-    for i in np.flatnonzero(slow):
-        cell = cells.iloc[i]
-        if _is_number(cell) and np.isfinite(cell):
-            values[i] = float(cell)           # a number already (a table built in Python)
-            continue
-        try:
-            values[i] = parse_number(str(cell), "", unit=unit)
-        except ValidationError:
-            bad.append(int(i))
-    if bad:
-        try:
-            parse_number(str(cells.iloc[bad[0]]), where_of_row(cells.index[bad[0]]), unit=unit)
-        except ValidationError as exc:
-            raise ValidationError(str(exc) + _in_all(len(bad), "are not numbers")) from None
-    return pd.Series(values, index=cells.index), missing
+        text = cells.where(cells.map(lambda c: isinstance(c, str)).astype(bool)
+                           if not isinstance(cells.dtype, pd.StringDtype) else ~cells.isna())
+        stripped = text.astype(object).str.strip()
+        missing |= (stripped == "").to_numpy()
+        why[missing] = BLANK
+        plain = stripped.str.fullmatch(PLAIN).fillna(False).astype(bool).to_numpy()
+        numbers = np.full(len(cells), np.nan)
+        numbers[plain] = stripped[plain].astype(float).to_numpy()
+        odd = ~missing & ~np.isfinite(numbers)   # not plain, or 1e400
+    for i in np.flatnonzero(odd):
+        value = _read_cell(cells.iloc[i])
+        if isinstance(value, str):
+            numbers[i], why[i] = np.nan, value
+        else:
+            numbers[i] = value
+    return (pd.Series(numbers, index=cells.index),
+            pd.Series(why, index=cells.index, dtype=object))
 
 
-def _is_number(cell: object) -> bool:
-    return isinstance(cell, (int, float, np.number)) and not isinstance(cell, (bool, np.bool_))
+def _read_cell(cell: object) -> float | str:
+    if isinstance(cell, str):
+        return _read(cell.strip())
+    if isinstance(cell, (int, float, np.number)) and not isinstance(cell, (bool, np.bool_)):
+        number = float(cell)
+        return number if math.isfinite(number) else "not a finite number"
+    return f"not a number ({type(cell).__name__})"
+
+
+def _written(cell: object) -> str:
+    """A cell as the message quotes it: text trimmed, anything else as str (never a repr)."""
+    return cell.strip() if isinstance(cell, str) else str(cell)

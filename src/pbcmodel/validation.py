@@ -225,8 +225,21 @@ def named(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
-    """Raise unless ``value`` is > 0 (or >= 0 when ``strict`` is False)."""
-    v = finite_scalar(value, name)
+    """Raise unless ``value`` is a number > 0 (or >= 0 when ``strict`` is False).
+
+    Text is refused, never parsed (``resource="1e6"``): the number rule for text is for
+    files and the command line (:mod:`pbcmodel.number_text`).
+
+    Examples
+    --------
+    >>> check_positive(5e8, "resource")
+    500000000.0
+    >>> check_positive("1e6", "resource")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: resource: expected a number, got '1e6'
+    """
+    v = number(value, name)
     if (v <= 0) if strict else (v < 0):
         expected = "> 0" if strict else ">= 0"
         raise ValidationError(f"{name}: must be {expected}, got {value!r}")

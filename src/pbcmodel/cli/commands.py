@@ -25,6 +25,7 @@ from ..io import read_registered_patients
 from ..io.files import read_csv_file
 from ..io.output_folder import atomic_file, atomic_folder, check_format
 from ..money import pounds
+from ..number_text import parse_column
 from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
 from ..reports.tables import budget_table, comparison_table, text_table
@@ -118,14 +119,15 @@ def _read_weights(path: str) -> pd.DataFrame:
     if not pods:
         raise ValidationError(f"{what}: no POD columns; expected age_band, sex and one column "
                               "of weights (pounds per head) per POD")
-    values = frame[pods].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row, col = (int(i) for i in next(zip(*bad.nonzero(), strict=True)))
-        raise ValidationError(f"{what}: row {row + 2}, column {pods[col]!r}: expected a number "
-                              f"(pounds per head), got {frame.iloc[row][pods[col]]!r}")
+    values = pd.DataFrame({pod: parse_column(frame[pod], _weight_cell(what, pod),
+                                             unit="a number (pounds per head)", blank="error")
+                           for pod in pods}, index=frame.index)
     values.index = pd.MultiIndex.from_frame(frame[["age_band", "sex"]])
     return values
+
+
+def _weight_cell(what: str, pod: str) -> Callable[[int], str]:
+    return lambda i: f"{what}: row {i + 2}, column {pod!r}"
 
 
 def _checked(make: Callable[[], CapitationFormula], source: str) -> CapitationFormula:

@@ -35,6 +35,7 @@ import pandas as pd
 from ..codes import PODS, normalise_codes
 from ..errors import ValidationError
 from ..io.files import read_csv_file
+from ..number_text import parse_column
 from ..reports.statement_pages import FORMATS, write_statements
 from ..scenario import load_scenario
 from .parsing import checked, month
@@ -43,19 +44,17 @@ __all__ = ["COMMANDS", "read_monthly_spend", "read_outturn"]
 
 
 def _numbers(frame: pd.DataFrame, columns: list[str], what: str, unit: str) -> pd.DataFrame:
-    """Columns as numbers; the first cell that is not one is named by row and column."""
-    def number(cells: pd.Series) -> pd.Series:
-        text = cells.where(cells.isna(), cells.astype(str).str.replace(",", "")
-                           .str.strip().str.lstrip("£"))
-        return pd.to_numeric(text, errors="coerce")
+    """Columns as numbers by the one rule (:mod:`pbcmodel.number_text`); the first cell that
+    is not one, or is blank, is named by practice, row and column, with the text as written."""
+    return pd.DataFrame({c: parse_column(frame[c], _cell(frame, what, c), unit=unit,
+                                         blank="error") for c in columns}, index=frame.index)
 
-    values = frame[columns].apply(number)
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row, col = (int(i) for i in next(zip(*bad.nonzero(), strict=True)))
-        raise ValidationError(f"{what}: row {row + 2}, column {columns[col]!r}: expected "
-                              f"{unit}, got {frame.iloc[row][columns[col]]!r}")
-    return values
+
+def _cell(frame: pd.DataFrame, what: str, column: str) -> Callable[[int], str]:
+    """Where the cell of ``column`` at a position is: the file, the practice, the file row
+    (the header is row 1) and the column."""
+    return lambda i: (f"{what}: practice {frame['practice'].iloc[i]!r}, row {i + 2}, "
+                      f"column {column!r}")
 
 
 def _read(path: str, required: tuple[str, ...], expected: str) -> pd.DataFrame:
@@ -123,17 +122,16 @@ def read_monthly_spend(path: str) -> tuple[pd.DataFrame, pd.Series | None]:
     what = f"--outturn {str(path)!r}"
     frame = _read(path, ("practice", "month", "cost"), "with --month the file is spend by "
                   "month: practice, month (1 = April), cost (pounds) and optionally pod")
-    numbers = _numbers(frame, ["month", "cost"], what, "a number")
-    months = numbers["month"]
+    months = _numbers(frame, ["month"], what, "a month 1 (April) to 12 (March)")["month"]
     bad = (months != months.round()) | (months < 1) | (months > 12)
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise ValidationError(f"{what}: row {row + 2}, column 'month': expected a month 1 "
-                              f"(April) to 12 (March), got {frame.iloc[row]['month']!r}")
+        raise ValidationError(f"{_cell(frame, what, 'month')(row)}: expected a month 1 "
+                              f"(April) to 12 (March), got {frame['month'].iloc[row]!r}")
     keep = ["practice"] + (["pod"] if "pod" in frame.columns else [])
     actual = frame[keep].copy()
     actual["month"] = months.astype(int)
-    actual["cost"] = numbers["cost"].astype(float)
+    actual["cost"] = _numbers(frame, ["cost"], what, "pounds")["cost"]
     return actual, _names(frame)
 
 

@@ -51,6 +51,7 @@ import pandas as pd
 
 from ..codes import normalise_codes
 from ..errors import ValidationError
+from ..number_text import BLANK, number_cells
 from ..validation import quoted
 from .files import practice_codes, read_csv_file
 
@@ -498,20 +499,21 @@ def _numbers(text: pd.Series, rows: pd.Series, column: str, where: str,
              count: bool) -> pd.Series:
     """Numbers as float; blanks and known markers are NaN; anything else is refused.
 
-    Plain numbers only, as every published year writes them: a cell with a comma (``1,2``,
-    ``1,234``) is refused rather than guessed at.
+    Each cell is read by the one number rule (:func:`pbcmodel.number_text.number_cells`):
+    ``1,234`` is 1234; a comma anywhere else (``1,2``), ``inf`` or ``5%`` is refused rather
+    than guessed at, naming the row and column and saying what to write.
     """
     marker = text.str.match(_MARKER.pattern, case=False).fillna(False).astype(bool)
-    values = pd.to_numeric(text.where(~marker), errors="coerce").astype(float)
-    bad = text.notna() & ~marker & ~np.isfinite(values)
-    if count:
-        bad |= values < 0
+    values, why = number_cells(text.where(~marker))
+    refused = (why != "") & (why != BLANK)
+    bad = refused | (values < 0) if count else refused
     if bad.any():
         first = bad.idxmax()
         what = "a number >= 0" if count else "a number"
+        reason = f": {why[first]}" if refused[first] else ""
         raise ValidationError(
             f"{where}: row {rows[first]}, column {column!r}: expected {what} (or blank, "
-            f"'N/A', '-', or a note between bars), got {text[first]!r}"
+            f"'N/A', '-', or a note between bars), got {text[first]!r}{reason}"
             + (f"; {int(bad.sum())} such cells in all" if bad.sum() > 1 else ""))
     return values
 

@@ -51,6 +51,7 @@ import pandas as pd
 
 from ..codes import AGE_BANDS, normalise_codes
 from ..errors import ValidationError
+from ..number_text import BLANK, number_cells
 from ..population import Population
 from ..validation import MAX_COUNT, quoted, require_columns
 from .files import read_csv_file
@@ -330,7 +331,9 @@ def _long(raw: pd.DataFrame, need_commissioner: bool, source: str) -> pd.DataFra
     _require_filled(raw, keys)
     for col in keys:
         raw[col] = normalise_codes(raw[col])
-    raw["NUMBER_OF_PATIENTS"] = _counts(raw)
+    raw["NUMBER_OF_PATIENTS"] = _counts(raw["NUMBER_OF_PATIENTS"], raw["ORG_CODE"],
+                                        np.asarray(raw.index + 2),
+                                        np.full(len(raw), "NUMBER_OF_PATIENTS"))
     sex_ok = raw["SEX"].isin([*_SEX, "ALL"])
     if not sex_ok.all():
         raise ValidationError(
@@ -371,10 +374,12 @@ def _wide(raw: pd.DataFrame) -> pd.DataFrame:
                               f"(rows {quoted(raw.index[dup] + 2)})")
     long = raw.melt(id_vars=["ORG_CODE", "CCG_CODE"], value_vars=list(cells),
                     var_name="cell", value_name="NUMBER_OF_PATIENTS")
-    long["NUMBER_OF_PATIENTS"] = _counts(long)
+    rows = np.asarray(raw.index + 2)
+    long["NUMBER_OF_PATIENTS"] = _counts(long["NUMBER_OF_PATIENTS"], long["ORG_CODE"],
+                                         np.tile(rows, len(cells)), long["cell"].to_numpy())
     if "TOTAL_ALL" in raw.columns:
-        stated = pd.Series(_counts(raw.rename(columns={"TOTAL_ALL": "NUMBER_OF_PATIENTS"})
-                                   .assign(ORG_CODE=raw["ORG_CODE"])).to_numpy(),
+        stated = pd.Series(_counts(raw["TOTAL_ALL"], raw["ORG_CODE"], rows,
+                                   np.full(len(raw), "TOTAL_ALL")).to_numpy(),
                            index=raw["ORG_CODE"])
         summed = long.groupby("ORG_CODE")["NUMBER_OF_PATIENTS"].sum().reindex(stated.index)
         wrong = stated != summed
@@ -418,24 +423,29 @@ def _require_filled(raw: pd.DataFrame, columns: tuple[str, ...]) -> None:
                                   f"{quoted(raw.index[blank] + 2)}")
 
 
-def _counts(raw: pd.DataFrame) -> pd.Series:
-    """``NUMBER_OF_PATIENTS`` as int64: whole, 0 … :data:`~pbcmodel.validation.MAX_COUNT`.
+def _counts(cells: pd.Series, codes: pd.Series, rows: np.ndarray,
+            columns: np.ndarray) -> pd.Series:
+    """Patient counts as int64: whole, 0 … :data:`~pbcmodel.validation.MAX_COUNT`.
 
-    A culprit is quoted as written in the file (``'inf'``, ``'1e30'``), never as the
-    number it would have wrapped round to.
+    Each cell is read by the one number rule (:func:`pbcmodel.number_text.number_cells`:
+    ``1,234`` is 1234; ``1,2``, ``inf`` and a blank are refused, saying what to write);
+    ``codes``, ``rows`` (file rows) and ``columns`` say where each cell is. A culprit is
+    quoted as written in the file (``'1e30'``), never as the number it would have wrapped
+    round to.
     """
-    values = pd.to_numeric(raw["NUMBER_OF_PATIENTS"], errors="coerce")
-    numbers = values.to_numpy(dtype=float)
+    values, why = number_cells(cells)
+    numbers = values.to_numpy()
     with np.errstate(invalid="ignore"):
-        bad = (~np.isfinite(numbers) | (numbers < 0) | (numbers != np.floor(numbers))
-               | (numbers > MAX_COUNT))
+        bad = (why != "").to_numpy() | (numbers < 0) | (numbers != np.floor(numbers)) \
+            | (numbers > MAX_COUNT)
     if bad.any():
-        rows = raw.index[bad]
+        reason = why[bad].iloc[0]
+        got = ("a blank" if reason == BLANK else quoted(cells[bad].tolist())
+               + (f" ({reason})" if reason else ""))
         raise ValidationError(
-            f"registered patients: NUMBER_OF_PATIENTS must be a whole number from 0 to "
-            f"{MAX_COUNT:,}; got {quoted(raw.loc[bad, 'NUMBER_OF_PATIENTS'].tolist())} for "
-            f"practice(s) {quoted(raw.loc[bad, 'ORG_CODE'].unique())} (file row(s) "
-            f"{quoted(rows + 2)})"
+            f"registered patients: {columns[bad][0]} must be a whole number from 0 to "
+            f"{MAX_COUNT:,}; got {got} for practice(s) {quoted(codes[bad].unique())} "
+            f"(file row(s) {quoted(rows[bad].tolist())})"
         )
     return values.astype("int64")
 

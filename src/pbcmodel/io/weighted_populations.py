@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..number_text import BLANK, number_cells
 from ..validation import MAX_COUNT, quoted
 from ..weighted import COMPONENTS, WeightedPopulations
 from .files import practice_codes, read_csv_file
@@ -135,21 +136,23 @@ def read_weighted_populations(source: str | PathLike[str] | pd.DataFrame, *,
     for col in _NUMERIC:
         published = next(k for k, v in mapping.items() if v == col)
         text = frame[col]
-        values = pd.to_numeric(text, errors="coerce")
-        missing = text.isna()
+        values, why = number_cells(text)           # the one number rule: '1,234.5' is 1234.5
+        missing = (why == BLANK).to_numpy()
         if missing.any():
             raise ValidationError(
                 f"{where}: {published!r} is missing for practice(s) "
                 f"{quoted(frame.loc[missing, 'practice'])} (row(s) {quoted(rows[missing])})")
-        numbers = values.to_numpy(dtype=float)
+        numbers = values.to_numpy()
+        refused = (why != "").to_numpy()
         with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_COUNT)
+            bad = refused | (numbers < 0) | (numbers > MAX_COUNT)
         if bad.any():
+            reason = f" ({why[refused].iloc[0]})" if refused.any() else ""
             raise ValidationError(
                 f"{where}: {published!r} must be a number >= 0 and <= {MAX_COUNT:,}; "
                 f"practice(s) {quoted(frame.loc[bad, 'practice'])} (row(s) "
-                f"{quoted(rows[bad])}) have {quoted(text[bad].tolist())}")
-        frame[col] = values.astype(float)
+                f"{quoted(rows[bad])}) have {quoted(text[bad].tolist())}{reason}")
+        frame[col] = values
     frame = frame.set_index("practice")
     label = "table" if file is None else file.name
     return WeightedPopulations(frame, year=(_year(file) if file is not None else "")
