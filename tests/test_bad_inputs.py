@@ -243,15 +243,15 @@ CLI_CASES = [
             r"--out: .*patients\.csv' is one of the input files", GOOD),
     CliCase("budgets-out-unwritable", budgets(out="/sys/pbcmodel-catalogue/b.csv"),
             r"--out: cannot write in '/sys/pbcmodel-catalogue'", GOOD),
-    # --- budgets flags (argparse: usage and one error line, status 2)
+    # --- budgets flags (the library's check, one line, status 2)
     CliCase("resource-negative", with_resource("-5"),
             r"--resource: must be > 0", GOOD),
     CliCase("resource-inf", with_resource("inf"),
-            r"--resource: must be a finite amount", GOOD),
+            r"--resource: expected pounds, got 'inf': not a finite number", GOOD),
     CliCase("resource-nan", with_resource("nan"),
-            r"--resource: must be a finite amount", GOOD),
+            r"--resource: expected pounds, got 'nan': not a finite number", GOOD),
     CliCase("resource-words", with_resource("lots"),
-            r"--resource: not an amount of money: 'lots'", GOOD),
+            r"--resource: expected pounds, got 'lots'", GOOD),
     CliCase("resource-overflows-pence", with_resource("1e300"),
             r"resource", GOOD),
     # --- run: the scenario file
@@ -343,13 +343,18 @@ CLI_CASES = [
     CliCase("scenario-no-cost-model", run(), r"cost_model",
             {"s.toml": scenario_text().replace('cost_model = {dataset = "example"}\n', "")}),
     # --- run: flags
-    CliCase("run-n-zero", run("--n", "0"), r"--n: must be >= 1", GOOD_SCENARIO),
-    CliCase("run-n-words", run("--n", "many"), r"--n: not a whole number", GOOD_SCENARIO),
-    CliCase("run-years-zero", run("--years", "0"), r"--years: must be >= 1", GOOD_SCENARIO),
-    CliCase("run-years-1000", run("--years", "1000"), r"--years: must be <= 100", GOOD_SCENARIO),
-    CliCase("run-seed-negative", run("--seed", "-1"), r"--seed: must be >= 0", GOOD_SCENARIO),
-    CliCase("run-format-unknown", run("--format", "xls"), r"--format: invalid choice",
+    CliCase("run-n-zero", run("--n", "0"), r"--n: must be a positive whole number, got 0$",
             GOOD_SCENARIO),
+    CliCase("run-n-words", run("--n", "many"), r"--n: expected a whole number, got 'many'",
+            GOOD_SCENARIO),
+    CliCase("run-years-zero", run("--years", "0"),
+            r"--years: must be a positive whole number, got 0$", GOOD_SCENARIO),
+    CliCase("run-years-1000", run("--years", "1000"),
+            r"--years: must be a whole number >= 1 and <= 100, got 1000$", GOOD_SCENARIO),
+    CliCase("run-seed-negative", run("--seed", "-1"),
+            r"--seed: must be a whole number >= 0, got -1$", GOOD_SCENARIO),
+    CliCase("run-format-unknown", run("--format", "xls"),
+            r"--format: must be one of \['csv', 'parquet'\], got 'xls'$", GOOD_SCENARIO),
     CliCase("run-n-a-billion", run("--n", "1000000000"),
             r"--n 1,000,000,000: this simulation needs about .* of memory .*use --n [\d,]+ or "
             r"fewer", GOOD_SCENARIO),
@@ -378,15 +383,17 @@ CLI_CASES = [
             GOOD_SCENARIO),
     # --- found acting as a careless user (session of 2 December 2026)
     CliCase("run-out-empty", run(out=""),     # was: exit 0, the run's files in the cwd
-            r"argument --out: expected a file or folder name, got '' \(is a variable unset",
+            r"^pbcmodel: error: --out: expected a file or folder name, got '' \(is a variable "
+            r"unset",
             GOOD_SCENARIO),
     CliCase("statements-out-empty", ["statements", "{tmp}/s.toml", "--outturn", "{tmp}/o.csv",
-                                     "--out", ""], r"argument --out: expected a file or folder",
+                                     "--out", ""],
+            r"^pbcmodel: error: --out: expected a file or folder",
             {**GOOD_SCENARIO, "o.csv": b"practice,outturn\nP001,5\n"}),
     CliCase("budgets-population-empty", budgets(population=""),
-            r"argument --population: expected a file or folder name, got ''", GOOD),
+            r"^pbcmodel: error: --population: expected a file or folder name, got ''", GOOD),
     CliCase("compare-scenario-empty", ["compare", "{tmp}/s.toml", ""],
-            r"argument SCENARIO: expected a file or folder name, got ''", GOOD_SCENARIO),
+            r"^pbcmodel: error: SCENARIO: expected a file or folder name, got ''", GOOD_SCENARIO),
     CliCase("scenario-common-shock-huge", run(),   # was: internal error, OverflowError
             r"\$\.common_shock_cv: must be in \[0\.0, 1\.0\], got 1e\+300",
             {"s.toml": scenario_text(top="common_shock_cv = 1e300")}),
@@ -409,7 +416,8 @@ CLI_CASES = [
     CliCase("scenario-overspend-cap-huge", run(),   # exit 0 with "overflow in multiply"
             r"\$\.overspend\.cap", {"s.toml": scenario_text(overspend="cap = 1e300")}),
     CliCase("design-out-empty", design("--out", ""),
-            r"argument --out: expected a file or folder name", {**GOOD_SCENARIO, "d.toml": SPACE}),
+            r"^pbcmodel: error: --out: expected a file or folder name",
+            {**GOOD_SCENARIO, "d.toml": SPACE}),
     CliCase("design-space-unknown-key", design(), r"d\.toml: objectiv: unknown key",
             {**GOOD_SCENARIO, "d.toml": 'objectiv = "x"\n' + SPACE}),
     CliCase("design-space-not-utf8", design(),     # internal error: UnicodeDecodeError
@@ -434,7 +442,7 @@ def _write_files(tmp: Path, files: dict[str, bytes | str]) -> None:
 def run_cli(argv: list[str]) -> int:
     try:
         return main(argv)
-    except SystemExit as exc:     # argparse: usage and one error line
+    except SystemExit as exc:     # a usage error: one line pointing to --help
         return int(exc.code or 0)
 
 
@@ -451,8 +459,8 @@ def test_cli_bad_input(case: CliCase, tmp_path: Path, capsys: pytest.CaptureFixt
     err = captured.err
     assert status == case.status, err
     assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
-    assert len(lines) == 1, err          # one line (argparse adds its usage lines before it)
+    lines = err.splitlines()
+    assert len(lines) == 1, err          # one line, and no usage block (issue 26)
     assert lines[0].startswith("pbcmodel: error: ") or lines[0].startswith("pbcmodel "), err
     assert re.search(case.match, lines[0]), lines[0]
     assert captured.out == ""             # nothing printed as if it had worked
@@ -1478,4 +1486,281 @@ def test_numbers_as_typed_that_are_read(tmp_path: Path) -> None:
     assert weighted.frame.loc["B85005", "registered"] == 1000.5
     (tmp_path / "p.csv").write_bytes(patients_with(b"ALL,0_4,158", b'ALL,0_4,"1,234"'))
     with pytest.raises(ValidationError, match="ALL row"):   # read as 1234, then checked
+        read_registered_patients(tmp_path / "p.csv")
+
+
+# --- issue 26, class 5: one line from every CLI error (and class 4: the CLI's own words)
+#: Every subcommand with its required arguments (good values), in the order they are given.
+_REQUIRED = {
+    "budgets": [("--population", "{tmp}/patients.csv"), ("--resource", "2e6"),
+                ("--out", "{tmp}/b.csv")],
+    "run": [("scenario", "{tmp}/s.toml"), ("--out", "{tmp}/out")],
+    "compare": [("SCENARIO", "{tmp}/s.toml")],
+    "design": [("scenario", "{tmp}/s.toml"), ("--space", "{tmp}/d.toml"), ("--out", "{tmp}/out")],
+    "statements": [("scenario", "{tmp}/s.toml"), ("--outturn", "{tmp}/o.csv"),
+                   ("--out", "{tmp}/out")],
+}
+_FILES = {**GOOD, **GOOD_SCENARIO, "d.toml": SPACE, "o.csv": b"practice,outturn\nP001,5\n"}
+
+
+def _argv(command: str, leave_out: str | None = None) -> list[str]:
+    argv = [command]
+    for name, value in _REQUIRED[command]:
+        if name != leave_out:
+            argv += [value] if not name.startswith("--") else [name, value]
+    return argv
+
+
+def _one_line_failure(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                      ) -> str:
+    """Run the command line on the catalogue's files: exit 2, exactly one line on stderr, no
+    traceback, nothing on stdout, the folder byte-for-byte as it was; the line."""
+    _write_files(tmp_path, _FILES)
+    before = snapshot(tmp_path)
+    status = run_cli([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    captured = capsys.readouterr()
+    assert status == 2, captured.err
+    assert "Traceback" not in captured.err
+    assert captured.err.count("\n") == 1 and captured.err.endswith("\n"), captured.err
+    assert captured.out == ""
+    assert snapshot(tmp_path) == before
+    return captured.err.rstrip("\n")
+
+
+_USAGE_CASES = [
+    *[pytest.param(_argv(command, leave_out=name), f"pbcmodel {command}",
+                   f"the following arguments are required: {name}",
+                   id=f"{command}-without-{name.lstrip('-')}")
+      for command, required in _REQUIRED.items() for name, _ in required],
+    *[pytest.param([*_argv(command), "--bogus", "3"], f"pbcmodel {command}",
+                   "unrecognized arguments: --bogus 3", id=f"{command}-unknown-option")
+      for command in _REQUIRED],
+    pytest.param(["demo", "--exmaple"], "pbcmodel demo", "unrecognized arguments: --exmaple",
+                 id="demo-unknown-option"),
+    pytest.param(["simulate", "{tmp}/s.toml"], "pbcmodel",
+                 "argument COMMAND: invalid choice: 'simulate'", id="unknown-subcommand"),
+    pytest.param(["--verbose"], "pbcmodel", "unrecognized arguments: --verbose",
+                 id="unknown-top-option"),
+    pytest.param([*_argv("run"), "--n"], "pbcmodel run", "argument --n: expected one argument",
+                 id="run-option-without-value"),
+]
+
+
+@pytest.mark.parametrize(("argv", "prog", "message"), _USAGE_CASES)
+def test_cli_usage_error_is_one_line_pointing_to_help(argv, prog, message, tmp_path, capsys):
+    line = _one_line_failure(argv, tmp_path, capsys)
+    assert line.startswith(f"{prog}: error: {message}"), line
+    assert line.endswith(f" (see {prog} --help)"), line
+
+
+def _scenario() -> pbc.Scenario:
+    return pbc.Scenario.example()
+
+
+def _python_message(call: Callable[[], Any]) -> str:
+    with pytest.raises(ValidationError) as exc:
+        call()
+    return str(exc.value)
+
+
+def _optimise(**kwargs: Any) -> Any:
+    from pbcmodel.design import optimise
+
+    return optimise(_scenario(), {"overspend.practice_share": {"bounds": [0.0, 1.0]}},
+                    "commissioner_tvar95", **kwargs)
+
+
+def _budgets(resource: Any) -> Any:
+    formula = pbc.CapitationFormula(weights=pbc.datasets.example_cost_weights())
+    return formula.budgets(pbc.datasets.example_population(), resource)
+
+
+#: A bad value typed on the command line, and the same value given to the Python API.
+_VALUE_CASES = [
+    pytest.param("run", ["--years", "0"], lambda: _scenario().simulate(years=0), "years",
+                 id="run-years-0"),
+    pytest.param("run", ["--n", "0"], lambda: _scenario().simulate(n=0), "n", id="run-n-0"),
+    pytest.param("run", ["--n", "2.5"], lambda: _scenario().simulate(n=2.5), "n",
+                 id="run-n-2.5"),
+    pytest.param("run", ["--years", "-3"], lambda: _scenario().simulate(years=-3), "years",
+                 id="run-years-negative"),
+    pytest.param("compare", ["{tmp}/s.toml", "--n", "0"], lambda: _scenario().simulate(n=0),
+                 "n", id="compare-n-0"),
+    pytest.param("compare", ["{tmp}/s.toml", "--years", "0"],
+                 lambda: _scenario().simulate(years=0), "years", id="compare-years-0"),
+    pytest.param("design", ["--n", "0"], lambda: _optimise(n=0), "n", id="design-n-0"),
+    pytest.param("design", ["--years", "0"], lambda: _optimise(years=0), "years",
+                 id="design-years-0"),
+    pytest.param("design", ["--max-evaluations", "0"], lambda: _optimise(max_evaluations=0),
+                 "max_evaluations", id="design-max-evaluations-0"),
+    pytest.param("budgets", ["--resource", "-5"], lambda: _budgets(-5), "resource",
+                 id="budgets-resource-negative"),
+    pytest.param("budgets", ["--resource", "0"], lambda: _budgets(0), "resource",
+                 id="budgets-resource-0"),
+    pytest.param("statements", ["--month", "13"], lambda: pbc.phasing.check_month(13),
+                 "month", id="statements-month-13"),
+    pytest.param("statements", ["--month", "0"], lambda: pbc.phasing.check_month(0),
+                 "month", id="statements-month-0"),
+    pytest.param("statements", ["--month", "2.5"], lambda: pbc.phasing.check_month(2.5),
+                 "month", id="statements-month-2.5"),
+]
+
+
+@pytest.mark.parametrize(("command", "extra", "python", "parameter"), _VALUE_CASES)
+def test_cli_bad_value_has_the_python_api_words(command, extra, python, parameter, tmp_path,
+                                                capsys):
+    option = "--" + parameter.replace("_", "-")
+    argv = _argv(command)
+    if extra[0].startswith("--") and extra[0] in argv:    # a required option: new value
+        argv[argv.index(extra[0]) + 1] = extra[1]
+    else:
+        argv += extra
+    line = _one_line_failure(argv, tmp_path, capsys)
+    message = _python_message(python)
+    assert message.startswith(f"{parameter}: ")
+    assert line == f"pbcmodel: error: {option}: {message.removeprefix(parameter + ': ')}"
+
+
+_OTHER_VALUE_CASES = [
+    # numbers by the one rule for numbers people type (pbcmodel.number_text)
+    pytest.param(with_resource("1,0"), r"--resource: expected pounds, got '1,0': .*write 1\.0 "
+                 r"or 10", id="resource-1,0-ambiguous"),
+    pytest.param(with_resource("£2m"), r"--resource: expected pounds, got '£2m': .*1000000",
+                 id="resource-£2m"),
+    pytest.param(with_resource("1.234,56"), r"--resource: .*'1\.234,56'.*write 1234\.56",
+                 id="resource-european"),
+    pytest.param(with_resource("5%"), r"--resource: .*'5%'", id="resource-percent"),
+    pytest.param(with_resource("nan"), r"--resource: expected pounds, got 'nan'",
+                 id="resource-nan"),
+    pytest.param(with_resource(""), r"--resource: blank; expected pounds", id="resource-blank"),
+    pytest.param([*_argv("run"), "--n", "1,0"], r"--n: expected a whole number, got '1,0'",
+                 id="run-n-1,0"),
+    pytest.param([*_argv("run"), "--n", "abc"], r"--n: expected a whole number, got 'abc'",
+                 id="run-n-abc"),
+    pytest.param([*_argv("run"), "--n", "1_000"], r"--n: .*'1_000': spaces or underscores",
+                 id="run-n-underscore"),
+    pytest.param([*_argv("run"), "--seed", "-1"], r"--seed: must be a whole number >= 0, got -1$",
+                 id="run-seed-negative"),
+    pytest.param([*_argv("run"), "--years", "101"],
+                 r"--years: must be a whole number >= 1 and <= 100, got 101$", id="run-years-101"),
+    pytest.param([*_argv("run"), "--format", "xml"],
+                 r"--format: must be one of \['csv', 'parquet'\], got 'xml'$", id="run-format-xml"),
+    pytest.param([*_argv("statements"), "--format", "pdf"],
+                 r"--format: must be among \['html', 'xlsx'\] \(comma-separated\), got 'pdf'$",
+                 id="statements-format-pdf"),
+    pytest.param([*_argv("statements"), "--month", "April"],
+                 r"--month: expected a month, got 'April'", id="statements-month-text"),
+    pytest.param([*_argv("design"), "--replicates", "1"],
+                 r"--replicates: must be a whole number >= 2, got 1$", id="design-replicates-1"),
+    pytest.param(["demo", "--out", ""], r"--out: expected a file or folder name, got ''",
+                 id="demo-out-empty"),
+]
+
+
+@pytest.mark.parametrize(("argv", "match"), _OTHER_VALUE_CASES)
+def test_cli_bad_value_is_one_line_naming_the_option(argv, match, tmp_path, capsys):
+    line = _one_line_failure(argv, tmp_path, capsys)
+    assert line.startswith("pbcmodel: error: --"), line
+    assert re.search(match, line), line
+
+
+@pytest.mark.parametrize(("text", "value"), [("1,234,567", 1_234_567.0), ("£2,000,000", 2e6),
+                                             ("1e6", 1e6), (" 2500000.50 ", 2_500_000.5)])
+def test_cli_resource_as_finance_people_type_it(text, value):
+    from pbcmodel.cli import build_parser
+
+    args = build_parser().parse_args(["budgets", "--population", "p.csv", "--resource", text,
+                                      "--out", "b.csv"])
+    assert args.resource == value
+
+
+@pytest.mark.parametrize("text", ["1,000", "1000", "1e3", "1,000.0"])
+def test_cli_counts_as_finance_people_type_them(text):
+    from pbcmodel.cli import build_parser
+
+    assert build_parser().parse_args(["run", "s.toml", "--out", "o", "--n", text]).n == 1000
+
+
+@pytest.mark.parametrize("command", [None, "demo", *_REQUIRED])
+def test_cli_help_is_still_the_full_help(command):
+    import subprocess
+
+    argv = [sys.executable, "-m", "pbcmodel", *([command] if command else []), "--help"]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False,
+                            env={**os.environ, "COLUMNS": "100"})
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("usage: pbcmodel") and "options:" in result.stdout
+    assert "--help" in result.stdout and len(result.stdout.splitlines()) > 5
+
+
+#: Python wording that must never reach a command-line user (class 4).
+_PYTHON_WORDS = re.compile(r"\w=\.\.\.|\w=\{|\w=,|evolve\(|\bmapping=|pbc\.|scenarios\[\d"
+                           r"|OverspendPolicy")
+_GATES = scenario_text().replace("[overspend]", '[savings]\nsavings = [[0.0, 0.7]]\n'
+                                 'gates = ["plan_approved"]\n\n[overspend]')
+_BOTH = scenario_text().replace("[overspend]", "[savings]\nsavings = [[0.0, 0.7]]\n"
+                                "losses = [[0.0, 0.5]]\n\n[overspend]")
+_NO_COST_MODEL = scenario_text().replace('cost_model = {dataset = "example"}\n', "")
+_NO_COMMISSIONER = patients_with(b"SUB_ICB_LOCATION_CODE,", b"SUB_ICB,")
+_WORDING_CASES = [
+    pytest.param(run(), {"s.toml": _GATES},
+                 r"add plan_approved = \.\.\. to the scenario file's \[conditions\] table",
+                 id="gate-without-condition"),
+    pytest.param(run(), {"s.toml": _BOTH},
+                 r"the scenario file has an \[overspend\] table and its \[savings\] schedule "
+                 r"also shares losses; choose one — remove \[overspend\], or set losses = "
+                 r"\[\[0\.0, 0\.0\]\] in \[savings\]", id="overspend-and-losses"),
+    pytest.param(run(), {"s.toml": _NO_COST_MODEL},
+                 r"add cost_model = \{dataset = \"example\"\} \(or your own\) to the scenario "
+                 r"file", id="run-no-cost-model"),
+    pytest.param(["compare", "{tmp}/s.toml", "{tmp}/b.toml", "--n", "5"],
+                 {"s.toml": _NO_COST_MODEL, "b.toml": scenario_text()},
+                 r"^pbcmodel: error: scenario 's': .*add cost_model = ",
+                 id="compare-no-cost-model"),
+    pytest.param(design(), {"s.toml": scenario_text().replace("[overspend]\npractice_share = "
+                                                              "0.5\n", ""), "d.toml": SPACE},
+                 r"the scenario has no overspend; add an \[overspend\] table to the scenario "
+                 r"file", id="design-space-field-missing"),
+    pytest.param(design(), {**GOOD_SCENARIO, "d.toml": '[space."common_shock_cv"]\n'
+                                                         'bounds = [0.0, 0.1]\n'},
+                 r"use --n 5,000 or more \(got --n 50\)", id="design-driver-needs-more-n"),
+    pytest.param(design(), {**GOOD_SCENARIO, "d.toml": SPACE + '[space."overspend.tolerance"]'
+                                                       '\nbounds = [0.0, 0.1]\n'},
+                 r"^pbcmodel: error: --max-evaluations: at least \d+ for 2 parameter",
+                 id="design-max-evaluations-too-few"),
+    pytest.param(budgets(), {"patients.csv": _NO_COMMISSIONER},
+                 r"gp-reg-pat-prac-map\.csv as --consortia$", id="budgets-mapping-option"),
+    pytest.param(run(), {"p.csv": _NO_COMMISSIONER, "s.toml": scenario_text().replace(
+        '{dataset = "example"}', '{registered_patients = "p.csv"}', 1)},
+                 r"gp-reg-pat-prac-map\.csv as population\.consortia in the scenario file$",
+                 id="run-mapping-key"),
+    pytest.param(with_resource("1e300"), {**GOOD},
+                 r"^pbcmodel: error: --resource: £1e\+300 is too large", id="budgets-resource"),
+]
+
+
+@pytest.mark.parametrize(("argv", "files", "match"), _WORDING_CASES)
+def test_cli_says_the_users_words_not_pythons(argv, files, match, tmp_path, capsys):
+    _write_files(tmp_path, files)
+    before = snapshot(tmp_path)
+    status = run_cli([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    captured = capsys.readouterr()
+    line = captured.err.rstrip("\n")
+    assert status == 2 and captured.err.count("\n") == 1, captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert snapshot(tmp_path) == before
+    assert re.search(match, line), line
+    assert not _PYTHON_WORDS.search(line), line
+
+
+def test_python_users_keep_the_python_wording(tmp_path):
+    from pbcmodel.scenario.config import from_toml
+
+    gates = from_toml(_GATES, pbc.Scenario)
+    assert "pass conditions={'plan_approved': ...}" in _python_message(
+        lambda: gates.simulate(n=5))
+    both = from_toml(_BOTH, pbc.Scenario)
+    assert "drop overspend=" in _python_message(lambda: both.simulate(n=5))
+    (tmp_path / "p.csv").write_bytes(_NO_COMMISSIONER)
+    with pytest.raises(ValidationError, match=r"as mapping=$"):
         read_registered_patients(tmp_path / "p.csv")

@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 import pbcmodel
 from pbcmodel.cli import main
@@ -120,9 +119,8 @@ def test_budgets_command(tmp_path, data_dir, capsys):
 
 
 def test_budgets_command_bad_resource(data_dir, capsys):
-    with pytest.raises(SystemExit):
-        main(["budgets", "--population", "x.csv", "--resource", "-5", "--out", "y.csv"])
-    assert "must be > 0" in capsys.readouterr().err
+    assert main(["budgets", "--population", "x.csv", "--resource", "-5", "--out", "y.csv"]) == 2
+    assert capsys.readouterr().err == "pbcmodel: error: --resource: must be > 0, got -5\n"
 
 
 def test_budgets_command_missing_file(tmp_path, capsys):

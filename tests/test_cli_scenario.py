@@ -173,14 +173,15 @@ def test_run_without_cost_model(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
-    ("--n", "0", "must be >= 1"), ("--years", "-1", "must be >= 1"),
-    ("--n", "x", "not a whole number"), ("--seed", "-3", "must be >= 0"),
+    ("--n", "0", "must be a positive whole number, got 0"),
+    ("--years", "-1", "must be a positive whole number, got -1"),
+    ("--n", "x", "expected a whole number, got 'x'"),
+    ("--seed", "-3", "must be a whole number >= 0"),
 ])
 def test_run_bad_counts(tmp_path, capsys, option, value, message):
-    with pytest.raises(SystemExit):
-        main(["run", "s.toml", "--out", str(tmp_path), option, value])
+    assert main(["run", "s.toml", "--out", str(tmp_path), option, value]) == 2
     err = capsys.readouterr().err
-    assert option in err and message in err
+    assert err.startswith(f"pbcmodel: error: {option}: {message}") and err.count("\n") == 1
 
 
 # ----------------------------------------------------------------------------- compare

@@ -11,8 +11,11 @@ failure                                                exit status
 =====================================================  ===========
 bad input, a file or folder that cannot be read or     2
 written, a missing optional extra, out of memory,
-input nested too deeply
-a bad option (argparse's usage message)                2
+input nested too deeply, a bad option value (refused
+by the library's own check, in its words)
+a usage error: an unknown command or option, a         2
+missing option or file name (one line, pointing to
+the command's ``--help``)
 interrupted (Ctrl-C)                                   130
 anything else: a bug in pbcmodel (with a hint to       1
 report it and to rerun with ``--debug``)
@@ -37,7 +40,7 @@ import argparse
 import contextlib
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
@@ -46,7 +49,9 @@ from ..moved import package_getattr
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
 from .design_command import COMMANDS as DESIGN_COMMANDS
+from .parsing import OptionError, Parser, path_name
 from .statements_command import COMMANDS as STATEMENTS_COMMANDS
+from .wording import cli_words
 
 __all__ = ["build_parser", "main"]
 
@@ -58,28 +63,9 @@ _PATH_ARGUMENTS = frozenset({"out", "population", "consortia", "weights", "outtu
                              "scenario", "scenarios"})
 
 
-def _path_text(text: str) -> str:
-    """A file or folder name on the command line: not empty (``"."`` is the current folder).
-
-    Examples
-    --------
-    >>> _path_text("results")
-    'results'
-    >>> _path_text(" ")
-    Traceback (most recent call last):
-    ...
-    argparse.ArgumentTypeError: expected a file or folder name, got ' ' (is a variable unset? \
-use . for the current folder)
-    """
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"expected a file or folder name, got {text!r} (is a "
-                                         "variable unset? use . for the current folder)")
-    return text
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """The argument parser for ``pbcmodel``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pbcmodel",
         description="Financial modelling of practice based commissioning: capitation budgets, "
                     "risk, savings sharing and overspend policy.")
@@ -93,17 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
         add_args(p)
         for action in p._actions:
             if action.dest in _PATH_ARGUMENTS and action.type is None:
-                action.type = _path_text
+                action.type = path_name(action.option_strings[0] if action.option_strings
+                                        else str(action.metavar or action.dest))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback of an error")
         p.set_defaults(handler=handler)
+        parser.commands[name] = p
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (see the table above)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)     # a usage error: one line, SystemExit(2)
+    except OptionError as exc:             # a bad value: the library's words
+        return _shown(explain_failure(exc))
     if args.command is None:
         parser.print_help()
         return 0
@@ -113,13 +104,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException as exc:   # the one error path: every failure becomes one line
         if getattr(args, "debug", False) or isinstance(exc, SystemExit):
             raise
-        status, message = explain_failure(exc)
-        print(message, file=sys.stderr)
-        return status
+        return _shown(explain_failure(exc, options=_options(parser, args.command)))
 
 
-def explain_failure(exc: BaseException) -> tuple[int, str]:
+def _shown(failure: tuple[int, str]) -> int:
+    status, message = failure
+    print(message, file=sys.stderr)
+    return status
+
+
+def _options(parser: Parser, command: str) -> set[str]:
+    """The options of ``command`` (``--resource``, ``--out``, ...)."""
+    return {option for action in parser.commands[command]._actions
+            for option in action.option_strings}
+
+
+def explain_failure(exc: BaseException, options: Collection[str] = ()) -> tuple[int, str]:
     """The exit status and the one line shown for an exception that ended a command.
+
+    A library message's Python words for what to change become the command line's
+    (:func:`~pbcmodel.cli.wording.cli_words`: ``options`` are the command's options).
 
     Examples
     --------
@@ -134,7 +138,7 @@ def explain_failure(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, KeyboardInterrupt):
         return 130, "pbcmodel: interrupted; no output was written (or replaced)"
     if isinstance(exc, PBCModelError):
-        return 2, f"pbcmodel: error: {_one_line(str(exc))}"
+        return 2, f"pbcmodel: error: {cli_words(_one_line(str(exc)), options)}"
     if isinstance(exc, MemoryError):
         return 2, ("pbcmodel: error: out of memory; try a smaller --n or fewer --years, or "
                    "a machine with more memory")

@@ -11,7 +11,6 @@ need, and for a simulation the memory it will use. Outputs are written whole or 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import SimulationResult
 from ..scenario.variants import compare
 from ..validation import require_columns
+from .parsing import choice, count, money, seed
 
 __all__ = ["COMMANDS", "budget_summary"]
 
@@ -203,34 +203,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def whole_number_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """An argparse type: a whole number in [minimum, maximum] (commas and underscores allowed)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text.replace(",", "").replace("_", ""))
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _positive_amount(text: str) -> float:
-    try:
-        value = float(text.replace(",", "").replace("_", "").lstrip("£"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an amount of money: {text!r}") from exc
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite amount of pounds, got {text!r}")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
 #: Sub-command name → (help, function that adds its arguments, handler).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {}
@@ -242,7 +214,7 @@ def _budgets_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--consortia", help="CSV with columns practice, consortium")
     p.add_argument("--weights", help="CSV of cost weights: age_band, sex, one column per POD "
                                      "(default: the embedded example weights)")
-    p.add_argument("--resource", required=True, type=_positive_amount,
+    p.add_argument("--resource", required=True, type=money("--resource"),
                    help="resource to devolve, pounds")
     p.add_argument("--out", required=True, help="CSV file to write (checked before the input "
                                                 "is read; written whole or not at all)")
@@ -250,13 +222,13 @@ def _budgets_args(p: argparse.ArgumentParser) -> None:
 
 
 def _simulation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=whole_number_arg(1), default=10_000,
+    p.add_argument("--n", type=count("--n"), default=10_000,
                    help="simulations (default %(default)s; refused before it starts if it "
                         "would not fit in memory)")
-    p.add_argument("--years", type=whole_number_arg(1, MAX_YEARS), default=DEFAULT_YEARS,
+    p.add_argument("--years", type=count("--years", maximum=MAX_YEARS), default=DEFAULT_YEARS,
                    help=f"simulated years, 1 to {MAX_YEARS} (default %(default)s, so that "
                         "overspends recovered from later years' budgets are counted)")
-    p.add_argument("--seed", type=whole_number_arg(0), default=0,
+    p.add_argument("--seed", type=seed("--seed"), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
 
 
@@ -266,7 +238,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="output folder (made if needed; it appears only when every file is "
                         "written, and other files in it are left alone)")
     _simulation_args(p)
-    p.add_argument("--format", choices=RUN_FORMATS, default="csv",
+    p.add_argument("--format", type=choice("--format", RUN_FORMATS), default="csv",
                    help="table format (default %(default)s; parquet needs pyarrow)")
     p.add_argument("--force", action="store_true",
                    help="replace a previous run's files in --out, all of them as a set")

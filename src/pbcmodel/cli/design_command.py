@@ -31,7 +31,7 @@ from ..design import Design, DesignWarning, Frontier, frontier, load_design_spec
 from ..errors import ValidationError
 from ..io.output_folder import atomic_folder
 from ..scenario import load_scenario
-from .commands import whole_number_arg
+from .parsing import count, seed
 
 __all__ = ["COMMANDS", "DESIGN_OUTPUTS"]
 
@@ -104,15 +104,15 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", required=True,
                    help="design file (TOML): [space], objective, [constraints], [frontier]")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--n", type=whole_number_arg(1), default=2_000,
+    p.add_argument("--n", type=count("--n"), default=2_000,
                    help="simulations per candidate (default %(default)s)")
-    p.add_argument("--years", type=whole_number_arg(1), default=1,
+    p.add_argument("--years", type=count("--years"), default=1,
                    help="simulated years (default %(default)s)")
-    p.add_argument("--seed", type=whole_number_arg(0), default=0,
+    p.add_argument("--seed", type=seed("--seed"), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
-    p.add_argument("--max-evaluations", type=whole_number_arg(1), default=200,
+    p.add_argument("--max-evaluations", type=count("--max-evaluations"), default=200,
                    help="most candidates the search simulates (default %(default)s)")
-    p.add_argument("--replicates", type=whole_number_arg(2), default=5,
+    p.add_argument("--replicates", type=count("--replicates", minimum=2), default=5,
                    help="fresh simulations of the chosen policy (default %(default)s)")
     p.add_argument("--force", action="store_true", help="replace a previous design's files")
 

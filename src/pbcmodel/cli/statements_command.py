@@ -39,6 +39,7 @@ from ..monitoring import panel_gaps
 from ..number_text import parse_column
 from ..reports.statement_pages import FORMATS, write_statements
 from ..scenario import Scenario, load_scenario
+from .parsing import checked, month
 
 __all__ = ["COMMANDS", "read_monthly_spend", "read_outturn"]
 
@@ -145,24 +146,14 @@ def read_monthly_spend(path: str) -> tuple[pd.DataFrame, pd.Series | None]:
     return actual, _names(frame)
 
 
-def _formats(text: str) -> list[str]:
+def _check_formats(text: str) -> list[str]:
+    """``--format``: a comma-separated list of :data:`FORMATS`, in the words of the
+    statements' own check."""
     chosen = [f.strip() for f in text.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"must be a comma-separated list of "
-                                         f"{', '.join(FORMATS)}; got {text!r}")
+    if not chosen or any(f not in FORMATS for f in chosen):
+        raise ValidationError(f"--format: must be among {list(FORMATS)} (comma-separated), "
+                              f"got {text!r}")
     return chosen
-
-
-def _month(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if not 1 <= value <= 12:
-        raise argparse.ArgumentTypeError(f"must be a month 1 (April) to 12 (March), got "
-                                         f"{text!r}")
-    return value
 
 
 def _units(scn: Scenario, actual: pd.DataFrame) -> pd.Index:
@@ -206,13 +197,14 @@ def _statements_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--outturn", required=True,
                    help="CSV of spend: practice, outturn (a settled year) or, with --month, "
                         "practice, month, cost [, pod]; optional column name")
-    p.add_argument("--month", type=_month, default=None,
+    p.add_argument("--month", type=month("--month"), default=None,
                    help="statements for the year to date at this month, 1 (April) to 12 "
                         "(March), instead of a settled year")
     p.add_argument("--out", required=True,
                    help="folder to write (must not exist, unless --force; it appears only "
                         "when every file is written)")
-    p.add_argument("--format", dest="formats", type=_formats, default=list(FORMATS),
+    p.add_argument("--format", dest="formats", type=checked("--format", _check_formats),
+                   default=list(FORMATS),
                    help="html, xlsx or both, comma-separated (default %(default)s)")
     p.add_argument("--source", default=None,
                    help="where the data came from, shown on every page (default: worked "
