@@ -18,8 +18,9 @@ With a high-cost threshold the pool's excess is drawn from its own distribution 
 multiplied by the year's common shock (one lognormal factor per simulation, mean 1) and,
 with ``practice_effects`` (:class:`~pbcmodel.risk.effects.PracticeEffects`), by the
 practice's effect in that simulation and year (a persistent lognormal factor, mean 1 for a
-practice whose effect is not known), drawn from their own streams keyed by (year, block),
-so they too are the same for any split. The high-cost pool's excess is multiplied by the
+practice whose effect is not known), drawn from their own streams keyed by year and block
+of simulations (groups of :data:`~pbcmodel.risk.effects.EFFECT_ROWS` for the effects), so
+they too are the same for any split. The high-cost pool's excess is multiplied by the
 shock only: the pool meets individual patients' costs above the threshold, which is
 chance, not a practice's style (and it may be drawn per commissioner, not per practice).
 
