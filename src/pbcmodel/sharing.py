@@ -19,8 +19,8 @@ never waive a practice's share of an overspend.
 
 Presets reproduce published schemes, each with its source and a worked
 example: :func:`pbc_freed_up`, :func:`pbc_2004`, :func:`mssp_one_sided`,
-:func:`mssp_two_sided`, :func:`aca_risk_corridor` and
-:func:`part_d_corridor_2006`.
+:func:`mssp_two_sided`, :func:`aca_risk_corridor`,
+:func:`part_d_corridor_2006`, :func:`aco_reach_global` and :func:`aco_reach_professional`.
 
 Examples
 --------
@@ -63,6 +63,8 @@ __all__ = [
     "ShareSchedule",
     "SideRule",
     "aca_risk_corridor",
+    "aco_reach_global",
+    "aco_reach_professional",
     "mssp_minimum_savings_rate",
     "mssp_one_sided",
     "mssp_two_sided",
@@ -809,3 +811,82 @@ def part_d_corridor_2006() -> ShareSchedule:
     """
     tiers = ((0.0, 1.0), (0.025, 0.25), (0.05, 0.2))
     return ShareSchedule(savings=tiers, losses=tiers)
+
+
+#: ACO REACH risk corridors of the Global option: (threshold as a fraction of the benchmark,
+#: the ACO's marginal share of gross savings or losses beyond it), the same on both sides.
+#: Source: Pearl Health, "ACO REACH: Exploring the 'Performance Year Discount' in Global and
+#: Professional Tracks", Exhibit A "Risk Corridors under ACO REACH" (before the PY2026 update).
+ACO_REACH_GLOBAL_CORRIDORS: Tiers = ((0.0, 1.0), (0.25, 0.5), (0.35, 0.25), (0.50, 0.10))
+
+#: ACO REACH risk corridors of the Professional option, as :data:`ACO_REACH_GLOBAL_CORRIDORS`
+#: (same source and exhibit).
+ACO_REACH_PROFESSIONAL_CORRIDORS: Tiers = ((0.0, 0.5), (0.05, 0.35), (0.10, 0.15), (0.15, 0.05))
+
+
+def aco_reach_global() -> ShareSchedule:
+    """US CMS ACO REACH Model, Global (full-risk) option: its risk corridors, symmetric.
+
+    CMS describes Global as "a higher risk sharing arrangement — 100% savings/losses"
+    (https://www.cms.gov/priorities/innovation/innovation-models/aco-reach). The 100% applies
+    to the first corridor only: the ACO keeps (bears) all gross savings (losses) up to 25% of
+    the benchmark, 50% of those from 25% to 35%, 25% from 35% to 50% and 10% beyond 50%
+    (Pearl Health, "ACO REACH: Exploring the 'Performance Year Discount' in Global and
+    Professional Tracks", Exhibit A "Risk Corridors under ACO REACH",
+    https://pearlhealth.com/blog/healthcare-insights/aco-reach-performance-year-discount/,
+    undated; it quotes the 3.5% Global discount for PY2025 and PY2026). No minimum savings
+    or loss rate and no cap is stated. The ACO plays the practice, CMS the commissioner.
+
+    Simplified: the budget plays the benchmark. The Global benchmark discount (3.5% for
+    PY2025 and PY2026, same source) and the quality withhold are not part of this schedule:
+    settle against a discounted budget to include the discount (the bands then scale with
+    it).
+
+    **PY2026:** CMS announced an update of the model for PY2026 (CMS, "ACO REACH Model
+    Performance Year 2026 Model Update – Quick Reference",
+    https://www.cms.gov/aco-reach-model-performance-year-2026-model-update-quick-reference)
+    that narrowed the first Global corridor from 25% to 10% of the benchmark (Lara, "6 Things
+    to Know About CMS' Recent ACO REACH Model Updates",
+    https://copy.laraco.net/cblog/6-things-to-know-about-cms-recent-aco-reach-model-updates).
+    The PY2026 bands beyond 10% were not found in a published source, so this preset keeps
+    the earlier bands; for PY2026 build the schedule with
+    ``ShareSchedule(savings=tiers, losses=tiers)`` once they are known.
+
+    Examples
+    --------
+    Benchmark £10m. Spending £9.2m saves 8%, inside the first corridor: the ACO keeps all
+    £800,000. Spending £7m saves 30%: £2.5m (to 25%) + 50% × £0.5m = £2.75m, and CMS keeps
+    £250,000. Spending £13m is symmetric: the ACO bears £2.75m of the £3m loss.
+
+    >>> sched = aco_reach_global()
+    >>> [float(sched.practice_amount(10e6, o)) for o in (9.2e6, 7e6, 13e6)]
+    [800000.0, 2750000.0, -2750000.0]
+    """
+    return ShareSchedule(savings=ACO_REACH_GLOBAL_CORRIDORS, losses=ACO_REACH_GLOBAL_CORRIDORS)
+
+
+def aco_reach_professional() -> ShareSchedule:
+    """US CMS ACO REACH Model, Professional (partial-risk) option: its risk corridors, symmetric.
+
+    CMS describes Professional as "a lower risk-sharing arrangement — 50% savings/losses"
+    (https://www.cms.gov/priorities/innovation/innovation-models/aco-reach). By corridor the
+    ACO keeps (bears) 50% of gross savings (losses) up to 5% of the benchmark, 35% of those
+    from 5% to 10%, 15% from 10% to 15% and 5% beyond 15% (Pearl Health, Exhibit A, the
+    source of :func:`aco_reach_global`). No minimum savings or loss rate and no cap is
+    stated; the PY2026 update sources found describe a change to the Global corridors only.
+
+    Simplified: the budget plays the benchmark; the quality withhold is not part of this
+    schedule.
+
+    Examples
+    --------
+    Benchmark £10m. Spending £9.7m saves 3%: 50% × £300,000 = £150,000 to the ACO.
+    Spending £9.2m saves 8%: 50% × £500,000 + 35% × £300,000 = £355,000. Spending £10.8m
+    loses 8%: the ACO bears the same £355,000.
+
+    >>> sched = aco_reach_professional()
+    >>> [round(float(sched.practice_amount(10e6, o)), 2) for o in (9.7e6, 9.2e6, 10.8e6)]
+    [150000.0, 355000.0, -355000.0]
+    """
+    return ShareSchedule(savings=ACO_REACH_PROFESSIONAL_CORRIDORS,
+                         losses=ACO_REACH_PROFESSIONAL_CORRIDORS)
