@@ -25,7 +25,7 @@ Examples
 >>> m = datasets.pcn_mapping()
 >>> len(m), m["pcn_code"].nunique(), m["sub_icb_code"].nunique()
 (6669, 1272, 106)
->>> datasets.pcn_match("2026/27").summary()["matched"]
+>>> int(datasets.pcn_match("2026/27").summary()["matched"])
 6249
 """
 
