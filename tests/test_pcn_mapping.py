@@ -58,10 +58,10 @@ def test_embedded_file_columns_and_rows():
 
 
 def test_known_practice_has_its_pcn():
-    # From the real 2022/23 file, row 2: "Y63","NORTH EAST AND YORKSHIRE COMM REGION","16C",
-    # "NHS NORTH EAST AND NORTH CUMBRIA ICB - 16C","U89141","STOCKTON PCN","A81001",
-    # "THE DENSHAM SURGERY",... (the PCN code and name under the headers "Code" and
-    # "CCG NAME"): not the sub-ICB name.
+    # From the real 2022/23 file, row 2 (the first practice): Y63,NORTH EAST AND YORKSHIRE
+    # COMM REGION,16C,NHS NORTH EAST AND NORTH CUMBRIA ICB - 16C,U89141,STOCKTON PCN,A81001,
+    # THE DENSHAM SURGERY,... : the PCN code and name sit under the headers "Code" and
+    # "CCG NAME", after the sub-ICB name.
     row = datasets.pcn_mapping().loc["A81001"]
     assert (row["pcn_code"], row["pcn_name"]) == ("U89141", "STOCKTON PCN")
     assert (row["sub_icb_code"], row["region_code"]) == ("16C", "Y63")
