@@ -4,6 +4,11 @@
   practice-level weighted populations 2026/27–2028/29 (6,281 practices, 36 ICBs). Contains
   public sector information licensed under the Open Government Licence v3.0; source: NHS
   England.
+* :mod:`~pbcmodel.datasets.england_footprints` — :func:`pcn_mapping`: each practice's PCN,
+  sub-ICB location and region in NHS Payments to General Practice 2022/23 (6,669 practices),
+  :func:`pcn_match` against a year's weighted populations and :func:`england_pcns` (every
+  practice of a year with its PCN). Contains public sector information licensed under the
+  Open Government Licence v3.0; source: NHS Digital (now NHS England).
 * :mod:`~pbcmodel.datasets.example` — the synthetic example commissioner (60 practices) and
   :func:`synthetic_commissioner` at national scale, built from closed-form formulas or a seeded
   generator, so identical on every machine.
@@ -38,6 +43,13 @@ from .activity import (
     example_reference_rates,
     example_tariffs,
 )
+from .england_footprints import (
+    PCN_ATTRIBUTION,
+    PcnMatch,
+    england_pcns,
+    pcn_mapping,
+    pcn_match,
+)
 from .england_populations import (
     ATTRIBUTION,
     ENGLAND_YEARS,
@@ -63,8 +75,11 @@ __all__ = [
     "EXAMPLE_RESOURCE",
     "LICENCE_FILE",
     "MEASURES",
+    "PCN_ATTRIBUTION",
+    "PcnMatch",
     "england",
     "england_age_sex_profile",
+    "england_pcns",
     "example_contract_activity",
     "example_contract_plan",
     "example_cost_model",
@@ -75,6 +90,8 @@ __all__ = [
     "example_population",
     "example_reference_rates",
     "example_tariffs",
+    "pcn_mapping",
+    "pcn_match",
     "synthetic_commissioner",
     "synthetic_persons",
     "synthetic_persons_truth",
