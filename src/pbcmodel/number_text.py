@@ -104,10 +104,18 @@ def _hint(text: str) -> str:
             return hint
     if "," in text:
         return _comma_hint(text)
-    return "write it as 1234, 1,234.50, -12.5 or 1e6"
+    return _ANY_NUMBER
+
+
+#: The hint for a text that is no number at all (no comma, %, £1m, … to point at).
+_ANY_NUMBER = "write it as 1234, 1,234.50, -12.5 or 1e6"
+#: The same, where a whole number is expected (a count, a seed, a month).
+_WHOLE_NUMBER = "write it as a whole number, such as 12 or 1,234"
 
 
 def _refuse(text: str, where: str, unit: str, hint: str) -> ValidationError:
+    if hint == _ANY_NUMBER and unit in ("a whole number", "a month"):
+        hint = _WHOLE_NUMBER
     return ValidationError(f"{where}: expected {unit}, got {text!r}: {hint}")
 
 
