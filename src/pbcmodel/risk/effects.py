@@ -501,6 +501,23 @@ effects must be a number between 0 and 1, got 1.5
         decay = self.persistence ** (2 * year)
         return decay * uncertainty**2 + (1 - decay) * self.sd**2
 
+    def log_moments(self, years: int, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """Mean ``persistence^t · centre`` and variance ``V_t`` of each practice's log effect
+        ``u_t`` in simulated years ``0 … years − 1``: two arrays, year × practice (``u_t`` is
+        normal with these, see the module).
+
+        Examples
+        --------
+        >>> eff = PracticeEffects(0.1, 0.5, centre={"A": 0.2}, uncertainty={"A": 0.0})
+        >>> mean, var = eff.log_moments(2, pd.Index(["A", "B"]))
+        >>> mean.tolist(), var.round(4).tolist()
+        ([[0.2, 0.0], [0.1, 0.0]], [[0.0, 0.01], [0.0075, 0.01]])
+        """
+        centre, uncertainty = self.first_year(codes)
+        mean = np.array([self.persistence**t * centre for t in range(years)])
+        var = np.array([self.log_variance(t, uncertainty) for t in range(years)])
+        return mean.reshape(years, len(codes)), var.reshape(years, len(codes))
+
     def log_effects(self, root: np.random.SeedSequence, years: int, lo: int, hi: int,
                     codes: pd.Index | int) -> list[np.ndarray]:
         """Log effects ``u_t`` of simulations ``[lo, hi)`` in years ``0 … years − 1``.

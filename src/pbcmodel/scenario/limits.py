@@ -120,13 +120,8 @@ def log_effect_bounds(effects: PracticeEffects, codes: pd.Index, years: int) -> 
     >>> log_effect_bounds(eff, pd.Index(["A", "B"]), 2).round(4).tolist()   # 0.1 · 8.21 − 0.005
     [[1.0159, 0.8159], [0.9759, 0.8159]]
     """
-    centre, uncertainty = effects.first_year(codes)
-    out = np.empty((years, len(codes)))
-    for year in range(years):
-        variance = effects.log_variance(year, uncertainty)
-        out[year] = (effects.persistence**year * centre + LARGEST_Z * np.sqrt(variance)
-                     - variance / 2)
-    return out
+    mean, variance = effects.log_moments(years, codes)
+    return mean + LARGEST_Z * np.sqrt(variance) - variance / 2
 
 
 def _log_outturns(effects: PracticeEffects, codes: pd.Index, log_spend: np.ndarray,

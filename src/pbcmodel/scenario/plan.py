@@ -326,9 +326,8 @@ def grid_moments(scn: SimulatedScenario, mean: np.ndarray, var: np.ndarray, year
     effects = scn.practice_effects
     if effects is None or effects.is_off:
         return mean, var
-    centre, uncertainty = effects.first_year(scn.population.codes)
-    shift = np.array([np.exp(effects.persistence**t * centre) for t in range(years)])
-    spread = np.array([np.exp(effects.log_variance(t, uncertainty)) for t in range(years)])
+    log_mean, log_var = effects.log_moments(years, scn.population.codes)
+    shift, spread = np.exp(log_mean), np.exp(log_var)
     sd = shift * np.sqrt(np.maximum(spread * (var + mean**2) - mean**2, 0.0))
     low, high = shift.min(axis=0), shift.max(axis=0)
     grid_sd = sd.max(axis=0) + (high - low) * mean / 2
