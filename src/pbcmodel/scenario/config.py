@@ -561,6 +561,7 @@ _SCENARIO_KEYS: dict[str, _Key] = {
     "cost_growth": _Key(),
     "conditions": _Key(_conditions_data, _reads(_conditions)),
     "learning": _policy(LearningBudgets),
+    "holder": _Key(lambda holder: None if holder == "practice" else holder),
 }
 
 

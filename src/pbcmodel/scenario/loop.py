@@ -80,7 +80,8 @@ def simulate_range(plan: SimulationPlan, lo: int, hi: int,
             # tables read once)
             years = plan.sampler.pence_years(streams, list(range(plan.years)), lo + start,
                                              lo + stop, [float(g) for g in plan.growth])
-            outturns = [retained for retained, _ in years]
+            # a footprint's outturn is its practices' spend added up (holders, exact pence)
+            outturns = [plan.holders.gather(retained) for retained, _ in years]
             pools = [excess.sum(axis=1) for _, excess in years]
             for first, last in patients.chunks(stop - start, plan.chunk):
                 settle_chunk(plan, tallies, lo + start + first,

@@ -47,6 +47,7 @@ from ..settlement.core import Consortia
 from ..sharing import ShareSchedule
 from ..validation import align_condition
 from . import memory, tally
+from .holders import Holders, holders
 from .learning import Learning
 from .options import SimulationOptions
 
@@ -63,8 +64,8 @@ class SimulatedScenario(Protocol):
     The engine's modules cannot import ``Scenario`` (its ``simulate`` calls them), so they
     name exactly the parts they read: the population and the formula, resource and growth
     that set the budgets; the cost model, high-cost threshold, common shock, practice
-    effects and cost growth that drive spend; the rules that settle it; and the name its
-    result shows.
+    effects and cost growth that drive spend; who holds the budgets; the rules that settle
+    it; and the name its result shows.
     """
 
     @property
@@ -99,6 +100,8 @@ class SimulatedScenario(Protocol):
     def conditions(self) -> Mapping[str, Any]: ...
     @property
     def learning(self) -> LearningBudgets | None: ...
+    @property
+    def holder(self) -> str: ...
     def budgets(self) -> pd.DataFrame: ...
 
 
@@ -228,10 +231,13 @@ class SimulationPlan:
         Simulated years.
     growth : ndarray
         Cost growth of each year (``(1 + cost_growth) ** year``).
+    holders : Holders
+        Who holds the budgets (:mod:`~pbcmodel.scenario.holders`): the practices, or the
+        consortia, each as one holder whose outturn is its practices' drawn spend added up.
     consortium_codes : Consortia
-        The practices grouped by consortium, for netting.
+        The holders grouped by consortium, for netting.
     list_size : ndarray
-        Registered patients per practice (incentives per head).
+        Registered patients per holder (incentives per head).
     policies : tuple of PolicyPlan
         One per scenario, in order.
     chunk : int
@@ -242,6 +248,7 @@ class SimulationPlan:
     root: np.random.SeedSequence
     years: int
     growth: np.ndarray
+    holders: Holders
     consortium_codes: Consortia
     list_size: np.ndarray
     policies: tuple[PolicyPlan, ...]
@@ -249,12 +256,12 @@ class SimulationPlan:
 
     @property
     def budgets(self) -> list[np.ndarray]:
-        """Each policy's budgets, year × practice, pence."""
+        """Each policy's budgets, year × holder, pence."""
         return [policy.budget_pence for policy in self.policies]
 
 
-def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndarray,
-                 var: np.ndarray, growth: np.ndarray, keep: tally.Keep,
+def _policy_plan(scn: SimulatedScenario, index: pd.Index, budget_pence: np.ndarray,
+                 mean: np.ndarray, var: np.ndarray, growth: np.ndarray, keep: tally.Keep,
                  learning: Learning | None = None) -> PolicyPlan:
     # learning budgets move with spend (their span): the grid covers them too
     span = np.sqrt(var) / mean * _SPAN_SD if learning is not None else None
@@ -263,7 +270,6 @@ def _policy_plan(scn: SimulatedScenario, budget_pence: np.ndarray, mean: np.ndar
     low, width = tally.histogram_grid(grid, mean, var,
                                       growth if span is None else np.tile(growth, 2),
                                       scn.common_shock_cv)
-    index = scn.population.codes
     conditions = {key: align_condition(value, index, key) if isinstance(value, pd.Series)
                   else value for key, value in scn.conditions.items()}
     return PolicyPlan(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
@@ -340,17 +346,23 @@ def build_plan(group: Sequence[SimulatedScenario], keeps: Sequence[tally.Keep],
     their distributions built once, and each scenario's budgets, grid and ``keeps``."""
     first = group[0]
     pop = first.population
+    held = holders(pop, first.holder)
     sampler = spend_sampler(first, options.method)
-    mean, var = grid_moments(first, *sampler.moments(), options.years)
+    # a footprint's spend is its practices' spend added up: their means and variances add
+    # (chance and practice effects are independent between practices; the common shock
+    # is the grid's own term)
+    mean, var = (held.gather(m) for m in grid_moments(first, *sampler.moments(),
+                                                      options.years))
     growth = (1 + first.cost_growth) ** np.arange(options.years)
-    # each year adds up to the penny, as settle's
-    budgets = once_per_budgets(group, lambda scn: allocate_pennies(
-        year_budgets(scn, options.years), name="budgets"))
+    # each year adds up to the penny, as settle's; a footprint's budget is its practices'
+    budgets = once_per_budgets(group, lambda scn: held.gather(allocate_pennies(
+        year_budgets(scn, options.years), name="budgets")))
     return SimulationPlan(
         sampler=sampler, root=options.root, years=options.years, growth=growth,
-        consortium_codes=Consortia.from_codes(pd.factorize(pop.hierarchy["consortium"])[0]),
-        list_size=pop.list_size.to_numpy(),
-        policies=tuple(_policy_plan(s, b, mean, var, growth, k,
+        holders=held,
+        consortium_codes=Consortia.from_codes(pd.factorize(held.consortium)[0]),
+        list_size=held.list_size.to_numpy(),
+        policies=tuple(_policy_plan(s, held.codes, b, mean, var, growth, k,
                                     _learning(s, b, sampler, growth))
                        for s, b, k in zip(group, budgets, keeps, strict=True)),
         chunk=options.chunk_size or default_chunk(pop.n_practices))

@@ -57,6 +57,7 @@ from ..validation import (
     settleable,
 )
 from . import config, simulation
+from .holders import Holder, check_holder, holders
 from .options import Seed, StorePath
 from .simulation import SimulationResult
 
@@ -165,6 +166,13 @@ class Scenario:
         :meth:`PracticeEffects.dixon_2011() <pbcmodel.risk.effects.PracticeEffects.dixon_2011>`);
         ``None`` (the default) takes the formula as exact, the only practice-level risk
         being chance. Any practice it names must be one of the population's.
+    holder : {"practice", "consortium"}
+        Who holds the budgets (:mod:`pbcmodel.scenario.holders`). ``"practice"`` (the
+        default): each practice, settled on its own. ``"consortium"``: each consortium of the
+        population (a footprint: a PCN, a place, an ICB; see
+        :class:`pbcmodel.footprints.Footprints`) holds one budget, its practices' budgets
+        added up, and is settled as one on its practices' spend added up; results are then
+        per consortium. Not with learning budgets (not built).
 
     The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
     editing them afterwards, or editing what the scenario hands out, cannot change it.
@@ -210,8 +218,13 @@ class Scenario:
         default=None, validator=_instance_of(PracticeEffects, "practice effects"))
     learning: LearningBudgets | None = attrs.field(
         default=None, validator=_instance_of(LearningBudgets, "learning budgets"))
+    holder: Holder = attrs.field(default="practice", converter=check_holder)
 
     def __attrs_post_init__(self) -> None:
+        if self.holder != "practice" and self.learning is not None:
+            raise ValidationError(f"holder: learning budgets are set per practice; with "
+                                  f"holder={self.holder!r} (one budget per consortium) they "
+                                  "are not built: drop learning= or hold budgets per practice")
         if self.practice_effects is not None:
             # known first-year effects must name the population's practices: refused now
             self.practice_effects.first_year(self.population.codes)
@@ -284,9 +297,11 @@ class Scenario:
         ----------
         outturn : Series or DataFrame
             Actual spend (pounds) per practice, or practice × POD with exactly the
-            formula's PODs and optionally a ``total`` column that equals their sum.
+            formula's PODs and optionally a ``total`` column that equals their sum. With
+            ``holder="consortium"`` the practices' budgets and spend are added up, each to
+            the penny, and each consortium is settled as one holder.
         carry_forward : Series or DataFrame, optional
-            Liabilities brought forward from earlier years (pounds).
+            Liabilities brought forward from earlier years (pounds), per holder.
 
         Examples
         --------
@@ -298,13 +313,14 @@ class Scenario:
         >>> float(st.to_frame()["practice_amount"].sum())   # no loss sharing: nothing borne
         0.0
         """
-        budgets = self.budgets()["total"]
-        outturn = practice_totals(outturn, "outturn", pods=self.formula.pods)
+        held = holders(self.population, self.holder)
+        budgets = held.pounds(self.budgets()["total"], "budgets")
+        outturn = held.pounds(practice_totals(outturn, "outturn", pods=self.formula.pods),
+                              "outturn")
         conditions = resolve_conditions(self._conditions, budgets, outturn)
         return settle(budgets, outturn, savings=self.savings, overspend=self.overspend,
-                      incentives=self.incentives,
-                      consortium=self.population.hierarchy["consortium"],
-                      list_size=self.population.list_size, conditions=conditions or None,
+                      incentives=self.incentives, consortium=held.consortium,
+                      list_size=held.list_size, conditions=conditions or None,
                       carry_forward=carry_forward)
 
     def simulate(self, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
@@ -484,6 +500,9 @@ class Scenario:
         lines.append(_effects_line(self.practice_effects))
         if self.learning is not None:
             lines.append(self.learning.describe())
+        if self.holder == "consortium":
+            lines.append("budgets held by each consortium (footprint) as one holder, "
+                         "settled on its practices' spend added up")
         return lines
 
     def __repr__(self) -> str:

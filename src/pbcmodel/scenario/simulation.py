@@ -64,6 +64,7 @@ import numpy as np
 from .. import risk
 from ..risk import SpendDraws, methods, patients
 from . import cluster, limits, loop, memory, store, tally
+from .holders import holders
 from .options import ENGINES, KEEP, Seed, SimulationOptions, StorePath
 from .options import tracked_losses as tracked_losses
 from .plan import (
@@ -80,9 +81,10 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 
 #: Ways of drawing outturns (the risk engine's method registry).
 METHODS = methods.METHODS
-#: Scenario fields that change the simulated outturns (everything else is policy).
+#: Scenario fields that change the simulated outturns (everything else is policy): what is
+#: spent, and who holds the budgets (a footprint's outturn is its practices' added up).
 DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
-                    "cost_growth", "practice_effects")
+                    "cost_growth", "practice_effects", "holder")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
 #: (:mod:`~pbcmodel.scenario.tally`); ask for others with ``track_losses``.
 LOSS_POUNDS = tally.LOSS_POUNDS
@@ -292,10 +294,10 @@ def _staged_stores(targets: Sequence[Path | None], scenarios: Sequence[Simulated
     with contextlib.ExitStack() as stack:
         folders = [None if t is None else stack.enter_context(store.staged(t))
                    for t in targets]
+        held = [holders(scn.population, scn.holder) for scn in scenarios]
         yield [(f, None if f is None else store.create(
-            f, options.n, scn.population.codes, scn.population.hierarchy["consortium"],
-            scn.population.list_size, options.years))
-            for f, scn in zip(folders, scenarios, strict=True)]
+            f, options.n, h.codes, h.consortium, h.list_size, options.years))
+            for f, h in zip(folders, held, strict=True)]
 
 
 def _simulate_groups(scenarios: Sequence[SimulatedScenario], groups: list[list[int]],
@@ -312,9 +314,9 @@ def _simulate_groups(scenarios: Sequence[SimulatedScenario], groups: list[list[i
     for group, group_budgets, group_tallies in zip(groups, budgets, tallies, strict=True):
         for i, budget, statistics in zip(group, group_budgets, group_tallies, strict=True):
             scn = scenarios[i]
+            held = holders(scn.population, scn.holder)
             results[i] = SimulationResult(
                 scenario=scn, seed=options.seed, method=options.method,
-                practices=scn.population.codes,
-                consortium=scn.population.hierarchy["consortium"],
-                list_size=scn.population.list_size, budget=budget / 100, tally=statistics)
+                practices=held.codes, consortium=held.consortium,
+                list_size=held.list_size, budget=budget / 100, tally=statistics)
     return [results[i] for i in range(len(scenarios))]
