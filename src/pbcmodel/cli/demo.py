@@ -33,7 +33,7 @@ import pandas as pd
 
 from .. import datasets
 from .._version import __version__
-from ..capitation import CapitationFormula, PaceOfChange, WeightedCapitation, need_index
+from ..capitation import PaceOfChange, WeightedCapitation, need_index
 from ..errors import MissingDependencyError, require
 from ..io.output_folder import atomic_folder
 from ..money import allocate_pennies, pounds, round_half_up
@@ -55,11 +55,11 @@ from ..reports.tables import (
     text_table,
     tidy,
 )
-from ..risk.effects import PracticeEffects
 from ..scenario import Scenario
+from ..scenario.england import weighted_scenario
 from ..scenario.simulation import SimulationResult
 from ..scenario.variants import side_by_side
-from ..sharing import mssp_two_sided, pbc_freed_up
+from ..sharing import mssp_two_sided
 from ..weighted import WeightedPopulations
 from .commands import budget_summary, format_explanation, format_summary
 
@@ -182,10 +182,10 @@ def _print_written(out: Path, written: list[str]) -> None:
 def england_scenarios(wp: WeightedPopulations, resource: float) -> list[Scenario]:
     """The three demo policies on one ICB's practices from the weighted populations.
 
-    A :class:`~pbcmodel.capitation.CapitationFormula` over ``wp.to_population(...)`` with
-    the ICB-based core need index as ``needs`` (and as the practices' cost multiplier),
-    the example cost weights and cost model, 1% contingency top-slice, and practice effects
-    calibrated to Dixon et al. 2011 (:meth:`~pbcmodel.risk.effects.PracticeEffects.dixon_2011`).
+    The first is :func:`~pbcmodel.scenario.england.weighted_scenario` (the example cost
+    weights with the ICB-based core need index, 1% contingency top-slice, the example cost
+    model, practice effects calibrated to Dixon et al. 2011, PBC's 70/30 rule and a 2%
+    tolerance then half borne, capped at 5%); the others change its overspend policy.
 
     Examples
     --------
@@ -194,15 +194,7 @@ def england_scenarios(wp: WeightedPopulations, resource: float) -> list[Scenario
     >>> [s.name for s in england_scenarios(wp, 5e8)]
     ['pbc-70-30', 'strict-overspend', 'mssp-style']
     """
-    index = need_index(wp)
-    pop = wp.to_population(datasets.england_age_sex_profile(), cost_index=index)
-    base = Scenario(population=pop, resource=resource,
-                    formula=CapitationFormula(weights=datasets.example_cost_weights(),
-                                              needs=index, top_slices={"contingency": 0.01}),
-                    cost_model=datasets.example_cost_model(), savings=pbc_freed_up(0.7),
-                    overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05),
-                    common_shock_cv=0.02, practice_effects=PracticeEffects.dixon_2011(),
-                    name="pbc-70-30")
+    base = weighted_scenario(wp, resource, name="pbc-70-30")
     return [base,
             base.evolve(name="strict-overspend", overspend=OverspendPolicy(practice_share=1.0)),
             base.evolve(name="mssp-style", savings=mssp_two_sided(), overspend=None)]

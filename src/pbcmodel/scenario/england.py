@@ -1,0 +1,105 @@
+"""Real England as a scenario: an ICB's practices (or all of England's) from NHS England's
+practice weighted populations, ready to settle and simulate.
+
+:func:`weighted_scenario` composes a :class:`~pbcmodel.scenario.Scenario` over any year of
+:class:`~pbcmodel.weighted.WeightedPopulations`; :func:`england_scenario` does so for the
+embedded 2026/27–2028/29 data (Open Government Licence v3, see
+:data:`pbcmodel.datasets.ATTRIBUTION`). The budgets: the example cost weights with
+each practice's ICB-based core need index (:func:`~pbcmodel.capitation.need_index`) as its
+needs, 1% contingency top-slice, an illustrative resource of :data:`ENGLAND_PER_HEAD` per
+registered patient. The risk: the example cost model (the practice's need index as its cost
+multiplier), a 2% common cost shock and practice effects calibrated to Dixon et al. 2011
+(:meth:`~pbcmodel.risk.effects.PracticeEffects.dixon_2011`). The policy: PBC's 70/30 freed-up
+rule, 2% tolerance then half of an overspend borne, capped at 5% of budget. Each is a field a
+``changes`` keyword replaces.
+
+Examples
+--------
+>>> scn = england_scenario("QWO")
+>>> scn.population.n_practices, scn.name
+(266, 'England QWO')
+>>> round(scn.resource / scn.population.list_size.sum())
+1000
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import datasets
+from ..capitation import CapitationFormula, need_index
+from ..overspend import OverspendPolicy
+from ..risk.effects import PracticeEffects
+from ..sharing import pbc_freed_up
+from ..weighted import WeightedPopulations
+from .scenario import Scenario
+
+__all__ = ["ENGLAND_PER_HEAD", "england_scenario", "weighted_scenario"]
+
+#: Illustrative resource per registered patient in the first year (pounds), rounded to the
+#: nearest £100,000 for the whole population.
+ENGLAND_PER_HEAD = 1_000.0
+
+
+def weighted_scenario(wp: WeightedPopulations, resource: float | None = None, *,
+                      consortia: pd.Series | None = None, name: str = "england",
+                      **changes: Any) -> Scenario:
+    """A scenario over the practices of one year of NHS England's weighted populations.
+
+    Parameters
+    ----------
+    wp : WeightedPopulations
+        The practices (an ICB's, ``wp.subset(icb=...)``, or all of England's).
+    resource : float, optional
+        Pounds to devolve in the first year; default :data:`ENGLAND_PER_HEAD` per registered
+        patient, rounded to the nearest £100,000.
+    consortia : Series, optional
+        Practice → consortium (a footprint, e.g. ``Footprints.footprint``); default the
+        local authority district within the ICB (:meth:`WeightedPopulations.places`).
+    name : str
+        The scenario's name.
+    **changes
+        Fields to replace (as :meth:`Scenario.evolve`, dotted paths allowed).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> wp = pbc.datasets.england().subset(icb="QOC")
+    >>> weighted_scenario(wp, 5e8, name="QOC").resource
+    500000000.0
+    """
+    index = need_index(wp)
+    pop = wp.to_population(datasets.england_age_sex_profile(), consortia=consortia,
+                           cost_index=index)
+    if resource is None:
+        resource = round(float(wp.list_size.sum()) * ENGLAND_PER_HEAD, -5)
+    base = Scenario(population=pop, resource=resource,
+                    formula=CapitationFormula(weights=datasets.example_cost_weights(),
+                                              needs=index, top_slices={"contingency": 0.01}),
+                    cost_model=datasets.example_cost_model(), savings=pbc_freed_up(0.7),
+                    overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05),
+                    common_shock_cv=0.02, practice_effects=PracticeEffects.dixon_2011(),
+                    name=name)
+    return base.evolve(**changes) if changes else base
+
+
+def england_scenario(icb: str | None = None, *, year: str = "2026/27",
+                     resource: float | None = None, consortia: pd.Series | None = None,
+                     **changes: Any) -> Scenario:
+    """A scenario over one ICB's practices (or all of England's, ``icb=None``) from the
+    embedded weighted populations of ``year`` (:func:`pbcmodel.datasets.england`).
+
+    Arguments as :func:`weighted_scenario`; the name is ``"England <ICB>"``.
+
+    Examples
+    --------
+    >>> england_scenario("QWO", holder="consortium").holder
+    'consortium'
+    """
+    wp = datasets.england(year)
+    if icb is not None:
+        wp = wp.subset(icb=icb)
+    return weighted_scenario(wp, resource, consortia=consortia,
+                             name=f"England {icb or 'all ICBs'}", **changes)
