@@ -234,8 +234,8 @@ def mssp_basic_level_e(*, minimum_rate: float = 0.02, revenue_to_benchmark: floa
                        gates: Any = ()) -> ShareSchedule:
     """US Medicare Shared Savings Program, BASIC track Level E (two-sided), PY2024 onwards.
 
-    42 CFR 425.605(d)(1)(v) (as amended by the CY2023 and CY2024 Physician Fee Schedule
-    rules, 87 FR 70237 and 88 FR 79504; text read from the eCFR): an ACO that meets the
+    42 CFR 425.605(d)(1)(v) (as amended by the CY2023 Physician Fee Schedule rule, 87 FR
+    70237, Nov. 18, 2022; text read from an eCFR copy): an ACO that meets the
     quality performance standard shares 50% of savings (the *final sharing rate*) from the
     first dollar once they reach its minimum savings rate, capped at 10% of the updated
     benchmark; it shares losses at a fixed 30% (the *shared loss rate*) from the first
@@ -245,6 +245,10 @@ def mssp_basic_level_e(*, minimum_rate: float = 0.02, revenue_to_benchmark: floa
     the 3% of 414.1415(c)(3)(i)(B)). The minimum savings and loss rates are symmetrical and
     chosen by the ACO (425.605(b)(2)): 0%, 0.5%, 1%, 1.5% or 2%, or a rate by number of
     assigned beneficiaries (pass ``minimum_rate``). The budget plays the updated benchmark.
+
+    **PY2025 onwards:** the eCFR copy read links an amendment to 425.605 published at 89 FR
+    98571 (Dec. 9, 2024, the CY2025 Physician Fee Schedule rule) whose text was not read;
+    no change to these rates and limits for PY2025-PY2027 was found in a source read.
 
     Parameters
     ----------
@@ -299,8 +303,8 @@ def mssp_enhanced(quality_score: float = 1.0, *, minimum_rate: float = 0.02,
                   gates: Any = ()) -> ShareSchedule:
     """US Medicare Shared Savings Program, ENHANCED track (two-sided), PY2024 onwards.
 
-    42 CFR 425.610 (as amended by the CY2023 Physician Fee Schedule rule, 87 FR 70240; text
-    read from the eCFR): an ACO that meets the quality performance standard shares 75% of
+    42 CFR 425.610 (as amended by the CY2023 Physician Fee Schedule rule, 87 FR 70240, Nov.
+    18, 2022; text read from an eCFR copy): an ACO that meets the quality performance standard shares 75% of
     savings from the first dollar once they reach its minimum savings rate, capped at 20%
     of the updated benchmark (425.610(d)(4), (e)). Its shared loss rate is 1 − 75% × its
     health-equity-adjusted quality performance score, at least 40% and at most 75%; 75%
