@@ -304,16 +304,16 @@ def mssp_enhanced(quality_score: float = 1.0, *, minimum_rate: float = 0.02,
     """US Medicare Shared Savings Program, ENHANCED track (two-sided), PY2024 onwards.
 
     42 CFR 425.610 (as amended by the CY2023 Physician Fee Schedule rule, 87 FR 70240, Nov.
-    18, 2022; text read from an eCFR copy): an ACO that meets the quality performance standard shares 75% of
-    savings from the first dollar once they reach its minimum savings rate, capped at 20%
-    of the updated benchmark (425.610(d)(4), (e)). Its shared loss rate is 1 − 75% × its
-    health-equity-adjusted quality performance score, at least 40% and at most 75%; 75%
-    if it fails the quality standard (425.610(f)(4)); losses are shared from the first
-    dollar once they reach its minimum loss rate and are capped at 15% of the updated
-    benchmark (425.610(g)). The minimum savings and loss rates are symmetrical and chosen
-    by the ACO (425.610(b)): 0%, 0.5%, 1%, 1.5% or 2%, or a rate by number of assigned
-    beneficiaries (pass ``minimum_rate``). The budget plays the updated benchmark. No
-    limit on losses is based on revenue in this track.
+    18, 2022; text read from an eCFR copy): an ACO that meets the quality performance
+    standard shares 75% of savings from the first dollar once they reach its minimum savings
+    rate, capped at 20% of the updated benchmark (425.610(d)(4), (e)). Its shared loss rate
+    is 1 − 75% × its health-equity-adjusted quality performance score, at least 40% and at
+    most 75%; 75% if it fails the quality standard (425.610(f)(4)); losses are shared from
+    the first dollar once they reach its minimum loss rate and are capped at 15% of the
+    updated benchmark (425.610(g)). The minimum savings and loss rates are symmetrical and
+    chosen by the ACO (425.610(b)): 0%, 0.5%, 1%, 1.5% or 2%, or a rate by number of
+    assigned beneficiaries (pass ``minimum_rate``). The budget plays the updated benchmark.
+    No limit on losses is based on revenue in this track.
 
     Parameters
     ----------
