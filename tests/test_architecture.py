@@ -216,9 +216,9 @@ def _parsed(source: str, code: str) -> list[Import]:
 
 
 def test_checker_finds_a_cycle_through_a_function_import():
-    imports = (_parsed("pbcmodel.sharing", "def f():\n    from .overspend import x\n")
-               + _parsed("pbcmodel.overspend", "from .sharing import SideRule\n"))
-    assert find_cycle(graph(imports)) == ["pbcmodel.overspend", "pbcmodel.sharing",
+    imports = (_parsed("pbcmodel.sharing.schedule", "def f():\n    from ..overspend import x\n")
+               + _parsed("pbcmodel.overspend", "from .sharing.schedule import SideRule\n"))
+    assert find_cycle(graph(imports)) == ["pbcmodel.overspend", "pbcmodel.sharing.schedule",
                                           "pbcmodel.overspend"]
 
 
