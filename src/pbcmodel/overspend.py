@@ -11,7 +11,7 @@ one as data, and this module is the one home of the rules that apply it, each pu
    :attr:`OverspendPolicy.losses_rule`, chosen by :func:`liability_rule`;
    :meth:`OverspendPolicy.liability` applies it to one practice-year in pounds. The
    arithmetic of a tolerance, a share and a cap is that of either side of every sharing rule,
-   so it is written once, in :meth:`pbcmodel.sharing.SideRule.amount` (``sharing.py``): the
+   so it is written once, in :meth:`pbcmodel.sharing.SideRule.amount` (``sharing/schedule.py``): the
    tolerance is the rule's ``minimum_rate`` charged on the excess only
    (``first_dollar=False``), the share its one tier and the cap its ``cap``;
 2. **consortium netting** (``net_within_consortium``) — :func:`net_within_consortia`, over
