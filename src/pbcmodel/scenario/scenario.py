@@ -56,6 +56,7 @@ from ..validation import (
     read_view,
     settleable,
 )
+from ..withhold import QualityWithhold
 from . import config, simulation
 from .options import Seed, StorePath
 from .simulation import SimulationResult
@@ -165,6 +166,10 @@ class Scenario:
         :meth:`PracticeEffects.dixon_2011() <pbcmodel.risk.effects.PracticeEffects.dixon_2011>`);
         ``None`` (the default) takes the formula as exact, the only practice-level risk
         being chance. Any practice it names must be one of the population's.
+    withhold : QualityWithhold, optional
+        A quality withhold: a fraction of each budget held back and paid back where its
+        condition (a key of ``conditions``, which must be given) holds; the commissioner
+        keeps the rest (:mod:`pbcmodel.withhold`). Not a driver of spend.
 
     The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
     editing them afterwards, or editing what the scenario hands out, cannot change it.
@@ -210,6 +215,8 @@ class Scenario:
         default=None, validator=_instance_of(PracticeEffects, "practice effects"))
     learning: LearningBudgets | None = attrs.field(
         default=None, validator=_instance_of(LearningBudgets, "learning budgets"))
+    withhold: QualityWithhold | None = attrs.field(
+        default=None, validator=_instance_of(QualityWithhold, "a quality withhold"))
 
     def __attrs_post_init__(self) -> None:
         if self.practice_effects is not None:
@@ -225,6 +232,9 @@ class Scenario:
             # other columns than the formula's PODs, are an error; kept as totals
             object.__setattr__(self, "_historic",
                                self.formula.historic_totals(self._historic, self.population))
+        if self.withhold is not None and self.withhold.condition not in self._conditions:
+            # its condition is refused now, naming the key, not at the first settle
+            self.withhold.earned(self._conditions)
 
     @property
     def historic(self) -> pd.Series | None:
@@ -305,7 +315,7 @@ class Scenario:
                       incentives=self.incentives,
                       consortium=self.population.hierarchy["consortium"],
                       list_size=self.population.list_size, conditions=conditions or None,
-                      carry_forward=carry_forward)
+                      carry_forward=carry_forward, withhold=self.withhold)
 
     def simulate(self, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
                  method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
@@ -484,6 +494,8 @@ class Scenario:
         lines.append(_effects_line(self.practice_effects))
         if self.learning is not None:
             lines.append(self.learning.describe())
+        if self.withhold is not None:
+            lines.append(self.withhold.describe())
         return lines
 
     def __repr__(self) -> str:
