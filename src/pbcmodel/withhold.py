@@ -10,7 +10,7 @@ holder's amount (after sharing, before clawback; see there).
 The model is CMS's ACO REACH quality withhold: a share of the benchmark held back and
 earned back on the quality score. It was 2% of the benchmark in performance years
 2023–2025 (ACO REACH Request for Applications, table 6.16) and rises to 5% in performance
-year 2026 (CMS, "ACO REACH Model Performance Year 2026 Model Update", May 2025).
+year 2026, as summaries of CMS's PY 2026 model update (announced May 2025) report.
 
 Rounding: the amount withheld is ``fraction × budget`` in pence rounded half up (half a
 penny away from zero, as a spreadsheet's ``ROUND``), by :func:`pbcmodel.money.round_half_up`;
