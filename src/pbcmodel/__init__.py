@@ -37,6 +37,7 @@ from . import (
     scenario,
     settlement,
     sharing,
+    withhold,
 )
 from ._version import __version__
 from .appraisal import BusinessCase
@@ -52,6 +53,7 @@ from .risk import CostModel
 from .scenario import Scenario, SimulationResult, compare, load_scenario, sweep
 from .settlement import Settlement, settle
 from .sharing import ShareSchedule
+from .withhold import QualityWithhold
 
 moved.install()   # old module paths fail with the name of the new module (see pbcmodel.moved)
 
@@ -69,6 +71,7 @@ __all__ = [
     "PBCModelError",
     "PaceOfChange",
     "Population",
+    "QualityWithhold",
     "Scenario",
     "Settlement",
     "ShareSchedule",
@@ -103,4 +106,5 @@ __all__ = [
     "sharing",
     "statement",
     "sweep",
+    "withhold",
 ]

@@ -12,6 +12,14 @@ for the embedded example data (``{dataset = "example"}``) and for files
 scenario file). Writing uses the short form where the data equal the embedded example, and
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
 
+A quality withhold (``[withhold]``, a :class:`~pbcmodel.withhold.QualityWithhold`) is its
+``fraction`` of the budget and the ``condition`` that earns it back, a key of
+``[conditions]``::
+
+    [withhold]
+    fraction = 0.02
+    condition = "quality_met"
+
 Practice effects (``[practice_effects]``, a :class:`~pbcmodel.risk.effects.PracticeEffects`)
 are ``sd`` and ``persistence``, and optionally the known first-year effects as tables of
 practice code → number, ``centre`` and ``uncertainty``::
@@ -81,6 +89,7 @@ from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.effects import PracticeEffects
 from ..sharing import Gate, ShareSchedule
+from ..withhold import QualityWithhold
 from .file_text import in_file, loads_json, parse_text, read_text_file
 
 T = TypeVar("T")
@@ -562,6 +571,7 @@ _SCENARIO_KEYS: dict[str, _Key] = {
     "conditions": _Key(_conditions_data, _reads(_conditions)),
     "learning": _policy(LearningBudgets),
     "holder": _Key(lambda holder: None if holder == "practice" else holder),
+    "withhold": _policy(QualityWithhold),
 }
 
 

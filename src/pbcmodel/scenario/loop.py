@@ -108,7 +108,8 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
             arrays = settle_arrays(
                 budget, outturn_pence, savings=policy.savings, overspend=policy.overspend,
                 incentives=policy.incentives, consortium_codes=plan.consortium_codes,
-                list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry)
+                list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry,
+                withhold=policy.withhold)
             carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
             tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
                       arrays.commissioner_amount.sum(axis=1), carried, pool,

@@ -46,6 +46,7 @@ from ..risk.effects import PracticeEffects
 from ..settlement.core import Consortia
 from ..sharing import ShareSchedule
 from ..validation import align_condition
+from ..withhold import QualityWithhold
 from . import memory, tally
 from .holders import Holders, holders
 from .learning import Learning
@@ -102,6 +103,8 @@ class SimulatedScenario(Protocol):
     def learning(self) -> LearningBudgets | None: ...
     @property
     def holder(self) -> str: ...
+    @property
+    def withhold(self) -> QualityWithhold | None: ...
     def budgets(self) -> pd.DataFrame: ...
 
 
@@ -203,6 +206,8 @@ class PolicyPlan:
         Its learning budgets: each year's budgets, per simulation, from the earlier
         years' outturns (:mod:`~pbcmodel.scenario.learning`); ``budget_pence`` is then the
         formula's (the first year's, and every year's totals).
+    withhold : QualityWithhold, optional
+        Its quality withhold (:mod:`pbcmodel.withhold`).
     """
 
     savings: ShareSchedule | None
@@ -214,6 +219,7 @@ class PolicyPlan:
     width: np.ndarray
     keep: tally.Keep
     learning: Learning | None = None
+    withhold: QualityWithhold | None = None
 
 
 @attrs.frozen(eq=False)
@@ -274,7 +280,7 @@ def _policy_plan(scn: SimulatedScenario, index: pd.Index, budget_pence: np.ndarr
                   else value for key, value in scn.conditions.items()}
     return PolicyPlan(savings=scn.savings, overspend=scn.overspend, incentives=scn.incentives,
                       conditions=conditions, budget_pence=budget_pence, low=low, width=width,
-                      keep=keep, learning=learning)
+                      keep=keep, learning=learning, withhold=scn.withhold)
 
 
 # ----------------------------------------------------------------------------- learning

@@ -56,6 +56,7 @@ from ..validation import (
     read_view,
     settleable,
 )
+from ..withhold import QualityWithhold
 from . import config, simulation
 from .holders import Holder, check_holder, holders
 from .options import Seed, StorePath
@@ -173,6 +174,10 @@ class Scenario:
         :class:`pbcmodel.footprints.Footprints`) holds one budget, its practices' budgets
         added up, and is settled as one on its practices' spend added up; results are then
         per consortium. Not with learning budgets (not built).
+    withhold : QualityWithhold, optional
+        A quality withhold: a fraction of each budget held back and paid back where its
+        condition (a key of ``conditions``, which must be given) holds; the commissioner
+        keeps the rest (:mod:`pbcmodel.withhold`). Not a driver of spend.
 
     The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
     editing them afterwards, or editing what the scenario hands out, cannot change it.
@@ -219,6 +224,8 @@ class Scenario:
     learning: LearningBudgets | None = attrs.field(
         default=None, validator=_instance_of(LearningBudgets, "learning budgets"))
     holder: Holder = attrs.field(default="practice", converter=check_holder)
+    withhold: QualityWithhold | None = attrs.field(
+        default=None, validator=_instance_of(QualityWithhold, "a quality withhold"))
 
     def __attrs_post_init__(self) -> None:
         if self.holder != "practice" and self.learning is not None:
@@ -238,6 +245,9 @@ class Scenario:
             # other columns than the formula's PODs, are an error; kept as totals
             object.__setattr__(self, "_historic",
                                self.formula.historic_totals(self._historic, self.population))
+        if self.withhold is not None and self.withhold.condition not in self._conditions:
+            # its condition is refused now, naming the key, not at the first settle
+            self.withhold.earned(self._conditions)
 
     @property
     def historic(self) -> pd.Series | None:
@@ -321,7 +331,7 @@ class Scenario:
         return settle(budgets, outturn, savings=self.savings, overspend=self.overspend,
                       incentives=self.incentives, consortium=held.consortium,
                       list_size=held.list_size, conditions=conditions or None,
-                      carry_forward=carry_forward)
+                      carry_forward=carry_forward, withhold=self.withhold)
 
     def simulate(self, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
                  method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
@@ -503,6 +513,8 @@ class Scenario:
         if self.holder == "consortium":
             lines.append("budgets held by each consortium (footprint) as one holder, "
                          "settled on its practices' spend added up")
+        if self.withhold is not None:
+            lines.append(self.withhold.describe())
         return lines
 
     def __repr__(self) -> str:

@@ -10,11 +10,15 @@ pipeline of named steps, each a call into the module that owns the rule —
    and the practice's share of an underspend (:func:`~pbcmodel.sharing.shared_amount`), its
    liability for an overspend (:func:`~pbcmodel.overspend.liability_rule`), or its part of
    its consortium's amount (:func:`~pbcmodel.overspend.net_within_consortia`);
-3. incentive payments earned (:meth:`pbcmodel.incentives.Incentives.amounts_pence`);
-4. recover liabilities (:mod:`pbcmodel.overspend`): clawback in the policy's order
+3. the quality withhold (:class:`pbcmodel.withhold.QualityWithhold`): the part not earned
+   back is taken from the practice's amount and kept by the commissioner. It comes after
+   sharing, so the shares are of the whole variance, and before clawback, but it is kept
+   out of clawback and recovery: it was never paid, so it is not a liability to recover;
+4. incentive payments earned (:meth:`pbcmodel.incentives.Incentives.amounts_pence`);
+5. recover liabilities (:mod:`pbcmodel.overspend`): clawback in the policy's order
    (:func:`~pbcmodel.overspend.claw_back`), then future budgets
    (:func:`~pbcmodel.overspend.recovery_schedule`);
-5. check that the money is conserved to the penny.
+6. check that the money is conserved to the penny.
 
 :class:`~pbcmodel.overspend.Consortia` is importable from here too.
 """
@@ -41,8 +45,14 @@ from ..overspend import (
 )
 from ..sharing import ShareSchedule, SideRule, shared_amount
 from ..validation import condition_array, quoted
+from ..withhold import QualityWithhold
 
 __all__ = ["Consortia", "SettlementArrays", "settle_arrays"]
+
+
+def _no_flow(arrays: SettlementArrays) -> np.ndarray:
+    """An absent flow: a read-only all-zero view of the variance's shape."""
+    return np.broadcast_to(np.int64(0), arrays.variance.shape)
 
 
 @attrs.frozen(eq=False)
@@ -50,23 +60,27 @@ class SettlementArrays:
     """Money flows of a settlement as int64 pence arrays of shape ``(S, P)``.
 
     Identities (exact, element by element): ``practice_amount +
-    commissioner_amount == variance``; ``freed_up − clawback_freed_up ==
-    freed_up_paid``; ``incentive_signup + incentive_plan − clawback_incentives
-    == incentive_paid``. ``recovery_next`` has shape ``(S, P, Y)``: the
-    instalments to deduct from the budgets 1, 2, …, Y years ahead (pass it back
-    as ``carry_forward_pence`` next year). Arrays may be read-only views
-    (e.g. all-zero incentives); copy one before writing into it.
+    commissioner_amount == variance``; ``practice_amount + withhold_unearned ==
+    freed_up − liability``; ``freed_up − clawback_freed_up == freed_up_paid``;
+    ``incentive_signup + incentive_plan − clawback_incentives == incentive_paid``.
+    ``recovery_next`` has shape ``(S, P, Y)``: the instalments to deduct from the
+    budgets 1, 2, …, Y years ahead (pass it back as ``carry_forward_pence`` next year).
+    Arrays may be read-only views (e.g. all-zero incentives, or no withhold); copy one
+    before writing into it.
 
     Attributes
     ----------
     variance : budget − outturn (+ underspend, − overspend).
     entitlement : practice's amount under the rules before gates.
-    practice_amount : after gates; + freed-up resources, − liability borne.
-    commissioner_amount : ``variance − practice_amount``.
+    practice_amount : after gates; + freed-up resources, − liability borne, − the
+        withhold not earned back.
+    commissioner_amount : ``variance − practice_amount`` (it keeps the unearned withhold).
     incentive_signup, incentive_plan : incentive payments earned.
     clawback_freed_up, clawback_incentives : liabilities recovered from them.
     recovered_from_budget : instalment brought forward, deducted from this year's budget.
     recovery_next : instalments carried forward.
+    withheld, withhold_earned : the quality withhold held back from the budget, and the
+        part of it earned back (all zero without a withhold).
     """
 
     variance: np.ndarray
@@ -79,16 +93,34 @@ class SettlementArrays:
     clawback_incentives: np.ndarray
     recovered_from_budget: np.ndarray
     recovery_next: np.ndarray
+    withheld: np.ndarray = attrs.field(default=attrs.Factory(_no_flow, takes_self=True))
+    withhold_earned: np.ndarray = attrs.field(default=attrs.Factory(_no_flow, takes_self=True))
+
+    @property
+    def withhold_unearned(self) -> np.ndarray:
+        """The withhold not earned back, kept by the commissioner, pence."""
+        if _all_zero_view(self.withheld):
+            return self.withheld
+        return self.withheld - self.withhold_earned
+
+    @property
+    def shared(self) -> np.ndarray:
+        """The practice's amount under the sharing and overspend rules, before the withhold
+        (``practice_amount + withhold_unearned``), pence."""
+        unearned = self.withhold_unearned
+        return (self.practice_amount if _all_zero_view(unearned)
+                else self.practice_amount + unearned)
 
     @property
     def freed_up(self) -> np.ndarray:
         """Freed-up resources the practice can access (after gates), pence."""
-        return np.maximum(self.practice_amount, 0)
+        return np.maximum(self.shared, 0)
 
     @property
     def liability(self) -> np.ndarray:
-        """This year's new liability of the practice (its share of an overspend), pence."""
-        return np.maximum(-self.practice_amount, 0)
+        """This year's new liability of the practice (its share of an overspend), pence; the
+        unearned withhold is not one (it was never paid)."""
+        return np.maximum(-self.shared, 0)
 
     @property
     def freed_up_paid(self) -> np.ndarray:
@@ -103,10 +135,11 @@ class SettlementArrays:
 
     @property
     def net_to_practice(self) -> np.ndarray:
-        """Cash to the practice this year: freed-up + incentives paid − budget recovery."""
+        """Cash to the practice this year: freed-up + incentives paid − budget recovery −
+        the withhold not earned back (held back from the budget and never paid)."""
         return _combine(self.freed_up, plus=(self.incentive_signup, self.incentive_plan),
                         minus=(self.clawback_freed_up, self.clawback_incentives,
-                               self.recovered_from_budget))
+                               self.recovered_from_budget, self.withhold_unearned))
 
     @property
     def liability_carried(self) -> np.ndarray:
@@ -151,15 +184,18 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
                   consortium_codes: Any = None,
                   list_size: Any = None,
                   conditions: Mapping[str, Any] | None = None,
-                  carry_forward_pence: Any = None) -> SettlementArrays:
+                  carry_forward_pence: Any = None,
+                  withhold: QualityWithhold | None = None) -> SettlementArrays:
     """Settle many practice-years at once, exactly in pence.
 
     The steps, each a call into the module that owns the rule: check the inputs; each
     practice's share of an underspend and the gates (:mod:`pbcmodel.sharing`), its
     liability for an overspend or its part of its consortium's amount
-    (:mod:`pbcmodel.overspend`); incentive payments (:mod:`pbcmodel.incentives`); clawback
-    and recovery from future budgets (:mod:`pbcmodel.overspend`); a check that the money is
-    conserved.
+    (:mod:`pbcmodel.overspend`); the quality withhold not earned back, taken from the
+    practice's amount (:mod:`pbcmodel.withhold`); incentive payments
+    (:mod:`pbcmodel.incentives`); clawback and recovery from future budgets
+    (:mod:`pbcmodel.overspend`), which never touch the withhold; a check that the money
+    is conserved.
 
     Parameters
     ----------
@@ -190,6 +226,11 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
         Instalments brought forward. A 1-d or 2-d array is all due this year;
         a 3-d array is a schedule whose ``[..., 0]`` is due this year and
         ``[..., k]`` k years later (pass the previous ``recovery_next``).
+    withhold : QualityWithhold, optional
+        A fraction of each budget held back, earned back where its condition (a key of
+        ``conditions``) holds; the commissioner keeps the rest. The practice's amount is
+        reduced by the part not earned back, after sharing and before clawback (the
+        incentives' freed-up resources and clawback see the amount before it).
 
     Returns
     -------
@@ -214,6 +255,17 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     ...                   savings=pbc_freed_up(0.7))
     >>> r.practice_amount.tolist(), r.commissioner_amount.tolist()
     ([[7000, 0], [0, 35000]], [[3000, -10000], [-1, 15000]])
+
+    With a 2% quality withhold (£20 and £40) earned back by the first practice only:
+
+    >>> from pbcmodel.withhold import QualityWithhold
+    >>> r = settle_arrays(np.array([100_000, 200_000]), np.array([90_000, 210_000]),
+    ...                   savings=pbc_freed_up(0.7), withhold=QualityWithhold(0.02),
+    ...                   conditions={"quality_met": np.array([True, False])})
+    >>> r.withheld.tolist(), r.withhold_earned.tolist()
+    ([[2000, 4000]], [[2000, 0]])
+    >>> r.practice_amount.tolist(), r.commissioner_amount.tolist()
+    ([[7000, -4000]], [[3000, -6000]])
     """
     # 1. inputs
     savings = ShareSchedule() if savings is None else savings
@@ -221,7 +273,7 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     losses = liability_rule(savings, overspend)         # the rule that sets a liability
     budget, variance = _budget_and_variance(budget_pence, outturn_pence)
     shape = variance.shape
-    _check_condition_names(conditions, savings, incentives)
+    _check_condition_names(conditions, savings, incentives, withhold)
 
     # 2. each practice's amount: + its share of an underspend (after gates), − its liability
     factor = savings.gate_factor(conditions, shape)
@@ -232,23 +284,27 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
     freed = np.maximum(amount, 0)
     liability = np.negative(amount)
     np.maximum(liability, 0, out=liability)
-
-    # 3. incentives (before clawback, which may recover liabilities from them)
     zero = np.broadcast_to(np.int64(0), shape)          # read-only, allocates nothing
+
+    # 3. the quality withhold: the part not earned back is kept by the commissioner
+    withheld, earned, amount = _withheld(withhold, budget, conditions, amount, zero)
+
+    # 4. incentives (before clawback, which may recover liabilities from them)
     signup, plan = _incentives_earned(incentives, list_size, conditions, freed, zero)
 
-    # 4. recovery: clawback in the policy's order, then future budgets
+    # 5. recovery: clawback in the policy's order, then future budgets
     brought = _brought_forward(carry_forward_pence, shape)
     clawed, recovery = _recover(liability, brought, freed, signup, plan, overspend,
                                 incentives)
 
-    # 5. conservation: the commissioner has the rest of each variance; nothing is lost
+    # 6. conservation: the commissioner has the rest of each variance; nothing is lost
     result = SettlementArrays(
         variance=variance, entitlement=entitlement, practice_amount=amount,
         commissioner_amount=variance - amount, incentive_signup=signup, incentive_plan=plan,
         clawback_freed_up=_or_zero(clawed.from_freed_up, zero),
         clawback_incentives=_or_zero(clawed.from_incentives, zero),
-        recovered_from_budget=_or_zero(clawed.from_budget, zero), recovery_next=recovery)
+        recovered_from_budget=_or_zero(clawed.from_budget, zero), recovery_next=recovery,
+        withheld=withheld, withhold_earned=earned)
     _check_conserved(result, liability, brought)
     return result
 
@@ -272,8 +328,11 @@ def _budget_and_variance(budget_pence: Any, outturn_pence: Any
 
 
 def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule,
-                           incentives: Incentives | None) -> None:
+                           incentives: Incentives | None,
+                           withhold: QualityWithhold | None) -> None:
     used = {g.condition for g in savings.gates}
+    if withhold is not None:
+        used.add(withhold.condition)
     if incentives is not None and incentives.needs_plan_condition:
         used.add(incentives.plan_condition)
         if incentives.plan_condition not in conditions:
@@ -283,8 +342,9 @@ def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule
     unused = sorted(set(conditions) - used)
     if unused:
         raise ValidationError(
-            f"conditions: {quoted(unused)} not used by any gate of the savings schedule or "
-            f"by the incentives (conditions used: {quoted(sorted(used)) if used else 'none'})")
+            f"conditions: {quoted(unused)} not used by any gate of the savings schedule, "
+            f"by the incentives or by the withhold (conditions used: "
+            f"{quoted(sorted(used)) if used else 'none'})")
 
 
 def _consortia(overspend: OverspendPolicy | None, consortium_codes: Any,
@@ -327,6 +387,19 @@ def _netted(budget: np.ndarray, variance: np.ndarray, consortia: Consortia,
         return entitlement, entitlement
     return entitlement, np.where(entitlement > 0,
                                  np.rint(entitlement * factor).astype(np.int64), entitlement)
+
+
+def _withheld(withhold: QualityWithhold | None, budget: np.ndarray,
+              conditions: Mapping[str, Any], amount: np.ndarray, zero: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The withhold held back and earned back (pence, all-zero views without one), and the
+    practice's amount less the part not earned back."""
+    if withhold is None:
+        return zero, zero, amount
+    withheld, earned = withhold.amounts_pence(budget, withhold.earned(conditions))
+    withheld = _read_only(withheld, zero.shape)
+    earned = _read_only(earned, zero.shape)
+    return withheld, earned, amount - (withheld - earned)
 
 
 def _incentives_earned(incentives: Incentives | None, list_size: Any,

@@ -50,6 +50,7 @@ from ..incentives import Incentives
 from ..overspend import OverspendPolicy
 from ..sharing import ShareSchedule
 from ..validation import align_condition, align_series, finite_series, practice_totals, quoted
+from ..withhold import QualityWithhold
 from .core import SettlementArrays, settle_arrays
 from .year_end_statement import statement
 
@@ -93,7 +94,8 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
            overspend: OverspendPolicy | None = None, incentives: Incentives | None = None,
            consortium: pd.Series | None = None, list_size: pd.Series | None = None,
            conditions: Mapping[str, Any] | None = None,
-           carry_forward: pd.Series | pd.DataFrame | None = None) -> Settlement:
+           carry_forward: pd.Series | pd.DataFrame | None = None,
+           withhold: QualityWithhold | None = None) -> Settlement:
     """Settle one year for every practice.
 
     Parameters
@@ -131,6 +133,11 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
         year; a DataFrame is a previous :attr:`Settlement.carry_forward`
         (columns 1..k = years ahead, column 1 due this year). Practices absent
         from it owe nothing.
+    withhold : QualityWithhold, optional
+        A fraction of each budget held back and paid back where its condition (a key of
+        ``conditions``) holds; the commissioner keeps the part not earned back, which is
+        taken from the practice's amount (never clawed back or carried forward). The
+        tables then show ``withheld``, ``withhold_earned`` and ``withhold_unearned``.
 
     Returns
     -------
@@ -156,6 +163,15 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
     [-15000.0, -35000.0, 15000.0]
     >>> st.carry_forward.loc["P1"].tolist()
     [7500.0, 7500.0]
+
+    A 2% quality withhold on £1m not earned back: £20,000 kept by the commissioner.
+
+    >>> from pbcmodel.withhold import QualityWithhold
+    >>> st = settle(pd.Series({"P1": 1e6}), pd.Series({"P1": 1e6}),
+    ...             withhold=QualityWithhold(0.02), conditions={"quality_met": False})
+    >>> st.to_frame().loc["P1", ["withheld", "withhold_earned", "practice_amount",
+    ...                          "commissioner_amount"]].tolist()
+    [20000.0, 0.0, -20000.0, 20000.0]
     """
     budget_s, outturn_s = align_series(practice_totals(budgets, "budgets"),
                                        practice_totals(outturn, "outturn"))
@@ -186,14 +202,15 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
     arrays = settle_arrays(budget_pence, outturn_pence, savings=savings, overspend=overspend,
                            incentives=incentives, consortium_codes=codes, list_size=sizes,
                            conditions=conds,
-                           carry_forward_pence=_brought_forward(carry_forward, index))
+                           carry_forward_pence=_brought_forward(carry_forward, index),
+                           withhold=withhold)
     flat = {f.name: getattr(arrays, f.name)[0] for f in attrs.fields(SettlementArrays)}
     return Settlement(
         practices=index, budget_pence=budget_pence, outturn_pence=outturn_pence,
         arrays=SettlementArrays(**flat),
         consortium=consortium_s, list_size=sizes,
         savings=ShareSchedule() if savings is None else savings, overspend=overspend,
-        incentives=incentives, conditions=conds)
+        incentives=incentives, conditions=conds, withhold=withhold)
 
 
 @attrs.frozen(eq=False)
@@ -224,10 +241,11 @@ class Settlement:
     overspend: OverspendPolicy | None
     incentives: Incentives | None
     conditions: dict[str, Any]
+    withhold: QualityWithhold | None = None
 
     def _pence_columns(self) -> dict[str, np.ndarray]:
         a = self.arrays
-        return {
+        columns = {
             "budget": self.budget_pence, "outturn": self.outturn_pence,
             "variance": a.variance, "practice_amount": a.practice_amount,
             "commissioner_amount": a.commissioner_amount, "entitlement": a.entitlement,
@@ -242,6 +260,10 @@ class Settlement:
             "commissioner_net": a.variance - a.net_to_practice,
             "recovery_due": a.liability_carried,
         }
+        if self.withhold is not None:
+            columns.update(withheld=a.withheld, withhold_earned=a.withhold_earned,
+                           withhold_unearned=a.withhold_unearned)
+        return columns
 
     def to_frame(self, *, pence: bool = False) -> pd.DataFrame:
         """Per-practice flows: pounds (float, exact to the penny) or integer pence.
@@ -253,7 +275,9 @@ class Settlement:
         incentive_paid, recovered_from_budget (instalment brought forward),
         net_to_practice (cash to the practice this year), commissioner_net (variance
         − net_to_practice: what the commissioner is left with), recovery_due
-        (carried forward to future budgets); plus consortium when known.
+        (carried forward to future budgets); with a quality withhold, withheld,
+        withhold_earned and withhold_unearned (kept by the commissioner: already taken
+        from practice_amount and net_to_practice); plus consortium when known.
 
         Examples
         --------
