@@ -81,8 +81,8 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 #: Ways of drawing outturns (the risk engine's method registry).
 METHODS = methods.METHODS
 #: Scenario fields that change the simulated outturns (everything else is policy).
-DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
-                    "cost_growth", "practice_effects")
+DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "high_cost_pool_share",
+                    "common_shock_cv", "cost_growth", "practice_effects")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
 #: (:mod:`~pbcmodel.scenario.tally`); ask for others with ``track_losses``.
 LOSS_POUNDS = tally.LOSS_POUNDS
