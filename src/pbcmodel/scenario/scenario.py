@@ -493,8 +493,9 @@ class Scenario:
         if self.high_cost_threshold is not None:
             lines.append(f"high-cost pool above £{self.high_cost_threshold:,.0f} per patient")
             if self.high_cost_pool_share != 1:
-                lines.append(f"high-cost pool: meets {100 * self.high_cost_pool_share:.6g}% of each "
-                             f"patient's annual cost above £{self.high_cost_threshold:,.0f}")
+                share = 100 * self.high_cost_pool_share
+                lines.append(f"high-cost pool: meets {share:.6g}% of each patient's annual cost "
+                             f"above £{self.high_cost_threshold:,.0f}")
         lines.append("cost model: " + ("given" if self.cost_model is not None
                                        else "none (add cost_model= to simulate)"))
         lines.append(_effects_line(self.practice_effects))
