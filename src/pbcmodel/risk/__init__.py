@@ -11,8 +11,9 @@ The parts, each in its own module:
 * :mod:`~pbcmodel.risk.methods` — the method registry (:data:`REGISTRY`: ``"fft"``,
   ``"normal"``, ``"mc"``): how each method builds the laws of spend;
 * :mod:`~pbcmodel.risk.high_cost` — :func:`~pbcmodel.risk.high_cost.apply_threshold`, the
-  per-patient high-cost threshold (retained ``min(X, d)``, excess ``(X − d)⁺``), applied
-  by every method;
+  per-patient high-cost threshold (retained ``min(X, d)``, excess ``(X − d)⁺``; with a
+  pool share ``f``, a partial stop-loss, the pool pays ``f·(X − d)⁺``), applied by every
+  method; :data:`MORBI_RSA_POOL_SHARE`, Germany's 80%;
 * :mod:`~pbcmodel.risk.effects` — :class:`PracticeEffects`, what the formula does not see
   in a practice's spend: a persistent multiplicative effect per practice (log-scale AR(1));
 * :mod:`~pbcmodel.risk.draws` — drawing simulated years of spend for every practice;
@@ -47,11 +48,12 @@ from .distribution import (
 )
 from .draws import SpendDraws, SpendSampler, iter_spend, simulate_spend, spend_sampler
 from .effects import PracticeEffects
-from .high_cost import apply_threshold
+from .high_cost import MORBI_RSA_POOL_SHARE, apply_threshold
 from .methods import REGISTRY, Method
 
 __all__ = [
     "METHODS",
+    "MORBI_RSA_POOL_SHARE",
     "PARTS",
     "REGISTRY",
     "CostModel",

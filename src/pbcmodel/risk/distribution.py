@@ -25,7 +25,9 @@ The methods live in one registry, :data:`pbcmodel.risk.methods.REGISTRY`.
 
 With ``high_cost_threshold=d`` the practice keeps ``min(X, d)`` of each patient's annual
 cost ``X`` and a high-cost pool pays ``(X − d)⁺``
-(:func:`~pbcmodel.risk.high_cost.apply_threshold`); ``part="excess"`` gives the pool's own
+(:func:`~pbcmodel.risk.high_cost.apply_threshold`); with ``high_cost_pool_share=f`` (a
+partial stop-loss, e.g. 0.8 as Germany's Morbi-RSA risk pool) the pool pays
+``f·(X − d)⁺`` and the practice keeps the rest; ``part="excess"`` gives the pool's own
 distribution. :func:`pool` aggregates units into consortia or commissioners, optionally
 with correlated costs; :func:`pooling_benefit` shows what that is worth to each practice;
 :func:`risk_by_list_size` draws the classic curve; :func:`size_high_cost_pool` sizes the
@@ -98,6 +100,8 @@ class SpendDistribution:
         Level, method and part of spend (see :data:`~pbcmodel.risk.high_cost.PARTS`).
     high_cost_threshold : float or None
         Per-patient threshold above which a high-cost pool pays.
+    high_cost_pool_share : float
+        The pool's share of each patient's cost above the threshold (1: all of it).
     hierarchy : DataFrame
         Practice → consortium, commissioner (used by :func:`pool`).
 
@@ -118,6 +122,7 @@ class SpendDistribution:
     hierarchy: pd.DataFrame
     law: Law
     correlation: float = 0.0
+    high_cost_pool_share: float = 1.0
 
     # moments -----------------------------------------------------------------------------
     @property
@@ -227,6 +232,8 @@ class SpendDistribution:
     def __repr__(self) -> str:
         d = self.high_cost_threshold
         cap = "" if d is None else f", threshold £{d:,.0f}"
+        if self.high_cost_pool_share != 1:
+            cap += f", pool share {100 * self.high_cost_pool_share:.6g}%"
         return (f"SpendDistribution({len(self.units)} {self.by} unit(s), method={self.method!r}, "
                 f"part={self.part!r}{cap})")
 
@@ -271,7 +278,8 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
                        by: Literal["practice", "consortium", "commissioner"] = "practice",
                        high_cost_threshold: float | None = None, *, part: Part = "retained",
                        n_sims: int = 100_000, seed: Any = None,
-                       chunk_size: int | None = None) -> SpendDistribution:
+                       chunk_size: int | None = None,
+                       high_cost_pool_share: float = 1.0) -> SpendDistribution:
     """Distribution of one year's spend of every practice, consortium or commissioner.
 
     Parameters
@@ -291,6 +299,10 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
         ``"retained"`` (default): what the unit keeps, ``min(X, d)`` per patient (all of
         it without a threshold); ``"excess"``: what the pool pays, ``(X − d)⁺``;
         ``"total"``: everything, ignoring the threshold.
+    high_cost_pool_share : float, default 1.0
+        The pool's share ``f`` in (0, 1] of each patient's cost above the threshold: the
+        pool pays ``f·(X − d)⁺``, the unit keeps ``min(X, d) + (1 − f)·(X − d)⁺``
+        (:data:`~pbcmodel.risk.high_cost.MORBI_RSA_POOL_SHARE`, 0.8, is Germany's).
     n_sims, seed, chunk_size :
         Monte Carlo only: draws per unit, seed for ``SeedSequence``, sims per chunk.
 
@@ -298,7 +310,8 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
     ------
     ValidationError
         Unknown method, level or part; a threshold ≤ 0 or not finite; ``"excess"``
-        without a threshold; ``n_sims`` ≤ 0.
+        without a threshold; a pool share not in (0, 1], or other than 1 without a
+        threshold; ``n_sims`` ≤ 0.
 
     Examples
     --------
@@ -311,17 +324,27 @@ def spend_distribution(pop: Population, model: CostModel, method: Method = "fft"
     True
     >>> bool((kept.cv < total.cv).all())
     True
+
+    A pool meeting 80% of the cost above the threshold pays 80% of the whole pool's
+    expected cost; the practices keep the other 20%.
+
+    >>> paid80 = spend_distribution(pop, model, high_cost_threshold=50_000, part="excess",
+    ...                             high_cost_pool_share=0.8)
+    >>> bool(np.allclose(paid80.mean, 0.8 * paid.mean, rtol=1e-9))
+    True
     """
     chosen = methods.method(method)
-    d, part_used = methods.check_inputs(pop, model, high_cost_threshold, part)
+    d, part_used, share = methods.check_inputs(pop, model, high_cost_threshold, part,
+                                               high_cost_pool_share)
     counts_frame = pop.counts_by(by)
     law: Law = chosen.law(counts_frame.to_numpy(), model, d, part_used, n_sims=n_sims,
-                          seed=seed, chunk_size=chunk_size)
+                          seed=seed, chunk_size=chunk_size, pool_share=share)
     if pop.cost_index is not None:
         law = law.scaled(unit_cost_factor(pop, by))
     units = pd.Index(counts_frame.index, name=by)
     return SpendDistribution(units=units, by=by, method=method, part=part_used,
-                             high_cost_threshold=d, hierarchy=pop.hierarchy, law=law)
+                             high_cost_threshold=d, hierarchy=pop.hierarchy, law=law,
+                             high_cost_pool_share=share)
 
 
 def unit_cost_factor(pop: Population, by: str) -> np.ndarray:
@@ -406,7 +429,8 @@ def pool(dist: SpendDistribution, by: Literal["consortium", "commissioner"] = "c
         pooled = SampleLaw.of(sums)
     return SpendDistribution(units=pd.Index(codes, name=by), by=by, method=dist.method,
                              part=dist.part, high_cost_threshold=dist.high_cost_threshold,
-                             hierarchy=dist.hierarchy, law=pooled, correlation=rho)
+                             hierarchy=dist.hierarchy, law=pooled, correlation=rho,
+                             high_cost_pool_share=dist.high_cost_pool_share)
 
 
 def pooling_benefit(dist: SpendDistribution,
@@ -538,8 +562,12 @@ def risk_by_list_size(model: CostModel, list_sizes: Sequence[int] | None = None,
 def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: float,
                         confidence: float = 0.95,
                         by: Literal["practice", "consortium", "commissioner"] = "commissioner",
-                        method: Method = "fft") -> pd.DataFrame:
+                        method: Method = "fft", *,
+                        high_cost_pool_share: float = 1.0) -> pd.DataFrame:
     """The top-slice that funds a high-cost patient pool at a chosen confidence.
+
+    ``high_cost_pool_share`` (default 1): the pool's share of each patient's cost above the
+    threshold (a partial stop-loss pays ``f·(X − d)⁺``; Germany's pays 80%).
 
     Returns
     -------
@@ -556,9 +584,14 @@ def size_high_cost_pool(pop: Population, model: CostModel, high_cost_threshold: 
     >>> s = size_high_cost_pool(example_population(), example_cost_model(), 50_000)
     >>> bool(0 < s.loc["X01", "top_slice"] < 0.1)
     True
+    >>> s80 = size_high_cost_pool(example_population(), example_cost_model(), 50_000,
+    ...                           high_cost_pool_share=0.8)
+    >>> bool(np.isclose(s80.loc["X01", "expected_excess"], 0.8 * s.loc["X01", "expected_excess"]))
+    True
     """
     c = _level(confidence, "confidence")
-    excess = spend_distribution(pop, model, method, by, high_cost_threshold, part="excess")
+    excess = spend_distribution(pop, model, method, by, high_cost_threshold, part="excess",
+                                high_cost_pool_share=high_cost_pool_share)
     total = spend_distribution(pop, model, "normal", by)
     out = pd.DataFrame({
         "expected_total": total.mean,

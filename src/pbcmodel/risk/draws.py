@@ -120,13 +120,15 @@ class _ByPatient:
     factor: np.ndarray
     group: np.ndarray | None = None
     stream: int | None = None
+    pool_share: float = 1.0
 
     @property
     def units(self) -> int:
         return len(self.counts) if self.group is None else int(self.group.max()) + 1
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        law = methods.normal_law(self.counts, self.model, self.threshold, self.part)
+        law = methods.normal_law(self.counts, self.model, self.threshold, self.part,
+                                 pool_share=self.pool_share)
         return law.mean * self.factor, law.var * self.factor**2
 
     def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
@@ -146,7 +148,8 @@ class _ByPatient:
             kind = key[1:] if self.stream is None else (self.stream,)
             seed = patients.block_seed(root, key[0], *kind, block)
             spend = patients.simulate_patients(self.counts, self.model, last - start, seed,
-                                               threshold=self.threshold, part=self.part)
+                                               threshold=self.threshold, part=self.part,
+                                               pool_share=self.pool_share)
             spend = spend[:, first - start:].T * self.factor
             if self.group is not None:
                 spend = np.stack([np.bincount(self.group, row, minlength=self.units)
@@ -304,14 +307,18 @@ def spend_sampler(pop: Population, model: CostModel, *,
                   high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                   method: Literal["fft", "normal", "mc"] = "fft",
                   excess_by: Literal["practice", "commissioner"] = "practice",
-                  practice_effects: PracticeEffects | None = None) -> SpendSampler:
+                  practice_effects: PracticeEffects | None = None,
+                  high_cost_pool_share: float = 1.0) -> SpendSampler:
     """Prepare each practice's spend once, to draw as many simulated years as needed.
 
     With a threshold, ``excess`` (what the high-cost pool pays) is drawn per practice, or
     with ``excess_by="commissioner"`` per commissioner (columns: commissioners in sorted
     order): for ``"fft"`` one exact distribution of each pool's total, much cheaper at
     national scale when only the pool's cost is wanted. ``"mc"`` draws retained and excess
-    spend from the same simulated patients.
+    spend from the same simulated patients. ``high_cost_pool_share`` (default 1): the pool's
+    share ``f`` of each patient's cost above the threshold; the pool's excess is then
+    ``f·(X − d)⁺`` and the practice keeps ``min(X, d) + (1 − f)·(X − d)⁺``
+    (:func:`~pbcmodel.risk.high_cost.apply_threshold`).
 
     ``practice_effects`` (optional): each practice's retained spend in a simulated year is
     multiplied by its effect (:class:`~pbcmodel.risk.effects.PracticeEffects`), drawn anew in
@@ -323,7 +330,8 @@ def spend_sampler(pop: Population, model: CostModel, *,
     ------
     ValidationError
         ``practice_effects`` is not a :class:`~pbcmodel.risk.effects.PracticeEffects`, or
-        names a practice not in ``pop``.
+        names a practice not in ``pop``; a pool share not in (0, 1], or other than 1
+        without a threshold.
 
     Examples
     --------
@@ -342,7 +350,8 @@ def spend_sampler(pop: Population, model: CostModel, *,
     """
     shock_cv = check_fraction(common_shock_cv, "common_shock_cv", high=MAX_COMMON_SHOCK_CV)
     chosen = methods.method(method)
-    d, part = methods.check_inputs(pop, model, high_cost_threshold, "retained")
+    d, part, share = methods.check_inputs(pop, model, high_cost_threshold, "retained",
+                                          high_cost_pool_share)
     if excess_by not in ("practice", "commissioner"):
         raise ValidationError(
             f"excess_by: must be 'practice' or 'commissioner', got {excess_by!r}")
@@ -354,18 +363,19 @@ def spend_sampler(pop: Population, model: CostModel, *,
                  else pd.factorize(pop.hierarchy[excess_by], sort=True)[0])
         return SpendSampler(
             codes=pop.codes, method=method, common_shock_cv=shock_cv, effects=effects,
-            retained=_ByPatient(counts, model, d, part, factor),
+            retained=_ByPatient(counts, model, d, part, factor, pool_share=share),
             excess=None if d is None else _ByPatient(counts, model, d, "excess", factor, group,
-                                                     stream=patients.RETAINED))
+                                                     stream=patients.RETAINED,
+                                                     pool_share=share))
     excess = None
     if d is not None:
         pool_counts = counts if excess_by == "practice" else pop.counts_by(excess_by).to_numpy()
-        excess_law = chosen.law(pool_counts, model, d, "excess")
+        excess_law = chosen.law(pool_counts, model, d, "excess", pool_share=share)
         if pop.cost_index is not None:
             excess_law = excess_law.scaled(factor if excess_by == "practice"
                                            else unit_cost_factor(pop, excess_by))
         excess = _ByInversion(drawable(excess_law))
-    retained = chosen.law(counts, model, d, part)
+    retained = chosen.law(counts, model, d, part, pool_share=share)
     if pop.cost_index is not None:
         retained = retained.scaled(factor)
     return SpendSampler(codes=pop.codes, retained=_ByInversion(drawable(retained)),
@@ -389,7 +399,8 @@ def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                chunk_size: int | None = None,
                method: Literal["fft", "normal", "mc"] = "fft",
-               practice_effects: PracticeEffects | None = None) -> Iterator[SpendDraws]:
+               practice_effects: PracticeEffects | None = None,
+               high_cost_pool_share: float = 1.0) -> Iterator[SpendDraws]:
     """Yield :class:`SpendDraws` chunks for :func:`simulate_spend` (same draws, bounded memory).
 
     Arguments are checked at the call, before the first chunk is drawn.
@@ -407,7 +418,8 @@ def iter_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     patients.seed_sequence(seed)
     sampler = spend_sampler(pop, model, high_cost_threshold=high_cost_threshold,
                             common_shock_cv=common_shock_cv, method=method,
-                            practice_effects=practice_effects)
+                            practice_effects=practice_effects,
+                            high_cost_pool_share=high_cost_pool_share)
     return sampler.chunks(n, seed, chunk_size)
 
 
@@ -415,7 +427,8 @@ def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
                    high_cost_threshold: float | None = None, common_shock_cv: float = 0.0,
                    chunk_size: int | None = None,
                    method: Literal["fft", "normal", "mc"] = "fft",
-                   practice_effects: PracticeEffects | None = None) -> SpendDraws:
+                   practice_effects: PracticeEffects | None = None,
+                   high_cost_pool_share: float = 1.0) -> SpendDraws:
     """Draw ``n`` years of spend for every practice, fast enough for national simulation.
 
     Each practice's retained spend is drawn from its FFT distribution by inverting the cdf
@@ -427,7 +440,9 @@ def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     exact. A common multiplicative shock, lognormal with mean 1 and cv ``common_shock_cv``
     (a shared cost trend), multiplies every practice's spend in a simulated year. With
     ``practice_effects`` each practice's retained spend is also multiplied by its effect
-    (:func:`spend_sampler`); the draws are those of the first simulated year.
+    (:func:`spend_sampler`); the draws are those of the first simulated year. With
+    ``high_cost_pool_share`` below 1 the pool meets only that share of each patient's cost
+    above the threshold (:func:`spend_sampler`).
 
     Examples
     --------
@@ -440,6 +455,7 @@ def simulate_spend(pop: Population, model: CostModel, n: int, seed: Any, *,
     """
     parts = list(iter_spend(pop, model, n, seed, high_cost_threshold=high_cost_threshold,
                             common_shock_cv=common_shock_cv, chunk_size=chunk_size, method=method,
-                            practice_effects=practice_effects))
+                            practice_effects=practice_effects,
+                            high_cost_pool_share=high_cost_pool_share))
     return SpendDraws(codes=pop.codes, retained=np.vstack([p.retained for p in parts]),
                       excess=np.vstack([p.excess for p in parts]))

@@ -18,6 +18,10 @@ method, by :func:`~pbcmodel.risk.high_cost.apply_threshold`):
   a lattice point, at least ``d/2^14``;
 * ``"excess"`` — ``(X − d)⁺``, paid by the high-cost pool; buckets ``d·2^k ≥ d/32``.
 
+With a pool share ``f < 1`` (a partial stop-loss) the pool pays ``f·(X − d)⁺`` and the
+practice keeps ``min(X, d) + (1 − f)·(X − d)⁺``, no longer bounded by ``d``: both parts are
+then computed from the law of ``X`` on the excess's lattice (buckets ``d·2^k ≥ d/32``).
+
 The capped and excess per-patient laws (:class:`CellLaws`) are computed once on a fine
 lattice (the sum over PODs by FFT, exact on the lattice) and re-discretised, keeping mean
 and variance, onto each coarser bucket used; the normal method takes their mean and
@@ -39,7 +43,7 @@ from ..population import Population
 from ..validation import check_positive
 from . import lattice, patients
 from .costmodel import CostModel
-from .high_cost import PARTS, apply_threshold
+from .high_cost import PARTS, apply_threshold, check_pool_share
 from .laws import LatticeLaw, NormalLaw, SampleLaw
 
 #: Points per unit in the FFT window.
@@ -71,22 +75,26 @@ class CellLaws:
     floor: float
     fine_h: float
     fine_pmf: np.ndarray | None
+    pool_share: float = 1.0
 
     @classmethod
     def build(cls, model: CostModel, threshold: float | None, part: str,
-              finest: float | None = None) -> CellLaws:
-        """Prepare the laws; ``finest`` is the smallest bucket that will be asked for."""
+              finest: float | None = None, *, pool_share: float = 1.0) -> CellLaws:
+        """Prepare the laws; ``finest`` is the smallest bucket that will be asked for;
+        ``pool_share`` the high-cost pool's share of the cost above the threshold."""
         if part == "total":
             return cls(model, None, part, 1.0, 0.0, _TOTAL_REF_H, None)
         if threshold is None:
             raise ValidationError(f"part: {part!r} needs a high_cost_threshold")
         d = float(threshold)
-        if part == "excess":
+        if part == "excess" or pool_share != 1:
+            # the whole law of X: with a share < 1 the retained part is not capped at d
             h = d / _EXCESS_STEPS
             pos, w = lattice.severity_nodes(model, h)
             cost = lattice.cell_pmf(model, pos, w, _EXCESS_SIZE)
             return cls(model, d, part, d, h, h,
-                       apply_threshold(cost, _EXCESS_STEPS, part, pmf=True))
+                       apply_threshold(cost, _EXCESS_STEPS, part, pmf=True,
+                                       pool_share=pool_share), pool_share)
         h = min(finest if finest is not None else d / 256, d / 64)
         steps = round(d / h)
         pos, w = lattice.severity_nodes(model, h)
@@ -120,13 +128,14 @@ class CellLaws:
 
 
 def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
-                n: int = N_POINTS) -> LatticeLaw:
+                n: int = N_POINTS, *, pool_share: float = 1.0) -> LatticeLaw:
     """FFT distributions of the summed ``part`` for units with patient ``counts`` (U, 40)."""
     counts = counts.astype(float)
-    ref = CellLaws.build(model, threshold, part)
+    ref = CellLaws.build(model, threshold, part, pool_share=pool_share)
     h, start = lattice.window(counts @ ref.reference_cumulants(), n, ref.base, WINDOW_EPS,
                            floor=ref.floor)
-    laws = ref if part != "retained" else CellLaws.build(model, threshold, part, float(h.min()))
+    laws = (ref if part != "retained" or pool_share != 1
+            else CellLaws.build(model, threshold, part, float(h.min())))
     values = np.unique(h).tolist()
     cells = lattice.map_threads(lambda value: laws.at(value, n), values)
     pmf = np.empty((len(counts), n))
@@ -140,16 +149,17 @@ def lattice_law(counts: np.ndarray, model: CostModel, threshold: float | None, p
 
 
 def normal_law(counts: np.ndarray, model: CostModel, threshold: float | None,
-               part: str) -> NormalLaw:
+               part: str, *, pool_share: float = 1.0) -> NormalLaw:
     """Normal approximations with the mean and variance of the (discretised) ``part``."""
-    cum = unit_cumulants(counts, model, threshold, part)
+    cum = unit_cumulants(counts, model, threshold, part, pool_share=pool_share)
     return NormalLaw(mean=cum[:, 0], var=cum[:, 1])
 
 
 def unit_cumulants(counts: np.ndarray, model: CostModel, threshold: float | None,
-                   part: str) -> np.ndarray:
+                   part: str, *, pool_share: float = 1.0) -> np.ndarray:
     """κ₁..κ₄ of each unit's ``part`` (U, 4), from the finest discretisation."""
-    return counts.astype(float) @ CellLaws.build(model, threshold, part).reference_cumulants()
+    laws = CellLaws.build(model, threshold, part, pool_share=pool_share)
+    return counts.astype(float) @ laws.reference_cumulants()
 
 
 def pool_lattice(law: LatticeLaw, group: np.ndarray, n_groups: int, shock_var: np.ndarray,
@@ -204,8 +214,11 @@ def count(n: Any, name: str) -> int:
     return int(v)
 
 
-def check_inputs(pop: Any, model: Any, threshold: Any, part: str) -> tuple[float | None, str]:
-    """Check the population, cost model, threshold and part; the part actually drawn."""
+def check_inputs(pop: Any, model: Any, threshold: Any, part: str, pool_share: Any = 1.0
+                 ) -> tuple[float | None, str, float]:
+    """Check the population, cost model, threshold, part and pool share; the threshold, the
+    part actually drawn and the share (:func:`~pbcmodel.risk.high_cost.check_pool_share`:
+    in (0, 1], and other than 1 only with a threshold)."""
     if not isinstance(pop, Population):
         raise ValidationError(f"pop: expected a Population, got {type(pop).__name__}")
     if not isinstance(model, CostModel):
@@ -215,27 +228,29 @@ def check_inputs(pop: Any, model: Any, threshold: Any, part: str) -> tuple[float
     d = None if threshold is None else check_positive(threshold, "high_cost_threshold")
     if d is None and part == "excess":
         raise ValidationError("part: 'excess' needs a high_cost_threshold")
-    return d, ("total" if d is None else part)
+    f = check_pool_share(pool_share, d)
+    return d, ("total" if d is None else part), f
 
 
-def _fft(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
-         **_: Any) -> LatticeLaw:
-    return lattice_law(counts, model, threshold, part)
+def _fft(counts: np.ndarray, model: CostModel, threshold: float | None, part: str, *,
+         pool_share: float = 1.0, **_: Any) -> LatticeLaw:
+    return lattice_law(counts, model, threshold, part, pool_share=pool_share)
 
 
-def _normal(counts: np.ndarray, model: CostModel, threshold: float | None, part: str,
-            **_: Any) -> NormalLaw:
-    return normal_law(counts, model, threshold, part)
+def _normal(counts: np.ndarray, model: CostModel, threshold: float | None, part: str, *,
+            pool_share: float = 1.0, **_: Any) -> NormalLaw:
+    return normal_law(counts, model, threshold, part, pool_share=pool_share)
 
 
 def _monte_carlo(counts: np.ndarray, model: CostModel, threshold: float | None, part: str, *,
-                 n_sims: int = 100_000, seed: Any = None, chunk_size: int | None = None
-                 ) -> SampleLaw:
+                 n_sims: int = 100_000, seed: Any = None, chunk_size: int | None = None,
+                 pool_share: float = 1.0) -> SampleLaw:
     n = count(n_sims, "n_sims")
     if chunk_size is not None:
         count(chunk_size, "chunk_size")
     return SampleLaw.of(patients.simulate_patients(counts, model, n, seed, threshold=threshold,
-                                                   part=part, chunk_size=chunk_size))
+                                                   part=part, chunk_size=chunk_size,
+                                                   pool_share=pool_share))
 
 
 @attrs.frozen
@@ -246,8 +261,9 @@ class Method:
     ----------
     name : str
     law : callable
-        ``law(counts, model, threshold, part, *, n_sims, seed, chunk_size)`` → the law of
-        each unit's ``part`` of spend (:mod:`~pbcmodel.risk.laws`).
+        ``law(counts, model, threshold, part, *, n_sims, seed, chunk_size, pool_share)`` →
+        the law of each unit's ``part`` of spend (:mod:`~pbcmodel.risk.laws`), the high-cost
+        pool meeting ``pool_share`` of each patient's cost above the threshold.
     by_patient : bool
         True when simulation draws patient by patient (``"mc"``); otherwise it draws from
         the law by inverting its cdf.

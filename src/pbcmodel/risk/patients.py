@@ -336,7 +336,7 @@ def _severity(sev: Severity, rng: np.random.Generator, cells: np.ndarray, pods: 
 
 def simulate_patients(counts: np.ndarray, model: CostModel, n: int, seed: Any, *,
                       threshold: float | None = None, part: str = "retained",
-                      chunk_size: int | None = None) -> np.ndarray:
+                      chunk_size: int | None = None, pool_share: float = 1.0) -> np.ndarray:
     """Simulate each unit's annual ``part`` of spend ``n`` times, patient by patient.
 
     Parameters
@@ -345,6 +345,9 @@ def simulate_patients(counts: np.ndarray, model: CostModel, n: int, seed: Any, *
         Patients per (age_band, sex) cell.
     part : {"retained", "excess", "total"}
         With a ``threshold``: what the practice keeps, what the pool pays, or both.
+    pool_share : float
+        The pool's share of each patient's cost above the ``threshold``
+        (:func:`~pbcmodel.risk.high_cost.apply_threshold`).
 
     Returns
     -------
@@ -374,7 +377,8 @@ def simulate_patients(counts: np.ndarray, model: CostModel, n: int, seed: Any, *
                                              hi - lo)
             else:
                 out[u, lo:hi] = _chunk_by_patient(counts[u, cells], cells, p, sev, use_rng,
-                                                  sev_rng, hi - lo, threshold, part)
+                                                  sev_rng, hi - lo, threshold, part,
+                                                  pool_share)
     return out
 
 
@@ -394,7 +398,7 @@ def _chunk_total(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Seve
 
 def _chunk_by_patient(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev: Severity,
                       use_rng: np.random.Generator, sev_rng: np.random.Generator, sims: int,
-                      threshold: float, part: str) -> np.ndarray:
+                      threshold: float, part: str, pool_share: float) -> np.ndarray:
     """The ``part`` of each simulation's spend, every patient's annual cost drawn."""
     patient_cell = np.repeat(cells, n_cell)
     used = use_rng.random((sims, len(patient_cell), p.shape[1]), dtype=np.float32) < p[patient_cell]
@@ -402,7 +406,7 @@ def _chunk_by_patient(n_cell: np.ndarray, cells: np.ndarray, p: np.ndarray, sev:
     draws = _severity(sev, sev_rng, patient_cell[patient], pod)
     size = len(patient_cell)
     cost = np.bincount(sim * size + patient, draws, minlength=sims * size).reshape(sims, size)
-    return apply_threshold(cost, threshold, part).sum(axis=1)
+    return apply_threshold(cost, threshold, part, pool_share=pool_share).sum(axis=1)
 
 
 def draw_by_inversion(law: Any, n: int, seed: Any, *,

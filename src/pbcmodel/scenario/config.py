@@ -564,6 +564,8 @@ _SCENARIO_KEYS: dict[str, _Key] = {
     "incentives": _policy(Incentives),
     "historic": _Key(_historic_data, _wrapped(_historic)),
     "high_cost_threshold": _Key(),
+    # written only when not 1 (a whole stop-loss), so files without a partial pool read as before
+    "high_cost_pool_share": _Key(lambda share: None if share == 1 else share),
     "common_shock_cv": _Key(),
     "practice_effects": _Key(_effects_data, _reads(_practice_effects)),
     "resource_growth": _Key(),

@@ -64,9 +64,9 @@ class SimulatedScenario(Protocol):
 
     The engine's modules cannot import ``Scenario`` (its ``simulate`` calls them), so they
     name exactly the parts they read: the population and the formula, resource and growth
-    that set the budgets; the cost model, high-cost threshold, common shock, practice
-    effects and cost growth that drive spend; who holds the budgets; the rules that settle
-    it; and the name its result shows.
+    that set the budgets; the cost model, high-cost threshold and pool share, common shock,
+    practice effects and cost growth that drive spend; who holds the budgets; the rules that
+    settle it; and the name its result shows.
     """
 
     @property
@@ -85,6 +85,8 @@ class SimulatedScenario(Protocol):
     def cost_model(self) -> CostModel | None: ...
     @property
     def high_cost_threshold(self) -> float | None: ...
+    @property
+    def high_cost_pool_share(self) -> float: ...
     @property
     def common_shock_cv(self) -> float: ...
     @property
@@ -131,6 +133,7 @@ def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
     commissioner; each practice's retained spend times its effect, with practice effects)."""
     return risk.spend_sampler(scn.population, require_cost_model(scn),
                               high_cost_threshold=scn.high_cost_threshold,
+                              high_cost_pool_share=scn.high_cost_pool_share,
                               common_shock_cv=scn.common_shock_cv,
                               method=cast(Method, method),      # checked by the options
                               excess_by="commissioner",

@@ -40,6 +40,7 @@ from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.draws import MAX_COMMON_SHOCK_CV
 from ..risk.effects import PracticeEffects
+from ..risk.high_cost import check_pool_share
 from ..settlement import Settlement, settle
 from ..sharing import FROM_OUTTURN, ShareSchedule, pbc_freed_up, resolve_conditions
 from ..validation import (
@@ -97,6 +98,10 @@ def _check_threshold(instance: Any, attribute: Any, value: Any) -> None:
         check_positive(value, "high_cost_threshold")
 
 
+def _check_pool_share(instance: Any, attribute: Any, value: Any) -> None:
+    check_pool_share(value, instance.high_cost_threshold)
+
+
 def _check_growth(instance: Any, attribute: Any, value: Any) -> None:
     v = finite_scalar(value, attribute.name)
     if v <= -1:
@@ -144,6 +149,11 @@ class Scenario:
         column (last year's :meth:`budgets`); kept as the total per practice.
     high_cost_threshold : float, optional
         Per-patient stop-loss: cost above it is met from the commissioner's high-cost pool.
+    high_cost_pool_share : float
+        The pool's share of each patient's cost above ``high_cost_threshold``, in (0, 1]: 1
+        (the default) meets all of it; less is a partial stop-loss, the practice keeping the
+        rest (e.g. :data:`~pbcmodel.risk.high_cost.MORBI_RSA_POOL_SHARE`, 0.8, Germany's
+        Morbi-RSA risk pool). Other than 1 only with a threshold.
     common_shock_cv : float
         Coefficient of variation of a cost multiplier shared by every practice in a
         simulated year (e.g. a cost trend), so pooling's benefit is not overstated: from 0
@@ -210,6 +220,9 @@ class Scenario:
     high_cost_threshold: float | None = attrs.field(
         default=None, converter=lambda v: optional_number(v, "high_cost_threshold"),
         validator=_check_threshold)
+    high_cost_pool_share: float = attrs.field(
+        default=1.0, converter=lambda v: number(v, "high_cost_pool_share"),
+        validator=_check_pool_share)
     common_shock_cv: float = attrs.field(
         default=0.0, converter=lambda v: number(v, "common_shock_cv"), validator=_check_shock)
     resource_growth: float = attrs.field(
@@ -505,6 +518,10 @@ class Scenario:
             lines.append(f"incentives: {self.incentives!r}")
         if self.high_cost_threshold is not None:
             lines.append(f"high-cost pool above £{self.high_cost_threshold:,.0f} per patient")
+            if self.high_cost_pool_share != 1:
+                share = 100 * self.high_cost_pool_share
+                lines.append(f"high-cost pool: meets {share:.6g}% of each patient's annual cost "
+                             f"above £{self.high_cost_threshold:,.0f}")
         lines.append("cost model: " + ("given" if self.cost_model is not None
                                        else "none (add cost_model= to simulate)"))
         lines.append(_effects_line(self.practice_effects))

@@ -83,8 +83,8 @@ __all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
 METHODS = methods.METHODS
 #: Scenario fields that change the simulated outturns (everything else is policy): what is
 #: spent, and who holds the budgets (a footprint's outturn is its practices' added up).
-DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "common_shock_cv",
-                    "cost_growth", "practice_effects", "holder")
+DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "high_cost_pool_share",
+                    "common_shock_cv", "cost_growth", "practice_effects", "holder")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
 #: (:mod:`~pbcmodel.scenario.tally`); ask for others with ``track_losses``.
 LOSS_POUNDS = tally.LOSS_POUNDS
