@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,10 @@ from ..errors import ValidationError, require
 from ..scenario import Scenario
 from ..settlement import Settlement
 from ..weighted import WeightedPopulations
-from .column_labels import NAME_NOTES, code_names, column_label, with_names
+from .column_labels import NAME_NOTES, code_names, column_label, column_term, with_names
 
-__all__ = ["COUNT_FORMAT", "MONEY_FORMAT", "PERCENT_FORMAT", "number_format", "write_workbook"]
+__all__ = ["COUNT_FORMAT", "MONEY_FORMAT", "PERCENT_FORMAT", "column_notes", "number_format",
+           "write_workbook"]
 
 #: Pounds and pence with thousands separators; negatives in red with a minus sign.
 MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
@@ -321,9 +322,7 @@ def _notes(scenario: Scenario, sheets: Mapping[str, pd.DataFrame], source: str, 
            table: str | None, title: str) -> list[tuple[str, str]]:
     """The Notes sheet: what the workbook is, where its data came from, every column."""
     from .._version import __version__
-    from ..glossary import TERMS, term
 
-    columns = {v.column: v.name for v in TERMS.values()}
     rows = [("workbook", title), ("scenario", f"{scenario.name}: " + "; ".join(
                 scenario.describe())),
             ("source", source), ("licence", licence),
@@ -338,34 +337,51 @@ def _notes(scenario: Scenario, sheets: Mapping[str, pd.DataFrame], source: str, 
                        "the filters. Totals sit below the filtered rows, as SUM formulas where "
                        "the column adds up. Percentages are true fractions (12.5% is 0.125)."),
             ("produced by", f"pbcmodel {__version__}")]
+    return rows + column_notes(sheets, table)
+
+
+def column_notes(sheets: Mapping[str, pd.DataFrame], table: str | None = None
+                 ) -> list[tuple[str, str]]:
+    """The meaning of every column of ``sheets``, once each, for a Notes sheet: the
+    glossary's label and definition (as meant in ``table``), or the statements' own words.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"elective_gbp": [1.0], "budget_gbp": [1.0]},
+    ...                  index=pd.Index(["A"], name="practice"))
+    >>> [key for key, _ in column_notes({"b": t})]
+    ['practice', 'elective_gbp', 'budget_gbp']
+    >>> column_notes({"b": t})[1][1]
+    'Budget for elective (point of delivery). £; the year.'
+    """
+    rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     for frame in sheets.values():
         for column in [frame.index.name, *frame.columns]:
-            if column is None or column in seen:
+            if column is None or str(column) in seen:
                 continue
             seen.add(str(column))
-            name = columns.get(str(column), str(column))
-            pod = str(column).removesuffix("_gbp")
-            if name in TERMS or (table is not None and name in _table_names(table)):
-                t = term(name, table)
-                rows.append((str(column), f"{t.label}: {t.sentence()}"))
-            elif pod in _pods():
-                rows.append((str(column), f"Budget for {pod.replace('_', ' ')} (point of "
-                                          "delivery). £; the year."))
-            elif column in _OTHER_COLUMNS:
-                rows.append((str(column), _OTHER_COLUMNS[str(column)]))
-            elif str(column).startswith("year_") and str(column).endswith("_ahead_gbp"):
-                k = str(column).split("_")[1]
-                rows.append((str(column), f"Instalment of this year's overspend liability to "
-                                          f"be deducted from the budget {k} year(s) ahead. £; "
-                                          "positive = owed by the practice."))
+            meaning = _meaning(str(column), table)
+            if meaning:
+                rows.append((str(column), meaning))
     return rows
 
 
-def _table_names(table: str) -> tuple[str, ...]:
-    from ..glossary import TABLES
-
-    return TABLES[table]
+def _meaning(column: str, table: str | None) -> str | None:
+    """What a column means, in a sentence (None for a column nothing defines)."""
+    found = column_term(column, table)
+    pod = column.removesuffix("_gbp")
+    if found is not None:
+        return f"{found.label}: {found.sentence()}"
+    if pod in _pods():
+        return f"Budget for {pod.replace('_', ' ')} (point of delivery). £; the year."
+    if column in _OTHER_COLUMNS:
+        return _OTHER_COLUMNS[column]
+    if column.startswith("year_") and column.endswith("_ahead_gbp"):
+        k = column.split("_")[1]
+        return (f"Instalment of this year's overspend liability to be deducted from the "
+                f"budget {k} year(s) ahead. £; positive = owed by the practice.")
+    return None
 
 
 def _pods() -> tuple[str, ...]:
@@ -386,6 +402,12 @@ _OTHER_COLUMNS = {
     "rule": "Number of the rule.",
     "text": "The rule, in plain words.",
     "pod": "Point of delivery.",
+    "metric": "The figure's name, with its unit (as in the CSV files).",
+    "value": "The figure, in the unit of its row.",
+    "label": "The figure in plain words.",
+    "unit": "The unit of the row's figures.",
+    "sign": "Which way is which, for a signed figure.",
+    "period": "The time the figure covers.",
 }
 
 
@@ -418,7 +440,7 @@ def _rules_table(settlement: Any) -> pd.DataFrame:
 
 
 #: Names accepted beside codes: practice code → name, or NHS England's weighted populations.
-Names = Mapping[str, Any] | pd.Series | WeightedPopulations | None
+Names: TypeAlias = Mapping[str, Any] | pd.Series | WeightedPopulations | None
 
 
 def settlement_workbook(path: str | PathLike[str], scenario: Scenario, settlement: Settlement, *,
