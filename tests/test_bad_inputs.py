@@ -354,7 +354,8 @@ CLI_CASES = [
     CliCase("run-seed-negative", run("--seed", "-1"),
             r"--seed: must be a whole number >= 0, got -1$", GOOD_SCENARIO),
     CliCase("run-format-unknown", run("--format", "xls"),
-            r"--format: must be one of \['both', 'csv', 'parquet', 'xlsx'\], got 'xls'$", GOOD_SCENARIO),
+            r"--format: must be one of \['both', 'csv', 'parquet', 'xlsx'\], got 'xls'$",
+            GOOD_SCENARIO),
     CliCase("run-n-a-billion", run("--n", "1000000000"),
             r"--n 1,000,000,000: this simulation needs about .* of memory .*use --n [\d,]+ or "
             r"fewer", GOOD_SCENARIO),
