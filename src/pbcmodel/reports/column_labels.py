@@ -48,6 +48,9 @@ _OTHER_LABELS = {
     "metric": "Figure", "label": "Meaning", "unit": "Unit", "sign": "Sign", "period": "Period",
     "value": "Value", "commissioner": "Commissioner",
 }
+#: How a point of delivery reads, where its code does not read as words.
+_POD_WORDS = {"ae": "A&E", "non_elective": "non-elective",
+              "outpatient_follow_up": "outpatient follow-up"}
 _AHEAD = re.compile(r"year_(\d+)_ahead_gbp")
 _PATH_YEAR = re.compile(r"budget_(\d{4})_(\d{2})_gbp")
 
@@ -75,6 +78,8 @@ def column_label(column: str, table: str | None = None) -> str:
     --------
     >>> column_label("year_2_ahead_gbp"), column_label("budget_2027_28_gbp")
     ('Recovery due 2 year(s) ahead', 'Budget 2027/28')
+    >>> column_label("ae_gbp")
+    'Budget: A&E'
     >>> column_label("practice"), column_label("some_new_figure_gbp")
     ('Practice', 'Some new figure')
     """
@@ -85,7 +90,7 @@ def column_label(column: str, table: str | None = None) -> str:
         return _OTHER_LABELS[column]
     pod = column.removesuffix("_gbp")
     if pod in PODS:
-        return "Budget: " + pod.replace("_", " ")
+        return "Budget: " + _POD_WORDS.get(pod, pod.replace("_", " "))
     ahead = _AHEAD.fullmatch(column)
     if ahead:
         return f"Recovery due {ahead.group(1)} year(s) ahead"
