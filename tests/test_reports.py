@@ -293,30 +293,33 @@ def test_workbook_formats_totals_and_notes(scn, settled, tmp_path):
     assert book.sheetnames == ["Practices", "Consortia", "Budgets", "Budget steps",
                                "Carry forward", "Rules", "Notes"]
     ws = book["Practices"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[2]]           # machine names in the notes row (row 2)
     assert header[:3] == ["practice", "consortium", "budget_gbp"]
-    assert ws.freeze_panes == "B2" and ws["A1"].font.bold
+    assert [c.value for c in ws[3]][:3] == ["Practice", "Consortium", "Budget"]  # labels
+    assert ws.freeze_panes == "B4" and ws["A3"].font.bold
     col = header.index("net_to_practice_gbp") + 1
-    cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+    cells = [ws.cell(row=r, column=col) for r in range(4, ws.max_row + 1)
+             if ws.cell(row=r, column=1).value is not None]
     assert all(c.number_format == MONEY_FORMAT for c in cells)
     assert ws.cell(row=ws.max_row, column=1).value == "total"
     body = round(sum(c.value for c in cells[:-1]) * 100)
-    assert body == round(cells[-1].value * 100) == int(settled.to_frame(pence=True)
-                                                       ["net_to_practice"].sum())
+    letter = cells[-1].column_letter                 # the total is a formula over the rows
+    assert cells[-1].value == f"=SUM({letter}4:{letter}{cells[-2].row})"
+    assert body == int(settled.to_frame(pence=True)["net_to_practice"].sum())
     assert ws.column_dimensions["C"].width >= len("£1,298,918.71")
     budgets = book["Budgets"]
-    rows = list(budgets.iter_rows(min_row=2, values_only=True))
-    for row in rows:                                   # PODs add up to the total, in pence
+    rows = [r for r in budgets.iter_rows(min_row=4, values_only=True) if r[0] is not None]
+    for row in rows[:-1]:                              # PODs add up to the total, in pence
         assert round(sum(row[1:-1]) * 100) == round(row[-1] * 100)
-    assert round(sum(r[-1] for r in rows[:-1]) * 100) == round(rows[-1][-1] * 100)
+    assert rows[-1][0] == "total" and rows[-1][-1] == f"=SUM(I4:I{len(rows) + 2})"
     notes = {r[0]: r[1] for r in book["Notes"].iter_rows(min_row=2, values_only=True)}
     assert "synthetic" in notes["source"] and "licence" in notes
     for sheet in book.sheetnames[:-1]:                 # every column is defined
-        for cell in book[sheet][1]:
+        for cell in book[sheet][2]:
             assert cell.value in notes, (sheet, cell.value)
     consortia = book["Consortia"]
-    pct = [c for c in consortia[1] if str(c.value).endswith("_pct")]
-    assert not pct or consortia.cell(row=2, column=pct[0].column).number_format == PERCENT_FORMAT
+    pct = [c for c in consortia[2] if str(c.value).endswith("_pct")]
+    assert not pct or consortia.cell(row=4, column=pct[0].column).number_format == PERCENT_FORMAT
 
 
 # ----------------------------------------------------------------------- writing

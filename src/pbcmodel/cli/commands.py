@@ -11,8 +11,9 @@ need, and for a simulation the memory it will use. Outputs are written whole or 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,10 @@ from ..io.files import read_csv_file
 from ..io.output_folder import atomic_file, atomic_folder, check_format
 from ..money import pounds
 from ..number_text import parse_column
+from ..reports.column_labels import code_names
 from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
+from ..reports.result_workbook import comparison_workbook, described, run_workbook
 from ..reports.tables import budget_table, comparison_table, text_table
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
@@ -38,12 +41,21 @@ from .parsing import choice, count, money, seed
 
 __all__ = ["COMMANDS", "budget_summary"]
 
-#: The formats ``pbcmodel run`` writes its tables in.
-RUN_FORMATS = ("csv", "parquet")
+#: The formats ``pbcmodel run`` writes its tables in: files of one format, or one workbook
+#: (``xlsx``, laid out by :func:`pbcmodel.reports.result_workbook.run_workbook`), or both
+#: the CSV files and the workbook.
+RUN_FORMATS = ("csv", "parquet", "xlsx", "both")
+#: The formats ``pbcmodel compare --out`` writes the comparison in.
+COMPARE_FORMATS = ("csv", "xlsx", "both")
+#: The workbook of ``run`` and of ``compare``.
+RUN_WORKBOOK = "results.xlsx"
+COMPARE_WORKBOOK = "comparison.xlsx"
 #: Every file ``pbcmodel run`` may write, in any format: ``--force`` replaces them as a set.
-RUN_FILES = frozenset([*(name for fmt in RUN_FORMATS
+RUN_FILES = frozenset([*(name for fmt in ("csv", "parquet")
                          for name in output_files(RUN_TABLES, fmt, RUN_FIGURES)),
-                       "report.txt"])
+                       "report.txt", RUN_WORKBOOK])
+#: Every file ``pbcmodel compare --out`` may write.
+COMPARE_FILES = frozenset(["comparison.csv", COMPARE_WORKBOOK])
 #: Simulated years: ``run`` and ``compare`` default to three, so that overspends recovered
 #: from later budgets fall inside the horizon; at most a century.
 DEFAULT_YEARS = 3
@@ -161,9 +173,21 @@ def _horizon_note(result: SimulationResult) -> list[str]:
                 "figures above. Simulate more --years to include them."]
 
 
+def _formats(chosen: str) -> tuple[list[str], bool]:
+    """The table file formats and whether a workbook is written, for ``--format``; the
+    extras they need checked before any work."""
+    files = {"both": ["csv"], "xlsx": []}.get(chosen, [chosen])
+    for fmt in files:
+        check_format(fmt, "--format")
+    workbook = chosen in ("xlsx", "both")
+    if workbook:
+        require("openpyxl", "reports", "Excel workbooks")
+    return files, workbook
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    check_format(args.format, "--format")          # extras for every output, before any work
+    files, workbook = _formats(args.format)        # extras for every output, before any work
     require("matplotlib", "plot", "the figures of pbcmodel run")
     with atomic_folder(out, force=args.force, replaces=RUN_FILES, what="--out") as staging:
         scn = load_scenario(args.scenario)
@@ -172,7 +196,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = scn.simulate(n=args.n, years=args.years, seed=args.seed)
         tables = run_outputs(result, scn, figures=False)
         text = _run_report(args.scenario, scn, result, tables)
-        written = write_outputs(tables, staging, format=args.format)
+        written = [name for fmt in files for name in write_outputs(tables, staging, format=fmt)]
+        if workbook:
+            run_workbook(staging / RUN_WORKBOOK, tables, title=f"Simulation of {scn.name}",
+                         described=described(result),
+                         names=code_names(scn.population.practices))
+            written.append(RUN_WORKBOOK)
         written += _save_figures(result, {k: staging / f"{k}.png" for k in RUN_FIGURES})
         (staging / "report.txt").write_text(text, encoding="utf-8")
     print(text)
@@ -193,14 +222,48 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                   else [f"{stem} ({i})" for i, stem in enumerate(stems, 1)])
         scenarios = [scn.evolve(name=label)
                      for scn, label in zip(scenarios, labels, strict=True)]
-    table = compare(scenarios, n=args.n, years=args.years, seed=args.seed)
-    print(f"{args.n:,} simulations × {args.years} year(s), seed {args.seed}; pounds per year "
-          "(commissioner figures over all years)")
+    run = f"{args.n:,} simulations × {args.years} year(s), seed {args.seed}"
+    with _compare_folder(args) as staging:          # checked before the simulations
+        table = compare(scenarios, n=args.n, years=args.years, seed=args.seed)
+        written = [] if staging is None else _write_comparison(table, staging, args.format,
+                                                               run)
+    print(f"{run}; pounds per year (commissioner figures over all years)")
     if not table.attrs["common_outturns"]:
         print("note: the scenarios differ in what drives spend (population, cost model, "
               "high-cost threshold, shock or growth), so their outturns differ too")
     print(text_table(comparison_table(table)))
+    if written:
+        print("Wrote " + ", ".join(str(Path(args.out) / name) for name in written))
     return 0
+
+
+@contextlib.contextmanager
+def _compare_folder(args: argparse.Namespace) -> Iterator[Path | None]:
+    """The staging folder of ``compare --out`` (None without ``--out``), its formats'
+    extras and the folder checked on entry."""
+    if args.out is None:
+        if args.format is not None:
+            raise ValidationError("--format: give --out, the folder to write the comparison "
+                                  "in")
+        yield None
+        return
+    _formats(args.format or "csv")
+    with atomic_folder(Path(args.out), force=args.force, replaces=COMPARE_FILES,
+                       what="--out") as staging:
+        yield staging
+
+
+def _write_comparison(table: pd.DataFrame, staging: Path, chosen: str | None,
+                      run: str) -> list[str]:
+    """The comparison as ``comparison.csv`` and/or ``comparison.xlsx`` in ``staging``."""
+    files, workbook = _formats(chosen or "csv")
+    written = [name for fmt in files
+               for name in write_outputs({"comparison": comparison_table(table)}, staging,
+                                         format=fmt)]
+    if workbook:
+        comparison_workbook(staging / COMPARE_WORKBOOK, table, described=run)
+        written.append(COMPARE_WORKBOOK)
+    return written
 
 
 #: Sub-command name → (help, function that adds its arguments, handler).
@@ -239,7 +302,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                         "written, and other files in it are left alone)")
     _simulation_args(p)
     p.add_argument("--format", type=choice("--format", RUN_FORMATS), default="csv",
-                   help="table format (default %(default)s; parquet needs pyarrow)")
+                   help="table format (default %(default)s; parquet needs pyarrow; xlsx "
+                        f"writes the tables as one workbook, {RUN_WORKBOOK}, and both "
+                        "the CSV files and the workbook)")
     p.add_argument("--force", action="store_true",
                    help="replace a previous run's files in --out, all of them as a set")
 
@@ -248,6 +313,13 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                    help="two or more scenario files (.toml or .json)")
     _simulation_args(p)
+    p.add_argument("--out", help="a folder to write the comparison in as well (made if "
+                                 "needed; it appears only when every file is written)")
+    p.add_argument("--format", type=choice("--format", COMPARE_FORMATS), default=None,
+                   help="with --out: comparison.csv (csv, the default), the workbook "
+                        f"{COMPARE_WORKBOOK} (xlsx) or both")
+    p.add_argument("--force", action="store_true",
+                   help="replace a previous comparison's files in --out")
 
 
 COMMANDS["budgets"] = ("set capitation budgets for a registered-patient file",

@@ -4,6 +4,8 @@
   settled year or a month of monitoring, and index pages per consortium and for the
   commissioner (Jinja2 templates, inline SVG figures, printable on A4);
 * :mod:`~pbcmodel.reports.workbook` — the same content as an Excel workbook (openpyxl);
+* :mod:`~pbcmodel.reports.result_workbook` — a simulation's or a comparison's tables as a
+  workbook (:func:`result_workbook`, :func:`comparison_workbook`);
 * :mod:`~pbcmodel.reports.tables` — tidy tables for CSV files: named index, units in the
   column names, money to the penny with totals that add up;
 * :mod:`~pbcmodel.reports.outputs` — the tables and figures of a simulation, as
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from ..moved import package_getattr
 from .outputs import output_files, run_outputs, write_outputs
+from .result_workbook import comparison_workbook, result_workbook
 from .statement_pages import FORMATS, monthly_pages, settlement_pages, write_statements
 from .tables import (
     band_labels,
@@ -53,6 +56,7 @@ __all__ = [
     "budget_table",
     "by_list_size_table",
     "comparison_table",
+    "comparison_workbook",
     "consortium_table",
     "explain_table",
     "glossary_table",
@@ -61,6 +65,7 @@ __all__ = [
     "monthly_workbook",
     "output_files",
     "path_table",
+    "result_workbook",
     "run_outputs",
     "settlement_pages",
     "settlement_table",
