@@ -274,8 +274,8 @@ def footprints(level: str = "pcn", *, icb: str | None = None,
         in two ICBs of 2026/27 (``QJK`` and ``QT6``); such a PCN is split by ICB, coded and
         named ``"<PCN> (<ICB>)"``, as :meth:`~pbcmodel.weighted.WeightedPopulations.places`
         splits a district. Nothing is dropped: in 2026/27, 1,264 PCNs give 1,265
-        footprints, and with the 121 practices of no PCN 1,386 in all (median list size
-        43,999).
+        footprints (median list size 45,824), and with the 121 practices of no PCN
+        1,386 in all.
     ``"place"``
         the local authority district within the ICB
         (:meth:`WeightedPopulations.places("lad") <pbcmodel.weighted.WeightedPopulations.places>`),
