@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     "errors": 0, "codes": 0, "validation": 0, "html_tables": 0, "_version": 0, "money": 0,
     "moved": 0, "malloc": 0, "number_text": 0,
     # 1 who is registered where
-    "population": 1, "weighted": 1,
+    "population": 1, "weighted": 1, "footprints": 1,
     # 2 the pure rules: functions and frozen value objects over numpy/pandas data
     "capitation": 2, "credibility": 2, "needs": 2, "costing": 2, "risk": 2, "sharing": 2,
     "overspend": 2, "incentives": 2, "settlement": 2, "phasing": 2, "monitoring": 2,

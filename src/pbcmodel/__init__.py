@@ -44,6 +44,7 @@ from .approval import ApprovalCriteria
 from .capitation import CapitationFormula, PaceOfChange
 from .conflicts import ConflictsRegister
 from .errors import ConfigError, MissingDependencyError, PBCModelError, ValidationError
+from .footprints import Footprints
 from .incentives import Incentives
 from .monthly_statement import MonthlyStatement, statement
 from .overspend import OverspendPolicy
@@ -62,6 +63,7 @@ __all__ = [
     "ConfigError",
     "ConflictsRegister",
     "CostModel",
+    "Footprints",
     "Incentives",
     "MissingDependencyError",
     "MonthlyStatement",

@@ -6,9 +6,10 @@
   England.
 * :mod:`~pbcmodel.datasets.england_footprints` — :func:`pcn_mapping`: each practice's PCN,
   sub-ICB location and region in NHS Payments to General Practice 2022/23 (6,669 practices),
-  :func:`pcn_match` against a year's weighted populations and :func:`england_pcns` (every
-  practice of a year with its PCN). Contains public sector information licensed under the
-  Open Government Licence v3.0; source: NHS Digital (now NHS England).
+  :func:`pcn_match` against a year's weighted populations, :func:`england_pcns` (every
+  practice of a year with its PCN) and :func:`footprints` (every practice of a year in one
+  PCN, place or ICB footprint, to hold a budget). Contains public sector information
+  licensed under the Open Government Licence v3.0; source: NHS Digital (now NHS England).
 * :mod:`~pbcmodel.datasets.example` — the synthetic example commissioner (60 practices) and
   :func:`synthetic_commissioner` at national scale, built from closed-form formulas or a seeded
   generator, so identical on every machine.
@@ -47,6 +48,7 @@ from .england_footprints import (
     PCN_ATTRIBUTION,
     PcnMatch,
     england_pcns,
+    footprints,
     pcn_mapping,
     pcn_match,
 )
@@ -90,6 +92,7 @@ __all__ = [
     "example_population",
     "example_reference_rates",
     "example_tariffs",
+    "footprints",
     "pcn_mapping",
     "pcn_match",
     "synthetic_commissioner",

@@ -37,10 +37,14 @@ from importlib import resources
 
 import pandas as pd
 
-from .england_populations import england
+from ..codes import normalise_codes
+from ..errors import ValidationError
+from ..footprints import Footprints
+from ..validation import quoted
+from .england_populations import ATTRIBUTION, england
 
 __all__ = ["MAPPING_COLUMNS", "MATCH_STATUSES", "PCN_ATTRIBUTION", "PCN_MAPPING_FILE",
-           "PcnMatch", "england_pcns", "pcn_mapping", "pcn_match"]
+           "PcnMatch", "england_pcns", "footprints", "pcn_mapping", "pcn_match"]
 
 #: The attribution the Open Government Licence requires wherever the mapping is shown.
 PCN_ATTRIBUTION = ("Contains public sector information licensed under the Open Government "
@@ -253,3 +257,106 @@ def england_pcns(year: str = "2026/27") -> pd.DataFrame:
         weighted.index.isin(_load().index), "not_in_payments")
     table.attrs["source"] = PCN_ATTRIBUTION
     return table
+
+
+def footprints(level: str = "pcn", *, icb: str | None = None,
+               year: str = "2026/27") -> Footprints:
+    """England's footprints: every practice of a year's weighted populations in one footprint.
+
+    ``level`` says who would hold the budget:
+
+    ``"pcn"``
+        the practice's primary care network in NHS Payments to General Practice 2022/23
+        (:func:`england_pcns`). In 2026/27, 121 practices have no PCN there (89 with
+        ``"Unknown or no PCN"``, 32 not in the payments file): each is its own footprint,
+        coded by the practice code and named ``"<practice name> (no PCN in the 2022/23
+        mapping)"``. One PCN of 2022/23 (``U41591``, Coast and Country PCN) has practices
+        in two ICBs of 2026/27 (``QJK`` and ``QT6``); such a PCN is split by ICB, coded and
+        named ``"<PCN> (<ICB>)"``, as :meth:`~pbcmodel.weighted.WeightedPopulations.places`
+        splits a district. Nothing is dropped: in 2026/27, 1,264 PCNs give 1,265
+        footprints (median list size 45,824), and with the 121 practices of no PCN
+        1,386 in all.
+    ``"place"``
+        the local authority district within the ICB
+        (:meth:`WeightedPopulations.places("lad") <pbcmodel.weighted.WeightedPopulations.places>`),
+        named by the district's name.
+    ``"icb"``
+        the integrated care board, named by its name.
+
+    Contains public sector information licensed under the Open Government Licence v3.0:
+    the footprints' ``source`` is the attribution (:data:`PCN_ATTRIBUTION` for PCNs, else
+    :data:`pbcmodel.datasets.ATTRIBUTION`).
+
+    Parameters
+    ----------
+    level : {"pcn", "place", "icb"}
+    icb : str, optional
+        One ICB's code (any case): its practices only. Default: all of England.
+    year : {"2026/27", "2027/28", "2028/29"}
+        The weighted populations' year, whose practices are mapped.
+
+    Returns
+    -------
+    Footprints
+        With ``names`` and ``icb`` for every footprint.
+
+    Raises
+    ------
+    ValidationError
+        An unknown level, ICB code (naming a few known ones) or year.
+
+    Examples
+    --------
+    >>> fp = footprints("pcn")
+    >>> fp.n_footprints, len(fp.footprint), fp.icb.nunique()
+    (1386, 6281, 36)
+    >>> footprints("pcn", icb="QWO").n_footprints, footprints("place", icb="qwo").n_footprints
+    (54, 6)
+    >>> footprints("place").n_footprints, footprints("icb").n_footprints
+    (330, 36)
+    >>> footprints("pcn", icb="QWO").names.loc["U79310"]
+    'THE MAST PCN'
+    >>> footprints("pcn", icb="XYZ")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: icb: unknown ICB code 'XYZ'; known codes include ...
+    """
+    wp = england(year)
+    if icb is not None:
+        wanted = normalise_codes([icb])[0]
+        known = pd.Index(wp.frame["icb"].unique())
+        if wanted not in known:
+            raise ValidationError(f"icb: unknown ICB code {icb!r}; known codes include "
+                                  f"{quoted(sorted(known))} ({len(known)} in {year})")
+        wp = wp.subset(icb=wanted)
+    frame = wp.frame
+    if level == "pcn":
+        return _pcn_footprints(frame, year)
+    if level == "place":
+        place = wp.places("lad")
+        names = frame["lad_name"].where(place == frame["lad"],
+                                        frame["lad_name"] + " (" + frame["icb"] + ")")
+        return _footprints_of(place, names, frame["icb"], "place")
+    if level == "icb":
+        return _footprints_of(frame["icb"], frame["icb_name"], frame["icb"], "icb")
+    raise ValidationError(f"level: expected 'pcn', 'place' or 'icb', got {level!r}")
+
+
+def _footprints_of(code: pd.Series, name: pd.Series, icb: pd.Series, level: str,
+                   source: str = ATTRIBUTION) -> Footprints:
+    """Footprints from per-practice code, name and ICB (one name and ICB per code)."""
+    first = ~code.duplicated()
+    return Footprints(code, names=name[first].set_axis(code[first]),
+                      icb=icb[first].set_axis(code[first]), level=level, source=source)
+
+
+def _pcn_footprints(frame: pd.DataFrame, year: str) -> Footprints:
+    pcns = england_pcns(year).reindex(frame.index)
+    no_pcn = pcns["pcn_code"].isna()
+    code = pcns["pcn_code"].where(~no_pcn, pcns.index.to_series())
+    name = pcns["pcn_name"].where(~no_pcn, pcns["name"].fillna(pcns.index.to_series())
+                                  + " (no PCN in the 2022/23 mapping)")
+    split = code.map(frame["icb"].groupby(code).nunique() > 1).to_numpy(dtype=bool)
+    code = code.where(~split, code + " (" + frame["icb"] + ")")
+    name = name.where(~split, name + " (" + frame["icb"] + ")")
+    return _footprints_of(code, name, frame["icb"], "pcn", PCN_ATTRIBUTION)

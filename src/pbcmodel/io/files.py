@@ -40,6 +40,7 @@ pbcmodel.errors.ValidationError: consortia: ... has a header but no data rows
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import gzip
 import inspect
@@ -56,11 +57,11 @@ from typing import IO, Any, TypeVar
 import pandas as pd
 
 from ..codes import normalise_codes
-from ..errors import ValidationError
+from ..errors import ValidationError, require
 from ..validation import quoted
 
 __all__ = ["ENCODINGS", "EncodingFallbackWarning", "names_its_files", "practice_codes",
-           "read_csv_file"]
+           "read_csv_file", "read_xlsx_file"]
 
 Reader = TypeVar("Reader", bound=Callable[..., Any])
 
@@ -114,14 +115,8 @@ def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
     ...
     pbcmodel.errors.ValidationError: registered patients: expected a file path, got None
     """
-    if not isinstance(source, (str, PathLike)) or str(source) == "":
-        raise ValidationError(f"{what}: expected a file path, got {source!r}")
-    path = Path(source)
+    path = _existing_file(source, what, "a CSV file")
     name = repr(str(path))
-    if path.is_dir():
-        raise ValidationError(f"{what}: {name} is a folder; expected a CSV file")
-    if not path.is_file():
-        raise ValidationError(f"{what}: no such file {name}")
     try:
         with path.open("rb") as fh:
             head = fh.read(4)
@@ -132,6 +127,74 @@ def read_csv_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
         return _read_text(lambda: path.open("rb"), name, what, _tail(path))
     except OSError as exc:
         raise ValidationError(f"{what}: cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def read_xlsx_file(source: str | PathLike[str], what: str) -> pd.DataFrame:
+    """Read the first sheet of an Excel workbook (``.xlsx``) as text cells, as a CSV is read.
+
+    Needs ``openpyxl`` (extra ``pbcmodel[io]``). Row 1 is the header; the header and cell
+    rules are those of :func:`read_csv_file` (spaces trimmed, an empty cell is missing, a
+    column named twice, a column with data but no name, a repeated header and a header with
+    no data rows refused). A number cell is read as it shows without a format: ``12`` (not
+    ``12.0``); a date as ``2026-04-01``. Formulas are read as their cached values.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`read_csv_file` (file row = index + 2).
+
+    Examples
+    --------
+    >>> read_xlsx_file("no-such-file.xlsx", "footprints")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: footprints: no such file 'no-such-file.xlsx'
+    """
+    path = _existing_file(source, what, "an Excel workbook")
+    name = repr(str(path))
+    openpyxl = require("openpyxl", "io", "reading Excel workbooks")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ValidationError(f"{what}: {name} is not a readable Excel workbook (.xlsx): "
+                              f"{exc}") from exc
+    try:
+        rows = [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(
+            values_only=True)]
+    finally:
+        book.close()
+    while rows and not any(rows[-1]):
+        rows.pop()                        # formatted but empty rows at the end
+    if not rows:
+        raise ValidationError(f"{what}: {name} is empty; expected a sheet with a header")
+    width = max(len(r) for r in rows)
+    raw = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    return _table(raw, name, what)
+
+
+def _cell_text(value: Any) -> str:
+    """An Excel cell as text: a whole number without ``.0``, a date as ISO, empty as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _existing_file(source: Any, what: str, kind: str) -> Path:
+    """``source`` as a path to an existing file, or an error naming it."""
+    if not isinstance(source, (str, PathLike)) or str(source) == "":
+        raise ValidationError(f"{what}: expected a file path, got {source!r}")
+    path = Path(source)
+    if path.is_dir():
+        raise ValidationError(f"{what}: {str(path)!r} is a folder; expected {kind}")
+    if not path.is_file():
+        raise ValidationError(f"{what}: no such file {str(path)!r}")
+    return path
 
 
 def names_its_files(**whats: str) -> Callable[[Reader], Reader]:
@@ -262,6 +325,11 @@ def _parse(fh: IO[bytes], encoding: str, name: str, what: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
         raise ValidationError(f"{what}: {name} is not a well-formed CSV file: {detail}") from exc
+    return _table(raw, name, what)
+
+
+def _table(raw: pd.DataFrame, name: str, what: str) -> pd.DataFrame:
+    """Every row of a file as text (the header first) → the table of its data rows."""
     header = [str(c).strip().strip("\ufeff").strip() for c in raw.iloc[0]]   # a stray BOM too
     _check_header_not_repeated(raw, header, name, what)
     body = raw.iloc[1:].reset_index(drop=True)
