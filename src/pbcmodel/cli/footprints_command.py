@@ -27,13 +27,21 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from .. import datasets
 from ..errors import ValidationError
 from ..footprints import Footprints
 from ..io import read_footprints
 from ..io.output_folder import atomic_folder
 from ..scenario.england import england_scenario
-from ..scenario.footprint_risk import FootprintRisk, by_size, footprint_risk
+from ..scenario.footprint_risk import (
+    MARKS,
+    OVERSPEND_FRACTIONS,
+    FootprintRisk,
+    by_size,
+    footprint_risk,
+)
 from .parsing import count, fraction, seed
 
 __all__ = ["COMMANDS", "FOOTPRINT_OUTPUTS", "LEVELS"]
@@ -51,10 +59,25 @@ def _levels(text: str, icb: str) -> dict[str, Footprints]:
         return {level: datasets.footprints(level, icb=icb) for level in chosen}
     if len(chosen) == 1 and Path(chosen[0]).suffix:
         mine = read_footprints(chosen[0])
-        mine.check_one_icb(icb)
+        _check_in_icb(mine, icb, chosen[0])
         return {"custom": mine, "icb": datasets.footprints("icb", icb=icb)}
     raise ValidationError(f"--footprint: expected {', '.join(LEVELS)} (comma-separated) or a "
                           f"mapping file (.csv or .xlsx), got {text!r}")
+
+
+def _check_in_icb(mine: Footprints, icb: str, path: str) -> None:
+    """Every practice of a mapping file in ``icb`` (by the file's own ``icb`` column when it
+    has one, and by the weighted populations), else an error naming practices and ICBs."""
+    if mine.icb is not None:
+        mine.check_one_icb(icb)
+    icb_of = datasets.england().places("icb").reindex(mine.footprint.index)
+    outside = icb_of[icb_of != icb]
+    if not outside.empty:
+        where = ", ".join(f"{code} in {'no ICB (unknown practice)' if pd.isna(other) else other}"
+                          for code, other in list(outside.items())[:5])
+        raise ValidationError(f"--footprint {path!r}: {len(outside)} practice(s) not in ICB "
+                              f"{icb!r}: {where}" + (" ..." if len(outside) > 5 else "")
+                              + "; give one ICB's practices")
 
 
 def _answer(risk: FootprintRisk, at_most: float, icb: str) -> str:
@@ -62,16 +85,16 @@ def _answer(risk: FootprintRisk, at_most: float, icb: str) -> str:
              f"{risk.n:,} simulations x {risk.years} year(s), seed {risk.seed}; each "
              "footprint holds one budget (its practices' budgets added up) and is settled "
              "on its practices' spend added up; practice effects as Dixon et al. 2011.", ""]
-    for fraction in (0.02, 0.05, 0.10):
-        smallest = risk.smallest(at_most=at_most, fraction=fraction)
+    for beyond in OVERSPEND_FRACTIONS:
+        smallest = risk.smallest(at_most=at_most, fraction=beyond)
         lines.append(f"Smallest footprint with at most a {at_most:.0%} chance a year of an "
-                     f"overspend beyond {fraction:.0%} of budget: "
+                     f"overspend beyond {beyond:.0%} of budget: "
                      + (f"{smallest:,} registered patients" if smallest is not None
                         else "none of the footprints simulated"))
     lines.append("")
-    for size, _ in ((50_000, ""), (250_000, "")):
+    for size, source in MARKS:
         lines.append(f"Fitted chance of an overspend beyond 5% for {size:,} patients: "
-                     f"{risk.chance_at(size):.1%} a year")
+                     f"{risk.chance_at(size):.1%} a year ({source})")
     level = next((lv for lv in ("pcn", "custom") if lv in risk.over), None)
     if level is not None:
         try:

@@ -10,7 +10,12 @@ import numpy as np
 from ..scenario.footprint_risk import MARKS, FootprintRisk
 from ._base import caption, new_axes, percent_axis, plain_log_axis
 
-__all__ = ["risk_by_size"]
+__all__ = ["SMALLEST_SHOWN", "risk_by_size"]
+
+#: Footprints with fewer registered patients are left off the figure (they are practices of
+#: a few hundred patients with no PCN in the mapping, not neighbourhoods); the caption counts
+#: them, and the tables keep them.
+SMALLEST_SHOWN = 1_000
 
 #: Marker and colour of each level's footprints, in the order they are drawn.
 _STYLE = {"pcn": ("o", "#1f77b4", "PCN (neighbourhood)"),
@@ -41,7 +46,8 @@ def risk_by_size(risk: FootprintRisk, fraction: float = 0.05, at_most: float | N
     """
     fig, ax = new_axes(ax, figsize=(8.5, 5.2))
     column = f"prob_over_{fraction * 100:g}pct"
-    table = risk.table
+    table = risk.table[risk.table["list_size"] >= SMALLEST_SHOWN]
+    left_off = len(risk.table) - len(table)
     for level in table.index.get_level_values("level").unique():
         rows = table.loc[level]
         marker, colour, label = _STYLE.get(level, ("o", "#7f7f7f", level))
@@ -51,7 +57,7 @@ def risk_by_size(risk: FootprintRisk, fraction: float = 0.05, at_most: float | N
     ax.plot(curve.index, curve.to_numpy(), color="black", linewidth=1.4,
             label="fitted: falls with size", zorder=4)
     top = max(float(table[column].max()), at_most or 0.0) * 1.15 or 0.05
-    for size, source in MARKS:
+    for size, _ in MARKS:
         ax.axvline(size, color="#555555", linestyle=":", linewidth=1, zorder=1)
         ax.annotate(f"{size:,}", (size, top), textcoords="offset points", xytext=(3, -12),
                     fontsize=8, color="#333333")
@@ -71,11 +77,13 @@ def risk_by_size(risk: FootprintRisk, fraction: float = 0.05, at_most: float | N
     ax.set_xlabel("registered patients of the footprint holding the budget (log scale)")
     ax.set_ylabel(f"chance of an overspend beyond {fraction:.0%} of budget in a year")
     ax.set_title(f"Can a footprint hold a budget? {risk.scenario.name}")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     ax.grid(True, axis="y", alpha=0.3)
     caption(ax, f"{risk.n:,} simulations × {risk.years} year(s), seed {risk.seed} · each "
                 "footprint holds one budget: its practices' spend added up · dotted: 50,000 "
                 "(neighbourhood), 100,000 (risk-pool rule of thumb, Asthana et al. 2011), "
-                "250,000 (multi-neighbourhood)")
+                "250,000 (multi-neighbourhood)"
+                + (f" · {left_off} footprint(s) under {SMALLEST_SHOWN:,} patients not shown"
+                   if left_off else ""))
     fig.tight_layout()
     return ax

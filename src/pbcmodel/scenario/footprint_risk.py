@@ -29,7 +29,8 @@ Examples
 >>> risk = footprint_risk(scn, levels, n=500, years=1, seed=1)
 >>> risk.table.columns.tolist()[:5]
 ['name', 'practices', 'list_size', 'budget', 'prob_over_2pct']
->>> bool(risk.table.loc["icb", "prob_over_5pct"].iloc[0] <= risk.table.loc["pcn", "prob_over_5pct"].max())
+>>> chance = risk.table["prob_over_5pct"]
+>>> bool(chance.loc["icb"].iloc[0] <= chance.loc["pcn"].max())
 True
 """
 
