@@ -49,6 +49,7 @@ from ..moved import package_getattr
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
 from .design_command import COMMANDS as DESIGN_COMMANDS
+from .footprints_command import COMMANDS as FOOTPRINT_COMMANDS
 from .parsing import OptionError, Parser, path_name
 from .statements_command import COMMANDS as STATEMENTS_COMMANDS
 from .wording import cli_words
@@ -73,7 +74,8 @@ def build_parser() -> Parser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS, **STATEMENTS_COMMANDS}
+    commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS, **FOOTPRINT_COMMANDS,
+                **STATEMENTS_COMMANDS}
     for name, (help_text, add_args, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)

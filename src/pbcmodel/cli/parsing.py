@@ -37,9 +37,10 @@ from ..errors import PBCModelError, ValidationError
 from ..number_text import parse_number
 from ..phasing import check_month
 from ..scenario.options import check_counts
-from ..validation import check_positive, whole_number
+from ..validation import check_fraction, check_positive, whole_number
 
-__all__ = ["OptionError", "Parser", "checked", "choice", "count", "money", "month", "path_name",
+__all__ = ["OptionError", "Parser", "checked", "choice", "count", "fraction", "money", "month",
+           "path_name",
            "seed"]
 
 T = TypeVar("T")
@@ -153,6 +154,12 @@ def seed(option: str) -> Callable[[str], int]:
 def money(option: str) -> Callable[[str], float]:
     """An amount of pounds > 0, as the budgets check their resource."""
     return checked(option, lambda text: check_positive(_number(text, option, "pounds"),
+                                                       option))
+
+
+def fraction(option: str) -> Callable[[str], float]:
+    """A fraction from 0 to 1 (a chance or a share), e.g. ``0.05``."""
+    return checked(option, lambda text: check_fraction(_number(text, option, "a fraction"),
                                                        option))
 
 

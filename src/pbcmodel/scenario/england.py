@@ -6,8 +6,9 @@ practice weighted populations, ready to settle and simulate.
 embedded 2026/27–2028/29 data (Open Government Licence v3, see
 :data:`pbcmodel.datasets.ATTRIBUTION`). The budgets: the example cost weights with
 each practice's ICB-based core need index (:func:`~pbcmodel.capitation.need_index`) as its
-needs, 1% contingency top-slice, an illustrative resource of :data:`ENGLAND_PER_HEAD` per
-registered patient. The risk: the example cost model (the practice's need index as its cost
+needs, 1% contingency top-slice, and a resource whose budgets add up to the practices'
+expected spend under the cost model (so that a footprint's risk is its risk, not a budget
+set short or long for all). The risk: the example cost model (the practice's need index as its cost
 multiplier), a 2% common cost shock and practice effects calibrated to Dixon et al. 2011
 (:meth:`~pbcmodel.risk.effects.PracticeEffects.dixon_2011`). The policy: PBC's 70/30 freed-up
 rule, 2% tolerance then half of an overspend borne, capped at 5% of budget. Each is a field a
@@ -15,11 +16,13 @@ rule, 2% tolerance then half of an overspend borne, capped at 5% of budget. Each
 
 Examples
 --------
+>>> import pbcmodel as pbc
 >>> scn = england_scenario("QWO")
 >>> scn.population.n_practices, scn.name
 (266, 'England QWO')
->>> round(scn.resource / scn.population.list_size.sum())
-1000
+>>> expected = pbc.risk.spend_distribution(scn.population, scn.cost_model, "normal").mean.sum()
+>>> round(float(scn.budgets()["total"].sum() / expected), 4)      # budgets = expected spend
+1.0
 """
 
 from __future__ import annotations
@@ -31,17 +34,13 @@ import pandas as pd
 from .. import datasets
 from ..capitation import CapitationFormula, need_index
 from ..overspend import OverspendPolicy
+from ..risk.distribution import spend_distribution
 from ..risk.effects import PracticeEffects
 from ..sharing import pbc_freed_up
 from ..weighted import WeightedPopulations
 from .scenario import Scenario
 
-__all__ = ["ENGLAND_PER_HEAD", "england_scenario", "weighted_scenario"]
-
-#: Illustrative resource per registered patient in the first year (pounds), rounded to the
-#: nearest £100,000 for the whole population.
-ENGLAND_PER_HEAD = 1_000.0
-
+__all__ = ["england_scenario", "weighted_scenario"]
 
 def weighted_scenario(wp: WeightedPopulations, resource: float | None = None, *,
                       consortia: pd.Series | None = None, name: str = "england",
@@ -53,8 +52,9 @@ def weighted_scenario(wp: WeightedPopulations, resource: float | None = None, *,
     wp : WeightedPopulations
         The practices (an ICB's, ``wp.subset(icb=...)``, or all of England's).
     resource : float, optional
-        Pounds to devolve in the first year; default :data:`ENGLAND_PER_HEAD` per registered
-        patient, rounded to the nearest £100,000.
+        Pounds to devolve in the first year. Default: the practices' expected spend under
+        the example cost model, grossed up by the 1% contingency top-slice (so the budgets
+        add up to the expected spend), rounded to the pound.
     consortia : Series, optional
         Practice → consortium (a footprint, e.g. ``Footprints.footprint``); default the
         local authority district within the ICB (:meth:`WeightedPopulations.places`).
@@ -73,12 +73,15 @@ def weighted_scenario(wp: WeightedPopulations, resource: float | None = None, *,
     index = need_index(wp)
     pop = wp.to_population(datasets.england_age_sex_profile(), consortia=consortia,
                            cost_index=index)
+    model = datasets.example_cost_model()
+    contingency = 0.01
     if resource is None:
-        resource = round(float(wp.list_size.sum()) * ENGLAND_PER_HEAD, -5)
+        expected = spend_distribution(pop, model, "normal").mean.sum()
+        resource = round(float(expected) / (1 - contingency))
     base = Scenario(population=pop, resource=resource,
                     formula=CapitationFormula(weights=datasets.example_cost_weights(),
-                                              needs=index, top_slices={"contingency": 0.01}),
-                    cost_model=datasets.example_cost_model(), savings=pbc_freed_up(0.7),
+                                              needs=index, top_slices={"contingency": contingency}),
+                    cost_model=model, savings=pbc_freed_up(0.7),
                     overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05),
                     common_shock_cv=0.02, practice_effects=PracticeEffects.dixon_2011(),
                     name=name)
