@@ -95,7 +95,9 @@ def test_corridor_brings_a_neighbourhood_to_the_larger_footprints_risk(risk) -> 
     losses = result.metrics(loss_fraction=0.05)["prob_loss_over_fraction"]
     after = float(losses.loc[match.footprints].mean())
     assert after == pytest.approx(match.target, abs=0.015)
-    assert "46%" in match.describe() or f"{match.share:.0%}" in match.describe()
+    text = match.describe()
+    assert f"The {len(match.footprints)} footprints of 37,500-62,500 patients" in text
+    assert f"{match.share:.0%} of the rest" in text and f"{match.target:.1%}" in text
 
 
 def test_by_size_bands(risk) -> None:

@@ -44,6 +44,7 @@ def risk_by_size(risk: FootprintRisk, fraction: float = 0.05, at_most: float | N
     >>> ax.get_ylabel()
     'chance of an overspend beyond 5% of budget in a year'
     """
+    made = ax is None
     fig, ax = new_axes(ax, figsize=(8.5, 5.2))
     column = f"prob_over_{fraction * 100:g}pct"
     table = risk.table[risk.table["list_size"] >= SMALLEST_SHOWN]
@@ -85,5 +86,6 @@ def risk_by_size(risk: FootprintRisk, fraction: float = 0.05, at_most: float | N
                 "250,000 (multi-neighbourhood)"
                 + (f" · {left_off} footprint(s) under {SMALLEST_SHOWN:,} patients not shown"
                    if left_off else ""))
-    fig.tight_layout()
+    if made:                       # a figure of the caller's keeps its own layout
+        fig.tight_layout()
     return ax

@@ -143,14 +143,28 @@ class CorridorMatch:
     schedule: ShareSchedule
 
     def describe(self) -> str:
-        """The answer in one sentence."""
-        return (f"A neighbourhood of about {self.size:,} patients has a "
-                f"{self.before:.1%} chance a year of an overspend beyond "
-                f"{self.fraction:.0%} of budget; one of {self.like:,} has {self.target:.1%}. "
-                f"Bearing all of an overspend up to {self.band:.0%} and "
-                f"{self.share:.0%} of the rest, the neighbourhood's chance of a loss beyond "
-                f"{self.fraction:.0%} is the larger footprint's "
-                f"({len(self.footprints)} footprints read).")
+        """The answer in plain words.
+
+        Examples
+        --------
+        >>> m = CorridorMatch(size=50_000, like=250_000, fraction=0.05, band=0.02,
+        ...                   target=0.063, before=0.176, threshold=0.0867, share=0.45,
+        ...                   footprints=pd.Index(["U1", "U2"]),
+        ...                   schedule=ShareSchedule(savings=[(0.0, 1.0)]))
+        >>> text = m.describe()
+        >>> text[:70]
+        'The 2 footprints of 37,500-62,500 patients have, on average, a 17.6% '
+        >>> text.endswith("45% of the rest (the commissioner the remainder), its chance "
+        ...               "of a loss beyond 5% of budget is 6.3%.")
+        True
+        """
+        return (f"The {len(self.footprints)} footprints of {0.75 * self.size:,.0f}-"
+                f"{1.25 * self.size:,.0f} patients have, on average, a {self.before:.1%} chance "
+                f"a year of an overspend beyond {self.fraction:.0%} of budget when each bears "
+                f"all of it; a footprint of {self.like:,} patients has {self.target:.1%} "
+                f"(fitted). If each bears all of an overspend up to {self.band:.0%} of its "
+                f"budget and {self.share:.0%} of the rest (the commissioner the remainder), its "
+                f"chance of a loss beyond {self.fraction:.0%} of budget is {self.target:.1%}.")
 
 
 @attrs.frozen(eq=False)
