@@ -22,6 +22,8 @@ True
 
 from __future__ import annotations
 
+from .england import england_scenario
+from .footprint_risk import FootprintRisk
 from .results import SimulationResult
 from .scenario import Scenario, load_scenario
 from .simulation import METHODS, draw_outturns, simulate
@@ -30,10 +32,12 @@ from .variants import ENGINES, compare, headline, side_by_side, sweep
 __all__ = [
     "ENGINES",
     "METHODS",
+    "FootprintRisk",
     "Scenario",
     "SimulationResult",
     "compare",
     "draw_outturns",
+    "england_scenario",
     "headline",
     "load_scenario",
     "side_by_side",

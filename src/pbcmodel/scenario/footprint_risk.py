@@ -152,7 +152,7 @@ class CorridorMatch:
         ...                   footprints=pd.Index(["U1", "U2"]),
         ...                   schedule=ShareSchedule(savings=[(0.0, 1.0)]))
         >>> text = m.describe()
-        >>> text[:70]
+        >>> text[:69]
         'The 2 footprints of 37,500-62,500 patients have, on average, a 17.6% '
         >>> text.endswith("45% of the rest (the commissioner the remainder), its chance "
         ...               "of a loss beyond 5% of budget is 6.3%.")
