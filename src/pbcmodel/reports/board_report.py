@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import datasets, glossary
+from .. import datasets
 from .._version import __version__
 from ..capitation import devolved_resource
 from ..design import Design
@@ -48,12 +48,12 @@ from ..errors import MissingDependencyError, PBCModelError, ValidationError
 from ..money import gbp, largest_remainder, round_half_up
 from ..plot._base import figure_svg, money_axis, money_text, percent_axis
 from ..scenario import Scenario, SimulationResult
-from ..scenario.metrics import LIST_SIZE_BANDS, figures
+from ..scenario.metrics import LIST_SIZE_BANDS, figures, metric
 from ._common import data_source
 from .outputs import new_figure
 from .tables import band_labels
 
-__all__ = ["CHROMIUM", "bridge", "board_pdf", "board_report"]
+__all__ = ["CHROMIUM", "STEPS", "board_pdf", "board_report", "bridge", "require_chromium"]
 
 #: Where :func:`board_pdf` looks for Chromium (Debian's ``chromium`` package).
 CHROMIUM = Path("/usr/bin/chromium")
@@ -163,8 +163,8 @@ def bridge(result: SimulationResult) -> pd.DataFrame:
     >>> bool(p["variance"] + p["kept_by_practices"] + p["borne_by_practices"]
     ...      == p["commissioner_keeps"])
     True
-    >>> round(float(b.loc["commissioner_keeps", "pounds"]) * res.years
-    ...       - res.summary()["commissioner_mean_kept_all_years"], 2) == 0
+    >>> kept = res.summary()["commissioner_mean_kept_all_years"] / res.years
+    >>> bool(abs(b.loc["commissioner_keeps", "pounds"] - kept) <= 0.005)
     True
     """
     if not isinstance(result, SimulationResult):
@@ -214,6 +214,16 @@ def _position(pounds: float) -> str:
     return f"{money_text(pounds)} ({'it keeps' if pounds > 0 else 'it pays'})"
 
 
+def _scenario(result: SimulationResult) -> Scenario:
+    """The scenario a result simulated (a :class:`~pbcmodel.scenario.Scenario`, whose
+    ``describe()`` the page shows)."""
+    scn = result.scenario
+    if not isinstance(scn, Scenario):
+        raise ValidationError(f"board_report: the result's scenario is a "
+                              f"{type(scn).__name__}, not a Scenario to describe")
+    return scn
+
+
 def _run_words(result: SimulationResult) -> str:
     return (f"{result.n:,} simulations × {result.years} year{'s' * (result.years != 1)}, "
             f"seed {result.seed}, method {result.method}")
@@ -248,7 +258,7 @@ def _headline(result: SimulationResult, net: float) -> list[tuple[str, str, str]
 
 def _assumptions(results: Sequence[SimulationResult]) -> list[str]:
     """What the figures rest on, in words: the run, how spend is drawn, practice effects."""
-    scn = results[0].scenario
+    scn = _scenario(results[0])
     lines = [f"Simulated: {_run_words(results[0])}. \u201cA year\u201d means the mean over "
              "every simulation and simulated year; \u201call years together\u201d the total "
              "over the simulated years, per simulation."]
@@ -330,12 +340,13 @@ def _band_chart(results: Sequence[SimulationResult], salt: str) -> str:
             ax.bar(x + (i - (len(chances.columns) - 1) / 2) * width, chances[name], width,
                    label=name)
         ax.set_xticks(x, chances.index)
+        ax.tick_params(axis="x", labelsize="small")
         percent_axis(ax, "y", fraction=True)
         ax.set_xlabel("List size (registered patients)")
         ax.set_ylabel("Chance, a year")
         if len(chances.columns) > 1:
-            ax.legend(frameon=False, fontsize="small", loc="upper left",
-                      bbox_to_anchor=(1.0, 1.0))
+            ax.legend(frameon=False, fontsize="small", loc="lower center",
+                      bbox_to_anchor=(0.5, 1.0), ncols=min(3, len(chances.columns)))
     return _svg(draw, "Chance a practice bears over 2% of its budget in a year, by list "
                       "size", salt)
 
@@ -406,7 +417,8 @@ th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 2mm; text-align: left;
          vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.subtotal td, tr.total td { font-weight: bold; border-top: 1.5px solid #333; }
-td.src { color: #555; font-size: 8.5pt; }
+table.sourced td:last-child, table.sourced th:last-child { color: #555; font-size: 8pt;
+  width: 27%; overflow-wrap: anywhere; }
 figure { margin: 2mm 0 4mm; break-inside: avoid; } figure svg { width: 100%; height: auto; }
 figcaption { font-weight: bold; margin-bottom: 1mm; }
 ul { margin: 1mm 0 3mm; padding-left: 6mm; } section { break-inside: auto; }
@@ -414,15 +426,17 @@ ul { margin: 1mm 0 3mm; padding-left: 6mm; } section { break-inside: auto; }
 
 
 def _table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]],
-           numeric: Sequence[bool], classes: Sequence[str] = ()) -> str:
-    """An HTML table; every text escaped; ``numeric`` columns right-aligned."""
+           numeric: Sequence[bool], classes: Sequence[str] = (), *,
+           sourced: bool = True) -> str:
+    """An HTML table; every text escaped; ``numeric`` columns right-aligned; ``sourced``:
+    the last column says where each row comes from (small, wrapped anywhere)."""
     def cells(values: Sequence[str], tag: str) -> str:
         return "".join(f'<{tag}{" class=num" if n else ""}>{_e(v)}</{tag}>'
                        for v, n in zip(values, numeric, strict=True))
     body = "".join(f'<tr class="{_e(c)}">{cells(r, "td")}</tr>'
                    for r, c in zip(rows, [*classes, *[""] * len(rows)], strict=False))
-    return (f"<table><caption>{_e(caption)}</caption><thead><tr>{cells(header, 'th')}"
-            f"</tr></thead><tbody>{body}</tbody></table>")
+    return (f"<table{' class=sourced' if sourced else ''}><caption>{_e(caption)}</caption>"
+            f"<thead><tr>{cells(header, 'th')}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _headline_table(results: Sequence[SimulationResult], nets: Sequence[float]) -> str:
@@ -468,8 +482,8 @@ def _run_sections(results: Sequence[SimulationResult], title: str) -> list[str]:
     if len(results) == 1:
         charts += [("The bridge as a waterfall, £ a year (+ kept, − paid)",
                     _waterfall_chart(tables[0], salt + "-fall"))]
-    policy = "".join(f"<h3>{_e(r.scenario.name)}</h3>{_policy(r.scenario)}"
-                     if len(results) > 1 else _policy(r.scenario) for r in results)
+    policy = "".join(f"<h3>{_e(r.scenario.name)}</h3>{_policy(_scenario(r))}"
+                     if len(results) > 1 else _policy(_scenario(r)) for r in results)
     return [
         "<h2>Headline figures</h2>" + _headline_table(results, nets),
         "<h2>From the practices' underspend to the commissioner's net position</h2>"
@@ -477,7 +491,8 @@ def _run_sections(results: Sequence[SimulationResult], title: str) -> list[str]:
         + "<p>Expected values: the mean over every simulation and year. Incentives are the "
           "payments earned before any clawback; clawback recovers overspends and is inside "
           "\u201cborne by practices\u201d. Overspend still to be recovered after the last "
-          "simulated year is counted as borne.</p>",
+          "simulated year is counted as borne. Other top-slices (e.g. a contingency) are "
+          "held outside the bridge.</p>",
         "<h2>Charts</h2>" + "".join(f"<figure><figcaption>{_e(c)}</figcaption>{svg}</figure>"
                                     for c, svg in charts),
         "<h2>The policy in words</h2>" + policy,
@@ -489,27 +504,44 @@ def _design_sections(design: Design) -> tuple[list[str], list[SimulationResult]]
     result = design.scenario.simulate(n=design.final_n, years=design.years,
                                       seed=design.seed, method=design.method)
     rows = [[str(path), repr(value)] for path, value in design.parameters.items()]
-    aims = [[str(row["aim"]), glossary.term(name).label if _known_term(str(name)) else
-             str(name), f"{row['fresh']:,.4g}", f"{row['fresh_slack']:,.4g}"]
-            for name, row in design.figures.iterrows()]
+    aims = [_aim_row(str(row["metric"]), row) for _, row in design.figures.iterrows()]
     verdict = ("The chosen policy met every constraint on the search draws." if design.feasible
                else "No candidate met every constraint: this is the least-violating one.")
     head = ("<h2>The design</h2>"
-            + _table("Chosen parameters", ["Parameter", "Value"], rows, [False, False])
-            + _table("Aims, on fresh draws (in each metric's own unit; slack: how far inside "
-                     "its bound, negative when broken)", ["Aim", "Figure", "Value", "Slack"],
-                     aims, [False, False, True, True])
+            + _table("Chosen parameters", ["Parameter", "Value"], rows, [False, False],
+                     sourced=False)
+            + _table("Aims, on fresh draws (each in its metric's own unit and sign; slack: "
+                     "how far inside its bound, negative when broken)",
+                     ["Figure", "Aim", "Value", "Slack", "What + means", "Metric"], aims,
+                     [False, False, True, True, False, False])
             + f"<p>{_e(verdict)} {_e(design.evaluations)} candidates searched. The figures "
               f"below are the chosen policy simulated again ({_e(_run_words(result))}).</p>")
     return [head], [result]
 
 
-def _known_term(name: str) -> bool:
-    try:
-        glossary.term(name)
-    except PBCModelError:
-        return False
-    return True
+def _in_unit(unit: str, value: float) -> str:
+    """A design figure in words, in its unit: £k/£m, a percentage, a plain number."""
+    if not np.isfinite(value):
+        return "—"
+    if unit == "pounds":
+        return money_text(value)
+    if unit == "pounds per registered patient":
+        return ("−" if value < 0 else "") + f"£{abs(value):,.2f}"
+    if unit in ("probability", "fraction of budget"):
+        return ("−" if value < 0 else "") + _pct(abs(value))
+    return f"{value:,.3f}".rstrip("0").rstrip(".") if unit == "ratio" else f"{value:,.0f}"
+
+
+def _aim_row(name: str, row: pd.Series) -> list[str]:
+    """A design's aim as a row: label, aim in words, value, slack, sign, metric name."""
+    m = metric(name)
+    if row["role"] == "objective":
+        aim = str(row["aim"]).split()[0]               # minimise / maximise
+    else:
+        aim = ("at most " if "≤" in str(row["aim"]) else "at least ") + _in_unit(
+            m.unit, float(row["bound"]))
+    return [m.label, aim, _in_unit(m.unit, float(row["fresh"])),
+            _in_unit(m.unit, float(row["fresh_slack"])), m.sign or "—", name]
 
 
 def _subject(subject: Any) -> tuple[list[SimulationResult], Design | None]:
@@ -574,7 +606,7 @@ def board_report(subject: SimulationResult | Sequence[SimulationResult] | Design
     >>> res = pbc.Scenario.example().simulate(n=200, seed=1)
     >>> page = board_report(res, pathlib.Path(tempfile.mkdtemp()) / "board.html")
     >>> text = page.read_text(encoding="utf-8")
-    >>> "Commissioner's expected net position" in text, "e+" in text
+    >>> "expected net position" in text, "e+" in text
     (True, False)
     """
     results, design = _subject(subject)
@@ -586,7 +618,7 @@ def board_report(subject: SimulationResult | Sequence[SimulationResult] | Design
             "Comparison" if len(results) > 1 else "Simulation")
     title = title or f"{kind}: {' vs '.join(names)}"
     sections += _run_sections(results, title)
-    scenario = results[0].scenario
+    scenario = _scenario(results[0])
     assumptions = _assumptions(results)
     today = datetime.date.today().isoformat()
     page = (
@@ -608,11 +640,12 @@ def board_report(subject: SimulationResult | Sequence[SimulationResult] | Design
 
 
 def board_pdf(html_path: str | Path, pdf_path: str | Path, *,
-              chromium: str | Path = CHROMIUM) -> Path:
+              chromium: str | Path | None = None) -> Path:
     """Print a board report (:func:`board_report`) to PDF on A4 through headless Chromium.
 
     Page numbers ("Page 2 of 3") come from the page's own ``@page`` footer, so Chromium's
-    header and footer (date, file path) are turned off.
+    header and footer (date, file path) are turned off. ``chromium``: the browser to print
+    with (default :data:`CHROMIUM`).
 
     Raises
     ------
@@ -628,9 +661,7 @@ def board_pdf(html_path: str | Path, pdf_path: str | Path, *,
     ...
     pbcmodel.errors.MissingDependencyError: printing a board report to PDF needs ...
     """
-    browser = Path(chromium)
-    if not browser.exists() and shutil.which(str(chromium)) is None:
-        raise _NoChromium(str(browser))
+    browser = require_chromium(chromium)
     source, target = Path(html_path).resolve(), Path(pdf_path).resolve()
     if not source.is_file():
         raise ValidationError(f"html_path: {str(html_path)!r} is not a file")
@@ -645,10 +676,29 @@ def board_pdf(html_path: str | Path, pdf_path: str | Path, *,
     return target
 
 
-class _NoChromium(MissingDependencyError):
-    """Chromium is absent: say how to install it (it is a system package, not an extra)."""
+def require_chromium(chromium: str | Path | None = None) -> Path:
+    """The Chromium that :func:`board_pdf` prints with, or MissingDependencyError saying how
+    to install it (checked before any work, e.g. by ``pbcmodel run --report pdf``).
 
-    def __init__(self, where: str) -> None:
-        self.extra = "chromium"
-        ImportError.__init__(self, f"printing a board report to PDF needs Chromium, not found "
-                                   f"at {where}: apt-get install chromium")
+    Examples
+    --------
+    >>> require_chromium("/no/such/chromium")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.MissingDependencyError: printing a board report to PDF needs Chromium, \
+not found at /no/such/chromium: apt-get install chromium
+    """
+    chromium = CHROMIUM if chromium is None else chromium
+    found = Path(chromium) if Path(chromium).is_file() else shutil.which(str(chromium))
+    if found is None:
+        raise _no_chromium(str(chromium))
+    return Path(found)
+
+
+def _no_chromium(where: str) -> MissingDependencyError:
+    """The error for an absent Chromium: a system package, so it names apt-get, not an extra."""
+    error = MissingDependencyError("chromium", "printing a board report to PDF")
+    text = (f"printing a board report to PDF needs Chromium, not found at {where}: "
+            "apt-get install chromium")
+    error.msg, error.args = text, (text,)          # ImportError shows msg
+    return error
