@@ -17,7 +17,7 @@ import pytest
 import pbcmodel as pbc
 from pbcmodel.cli import main
 from pbcmodel.errors import MissingDependencyError, ValidationError
-from pbcmodel.plot._base import money_text
+from pbcmodel.plot.board_report import money_text
 from pbcmodel.reports import board_pdf, board_report, bridge
 from pbcmodel.scenario.simulation import run
 

@@ -46,7 +46,8 @@ from ..capitation import devolved_resource
 from ..design import Design
 from ..errors import MissingDependencyError, PBCModelError, ValidationError
 from ..money import gbp, largest_remainder, round_half_up
-from ..plot._base import figure_svg, money_axis, money_text, percent_axis
+from ..plot import board_report as figures_of
+from ..plot.board_report import money_text
 from ..scenario import Scenario, SimulationResult
 from ..scenario.metrics import LIST_SIZE_BANDS, figures, metric
 from ._common import data_source
@@ -150,7 +151,8 @@ def bridge(result: SimulationResult) -> pd.DataFrame:
     DataFrame
         Indexed by step (``variance``, ``kept_by_practices``, ``borne_by_practices``,
         ``commissioner_keeps``, ``incentives``, ``high_cost_pool``, ``net_position``):
-        ``label`` (words), ``kind`` (start, step, subtotal, total), ``pence`` (int),
+        ``label`` (words), ``short`` (for a figure), ``kind`` (start, step, subtotal,
+        total), ``pence`` (int),
         ``pounds`` and ``source`` (the metrics of :mod:`pbcmodel.scenario.metrics` it comes
         from). The pool's row is left out without a high-cost threshold.
 
@@ -188,7 +190,8 @@ def bridge(result: SimulationResult) -> pd.DataFrame:
         pence.update(zip(names, (int(s) for s in shares), strict=True))
     order = [k for k in STEPS if k in pence]
     return pd.DataFrame({
-        "label": [STEPS[k][1] for k in order], "kind": [STEPS[k][0] for k in order],
+        "label": [STEPS[k][1] for k in order], "short": [_SHORT[k] for k in order],
+        "kind": [STEPS[k][0] for k in order],
         "pence": np.array([pence[k] for k in order], dtype=np.int64),
         "pounds": np.array([pence[k] for k in order], dtype=np.int64) / 100.0,
         "source": [STEPS[k][2] for k in order]}, index=pd.Index(order, name="step"))
@@ -298,28 +301,18 @@ def _sources(scenario: Scenario, source: str | None) -> list[str]:
 
 # ----------------------------------------------------------------------------- charts
 def _svg(draw: Any, alt: str, salt: str, size: tuple[float, float] = (7.0, 3.4)) -> str:
+    from ..plot import figure_svg
+
     return figure_svg(new_figure(draw, size), alt, salt=salt)
 
 
 def _net_chart(result: SimulationResult, salt: str) -> str:
     """The distribution of the commissioner's result over all simulated years."""
     kept = np.asarray(result.commissioner_pence, dtype=np.int64).sum(axis=1) / 100
-    years = f"{result.years} years together" if result.years > 1 else "one year"
-
-    def draw(ax: Any) -> None:
-        ax.hist(kept, bins=40, color="#5b7fa6", edgecolor="white")
-        ax.axvline(0, color="0.2", lw=1)
-        ax.axvline(kept.mean(), color="#1b5e20", lw=2, ls="--",
-                   label=f"expected {money_text(kept.mean())}")
-        ax.axvline(np.quantile(kept, 0.05), color="#8a1c00", lw=2, ls=":",
-                   label=f"bad run (1 in 20) {money_text(np.quantile(kept, 0.05))}")
-        money_axis(ax, "x")
-        ax.set_xlabel(f"Commissioner's result, {years} (+ keeps, − pays)")
-        ax.set_ylabel("Simulations")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
-                  fontsize="small")
-    return _svg(draw, f"Distribution of the commissioner's result over {years}, "
-                      f"{result.n:,} simulations", salt)
+    span = f"{result.years} years together" if result.years > 1 else "one year"
+    return _svg(lambda ax: figures_of.commissioner_distribution(kept, result.years, ax),
+                f"Distribution of the commissioner's result over {span}, "
+                f"{result.n:,} simulations", salt)
 
 
 def _band_chances(result: SimulationResult) -> pd.Series:
@@ -332,72 +325,22 @@ def _band_chances(result: SimulationResult) -> pd.Series:
 def _band_chart(results: Sequence[SimulationResult], salt: str) -> str:
     """The chance of bearing over 2% of budget in a year, by list-size band (per policy)."""
     chances = pd.DataFrame({r.scenario.name: _band_chances(r) for r in results})
-
-    def draw(ax: Any) -> None:
-        width = 0.8 / len(chances.columns)
-        x = np.arange(len(chances.index))
-        for i, name in enumerate(chances.columns):
-            ax.bar(x + (i - (len(chances.columns) - 1) / 2) * width, chances[name], width,
-                   label=name)
-        ax.set_xticks(x, chances.index)
-        ax.tick_params(axis="x", labelsize="small")
-        percent_axis(ax, "y", fraction=True)
-        ax.set_xlabel("List size (registered patients)")
-        ax.set_ylabel("Chance, a year")
-        if len(chances.columns) > 1:
-            ax.legend(frameon=False, fontsize="small", loc="lower center",
-                      bbox_to_anchor=(0.5, 1.0), ncols=min(3, len(chances.columns)))
-    return _svg(draw, "Chance a practice bears over 2% of its budget in a year, by list "
-                      "size", salt)
+    return _svg(lambda ax: figures_of.loss_chance_by_band(chances, ax),
+                "Chance a practice bears over 2% of its budget in a year, by list size", salt)
 
 
 def _waterfall_chart(table: pd.DataFrame, salt: str) -> str:
-    """The bridge as a waterfall: bars from the running total, subtotals from zero."""
-    pounds = table["pounds"].to_numpy()
-    kinds = table["kind"].tolist()
-    bottoms, heights, running = [], [], 0.0
-    for value, kind in zip(pounds, kinds, strict=True):
-        if kind == "step":
-            bottoms.append(running)
-            running += value
-        else:
-            bottoms.append(0.0)
-            running = value
-        heights.append(value)
-    colours = ["#37474f" if k != "step" else "#1b5e20" if v >= 0 else "#8a1c00"
-               for k, v in zip(kinds, pounds, strict=True)]
-    labels = [f"{i + 1}. {_SHORT[step]}" for i, step in enumerate(table.index)]
-    top = float(np.max(np.abs(np.concatenate([bottoms, np.add(bottoms, heights)]))))
-
-    def draw(ax: Any) -> None:
-        ax.bar(labels, heights, bottom=bottoms, color=colours)
-        for x, (low, height) in enumerate(zip(bottoms, heights, strict=True)):
-            end = low + height
-            ax.annotate(money_text(height), (x, max(low, end)), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom",
-                        fontsize="small")
-        ax.axhline(0, color="0.2", lw=1)
-        ax.set_ylim(top=max(ax.get_ylim()[1], 0.0) + 0.08 * top)
-        money_axis(ax, "y")
-        ax.tick_params(axis="x", labelsize="x-small")
-        ax.set_ylabel("£ a year (+ kept, − paid)")
-    return _svg(draw, "The bridge from the practices' underspend to the commissioner's net "
-                      "position, as a waterfall", salt, size=(7.0, 3.8))
+    return _svg(lambda ax: figures_of.bridge_waterfall(table, ax),
+                "The bridge from the practices' underspend to the commissioner's net "
+                "position, as a waterfall", salt, size=(7.0, 3.8))
 
 
 def _policies_chart(results: Sequence[SimulationResult], nets: Sequence[float],
                     salt: str) -> str:
-    """The policies side by side: the commissioner's expected net position a year."""
-    names = [r.scenario.name for r in results]
-
-    def draw(ax: Any) -> None:
-        ax.barh(names, nets, color=["#1b5e20" if v >= 0 else "#8a1c00" for v in nets])
-        ax.axvline(0, color="0.2", lw=1)
-        ax.invert_yaxis()
-        money_axis(ax, "x")
-        ax.set_xlabel("Commissioner's expected net position, a year (+ keeps, − pays)")
-    return _svg(draw, "The commissioner's expected net position a year under each policy",
-                salt, size=(7.0, 0.6 + 0.45 * len(names)))
+    series = pd.Series(list(nets), index=[r.scenario.name for r in results])
+    return _svg(lambda ax: figures_of.policies_net(series, ax),
+                "The commissioner's expected net position a year under each policy",
+                salt, size=(7.0, 0.6 + 0.45 * len(results)))
 
 
 # ----------------------------------------------------------------------------- the page
