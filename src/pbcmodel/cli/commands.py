@@ -27,6 +27,7 @@ from ..io.files import read_csv_file
 from ..io.output_folder import atomic_file, atomic_folder, check_format
 from ..money import pounds
 from ..number_text import parse_column
+from ..reports.board_report import board_pdf, board_report, require_chromium
 from ..reports.column_labels import code_names
 from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
@@ -50,10 +51,15 @@ COMPARE_FORMATS = ("csv", "xlsx", "both")
 #: The workbook of ``run`` and of ``compare``.
 RUN_WORKBOOK = "results.xlsx"
 COMPARE_WORKBOOK = "comparison.xlsx"
+#: What ``pbcmodel run --report`` writes: ``html`` the board report as one web page
+#: (:func:`pbcmodel.reports.board_report.board_report`), ``pdf`` the page and its PDF
+#: (printed by headless Chromium, checked before any work).
+REPORT_FORMATS = ("html", "pdf")
+BOARD_FILES = ("board_report.html", "board_report.pdf")
 #: Every file ``pbcmodel run`` may write, in any format: ``--force`` replaces them as a set.
 RUN_FILES = frozenset([*(name for fmt in ("csv", "parquet")
                          for name in output_files(RUN_TABLES, fmt, RUN_FIGURES)),
-                       "report.txt", RUN_WORKBOOK])
+                       "report.txt", RUN_WORKBOOK, *BOARD_FILES])
 #: Every file ``pbcmodel compare --out`` may write.
 COMPARE_FILES = frozenset(["comparison.csv", COMPARE_WORKBOOK])
 #: Simulated years: ``run`` and ``compare`` default to three, so that overspends recovered
@@ -189,6 +195,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     files, workbook = _formats(args.format)        # extras for every output, before any work
     require("matplotlib", "plot", "the figures of pbcmodel run")
+    if args.report == "pdf":
+        require_chromium()
     with atomic_folder(out, force=args.force, replaces=RUN_FILES, what="--out") as staging:
         scn = load_scenario(args.scenario)
         check_simulation_memory(args.n, scn.population.n_practices, args.years,
@@ -203,10 +211,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          names=code_names(scn.population.practices))
             written.append(RUN_WORKBOOK)
         written += _save_figures(result, {k: staging / f"{k}.png" for k in RUN_FIGURES})
+        written += _board_files(result, staging, args.report)
         (staging / "report.txt").write_text(text, encoding="utf-8")
     print(text)
     print("Wrote " + ", ".join(str(out / name) for name in [*written, "report.txt"]))
     return 0
+
+
+def _board_files(result: SimulationResult, staging: Path, chosen: str | None) -> list[str]:
+    """The board report of ``run --report`` (none without it) in ``staging``."""
+    if chosen is None:
+        return []
+    page = board_report(result, staging / BOARD_FILES[0])
+    if chosen == "pdf":
+        board_pdf(page, staging / BOARD_FILES[1])
+    return list(BOARD_FILES[:REPORT_FORMATS.index(chosen) + 1])
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -305,6 +324,11 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="table format (default %(default)s; parquet needs pyarrow; xlsx "
                         f"writes the tables as one workbook, {RUN_WORKBOOK}, and both "
                         "the CSV files and the workbook)")
+    p.add_argument("--report", nargs="?", const="html", default=None,
+                   type=choice("--report", REPORT_FORMATS),
+                   help=f"also write the board report: {BOARD_FILES[0]} (--report, or "
+                        f"--report html), or the page and {BOARD_FILES[1]} (--report pdf, "
+                        "printed by Chromium: apt-get install chromium)")
     p.add_argument("--force", action="store_true",
                    help="replace a previous run's files in --out, all of them as a set")
 

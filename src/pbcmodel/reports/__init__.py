@@ -8,6 +8,9 @@
   workbook (:func:`result_workbook`, :func:`comparison_workbook`);
 * :mod:`~pbcmodel.reports.tables` — tidy tables for CSV files: named index, units in the
   column names, money to the penny with totals that add up;
+* :mod:`~pbcmodel.reports.board_report` — the board report of a run, a comparison or a
+  design: one self-contained web page and its PDF (:func:`board_report`, :func:`board_pdf`,
+  :func:`bridge`, from the practices' underspend to the commissioner's net position);
 * :mod:`~pbcmodel.reports.outputs` — the tables and figures of a simulation, as
   ``pbcmodel run`` and ``pbcmodel demo`` write them (:func:`run_outputs`,
   :func:`write_outputs`).
@@ -30,6 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..moved import package_getattr
+from .board_report import board_pdf, board_report, bridge
 from .outputs import output_files, run_outputs, write_outputs
 from .result_workbook import comparison_workbook, result_workbook
 from .statement_pages import FORMATS, monthly_pages, settlement_pages, write_statements
@@ -53,6 +57,9 @@ from .workbook import monthly_workbook, settlement_workbook, write_workbook
 __all__ = [
     "FORMATS",
     "band_labels",
+    "board_pdf",
+    "board_report",
+    "bridge",
     "budget_table",
     "by_list_size_table",
     "comparison_table",
