@@ -11,7 +11,7 @@ Examples
 >>> from pbcmodel.sharing import aca_risk_corridor
 >>> ax = schedule_curve(aca_risk_corridor())
 >>> ax.get_xlabel()
-'variance (budget − outturn), % of budget'
+'Variance (budget − spend), % of budget (+ underspend, − overspend)'
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..glossary import figure_label
 from ..overspend import OverspendPolicy, liability_rule
 from ..settlement import Settlement
 from ..sharing import ShareSchedule, shared_amount
@@ -61,26 +62,26 @@ def schedule_curve(schedule: ShareSchedule, *, overspend: OverspendPolicy | None
     >>> ax = schedule_curve(pbc_freed_up(0.7),
     ...                     overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5))
     >>> [t.get_text() for t in ax.get_legend().get_texts()][1]
-    'practice keeps (+) / bears (−)'
+    "Practice's share of the variance (+ kept, − borne)"
     """
     _, ax = new_axes(ax)
     variance = np.linspace(-span, span, points)
     losses = liability_rule(schedule, overspend)       # the rule settlement applies
     amount = shared_amount(np.ones(1), variance, schedule.savings_rule, losses)
     ax.plot(100 * variance, 100 * variance, color="0.7", linestyle="--",
-            label="whole variance")
+            label=figure_label("whole_variance"))
     ax.plot(100 * variance, 100 * amount, color="C0", linewidth=2,
-            label="practice keeps (+) / bears (−)")
+            label=figure_label("practice_amount"))
     ax.plot(100 * variance, 100 * (variance - amount), color="C1",
-            label="commissioner keeps (+) / bears (−)")
+            label=figure_label("commissioner_amount"))
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel("variance (budget − outturn), % of budget")
-    ax.set_ylabel("amount, % of budget")
+    ax.set_xlabel(figure_label("variance_pct"))
+    ax.set_ylabel(figure_label("share_pct"))
     ax.set_title("Who gets what")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -127,6 +128,6 @@ def settlement_waterfall(settlement: Settlement, practice: Any, ax: Any = None) 
                   rotation=30, ha="right", fontsize="small")
     ax.axhline(0, color="0.3", linewidth=0.8)
     money_axis(ax, "y")
-    ax.set_ylabel("£ (+ to the practice, − borne by it)")
+    ax.set_ylabel(figure_label("practice_cash"))
     ax.set_title(f"Practice {practice}: from variance to cash")
     return ax
