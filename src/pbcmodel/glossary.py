@@ -446,17 +446,17 @@ FIGURE_LABELS: dict[str, str] = {
     "list_size": f"{TERMS['list_size'].label} (registered patients)",
     "practice_amount_pct": f"{TERMS['practice_amount'].label} in a year,\n% of its first "
                            "year's budget (+ kept, − borne)",
-    "outcome_pct": f"A practice's outcome in a year, % of its budget {_PRACTICE_WORDS}",
+    "outcome_pct": "A practice's outcome in a year, % of its budget (+ to it, − borne by it)",
     "net_to_practice": f"{TERMS['net_to_practice'].label} (+ paid, − recovered from its "
                        "budget)",
     "practice_years": "Share of practice-years",
     "commissioner_result": f"Commissioner's result over all simulated years, £ "
                            f"{_COMMISSIONER_WORDS}",
-    "commissioner_chance": "Chance the commissioner's result is at most this\n(where a line "
-                           "crosses 5%: its value at risk)",
+    "commissioner_chance": "Chance the result is at most this\n(crossing 5%: value at risk)",
     "simulations": TERMS["simulations"].label,
-    "compare_money": f"£: practices per simulated year {_PRACTICE_WORDS};\ncommissioner over "
-                     f"all simulated years {_COMMISSIONER_WORDS}; value at risk: money at risk",
+    "compare_money": "£ · practices: per simulated year (+ to them, − borne by them)\n"
+                     f"commissioner: over all simulated years {_COMMISSIONER_WORDS}\n"
+                     "value at risk: money at risk, a positive amount",
     # in-year monitoring (:mod:`pbcmodel.plot.monitoring`)
     "cumulative": "Cumulative budget and spend, £",
     "ytd_variance": f"{_MONITORING['variance'].label}, £",

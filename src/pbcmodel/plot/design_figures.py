@@ -11,7 +11,7 @@ Examples
 >>> _, ax = new_axes()
 >>> _metric_axis(ax, "y", "max_band_prob_loss_over_5pct", "lower")
 >>> ax.get_ylabel()
-"Worst list-size band's chance of bearing over 5% (%, lower is better)"
+"Worst list-size band's chance of bearing over 5%\\n(%, lower is better)"
 >>> _parameter_words("overspend.practice_share")
 'Overspend: practice share'
 """
@@ -72,7 +72,8 @@ def _metric_axis(ax: Any, axis: str, name: str, better: str | None = None) -> No
     if better:
         notes.append(f"{better} is better")
     words = metric(name).label
-    text = f"{words} ({', '.join(notes)})" if notes else words
+    gap = "\n" if axis == "y" else " "         # a long label on two lines beside the axis
+    text = f"{words}{gap}({', '.join(notes)})" if notes else words
     (ax.set_xlabel if axis == "x" else ax.set_ylabel)(text)
 
 
@@ -135,7 +136,7 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     >>> d = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
     ...              method="normal", max_evaluations=8, replicates=2)
     >>> plot_design(d).get_ylabel()
-    "Commissioner's tail value at risk (95%), a cost (£, lower is better)"
+    "Commissioner's tail value at risk (95%), a cost\\n(£, lower is better)"
     """
     _, ax = new_axes(ax)
     table = design.candidates

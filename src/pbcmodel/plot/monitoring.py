@@ -6,7 +6,7 @@ import base64
 import io
 from typing import Any
 
-from ..glossary import figure_label
+from ..glossary import figure_label, term
 from ._base import money_axis, new_axes, percent_axis, require_matplotlib
 
 __all__ = ["statement_figure", "statement_png", "ytd_variance"]
@@ -41,12 +41,12 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
     _, ax = new_axes(ax, figsize=(7, 3.5))
     m = stmt.monthly
     x = m.index.to_numpy()
-    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--", label="budget (phased)")
-    ax.plot(x, m["cumulative_actual"], color="C0", marker="o", label="actual")
-    ax.plot(x, m["forecast"], color="C1", label="forecast")
+    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--", label=f"{term('budget_ytd').label} (phased)")
+    ax.plot(x, m["cumulative_actual"], color="C0", marker="o", label=term("actual_ytd").label)
+    ax.plot(x, m["forecast"], color="C1", label=term("forecast").label)
     if m["lower"].notna().any():
         ax.fill_between(x, m["lower"], m["upper"], color="C1", alpha=0.2,
-                        label=f"{stmt.level:.0%} range")
+                        label=f"Forecast's {stmt.level:.0%} range")
     ax.set_xticks(x, m["month_name"])
     money_axis(ax, "y")
     ax.set_ylabel(figure_label("cumulative"))

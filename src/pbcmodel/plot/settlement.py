@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..glossary import figure_label
+from ..glossary import figure_label, term
 from ..overspend import OverspendPolicy, liability_rule
 from ..settlement import Settlement
 from ..sharing import ShareSchedule, shared_amount
-from ._base import money_axis, new_axes, percent_axis
+from ._base import money_axis, money_text, new_axes, percent_axis
 
 __all__ = ["schedule_curve", "settlement_waterfall"]
 
@@ -108,25 +108,29 @@ def settlement_waterfall(settlement: Settlement, practice: Any, ax: Any = None) 
     >>> st = settle(pd.Series({"P1": 1e6}), pd.Series({"P1": 0.95e6}), savings=pbc_freed_up())
     >>> ax = settlement_waterfall(st, "P1")
     >>> [t.get_text() for t in ax.get_xticklabels()][-1]
-    'net to practice'
+    'Net cash to the practice'
     """
     row = settlement.to_frame().loc[practice]
     steps = [
-        ("practice amount", row["practice_amount"]),
-        ("incentives earned", row["incentive_signup"] + row["incentive_plan"]),
-        ("clawback", -(row["clawback_freed_up"] + row["clawback_incentives"])),
-        ("liability settled by\nclawback or later budgets", row["liability"]),
-        ("budget recovery", -row["recovered_from_budget"]),
+        (term("practice_amount").short, row["practice_amount"]),
+        ("Incentives earned", row["incentive_signup"] + row["incentive_plan"]),
+        ("Recovered from freed-up\nresources and incentives",
+         -(row["clawback_freed_up"] + row["clawback_incentives"])),
+        ("Overspend owed, settled by\nthat recovery or later budgets", row["liability"]),
+        (term("recovered_from_budget").label, -row["recovered_from_budget"]),
     ]
     _, ax = new_axes(ax)
     level = 0.0
     for k, (_, value) in enumerate(steps):
-        ax.bar(k, value, bottom=level, color="C2" if value >= 0 else "C3")
+        bars = ax.bar(k, value, bottom=level, color="C2" if value >= 0 else "C3")
+        ax.bar_label(bars, [money_text(value)], fontsize="small")
         level += value
-    ax.bar(len(steps), row["net_to_practice"], color="C0")
-    ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + ["net to practice"],
+    bars = ax.bar(len(steps), row["net_to_practice"], color="C0")
+    ax.bar_label(bars, [money_text(row["net_to_practice"])], fontsize="small")
+    ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + [term("net_to_practice").label],
                   rotation=30, ha="right", fontsize="small")
     ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.margins(y=0.12)                          # room for the amounts written on the bars
     money_axis(ax, "y")
     ax.set_ylabel(figure_label("practice_cash"))
     ax.set_title(f"Practice {practice}: from variance to cash")

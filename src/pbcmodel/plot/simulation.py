@@ -12,6 +12,7 @@ Commissioner's result over all simulated years, £ (+ it keeps, − it pays)
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +91,8 @@ def _beyond_cap(result: SimulationResult, low: np.ndarray) -> str:
     cap = None if policy is None else policy.cap
     if cap is None or result.years == 1 or not (low < -100 * cap - 1e-9).any():
         return ""
-    return (f" · below −{100 * cap:g}%: the {100 * cap:g}% cap is of each year's own budget, "
-            "shown here against the first year's (a practice whose budget grows can bear "
-            f"more than {100 * cap:g}% of it)")
+    return (f" · below −{100 * cap:g}%? the {100 * cap:g}% cap is of each year's own budget · "
+            "this axis is % of the first year's, and budgets change from year to year")
 
 
 def _legend_below(ax: Any, columns: int = 3) -> None:
@@ -305,7 +305,8 @@ def _compare_table(frame: pd.DataFrame, ax: Any) -> Any:
     for j, name in enumerate(frame.columns):
         ax.scatter(money[:, j], rows, s=36, zorder=3, marker=markers[j % len(markers)],
                    label=str(name))
-    ax.set_yticks(rows, [label(row) for row in COMPARE_ROWS], fontsize="small")
+    ax.set_yticks(rows, [textwrap.fill(label(row), 32) for row in COMPARE_ROWS],
+                  fontsize="small")
     ax.set_ylim(len(rows) - 0.5, -0.5)
     low, high = float(money.min()), float(money.max())
     pad = 0.08 * (high - low or abs(high) or 1.0)
@@ -317,8 +318,11 @@ def _compare_table(frame: pd.DataFrame, ax: Any) -> Any:
     ax.set_xlabel(figure_label("compare_money"))
     ax.set_title("Policies side by side")
     zero = "" if low - pad <= 0 <= high + pad else " · the axis does not start at zero"
-    caption(ax, f"{len(frame.columns)} polic{'ies' if len(frame.columns) != 1 else 'y'}"
-                f"{zero}")
+    runs = ""
+    if {"simulations", "years"} <= set(frame.index):
+        n, years = int(frame.loc["simulations"].iloc[0]), int(frame.loc["years"].iloc[0])
+        runs = f" · {n:,} simulations × {years} year{'s' if years != 1 else ''}"
+    caption(ax, f"policies {', '.join(map(str, frame.columns))}{runs}{zero}")
     _legend_below(ax, columns=min(len(frame.columns), 4))
     return ax
 
