@@ -26,15 +26,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-import pbcmodel as pbc  # noqa: E402
-from pbcmodel import plot  # noqa: E402
-from pbcmodel.glossary import FIGURE_LABELS, TEMPLATES, TERMS  # noqa: E402
-from pbcmodel.plot.simulation import RESULT_KINDS  # noqa: E402
+import pbcmodel as pbc
+from pbcmodel import plot
+from pbcmodel.glossary import FIGURE_LABELS, TEMPLATES, TERMS
+from pbcmodel.plot.simulation import RESULT_KINDS
 
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_0-9]+\b")
 
@@ -205,7 +205,7 @@ def test_signed_money_says_its_sign(name: str, drawn: _Drawn) -> None:
 
 
 def test_the_commissioner_reads_the_same_in_figures_and_tables(drawn: _Drawn) -> None:
-    """+ it keeps, − it pays: the figure's mean is the table's expected result, and a value
+    """+ keeps, − pays: the figure's mean is the table's expected result, and a value
     at risk is a positive amount of money at risk."""
     ax = draw("result_commissioner", drawn)
     summary = drawn.result.summary()

@@ -275,9 +275,10 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("practice_amount", "Practice's share of the variance", "What the practice keeps of an "
        "underspend (freed-up resources) or bears of an overspend, under the rules it signed "
        "up to.", "£", _SIGN_PRACTICE, _YEAR, short="Practice's share"),
-    _t("commissioner_amount", "Commissioner's share of the variance", "The rest of the "
+    _t("commissioner_amount", "Commissioner's share of the variance (+ keeps, − pays)",
+       "The rest of the "
        "variance: what the commissioner keeps of an underspend or bears of an overspend.",
-       "£", _SIGN_COMMISSIONER, _YEAR, short="Commissioner's share"),
+       "£", _SIGN_COMMISSIONER, _YEAR, short="Commissioner's share (+ keeps)"),
     _t("entitlement", "Share under the rules", "The practice's share of the variance before "
        "any condition (gate) is checked.", "£", _SIGN_PRACTICE, _YEAR),
     _t("withheld_by_gates", "Withheld by conditions", "Freed-up resources the practice was "
@@ -304,9 +305,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("net_to_practice", "Net cash to the practice", "Freed-up resources and incentives "
        "paid, less the instalment recovered from the budget.", "£", _SIGN_PRACTICE, _YEAR,
        short="Net cash"),
-    _t("commissioner_net", "Commissioner's net position", "The variance less all cash paid "
-       "to practices this year.", "£", _SIGN_COMMISSIONER, _YEAR,
-       short="Commissioner's net"),
+    _t("commissioner_net", "Commissioner's net position (+ keeps, − pays)", "The variance "
+       "less all cash paid to practices this year.", "£", _SIGN_COMMISSIONER, _YEAR,
+       short="Commissioner's net (+ keeps)"),
     _t("recovery_due", "Still to be recovered from the practice", "Liability carried "
        "forward, to be deducted "
        "from future budgets.", "£", _SIGN_OWED, "after the settled year",
@@ -427,7 +428,7 @@ _OVERRIDES = {"monitoring": _MONITORING}
 
 #: How a signed amount says its sign in a figure (ARCHITECTURE.md, "Conventions").
 _PRACTICE_WORDS = "(+ kept by or paid to the practice, − borne by it)"
-_COMMISSIONER_WORDS = "(+ it keeps, − it pays)"
+_COMMISSIONER_WORDS = "(+ keeps, − pays)"
 _VARIANCE_WORDS = "(+ underspend, − overspend)"
 
 #: The words on the axes and in the legends of the figures (:mod:`pbcmodel.plot`), by the
@@ -439,7 +440,7 @@ FIGURE_LABELS: dict[str, str] = {
     "whole_variance": f"Whole variance {_VARIANCE_WORDS}",
     "share_pct": "Share of the variance, % of budget (+ kept, − borne or paid)",
     "practice_amount": f"{TERMS['practice_amount'].label} (+ kept, − borne)",
-    "commissioner_amount": f"{TERMS['commissioner_amount'].label} {_COMMISSIONER_WORDS}",
+    "commissioner_amount": TERMS["commissioner_amount"].label,
     # one practice's year (:func:`pbcmodel.plot.settlement_waterfall`)
     "practice_cash": f"£ {_PRACTICE_WORDS}",
     # simulations (:func:`pbcmodel.plot.plot_result`, :func:`pbcmodel.plot.plot_compare`)
@@ -486,7 +487,7 @@ def figure_label(name: str, **words: str) -> str:
     Examples
     --------
     >>> figure_label("commissioner_result")
-    "Commissioner's result over all simulated years, £ (+ it keeps, − it pays)"
+    "Commissioner's result over all simulated years, £ (+ keeps, − pays)"
     >>> figure_label("p_over", X="5")
     'Chance spend exceeds budget + 5%'
     """

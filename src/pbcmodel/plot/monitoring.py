@@ -41,7 +41,8 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
     _, ax = new_axes(ax, figsize=(7, 3.5))
     m = stmt.monthly
     x = m.index.to_numpy()
-    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--", label=f"{term('budget_ytd').label} (phased)")
+    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--",
+            label=f"{term('budget_ytd').label} (phased)")
     ax.plot(x, m["cumulative_actual"], color="C0", marker="o", label=term("actual_ytd").label)
     ax.plot(x, m["forecast"], color="C1", label=term("forecast").label)
     if m["lower"].notna().any():

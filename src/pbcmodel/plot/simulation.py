@@ -7,7 +7,7 @@ Examples
 >>> scn = pbc.Scenario.example()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
 >>> print(ax.get_xlabel())
-Commissioner's result over all simulated years, £ (+ it keeps, − it pays)
+Commissioner's result over all simulated years, £ (+ keeps, − pays)
 """
 
 from __future__ import annotations
@@ -255,9 +255,9 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
         its money rows (:data:`COMPARE_ROWS`), on an axis that starts at zero only when
         the values reach it (the caption says when it does not). Simulation results
         (simulated with the same seed, for common random numbers): the distribution
-        (empirical CDF) of the commissioner's result over all years (+ it keeps, − it
-        pays), one line per scenario, labelled by scenario name or mapping key; where a
-        line crosses 5% is its value at risk.
+        (empirical CDF) of the commissioner's result over all years (+ keeps, − pays),
+        one line per scenario, labelled by scenario name or mapping key; where a line
+        crosses 5% is its value at risk.
     ax : matplotlib Axes, optional
 
     Returns
