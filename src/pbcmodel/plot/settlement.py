@@ -130,7 +130,8 @@ def settlement_waterfall(settlement: Settlement, practice: Any, ax: Any = None) 
     ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + [term("net_to_practice").label],
                   rotation=30, ha="right", fontsize="small")
     ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.margins(y=0.12)                          # room for the amounts written on the bars
+    low, high = ax.get_ylim()                   # room for the amounts written on the bars
+    ax.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
     money_axis(ax, "y")
     ax.set_ylabel(figure_label("practice_cash"))
     ax.set_title(f"Practice {practice}: from variance to cash")
