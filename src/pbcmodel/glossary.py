@@ -51,8 +51,7 @@ UNITS: dict[str, str] = {
 
 _SIGN_VARIANCE = "positive = underspend (spent less than the budget), negative = overspend"
 _SIGN_PRACTICE = "positive = money to the practice, negative = money the practice bears"
-_SIGN_COMMISSIONER = ("positive = the commissioner keeps money, negative = the commissioner "
-                      "pays (the same sign in tables and figures)")
+_SIGN_COMMISSIONER = "positive = the commissioner keeps money, negative = it pays"
 _SIGN_COST = ("positive = a cost the commissioner pays: money at risk, an amount, not a "
               "position (negative = even then it keeps money)")
 _SIGN_OWED = "positive = owed by the practice"
