@@ -67,7 +67,7 @@ def test_commissioner_figure_has_the_sign_of_the_table(result):
     ax, _ = _draw(result, "commissioner")
     summary = result.summary()
     lines = {line.get_label().split(":")[0]: line.get_xdata()[0] for line in ax.get_lines()}
-    # + it keeps, − it pays (as the tables): a value at risk (a cost) is drawn at minus it
+    # + keeps, − pays (as the tables): a value at risk (a cost) is drawn at minus it
     assert lines["value at risk 95%"] == pytest.approx(-summary["commissioner_var95_all_years"])
     assert lines["tail value at risk 95%"] == pytest.approx(
         -summary["commissioner_tvar95_all_years"])
