@@ -92,7 +92,8 @@ def test_numbered_metrics_are_read_from_their_template():
     assert term("commissioner_tvar95_all_years") == Term(
         "commissioner_tvar95_all_years", "Commissioner's tail value at risk (95%), a cost",
         "The mean cost to the commissioner in the worst 1 run in 20.", "£",
-        "positive = a cost the commissioner pays (the same sign in tables and figures)",
+        "positive = a cost the commissioner pays: money at risk, an amount, not a position "
+        "(negative = even then it keeps money)",
         "all simulated years together", "commissioner_tvar95_all_years_gbp")
     assert term("practices_prob_loss_over_2pct").column == \
         "practices_prob_loss_over_2pct_of_budget_pct"

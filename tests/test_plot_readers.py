@@ -67,14 +67,15 @@ def test_commissioner_figure_has_the_sign_of_the_table(result):
     ax, _ = _draw(result, "commissioner")
     summary = result.summary()
     lines = {line.get_label().split(":")[0]: line.get_xdata()[0] for line in ax.get_lines()}
-    assert lines["value at risk 95%"] == pytest.approx(summary["commissioner_var95_all_years"])
+    # + keeps, − pays (as the tables): a value at risk (a cost) is drawn at minus it
+    assert lines["value at risk 95%"] == pytest.approx(-summary["commissioner_var95_all_years"])
     assert lines["tail value at risk 95%"] == pytest.approx(
-        summary["commissioner_tvar95_all_years"])
-    # the histogram is of the cost: its mean is minus what the commissioner keeps
+        -summary["commissioner_tvar95_all_years"])
+    # the histogram is of what the commissioner keeps: its mean is the table's
     heights = np.array([p.get_height() for p in ax.patches])
     centres = np.array([p.get_x() + p.get_width() / 2 for p in ax.patches])
     mean = (heights * centres).sum() / heights.sum()
-    assert mean == pytest.approx(-summary["commissioner_mean_kept_all_years"],
+    assert mean == pytest.approx(summary["commissioner_mean_kept_all_years"],
                                  abs=float(np.ptp(centres)) / 20)
     money = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert all(x.startswith(("£", "−£")) for x in money)
@@ -108,7 +109,7 @@ def test_spend_distributions_are_drawn_relative_to_the_mean():
     for line in ax.get_lines():
         x, y = line.get_data()
         assert np.interp(0.5, y, x) == pytest.approx(100, abs=1.0)   # median ≈ the mean
-    assert ax.get_xlabel() == "annual spend, % of expected spend"
+    assert ax.get_xlabel() == "Annual spend, % of expected spend"
 
 
 def test_figure_svg_is_inline_accessible_and_escaped():

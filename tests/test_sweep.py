@@ -258,10 +258,11 @@ def test_plot_result_kinds(result, kind):
 def test_plot_commissioner_marks_var_and_tvar(result):
     ax = plot_result(result, kind="commissioner")
     risk = result.commissioner_risk()
-    # drawn as a cost in pounds, the sign of the tables (positive = the commissioner pays)
+    # drawn on the axis of what the commissioner keeps (+ keeps, − pays), as the tables:
+    # a value at risk, a cost, at minus that cost
     xs = sorted(line.get_xdata()[0] for line in ax.get_lines()
                 if "value at risk" in line.get_label())
-    assert xs == pytest.approx(sorted([risk["var"], risk["tvar"]]))
+    assert xs == pytest.approx(sorted([-risk["var"], -risk["tvar"]]))
     plt.close(ax.figure)
 
 
@@ -275,9 +276,10 @@ def test_plot_compare_frame_and_results(base, result):
     table = compare([base, other], n=50)
     ax = plot_compare(table)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["base", "other"]
-    # one bar per scenario per money row, as long as the value in £m
-    bars = [p.get_width() for p in ax.patches]
-    assert bars[:6] == pytest.approx(table["base"].loc[list(COMPARE_ROWS)] / 1e6)
+    # one dot per scenario per money row, at the value in £m
+    dots = next(c for c in ax.collections if c.get_label() == "base")
+    assert list(dots.get_offsets()[:, 0]) == pytest.approx(
+        table["base"].loc[list(COMPARE_ROWS)] / 1e6)
     plt.close(ax.figure)
     ax = plot_compare({"70/30": result, "again": result})
     assert [line.get_label() for line in ax.get_lines()] == ["70/30", "again"]

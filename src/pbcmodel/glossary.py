@@ -33,8 +33,8 @@ import pandas as pd
 
 from .errors import ValidationError
 
-__all__ = ["TABLES", "TEMPLATES", "TERMS", "UNITS", "Term", "glossary_frame", "label",
-           "numbered", "term"]
+__all__ = ["FIGURE_LABELS", "TABLES", "TEMPLATES", "TERMS", "UNITS", "Term", "figure_label",
+           "glossary_frame", "label", "numbered", "term"]
 
 #: Unit → suffix of the tidy column name (money in pounds to the penny; a ``%`` column holds
 #: percentages, 12.5 meaning 12.5%, where the library holds the fraction 0.125).
@@ -51,9 +51,9 @@ UNITS: dict[str, str] = {
 
 _SIGN_VARIANCE = "positive = underspend (spent less than the budget), negative = overspend"
 _SIGN_PRACTICE = "positive = money to the practice, negative = money the practice bears"
-_SIGN_COMMISSIONER = ("positive = the commissioner keeps money, negative = the commissioner "
-                      "bears a cost")
-_SIGN_COST = "positive = a cost the commissioner pays (the same sign in tables and figures)"
+_SIGN_COMMISSIONER = "positive = the commissioner keeps money, negative = it pays"
+_SIGN_COST = ("positive = a cost the commissioner pays: money at risk, an amount, not a "
+              "position (negative = even then it keeps money)")
 _SIGN_OWED = "positive = owed by the practice"
 
 
@@ -274,9 +274,10 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("practice_amount", "Practice's share of the variance", "What the practice keeps of an "
        "underspend (freed-up resources) or bears of an overspend, under the rules it signed "
        "up to.", "£", _SIGN_PRACTICE, _YEAR, short="Practice's share"),
-    _t("commissioner_amount", "Commissioner's share of the variance", "The rest of the "
+    _t("commissioner_amount", "Commissioner's share of the variance (+ keeps, − pays)",
+       "The rest of the "
        "variance: what the commissioner keeps of an underspend or bears of an overspend.",
-       "£", _SIGN_COMMISSIONER, _YEAR, short="Commissioner's share"),
+       "£", _SIGN_COMMISSIONER, _YEAR, short="Commissioner's share (+ keeps)"),
     _t("entitlement", "Share under the rules", "The practice's share of the variance before "
        "any condition (gate) is checked.", "£", _SIGN_PRACTICE, _YEAR),
     _t("withheld_by_gates", "Withheld by conditions", "Freed-up resources the practice was "
@@ -303,9 +304,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("net_to_practice", "Net cash to the practice", "Freed-up resources and incentives "
        "paid, less the instalment recovered from the budget.", "£", _SIGN_PRACTICE, _YEAR,
        short="Net cash"),
-    _t("commissioner_net", "Commissioner's net position", "The variance less all cash paid "
-       "to practices this year.", "£", _SIGN_COMMISSIONER, _YEAR,
-       short="Commissioner's net"),
+    _t("commissioner_net", "Commissioner's net position (+ keeps, − pays)", "The variance "
+       "less all cash paid to practices this year.", "£", _SIGN_COMMISSIONER, _YEAR,
+       short="Commissioner's net (+ keeps)"),
     _t("recovery_due", "Still to be recovered from the practice", "Liability carried "
        "forward, to be deducted "
        "from future budgets.", "£", _SIGN_OWED, "after the settled year",
@@ -423,6 +424,76 @@ TABLES: dict[str, tuple[str, ...]] = {
                    "forecast", "lower", "upper", "forecast_variance", "prob_overspend"),
 }
 _OVERRIDES = {"monitoring": _MONITORING}
+
+#: How a signed amount says its sign in a figure (ARCHITECTURE.md, "Conventions").
+_PRACTICE_WORDS = "(+ kept by or paid to the practice, − borne by it)"
+_COMMISSIONER_WORDS = "(+ keeps, − pays)"
+_VARIANCE_WORDS = "(+ underspend, − overspend)"
+
+#: The words on the axes and in the legends of the figures (:mod:`pbcmodel.plot`), by the
+#: quantity drawn: the glossary's labels with the unit and, for money with a sign, the sign.
+#: ``{X}`` is filled by :func:`figure_label`.
+FIGURE_LABELS: dict[str, str] = {
+    # variance and who gets what (:func:`pbcmodel.plot.schedule_curve`)
+    "variance_pct": f"Variance (budget − spend), % of budget {_VARIANCE_WORDS}",
+    "whole_variance": f"Whole variance {_VARIANCE_WORDS}",
+    "share_pct": "Share of the variance, % of budget (+ kept, − borne or paid)",
+    "practice_amount": f"{TERMS['practice_amount'].label} (+ kept, − borne)",
+    "commissioner_amount": TERMS["commissioner_amount"].label,
+    # one practice's year (:func:`pbcmodel.plot.settlement_waterfall`)
+    "practice_cash": f"£ {_PRACTICE_WORDS}",
+    # simulations (:func:`pbcmodel.plot.plot_result`, :func:`pbcmodel.plot.plot_compare`)
+    "list_size": f"{TERMS['list_size'].label} (registered patients)",
+    "practice_amount_pct": f"{TERMS['practice_amount'].label} in a year,\n% of its first "
+                           "year's budget (+ kept, − borne)",
+    "outcome_pct": "A practice's outcome in a year, % of its budget (+ to it, − borne by it)",
+    "net_to_practice": f"{TERMS['net_to_practice'].label} (+ paid, − recovered from its "
+                       "budget)",
+    "practice_years": "Share of practice-years",
+    "commissioner_result": f"Commissioner's result over all simulated years, £ "
+                           f"{_COMMISSIONER_WORDS}",
+    "commissioner_chance": "Chance the result is at most this\n(crossing 5%: value at risk)",
+    "simulations": TERMS["simulations"].label,
+    "compare_money": "£ · practices: per simulated year (+ to them, − borne by them)\n"
+                     f"commissioner: over all simulated years {_COMMISSIONER_WORDS}\n"
+                     "value at risk: money at risk, a positive amount",
+    # in-year monitoring (:mod:`pbcmodel.plot.monitoring`)
+    "cumulative": "Cumulative budget and spend, £",
+    "ytd_variance": f"{_MONITORING['variance'].label}, £",
+    "ytd_variance_pct": f"{_MONITORING['variance'].label}, % of budget to date",
+    # the risk engine (:mod:`pbcmodel.plot.risk`)
+    "spend_pct": "Annual spend, % of expected spend",
+    "spend": "Annual spend, £",
+    "spend_chance": "Chance spend is at most this",
+    "cv": "Coefficient of variation of spend (sd ÷ mean)",
+    "std": "Standard deviation of spend, £",
+    "mean": "Expected spend, £",
+    "p_over": "Chance spend exceeds budget + {X}%",
+    # benchmarking (:func:`pbcmodel.plot.funnel`)
+    "expected_events": "Expected events",
+    "observed_ratio": "Observed ÷ expected (1 = as expected)",
+}
+
+
+def figure_label(name: str, **words: str) -> str:
+    """The words a figure shows for a quantity (:data:`FIGURE_LABELS`), ``{X}`` filled.
+
+    Raises
+    ------
+    ValidationError
+        An unknown name: every label a figure shows must be defined here.
+
+    Examples
+    --------
+    >>> figure_label("commissioner_result")
+    "Commissioner's result over all simulated years, £ (+ keeps, − pays)"
+    >>> figure_label("p_over", X="5")
+    'Chance spend exceeds budget + 5%'
+    """
+    if name not in FIGURE_LABELS:
+        raise ValidationError(f"glossary: no figure label {name!r}; add it to "
+                              "pbcmodel.glossary.FIGURE_LABELS")
+    return FIGURE_LABELS[name].format(**words) if words else FIGURE_LABELS[name]
 
 
 def term(name: str, table: str | None = None) -> Term:

@@ -11,7 +11,9 @@ Examples
 >>> _, ax = new_axes()
 >>> _metric_axis(ax, "y", "max_band_prob_loss_over_5pct", "lower")
 >>> ax.get_ylabel()
-'max_band_prob_loss_over_5pct (%, lower is better)'
+"Worst list-size band's chance of bearing over 5%\\n(%, lower is better)"
+>>> _parameter_words("overspend.practice_share")
+'Overspend: practice share'
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..scenario.metrics import metric
-from ._base import caption, money_axis, new_axes, percent_axis, simulation_caption
+from ._base import (
+    caption,
+    money_axis,
+    money_text,
+    new_axes,
+    percent_axis,
+    simulation_caption,
+)
 
 if TYPE_CHECKING:
     from ..design import Design, Frontier
@@ -32,10 +41,26 @@ _MONEY = ("pounds", "pounds per registered patient")
 _FRACTION = ("probability", "fraction of budget")
 
 
+def _parameter_words(path: str) -> str:
+    """A searched parameter's dotted path in words, for an axis or a legend."""
+    head, _, rest = path.rpartition(".")
+    words = rest.replace("_", " ")
+    return f"{head.replace('.', ' ').replace('_', ' ').capitalize()}: {words}" if head \
+        else words.capitalize()
+
+
+def _bound_text(name: str, bound: float) -> str:
+    """A constraint's bound in the metric's unit: £25k, 5%."""
+    unit = metric(name).unit
+    if unit in _MONEY:
+        return money_text(bound)
+    return f"{100 * bound:g}%" if unit in _FRACTION else f"{bound:,.6g}"
+
+
 def _metric_axis(ax: Any, axis: str, name: str, better: str | None = None) -> None:
-    """Label one axis with a metric's name, its unit (from :mod:`pbcmodel.scenario.metrics`)
-    and which way is better, and format its ticks: pounds as £k/£m, fractions as
-    percentages."""
+    """Label one axis with a metric's label (from :mod:`pbcmodel.glossary`, through
+    :mod:`pbcmodel.scenario.metrics`), its unit and which way is better, and format its
+    ticks: pounds as £k/£m, fractions as percentages."""
     unit = metric(name).unit
     notes = []
     if unit in _MONEY:
@@ -46,7 +71,9 @@ def _metric_axis(ax: Any, axis: str, name: str, better: str | None = None) -> No
         notes.append("%")
     if better:
         notes.append(f"{better} is better")
-    text = f"{name} ({', '.join(notes)})" if notes else name
+    words = metric(name).label
+    gap = "\n" if axis == "y" else " "         # a long label on two lines beside the axis
+    text = f"{words}{gap}({', '.join(notes)})" if notes else words
     (ax.set_xlabel if axis == "x" else ax.set_ylabel)(text)
 
 
@@ -54,7 +81,7 @@ def _finish(ax: Any, title: str, run: Any, name: str) -> Any:
     """Title, the caption (scenario, simulations, years, seed) and the legend."""
     ax.set_title(title)
     caption(ax, simulation_caption(run, name=name))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="best")
     return ax
 
 
@@ -93,7 +120,7 @@ def plot_frontier(front: Frontier, ax: Any = None) -> Any:
             label="frontier (non-dominated)")
     _metric_axis(ax, "x", front.x, front.x_better)
     _metric_axis(ax, "y", front.y, front.y_better)
-    return _finish(ax, f"{front.base.name}: {front.x} against {front.y}", front,
+    return _finish(ax, f"{front.base.name}: the trade-off between two aims", front,
                    front.base.name)
 
 
@@ -109,7 +136,7 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     >>> d = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
     ...              method="normal", max_evaluations=8, replicates=2)
     >>> plot_design(d).get_ylabel()
-    'commissioner_tvar95 (£, lower is better)'
+    "Commissioner's tail value at risk (95%), a cost\\n(£, lower is better)"
     """
     _, ax = new_axes(ax)
     table = design.candidates
@@ -126,11 +153,13 @@ def plot_design(design: Design, ax: Any = None) -> Any:
     chosen = table["chosen"].to_numpy()
     ax.scatter(x[chosen], y[chosen], color="C3", marker="*", s=160, label="chosen")
     for _, row in constraints[constraints["metric"] == across].iterrows():
-        ax.axvline(float(row["bound"]), color="0.4", ls="--", lw=0.8, label=row["aim"])
+        aim = "at most" if "≤" in str(row["aim"]) else "at least"
+        ax.axvline(float(row["bound"]), color="0.4", ls="--", lw=0.8,
+                   label=f"aim: {aim} {_bound_text(across, float(row['bound']))}")
     if len(constraints):
         _metric_axis(ax, "x", across)
     else:                                       # a parameter: its dotted path
-        ax.set_xlabel(across)
+        ax.set_xlabel(_parameter_words(across))
     _metric_axis(ax, "y", design.objective, "higher" if design.maximise else "lower")
     return _finish(ax, f"{design.scenario.name}: {design.evaluations} candidates searched",
                    design, design.scenario.name)

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ._base import new_axes
+from ..glossary import figure_label
+from ._base import new_axes, plain_log_axis
 
 __all__ = ["funnel"]
 
@@ -66,7 +67,8 @@ def funnel(table: Any, ax: Any = None, *, levels: Sequence[float] = (0.95, 0.998
                 ax.annotate(str(code), (table.loc[code, "expected"], table.loc[code, "ratio"]),
                             xytext=(3, 3), textcoords="offset points", fontsize="small")
     ax.set_xscale("log")
-    ax.set_xlabel("expected events")
-    ax.set_ylabel("observed ÷ expected")
+    plain_log_axis(ax, "x")
+    ax.set_xlabel(figure_label("expected_events"))
+    ax.set_ylabel(figure_label("observed_ratio"))
     ax.legend(loc="best", fontsize="small")
     return ax

@@ -6,6 +6,7 @@ import base64
 import io
 from typing import Any
 
+from ..glossary import figure_label, term
 from ._base import money_axis, new_axes, percent_axis, require_matplotlib
 
 __all__ = ["statement_figure", "statement_png", "ytd_variance"]
@@ -35,22 +36,23 @@ def statement_figure(stmt: Any, ax: Any = None) -> Any:
     >>> actual = pd.DataFrame({"practice": "P1", "month": [1, 2, 3], "cost": [100.0, 120, 110]})
     >>> ax = statement_figure(statement("P1", 3, phased=phased, actual=actual))
     >>> ax.get_ylabel()
-    'cumulative £'
+    'Cumulative budget and spend, £'
     """
     _, ax = new_axes(ax, figsize=(7, 3.5))
     m = stmt.monthly
     x = m.index.to_numpy()
-    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--", label="budget (phased)")
-    ax.plot(x, m["cumulative_actual"], color="C0", marker="o", label="actual")
-    ax.plot(x, m["forecast"], color="C1", label="forecast")
+    ax.plot(x, m["cumulative_budget"], color="0.4", ls="--",
+            label=f"{term('budget_ytd').label} (phased)")
+    ax.plot(x, m["cumulative_actual"], color="C0", marker="o", label=term("actual_ytd").label)
+    ax.plot(x, m["forecast"], color="C1", label=term("forecast").label)
     if m["lower"].notna().any():
         ax.fill_between(x, m["lower"], m["upper"], color="C1", alpha=0.2,
-                        label=f"{stmt.level:.0%} range")
+                        label=f"Forecast's {stmt.level:.0%} range")
     ax.set_xticks(x, m["month_name"])
     money_axis(ax, "y")
-    ax.set_ylabel("cumulative £")
+    ax.set_ylabel(figure_label("cumulative"))
     ax.set_title(stmt.title)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -105,6 +107,6 @@ def ytd_variance(table: Any, ax: Any = None, *, column: str = "variance_pct") ->
         percent_axis(ax, "x", fraction=True)
     else:
         money_axis(ax, "x")
-    ax.set_xlabel("year-to-date variance (+ underspend, − overspend)"
-                  + (", % of budget to date" if column.endswith("pct") else ""))
+    ax.set_xlabel(figure_label("ytd_variance_pct" if column.endswith("pct")
+                               else "ytd_variance"))
     return ax

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..glossary import figure_label
 from ._base import money_axis, money_text, new_axes, percent_axis, plain_log_axis
 
 __all__ = ["plot_risk_by_list_size", "plot_spend_distribution"]
 
-_RISK_LABELS = {"cv": "coefficient of variation of spend (sd ÷ mean)",
-                "std": "standard deviation of spend (£)", "mean": "expected spend (£)"}
 
 
 def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: Any = None,
@@ -65,14 +64,14 @@ def plot_spend_distribution(dist: Any, units: Sequence[str] | None = None, ax: A
         ax.plot(x_values, values[:, j], label=label)
     if relative:
         percent_axis(ax, "x")
-        ax.set_xlabel("annual spend, % of expected spend")
+        ax.set_xlabel(figure_label("spend_pct"))
     else:
         money_axis(ax, "x")
-        ax.set_xlabel("annual spend")
+        ax.set_xlabel(figure_label("spend"))
     percent_axis(ax, "y", fraction=True)
-    ax.set_ylabel("chance spend is at most this")
+    ax.set_ylabel(figure_label("spend_chance"))
     ax.set_title(f"Spend distribution ({dist.method}, {dist.part})")
-    ax.legend(title=dist.by)
+    ax.legend(title=dist.by.replace("_", " "), loc="best")
     return ax
 
 
@@ -99,11 +98,14 @@ def plot_risk_by_list_size(curve: pd.DataFrame, ax: Any = None, *,
         ax.plot(part["list_size"], part[column], marker="o", ms=3, label=label)
     ax.set_xscale("log")
     plain_log_axis(ax, "x")
-    ax.set_xlabel("list size (registered patients)")
-    ax.set_ylabel(_RISK_LABELS.get(column, column))
+    ax.set_xlabel(figure_label("list_size"))
     if column.startswith("p_over_"):
         percent_axis(ax, "y", fraction=True)
-        ax.set_ylabel(f"chance spend exceeds budget + {column[7:-3]}%")
+        ax.set_ylabel(figure_label("p_over", X=column[7:-3]))
+    else:
+        ax.set_ylabel(figure_label(column))
+    if column in ("std", "mean"):
+        money_axis(ax, "y")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="best")
     return ax

@@ -11,7 +11,7 @@ Examples
 >>> from pbcmodel.sharing import aca_risk_corridor
 >>> ax = schedule_curve(aca_risk_corridor())
 >>> ax.get_xlabel()
-'variance (budget − outturn), % of budget'
+'Variance (budget − spend), % of budget (+ underspend, − overspend)'
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ..glossary import figure_label, term
 from ..overspend import OverspendPolicy, liability_rule
 from ..settlement import Settlement
 from ..sharing import ShareSchedule, shared_amount
-from ._base import money_axis, new_axes, percent_axis
+from ._base import money_axis, money_text, new_axes, percent_axis
 
 __all__ = ["schedule_curve", "settlement_waterfall"]
 
@@ -61,26 +62,26 @@ def schedule_curve(schedule: ShareSchedule, *, overspend: OverspendPolicy | None
     >>> ax = schedule_curve(pbc_freed_up(0.7),
     ...                     overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5))
     >>> [t.get_text() for t in ax.get_legend().get_texts()][1]
-    'practice keeps (+) / bears (−)'
+    "Practice's share of the variance (+ kept, − borne)"
     """
     _, ax = new_axes(ax)
     variance = np.linspace(-span, span, points)
     losses = liability_rule(schedule, overspend)       # the rule settlement applies
     amount = shared_amount(np.ones(1), variance, schedule.savings_rule, losses)
     ax.plot(100 * variance, 100 * variance, color="0.7", linestyle="--",
-            label="whole variance")
+            label=figure_label("whole_variance"))
     ax.plot(100 * variance, 100 * amount, color="C0", linewidth=2,
-            label="practice keeps (+) / bears (−)")
+            label=figure_label("practice_amount"))
     ax.plot(100 * variance, 100 * (variance - amount), color="C1",
-            label="commissioner keeps (+) / bears (−)")
+            label=figure_label("commissioner_amount"))
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel("variance (budget − outturn), % of budget")
-    ax.set_ylabel("amount, % of budget")
+    ax.set_xlabel(figure_label("variance_pct"))
+    ax.set_ylabel(figure_label("share_pct"))
     ax.set_title("Who gets what")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -107,26 +108,31 @@ def settlement_waterfall(settlement: Settlement, practice: Any, ax: Any = None) 
     >>> st = settle(pd.Series({"P1": 1e6}), pd.Series({"P1": 0.95e6}), savings=pbc_freed_up())
     >>> ax = settlement_waterfall(st, "P1")
     >>> [t.get_text() for t in ax.get_xticklabels()][-1]
-    'net to practice'
+    'Net cash to the practice'
     """
     row = settlement.to_frame().loc[practice]
     steps = [
-        ("practice amount", row["practice_amount"]),
-        ("incentives earned", row["incentive_signup"] + row["incentive_plan"]),
-        ("clawback", -(row["clawback_freed_up"] + row["clawback_incentives"])),
-        ("liability settled by\nclawback or later budgets", row["liability"]),
-        ("budget recovery", -row["recovered_from_budget"]),
+        (term("practice_amount").short, row["practice_amount"]),
+        ("Incentives earned", row["incentive_signup"] + row["incentive_plan"]),
+        ("Recovered from freed-up\nresources and incentives",
+         -(row["clawback_freed_up"] + row["clawback_incentives"])),
+        ("Overspend owed, settled by\nthat recovery or later budgets", row["liability"]),
+        (term("recovered_from_budget").label, -row["recovered_from_budget"]),
     ]
     _, ax = new_axes(ax)
     level = 0.0
     for k, (_, value) in enumerate(steps):
-        ax.bar(k, value, bottom=level, color="C2" if value >= 0 else "C3")
+        bars = ax.bar(k, value, bottom=level, color="C2" if value >= 0 else "C3")
+        ax.bar_label(bars, [money_text(value)], fontsize="small")
         level += value
-    ax.bar(len(steps), row["net_to_practice"], color="C0")
-    ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + ["net to practice"],
+    bars = ax.bar(len(steps), row["net_to_practice"], color="C0")
+    ax.bar_label(bars, [money_text(row["net_to_practice"])], fontsize="small")
+    ax.set_xticks(range(len(steps) + 1), [s for s, _ in steps] + [term("net_to_practice").label],
                   rotation=30, ha="right", fontsize="small")
     ax.axhline(0, color="0.3", linewidth=0.8)
+    low, high = ax.get_ylim()                   # room for the amounts written on the bars
+    ax.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
     money_axis(ax, "y")
-    ax.set_ylabel("£ (+ to the practice, − borne by it)")
+    ax.set_ylabel(figure_label("practice_cash"))
     ax.set_title(f"Practice {practice}: from variance to cash")
     return ax

@@ -7,11 +7,12 @@ Examples
 >>> scn = pbc.Scenario.example()
 >>> ax = plot_result(scn.simulate(n=200, seed=1), kind="commissioner")
 >>> print(ax.get_xlabel())
-cost to the commissioner over all years (+ it pays, − it keeps money)
+Commissioner's result over all simulated years, £ (+ keeps, − pays)
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..glossary import label
+from ..glossary import figure_label, label
 from ._base import (
     caption,
     fenced_range,
@@ -73,14 +74,25 @@ def _list_size(result: SimulationResult, ax: Any) -> Any:
     ax.set_xscale("log")
     plain_log_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel("list size (registered patients)")
-    ax.set_ylabel("practice's share of the variance in a year\n(% of budget; + kept, − borne)")
+    ax.set_xlabel(figure_label("list_size"))
+    ax.set_ylabel(figure_label("practice_amount_pct"))
     ax.set_title(f"{result.scenario.name}: outcomes by list size")
     off = f" · {beyond} off the scale (▲▼ at its edge)" if beyond else ""
-    caption(ax, simulation_caption(result) + off,
+    caption(ax, simulation_caption(result) + off + _beyond_cap(result, low),
             tail_warning(result.n * result.years, 0.95, "5th and 95th percentiles"))
     _legend_below(ax)
     return ax
+
+
+def _beyond_cap(result: SimulationResult, low: np.ndarray) -> str:
+    """Why a bad year lies below the overspend cap, for the list-size figure's caption: the
+    cap is a fraction of each year's own budget, the figure divides by the first year's."""
+    policy = result.scenario.overspend
+    cap = None if policy is None else policy.cap
+    if cap is None or result.years == 1 or not (low < -100 * cap - 1e-9).any():
+        return ""
+    return (f" · below −{100 * cap:g}%? the {100 * cap:g}% cap is of each year's own budget · "
+            "this axis is % of the first year's, and budgets change from year to year")
 
 
 def _legend_below(ax: Any, columns: int = 3) -> None:
@@ -108,8 +120,8 @@ def _net(result: SimulationResult, ax: Any) -> Any:
     moving = np.concatenate([amount[amount != 0], net[net != 0]])
     low, high, beyond = fenced_range(moving) if moving.size else (-1.0, 1.0, 0)
     bins = np.linspace(min(low, 0.0), max(high, 0.0), 61)
-    for values, name, colour in ((amount, "share of the variance (+ kept, − borne)", "C0"),
-                                 (net, "net cash (paid − recovered from budget)", "C1")):
+    for values, name, colour in ((amount, figure_label("practice_amount"), "C0"),
+                                 (net, figure_label("net_to_practice"), "C1")):
         zero = float(np.mean(values == 0)) if values.size else 0.0
         shown = values[values != 0]
         ax.hist(np.clip(shown, bins[0], bins[-1]), bins=bins, histtype="step", lw=1.6,
@@ -118,8 +130,8 @@ def _net(result: SimulationResult, ax: Any) -> Any:
     ax.axvline(0, color="0.3", lw=0.8)
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel("a practice's outcome in a year, % of its budget")
-    ax.set_ylabel("share of practice-years")
+    ax.set_xlabel(figure_label("outcome_pct"))
+    ax.set_ylabel(figure_label("practice_years"))
     ax.set_title(f"{result.scenario.name}: practices' yearly outcomes")
     drawn = result.amount_sample.shape[0]
     caption(ax, simulation_caption(result)
@@ -132,27 +144,54 @@ def _net(result: SimulationResult, ax: Any) -> Any:
 def _commissioner(result: SimulationResult, ax: Any) -> Any:
     from matplotlib.ticker import MaxNLocator
 
-    cost = -result.commissioner_pence.sum(axis=1) / 100
+    kept = result.commissioner_pence.sum(axis=1) / 100
     risk = result.commissioner_risk()
     level = f"{risk['level']:.0%}"
-    ax.hist(cost, bins=50, color="C0", alpha=0.8)
-    ax.axvline(float(cost.mean()), color="0.15", ls=":",
-               label=f"expected cost: {money_text(float(cost.mean()))} (the tables' "
-                     "expected result with the opposite sign)")
-    ax.axvline(risk["var"], color="C1",
-               label=f"value at risk {level}: {money_text(risk['var'])}")
-    ax.axvline(risk["tvar"], color="C3", ls="--",
-               label=f"tail value at risk {level}: {money_text(risk['tvar'])}")
+    ax.hist(kept, bins=50, color="C0", alpha=0.8)
+    ax.axvline(float(kept.mean()), color="0.15", ls=":",
+               label=f"expected result: {_kept_or_paid(float(kept.mean()))} (as in the tables)")
+    ax.axvline(-risk["var"], color="C1", label=_at_risk("value at risk", level, risk["var"]))
+    ax.axvline(-risk["tvar"], color="C3", ls="--",
+               label=_at_risk("tail value at risk", level, risk["tvar"], mean=True))
     ax.axvline(0, color="0.3", lw=0.8)
     money_axis(ax, "x")
-    ax.set_xlabel("cost to the commissioner over all years (+ it pays, − it keeps money)")
-    ax.set_ylabel("simulations")
+    ax.set_xlabel(figure_label("commissioner_result"))
+    ax.set_ylabel(figure_label("simulations"))
     ax.set_title(f"{result.scenario.name}: commissioner's residual risk")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     caption(ax, simulation_caption(result), tail_warning(result.n, risk["level"],
                                                          "value at risk"))
     _legend_below(ax, columns=1)
     return ax
+
+
+def _kept_or_paid(pounds: float) -> str:
+    """The commissioner's result in words: 'keeps £2.41m' or 'pays £2.41m'."""
+    return f"{'keeps' if pounds >= 0 else 'pays'} {money_text(abs(pounds))}"
+
+
+def _at_risk(name: str, level: str, cost: float, *, mean: bool = False) -> str:
+    """A value at risk as a positive amount of money at risk, never a negative cost: 'value
+    at risk 95%: £11.0m at risk (it pays more in 1 run in 20)', or, when even the bad runs
+    leave the commissioner money, 'value at risk 95%: none (it keeps at least £3.87m ...)'.
+
+    Examples
+    --------
+    >>> _at_risk("value at risk", "95%", 11_005_960.0)
+    'value at risk 95%: £11.0m at risk (it pays more in the worst 5% of runs)'
+    >>> _at_risk("value at risk", "95%", -3_874_187.0)
+    'value at risk 95%: none (it keeps at least £3.87m in all but the worst 5% of runs)'
+    """
+    tail = f"{100 - float(level.rstrip('%')):g}%"
+    if mean:
+        words = (f"it pays {money_text(cost)} on average" if cost > 0
+                 else f"none (it keeps {money_text(-cost)} on average)")
+        return f"{name} {level}: {words} in the worst {tail} of runs"
+    if cost > 0:
+        return f"{name} {level}: {money_text(cost)} at risk (it pays more in the worst " \
+               f"{tail} of runs)"
+    return (f"{name} {level}: none (it keeps at least {money_text(-cost)} in all but the "
+            f"worst {tail} of runs)")
 
 
 #: Kind of figure → function drawing it on an axes.
@@ -175,9 +214,10 @@ def plot_result(result: SimulationResult, kind: str = "list_size", ax: Any = Non
         ``"net"``: the distribution over practice-years of a practice's share of the
         variance and of its net cash, both as % of its budget, so practices of every size
         can be compared (the practice-years at exactly £0 are counted in the legend, not
-        drawn). ``"commissioner"``: the distribution of the commissioner's cost over all
-        years (positive = the commissioner pays, as in the tables), with its value at risk
-        and tail value at risk (95%) as lines. Every figure's caption names the scenario,
+        drawn). ``"commissioner"``: the distribution of the commissioner's result over all
+        years (positive = the commissioner keeps money, negative = it pays, as in the
+        tables), with its value at risk and tail value at risk (95%) as lines, labelled as
+        amounts of money at risk. Every figure's caption names the scenario,
         the simulations, years and seed; a quantile with fewer than 20 simulated outcomes
         beyond it is flagged on the figure and with a ``UserWarning``.
     ax : matplotlib Axes, optional
@@ -211,11 +251,13 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     Parameters
     ----------
     frame_or_results : DataFrame, or sequence or mapping of SimulationResult
-        A :func:`pbcmodel.scenario.variants.compare` table: grouped bars of its money rows
-        (:data:`COMPARE_ROWS`, £m) for each scenario. Simulation results (simulated with
-        the same seed, for common random numbers): the distribution (empirical CDF) of
-        the cost to the commissioner over all years (+ it pays), one line per scenario, labelled by
-        scenario name or mapping key.
+        A :func:`pbcmodel.scenario.variants.compare` table: a dot per scenario on each of
+        its money rows (:data:`COMPARE_ROWS`), on an axis that starts at zero only when
+        the values reach it (the caption says when it does not). Simulation results
+        (simulated with the same seed, for common random numbers): the distribution
+        (empirical CDF) of the commissioner's result over all years (+ keeps, − pays),
+        one line per scenario, labelled by scenario name or mapping key; where a line
+        crosses 5% is its value at risk.
     ax : matplotlib Axes, optional
 
     Returns
@@ -239,36 +281,64 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
     """
     _, ax = new_axes(ax)
     if isinstance(frame_or_results, pd.DataFrame):
-        missing = [row for row in COMPARE_ROWS if row not in frame_or_results.index]
-        if missing:
-            raise ValidationError(f"frame: row(s) {missing} missing; expected a table from "
-                                  "pbcmodel.scenario.variants.compare")
-        money = frame_or_results.loc[list(COMPARE_ROWS)] / 1e6
-        money.index = [label(row) for row in COMPARE_ROWS]
-        money.plot.barh(ax=ax)
-        ax.axvline(0, color="0.5", lw=0.8)
-        ax.invert_yaxis()
-        money_axis(ax, "x", scale=1e6)
-        ax.set_xlabel("per year for practices; over all years for the commissioner "
-                      "(value at risk: + is a cost)")
-        ax.set_title("Policies side by side")
-        return ax
+        return _compare_table(frame_or_results, ax)
     results = (dict(frame_or_results) if isinstance(frame_or_results, Mapping)
                else {r.scenario.name: r for r in frame_or_results})
     if not results:
         raise ValidationError("frame_or_results: expected a compare table or at least one "
                               "SimulationResult, got none")
+    return _compare_results(results, ax)
+
+
+def _compare_table(frame: pd.DataFrame, ax: Any) -> Any:
+    """A dot per scenario on each money row of a compare table: dots, not bars, so the axis
+    need not start at zero and differences of a few per cent show (the caption says when
+    it does not)."""
+    missing = [row for row in COMPARE_ROWS if row not in frame.index]
+    if missing:
+        raise ValidationError(f"frame: row(s) {missing} missing; expected a table from "
+                              "pbcmodel.scenario.variants.compare")
+    money = frame.loc[list(COMPARE_ROWS)].to_numpy(dtype=float) / 1e6
+    rows = np.arange(len(COMPARE_ROWS))
+    ax.hlines(rows, money.min(axis=1), money.max(axis=1), color="0.8", lw=3, zorder=1)
+    markers = "osD^v<>p*h"
+    for j, name in enumerate(frame.columns):
+        ax.scatter(money[:, j], rows, s=36, zorder=3, marker=markers[j % len(markers)],
+                   label=str(name))
+    ax.set_yticks(rows, [textwrap.fill(label(row), 32) for row in COMPARE_ROWS],
+                  fontsize="small")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    low, high = float(money.min()), float(money.max())
+    pad = 0.08 * (high - low or abs(high) or 1.0)
+    ax.set_xlim(low - pad, high + pad)
+    if low - pad <= 0 <= high + pad:
+        ax.axvline(0, color="0.5", lw=0.8)
+    ax.grid(True, axis="x", color="0.9", lw=0.6)
+    money_axis(ax, "x", scale=1e6)
+    ax.set_xlabel(figure_label("compare_money"))
+    ax.set_title("Policies side by side")
+    zero = "" if low - pad <= 0 <= high + pad else " · the axis does not start at zero"
+    runs = ""
+    if {"simulations", "years"} <= set(frame.index):
+        n, years = int(frame.loc["simulations"].iloc[0]), int(frame.loc["years"].iloc[0])
+        runs = f" · {n:,} simulations × {years} year{'s' if years != 1 else ''}"
+    caption(ax, f"policies {', '.join(map(str, frame.columns))}{runs}{zero}")
+    _legend_below(ax, columns=min(len(frame.columns), 4))
+    return ax
+
+
+def _compare_results(results: Mapping[str, SimulationResult], ax: Any) -> Any:
+    """The distribution (empirical CDF) of each scenario's commissioner's result."""
     for name, result in results.items():
-        cost = -np.asarray(result.commissioner_pence).sum(axis=1) / 100
-        ax.ecdf(cost, label=str(name))
-    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0])      # 95%: the value at risk
+        kept = np.asarray(result.commissioner_pence).sum(axis=1) / 100
+        ax.ecdf(kept, label=str(name))
+    ax.set_yticks([0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 1.0])      # 5%: the value at risk
     ax.set_ylim(0.0, 1.02)
     ax.grid(True, color="0.85", lw=0.6)
     money_axis(ax, "x")
     percent_axis(ax, "y", fraction=True)
-    ax.set_xlabel("cost to the commissioner over all years (+ it pays, − it keeps money)")
-    ax.set_ylabel("chance the cost is at most this\n(where a line crosses 95%: its value "
-                  "at risk)")
+    ax.set_xlabel(figure_label("commissioner_result"))
+    ax.set_ylabel(figure_label("commissioner_chance"))
     ax.set_title("Commissioner's residual risk by policy")
     first = next(iter(results.values()))
     runs = {(r.n, r.years, r.seed) for r in results.values()}
@@ -276,5 +346,5 @@ def plot_compare(frame_or_results: pd.DataFrame | Sequence[SimulationResult]
             if len(runs) == 1 else "scenarios " + ", ".join(map(str, results)) +
             " · simulated differently: " + "; ".join(
                 simulation_caption(r, name=str(k)) for k, r in results.items()))
-    ax.legend(fontsize="small", loc="upper left")
+    ax.legend(fontsize="small", loc="best")
     return ax

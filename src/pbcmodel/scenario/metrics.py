@@ -15,9 +15,9 @@ Each :class:`Figure` says
 * its **label, definition and sign** — read from :mod:`pbcmodel.glossary`, the one source of
   the words readers see. The signs follow ARCHITECTURE.md: a practice's share of the variance
   (budget − outturn) is positive when the practice keeps money and negative when it bears an
-  overspend; what the commissioner keeps is positive when it keeps money; the commissioner's
-  value at risk and tail value at risk are shown as a cost (positive pounds: money the
-  commissioner pays);
+  overspend; the commissioner's position is positive when it keeps money and negative when it
+  pays (in tables and figures alike); the commissioner's value at risk and tail value at risk
+  are amounts of money at risk (positive pounds: money the commissioner pays in the bad runs);
 * which way is **better** (``"lower"``, ``"higher"``, or "" for a count describing the run);
 * **how it is computed** from a result, through the result's public methods.
 
