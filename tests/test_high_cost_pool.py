@@ -272,3 +272,23 @@ def test_scenario_file_bad_share() -> None:
     with pytest.raises(ConfigError, match="high_cost_pool_share"):
         config.from_toml(text.replace("high_cost_pool_share = 0.8",
                                       'high_cost_pool_share = "80%"'), pbc.Scenario)
+
+
+# ------------------------------------------------------------------ real England's practices
+def test_pool_on_practices_with_their_own_need_index() -> None:
+    # real England: every practice has its own cost multiplier (its need index), so the pool's
+    # excess is drawn practice by practice (it could not be drawn per commissioner); the pool's
+    # mean cost a year is the spend distributions' expected excess (2,000 draws: within 4 sd)
+    from pbcmodel.scenario.england import england_scenario
+    from pbcmodel.scenario.plan import pool_unit
+
+    scn = england_scenario("QWO", high_cost_threshold=50_000,
+                           high_cost_pool_share=pbc.risk.MORBI_RSA_POOL_SHARE)
+    assert pool_unit(scn.population) == "practice"
+    result = scn.simulate(n=2_000, years=1, seed=4)
+    pool = result.pool_pence[:, 0] / 100
+    expected = pbc.risk.spend_distribution(
+        scn.population, scn.cost_model, "fft", high_cost_threshold=50_000,
+        high_cost_pool_share=pbc.risk.MORBI_RSA_POOL_SHARE, part="excess")
+    shocked_sd = np.sqrt(pool.var() / len(pool))
+    assert abs(pool.mean() - expected.mean.sum()) < 4 * shocked_sd

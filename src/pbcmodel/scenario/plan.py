@@ -26,7 +26,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -53,7 +53,7 @@ from .learning import Learning
 from .options import SimulationOptions
 
 __all__ = ["PolicyPlan", "SimulatedScenario", "SimulationPlan", "build_plan", "default_chunk",
-           "grid_moments", "once_per_budgets", "require_cost_model", "spend_sampler",
+           "grid_moments", "once_per_budgets", "pool_unit", "require_cost_model", "spend_sampler",
            "year_budgets"]
 
 T = TypeVar("T")
@@ -130,14 +130,36 @@ simulate); add cost_model=... (e.g. pbc.datasets.example_cost_model())
 
 def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
     """The scenario's spend, prepared once to draw simulated years (the pool's excess per
-    commissioner; each practice's retained spend times its effect, with practice effects)."""
+    :func:`pool_unit`; each practice's retained spend times its effect, with practice
+    effects)."""
     return risk.spend_sampler(scn.population, require_cost_model(scn),
                               high_cost_threshold=scn.high_cost_threshold,
                               high_cost_pool_share=scn.high_cost_pool_share,
                               common_shock_cv=scn.common_shock_cv,
                               method=cast(Method, method),      # checked by the options
-                              excess_by="commissioner",
+                              excess_by=pool_unit(scn.population),
                               practice_effects=scn.practice_effects)
+
+
+def pool_unit(pop: Population) -> Literal["practice", "commissioner"]:
+    """Whose high-cost excess is drawn as one amount: each commissioner's (one law for all
+    its patients, the fewest draws) where its practices share one cost multiplier, else each
+    practice's (real England's practices each have their own need index). The pool's cost per
+    simulation is the sum either way.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> pool_unit(pbc.datasets.example_population())
+    'commissioner'
+    >>> pool_unit(pbc.scenario.england_scenario("QWO").population)
+    'practice'
+    """
+    index = pop.cost_index
+    if index is None or bool(
+            (index.groupby(pop.hierarchy["commissioner"]).nunique() <= 1).all()):
+        return "commissioner"
+    return "practice"
 
 
 def default_chunk(practices: int) -> int:

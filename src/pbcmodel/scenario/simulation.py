@@ -106,9 +106,10 @@ def draw_outturns(scn: SimulatedScenario, n: int, years: int, seed: Seed, *,
 
     Each chunk holds consecutive simulations: ``retained`` is the practices' outturn (spend
     capped per patient at ``scn.high_cost_threshold``), ``excess`` what the high-cost pool
-    pays per commissioner. Both include the year's common shock (``scn.common_shock_cv``)
-    and cost growth; ``retained`` also each practice's effect that year, with
-    ``scn.practice_effects`` (:class:`~pbcmodel.risk.effects.PracticeEffects`). These are
+    pays, per commissioner (or per practice where the practices' cost multipliers differ:
+    :func:`~pbcmodel.scenario.plan.pool_unit`). Both include the year's common shock
+    (``scn.common_shock_cv``) and cost growth; ``retained`` also each practice's effect that
+    year, with ``scn.practice_effects`` (:class:`~pbcmodel.risk.effects.PracticeEffects`). These are
     the outturns :func:`simulate` settles.
 
     Methods (:data:`pbcmodel.risk.methods.REGISTRY`): ``"fft"`` draws each practice's annual
