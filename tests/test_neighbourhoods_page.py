@@ -1,4 +1,4 @@
-"""The figures the user-guide page "Can a neighbourhood hold a budget?" states in its prose.
+"""The figures the user-guide page "Neighbourhoods: footprints that hold a budget" quotes.
 
 The page (docs/user_guide/neighbourhoods.md) computes every figure at build time; its text
 quotes some of them. These tests hold those quoted figures, computed as the page computes
