@@ -92,12 +92,26 @@ def test_worked_settlement():
 
 def test_risk_by_footprint_size(risk):
     """Prose: 18% at 50,000, 10.8% at 100,000, 6.6% at 250,000; at most 5% from about
-    370,000; the two smallest footprints over 5% in 32% of years and over 10% in 28%."""
+    370,000 (Wakefield: 33 practices, 372,111
+    patients); Modality (Keighley) PCN, one practice of 87,000, 30%; Craven, two practices
+    of 25,000, 26%; the two smallest footprints over 5% in 32% of years and over 10% in 28%."""
     assert risk.chance_at(50_000) == pytest.approx(0.18, abs=0.005), PAGE
     assert risk.chance_at(100_000) == pytest.approx(0.108, abs=0.0005), PAGE
     assert risk.chance_at(250_000) == pytest.approx(0.066, abs=0.0005), PAGE
     assert risk.smallest(at_most=0.05) == pytest.approx(370_000, abs=5_000), PAGE
-    smallest = risk.table.loc["pcn"].nsmallest(2, "list_size")
+    pcn, place = risk.table.loc["pcn"], risk.table.loc["place"]
+    keighley = pcn.loc["U85476"]                    # Modality (Keighley) PCN: one practice
+    assert (keighley["practices"], round(keighley["list_size"], -3)) == (1, 87_000), PAGE
+    assert round(keighley["prob_over_5pct"], 2) == 0.30, PAGE
+    assert keighley["prob_over_5pct"] == pcn.loc[pcn["list_size"] > 1000, "prob_over_5pct"].max(), \
+        PAGE
+    craven = place.loc["E07000163"]
+    assert (craven["practices"], round(craven["list_size"], -3)) == (2, 25_000), PAGE
+    assert round(craven["prob_over_5pct"], 2) == 0.26, PAGE
+    assert (place["list_size"] > 100_000).sum() == 5, PAGE
+    assert risk.smallest(at_most=0.05) == place.loc["E08000036", "list_size"] == 372_111, PAGE
+    assert place.loc["E08000036", "practices"] == 33, PAGE
+    smallest = pcn.nsmallest(2, "list_size")
     assert smallest["prob_over_5pct"].round(2).tolist() == [0.32, 0.32], PAGE
     assert smallest["prob_over_10pct"].round(2).tolist() == [0.28, 0.28], PAGE
 
