@@ -25,13 +25,12 @@ from ..validation import check_fraction
 from .schedule import ShareSchedule, Tiers, budget_fraction
 
 __all__ = [
-    "BandInput",
     "bands_to_tiers",
     "corridor",
 ]
 
-#: One band as written: (from, to, share); ``to`` is None for an open last band.
-BandInput = tuple[float, float | None, float]
+# One band as written: (from, to, share); ``to`` is None for an open last band.
+_Band = tuple[float, float | None, float]
 
 
 def _pct(x: float | None) -> str:
@@ -107,8 +106,8 @@ def bands_to_tiers(bands: Sequence[Any] | None, side: str) -> Tiers:
     return tiers if last_high is None else (*tiers, (last_high, 0.0))
 
 
-def corridor(savings: Sequence[BandInput] | None = None,
-             losses: Sequence[BandInput] | None = None, *,
+def corridor(savings: Sequence[_Band] | None = None,
+             losses: Sequence[_Band] | None = None, *,
              minimum_savings_rate: float = 0.0, minimum_loss_rate: float = 0.0,
              first_dollar: bool = True, savings_cap: float | None = None,
              loss_cap: float | None = None, gates: Any = ()) -> ShareSchedule:
