@@ -41,7 +41,7 @@ Examples
 >>> with use_kernel("numpy"):
 ...     (numpy_pence,) = invert_pence(law, root, keys, 0, 6, money)
 >>> numpy_pence.ravel().tolist()
-[300, 200, 300, 200, 200, 300]
+[200, 200, 300, 300, 200, 300]
 >>> if kernel_available():
 ...     with use_kernel("numba"):
 ...         (fused,) = invert_pence(law, root, keys, 0, 6, money)
