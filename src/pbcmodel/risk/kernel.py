@@ -190,33 +190,27 @@ def invert_pence(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, .
     return outs
 
 
-def _lattice_point(raw: Any, unit: int, flat_cdf: np.ndarray, points: int,
-                   guide: np.ndarray, answer: np.ndarray) -> Any:
-    """The lattice index of one draw (a 64-bit stream output) of ``unit``: its guide cell's
-    answer, or where the cell holds a step, the guide's bracket halved until it closes."""
-    cell = np.int64(guide_cell(raw))
-    index = np.int64(answer[unit, cell])
-    if index != OPEN:
-        return index
-    lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
-    u = unit_from_bits(raw)
-    offset = unit * points
-    while lo < hi:
-        lo, hi = halve(flat_cdf, offset, u, lo, hi)
-    return lo
-
-
 def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.ndarray,
                  answer: np.ndarray, start: np.ndarray, h: np.ndarray, first: int,
                  factor: np.ndarray, growth: float, out: np.ndarray) -> None:
     """Whole pence of the draws ``raw`` (k, width) of units ``first, first + 1, …`` into
-    ``out`` (k, width): lattice point, amount, × factor × growth × 100, rounded."""
+    ``out`` (k, width): each draw's lattice index (its guide cell's answer, or where the cell
+    holds a step, the guide's bracket halved until it closes), its amount, × factor × growth
+    × 100, rounded. (The search is written here, not as a function of its own: numba calls
+    such a function per draw, at twice the cost of the whole loop.)"""
     k, width = raw.shape
     per_unit = factor.shape[1] > 1
     for i in range(k):
         for j in range(width):
             unit = first + j
-            index = _lattice_point(raw[i, j], unit, flat_cdf, points, guide, answer)
+            cell = np.int64(guide_cell(raw[i, j]))
+            index = np.int64(answer[unit, cell])
+            if index == OPEN:
+                lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
+                u = unit_from_bits(raw[i, j])
+                while lo < hi:
+                    lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
+                index = lo
             amount = lattice_amount(np.float64(index), points - 1, start[unit], h[unit])
             scale = factor[i, unit] if per_unit else factor[i, 0]
             out[i, j] = np.int64(whole_pence(amount, scale, growth))
@@ -227,8 +221,7 @@ def _compiled() -> Callable[..., None]:
     """:func:`_fused_group` compiled by numba (cached on disk), the shared rules made
     callable from it."""
     extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
-    for rule in (guide_cell, unit_from_bits, halve, lattice_amount, whole_pence,
-                 _lattice_point):
+    for rule in (guide_cell, unit_from_bits, halve, lattice_amount, whole_pence):
         extending.register_jitable(rule)
     numba = require("numba", "fast", "compiled draws (kernel 'numba')")
     return numba.njit(cache=True, nogil=True)(_fused_group)  # type: ignore[no-any-return]
