@@ -150,13 +150,14 @@ def test_fused_group_equals_the_numpy_inversion_on_any_bits(numba_installed, law
     factor = factor_of(kind, rng, k, units)
     money = patients.Pence(factor, growth)
     reference = money.apply(law.invert(raw.copy())).astype(np.int64)
-    fused = np.empty((k, units), dtype=np.int64)
+    fused = np.empty((1, k, units), dtype=np.int64)        # one key
     draw = kernel._compiled()
-    scale = np.ones((k, 1)) if factor is None else factor
+    scale = (np.ones((k, 1)) if factor is None else factor,)
     for first in range(0, units, patients.GROUP):
         cols = slice(first, min(first + patients.GROUP, units))
         draw(np.ascontiguousarray(raw[:, cols]), law.cdf.reshape(-1), law.cdf.shape[1],
-             law.guide, law.answer, law.start, law.h, first, scale, growth, fused[:, cols])
+             law.guide, law.answer, law.start, law.h, first, scale, np.array([growth]), fused)
+    fused = fused[0]
     np.testing.assert_array_equal(fused, reference)
 
 

@@ -54,6 +54,7 @@ import contextlib
 import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -73,6 +74,8 @@ ENVIRONMENT = "PBCMODEL_KERNEL"
 
 #: The kernel chosen by :func:`use_kernel`, innermost last (empty: the environment's).
 _chosen: list[str] = []
+#: Held while the kernel is compiled (or loaded from numba's cache).
+_COMPILING = threading.Lock()
 
 
 def kernel_available() -> bool:
@@ -176,50 +179,69 @@ def invert_pence(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, .
         return invert_many(law, root, keys, lo, hi, pence)
     draw = _compiled()
     k, units = hi - lo, len(law.mean)
-    outs = [np.empty((k, units), dtype=np.int64) for _ in keys]
+    out = np.empty((len(keys), k, units), dtype=np.int64)
     flat_cdf, points = law.cdf.reshape(-1), law.cdf.shape[1]
-    # a factor of one (x × 1.0 is x exactly) where Pence has none: one compiled loop
-    factors = [np.ones((k, 1)) if money.factor is None else
-               np.ascontiguousarray(money.factor, dtype=float) for money in pence]
+    factor = _factors(pence, k)
+    growth = np.array([money.growth for money in pence], dtype=float)
     for first in range(0, units, GROUP):
         width = min(GROUP, units - first)
-        for key, out, money, factor in zip(keys, outs, pence, factors, strict=True):
-            raw = random_bits(root, (*key, first // GROUP), lo, hi, width)
-            draw(raw, flat_cdf, points, law.guide, law.answer, law.start, law.h, first,
-                 factor, float(money.growth), out[:, first:first + width])
-    return outs
+        # every key's draws of the group at once (rows key after key, as invert_many), so
+        # that each practice's tables are read from memory once for all of them
+        raw = np.concatenate([random_bits(root, (*key, first // GROUP), lo, hi, width)
+                              for key in keys])
+        draw(raw, flat_cdf, points, law.guide, law.answer, law.start, law.h, first, factor,
+             growth, out)
+    return list(out)
+
+
+def _factors(pence: list[Pence], k: int) -> tuple[np.ndarray, ...]:
+    """The keys' factors, each (k, 1) or (k, units), C-ordered floats (not copied when they
+    are): a factor of one (``x × 1.0`` is ``x`` exactly) where a :class:`Pence` has none."""
+    return tuple(np.ones((k, 1)) if money.factor is None else
+                 np.ascontiguousarray(money.factor, dtype=float) for money in pence)
 
 
 def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.ndarray,
                  answer: np.ndarray, start: np.ndarray, h: np.ndarray, first: int,
-                 factor: np.ndarray, growth: float, out: np.ndarray) -> None:
-    """Whole pence of the draws ``raw`` (k, width) of units ``first, first + 1, …`` into
-    ``out`` (k, width): each draw's lattice index (its guide cell's answer, or where the cell
-    holds a step, the guide's bracket halved until it closes), its amount, × factor × growth
-    × 100, rounded. (The search is written here, not as a function of its own: numba calls
-    such a function per draw, at twice the cost of the whole loop.)"""
-    k, width = raw.shape
-    per_unit = factor.shape[1] > 1
-    for i in range(k):
-        for j in range(width):
-            unit = first + j
-            cell = np.int64(guide_cell(raw[i, j]))
-            index = np.int64(answer[unit, cell])
-            if index == OPEN:
-                lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
-                u = unit_from_bits(raw[i, j])
-                while lo < hi:
-                    lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
-                index = lo
-            amount = lattice_amount(np.float64(index), points - 1, start[unit], h[unit])
-            scale = factor[i, unit] if per_unit else factor[i, 0]
-            out[i, j] = np.int64(whole_pence(amount, scale, growth))
+                 factor: tuple[np.ndarray, ...], growth: np.ndarray, out: np.ndarray) -> None:
+    """Whole pence of the draws ``raw`` (keys × k, width) of units ``first, first + 1, …``
+    into ``out[key, :, first + j]``: each draw's lattice index (its guide cell's answer, or
+    where the cell holds a step, the guide's bracket halved until it closes), its amount,
+    × ``factor[key]`` (a tuple of (k, 1) or (k, units) arrays) × ``growth[key]`` × 100,
+    rounded. (The search is written here, not as a
+    function of its own: numba calls such a function per draw, at twice the cost of the
+    whole loop.)"""
+    keys, k = out.shape[0], out.shape[1]
+    for j in range(raw.shape[1]):   # unit by unit: its guide, answers and cdf stay in cache
+        unit = first + j
+        for key in range(keys):
+            scales = factor[key]
+            per_unit = scales.shape[1] > 1
+            for i in range(k):
+                bits = raw[key * k + i, j]
+                cell = np.int64(guide_cell(bits))
+                index = np.int64(answer[unit, cell])
+                if index == OPEN:
+                    lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
+                    u = unit_from_bits(bits)
+                    while lo < hi:
+                        lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
+                    index = lo
+                amount = lattice_amount(np.float64(index), points - 1, start[unit], h[unit])
+                scale = scales[i, unit] if per_unit else scales[i, 0]
+                out[key, i, unit] = np.int64(whole_pence(amount, scale, growth[key]))
+
+
+def _compiled() -> Callable[..., None]:
+    """:func:`_fused_group` compiled by numba (cached on disk), once per process even when
+    a simulation's threads ask for it together."""
+    with _COMPILING:
+        return _compile()
 
 
 @functools.cache
-def _compiled() -> Callable[..., None]:
-    """:func:`_fused_group` compiled by numba (cached on disk), the shared rules made
-    callable from it."""
+def _compile() -> Callable[..., None]:
+    """:func:`_fused_group` compiled, the shared rules made callable from it."""
     extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
     for rule in (guide_cell, unit_from_bits, halve, lattice_amount, whole_pence):
         extending.register_jitable(rule)
