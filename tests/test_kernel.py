@@ -74,6 +74,16 @@ def test_numba_without_numba_names_the_extra(monkeypatch):
             pass
 
 
+def test_auto_without_numba_is_numpy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)
+    kernel.kernel_available.cache_clear()
+    try:
+        with kernel.use_kernel("auto") as chosen:
+            assert chosen == "numpy" and not kernel.kernel_available()
+    finally:
+        kernel.kernel_available.cache_clear()
+
+
 @pytest.mark.parametrize(("value", "expected"), [("numpy", "numpy"), (" NumPy ", "numpy"),
                                                   ("", "auto"), ("auto", "auto")])
 def test_the_environment_variable_is_read_once(monkeypatch, value, expected):

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationError, require
+from ..errors import MissingDependencyError, ValidationError, require
 from .laws import OPEN, LatticeInverse, guide_cell, halve, lattice_amount, unit_from_bits
 from .patients import GROUP, Pence, invert_many, random_bits, whole_pence
 
@@ -78,15 +78,23 @@ _chosen: list[str] = []
 _COMPILING = threading.Lock()
 
 
+@functools.cache
 def kernel_available() -> bool:
-    """Whether numba (``pbcmodel[fast]``) is installed.
+    """Whether numba (``pbcmodel[fast]``) is installed and imports (a numba too old for the
+    installed numpy refuses to import: then ``"auto"`` means numpy).
 
     Examples
     --------
     >>> isinstance(kernel_available(), bool)
     True
     """
-    return importlib.util.find_spec("numba") is not None
+    if importlib.util.find_spec("numba") is None:
+        return False
+    try:
+        require("numba", "fast", "compiled draws (kernel 'numba')")
+    except MissingDependencyError:
+        return False
+    return True
 
 
 def _resolve(name: Any, where: str) -> str:
