@@ -220,22 +220,27 @@ def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.n
     function of its own: numba calls such a function per draw, at twice the cost of the
     whole loop.)"""
     keys, k = out.shape[0], out.shape[1]
+    index = np.empty(keys * k, dtype=np.int64)
     for j in range(raw.shape[1]):   # unit by unit: its guide, answers and cdf stay in cache
         unit = first + j
+        # three passes over the unit's draws: the look-ups alone first (a loop without
+        # branches keeps many reads from memory in flight), then the searches, then pence
+        for row in range(keys * k):
+            index[row] = answer[unit, np.int64(guide_cell(raw[row, j]))]
+        for row in range(keys * k):
+            if index[row] == OPEN:
+                cell = np.int64(guide_cell(raw[row, j]))
+                lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
+                u = unit_from_bits(raw[row, j])
+                while lo < hi:
+                    lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
+                index[row] = lo
         for key in range(keys):
             scales = factor[key]
             per_unit = scales.shape[1] > 1
             for i in range(k):
-                bits = raw[key * k + i, j]
-                cell = np.int64(guide_cell(bits))
-                index = np.int64(answer[unit, cell])
-                if index == OPEN:
-                    lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
-                    u = unit_from_bits(bits)
-                    while lo < hi:
-                        lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
-                    index = lo
-                amount = lattice_amount(np.float64(index), points - 1, start[unit], h[unit])
+                amount = lattice_amount(np.float64(index[key * k + i]), points - 1,
+                                        start[unit], h[unit])
                 scale = scales[i, unit] if per_unit else scales[i, 0]
                 out[key, i, unit] = np.int64(whole_pence(amount, scale, growth[key]))
 
