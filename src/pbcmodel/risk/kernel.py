@@ -4,8 +4,10 @@ Drawing an FFT law's simulated spend in pence takes, per practice and simulation
 table look-up (:class:`~pbcmodel.risk.laws.LatticeInverse`), a search where the guide cell
 holds a step of the cdf, the lattice point's amount, and the factor, growth and rounding of
 :class:`~pbcmodel.risk.patients.Pence`. numpy does each of those as a pass over the whole
-chunk; with the optional extra ``pbcmodel[fast]`` (numba) they are one loop, element by
-element, the array never leaving the cache.
+chunk; with the optional extra ``pbcmodel[fast]`` (numba) they are one compiled loop over
+each practice's draws (every simulated year at once), with no temporary arrays. At national
+size the draw is bound by reading the practices' tables from memory (hundreds of MB), so the
+gain is a fifth of the draw's time, not a multiple.
 
 **One definition of each rule.** The loop here holds no arithmetic of its own: it calls
 :func:`~pbcmodel.risk.laws.guide_cell`, :func:`~pbcmodel.risk.laws.unit_from_bits`,
@@ -24,10 +26,13 @@ fused; everything else is numpy whichever kernel is chosen.
 
 **Compilation** happens on first use in a process and is cached on disk (numba's
 ``cache=True``, in ``__pycache__`` beside this file or numba's cache folder), so later
-processes load it. The loop releases the GIL: a simulation's threads (each a range of
-simulations) run it side by side. It does not start threads of its own (numba's ``prange``):
-the simulation is already parallel over ranges, and nesting numba's pool inside those threads
-is not supported by every numba threading layer.
+processes load it. numba tracks changes to this file only: after editing one of the shared
+rules in ``laws.py`` or ``patients.py`` in a checkout, touch this file (or delete its
+``__pycache__/kernel.*.nb*``) so that the kernel compiles them anew. The loop releases the
+GIL: a simulation's threads (each a range of simulations) run it side by side. It does not
+start threads of its own (numba's ``prange``): the simulation is already parallel over
+ranges, and nesting numba's pool inside those threads is not supported by every numba
+threading layer.
 
 Examples
 --------
