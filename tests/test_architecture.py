@@ -24,7 +24,7 @@ ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 
 #: Optional extras (pyproject ``[project.optional-dependencies]``): lazy imports only.
 OPTIONAL = {"matplotlib", "tqdm", "dask", "distributed", "xarray", "pyarrow", "openpyxl",
-            "jinja2", "glum", "statsmodels", "sklearn", "zarr"}
+            "jinja2", "glum", "statsmodels", "sklearn", "zarr", "numba", "llvmlite"}
 
 #: Layer of each part (the first dotted component after ``pbcmodel``); a module may import
 #: only modules of its own layer or of a lower one (and see FORBIDDEN).

@@ -50,7 +50,7 @@ from scipy import special
 from ..errors import ValidationError
 from ..population import Population
 from ..validation import check_fraction
-from . import methods, patients
+from . import kernel, methods, patients
 from .costmodel import CostModel
 from .distribution import unit_cost_factor
 from .effects import PracticeEffects
@@ -101,7 +101,9 @@ class _ByInversion:
 
     def rows(self, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
              hi: int, pence: list[patients.Pence] | None = None) -> list[np.ndarray]:
-        return patients.invert_many(self.law, root, keys, lo, hi, pence)
+        if pence is None:
+            return patients.invert_many(self.law, root, keys, lo, hi)
+        return kernel.invert_pence(self.law, root, keys, lo, hi, pence)   # numba or numpy
 
 
 @attrs.frozen(eq=False)

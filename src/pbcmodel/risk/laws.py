@@ -115,20 +115,80 @@ GUIDE_CELLS = 4096
 OPEN = np.iinfo(np.uint16).max
 
 
-def unit_from_bits(raw: np.ndarray) -> np.ndarray:
+#: Bits a 64-bit stream output is shifted right by to give its guide cell (its top bits).
+GUIDE_SHIFT = 64 + 1 - GUIDE_CELLS.bit_length()
+
+# The scalar arithmetic of drawing by inversion, written once. Each function below is plain
+# Python whose operations mean the same on numpy arrays (the numpy path, vectorised) and on
+# single numbers (the compiled kernel, :mod:`pbcmodel.risk.kernel`, which compiles these very
+# functions with numba): one definition serves both, so the two paths cannot drift apart.
+# Augmented assignments work in place on an array and rebind a number.
+
+
+def unit_from_bits(raw: Any) -> Any:
     """Uniforms in [0, 1) from a stream's 64-bit outputs: the top 53 bits times ``2⁻⁵³``.
 
     numpy's own rule for ``Generator.random``, written once for every draw that starts from
-    raw bits (:meth:`LatticeInverse.index`, :func:`pbcmodel.risk.patients.uniforms`).
-    ``raw`` (``uint64``) is overwritten: pass a copy to keep it.
+    raw bits (:meth:`LatticeInverse.index`, :func:`pbcmodel.risk.patients.uniforms`, the
+    compiled kernel). ``raw`` (``uint64``, an array or one number) is overwritten when it is
+    an array: pass a copy to keep it.
 
     Examples
     --------
     >>> unit_from_bits(np.array([0, 2**63, 2**64 - 1], dtype=np.uint64)).tolist()
     [0.0, 0.5, 0.9999999999999999]
+    >>> float(unit_from_bits(np.uint64(2**63)))
+    0.5
     """
-    np.right_shift(raw, np.uint64(11), out=raw)
-    return np.multiply(raw, 2.0**-53)
+    raw >>= np.uint64(11)
+    return raw * 2.0**-53
+
+
+def guide_cell(raw: Any) -> Any:
+    """The guide cell of a uniform given as a stream's 64-bit output: its top bits, exactly
+    ``⌊u·GUIDE_CELLS⌋`` for the uniform ``u`` of :func:`unit_from_bits` (``uint64``).
+
+    Examples
+    --------
+    >>> guide_cell(np.array([0, 2**63, 2**64 - 1], dtype=np.uint64)).tolist()
+    [0, 2048, 4095]
+    """
+    return raw >> np.uint64(GUIDE_SHIFT)
+
+
+def halve(flat_cdf: np.ndarray, offset: Any, u: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+    """One step of the search for the smallest ``k`` in ``[lo, hi]`` with
+    ``cdf[k] ≥ u``: the half of the bracket that holds it (``hi`` stands for "none below").
+
+    ``flat_cdf[offset + k]`` is the cdf at lattice index ``k`` of the unit; ``lo < hi``.
+
+    Examples
+    --------
+    >>> cdf = np.array([0.1, 0.4, 0.7, 1.0])
+    >>> lo, hi = 0, 3
+    >>> while lo < hi:
+    ...     lo, hi = halve(cdf, 0, 0.5, lo, hi)
+    >>> int(lo)
+    2
+    """
+    mid = (lo + hi) // 2
+    below = flat_cdf[offset + mid] < u
+    return lo + below * (mid + 1 - lo), mid + below * (hi - mid)
+
+
+def lattice_amount(index: Any, last: int, start: Any, h: Any) -> Any:
+    """The amount at lattice index ``index`` (a float), ``(start + min(index, last))·h``:
+    an index past the last point (where the cdf stops short of 1) is the last point.
+
+    Examples
+    --------
+    >>> lattice_amount(np.array([0.0, 1.0, 5.0]), 3, 2, 0.5).tolist()
+    [1.0, 1.5, 2.5]
+    """
+    index = np.minimum(index, last)
+    index += start
+    index *= h
+    return index
 
 
 @attrs.frozen(eq=False)
@@ -219,8 +279,7 @@ class LatticeInverse:
         units = slice(*units.indices(len(self.answer)))
         out = np.empty(u.shape)
         waiting = self.index(u, units, out)
-        self.amounts(out, units)
-        return self.search(out, [waiting], None, units.start)
+        return self.search(self.amounts(out, units), [waiting], None, units.start)
 
     def index(self, draws: np.ndarray, units: slice, out: np.ndarray) -> tuple[np.ndarray, ...]:
         """Lattice indices of the draws of ``units`` (a slice with a start) into ``out``
@@ -237,7 +296,7 @@ class LatticeInverse:
         points = self.cdf.shape[1]
         bits = draws.dtype == np.uint64
         if bits:
-            index = (draws >> np.uint64(64 + 1 - GUIDE_CELLS.bit_length())).view(np.int64)
+            index = guide_cell(draws).view(np.int64)
         else:
             index = np.multiply(draws, cells).astype(np.int64)   # u ≥ 0: truncation is floor
             np.minimum(index, cells - 1, out=index)
@@ -263,11 +322,9 @@ class LatticeInverse:
         return rows[wide], col[wide] + units.start, u[wide], lo[wide], hi[wide], offset[wide]
 
     def amounts(self, index: np.ndarray, units: slice) -> np.ndarray:
-        """Lattice indices (floats, (k, len(units))) → amounts ``(start + i)·h``, in place."""
-        np.minimum(index, self.cdf.shape[1] - 1, out=index)
-        index += self.start[units]
-        index *= self.h[units]
-        return index
+        """Lattice indices (floats, (k, len(units))) → amounts ``(start + i)·h``
+        (:func:`lattice_amount`)."""
+        return lattice_amount(index, self.cdf.shape[1] - 1, self.start[units], self.h[units])
 
     def search(self, out: np.ndarray, pending: list[tuple[np.ndarray, ...]],
                money: Any = None, shift: int = 0) -> np.ndarray:
@@ -279,9 +336,7 @@ class LatticeInverse:
                                                                                 strict=True))
         if len(rows):
             index = _bisect(self.cdf.reshape(-1), u, lo, hi, offset).astype(float)
-            np.minimum(index, self.cdf.shape[1] - 1, out=index)
-            index += self.start[cols]
-            index *= self.h[cols]
+            index = lattice_amount(index, self.cdf.shape[1] - 1, self.start[cols], self.h[cols])
             out[rows, cols - shift] = index if money is None else money.apply(index, rows, cols)
         return out
 
@@ -291,11 +346,8 @@ def _bisect(flat_cdf: np.ndarray, u: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     """Smallest ``k`` in ``[lo, hi]`` with ``cdf[k] ≥ u`` (``hi`` if none), elementwise."""
     active = np.arange(len(u))
     while len(active):
-        a_lo, a_hi = lo[active], hi[active]
-        mid = (a_lo + a_hi) // 2
-        below = flat_cdf[offset[active] + mid] < u[active]
-        lo[active] = np.where(below, mid + 1, a_lo)
-        hi[active] = np.where(below, a_hi, mid)
+        lo[active], hi[active] = halve(flat_cdf, offset[active], u[active], lo[active],
+                                       hi[active])
         active = active[lo[active] < hi[active]]
     return lo
 

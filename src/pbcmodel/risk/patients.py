@@ -221,23 +221,43 @@ class Pence:
 
     def apply(self, values: np.ndarray, rows: np.ndarray | None = None,
               cols: slice | np.ndarray | None = None) -> np.ndarray:
-        """``values`` in whole pence, in place.
+        """``values`` in whole pence (:func:`whole_pence`; ``values`` is scaled in place).
 
         ``values`` is (k, width) for the units ``cols`` (a slice; None: every unit), or a
         flat array of values with ``rows`` the simulation and ``cols`` the unit of each.
         A factor of shape (k, 1) applies to every unit whatever ``cols``.
         """
         factor = self.factor
-        if factor is not None:
-            if factor.shape[1] == 1:                   # one per simulation: every unit
-                values *= factor if rows is None else factor[rows, 0]
-            elif rows is None:
-                values *= factor if cols is None else factor[:, cols]
-            else:
-                values *= factor[rows, cols]
-        values *= self.growth
-        values *= 100
-        return np.rint(values, out=values)
+        if factor is None:
+            return whole_pence(values, 1.0, self.growth)   # × 1.0 changes no float
+        if factor.shape[1] == 1:                       # one per simulation: every unit
+            scale = factor if rows is None else factor[rows, 0]
+        elif rows is None:
+            scale = factor if cols is None else factor[:, cols]
+        else:
+            scale = factor[rows, cols]
+        return whole_pence(values, scale, self.growth)
+
+
+def whole_pence(values: Any, factor: Any, growth: float) -> Any:
+    """Amounts in pounds as whole pence: ``rint(values × factor × growth × 100)``, in that
+    order (round half to even), as floats.
+
+    The one home of the rule, written once for numpy arrays (:meth:`Pence.apply`; ``values``
+    is scaled in place) and for single numbers (the compiled kernel,
+    :mod:`pbcmodel.risk.kernel`, compiles this function), so both give the same bits.
+
+    Examples
+    --------
+    >>> whole_pence(np.array([1.0, 2.005, 0.125]), 1.0, 1.0).tolist()
+    [100.0, 200.0, 12.0]
+    >>> float(whole_pence(2.0, 1.5, 1.03))
+    309.0
+    """
+    values *= factor
+    values *= growth
+    values *= 100
+    return np.rint(values)
 
 
 def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ...]], lo: int,
@@ -276,7 +296,7 @@ def invert_many(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ..
                                   for key in keys])
             values = np.empty(raw.shape)
             waiting = law.index(raw, cols, values)
-            law.amounts(values, cols)
+            values = law.amounts(values, cols)
             which = waiting[0] // k                    # the key of each draw still to search
             for j, (out, money) in enumerate(zip(outs, finish, strict=True)):
                 part = values[j * k:(j + 1) * k]

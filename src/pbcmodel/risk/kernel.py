@@ -1,0 +1,267 @@
+"""The fused draw: stream bits → lattice point → amount → whole pence in one compiled loop.
+
+Drawing an FFT law's simulated spend in pence takes, per practice and simulation, a guide
+table look-up (:class:`~pbcmodel.risk.laws.LatticeInverse`), a search where the guide cell
+holds a step of the cdf, the lattice point's amount, and the factor, growth and rounding of
+:class:`~pbcmodel.risk.patients.Pence`. numpy does each of those as a pass over the whole
+chunk; with the optional extra ``pbcmodel[fast]`` (numba) they are one compiled loop over
+each practice's draws (every simulated year at once), with no temporary arrays. At national
+size the draw is bound by reading the practices' tables from memory (hundreds of MB), so the
+gain is a fifth of the draw's time, not a multiple.
+
+**One definition of each rule.** The loop here holds no arithmetic of its own: it calls
+:func:`~pbcmodel.risk.laws.guide_cell`, :func:`~pbcmodel.risk.laws.unit_from_bits`,
+:func:`~pbcmodel.risk.laws.halve`, :func:`~pbcmodel.risk.laws.lattice_amount` and
+:func:`~pbcmodel.risk.patients.whole_pence`, the very functions the numpy path applies to
+arrays, compiled by numba for single numbers (``numba.extending.register_jitable``). What
+is the kernel's own is the order of work (a look-up, else halving the guide's bracket until
+it closes), which finds the same lattice point as the numpy path: the smallest with
+``F ≥ u`` is one point, however it is searched for. The results are the same bits, whatever
+the chunk size or thread count (tests/test_kernel.py).
+
+**Which kernel.** ``"numba"`` when numba is installed (``"auto"``, the default), else
+``"numpy"``; the environment variable ``PBCMODEL_KERNEL`` (``auto``, ``numba`` or ``numpy``),
+read once, or :func:`use_kernel` choose another. Only the FFT method's draws in pence are
+fused; everything else is numpy whichever kernel is chosen.
+
+**Compilation** happens on first use in a process and is cached on disk (numba's
+``cache=True``, in ``__pycache__`` beside this file or numba's cache folder), so later
+processes load it. numba tracks changes to this file only: after editing one of the shared
+rules in ``laws.py`` or ``patients.py`` in a checkout, touch this file (or delete its
+``__pycache__/kernel.*.nb*``) so that the kernel compiles them anew. The loop releases the
+GIL: a simulation's threads (each a range of simulations) run it side by side. It does not
+start threads of its own (numba's ``prange``): the simulation is already parallel over
+ranges, and nesting numba's pool inside those threads is not supported by every numba
+threading layer.
+
+Examples
+--------
+>>> import numpy as np
+>>> from pbcmodel.risk.laws import LatticeLaw
+>>> from pbcmodel.risk.patients import Pence, RETAINED, invert_many
+>>> law = LatticeLaw(h=np.array([1.0]), start=np.array([2]), pmf=np.array([[0.5, 0.5]]),
+...                  cumulants=np.array([[2.5, 0.25, 0.0, -0.125]]),
+...                  alias_bound=np.array([0.0])).inverse()
+>>> root, keys, money = np.random.SeedSequence(0), [(0, RETAINED)], [Pence(None, 1.0)]
+>>> with use_kernel("numpy"):
+...     (numpy_pence,) = invert_pence(law, root, keys, 0, 6, money)
+>>> numpy_pence.ravel().tolist()
+[200, 200, 300, 300, 200, 300]
+>>> if kernel_available():
+...     with use_kernel("numba"):
+...         (fused,) = invert_pence(law, root, keys, 0, 6, money)
+...     assert np.array_equal(fused, numpy_pence)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..errors import MissingDependencyError, ValidationError, require
+from .laws import OPEN, LatticeInverse, guide_cell, halve, lattice_amount, unit_from_bits
+from .patients import GROUP, Pence, invert_many, random_bits, whole_pence
+
+__all__ = ["ENVIRONMENT", "KERNELS", "active_kernel", "invert_pence", "kernel_available",
+           "use_kernel"]
+
+#: The kernels one may ask for: ``"auto"`` is numba when it is installed, else numpy.
+KERNELS = ("auto", "numba", "numpy")
+#: The environment variable that chooses the kernel for a process (read once).
+ENVIRONMENT = "PBCMODEL_KERNEL"
+
+#: The kernel chosen by :func:`use_kernel`, innermost last (empty: the environment's).
+_chosen: list[str] = []
+#: Held while the kernel is compiled (or loaded from numba's cache).
+_COMPILING = threading.Lock()
+
+
+@functools.cache
+def kernel_available() -> bool:
+    """Whether numba (``pbcmodel[fast]``) is installed and imports (a numba too old for the
+    installed numpy refuses to import: then ``"auto"`` means numpy).
+
+    Examples
+    --------
+    >>> isinstance(kernel_available(), bool)
+    True
+    """
+    if importlib.util.find_spec("numba") is None:
+        return False
+    try:
+        require("numba", "fast", "compiled draws (kernel 'numba')")
+    except MissingDependencyError:
+        return False
+    return True
+
+
+def _resolve(name: Any, where: str) -> str:
+    """``name`` ("auto", "numba" or "numpy") checked, as the kernel it means."""
+    if name not in KERNELS:
+        raise ValidationError(f"{where}: expected one of {', '.join(KERNELS)}, got {name!r}")
+    if name == "auto":
+        return "numba" if kernel_available() else "numpy"
+    if name == "numba":
+        require("numba", "fast", "compiled draws (kernel 'numba')")
+    return str(name)
+
+
+@functools.cache
+def _from_environment() -> str:
+    """The kernel that ``PBCMODEL_KERNEL`` asks for (auto when unset), read once."""
+    return _resolve(os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto",
+                    ENVIRONMENT)
+
+
+def active_kernel() -> str:
+    """The kernel draws use now: ``"numba"`` or ``"numpy"``.
+
+    The innermost :func:`use_kernel`, else ``PBCMODEL_KERNEL`` (read once), else numba when
+    it is installed.
+
+    Raises
+    ------
+    ValidationError
+        ``PBCMODEL_KERNEL`` is not auto, numba or numpy.
+    MissingDependencyError
+        ``PBCMODEL_KERNEL=numba`` without numba (install ``pbcmodel[fast]``).
+
+    Examples
+    --------
+    >>> with use_kernel("numpy"):
+    ...     active_kernel()
+    'numpy'
+    """
+    return _chosen[-1] if _chosen else _from_environment()
+
+
+@contextlib.contextmanager
+def use_kernel(name: str) -> Iterator[str]:
+    """Draw with the kernel ``name`` (``"auto"``, ``"numba"`` or ``"numpy"``) inside the
+    ``with`` block, in the whole process; yields the kernel it means.
+
+    Raises
+    ------
+    ValidationError
+        ``name`` is not one of :data:`KERNELS`.
+    MissingDependencyError
+        ``"numba"`` without numba installed (install ``pbcmodel[fast]``).
+
+    Examples
+    --------
+    >>> with use_kernel("numpy") as kernel:
+    ...     kernel
+    'numpy'
+    >>> with use_kernel("fortran"):
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: kernel: expected one of auto, numba, numpy, got 'fortran'
+    """
+    _chosen.append(_resolve(name, "kernel"))
+    try:
+        yield _chosen[-1]
+    finally:
+        _chosen.pop()
+
+
+def invert_pence(law: Any, root: np.random.SeedSequence, keys: list[tuple[int, ...]],
+                 lo: int, hi: int, pence: list[Pence]) -> list[np.ndarray]:
+    """Draws of ``law`` in whole pence (int64, (hi − lo, units) per key), by the active
+    kernel: :func:`~pbcmodel.risk.patients.invert_many` with ``pence``, fused in one
+    compiled loop for a lattice law when the kernel is numba. Bit-identical either way.
+
+    Examples
+    --------
+    >>> from pbcmodel.risk.laws import NormalLaw
+    >>> from pbcmodel.risk.patients import RETAINED
+    >>> law = NormalLaw(np.full(2, 10.0), np.ones(2))
+    >>> (p,) = invert_pence(law, np.random.SeedSequence(1), [(0, RETAINED)], 0, 3,
+    ...                     [Pence(None, 1.0)])
+    >>> p.dtype, p.shape
+    (dtype('int64'), (3, 2))
+    """
+    if not isinstance(law, LatticeInverse) or active_kernel() == "numpy":
+        return invert_many(law, root, keys, lo, hi, pence)
+    draw = _compiled()
+    k, units = hi - lo, len(law.mean)
+    out = np.empty((len(keys), k, units), dtype=np.int64)
+    flat_cdf, points = law.cdf.reshape(-1), law.cdf.shape[1]
+    factor = _factors(pence, k)
+    growth = np.array([money.growth for money in pence], dtype=float)
+    for first in range(0, units, GROUP):
+        width = min(GROUP, units - first)
+        # every key's draws of the group at once (rows key after key, as invert_many), so
+        # that each practice's tables are read from memory once for all of them
+        raw = np.concatenate([random_bits(root, (*key, first // GROUP), lo, hi, width)
+                              for key in keys])
+        draw(raw, flat_cdf, points, law.guide, law.answer, law.start, law.h, first, factor,
+             growth, out)
+    return list(out)
+
+
+def _factors(pence: list[Pence], k: int) -> tuple[np.ndarray, ...]:
+    """The keys' factors, each (k, 1) or (k, units), C-ordered floats (not copied when they
+    are): a factor of one (``x × 1.0`` is ``x`` exactly) where a :class:`Pence` has none."""
+    return tuple(np.ones((k, 1)) if money.factor is None else
+                 np.ascontiguousarray(money.factor, dtype=float) for money in pence)
+
+
+def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.ndarray,
+                 answer: np.ndarray, start: np.ndarray, h: np.ndarray, first: int,
+                 factor: tuple[np.ndarray, ...], growth: np.ndarray, out: np.ndarray) -> None:
+    """Whole pence of the draws ``raw`` (keys × k, width) of units ``first, first + 1, …``
+    into ``out[key, :, first + j]``: each draw's lattice index (its guide cell's answer, or
+    where the cell holds a step, the guide's bracket halved until it closes), its amount,
+    × ``factor[key]`` (a tuple of (k, 1) or (k, units) arrays) × ``growth[key]`` × 100,
+    rounded. (The search is written here, not as a
+    function of its own: numba calls such a function per draw, at twice the cost of the
+    whole loop.)"""
+    keys, k = out.shape[0], out.shape[1]
+    index = np.empty(keys * k, dtype=np.int64)
+    for j in range(raw.shape[1]):   # unit by unit: its guide, answers and cdf stay in cache
+        unit = first + j
+        # three passes over the unit's draws: the look-ups alone first (a loop without
+        # branches keeps many reads from memory in flight), then the searches, then pence
+        for row in range(keys * k):
+            index[row] = answer[unit, np.int64(guide_cell(raw[row, j]))]
+        for row in range(keys * k):
+            if index[row] == OPEN:
+                cell = np.int64(guide_cell(raw[row, j]))
+                lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
+                u = unit_from_bits(raw[row, j])
+                while lo < hi:
+                    lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
+                index[row] = lo
+        for key in range(keys):
+            scales = factor[key]
+            per_unit = scales.shape[1] > 1
+            for i in range(k):
+                amount = lattice_amount(np.float64(index[key * k + i]), points - 1,
+                                        start[unit], h[unit])
+                scale = scales[i, unit] if per_unit else scales[i, 0]
+                out[key, i, unit] = np.int64(whole_pence(amount, scale, growth[key]))
+
+
+def _compiled() -> Callable[..., None]:
+    """:func:`_fused_group` compiled by numba (cached on disk), once per process even when
+    a simulation's threads ask for it together."""
+    with _COMPILING:
+        return _compile()
+
+
+@functools.cache
+def _compile() -> Callable[..., None]:
+    """:func:`_fused_group` compiled, the shared rules made callable from it."""
+    extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
+    for rule in (guide_cell, unit_from_bits, halve, lattice_amount, whole_pence):
+        extending.register_jitable(rule)
+    numba = require("numba", "fast", "compiled draws (kernel 'numba')")
+    return numba.njit(cache=True, nogil=True)(_fused_group)  # type: ignore[no-any-return]
