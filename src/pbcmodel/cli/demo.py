@@ -58,7 +58,7 @@ from ..reports.tables import (
 )
 from ..scenario import Scenario
 from ..scenario.england import weighted_scenario
-from ..scenario.simulation import SimulationResult
+from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
 from ..scenario.variants import side_by_side
 from ..sharing import mssp_two_sided
 from ..weighted import WeightedPopulations
@@ -67,9 +67,10 @@ from .commands import budget_summary, format_explanation, format_summary
 __all__ = ["COMMANDS", "england_scenarios"]
 
 DEMO_PRACTICE = "P001"
-#: Simulations and years of the demo's simulation and comparison (kept small: seconds).
+#: Simulations of the demo's simulation and comparison (kept small: seconds), over the
+#: years every simulation defaults to (three).
 DEMO_SIMULATIONS = 1_000
-DEMO_YEARS = 2
+DEMO_YEARS = DEFAULT_YEARS
 #: The ICB and practice the real-data demo shows (the practice is the first of the
 #: "Default Place" of NHS England's place-based tool).
 DEMO_ICB = "QWO"
