@@ -35,7 +35,6 @@ from .column_labels import code_names, with_names
 from .tables import (
     budget_table,
     by_list_size_table,
-    flag_small,
     glossary_table,
     list_size_bands,
     metrics_table,
@@ -82,10 +81,10 @@ def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool =
     -------
     dict
         Name → tidy DataFrame (``budgets``, ``metrics``, ``summary``, ``by_list_size``,
-        ``glossary``: the definition of every column; the per-practice tables flag
-        practices of fewer than :data:`~pbcmodel.reports.tables.SMALL_PRACTICE` patients
-        ``small`` and ``by_list_size`` shows no figures per head for them, each saying so
-        in its ``attrs["notes"]``) or, with ``figures``, name →
+        ``glossary``: the definition of every column; ``metrics`` flags practices of fewer
+        than :data:`~pbcmodel.reports.tables.SMALL_PRACTICE` patients ``small`` beside
+        their list size, and ``by_list_size`` shows no figures per head for them, each
+        saying so in its ``attrs["notes"]``) or, with ``figures``, name →
         matplotlib Figure (``list_size``, ``net``, ``commissioner``). Add tables of your own
         and call :func:`pbcmodel.reports.tables.glossary_table` again to define their
         columns too; write everything with :func:`write_outputs`.
@@ -101,8 +100,7 @@ def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool =
     sizes = scenario.population.list_size
     named = code_names(scenario.population.practices, names)
     tables: dict[str, Any] = {
-        "budgets": flag_small(budget_table(scenario.budgets() if budgets is None else budgets),
-                              sizes),
+        "budgets": budget_table(scenario.budgets() if budgets is None else budgets),
         "metrics": _named(metrics_table(result.metrics()), named),
         "summary": summary_table(result.summary()),
         "by_list_size": by_list_size_table(result.by_list_size(list_size_bands(sizes))),
