@@ -86,9 +86,9 @@ ENGLAND_BUDGETS_NOTE = (
     "the simulation (budget_gbp in metrics.csv) come from the risk engine's formula: the "
     "example cost weights over a synthetic age-sex profile scaled to each list, in whole "
     "patients, times the practice's need index. They are close for a practice of a real "
-    "size, not for a small one: a list of 1 patient is one whole person of one age and sex "
-    "(B86625 in NHS West Yorkshire ICB, £1,022.16 against £1,635.37), not the average "
-    "profile.")
+    "size, not for a small one: a list of 1 patient is one whole person of one age and sex, "
+    "not the average profile (in the default demo, NHS West Yorkshire ICB, B86625's budget "
+    "is £1,022.16 in budgets.csv and £1,635.37 in metrics.csv).")
 #: The demo's figures: those of ``pbcmodel run`` for the first policy, and the policies'
 #: costs to the commissioner side by side (``policies``).
 DEMO_FIGURES = (*RUN_FIGURES, "policies")
