@@ -56,7 +56,7 @@ def scn() -> Scenario:
 
 def _at(scn: Scenario, share: float, seed: int = 0) -> tuple[float, float]:
     """(commissioner TVaR95, worst practice's P(loss > 1% of budget)) from public methods."""
-    res = scn.evolve(**{SHARE: share}).simulate(n=N, seed=seed, method="normal")
+    res = scn.evolve(**{SHARE: share}).simulate(n=N, years=1, seed=seed, method="normal")
     return (float(res.commissioner_risk(0.95)["tvar"]),
             float(res.metrics(loss_fraction=0.01)["prob_loss_over_fraction"].max()))
 

@@ -229,7 +229,7 @@ def test_headline_computes_the_metrics_once(scn, monkeypatch):
 
 def test_memory_for_statistics_does_not_grow_with_simulations(scn):
     # per-practice statistics have a fixed size; only the per-simulation totals grow
-    small, large = scn.simulate(n=64, seed=3), scn.simulate(n=2_048, seed=3)
+    small, large = scn.simulate(n=64, years=1, seed=3), scn.simulate(n=2_048, years=1, seed=3)
     assert small.tally.histogram.nbytes == large.tally.histogram.nbytes
     assert large.commissioner_pence.shape == (2_048, 1)
     assert large.net_sample.shape[0] == 256

@@ -92,7 +92,8 @@ def test_sweep_rows_are_the_variants_headlines(base):
     assert out.index.tolist() == [(0.0, 0.0), (0.0, 0.02), (1.0, 0.0), (1.0, 0.02)]
     variant = base.evolve(**{"overspend.practice_share": 1.0, "overspend.tolerance": 0.02})
     pd.testing.assert_series_equal(out.loc[(1.0, 0.02)],
-                                   headline(variant.simulate(n=N, seed=4)), check_names=False)
+                                   headline(variant.simulate(n=N, years=1, seed=4)),
+                                   check_names=False)
     # nobody bears an overspend at share 0, so the practices' amount is the freed-up part
     assert (out.loc[(0.0, 0.0), "expected_practice_amount"]
             == pytest.approx(out.loc[(0.0, 0.0), "expected_freed_up"]))

@@ -229,6 +229,13 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("name", "Practice name", "The practice's name, as NHS England publishes it.", "code"),
     _t("place", "Place", "The local authority district the practice is in: the place NHS "
        "England's place-based tool compares with the rest of the ICB.", "code"),
+    _t("practice_name", "Practice name", "The practice's name, as the data gives it (NHS "
+       "England's published name, or the name column of the file read).", "code"),
+    _t("consortium_name", "Consortium name", "The consortium's (place's) name, as the data "
+       "gives it; for real England the local authority district's name.", "code"),
+    _t("small", "Small practice", "True for a practice with fewer than 1,000 registered "
+       "patients (pbcmodel.reports.tables.SMALL_PRACTICE): too few for figures per head, "
+       "which leave it out.", "code"),
     _t("practices", "Practices", "Number of practices.", "count"),
     _t("list_size", "List size", "Patients registered with the practice.", "patients"),
     _t("patients", "Registered patients", "Patients registered with the practices.",

@@ -35,7 +35,7 @@ from ..reports.result_workbook import comparison_workbook, described, run_workbo
 from ..reports.tables import budget_table, comparison_table, text_table
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
-from ..scenario.simulation import SimulationResult
+from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
 from ..scenario.variants import compare
 from ..validation import require_columns
 from .parsing import choice, count, money, seed
@@ -62,9 +62,9 @@ RUN_FILES = frozenset([*(name for fmt in ("csv", "parquet")
                        "report.txt", RUN_WORKBOOK, *BOARD_FILES])
 #: Every file ``pbcmodel compare --out`` may write.
 COMPARE_FILES = frozenset(["comparison.csv", COMPARE_WORKBOOK])
-#: Simulated years: ``run`` and ``compare`` default to three, so that overspends recovered
-#: from later budgets fall inside the horizon; at most a century.
-DEFAULT_YEARS = 3
+#: Simulated years: ``run`` and ``compare`` default to three, as Python's ``simulate`` and
+#: ``compare`` do (:data:`pbcmodel.scenario.simulation.DEFAULT_YEARS`), so that overspends
+#: recovered from later budgets fall inside the horizon; at most a century.
 MAX_YEARS = 100
 
 

@@ -50,6 +50,7 @@ from ..reports.tables import (
     budget_table,
     comparison_table,
     explain_table,
+    flag_small,
     glossary_table,
     path_table,
     text_table,
@@ -57,7 +58,7 @@ from ..reports.tables import (
 )
 from ..scenario import Scenario
 from ..scenario.england import weighted_scenario
-from ..scenario.simulation import SimulationResult
+from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
 from ..scenario.variants import side_by_side
 from ..sharing import mssp_two_sided
 from ..weighted import WeightedPopulations
@@ -66,9 +67,10 @@ from .commands import budget_summary, format_explanation, format_summary
 __all__ = ["COMMANDS", "england_scenarios"]
 
 DEMO_PRACTICE = "P001"
-#: Simulations and years of the demo's simulation and comparison (kept small: seconds).
+#: Simulations of the demo's simulation and comparison (kept small: seconds), over the
+#: years every simulation defaults to (three).
 DEMO_SIMULATIONS = 1_000
-DEMO_YEARS = 2
+DEMO_YEARS = DEFAULT_YEARS
 #: The ICB and practice the real-data demo shows (the practice is the first of the
 #: "Default Place" of NHS England's place-based tool).
 DEMO_ICB = "QWO"
@@ -77,6 +79,16 @@ DEMO_ENGLAND_PRACTICE = "B85005"
 DEMO_PER_HEAD = 1_000.0
 DEMO_GROWTH = 0.03
 DEMO_PACE = PaceOfChange(max_gain=0.05, max_loss=0.02)
+#: Why a practice's budget in budgets.csv (NHS England's core weighted population) and in
+#: metrics.csv (the risk scenario's) differ: said in the terminal and in both tables' notes.
+ENGLAND_BUDGETS_NOTE = (
+    "budgets.csv follows NHS England's core weighted population exactly; the budgets of "
+    "the simulation (budget_gbp in metrics.csv) come from the risk engine's formula: the "
+    "example cost weights over a synthetic age-sex profile scaled to each list, in whole "
+    "patients, times the practice's need index. They are close for a practice of a real "
+    "size, not for a small one: a list of 1 patient is one whole person of one age and sex, "
+    "not the average profile (in the default demo, NHS West Yorkshire ICB, B86625's budget "
+    "is £1,022.16 in budgets.csv and £1,635.37 in metrics.csv).")
 #: The demo's figures: those of ``pbcmodel run`` for the first policy, and the policies'
 #: costs to the commissioner side by side (``policies``).
 DEMO_FIGURES = (*RUN_FIGURES, "policies")
@@ -101,15 +113,16 @@ def _with_figures() -> bool:
     return True
 
 
-def _demo_outputs(scenarios: list[Scenario], extra: dict[str, pd.DataFrame]
+def _demo_outputs(scenarios: list[Scenario], extra: dict[str, pd.DataFrame],
+                  names: WeightedPopulations | None = None
                   ) -> tuple[dict[str, Any], list[SimulationResult]]:
     """Simulate the policies on common random numbers; the tables and figures of the first
-    (as ``pbcmodel run`` writes them), the demo's own tables (``extra``) and the policies
-    compared, with the glossary of every column."""
+    (as ``pbcmodel run`` writes them, with the names of the codes in ``names``), the demo's
+    own tables (``extra``) and the policies compared, with the glossary of every column."""
     figures = _with_figures()
     results = [s.simulate(n=DEMO_SIMULATIONS, years=DEMO_YEARS, seed=0)   # same seed: CRN
                for s in scenarios]
-    outputs = run_outputs(results[0], scenarios[0], figures=figures)
+    outputs = run_outputs(results[0], scenarios[0], figures=figures, names=names)
     tables = {name: outputs.pop(name) for name in RUN_TABLES}
     tables.update(extra)
     tables["comparison"] = comparison_table(side_by_side(results))
@@ -165,6 +178,8 @@ def _print_risk(scn: Scenario, outputs: dict[str, Any]) -> None:
     print(text_table(outputs["summary"]))
     print("\nOutcomes by list size (yearly practice amount, £ per registered patient)")
     print(text_table(outputs["by_list_size"], labels=True))
+    for note in outputs["by_list_size"].attrs.get("notes", []):
+        print(note)
     print("\nPolicies compared on the same simulated outturns (common random numbers): "
           "strict-overspend bears every overspend, mssp-style shares 60% of savings and 40% "
           "of losses beyond 2% of budget")
@@ -246,7 +261,9 @@ def _cmd_england(args: argparse.Namespace) -> int:
             "budgets": _england_budget_table(wp, budgets),
             "places": place_table,
             explain_name: _explained(explanation, budgets["total"], practice),
-            "three_year_path": path_table(path, historic)})
+            "three_year_path": path_table(path, historic)}, names=wp)
+        outputs["metrics"].attrs["notes"] = [*outputs["metrics"].attrs.get("notes", []),
+                                             ENGLAND_BUDGETS_NOTE]
         written = write_outputs(outputs, staging)
     icb_name = str(frame["icb_name"].iloc[0]) if "icb_name" in frame else args.icb
     print(f"pbcmodel {__version__} demo: real England, {icb_name} ({args.icb}), "
@@ -267,9 +284,8 @@ def _cmd_england(args: argparse.Namespace) -> int:
     print("\nRisk: the risk engine needs age-sex counts, which the publication does not "
           "have: each practice gets a synthetic national age-sex profile scaled to its list, "
           "with its need index as cost multiplier (CapitationFormula with needs = need "
-          "index). Its budgets (budget_gbp in metrics.csv) are therefore close to, but not "
-          "the same as, those of budgets.csv, which follow the core weighted population "
-          "exactly.")
+          "index).")
+    print(ENGLAND_BUDGETS_NOTE)
     _print_risk(scenarios[0], outputs)
     print("\n" + datasets.ATTRIBUTION)
     _print_written(out, written)
@@ -283,13 +299,15 @@ _PLACE_HEADERS = {"budget_gbp_per_head": "per head", "core_need_index": "core",
 
 
 def _england_budget_table(wp: WeightedPopulations, budgets: pd.DataFrame) -> pd.DataFrame:
-    """Each practice's name, list size and budget (whole pence: the practices add up to the
-    total row exactly)."""
+    """Each practice's name, list size, whether it is small and budget (whole pence: the
+    practices add up to the total row exactly)."""
     table = budget_table(budgets[["total"]])
     names = wp.frame["name"] if "name" in wp.frame else pd.Series("", index=wp.codes)
     size = wp.list_size
     table.insert(0, "name", [*names.astype(str).tolist(), ""])
     table.insert(1, "list_size", [*size.tolist(), int(size.sum())])
+    table = flag_small(table, size)
+    table.attrs["notes"] = [*table.attrs["notes"], ENGLAND_BUDGETS_NOTE]
     return table
 
 

@@ -27,8 +27,9 @@ import pandas as pd
 
 from ..errors import ValidationError
 from ..scenario import simulation
+from ..scenario.loop import progress_bar
 from ..scenario.metrics import Metric, measure
-from ..scenario.options import SimulationOptions
+from ..scenario.options import SimulationOptions, auto_progress
 from ..scenario.results import SimulationResult
 from ..scenario.scenario import Scenario
 from .space import Constraint, Parameter, make_variant
@@ -54,6 +55,8 @@ class Evaluator:
     options: SimulationOptions
     cache: dict[tuple[Any, ...], np.ndarray] = attrs.field(factory=dict)
     order: list[tuple[Any, ...]] = attrs.field(factory=list)
+    #: A progress bar over the candidates simulated (:func:`candidate_bar`; a tqdm bar).
+    bar: Any = attrs.field(factory=lambda: progress_bar(False, total=0, desc="", unit=""))
 
     def key(self, x: Sequence[float]) -> tuple[Any, ...]:
         return tuple(p.position(xi) for p, xi in zip(self.params, x, strict=True))
@@ -69,6 +72,7 @@ class Evaluator:
                                strict=True):
             self.cache[key] = measure(result, self.metrics)
             self.order.append(key)
+        self.bar.update(len(new))
         return np.array([self.cache[k] for k in keys]).reshape(len(keys), len(self.metrics))
 
     def _simulate(self, candidates: list[dict[str, Any]]) -> list[SimulationResult]:
@@ -79,6 +83,14 @@ class Evaluator:
             return []
         return simulation.run_with([make_variant(self.scenario, values) for values in candidates],
                                    self.options)
+
+    def close(self) -> None:
+        """Close the progress bar, complete at the candidates simulated (a search may stop
+        short of its most)."""
+        if hasattr(self.bar, "total"):
+            self.bar.total = self.bar.n
+            self.bar.refresh()
+        self.bar.close()
 
     def table(self) -> pd.DataFrame:
         rows = [{**{p.path: _display(p.value(k)) for p, k in zip(self.params, key, strict=True)},
@@ -104,6 +116,19 @@ def _tracked(metrics: Sequence[Metric]) -> dict[str, list[float]]:
     """
     return {"loss_fraction": sorted({m.loss_fraction for m in metrics
                                      if m.loss_fraction is not None})}
+
+
+def candidate_bar(progress: bool | None, total: int, desc: str) -> Any:
+    """A progress bar over a design's candidates: ``progress`` as for
+    :func:`~pbcmodel.scenario.simulation.simulate` (``None``: on in Jupyter when tqdm is
+    installed; ``True`` without tqdm: :class:`~pbcmodel.errors.MissingDependencyError`).
+
+    Examples
+    --------
+    >>> bar = candidate_bar(False, 8, "optimise")
+    >>> bar.update(1); bar.close()
+    """
+    return progress_bar(auto_progress(progress), total=total, desc=desc, unit="candidate")
 
 
 def simulation_options(n: Any, years: Any, seed: int, method: str, chunk_size: int | None,

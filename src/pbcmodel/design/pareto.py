@@ -25,7 +25,14 @@ from ..html_tables import summary_html
 from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
-from .evaluate import DesignWarning, Evaluator, choose_candidate, resolve_seed, simulation_options
+from .evaluate import (
+    DesignWarning,
+    Evaluator,
+    candidate_bar,
+    choose_candidate,
+    resolve_seed,
+    simulation_options,
+)
 from .space import Parameter, check_drivers, make_variant, parse_constraints, parse_space
 
 __all__ = ["Frontier", "frontier", "pareto_mask"]
@@ -121,7 +128,7 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
              y: str = "max_band_prob_loss_over_5pct", *,
              constraints: Mapping[str, Any] | None = None, points: int = 32, n: int = 2_000,
              years: int = 1, seed: int | None = 0, method: str = "fft",
-             chunk_size: int | None = None) -> Frontier:
+             chunk_size: int | None = None, progress: bool | None = None) -> Frontier:
     """The trade-off between two metrics over a space: which policies are not dominated.
 
     Candidates are every combination when the space is all grids/choices and has at most
@@ -129,7 +136,9 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     simulated on common random numbers (the same ``seed``). A candidate is on the frontier
     when it meets ``constraints`` and no other feasible candidate is at least as good on
     both metrics and better on one (each metric's better direction from
-    :data:`~pbcmodel.scenario.metrics.METRICS`).
+    :data:`~pbcmodel.scenario.metrics.METRICS`). ``progress``: a tqdm progress bar over
+    the candidates (``None``, the default: on in Jupyter when tqdm is installed, off
+    elsewhere; ``True`` needs ``pbcmodel[progress]``).
 
     Returns
     -------
@@ -162,9 +171,14 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     seed = resolve_seed(seed)
     options = simulation_options(n, years, seed, method, chunk_size, metrics)
     check_drivers(params, options.n)
-    evaluator = Evaluator(scenario, params, metrics, options)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    evaluator(_candidates(params, points, rng))
+    candidates = _candidates(params, points, rng)
+    evaluator = Evaluator(scenario, params, metrics, options,
+                          bar=candidate_bar(progress, len(candidates), "frontier"))
+    try:
+        evaluator(candidates)
+    finally:
+        evaluator.close()
     table = evaluator.table()
     values = table[names].to_numpy()
     index = [names.index(c.metric) for c in aims]

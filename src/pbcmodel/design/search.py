@@ -34,6 +34,7 @@ from ..scenario.scenario import Scenario
 from .evaluate import (
     DesignWarning,
     Evaluator,
+    candidate_bar,
     choose_candidate,
     resolve_seed,
     seed_int,
@@ -179,7 +180,7 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
              constraints: Mapping[str, Any] | None = None, *, maximise: bool = False,
              n: int = 2_000, years: int = 1, seed: int | None = 0, method: str = "fft",
              chunk_size: int | None = None, max_evaluations: int = 200, replicates: int = 5,
-             final_n: int | None = None) -> Design:
+             final_n: int | None = None, progress: bool | None = None) -> Design:
     """Find the policy parameters that best meet the stated aims.
 
     Parameters
@@ -205,6 +206,9 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
         Simulations of the chosen policy on fresh draws (>= 2, for a standard error).
     final_n : int, optional
         Simulations in each fresh replicate (default ``n``).
+    progress : bool, optional
+        A tqdm progress bar over the candidates simulated (needs ``pbcmodel[progress]``).
+        ``None`` (default): on in Jupyter when tqdm is installed, off elsewhere.
 
     Returns
     -------
@@ -260,7 +264,8 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
 
     root = np.random.SeedSequence(seed)
     search_rng, fresh = root.spawn(2)
-    evaluator = Evaluator(scenario, params, metrics, options)
+    evaluator = Evaluator(scenario, params, metrics, options,
+                          bar=candidate_bar(progress, max_evaluations, "optimise"))
     index = [names.index(c.metric) for c in aims]
     sign = -1.0 if maximise else 1.0
 
@@ -278,14 +283,17 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
                            [b[0] for b in box], [b[1] for b in box])
     current = [p.coordinate(current_value(scenario, p.path)) for p in params]
     refine = min(REFINE_STEPS, max_evaluations - members)
-    solution = optimize.differential_evolution(
-        energy, box, init=init, rng=rng,
-        maxiter=max(0, (max_evaluations - refine) // members - 1),
-        polish=False, vectorized=True, updating="deferred", tol=0.0, atol=0.0,
-        x0=None if None in current else np.array(current, dtype=float),
-        integrality=[p.integral for p in params],
-        constraints=(optimize.NonlinearConstraint(scaled, -np.inf, 0.0) if aims else ()))
-    _refine(evaluator, aims, index, sign, refine)
+    try:
+        solution = optimize.differential_evolution(
+            energy, box, init=init, rng=rng,
+            maxiter=max(0, (max_evaluations - refine) // members - 1),
+            polish=False, vectorized=True, updating="deferred", tol=0.0, atol=0.0,
+            x0=None if None in current else np.array(current, dtype=float),
+            integrality=[p.integral for p in params],
+            constraints=(optimize.NonlinearConstraint(scaled, -np.inf, 0.0) if aims else ()))
+        _refine(evaluator, aims, index, sign, refine)
+    finally:
+        evaluator.close()
     table = evaluator.table()
     values = table[names].to_numpy()
     best, feasible, total = choose_candidate(values, 0, aims, index, sign)

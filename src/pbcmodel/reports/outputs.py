@@ -30,10 +30,13 @@ import pandas as pd
 
 from ..io.output_folder import table_names, write_tables
 from ..scenario import Scenario, SimulationResult
+from ..weighted import WeightedPopulations
+from .column_labels import code_names, with_names
 from .tables import (
     budget_table,
     by_list_size_table,
     glossary_table,
+    list_size_bands,
     metrics_table,
     summary_table,
 )
@@ -52,7 +55,9 @@ FIGURE_DPI = 120
 
 
 def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool = True,
-                budgets: pd.DataFrame | None = None) -> dict[str, Any]:
+                budgets: pd.DataFrame | None = None,
+                names: WeightedPopulations | Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
     """The tables and figures of a simulation, for ``pbcmodel run`` and the demo to write.
 
     Parameters
@@ -66,12 +71,20 @@ def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool =
     budgets : DataFrame, optional
         The budgets to show (practice × parts plus ``total``, pounds); default
         ``scenario.budgets()``.
+    names : WeightedPopulations or mapping, optional
+        Names of the codes besides those the population carries
+        (:func:`pbcmodel.reports.column_labels.code_names`: NHS England's weighted
+        populations name practices and places). The metrics table shows each named code's
+        name in a ``<level>_name`` column after its code.
 
     Returns
     -------
     dict
         Name → tidy DataFrame (``budgets``, ``metrics``, ``summary``, ``by_list_size``,
-        ``glossary``: the definition of every column) or, with ``figures``, name →
+        ``glossary``: the definition of every column; ``metrics`` flags practices of fewer
+        than :data:`~pbcmodel.reports.tables.SMALL_PRACTICE` patients ``small`` beside
+        their list size, and ``by_list_size`` shows no figures per head for them, each
+        saying so in its ``attrs["notes"]``) or, with ``figures``, name →
         matplotlib Figure (``list_size``, ``net``, ``commissioner``). Add tables of your own
         and call :func:`pbcmodel.reports.tables.glossary_table` again to define their
         columns too; write everything with :func:`write_outputs`.
@@ -84,14 +97,26 @@ def run_outputs(result: SimulationResult, scenario: Scenario, *, figures: bool =
     >>> out["summary"].loc["simulations", "value"], out["budgets"].index[-1]
     (50, 'total')
     """
+    sizes = scenario.population.list_size
+    named = code_names(scenario.population.practices, names)
     tables: dict[str, Any] = {
         "budgets": budget_table(scenario.budgets() if budgets is None else budgets),
-        "metrics": metrics_table(result.metrics()),
+        "metrics": _named(metrics_table(result.metrics()), named),
         "summary": summary_table(result.summary()),
-        "by_list_size": by_list_size_table(result.by_list_size()),
+        "by_list_size": by_list_size_table(result.by_list_size(list_size_bands(sizes))),
     }
     tables["glossary"] = glossary_table(tables)
     return {**tables, **run_figures(result)} if figures else tables
+
+
+def _named(table: pd.DataFrame, names: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """A per-practice table with the names of its codes beside them (none: unchanged)."""
+    if not names:
+        return table
+    index = table.index.name
+    out = with_names(table.reset_index(), names).set_index(index)
+    out.attrs = dict(table.attrs)
+    return out
 
 
 def run_figures(result: Any, kinds: Iterable[str] = RUN_FIGURES) -> dict[str, Any]:

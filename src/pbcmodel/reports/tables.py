@@ -8,7 +8,10 @@ Every table here follows the same rules, so a finance reader can open any of the
   whole (:func:`pbcmodel.money.allocate_pennies`) or summed from exact pence;
 * counts as integers, probabilities as percentages in ``_pct`` columns (12.5 = 12.5%);
 * list-size bands written as "3,000–5,999";
-* column names and definitions from :mod:`pbcmodel.glossary`.
+* column names and definitions from :mod:`pbcmodel.glossary`;
+* practices with fewer than :data:`SMALL_PRACTICE` registered patients flagged ``small``
+  in the per-practice tables (:func:`flag_small`) and left out of the figures per head
+  (:func:`by_list_size_table`), the threshold said in the table's ``attrs["notes"]``.
 
 Examples
 --------
@@ -33,10 +36,18 @@ import pandas as pd
 from ..errors import ValidationError
 from ..glossary import TERMS, Term, glossary_frame, term
 from ..money import allocate_pennies, pounds, round_half_up, to_pence
+from ..scenario.metrics import LIST_SIZE_BANDS
 
-__all__ = ["band_labels", "budget_table", "by_list_size_table", "comparison_table",
-           "consortium_table", "explain_table", "glossary_table", "metrics_table",
-           "path_table", "settlement_table", "summary_table", "text_table", "tidy"]
+__all__ = ["SMALL_PRACTICE", "band_labels", "budget_table", "by_list_size_table",
+           "comparison_table", "consortium_table", "explain_table", "flag_small",
+           "glossary_table", "list_size_bands", "metrics_table", "path_table",
+           "settlement_table", "small_note", "summary_table", "text_table", "tidy"]
+
+#: A practice with fewer registered patients than this is *small*: real England has
+#: practices of 1 to 25 patients (new, closing or special services), whose figures per
+#: head are a handful of patients' costs divided by a handful of patients. The per-practice
+#: tables flag them (``small``) and the figures per head leave them out.
+SMALL_PRACTICE = 1_000
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
@@ -246,6 +257,59 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     out = tidy(metrics)
     out.index.name = "practice"
+    return flag_small(out, metrics["list_size"]) if "list_size" in metrics else out
+
+
+def small_note(small: int | None = None) -> str:
+    """The sentence that says which practices a table calls small, or leaves out.
+
+    Examples
+    --------
+    >>> small_note()
+    'small: fewer than 1,000 registered patients (SMALL_PRACTICE).'
+    >>> small_note(4).split(" (")[0]
+    'Figures per head leave out the 4 small practices'
+    """
+    if small is None:
+        return f"small: fewer than {SMALL_PRACTICE:,} registered patients (SMALL_PRACTICE)."
+    return (f"Figures per head leave out the {small:,} small practice"
+            f"{'' if small == 1 else 's'} (fewer than {SMALL_PRACTICE:,} registered "
+            "patients, SMALL_PRACTICE): a few patients' costs over a few patients say "
+            "nothing about a policy.")
+
+
+def flag_small(table: pd.DataFrame, list_size: pd.Series) -> pd.DataFrame:
+    """A per-practice table with a ``small`` column: True for a practice with fewer than
+    :data:`SMALL_PRACTICE` registered patients.
+
+    The column goes after ``list_size`` (or first); a row that is not a practice (``total``)
+    is left blank. The other columns are unchanged; ``attrs["notes"]`` says the threshold.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indexed by practice code (a ``total`` row allowed).
+    list_size : Series
+        Practice code → registered patients.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"budget_gbp": [1022.16, 9e6, 9000022.16]},
+    ...                  index=pd.Index(["B86625", "B85005", "total"], name="practice"))
+    >>> flag_small(t, pd.Series({"B86625": 1, "B85005": 9000}))
+              small  budget_gbp
+    practice
+    B86625     True     1022.16
+    B85005    False  9000000.00
+    total      None  9000022.16
+    """
+    sizes = pd.Series(list_size).reindex(table.index)
+    small = [None if np.isnan(size) else bool(size < SMALL_PRACTICE) for size in sizes]
+    out = table.copy()
+    at = out.columns.get_loc("list_size") + 1 if "list_size" in out.columns else 0
+    out.insert(at, "small", small)
+    out.attrs["notes"] = [*table.attrs.get("notes", []), small_note()]
     return out
 
 
@@ -409,11 +473,35 @@ def by_list_size_table(by_size: pd.DataFrame, bands: Sequence[float] | None = No
     3,000 or more           5                                     2.0
     """
     out = tidy(by_size)
-    if bands is None:
-        edges = [_interval_edges(str(label)) for label in by_size.index]
-        bands = [edges[0][0], *(high for _, high in edges)]
-    out.index = pd.Index(band_labels(list(bands)), name="list_size_band")
+    edges = [_interval_edges(str(label)) for label in by_size.index] if bands is None else \
+        list(itertools.pairwise(bands))
+    out.index = pd.Index(band_labels([edges[0][0], *(high for _, high in edges)]),
+                         name="list_size_band")
+    small = [high <= SMALL_PRACTICE for _, high in edges]
+    if any(small):
+        per_head = [c for c in out.columns if str(c).endswith("_per_head")]
+        out.loc[small, per_head] = np.nan
+        count = int(out.loc[small, "practices"].sum()) if "practices" in out else 0
+        out.attrs["notes"] = [small_note(count)]
     return out
+
+
+def list_size_bands(list_size: Any, bands: Sequence[float] = LIST_SIZE_BANDS
+                    ) -> tuple[float, ...]:
+    """``bands`` with a band of small practices (below :data:`SMALL_PRACTICE`) of its own,
+    when a practice is that small: :func:`by_list_size_table` shows no figures per head for
+    it, so the other bands' figures are those of practices of a real size.
+
+    Examples
+    --------
+    >>> list_size_bands([1500, 9000])
+    (0, 3000, 6000, 10000, 20000, inf)
+    >>> list_size_bands([1, 9000])
+    (0, 1000, 3000, 6000, 10000, 20000, inf)
+    """
+    if np.min(np.asarray(list_size)) >= SMALL_PRACTICE or SMALL_PRACTICE in bands:
+        return tuple(bands)
+    return tuple(sorted({*bands, SMALL_PRACTICE}))
 
 
 _DESCRIBED = ("label", "unit", "sign", "period")
@@ -423,6 +511,10 @@ def _text(value: Any, unit: str) -> str:
     """One tidy value as text: £ whole pounds, £ per head with pence, percentages, counts."""
     if isinstance(value, str):
         return value
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
     value = float(value)
     if np.isnan(value):
         return "–"

@@ -26,8 +26,10 @@ pbcmodel.errors.ValidationError: engine: must be one of ('local', 'dask'), got '
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,8 @@ from ..money import MAX_PENCE, gbp
 from ..risk import methods, patients
 from . import store, tally
 
-__all__ = ["ENGINES", "KEEP", "SimulationOptions", "check_counts", "tracked_losses",
-           "tracked_misses"]
+__all__ = ["ENGINES", "KEEP", "SimulationOptions", "auto_progress", "check_counts",
+           "tracked_losses", "tracked_misses"]
 
 #: What a result keeps: streamed statistics only, or every practice-simulation-year too.
 KEEP = ("stats", "full")
@@ -52,6 +54,29 @@ ENGINES = ("local", "dask")
 Seed = int | np.integer | np.random.SeedSequence | None
 #: A path a zarr store is made at.
 StorePath = str | os.PathLike[str]
+
+
+def auto_progress(progress: bool | None) -> bool:
+    """Whether to show a progress bar: ``progress`` as given, or for ``None`` (the default
+    of the public entry points) on in Jupyter (an IPython kernel) when tqdm is installed
+    and off elsewhere. ``True`` without tqdm is refused when the bar is made
+    (:class:`~pbcmodel.errors.MissingDependencyError`), never ``None``.
+
+    Examples
+    --------
+    >>> auto_progress(True), auto_progress(False), auto_progress(None)   # not in Jupyter
+    (True, False, False)
+    """
+    if progress is not None:
+        return bool(progress)
+    return _in_kernel() and importlib.util.find_spec("tqdm") is not None
+
+
+def _in_kernel() -> bool:
+    """Whether this process is a Jupyter (IPython) kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def check_counts(n: Any, years: Any, *, name: str = "n") -> tuple[int, int]:
@@ -247,8 +272,9 @@ class SimulationOptions:
     seed : None, int >= 0 or numpy.random.SeedSequence
         Root of the random streams; ``None`` takes fresh entropy once, when the options
         are made (:attr:`root`), so every scenario of a run shares it.
-    progress : bool
-        Show a tqdm progress bar (local engine).
+    progress : bool or None
+        Show a tqdm progress bar (local engine); ``None``: on in Jupyter when tqdm is
+        installed, else off (:func:`auto_progress`).
 
     Attributes
     ----------
@@ -277,7 +303,7 @@ class SimulationOptions:
     stores: Sequence[StorePath | None] | None = attrs.field(default=None,
                                                             validator=_check_stores)
     seed: Seed = attrs.field(default=0, validator=_check_seed)
-    progress: bool = False
+    progress: bool = attrs.field(default=False, converter=auto_progress)
     root: np.random.SeedSequence = attrs.field(init=False, eq=False, repr=False)
     loss_pounds: tuple[float, ...] = attrs.field(init=False, repr=False)
     loss_fractions: tuple[float, ...] = attrs.field(init=False, repr=False)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError, require
+from ..glossary import term
 from ..html_tables import summary_html
 from ..validation import check_fraction, finite_scalar, quoted
 from . import store
@@ -36,7 +37,20 @@ from .plan import SimulatedScenario
 from .tally import Tally
 from .thresholds import miss_margin
 
-__all__ = ["SimulationResult"]
+__all__ = ["XARRAY_SIGN", "XARRAY_TERMS", "SimulationResult"]
+
+#: Each variable and coordinate of :meth:`SimulationResult.to_xarray` → (its term in
+#: :mod:`pbcmodel.glossary`, its ``units``).
+XARRAY_TERMS: dict[str, tuple[str, str]] = {
+    "practice_amount": ("practice_amount", "pounds"), "net": ("net_to_practice", "pounds"),
+    "outturn": ("outturn", "pounds"), "budget": ("budget", "pounds"),
+    "list_size": ("list_size", "patients"), "consortium": ("consortium", "code"),
+    "practice": ("practice", "code"),
+}
+#: The sign convention of :meth:`SimulationResult.to_xarray`'s amounts, as ARCHITECTURE.md
+#: states it.
+XARRAY_SIGN = ("practice_amount and net: + kept by or paid to the practice, − borne by it; "
+               "variance = budget − outturn: + underspend, − overspend")
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -167,18 +181,45 @@ class SimulationResult:
         ``budget`` (year × practice), with coordinates ``practice``, ``year``,
         ``consortium`` and ``list_size``. A result written to a :attr:`store` is opened
         from it lazily (dask arrays when dask is installed), so it can be larger than memory.
+
+        Every variable and coordinate carries ``units`` (``"pounds"``, ``"patients"``) and
+        ``long_name`` from :mod:`pbcmodel.glossary` (with ``sign`` where a sign means
+        something); the dataset carries the scenario's name, ``seed``, ``n``, ``years``,
+        ``method`` and ``sign_convention`` (:data:`XARRAY_SIGN`).
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> ds = pbc.Scenario.example().simulate(n=20, years=1, seed=1, keep="full").to_xarray()
+        >>> ds["net"].attrs["units"], ds["list_size"].attrs["units"], ds.attrs["n"]
+        ('pounds', 'patients', 20)
         """
         if self.store is not None:
-            return store.open_dataset(self.store)
+            return self._described(store.open_dataset(self.store))
         xr = require("xarray", "distributed", "SimulationResult.to_xarray")
         dims = ("simulation", "practice", "year")
         coords = {"practice": self.practices.to_numpy(), "year": np.arange(1, self.years + 1),
                   "consortium": ("practice", self.consortium.to_numpy()),
                   "list_size": ("practice", self.list_size.to_numpy())}
-        return xr.Dataset({"practice_amount": (dims, self.practice_amount),
-                           "net": (dims, self.net),
-                           "outturn": (dims, self.outturn),
-                           "budget": (("year", "practice"), self.budget)}, coords=coords)
+        return self._described(xr.Dataset({"practice_amount": (dims, self.practice_amount),
+                                           "net": (dims, self.net),
+                                           "outturn": (dims, self.outturn),
+                                           "budget": (("year", "practice"), self.budget)},
+                                          coords=coords))
+
+    def _described(self, ds: Any) -> Any:
+        """``ds`` with the units, glossary names and signs of its variables and the run's
+        settings as attributes (:meth:`to_xarray`)."""
+        for name, (term_name, units) in XARRAY_TERMS.items():
+            if name in ds.variables:
+                t = term(term_name)
+                ds[name].attrs.update({"units": units, "long_name": t.label,
+                                       **({"sign": t.sign} if t.sign else {})})
+        seed = int(self.seed) if isinstance(self.seed, int | np.integer) else repr(self.seed)
+        ds.attrs.update({"scenario": self.scenario.name, "seed": seed, "n": self.n,
+                         "years": self.years, "method": self.method,
+                         "sign_convention": XARRAY_SIGN})
+        return ds
 
     def _full_blocks(self, name: str, label: str, *, relative: bool = False
                      ) -> Iterable[np.ndarray] | None:

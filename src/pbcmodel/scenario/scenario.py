@@ -346,10 +346,10 @@ class Scenario:
                       list_size=held.list_size, conditions=conditions or None,
                       carry_forward=carry_forward, withhold=self.withhold)
 
-    def simulate(self, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
-                 method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
+    def simulate(self, n: int = 10_000, years: int = simulation.DEFAULT_YEARS, seed: Seed = 0,
+                 *, method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
                  engine: str = "local", client: Any = None, workers: int | None = None,
-                 progress: bool = False, track_losses: Mapping[str, Any] | None = None,
+                 progress: bool | None = None, track_losses: Mapping[str, Any] | None = None,
                  store: StorePath | None = None) -> SimulationResult:
         """Simulate ``years`` settled years ``n`` times (see
         :func:`pbcmodel.scenario.simulation.simulate`, which describes every option:

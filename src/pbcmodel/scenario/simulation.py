@@ -76,13 +76,17 @@ from .plan import (
 )
 from .results import SimulationResult
 
-__all__ = ["DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
+__all__ = ["DEFAULT_YEARS", "DRIVERS_OF_SPEND", "ENGINES", "KEEP", "METHODS", "SimulationResult",
            "draw_outturns", "drivers", "run", "run_with", "simulate"]
 
 #: Ways of drawing outturns (the risk engine's method registry).
 METHODS = methods.METHODS
 #: Scenario fields that change the simulated outturns (everything else is policy): what is
 #: spent, and who holds the budgets (a footprint's outturn is its practices' added up).
+#: Simulated years when none are given, the same for :func:`simulate`, ``Scenario.simulate``,
+#: :func:`~pbcmodel.scenario.variants.compare`, ``pbcmodel run``/``compare`` and the demo:
+#: three, so that an overspend recovered from later budgets falls inside the horizon.
+DEFAULT_YEARS = 3
 DRIVERS_OF_SPEND = ("population", "cost_model", "high_cost_threshold", "high_cost_pool_share",
                     "common_shock_cv", "cost_growth", "practice_effects", "holder")
 #: Losses (pounds, and fractions of budget) whose years a streamed result always counts
@@ -144,10 +148,11 @@ def _grown(sampler: risk.SpendSampler, root: np.random.SeedSequence, year: int, 
 
 
 # ----------------------------------------------------------------------------- simulating
-def simulate(scn: SimulatedScenario, n: int = 10_000, years: int = 1, seed: Seed = 0, *,
-             method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
-             engine: str = "local", client: Any = None, workers: int | None = None,
-             progress: bool = False, track_losses: Mapping[str, Any] | None = None,
+def simulate(scn: SimulatedScenario, n: int = 10_000, years: int = DEFAULT_YEARS,
+             seed: Seed = 0, *, method: str = "fft", chunk_size: int | None = None,
+             keep: str = "stats", engine: str = "local", client: Any = None,
+             workers: int | None = None, progress: bool | None = None,
+             track_losses: Mapping[str, Any] | None = None,
              store: StorePath | None = None) -> SimulationResult:
     """Simulate ``years`` settled years, ``n`` times, for every practice.
 
@@ -156,7 +161,8 @@ def simulate(scn: SimulatedScenario, n: int = 10_000, years: int = 1, seed: Seed
     scn : Scenario
         Needs a ``cost_model``.
     n, years : int
-        Simulations and years (> 0).
+        Simulations and years (> 0); ``years`` defaults to :data:`DEFAULT_YEARS` (3), as
+        for ``pbcmodel run`` and ``compare``.
     seed : None, int >= 0 or numpy.random.SeedSequence
         Root of the random streams; the same seed gives the same result whatever
         ``chunk_size``, ``engine`` and ``workers``. ``None``: fresh entropy.
@@ -179,8 +185,10 @@ def simulate(scn: SimulatedScenario, n: int = 10_000, years: int = 1, seed: Seed
         Only with ``engine="dask"``.
     workers : int, optional
         Threads (local; default: the machine's cores) or worker processes (dask cluster).
-    progress : bool
-        Show a tqdm progress bar (local engine; needs ``pbcmodel[progress]``).
+    progress : bool, optional
+        Show a tqdm progress bar (local engine; needs ``pbcmodel[progress]``). ``None``
+        (default): on in Jupyter when tqdm is installed, off elsewhere
+        (:func:`~pbcmodel.scenario.options.auto_progress`).
     track_losses : mapping, optional
         Losses the streamed result counts besides £10,000 and 1%, 2%, 5% and 10% of
         budget: ``{"loss_fraction": [...], "loss_pounds": [...]}``, the values
@@ -219,7 +227,7 @@ def simulate(scn: SimulatedScenario, n: int = 10_000, years: int = 1, seed: Seed
 def run(scenarios: Sequence[SimulatedScenario], n: int, years: int, seed: Seed, *,
         method: str = "fft", chunk_size: int | None = None, keep: str = "stats",
         engine: str = "local", client: Any = None, workers: int | None = None,
-        progress: bool = False, track_losses: Mapping[str, Any] | None = None,
+        progress: bool | None = None, track_losses: Mapping[str, Any] | None = None,
         stores: Sequence[StorePath | None] | None = None) -> list[SimulationResult]:
     """Simulate several scenarios on common random numbers, drawing each chunk once.
 

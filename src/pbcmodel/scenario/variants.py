@@ -50,7 +50,7 @@ from .options import ENGINES, SimulationOptions
 from .plan import require_cost_model
 from .results import SimulationResult
 from .scenario import Scenario
-from .simulation import drivers, run_with
+from .simulation import DEFAULT_YEARS, drivers, run_with
 
 __all__ = ["ENGINES", "compare", "headline", "side_by_side", "sweep"]
 
@@ -147,9 +147,9 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
 
 
 def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
-            years: int = 1, *, method: str = "fft", chunk_size: int | None = None,
+            years: int = DEFAULT_YEARS, *, method: str = "fft", chunk_size: int | None = None,
             engine: str = "local", client: Any = None, workers: int | None = None,
-            progress: bool = False) -> pd.DataFrame:
+            progress: bool | None = None) -> pd.DataFrame:
     """Simulate several scenarios on common random numbers and tabulate them side by side.
 
     Parameters
@@ -157,8 +157,9 @@ def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
     scenarios : sequence of Scenario
         With distinct ``name`` s (the column labels) and a cost model each.
     n, seed, years, method, chunk_size, engine, client, workers, progress
-        As for :func:`pbcmodel.scenario.simulation.simulate`; the same for every scenario.
-        Scenarios that share the drivers of spend are settled on one set of draws.
+        As for :func:`pbcmodel.scenario.simulation.simulate` (``years``: three, as there);
+        the same for every scenario. Scenarios that share the drivers of spend are settled
+        on one set of draws.
 
     Returns
     -------
@@ -232,7 +233,7 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
 def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_000,
           years: int = 1, seed: Any = 0, method: str = "fft",
           chunk_size: int | None = None, engine: str = "local", client: Any = None,
-          workers: int | None = None, progress: bool = True) -> pd.DataFrame:
+          workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Simulate every combination of a grid of policy variants.
 
     Parameters
@@ -261,8 +262,9 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
         Only with ``engine="dask"``.
     workers : int, optional
         Threads (local) or worker processes (a dask cluster started for the call).
-    progress : bool
+    progress : bool, optional
         A tqdm progress bar over simulations (local engine; dask has its own dashboard).
+        ``None`` (default): on in Jupyter when tqdm is installed, off elsewhere.
 
     Returns
     -------
