@@ -216,10 +216,12 @@ def test_design_searches_a_footprint_contract_against_stated_aims() -> None:
             max_evaluations=24, replicates=2)
     share = design.parameters["overspend.practice_share"]
     assert 0.0 <= share <= 1.0
-    result = design.scenario.simulate(n=400, seed=3, track_losses={"loss_fraction": [0.05]})
+    result = design.scenario.simulate(n=400, years=1, seed=3,
+                                      track_losses={"loss_fraction": [0.05]})
     assert result.practices.tolist() == ["C1", "C2", "C3", "C4"]      # footprints, not practices
     worst = result.metrics(loss_fraction=0.05)["prob_loss_over_fraction"].max()
     assert worst <= 0.05
     # bearing it all breaks the aim for some footprint, so the search had to give some away
-    whole = scn.simulate(n=400, seed=3).metrics(loss_fraction=0.05)["prob_loss_over_fraction"]
+    whole = scn.simulate(n=400, years=1, seed=3).metrics(
+        loss_fraction=0.05)["prob_loss_over_fraction"]
     assert whole.max() > 0.05 and share < 1.0
