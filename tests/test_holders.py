@@ -137,3 +137,14 @@ def test_gather_keeps_every_penny(groups: list[int], pence: list[int]) -> None:
     assert int(out.sum()) == int(x.sum())
     for code, total in zip(held.codes, out[0], strict=True):
         assert total == sum(p for p, g in zip(x[0], groups, strict=True) if f"C{g}" == code)
+
+
+def test_footprint_settlement_reads_outturn_by_practice_code_not_position() -> None:
+    scn = _two_footprints()
+    outturn = pd.Series([260_000.0, 240_000.0, 265_000.0, 265_000.0], index=list("ABCD"))
+    shuffled = outturn.iloc[[2, 0, 3, 1]]
+    assert scn.settle(shuffled).to_frame().equals(scn.settle(outturn).to_frame())
+    with pytest.raises(ValidationError, match="outturn: missing practice code.*'D'"):
+        scn.settle(outturn.drop("D"))
+    with pytest.raises(ValidationError, match="outturn: .*unknown practice code.*'E'"):
+        scn.settle(pd.concat([outturn, pd.Series({"E": 1.0})]))

@@ -55,6 +55,7 @@ from ..validation import (
     own_copy,
     practice_totals,
     read_view,
+    require_same_codes,
     settleable,
 )
 from ..withhold import QualityWithhold
@@ -338,8 +339,11 @@ class Scenario:
         """
         held = holders(self.population, self.holder)
         budgets = held.pounds(self.budgets()["total"], "budgets")
-        outturn = held.pounds(practice_totals(outturn, "outturn", pods=self.formula.pods),
-                              "outturn")
+        outturn = practice_totals(outturn, "outturn", pods=self.formula.pods)
+        if not held.practices_hold:
+            # added up per footprint: every practice once, in the population's order
+            require_same_codes(self.population.codes, outturn.index, "outturn")
+            outturn = held.pounds(outturn.reindex(self.population.codes), "outturn")
         conditions = resolve_conditions(self._conditions, budgets, outturn)
         return settle(budgets, outturn, savings=self.savings, overspend=self.overspend,
                       incentives=self.incentives, consortium=held.consortium,
