@@ -25,6 +25,7 @@ from ..html_tables import summary_html
 from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
+from .display import display_frame, value_text
 from .evaluate import (
     DesignWarning,
     Evaluator,
@@ -108,14 +109,18 @@ class Frontier:
         return design_figures.plot_frontier(self, ax=ax)
 
     def __repr__(self) -> str:
-        return (f"Frontier({self.x} against {self.y}: {int(self.points['pareto'].sum())} "
-                f"non-dominated of {len(self.points)} candidates, {self.n:,} simulations × "
-                f"{self.years} year(s), seed {self.seed})")
+        front = self.pareto
+        spans = "".join(f"; {name} {value_text(front[name].min(), metric(name).unit)} to "
+                        f"{value_text(front[name].max(), metric(name).unit)}"
+                        for name in (self.x, self.y) if len(front))
+        return (f"Frontier({self.x} against {self.y}: {len(front)} "
+                f"non-dominated of {len(self.points)} candidates{spans}; {self.n:,} "
+                f"simulations × {self.years} year(s), seed {self.seed})")
 
     def _repr_html_(self) -> str:
-        return summary_html(repr(self), self.pareto, [f"{self.x}: {metric(self.x).description}",
-                                                      f"{self.y}: {metric(self.y).description}"],
-                            float_format="{:,.4g}")
+        return summary_html(repr(self), display_frame(self.pareto, self.paths),
+                            [f"{self.x}: {metric(self.x).description}",
+                             f"{self.y}: {metric(self.y).description}"])
 
 
 def _undisplay(value: Any) -> Any:

@@ -31,6 +31,7 @@ from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
 from ..scenario.options import SimulationOptions, check_counts
 from ..scenario.scenario import Scenario
+from .display import parameter_text, value_text
 from .evaluate import (
     DesignWarning,
     Evaluator,
@@ -112,14 +113,19 @@ class Design:
         return design_figures.plot_design(self, ax=ax)
 
     def describe(self) -> list[str]:
-        """The design in words: chosen parameters, aims, effort."""
-        lines = [f"{path} = {value!r}" for path, value in self.parameters.items()]
+        """The design in words: chosen parameters, aims, effort; each value in its unit
+        (a share as 27.6%, money as £22.3m; see :mod:`pbcmodel.design.display`)."""
+        lines = [f"{path} = {parameter_text(path, value)}"
+                 for path, value in self.parameters.items()]
+        top = self.figures.iloc[0]
+        unit = metric(self.objective).unit
         lines.append(f"{'maximise' if self.maximise else 'minimise'} {self.objective}: "
-                     f"{self.figures.iloc[0]['fresh']:,.6g} on fresh draws "
-                     f"(± {self.figures.iloc[0]['fresh_se']:,.3g})")
+                     f"{value_text(top['fresh'], unit)} on fresh draws "
+                     f"(± {value_text(top['fresh_se'], unit)})")
         for name, row in self.constraints.iterrows():
-            lines.append(f"{row['aim']}: {row['fresh']:,.6g} on fresh draws, slack "
-                         f"{row['fresh_slack']:,.6g} ({name})")
+            unit = metric(row["metric"]).unit
+            lines.append(f"{row['aim']}: {value_text(row['fresh'], unit)} on fresh draws, "
+                         f"slack {value_text(row['fresh_slack'], unit)} ({name})")
         if not self.feasible:
             lines.append("no candidate met every constraint: this is the least-violating one")
         lines.append(f"{self.evaluations} candidates × {self.n:,} simulations × {self.years} "
@@ -131,10 +137,22 @@ class Design:
         return "Design(" + "; ".join(self.describe()) + ")"
 
     def _repr_html_(self) -> str:
-        shown = self.figures.drop(columns=["metric", "aim"])
         return summary_html(f"Design of {self.scenario.name!r}"
                             + ("" if self.feasible else " (infeasible)"),
-                            shown, self.describe(), float_format="{:,.4g}")
+                            _figures_shown(self.figures), self.describe())
+
+
+_MEASURED = ("bound", "search", "search_slack", "fresh", "fresh_se", "fresh_sd", "fresh_slack")
+
+
+def _figures_shown(figures: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`Design.figures` for display: each row's values as text in its metric's unit."""
+    shown = figures.drop(columns=["metric", "aim"]).astype(object)
+    for label, row in figures.iterrows():
+        unit = metric(row["metric"]).unit
+        for column in _MEASURED:
+            shown.loc[label, column] = value_text(row[column], unit)
+    return shown
 
 
 def _fresh_figures(scn: Scenario, metrics: list[Metric], options: SimulationOptions,
