@@ -57,7 +57,7 @@ def _plain(value: float) -> str:
     """A number without units in fixed notation: 1,234.5, 0.0123, 2 (never 1.2e+04)."""
     if float(value).is_integer():
         return f"{value:,.0f}"
-    digits = max(0, 4 - int(math.floor(math.log10(abs(value)))) - 1)
+    digits = max(0, 4 - math.floor(math.log10(abs(value))) - 1)
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
 
 
@@ -74,8 +74,8 @@ def value_text(value: Any, unit: str) -> str:
     if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
         return "–" if value is None else str(value)
     value = float(value)
-    if math.isnan(value):
-        return "–"
+    if not math.isfinite(value):
+        return "–" if math.isnan(value) else ("−∞" if value < 0 else "∞")
     if unit == "pounds":
         return _pounds(value)
     if unit == "pounds per registered patient":

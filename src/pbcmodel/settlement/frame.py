@@ -45,6 +45,7 @@ import pandas as pd
 
 from .. import money
 from ..errors import ValidationError
+from ..glossary import label
 from ..html_tables import summary_html
 from ..incentives import Incentives
 from ..overspend import OverspendPolicy
@@ -213,7 +214,7 @@ def settle(budgets: Any, outturn: Any, *, savings: ShareSchedule | None = None,
         incentives=incentives, conditions=conds, withhold=withhold)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class Settlement:
     """The money flows of one settled year (integer pence inside).
 
@@ -365,9 +366,55 @@ class Settlement:
             raise ValidationError(f"practice: unknown practice code {practice!r}")
         return statement(self, self.practices.get_loc(practice))
 
+    def _headline(self) -> list[tuple[str, str]]:
+        """(label, £ to the penny) of the headline figures: totals over every practice."""
+        a = self.arrays
+        totals = [("Total budget", self.budget_pence), ("Outturn (spend)", self.outturn_pence),
+                  ("Variance (budget − outturn)", a.variance),
+                  ("Practices' amount", a.practice_amount),
+                  ("Commissioner's amount", a.commissioner_amount),
+                  ("Net cash to practices", a.net_to_practice)]
+        return [(label, money.gbp(int(np.sum(pence)))) for label, pence in totals]
+
+    def _title(self) -> str:
+        n = len(self.practices)
+        return f"Settlement of {n:,} practice{'s' if n != 1 else ''}"
+
+    def __repr__(self) -> str:
+        """A short summary in £ (the flows are in :meth:`to_frame` and :meth:`summary`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from pbcmodel.sharing import pbc_freed_up
+        >>> print(settle(pd.Series({"A": 1_000_000.0, "B": 2_000_000.0}),
+        ...              pd.Series({"A": 950_000.0, "B": 2_010_000.0}),
+        ...              savings=pbc_freed_up(0.5)))
+        Settlement of 2 practices (+ kept, − paid or borne):
+          Total budget                     £3,000,000.00
+          Outturn (spend)                  £2,960,000.00
+          Variance (budget − outturn)         £40,000.00
+          Practices' amount                   £25,000.00
+          Commissioner's amount               £15,000.00
+          Net cash to practices               £25,000.00
+        """
+        rows = self._headline()
+        width = max(len(value) for _, value in rows)
+        return "\n".join([f"{self._title()} (+ kept, − paid or borne):",
+                          *(f"  {label:<28}{value:>{width + 4}}" for label, value in rows)])
+
     def _repr_html_(self) -> str:
         table = self.summary()[["practices", "budget", "outturn", "variance",
                                 "practice_amount", "commissioner_amount", "incentive_paid",
                                 "net_to_practice", "recovery_due"]]
-        n = len(self.practices)
-        return summary_html(f"Settlement of {n} practice{'s' if n != 1 else ''}", table)
+        shown = table.astype(object)
+        for column in table.columns[1:]:
+            shown[column] = [money.gbp(p) for p in money.to_pence(table[column].to_numpy(),
+                                                                  column)]
+        shown["practices"] = [f"{int(v):,}" for v in table["practices"]]
+        shown.columns = [label(c, table="settlement") for c in table.columns]
+        shown.index.name = "Consortium"
+        return summary_html(self._title(), shown,
+                            ["£, + kept, − paid or borne: the variance is the budget less the "
+                             "outturn; the practices' and the commissioner's amounts add up "
+                             "to it"])
