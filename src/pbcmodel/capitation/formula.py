@@ -349,6 +349,10 @@ class CapitationFormula:
         at that step: patients, weighted pounds, an index, or money) and ``amount`` (pounds
         contributed to the budget). The ``amount`` of the rows whose ``kind`` is
         ``"adjustment"`` add up exactly to the final budget.
+        To read it whole (a printed DataFrame is cut to its first rows and columns),
+        ``print(pbcmodel.cli.commands.format_explanation(frame))`` writes every step on one
+        line, money in £; :func:`pbcmodel.reports.tables.explain_table` gives the amounts to
+        the penny.
 
         Examples
         --------

@@ -294,6 +294,10 @@ class Scenario:
         :meth:`CapitationFormula.explain`). With practice effects, a last row of kind
         ``"risk"`` says what spend the budget does not cover
         (:meth:`PracticeEffects.explain <pbcmodel.risk.effects.PracticeEffects.explain>`).
+        To read it whole (a printed DataFrame is cut to its first rows and columns),
+        ``print(pbcmodel.cli.commands.format_explanation(frame))`` writes every step on one
+        line, money in £; :func:`pbcmodel.reports.tables.explain_table` gives the amounts to
+        the penny.
 
         Examples
         --------
