@@ -81,7 +81,7 @@ def test_frontier_repr_shows_values_in_their_units():
 
 
 def test_a_money_parameter_reads_in_pounds_with_separators():
-    from pbcmodel.design.display import parameter_text
+    from pbcmodel.design._display import parameter_text
 
     assert parameter_text("high_cost_threshold", 41234.56) == "£41,235"
     assert parameter_text("resource", 22344900.0) == "£22.3m"

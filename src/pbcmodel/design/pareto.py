@@ -25,7 +25,7 @@ from ..html_tables import summary_html
 from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
-from .display import display_frame, value_text
+from ._display import display_frame, value_text
 from .evaluate import (
     DesignWarning,
     Evaluator,

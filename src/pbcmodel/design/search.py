@@ -31,7 +31,7 @@ from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
 from ..scenario.options import SimulationOptions, check_counts
 from ..scenario.scenario import Scenario
-from .display import parameter_text, value_text
+from ._display import parameter_text, value_text
 from .evaluate import (
     DesignWarning,
     Evaluator,
@@ -114,7 +114,7 @@ class Design:
 
     def describe(self) -> list[str]:
         """The design in words: chosen parameters, aims, effort; each value in its unit
-        (a share as 27.6%, money as £22.3m; see :mod:`pbcmodel.design.display`)."""
+        (a share as 27.6%, money as £22.3m)."""
         lines = [f"{path} = {parameter_text(path, value)}"
                  for path, value in self.parameters.items()]
         top = self.figures.iloc[0]
