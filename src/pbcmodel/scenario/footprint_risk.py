@@ -300,7 +300,7 @@ def _crossing(grid: np.ndarray, chances: np.ndarray, target: float) -> float:
 
 def footprint_risk(scn: Scenario, footprints: Mapping[str, Footprints], n: int = 10_000,
                    years: int = 3, seed: Any = 0, *, workers: int | None = None,
-                   progress: bool = False) -> FootprintRisk:
+                   progress: bool | None = None) -> FootprintRisk:
     """Simulate ``scn``'s practices and settle each footprint of each level as one holder.
 
     Parameters
@@ -313,7 +313,8 @@ def footprint_risk(scn: Scenario, footprints: Mapping[str, Footprints], n: int =
         Level name → its footprints (e.g. ``{"pcn": ..., "place": ..., "icb": ...}``), each
         covering exactly the scenario's practices.
     n, years, seed, workers, progress
-        As :func:`pbcmodel.scenario.simulation.simulate`; every level on the same streams.
+        As :func:`pbcmodel.scenario.simulation.simulate` (``progress=None``: a bar in
+        Jupyter when tqdm is installed); every level on the same streams.
 
     Returns
     -------
