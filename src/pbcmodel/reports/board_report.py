@@ -42,14 +42,13 @@ import pandas as pd
 
 from .. import datasets
 from .._version import __version__
-from ..capitation import devolved_resource
 from ..design import Design
 from ..errors import MissingDependencyError, PBCModelError, ValidationError
 from ..money import gbp, largest_remainder, round_half_up
 from ..plot import board_report as figures_of
 from ..plot.board_report import money_text
 from ..scenario import Scenario, SimulationResult
-from ..scenario.metrics import LIST_SIZE_BANDS, figures, metric
+from ..scenario.metrics import LIST_SIZE_BANDS, figures, metric, pool_funding
 from ._common import data_source
 from .outputs import new_figure
 from .tables import band_labels
@@ -94,11 +93,8 @@ def _pool_pence(result: SimulationResult) -> int:
     scn = result.scenario
     if scn.high_cost_threshold is None:
         return 0
-    funding = 0
-    for year in range(result.years):
-        resource = scn.resource * (1 + scn.resource_growth) ** year
-        slice_ = devolved_resource(resource, scn.formula.top_slices)[1].get("high_cost_pool", 0)
-        funding += int(round_half_up(float(slice_) * 100))
+    funding = sum(int(round_half_up(float(slice_) * 100))
+                  for slice_ in pool_funding(scn, result.years))
     return funding * result.n - int(np.asarray(result.pool_pence, dtype=np.int64).sum())
 
 

@@ -58,7 +58,7 @@ from .plan import SimulatedScenario
 from .tally import Tally
 
 __all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SUMMARY", "UNITS",
-           "Column", "Figure", "Metric", "figures", "measure", "metric"]
+           "Column", "Figure", "Metric", "figures", "measure", "metric", "pool_funding"]
 
 #: The library's unit of each figure → the glossary's unit shown to readers (probabilities
 #: and fractions of budget are held as fractions and shown as percentages).
@@ -205,15 +205,23 @@ def _fairness(r: Result, c: _Cache) -> float:
     return float(sd.iloc[0] / sd.iloc[-1]) if sd.iloc[-1] > 0 else math.inf
 
 
-def _pool_funding(scn: SimulatedScenario, years: int) -> np.ndarray:
-    """The high-cost pool's top-slice (pounds) in each simulated year."""
+def pool_funding(scn: SimulatedScenario, years: int) -> np.ndarray:
+    """The high-cost pool's top-slice (pounds) in each simulated year (0 without one).
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example()                 # a 2% high-cost pool top-slice
+    >>> bool(pool_funding(scn, 2)[0] == scn.resource * 0.02)
+    True
+    """
     return np.array([devolved_resource(scn.resource * (1 + scn.resource_growth) ** y,
-                                       scn.formula.top_slices)[1]["high_cost_pool"]
+                                       scn.formula.top_slices)[1].get("high_cost_pool", 0.0)
                      for y in range(years)])
 
 
 def _pool_shortfall(r: Result, c: _Cache) -> float:
-    funding = _pool_funding(r.scenario, r.years)
+    funding = pool_funding(r.scenario, r.years)
     return float((np.asarray(r.pool_pence) / 100 > funding[None, :]).mean())
 
 
