@@ -81,8 +81,8 @@ class Holders:
         footprint itself (a footprint is one holder, with nothing to net).
     list_size : Series
         Registered patients per holder.
-    order : ndarray
-        The practices' positions, holder by holder (the identity when they already come so).
+    order : ndarray or None
+        The practices' positions, holder by holder; None when they already come so.
     starts : ndarray
         Where each holder's practices start in ``order``.
     """
@@ -91,7 +91,7 @@ class Holders:
     codes: pd.Index
     consortium: pd.Series
     list_size: pd.Series
-    order: np.ndarray
+    order: np.ndarray | None
     starts: np.ndarray
 
     @property
@@ -107,8 +107,7 @@ class Holders:
         """
         if self.practices_hold:
             return pence
-        in_order = (pence if _is_identity(self.order)
-                    else np.take(pence, self.order, axis=-1))
+        in_order = pence if self.order is None else np.take(pence, self.order, axis=-1)
         return np.add.reduceat(in_order, self.starts, axis=-1)
 
     def pounds(self, per_practice: pd.Series, name: str) -> pd.Series:
@@ -120,10 +119,6 @@ class Holders:
             return per_practice
         pence = allocate_pennies(per_practice.to_numpy(dtype=float), name=name)
         return pd.Series(self.gather(pence) / 100.0, index=self.codes, name=per_practice.name)
-
-
-def _is_identity(order: np.ndarray) -> bool:
-    return bool((order == np.arange(len(order))).all())
 
 
 def holders(pop: Population, level: str = "practice") -> Holders:
@@ -140,7 +135,7 @@ def holders(pop: Population, level: str = "practice") -> Holders:
     if level == "practice":
         return Holders(level="practice", codes=pop.codes,
                        consortium=pop.hierarchy["consortium"], list_size=pop.list_size,
-                       order=np.arange(pop.n_practices), starts=np.arange(pop.n_practices))
+                       order=None, starts=np.arange(pop.n_practices))
     column, uniques = pd.factorize(pop.hierarchy["consortium"])
     codes = pd.Index(uniques, name="consortium")
     order = np.argsort(column, kind="stable")
@@ -149,4 +144,5 @@ def holders(pop: Population, level: str = "practice") -> Holders:
     return Holders(level="consortium", codes=codes,
                    consortium=pd.Series(codes, index=codes, name="consortium"),
                    list_size=pd.Series(size, index=codes, name="list_size"),
-                   order=order, starts=starts)
+                   order=None if bool((order == np.arange(len(order))).all()) else order,
+                   starts=starts)
