@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES", "normalise_codes"]
+__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES", "blank_codes", "normalise_codes"]
 
 #: NHS Digital quinary age bands, as used in "Patients Registered at a GP Practice".
 AGE_BANDS: tuple[str, ...] = (*(f"{a}_{a + 4}" for a in range(0, 95, 5)), "95+")
@@ -45,6 +46,21 @@ CELLS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES], names=["ag
 #: Every (age_band, sex, pod) in standard order: the rows of a cost model's table.
 CELL_PODS: pd.MultiIndex = pd.MultiIndex.from_product([AGE_BANDS, SEXES, PODS],
                                                       names=["age_band", "sex", "pod"])
+
+
+def blank_codes(values: Any) -> np.ndarray:
+    """Which codes are not there: missing, or only spaces (booleans, in order).
+
+    The one rule for a blank code in a user's file or mapping, before codes are normalised
+    (:func:`normalise_codes` would turn a missing code into the text ``'NAN'``).
+
+    Examples
+    --------
+    >>> blank_codes(pd.Series(["B85005", " ", None, float("nan")])).tolist()
+    [False, True, True, True]
+    """
+    text = pd.Series(values).astype(object)
+    return (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
 
 
 def normalise_codes(values: Any) -> Any:

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 import pandas as pd
 
-from .codes import normalise_codes
+from .codes import blank_codes, normalise_codes
 from .errors import ValidationError
 from .population import Population
 from .validation import quoted, read_view, require_same_codes
@@ -41,12 +41,6 @@ __all__ = ["FOOTPRINT_LEVELS", "Footprints"]
 FOOTPRINT_LEVELS: tuple[str, ...] = ("pcn", "place", "icb", "custom")
 
 
-def _blank(values: pd.Series | pd.Index) -> Any:
-    """Missing or only spaces (an array of bools)."""
-    text = pd.Series(values).astype(object)
-    return (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
-
-
 def _mapping(value: Any) -> pd.Series:
     """The practice → footprint map: codes normalised, each practice once, nothing blank."""
     if not isinstance(value, pd.Series):
@@ -55,12 +49,12 @@ def _mapping(value: Any) -> pd.Series:
     if value.empty:
         raise ValidationError("footprints: footprint: no practice; expected one entry per "
                               "practice")
-    no_code = _blank(value.index)
+    no_code = blank_codes(value.index)
     if no_code.any():
         raise ValidationError(f"footprints: a blank practice code (footprint(s) "
                               f"{quoted(value[no_code].tolist())})")
     practices = normalise_codes(value.index.to_series())
-    no_footprint = _blank(value)
+    no_footprint = blank_codes(value)
     if no_footprint.any():
         raise ValidationError(f"footprints: practice(s) {quoted(practices[no_footprint])} "
                               "have a blank footprint code")
@@ -94,7 +88,7 @@ def _per_footprint(value: Any, codes: pd.Index, what: str) -> pd.Series | None:
     if len(empty):
         raise ValidationError(f"footprints: empty footprint(s) {quoted(empty)} (in {what} "
                               "but no practice is in them)")
-    blank = _blank(value)
+    blank = blank_codes(value)
     if blank.any():
         raise ValidationError(f"footprints: {what}: blank for footprint(s) "
                               f"{quoted(keys[blank])}")

@@ -56,7 +56,7 @@ from typing import IO, Any, TypeVar
 
 import pandas as pd
 
-from ..codes import normalise_codes
+from ..codes import blank_codes, normalise_codes
 from ..errors import ValidationError, require
 from ..validation import quoted
 
@@ -423,7 +423,7 @@ def practice_codes(codes: pd.Series, rows: pd.Series, where: str) -> pd.Series:
     pbcmodel.errors.ValidationError: f.csv: duplicate practice code 'A81001' in rows 2, 3
     """
     codes = codes.astype(object)
-    blank = codes.isna() | (codes.str.strip() == "")
+    blank = blank_codes(codes)
     if blank.any():
         raise ValidationError(f"{where}: no practice code in row(s) {quoted(rows[blank])}")
     normalised = normalise_codes(codes)

@@ -49,7 +49,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from ..codes import AGE_BANDS, normalise_codes
+from ..codes import AGE_BANDS, blank_codes, normalise_codes
 from ..errors import ValidationError
 from ..number_text import BLANK, number_cells
 from ..population import Population
@@ -131,14 +131,11 @@ def read_consortia(source: PathOrFrame | Mapping[str, str] | pd.Series) -> pd.Se
     require_columns(df, ("practice", "consortium"), "consortia")
     rows = pd.Series(df.index + first, index=df.index)
 
-    def blank(values: pd.Series) -> pd.Series:
-        return values.isna() | (values.astype(str).str.strip() == "")
-
-    no_code = blank(df["practice"])
+    no_code = blank_codes(df["practice"])
     if no_code.any():
         raise ValidationError(f"consortia: no practice code in {where} {quoted(rows[no_code])}")
     codes = normalise_codes(df["practice"])
-    no_consortium = blank(df["consortium"])
+    no_consortium = blank_codes(df["consortium"])
     if no_consortium.any():
         raise ValidationError(f"consortia: practice(s) {quoted(codes[no_consortium])} have a "
                               f"blank consortium ({where} {quoted(rows[no_consortium])})")
@@ -421,7 +418,7 @@ def _apply_mapping(tidy: pd.DataFrame, tree: pd.DataFrame, use_pcn: bool) -> pd.
 def _require_filled(raw: pd.DataFrame, columns: tuple[str, ...]) -> None:
     """A blank code (practice, commissioner, sex, band) is refused, naming the file rows."""
     for col in columns:
-        blank = raw[col].isna() | (raw[col].astype(str).str.strip() == "")
+        blank = blank_codes(raw[col])
         if blank.any():
             raise ValidationError(f"registered patients: {col} is blank in file row(s) "
                                   f"{quoted(raw.index[blank] + 2)}")
