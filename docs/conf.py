@@ -120,3 +120,6 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = False
+# A wider content column, and wide tables and code that scroll instead of being cut.
+html_static_path = ["_static"]
+html_css_files = ["pbcmodel.css"]
