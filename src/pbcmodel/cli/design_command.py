@@ -89,7 +89,7 @@ def _infeasible(design: Design, space: str) -> ValidationError:
 
 def _write_tables(design: Design, front: Frontier, staging: Path, chosen: str) -> list[str]:
     """The design's tables in ``staging`` as ``--format`` asks: CSV files, a workbook, both."""
-    written = []
+    written: list[str] = []
     if chosen in ("csv", "both"):
         design.figures.to_csv(staging / "design.csv")
         design.candidates.to_csv(staging / "candidates.csv")
