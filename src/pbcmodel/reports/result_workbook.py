@@ -232,6 +232,11 @@ _MEASURED = ("bound", "search", "search_slack", "fresh", "fresh_se", "fresh_sd",
              "fresh_slack")
 
 
+def _cell_text(value: object) -> object:
+    """A choice that is a list (a cell holds one value) as its text; anything else as it is."""
+    return str(list(value)) if isinstance(value, (list, tuple)) else value
+
+
 def _in_units(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """``frame`` with its metric columns ``names`` as the tidy tables hold them (renamed to
     the glossary's column with its unit, pounds to the penny, probabilities as percentages,
@@ -241,10 +246,7 @@ def _in_units(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     rows.index = pd.Index([metric(name).term.name for name in names])
     long = comparison_table(rows)
     tidy = long[list(frame.index)].T.infer_objects()
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, (list, tuple))).any():
-            out[column] = out[column].map(str)
+    out = frame.map(_cell_text) if len(frame) else frame.copy()
     for name, column in zip(names, long.index, strict=True):
         out.insert(out.columns.get_loc(name), column, tidy[column].to_numpy())
         out = out.drop(columns=name)
@@ -277,8 +279,7 @@ def _design_metrics(design: Design) -> list[str]:
 
 def _design_sheets(design: Design) -> dict[str, pd.DataFrame]:
     parameters = pd.DataFrame(
-        {"value": [str(v) if isinstance(v, (list, tuple)) else v
-                   for v in design.parameters.values()]},
+        {"value": [_cell_text(v) for v in design.parameters.values()]},
         index=pd.Index(list(design.parameters), name="parameter"))
     names = _design_metrics(design)
     return {"Parameters": parameters, "Aims": _aims_table(design),
