@@ -7,16 +7,20 @@ the constraints and the frontier's two metrics), runs
 and writes into ``DIR``, whole or not at all: ``scenario.toml`` (the chosen scenario,
 loadable by ``pbcmodel run``), ``design.csv`` (each aim on the search and on fresh draws),
 ``candidates.csv`` (every candidate searched), ``frontier.csv`` and ``frontier.png``, and
-``report.txt``. When no candidate meets every constraint nothing is written: the command
-names the least-violating candidate and by how much it misses, and exits with status 2.
+``report.txt``. ``--format xlsx`` writes the tables as one workbook, ``design.xlsx``
+(:func:`pbcmodel.reports.result_workbook.design_workbook`: the chosen parameters, the aims,
+the candidates, the budgets and the frontier, laid out as every pbcmodel workbook), instead
+of the CSV files; ``--format both`` writes both. When no candidate meets every constraint
+nothing is written: the command names the least-violating candidate and by how much it
+misses, and exits with status 2.
 
 Examples
 --------
 >>> from pbcmodel.cli import build_parser
 >>> args = build_parser().parse_args(["design", "s.toml", "--space", "space.toml",
 ...                                   "--out", "designed", "--max-evaluations", "40"])
->>> args.space, args.max_evaluations, args.n
-('space.toml', 40, 2000)
+>>> args.space, args.max_evaluations, args.n, args.format
+('space.toml', 40, 2000, 'csv')
 """
 
 from __future__ import annotations
@@ -28,16 +32,26 @@ from pathlib import Path
 
 from .._version import __version__
 from ..design import Design, DesignWarning, Frontier, frontier, load_design_spec, optimise
-from ..errors import ValidationError
+from ..errors import ValidationError, require
 from ..io.output_folder import atomic_folder
+from ..reports.result_workbook import design_workbook
 from ..scenario import load_scenario
-from .parsing import count, seed
+from .parsing import choice, count, seed
 
-__all__ = ["COMMANDS", "DESIGN_OUTPUTS"]
+__all__ = ["COMMANDS", "DESIGN_FILES", "DESIGN_FORMATS", "DESIGN_OUTPUTS", "DESIGN_TABLES",
+           "DESIGN_WORKBOOK"]
 
-#: Files written by ``pbcmodel design`` (replaced as a set with ``--force``).
+#: Files written by ``pbcmodel design`` with the default ``--format csv``.
 DESIGN_OUTPUTS = ("scenario.toml", "design.csv", "candidates.csv", "frontier.csv",
                   "frontier.png", "report.txt")
+#: The tables' CSV files (``--format csv`` or ``both``).
+DESIGN_TABLES = ("design.csv", "candidates.csv", "frontier.csv")
+#: The tables as one workbook (``--format xlsx`` or ``both``).
+DESIGN_WORKBOOK = "design.xlsx"
+#: Every file ``pbcmodel design`` may write, in any format (replaced as a set with ``--force``).
+DESIGN_FILES = (*DESIGN_OUTPUTS, DESIGN_WORKBOOK)
+#: The formats of ``--format``.
+DESIGN_FORMATS = ("csv", "xlsx", "both")
 
 
 def _report(args: argparse.Namespace, design: Design, front: Frontier,
@@ -73,10 +87,26 @@ def _infeasible(design: Design, space: str) -> ValidationError:
                            f"has {misses}; nothing written")
 
 
+def _write_tables(design: Design, front: Frontier, staging: Path, chosen: str) -> list[str]:
+    """The design's tables in ``staging`` as ``--format`` asks: CSV files, a workbook, both."""
+    written: list[str] = []
+    if chosen in ("csv", "both"):
+        design.figures.to_csv(staging / "design.csv")
+        design.candidates.to_csv(staging / "candidates.csv")
+        front.points.to_csv(staging / "frontier.csv")
+        written += DESIGN_TABLES
+    if chosen in ("xlsx", "both"):
+        design_workbook(design, staging / DESIGN_WORKBOOK, frontier=front)
+        written.append(DESIGN_WORKBOOK)
+    return written
+
+
 def _cmd_design(args: argparse.Namespace) -> int:
+    if args.format in ("xlsx", "both"):       # the extra, before any work
+        require("openpyxl", "reports", "Excel workbooks")
     scn = load_scenario(args.scenario)
     spec = load_design_spec(args.space)
-    with atomic_folder(args.out, force=args.force, replaces=DESIGN_OUTPUTS,
+    with atomic_folder(args.out, force=args.force, replaces=DESIGN_FILES,
                        what="--out") as staging, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DesignWarning)
         design = optimise(scn, spec.space, spec.objective, spec.constraints,
@@ -89,13 +119,13 @@ def _cmd_design(args: argparse.Namespace) -> int:
         notes = [str(w.message) for w in caught if issubclass(w.category, DesignWarning)]
         text = _report(args, design, front, notes)
         (staging / "scenario.toml").write_text(design.scenario.to_toml(), encoding="utf-8")
-        design.figures.to_csv(staging / "design.csv")
-        design.candidates.to_csv(staging / "candidates.csv")
-        front.points.to_csv(staging / "frontier.csv")
+        tables = _write_tables(design, front, staging, args.format)
         _save_frontier(front, staging / "frontier.png")
         (staging / "report.txt").write_text(text, encoding="utf-8")
+    written = [name for name in DESIGN_FILES if name in ("scenario.toml", *tables,
+                                                          "frontier.png", "report.txt")]
     print(text)
-    print(f"Wrote {', '.join(DESIGN_OUTPUTS)} in {args.out}")
+    print(f"Wrote {', '.join(written)} in {args.out}")
     return 0
 
 
@@ -114,6 +144,9 @@ def _design_args(p: argparse.ArgumentParser) -> None:
                    help="most candidates the search simulates (default %(default)s)")
     p.add_argument("--replicates", type=count("--replicates", minimum=2), default=5,
                    help="fresh simulations of the chosen policy (default %(default)s)")
+    p.add_argument("--format", type=choice("--format", DESIGN_FORMATS), default="csv",
+                   help="the tables as CSV files, as one workbook design.xlsx (xlsx), or "
+                        "both (default %(default)s)")
     p.add_argument("--force", action="store_true", help="replace a previous design's files")
 
 

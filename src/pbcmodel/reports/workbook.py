@@ -17,8 +17,10 @@ One sheet per table, laid out the same way on every sheet:
 * print set-up: A4 landscape, one page wide, the three heading rows repeated on every page,
   the title in the page header and "Page n of N" in the footer.
 
-A ``Notes`` sheet holds the definition of every column (from :mod:`pbcmodel.glossary`),
-where the data came from and under which licence.
+A ``Notes`` sheet holds what the caller says (where the data came from and under which
+licence), each table's own notes (``attrs["notes"]``, such as the threshold below which a
+practice is small), the sign convention (:data:`SIGN_CONVENTION`) and the definition of
+every column shown (from :mod:`pbcmodel.glossary`).
 
 Examples
 --------
@@ -34,12 +36,14 @@ Examples
 ('budget_gbp', 'Budget', '£#,##0.00;[Red]-£#,##0.00')
 >>> ws.auto_filter.ref, ws["A7"].value, ws["B7"].value
 ('A3:B5', 'total', '=SUM(B4:B5)')
+>>> [row[0] for row in openpyxl.load_workbook(path)["Notes"].iter_rows(values_only=True)]
+['term', 'budget_gbp', 'signs', 'practice']
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Any, TypeAlias
 
@@ -52,8 +56,8 @@ from ..settlement import Settlement
 from ..weighted import WeightedPopulations
 from .column_labels import NAME_NOTES, code_names, column_label, column_term, with_names
 
-__all__ = ["COUNT_FORMAT", "MONEY_FORMAT", "PERCENT_FORMAT", "column_notes", "number_format",
-           "write_workbook"]
+__all__ = ["COUNT_FORMAT", "MONEY_FORMAT", "PERCENT_FORMAT", "SIGN_CONVENTION", "column_notes",
+           "number_format", "write_workbook"]
 
 #: Pounds and pence with thousands separators; negatives in red with a minus sign.
 MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
@@ -70,7 +74,17 @@ _INVALID_SHEET = set("[]:*?/\\")
 _UNIT_FORMATS = {"£": MONEY_FORMAT, "£ per registered patient": MONEY_FORMAT,
                  "%": PERCENT_FORMAT, "count": COUNT_FORMAT, "patients": COUNT_FORMAT,
                  "years": COUNT_FORMAT}
-_DESCRIBED = ("label", "unit", "sign", "period")
+#: Text columns of a long table (index ``metric``), never given a number format.
+_DESCRIBED = ("label", "unit", "sign", "period", "role", "aim")
+#: The one sign convention (ARCHITECTURE.md), on every workbook's Notes sheet.
+SIGN_CONVENTION = (
+    "Variance is budget less spend: positive is an underspend, negative an overspend. A "
+    "practice's amount (its share of the variance, its net cash) is positive when kept by "
+    "or paid to the practice, negative when borne by it. The commissioner's position is "
+    "positive when it keeps money, negative when it pays, so the practice's and the "
+    "commissioner's shares add up to the variance. Value at risk and tail value at risk are "
+    "amounts of money at risk, not positions: positive pounds the commissioner pays in the "
+    "bad runs.")
 
 
 def number_format(column: str, values: pd.Series | None = None) -> str | None:
@@ -124,7 +138,8 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
                    notes: Sequence[tuple[str, str]] = (),
                    total_label: str = "total", titles: Mapping[str, str] | None = None,
                    names: Mapping[str, pd.Series] | None = None,
-                   table: str | Mapping[str, str] | None = None) -> None:
+                   table: str | Mapping[str, str] | None = None,
+                   labels: Mapping[str, str] | None = None) -> None:
     """Write tables as one formatted workbook, each on its own sheet, then a Notes sheet.
 
     Parameters
@@ -137,8 +152,11 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
         whose index is ``metric`` with a ``unit`` column (a summary or a comparison) has
         each row formatted in its own unit.
     notes : sequence of (term, text)
-        Rows of the Notes sheet: definitions, the source and the licence. The name
-        columns added from ``names`` are defined there too.
+        The first rows of the Notes sheet: what the workbook is, the source and the
+        licence, definitions. After them come each table's ``attrs["notes"]`` (term
+        ``note (<sheet>)``), the sign convention (term ``signs``, unless ``notes`` has
+        one) and the meaning of every column not defined in ``notes``
+        (:func:`column_notes`, and the name columns added from ``names``).
     total_label : str
         An index label whose row is a total: written last, below the filtered range, in
         bold, as ``SUM`` formulas where the column adds up to it.
@@ -151,6 +169,9 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
     table : str or mapping of sheet name to str, optional
         The glossary table the columns' labels are meant in (``"settlement"``,
         ``"monitoring"``), for every sheet or sheet by sheet.
+    labels : mapping, optional
+        Column → heading, for columns the glossary does not label (default
+        :func:`~pbcmodel.reports.column_labels.column_label`).
     """
     openpyxl = require("openpyxl", "reports", "Excel workbooks")
     for name in [*sheets, "Notes"]:
@@ -159,28 +180,46 @@ def write_workbook(path: str | PathLike[str], sheets: Mapping[str, pd.DataFrame]
         raise ValidationError("sheets: 'Notes' is kept for the notes sheet")
     book = openpyxl.Workbook()
     book.remove(book.active)
-    added: list[str] = []
+    rows = [*notes, ("signs", SIGN_CONVENTION)]
     for name, frame in sheets.items():
         shown = with_names(frame.reset_index(), names or {})
-        added += [c for c in shown.columns if c in NAME_NOTES and c not in added]
         title = (titles or {}).get(name, name)
         meant = table.get(name) if isinstance(table, Mapping) else table
-        _table_sheet(book.create_sheet(name), shown, total_label, title, meant)
-    defined = {key for key, _ in notes}
-    _notes_sheet(book.create_sheet("Notes"),
-                 [*notes, *((c, NAME_NOTES[c]) for c in added if c not in defined)])
+        heading = _labeller(meant, labels or {})
+        _table_sheet(book.create_sheet(name), shown, total_label, title, heading)
+        rows += [(f"note ({name})", str(text)) for text in frame.attrs.get("notes", [])]
+        rows += [(c, NAME_NOTES[c]) for c in shown.columns if c in NAME_NOTES]
+        rows += column_notes({name: frame}, meant)
+    _notes_sheet(book.create_sheet("Notes"), _once(rows))
     book.calculation.fullCalcOnLoad = True     # the totals' formulas computed when opened
     book.save(path)
 
 
-def _headings(ws: Any, title: str, columns: list[str], table: str | None) -> None:
+def _labeller(table: str | None, labels: Mapping[str, str]) -> Callable[[str], str]:
+    """A column's heading: as given in ``labels``, else the glossary's (as meant in ``table``)."""
+    return lambda column: labels.get(column) or column_label(column, table)
+
+
+def _once(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The Notes rows, the first of each term only (a note's text once)."""
+    seen: set[tuple[str, str] | str] = set()
+    out = []
+    for key, text in rows:
+        mark = (key, text) if key.startswith("note (") else key
+        if mark not in seen:
+            seen.add(mark)
+            out.append((key, text))
+    return out
+
+
+def _headings(ws: Any, title: str, columns: list[str], label: Callable[[str], str]) -> None:
     """The three rows above a table: title, machine names (small, grey), labels (bold)."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
     ws.append([title])
     ws.cell(row=TITLE_ROW, column=1).font = Font(bold=True, size=12)
     ws.append(columns)
-    ws.append([column_label(c, table) for c in columns])
+    ws.append([label(c) for c in columns])
     small = Font(italic=True, size=8, color="595959")
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F2")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -203,12 +242,12 @@ def _formats(table: pd.DataFrame) -> list[list[str | None]]:
 
 
 def _table_sheet(ws: Any, table: pd.DataFrame, total_label: str, title: str,
-                 glossary_table: str | None) -> None:
+                 label: Callable[[str], str]) -> None:
     """One table on its sheet (see the module's layout): headings, rows, total, print set-up."""
     from openpyxl.utils import get_column_letter
 
     columns = [str(c) for c in table.columns]
-    _headings(ws, title, columns, glossary_table)
+    _headings(ws, title, columns, label)
     is_total = (table.iloc[:, 0].astype(str) == total_label).to_numpy()
     body, totals = table[~is_total], table[is_total]
     formats = _formats(table)
@@ -221,7 +260,7 @@ def _table_sheet(ws: Any, table: pd.DataFrame, total_label: str, title: str,
     for row, fmts in zip(totals.itertuples(index=False), total_formats, strict=True):
         _total_row(ws, row, fmts, body, first, last)
     for j, column in enumerate(columns, start=1):
-        shown = [len(column), min(len(column_label(column, glossary_table)), _LABEL_WIDTH)]
+        shown = [len(column), min(len(label(column)), _LABEL_WIDTH)]
         shown += [len(_display(v, f[j - 1])) for v, f in zip(table.iloc[:, j - 1], formats,
                                                               strict=True)]
         ws.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, max(shown) + 2)
@@ -326,9 +365,7 @@ def _notes(scenario: Scenario, sheets: Mapping[str, pd.DataFrame], source: str, 
     rows = [("workbook", title), ("scenario", f"{scenario.name}: " + "; ".join(
                 scenario.describe())),
             ("source", source), ("licence", licence),
-            ("signs", "Variance is budget less spend: positive is an underspend, negative an "
-                      "overspend. Amounts to a practice are positive, amounts it bears "
-                      "negative."),
+            ("signs", SIGN_CONVENTION),
             ("rounding", "Pounds to the penny. Budgets are rounded as a whole and the "
                          "pennies allocated (largest remainder), so every row and column "
                          "adds up to its total exactly."),
