@@ -208,7 +208,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if workbook:
             run_workbook(staging / RUN_WORKBOOK, tables, title=f"Simulation of {scn.name}",
                          described=described(result),
-                         names=code_names(scn.population.practices))
+                         names=code_names(scn.population.practices), scenario=scn)
             written.append(RUN_WORKBOOK)
         written += _save_figures(result, {k: staging / f"{k}.png" for k in RUN_FIGURES})
         written += _board_files(result, staging, args.report)

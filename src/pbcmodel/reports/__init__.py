@@ -4,8 +4,9 @@
   settled year or a month of monitoring, and index pages per consortium and for the
   commissioner (Jinja2 templates, inline SVG figures, printable on A4);
 * :mod:`~pbcmodel.reports.workbook` — the same content as an Excel workbook (openpyxl);
-* :mod:`~pbcmodel.reports.result_workbook` — a simulation's or a comparison's tables as a
-  workbook (:func:`result_workbook`, :func:`comparison_workbook`);
+* :mod:`~pbcmodel.reports.result_workbook` — a simulation's, a comparison's, a design's or a
+  frontier's tables as a workbook (:func:`result_workbook`, :func:`comparison_workbook`,
+  :func:`design_workbook`, :func:`frontier_workbook`, and :func:`to_excel` for any of them);
 * :mod:`~pbcmodel.reports.tables` — tidy tables for CSV files: named index, units in the
   column names, money to the penny with totals that add up;
 * :mod:`~pbcmodel.reports.board_report` — the board report of a run, a comparison or a
@@ -35,7 +36,13 @@ from typing import TYPE_CHECKING
 from ..moved import package_getattr
 from .board_report import board_pdf, board_report, bridge
 from .outputs import output_files, run_outputs, write_outputs
-from .result_workbook import comparison_workbook, result_workbook
+from .result_workbook import (
+    comparison_workbook,
+    design_workbook,
+    frontier_workbook,
+    result_workbook,
+    to_excel,
+)
 from .statement_pages import FORMATS, monthly_pages, settlement_pages, write_statements
 from .tables import (
     band_labels,
@@ -65,7 +72,9 @@ __all__ = [
     "comparison_table",
     "comparison_workbook",
     "consortium_table",
+    "design_workbook",
     "explain_table",
+    "frontier_workbook",
     "glossary_table",
     "metrics_table",
     "monthly_pages",
@@ -80,6 +89,7 @@ __all__ = [
     "summary_table",
     "text_table",
     "tidy",
+    "to_excel",
     "write_outputs",
     "write_statements",
     "write_workbook",

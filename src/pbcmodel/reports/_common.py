@@ -128,9 +128,21 @@ def rules_in_words(st: Settlement) -> list[str]:
 
 
 # --------------------------------------------------------------------------- common
+def is_england(scenario: Scenario) -> bool:
+    """Whether every practice is one of NHS England's (codes like A81001 in the embedded
+    weighted populations of some year)."""
+    codes = pd.Index(scenario.population.practices.index.astype(str))
+    if not codes.str.fullmatch(r"[A-Z]\d{5}").all():
+        return False
+    return any(codes.isin(datasets.england(year).list_size.index).all()
+               for year in datasets.ENGLAND_YEARS)
+
+
 def data_source(scenario: Scenario, source: str | None, licence: str | None
                 ) -> tuple[str, str]:
-    """Where the data came from and its licence: as given, or worked out from the scenario."""
+    """Where the data came from and its licence: as given, or worked out from the scenario
+    (the example's MIT licence, real England's Open Government Licence attribution, or else
+    the licence of whatever the scenario was built from)."""
     example = scenario.population == datasets.example_population()
     if source is None:
         source = ("pbcmodel's synthetic example commissioner (invented practices and "
@@ -138,10 +150,9 @@ def data_source(scenario: Scenario, source: str | None, licence: str | None
                   f"the population, formula and policies of scenario {scenario.name!r}")
     if licence is None:
         licence = ("synthetic data shipped with pbcmodel (MIT licence)" if example else
-                   "as for the data the scenario was built from; for NHS England's weighted "
-                   "populations: " + datasets.ATTRIBUTION)
+                   datasets.ATTRIBUTION if is_england(scenario) else
+                   "as for the data the scenario was built from")
     return source, licence
-
 
 
 # ------------------------------------------------------------------------ a month

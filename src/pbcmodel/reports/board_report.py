@@ -49,7 +49,7 @@ from ..plot import board_report as figures_of
 from ..plot.board_report import money_text
 from ..scenario import Scenario, SimulationResult
 from ..scenario.metrics import LIST_SIZE_BANDS, figures, metric, pool_funding
-from ._common import data_source
+from ._common import data_source, is_england
 from .outputs import new_figure
 from .tables import band_labels
 
@@ -274,18 +274,8 @@ def _assumptions(results: Sequence[SimulationResult]) -> list[str]:
     return lines
 
 
-def _is_england(scenario: Scenario) -> bool:
-    """Whether every practice is one of NHS England's (codes like A81001 in the embedded
-    weighted populations of some year)."""
-    codes = pd.Index(scenario.population.practices.index.astype(str))
-    if not codes.str.fullmatch(r"[A-Z]\d{5}").all():
-        return False
-    return any(codes.isin(datasets.england(year).list_size.index).all()
-               for year in datasets.ENGLAND_YEARS)
-
-
 def _sources(scenario: Scenario, source: str | None) -> list[str]:
-    england = _is_england(scenario)
+    england = is_england(scenario)
     where, licence = data_source(scenario, source,
                                  datasets.ATTRIBUTION if england else None)
     lines = [f"Data: {where}.", f"Licence: {licence}"]
