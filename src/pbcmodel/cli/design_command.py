@@ -15,8 +15,8 @@ Examples
 >>> from pbcmodel.cli import build_parser
 >>> args = build_parser().parse_args(["design", "s.toml", "--space", "space.toml",
 ...                                   "--out", "designed", "--max-evaluations", "40"])
->>> args.space, args.max_evaluations, args.n
-('space.toml', 40, 2000)
+>>> args.space, args.max_evaluations, args.n, args.years   # years: DEFAULT_YEARS, as run
+('space.toml', 40, 2000, 3)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ..design import Design, DesignWarning, Frontier, frontier, load_design_spec
 from ..errors import ValidationError
 from ..io.output_folder import atomic_folder
 from ..scenario import load_scenario
+from ..scenario.simulation import DEFAULT_YEARS
 from .parsing import count, seed
 
 __all__ = ["COMMANDS", "DESIGN_OUTPUTS"]
@@ -106,8 +107,8 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--n", type=count("--n"), default=2_000,
                    help="simulations per candidate (default %(default)s)")
-    p.add_argument("--years", type=count("--years"), default=1,
-                   help="simulated years (default %(default)s)")
+    p.add_argument("--years", type=count("--years"), default=DEFAULT_YEARS,
+                   help="simulated years (default %(default)s, as pbcmodel run)")
     p.add_argument("--seed", type=seed("--seed"), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
     p.add_argument("--max-evaluations", type=count("--max-evaluations"), default=200,
