@@ -127,6 +127,9 @@ _converter = cattrs.Converter(forbid_extra_keys=True)
 _REQUIRED = ("resource", "population", "formula")
 #: The keys of a scenario made from the embedded England data (:class:`EnglandSource`).
 _ENGLAND_KEYS = ("dataset", "icb", "year", "footprint")
+#: The one Scenario field that is not a key of its own: where the scenario came from,
+#: written as the England keys (``dataset``, ``icb``, ``year``, ``footprint``).
+SOURCE_FIELD = "source"
 #: What ``dataset = "england"`` makes, so a file may not give them too.
 _FROM_ENGLAND = ("population", "formula", "cost_model")
 _EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
@@ -212,7 +215,7 @@ def _england_data(scn: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     """The short form of a scenario made from the England data: its source's keys and the
     keys it does not make, without ``resource`` when it is the source's default; ``None``
     when no short form reads back equal to ``scn`` (no source, or parts changed since)."""
-    source = getattr(scn, "source", None)
+    source = getattr(scn, SOURCE_FIELD, None)
     if source is None:
         return None
     keys = {"dataset": "england", **_drop_none(attrs.asdict(source))}
@@ -563,7 +566,7 @@ def _england(data: Mapping[str, Any], cls: type[T], base_dir: Path | None) -> T:
                              'icb = "QWO"')
     source = _wrap(lambda: EnglandSource(**{k: data[k] for k in _ENGLAND_KEYS[1:]
                                             if k in data}), "$", EnglandSource)
-    parts = _wrap(lambda: source.parts(data.get("resource")), "$.icb")
+    parts = _wrap(lambda: source.parts(data.get("resource")), "$.icb")   # with the source
     parts.update((key, _read(data, key, base_dir)) for key in _SCENARIO_KEYS
                  if key in data and key != "resource")
     return _wrap(lambda: cls(**parts), "$", cls)

@@ -12,7 +12,10 @@ set short or long for all). The risk: the example cost model (the practice's nee
 multiplier), a 2% common cost shock and practice effects calibrated to Dixon et al. 2011
 (:meth:`~pbcmodel.risk.effects.PracticeEffects.dixon_2011`). The policy: PBC's 70/30 freed-up
 rule, 2% tolerance then half of an overspend borne, capped at 5% of budget. Each is a field a
-``changes`` keyword replaces.
+``changes`` keyword replaces. The parts are made by
+:func:`~pbcmodel.scenario.source.weighted_parts`; one ICB's scenario remembers its
+:class:`~pbcmodel.scenario.source.EnglandSource` (ICB, year, footprint), which is also what
+a scenario file with ``dataset = "england"`` says (:mod:`pbcmodel.scenario.config`).
 
 Examples
 --------
