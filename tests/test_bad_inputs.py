@@ -125,7 +125,7 @@ def run(*extra: str, scenario: str = "{tmp}/s.toml", out: str = "{tmp}/out") -> 
 
 def design(*extra: str) -> list[str]:
     return ["design", "{tmp}/s.toml", "--space", "{tmp}/d.toml", "--out", "{tmp}/out", "--n",
-            "50", "--max-evaluations", "8", "--replicates", "2", *extra]
+            "50", "--max-evaluations", "8", "--replicates", "2", "--years", "1", *extra]
 
 
 GOOD = {"patients.csv": PATIENTS, "consortia.csv": CONSORTIA}

@@ -157,7 +157,7 @@ def test_a_comparison_and_a_design(tmp_path):
     assert head[0][1:3] == ["example", "strict"]
     assert "policies side by side" in text
     from pbcmodel.design import optimise
-    design = optimise(base, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
+    design = optimise(base, {"overspend.practice_share": (0.0, 1.0, 0.5)}, years=1, n=100,
                       method="normal", max_evaluations=8, replicates=2,
                       constraints={"max_band_prob_loss_over_5pct": {"max": 0.5}})
     text = board_report(design, tmp_path / "d.html").read_text(encoding="utf-8")

@@ -301,7 +301,10 @@ def test_a_scenario_file_has_one_key_per_field():
 
     from pbcmodel.scenario import config
 
-    assert set(config._SCENARIO_KEYS) == {f.alias for f in attrs.fields(Scenario)}
+    # every field but the source, which is written as the England keys (dataset, icb, ...)
+    assert set(config._SCENARIO_KEYS) | {config.SOURCE_FIELD} == {
+        f.alias for f in attrs.fields(Scenario)}
+    assert config.SOURCE_FIELD not in config._SCENARIO_KEYS
     assert set(config._FORMULA_KEYS) == {f.alias for f in attrs.fields(pbc.CapitationFormula)}
     written = Scenario.example().evolve(incentives=pbc.Incentives(per_head=1.9)).to_dict()
     assert list(written) == [k for k in config._SCENARIO_KEYS if k in written]

@@ -32,7 +32,7 @@ from pbcmodel.errors import ValidationError
 from pbcmodel.scenario import Scenario
 
 N = 1_000
-FAST = {"n": N, "method": "normal"}
+FAST = {"n": N, "years": 1, "method": "normal"}
 SHARE = "overspend.practice_share"
 RISK = "max_practice_prob_loss_over_1pct"
 BOUND = 0.03
@@ -378,7 +378,7 @@ def test_cli_writes_the_chosen_scenario_and_frontier(tmp_path, scn, capsys) -> N
     scenario, spec = _files(tmp_path, scn, SPACE)
     out = tmp_path / "designed"
     code = main(["design", str(scenario), "--space", str(spec), "--out", str(out), "--n", "300",
-                 "--max-evaluations", "8", "--replicates", "2"])
+                 "--max-evaluations", "8", "--replicates", "2", "--years", "1"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         pbc.cli.design_command.DESIGN_OUTPUTS)
@@ -395,7 +395,7 @@ def test_cli_infeasible_writes_nothing(tmp_path, scn, capsys) -> None:
         "max_practice_prob_loss_over_5pct = {max = 0.05}", "commissioner_mean_kept = {min = 1e12}"))
     out = tmp_path / "designed"
     code = main(["design", str(scenario), "--space", str(spec), "--out", str(out), "--n", "200",
-                 "--max-evaluations", "8", "--replicates", "2"])
+                 "--max-evaluations", "8", "--replicates", "2", "--years", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "no candidate met every constraint" in err and "missed by" in err
     assert "nothing written" in err

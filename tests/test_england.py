@@ -226,5 +226,5 @@ def test_simulate_compare_and_sweep_on_one_icb(wp):
     strict = scn.evolve(overspend=pbc.OverspendPolicy(practice_share=1.0), name="strict")
     table = pbc.compare([scn, strict], n=200, seed=3)
     assert list(table.columns) == ["west-yorkshire", "strict"]
-    swept = pbc.sweep(scn, {"overspend.practice_share": [0.0, 0.5]}, n=100, progress=False)
+    swept = pbc.sweep(scn, {"overspend.practice_share": [0.0, 0.5]}, years=1, n=100, progress=False)
     assert len(swept) == 2

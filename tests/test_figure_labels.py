@@ -112,9 +112,9 @@ def _design(kind: str, ax: Any) -> Any:
     from pbcmodel.design import frontier, optimise
     scn = pbc.Scenario.example(high_cost_threshold=None)
     if kind == "frontier":
-        return frontier(scn, {"overspend.practice_share": [0.0, 0.5, 1.0]}, n=100,
+        return frontier(scn, {"overspend.practice_share": [0.0, 0.5, 1.0]}, years=1, n=100,
                         method="normal").plot(ax=ax)
-    return optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, n=100,
+    return optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)}, years=1, n=100,
                     method="normal", max_evaluations=8, replicates=2,
                     constraints={"max_band_prob_loss_over_5pct": {"max": 0.2}}).plot(ax=ax)
 

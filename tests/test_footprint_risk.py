@@ -212,7 +212,7 @@ def test_design_searches_a_footprint_contract_against_stated_aims() -> None:
         design = pbc.design.optimise(
             scn, space={"overspend.practice_share": (0.0, 1.0)},
             objective="commissioner_tvar95",
-            constraints={"max_practice_prob_loss_over_5pct": {"max": 0.05}}, n=400, seed=3,
+            constraints={"max_practice_prob_loss_over_5pct": {"max": 0.05}}, years=1, n=400, seed=3,
             max_evaluations=24, replicates=2)
     share = design.parameters["overspend.practice_share"]
     assert 0.0 <= share <= 1.0

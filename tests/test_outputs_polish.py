@@ -173,15 +173,15 @@ def test_design_runs_show_a_bar_over_candidates(capsys):
     pytest.importorskip("tqdm")
     scn = pbc.Scenario.example(high_cost_threshold=None)
     space = {"overspend.practice_share": [0.0, 0.5, 1.0]}
-    plain = pbc.design.frontier(scn, space, y="max_band_prob_loss_over_2pct", n=100,
+    plain = pbc.design.frontier(scn, space, y="max_band_prob_loss_over_2pct", years=1, n=100,
                                 method="normal")
-    shown = pbc.design.frontier(scn, space, y="max_band_prob_loss_over_2pct", n=100,
+    shown = pbc.design.frontier(scn, space, y="max_band_prob_loss_over_2pct", years=1, n=100,
                                 method="normal", progress=True)
     pd.testing.assert_frame_equal(plain.points, shown.points)   # the same candidates
     err = capsys.readouterr().err
     assert "frontier" in err and "3/3" in err
     best = pbc.design.optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)},
-                               n=100, method="normal", max_evaluations=8, replicates=2,
+                               years=1, n=100, method="normal", max_evaluations=8, replicates=2,
                                progress=True)
     err = capsys.readouterr().err
     assert "optimise" in err and f"{best.evaluations}/{best.evaluations}" in err

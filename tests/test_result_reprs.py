@@ -57,7 +57,7 @@ def design():
         return optimise(pbc.Scenario.example(high_cost_threshold=None),
                         {"overspend.practice_share": (0.0, 1.0)},
                         constraints={"expected_freed_up": {"min": 0.0}},
-                        n=100, method="normal", max_evaluations=8, replicates=2)
+                        years=1, n=100, method="normal", max_evaluations=8, replicates=2)
 
 
 def test_design_repr_shows_shares_as_percent_and_money_in_pounds(design):
@@ -72,7 +72,7 @@ def test_design_repr_shows_shares_as_percent_and_money_in_pounds(design):
 def test_frontier_repr_shows_values_in_their_units():
     f = frontier(pbc.Scenario.example(high_cost_threshold=None),
                  {"overspend.practice_share": (0.0, 1.0), "overspend.tolerance": (0.0, 0.05)},
-                 n=100, method="normal", points=4)
+                 years=1, n=100, method="normal", points=4)
     for text in (repr(f), f._repr_html_()):
         _clean(text)
         assert "%" in text and "£" in text

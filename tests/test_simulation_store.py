@@ -209,7 +209,7 @@ def test_design_asks_for_the_losses_its_aims_need(monkeypatch):
     best = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)},
                     objective="max_practice_prob_loss_over_3pct",
                     constraints={"max_band_prob_loss_over_7.5pct": {"max": 0.5}},
-                    n=100, method="normal", max_evaluations=8, replicates=2)
+                    years=1, n=100, method="normal", max_evaluations=8, replicates=2)
     assert all(0.03 in f and 0.075 in f for f in asked)
     assert 0 <= best.figures.loc["max_practice_prob_loss_over_3pct", "fresh"] <= 1
 

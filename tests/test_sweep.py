@@ -87,7 +87,7 @@ def test_compare_bad_counts(base, kwargs, match):
 # ----------------------------------------------------------------------------- sweep
 def test_sweep_rows_are_the_variants_headlines(base):
     grid = {"overspend.practice_share": [0.0, 1.0], "overspend.tolerance": [0.0, 0.02]}
-    out = sweep(base, grid, n=N, seed=4, progress=False)
+    out = sweep(base, grid, years=1, n=N, seed=4, progress=False)
     assert out.index.names == ["overspend.practice_share", "overspend.tolerance"]
     assert out.index.tolist() == [(0.0, 0.0), (0.0, 0.02), (1.0, 0.0), (1.0, 0.02)]
     variant = base.evolve(**{"overspend.practice_share": 1.0, "overspend.tolerance": 0.02})
@@ -121,7 +121,7 @@ def test_compared_scenarios_share_budgets_only_where_their_inputs_agree(base):
 def test_sweep_bearing_a_larger_share_never_pays_practices_more(base):
     # common random numbers: the same overspends in every variant, so the practices' total
     # amount falls monotonically as their share rises (exactly, not just on average)
-    out = sweep(base, {"overspend.practice_share": [0.0, 0.3, 0.9]}, n=N, seed=9,
+    out = sweep(base, {"overspend.practice_share": [0.0, 0.3, 0.9]}, years=1, n=N, seed=9,
                 progress=False)
     amounts = out["expected_practice_amount"].to_numpy()
     assert amounts[0] > amounts[1] > amounts[2]
@@ -131,7 +131,7 @@ def test_sweep_bearing_a_larger_share_never_pays_practices_more(base):
 
 
 def test_sweep_single_path_has_a_flat_index_and_list_values(base):
-    out = sweep(base, {"savings.savings": [[(0.0, 0.5)], [(0.0, 0.7)]]}, n=50,
+    out = sweep(base, {"savings.savings": [[(0.0, 0.5)], [(0.0, 0.7)]]}, years=1, n=50,
                 progress=False)
     assert out.index.name == "savings.savings"
     assert out.index.tolist() == [((0.0, 0.5),), ((0.0, 0.7),)]
@@ -163,7 +163,7 @@ def test_sweep_grid_property(base, share_values, tolerance_values):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sweep_module, "run_with", _stub_run)
         mp.setattr(sweep_module, "headline", _stub_headline)
-        out = sweep(base, grid, n=7, progress=False)
+        out = sweep(base, grid, years=1, n=7, progress=False)
     assert len(out) == len(share_values) * len(tolerance_values)
     assert out.index.tolist() == [(s, t) for s in share_values for t in tolerance_values]
     assert out["share"].tolist() == out.index.get_level_values(0).tolist()
@@ -188,7 +188,7 @@ def _no_runs(monkeypatch):
 def test_sweep_bad_grid_fails_before_any_work(base, monkeypatch, grid, match):
     calls = _no_runs(monkeypatch)
     with pytest.raises(pbc.ValidationError, match=match):
-        sweep(base, grid, n=10, progress=False)
+        sweep(base, grid, years=1, n=10, progress=False)
     assert calls == []
 
 
@@ -224,26 +224,26 @@ def test_sweep_on_dask_starts_its_own_cluster(base, monkeypatch):
 
     monkeypatch.setattr(distributed, "LocalCluster", threaded_cluster)
     grid = {"overspend.practice_share": [0.0, 1.0]}
-    out = sweep(base, grid, n=50, seed=2, engine="dask")
-    pd.testing.assert_frame_equal(out, sweep(base, grid, n=50, seed=2, progress=False))
+    out = sweep(base, grid, years=1, n=50, seed=2, engine="dask")
+    pd.testing.assert_frame_equal(out, sweep(base, grid, years=1, n=50, seed=2, progress=False))
     assert len(started) == 1 and started[0].status.name == "closed"
 
 
 def test_sweep_on_dask_equals_local(base):
     distributed = pytest.importorskip("distributed")
     grid = {"overspend.practice_share": [0.0, 0.5], "resource": [500e6, 510e6]}
-    local = sweep(base, grid, n=100, seed=3, progress=False)
+    local = sweep(base, grid, years=1, n=100, seed=3, progress=False)
     with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        remote = sweep(base, grid, n=100, seed=3, engine="dask", client=client)
-        again = sweep(base, grid, n=100, seed=3, engine="dask", client=client)
+        remote = sweep(base, grid, years=1, n=100, seed=3, engine="dask", client=client)
+        again = sweep(base, grid, years=1, n=100, seed=3, engine="dask", client=client)
     pd.testing.assert_frame_equal(remote, local)
     pd.testing.assert_frame_equal(again, local)      # the same client, called twice
 
 
 def test_sweep_progress_bar(base, capsys):
-    sweep(base, {"overspend.practice_share": [0.5]}, n=20, progress=True)
+    sweep(base, {"overspend.practice_share": [0.5]}, years=1, n=20, progress=True)
     assert "simulating" in capsys.readouterr().err
 
 

@@ -21,6 +21,8 @@ Examples
 ...                                   "--out", "designed", "--max-evaluations", "40"])
 >>> args.space, args.max_evaluations, args.n, args.format
 ('space.toml', 40, 2000, 'csv')
+>>> args.years   # DEFAULT_YEARS, as run
+3
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ..errors import ValidationError, require
 from ..io.output_folder import atomic_folder
 from ..reports.result_workbook import design_workbook
 from ..scenario import load_scenario
+from ..scenario.simulation import DEFAULT_YEARS
 from .parsing import choice, count, seed
 
 __all__ = ["COMMANDS", "DESIGN_FILES", "DESIGN_FORMATS", "DESIGN_OUTPUTS", "DESIGN_TABLES",
@@ -136,8 +139,8 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--n", type=count("--n"), default=2_000,
                    help="simulations per candidate (default %(default)s)")
-    p.add_argument("--years", type=count("--years"), default=1,
-                   help="simulated years (default %(default)s)")
+    p.add_argument("--years", type=count("--years"), default=DEFAULT_YEARS,
+                   help="simulated years (default %(default)s, as pbcmodel run)")
     p.add_argument("--seed", type=seed("--seed"), default=0,
                    help="random seed, a whole number >= 0 (default %(default)s)")
     p.add_argument("--max-evaluations", type=count("--max-evaluations"), default=200,

@@ -42,6 +42,7 @@ from ..scenario.footprint_risk import (
     by_size,
     footprint_risk,
 )
+from ..scenario.simulation import DEFAULT_YEARS
 from .parsing import count, fraction, seed
 
 __all__ = ["COMMANDS", "FOOTPRINT_OUTPUTS", "LEVELS"]
@@ -140,7 +141,7 @@ def _footprints_args(p: argparse.ArgumentParser) -> None:
                         "%(default)s)")
     p.add_argument("--n", type=count("--n"), default=2_000,
                    help="simulations (default %(default)s)")
-    p.add_argument("--years", type=count("--years"), default=3,
+    p.add_argument("--years", type=count("--years"), default=DEFAULT_YEARS,
                    help="simulated years (default %(default)s)")
     p.add_argument("--seed", type=seed("--seed"), default=0,
                    help="random seed: the same seed gives the same results (default "

@@ -25,6 +25,7 @@ from ..html_tables import summary_html
 from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
+from ..scenario.simulation import DEFAULT_YEARS
 from ._display import display_frame, value_text
 from .evaluate import (
     DesignWarning,
@@ -132,7 +133,7 @@ def _undisplay(value: Any) -> Any:
 def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissioner_tvar95",
              y: str = "max_band_prob_loss_over_5pct", *,
              constraints: Mapping[str, Any] | None = None, points: int = 32, n: int = 2_000,
-             years: int = 1, seed: int | None = 0, method: str = "fft",
+             years: int = DEFAULT_YEARS, seed: int | None = 0, method: str = "fft",
              chunk_size: int | None = None, progress: bool | None = None) -> Frontier:
     """The trade-off between two metrics over a space: which policies are not dominated.
 
@@ -143,7 +144,9 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     both metrics and better on one (each metric's better direction from
     :data:`~pbcmodel.scenario.metrics.METRICS`). ``progress``: a tqdm progress bar over
     the candidates (``None``, the default: on in Jupyter when tqdm is installed, off
-    elsewhere; ``True`` needs ``pbcmodel[progress]``).
+    elsewhere; ``True`` needs ``pbcmodel[progress]``). ``n``, ``years``, ``seed``,
+    ``method`` and ``chunk_size`` as for :func:`~pbcmodel.design.search.optimise`: ``years``
+    defaults to :data:`~pbcmodel.scenario.simulation.DEFAULT_YEARS` (three).
 
     Returns
     -------
@@ -159,7 +162,8 @@ def frontier(scenario: Scenario, space: Mapping[str, Any], x: str = "commissione
     >>> import pbcmodel as pbc
     >>> scn = pbc.Scenario.example(high_cost_threshold=None)
     >>> f = frontier(scn, {"overspend.practice_share": [0.0, 0.5, 1.0]},
-    ...              y="max_band_prob_loss_over_2pct", n=100, method="normal")
+    ...              y="max_band_prob_loss_over_2pct", n=100, years=1,
+    ...              method="normal")
     >>> len(f.points), bool(f.pareto["commissioner_tvar95"].is_monotonic_increasing)
     (3, True)
     """

@@ -196,9 +196,10 @@ def _refine(evaluator: Evaluator, aims: list[Constraint], index: list[int], sign
 def optimise(scenario: Scenario, space: Mapping[str, Any],
              objective: str = "commissioner_tvar95",
              constraints: Mapping[str, Any] | None = None, *, maximise: bool = False,
-             n: int = 2_000, years: int = 1, seed: int | None = 0, method: str = "fft",
-             chunk_size: int | None = None, max_evaluations: int = 200, replicates: int = 5,
-             final_n: int | None = None, progress: bool | None = None) -> Design:
+             n: int = 2_000, years: int = simulation.DEFAULT_YEARS, seed: int | None = 0,
+             method: str = "fft", chunk_size: int | None = None, max_evaluations: int = 200,
+             replicates: int = 5, final_n: int | None = None,
+             progress: bool | None = None) -> Design:
     """Find the policy parameters that best meet the stated aims.
 
     Parameters
@@ -217,6 +218,8 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     n, years, seed, method, chunk_size
         As for :meth:`~pbcmodel.scenario.Scenario.simulate`; every candidate uses the same
         ``seed`` (common random numbers). ``seed=None`` draws one seed, recorded in the result.
+        ``years`` defaults to :data:`~pbcmodel.scenario.simulation.DEFAULT_YEARS` (three),
+        as for a simulation, so a design counts overspends recovered in later years.
     max_evaluations : int
         Most candidates to simulate in the search (the population is
         ``max(8, 5 × parameters)``; at least one population).
@@ -253,7 +256,7 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
     >>> scn = pbc.Scenario.example(high_cost_threshold=None)
     >>> best = optimise(scn, {"overspend.practice_share": (0.0, 1.0, 0.5)},
     ...                 constraints={"expected_freed_up": {"min": 0.0}},
-    ...                 n=100, method="normal", max_evaluations=8, replicates=2)
+    ...                 n=100, years=1, method="normal", max_evaluations=8, replicates=2)
     >>> best.parameters["overspend.practice_share"]      # bearing more cuts the tail
     1.0
     >>> best.figures.columns.tolist()[:5]

@@ -12,6 +12,29 @@ for the embedded example data (``{dataset = "example"}``) and for files
 scenario file). Writing uses the short form where the data equal the embedded example, and
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
 
+**Real England.** A file that says ``dataset = "england"`` takes its population, formula,
+resource and cost model from NHS England's practice weighted populations embedded in
+pbcmodel, as :func:`~pbcmodel.scenario.england.england_scenario` makes them (an
+:class:`~pbcmodel.scenario.source.EnglandSource`)::
+
+    dataset = "england"
+    icb = "QWO"            # an ICB code of the year's weighted populations (required)
+    year = "2026/27"       # optional: one of pbcmodel.datasets.ENGLAND_YEARS (default the first)
+    footprint = "pcn"      # optional: pcn | place | icb, the consortia (default: place)
+    holder = "consortium"  # optional, as in any file
+
+Every other key applies as usual over England's defaults (70/30 freed-up rule, 2% tolerance
+then half of an overspend borne capped at 5%, a 2% common shock, practice effects of Dixon et
+al. 2011): ``[savings]``, ``[overspend]``, ``[incentives]``, ``[withhold]``,
+``[practice_effects]``, ``name``, ``resource`` (default the practices' expected spend) and
+the rest. ``population``, ``formula`` or ``cost_model`` beside ``dataset = "england"`` is
+refused, naming both; ``icb``, ``year`` or ``footprint`` without it too. Errors name the key
+(``$.icb: 'XYZ' is not an ICB of the 2026/27 weighted populations; e.g. QE1, ...``). Such a
+scenario remembers its source (``Scenario.source``), and is written back in this short form
+(``resource`` only when not the default), which reads back equal, while the source still
+makes its population, formula and cost model; otherwise every table is written whole.
+``examples/england_qwo.toml`` is one such file.
+
 A quality withhold (``[withhold]``, a :class:`~pbcmodel.withhold.QualityWithhold`) is its
 ``fraction`` of the budget and the ``condition`` that earns it back, a key of
 ``[conditions]``::
@@ -91,6 +114,7 @@ from ..risk.effects import PracticeEffects
 from ..sharing import Gate, ShareSchedule
 from ..withhold import QualityWithhold
 from .file_text import in_file, loads_json, parse_text, read_text_file
+from .source import EnglandSource
 
 T = TypeVar("T")
 
@@ -101,6 +125,13 @@ _converter = cattrs.Converter(forbid_extra_keys=True)
 
 #: Keys a scenario file must have (the others have defaults).
 _REQUIRED = ("resource", "population", "formula")
+#: The keys of a scenario made from the embedded England data (:class:`EnglandSource`).
+_ENGLAND_KEYS = ("dataset", "icb", "year", "footprint")
+#: The one Scenario field that is not a key of its own: where the scenario came from,
+#: written as the England keys (``dataset``, ``icb``, ``year``, ``footprint``).
+SOURCE_FIELD = "source"
+#: What ``dataset = "england"`` makes, so a file may not give them too.
+_FROM_ENGLAND = ("population", "formula", "cost_model")
 _EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
 
 
@@ -174,8 +205,26 @@ def _effects_data(effects: PracticeEffects | None) -> Any:
 
 
 def unstructure_scenario(scn: Any) -> dict[str, Any]:
-    """A scenario as plain data (no None values, so it fits TOML)."""
-    return _drop_none(_write(scn, _SCENARIO_KEYS))
+    """A scenario as plain data (no None values, so it fits TOML): ``dataset = "england"``
+    and its ICB when the scenario's source still makes it, else every table whole."""
+    data = _drop_none(_write(scn, _SCENARIO_KEYS))
+    return _england_data(scn, data) or data
+
+
+def _england_data(scn: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The short form of a scenario made from the England data: its source's keys and the
+    keys it does not make, without ``resource`` when it is the source's default; ``None``
+    when no short form reads back equal to ``scn`` (no source, or parts changed since)."""
+    source = getattr(scn, SOURCE_FIELD, None)
+    if source is None:
+        return None
+    keys = {"dataset": "england", **_drop_none(attrs.asdict(source))}
+    rest = {k: v for k, v in data.items() if k not in _FROM_ENGLAND}
+    for short in ({**keys, **{k: v for k, v in rest.items() if k != "resource"}},
+                  {**keys, **rest}):
+        if structure_scenario(short, type(scn)) == scn:
+            return short
+    return None
 
 
 def _write(obj: Any, keys: Mapping[str, _Key]) -> dict[str, Any]:
@@ -478,7 +527,9 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
     pbcmodel.errors.ConfigError: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
     """
     data = _mapping(data, "$")
-    _check_keys(data, set(_SCENARIO_KEYS), "$")
+    _check_keys(data, {*_SCENARIO_KEYS, *_ENGLAND_KEYS}, "$")
+    if any(key in data for key in _ENGLAND_KEYS):
+        return _england(data, cls, base_dir)
     for required in _REQUIRED:
         if required not in data:
             raise _fail(f"$.{required}", "missing; a scenario needs resource, population and "
@@ -493,6 +544,32 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
     kwargs.update((key, _read(data, key, base_dir)) for key in _SCENARIO_KEYS
                   if key in data and key not in kwargs)
     return _wrap(lambda: cls(**kwargs), "$", cls)
+
+
+def _england(data: Mapping[str, Any], cls: type[T], base_dir: Path | None) -> T:
+    """A scenario file with ``dataset = "england"``: the population, formula, resource and
+    cost model from :class:`EnglandSource`, every other key of the file over them."""
+    if data.get("dataset") != "england":
+        if "dataset" not in data:
+            key = next(k for k in _ENGLAND_KEYS if k in data)
+            raise _fail(f"$.{key}", 'only with dataset = "england" (an ICB of the embedded '
+                                    'weighted populations)')
+        raise _fail("$.dataset", f"unknown dataset {data['dataset']!r}; expected 'england' "
+                                 '(the example population is population = {dataset = '
+                                 '"example"})')
+    both = [key for key in _FROM_ENGLAND if key in data]
+    if both:
+        raise _fail(f"$.{both[0]}", f'given with dataset = "england", which makes the '
+                                    f"{both[0]}; give dataset or {both[0]}, not both")
+    if "icb" not in data:
+        raise _fail("$.icb", 'missing; dataset = "england" needs an ICB code, e.g. '
+                             'icb = "QWO"')
+    source = _wrap(lambda: EnglandSource(**{k: data[k] for k in _ENGLAND_KEYS[1:]
+                                            if k in data}), "$", EnglandSource)
+    parts = _wrap(lambda: source.parts(data.get("resource")), "$.icb")   # with the source
+    parts.update((key, _read(data, key, base_dir)) for key in _SCENARIO_KEYS
+                 if key in data and key != "resource")
+    return _wrap(lambda: cls(**parts), "$", cls)
 
 
 def _read(data: Mapping[str, Any], key: str, base_dir: Path | None) -> Any:

@@ -12,7 +12,10 @@ set short or long for all). The risk: the example cost model (the practice's nee
 multiplier), a 2% common cost shock and practice effects calibrated to Dixon et al. 2011
 (:meth:`~pbcmodel.risk.effects.PracticeEffects.dixon_2011`). The policy: PBC's 70/30 freed-up
 rule, 2% tolerance then half of an overspend borne, capped at 5% of budget. Each is a field a
-``changes`` keyword replaces.
+``changes`` keyword replaces. The parts are made by
+:func:`~pbcmodel.scenario.source.weighted_parts`; one ICB's scenario remembers its
+:class:`~pbcmodel.scenario.source.EnglandSource` (ICB, year, footprint), which is also what
+a scenario file with ``dataset = "england"`` says (:mod:`pbcmodel.scenario.config`).
 
 Examples
 --------
@@ -32,13 +35,11 @@ from typing import Any
 import pandas as pd
 
 from .. import datasets
-from ..capitation import CapitationFormula, need_index
-from ..overspend import OverspendPolicy
-from ..risk.distribution import spend_distribution
-from ..risk.effects import PracticeEffects
-from ..sharing import pbc_freed_up
+from ..codes import normalise_codes
+from ..errors import ValidationError
 from ..weighted import WeightedPopulations
 from .scenario import Scenario
+from .source import EnglandSource, icb_codes, weighted_parts
 
 __all__ = ["england_scenario", "weighted_scenario"]
 
@@ -70,39 +71,60 @@ def weighted_scenario(wp: WeightedPopulations, resource: float | None = None, *,
     >>> weighted_scenario(wp, 5e8, name="QOC").resource
     500000000.0
     """
-    index = need_index(wp)
-    pop = wp.to_population(datasets.england_age_sex_profile(), consortia=consortia,
-                           cost_index=index)
-    model = datasets.example_cost_model()
-    contingency = 0.01
-    if resource is None:
-        expected = spend_distribution(pop, model, "normal").mean.sum()
-        resource = round(float(expected) / (1 - contingency))
-    base = Scenario(population=pop, resource=resource,
-                    formula=CapitationFormula(weights=datasets.example_cost_weights(),
-                                              needs=index, top_slices={"contingency": contingency}),
-                    cost_model=model, savings=pbc_freed_up(0.7),
-                    overspend=OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05),
-                    common_shock_cv=0.02, practice_effects=PracticeEffects.dixon_2011(),
-                    name=name)
-    return base.evolve(**changes) if changes else base
+    return _evolved(Scenario(**weighted_parts(wp, resource, consortia=consortia, name=name)),
+                    changes)
 
 
 def england_scenario(icb: str | None = None, *, year: str = "2026/27",
                      resource: float | None = None, consortia: pd.Series | None = None,
-                     **changes: Any) -> Scenario:
+                     footprint: str | None = None, **changes: Any) -> Scenario:
     """A scenario over one ICB's practices (or all of England's, ``icb=None``) from the
     embedded weighted populations of ``year`` (:func:`pbcmodel.datasets.england`).
 
-    Arguments as :func:`weighted_scenario`; the name is ``"England <ICB>"``.
+    Arguments as :func:`weighted_scenario`; the name is ``"England <ICB>"``. ``footprint``
+    (``"pcn"``, ``"place"`` or ``"icb"``, with one ICB's code and no ``consortia``) groups
+    the practices into consortia by :func:`pbcmodel.datasets.footprints`. Given one ICB's
+    code and no ``consortia``, the scenario remembers where it came from (its ``source``,
+    an :class:`~pbcmodel.scenario.source.EnglandSource`), so that
+    :meth:`~pbcmodel.scenario.Scenario.to_toml` writes ``dataset = "england"`` and the ICB,
+    not its thousands of practices.
 
     Examples
     --------
-    >>> england_scenario("QWO", holder="consortium").holder
-    'consortium'
+    >>> scn = england_scenario("QWO", footprint="pcn", holder="consortium")
+    >>> scn.holder, scn.population.hierarchy["consortium"].nunique(), scn.source.footprint
+    ('consortium', 54, 'pcn')
+    >>> print(scn.to_toml()[:50])
+    dataset = "england"
+    icb = "QWO"
+    year = "2026/27"
+    ...
     """
+    source = _source(icb, year, footprint, consortia)
+    if source is not None:
+        return _evolved(Scenario(**source.parts(resource, name=f"England {icb}")), changes)
     wp = datasets.england(year)
     if icb is not None:
         wp = wp.subset(icb=icb)
     return weighted_scenario(wp, resource, consortia=consortia,
                              name=f"England {icb or 'all ICBs'}", **changes)
+
+
+def _evolved(base: Scenario, changes: dict[str, Any]) -> Scenario:
+    """``base`` with ``changes`` (as :meth:`Scenario.evolve`)."""
+    return base.evolve(**changes) if changes else base
+
+
+def _source(icb: Any, year: str, footprint: str | None,
+            consortia: pd.Series | None) -> EnglandSource | None:
+    """Where an England scenario comes from: one ICB's code of the year and no consortia
+    of the caller's own (an ICB's name, several ICBs or all of England: none)."""
+    if isinstance(icb, str) and consortia is None and (
+            footprint is not None or (year in datasets.ENGLAND_YEARS
+                                      and normalise_codes([icb])[0] in icb_codes(year))):
+        return EnglandSource(icb, year=year, footprint=footprint)
+    if footprint is not None:
+        raise ValidationError(f"footprint: only with one ICB's code and without consortia=; "
+                              f"got icb={icb!r}" + (" and consortia" if consortia is not None
+                                                    else ""))
+    return None

@@ -63,6 +63,7 @@ from . import config, simulation
 from .holders import Holder, check_holder, holders
 from .options import Seed, StorePath
 from .simulation import SimulationResult
+from .source import EnglandSource
 
 __all__ = ["Scenario", "load_scenario"]
 
@@ -189,6 +190,15 @@ class Scenario:
         A quality withhold: a fraction of each budget held back and paid back where its
         condition (a key of ``conditions``, which must be given) holds; the commissioner
         keeps the rest (:mod:`pbcmodel.withhold`). Not a driver of spend.
+    source : EnglandSource, optional
+        Where the scenario came from, when it was made from the embedded England data
+        (:func:`~pbcmodel.scenario.england.england_scenario`, or a scenario file with
+        ``dataset = "england"``): the ICB, year and footprint
+        (:class:`~pbcmodel.scenario.source.EnglandSource`). A record, not a part: not
+        compared (two scenarios with the same parts are equal whatever their source), not a
+        driver of spend (the population it made is), kept by :meth:`evolve`;
+        :meth:`to_toml` writes the short ``dataset = "england"`` form only while the source
+        still makes the scenario's population, formula and cost model.
 
     The scenario keeps its own copies of ``historic`` and of any Series in ``conditions``:
     editing them afterwards, or editing what the scenario hands out, cannot change it.
@@ -240,6 +250,8 @@ class Scenario:
     holder: Holder = attrs.field(default="practice", converter=check_holder)
     withhold: QualityWithhold | None = attrs.field(
         default=None, validator=_instance_of(QualityWithhold, "a quality withhold"))
+    source: EnglandSource | None = attrs.field(
+        default=None, eq=False, validator=_instance_of(EnglandSource, "where it came from"))
 
     def __attrs_post_init__(self) -> None:
         if self.holder != "practice" and self.learning is not None:

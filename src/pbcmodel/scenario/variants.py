@@ -231,7 +231,7 @@ def _variants(scenario: Scenario, grid: Mapping[str, Sequence[Any]]
 
 
 def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_000,
-          years: int = 1, seed: Any = 0, method: str = "fft",
+          years: int = DEFAULT_YEARS, seed: Any = 0, method: str = "fft",
           chunk_size: int | None = None, engine: str = "local", client: Any = None,
           workers: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Simulate every combination of a grid of policy variants.
@@ -245,7 +245,9 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
         The variants are the cartesian product of the lists.
     n, years, seed, method, chunk_size
         As for :func:`pbcmodel.scenario.simulation.simulate`, the same for every variant (common
-        random numbers, see the module notes).
+        random numbers, see the module notes); ``years`` defaults to
+        :data:`~pbcmodel.scenario.simulation.DEFAULT_YEARS` (three), as there and in
+        :func:`compare`.
     engine : {"local", "dask"}
         ``"local"`` runs in this process, on ``workers`` threads. Variants that share the
         drivers of spend are settled on one set of draws (each chunk of simulations is
@@ -285,7 +287,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, n: int = 2_0
     >>> scn = pbc.Scenario.example(
     ...     savings=None, conditions={}, overspend=pbc.OverspendPolicy(practice_share=0.5))
     >>> out = sweep(scn, {"overspend.practice_share": [0.0, 1.0],
-    ...                   "overspend.tolerance": [0.0, 0.02]}, n=100, progress=False)
+    ...                   "overspend.tolerance": [0.0, 0.02]}, n=100, years=1, progress=False)
     >>> out.shape[0], out.index.names
     (4, FrozenList(['overspend.practice_share', 'overspend.tolerance']))
     >>> float(out.loc[(0.0, 0.0), "expected_practice_amount"])   # practice bears nothing
