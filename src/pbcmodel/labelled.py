@@ -56,7 +56,7 @@ import math
 import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -64,7 +64,7 @@ from .errors import ValidationError
 from .glossary import UNITS, Term, term
 from .html_tables import summary_html
 
-__all__ = ["LabelledFrame", "LabelledSeries", "MOST_ROWS", "labelled", "value_text"]
+__all__ = ["MOST_ROWS", "LabelledFrame", "LabelledSeries", "labelled", "value_text"]
 
 #: Tables up to this many rows print whole; longer ones show their first and last
 #: :data:`END_ROWS`.
@@ -200,11 +200,12 @@ def _term(name: Hashable) -> Term | None:
         return None
 
 
-def _checked_units(units: str | Mapping[Hashable, str | Sequence[str]] | None
-                   ) -> tuple[str, dict[Hashable, Unit]]:
+def _checked_units(units: str | Mapping[Hashable, str | Sequence[str]] | None,
+                   default: str) -> tuple[str, dict[Hashable, Unit]]:
     """The default unit and the units by name, every unit checked."""
-    default, by_name = ("", {}) if units is None else (
-        (units, {}) if isinstance(units, str) else ("", dict(units)))
+    if isinstance(units, str):
+        default, units = units, None
+    by_name = dict(units or {})
     for unit in [default, *by_name.values()] if default else by_name.values():
         for one in [unit] if isinstance(unit, str) else unit:
             if one not in _KNOWN_UNITS:
@@ -290,7 +291,8 @@ class LabelledFrame(_Labelled, pd.DataFrame):
     ('LabelledFrame', 'DataFrame', 1500.0)
     """
 
-    _metadata = ["units", "default_unit", "title", "labels", "blank", "by_row"]
+    _metadata: ClassVar[list[str]] = ["units", "default_unit", "title", "labels", "blank",
+                                      "by_row"]
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -312,6 +314,7 @@ class LabelledFrame(_Labelled, pd.DataFrame):
         """
         rows = len(self)
         columns: dict[str, list[str]] = {}
+        headers: list[str] = []
         for i, name in enumerate(self.columns):
             values = self.iloc[:, i].tolist()
             if self.by_row:
@@ -319,12 +322,13 @@ class LabelledFrame(_Labelled, pd.DataFrame):
                          zip(values, [self.unit_of(r, rows) for r in self.index], strict=True)]
             else:
                 texts = self._texts(values, self.unit_of(name, rows), name in self.blank)
-            words = not any(isinstance(v, numbers.Real) and not isinstance(v, bool)
-                            for v in values)
-            columns[str(i)] = _left(texts) if words else texts
+            header = str(name) if self.by_row else self.label_of(name)
+            if not any(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+                header, *texts = _left([header, *texts])      # words: aligned left
+            headers.append(header)
+            columns[str(i)] = texts
         out = pd.DataFrame(columns, index=self.index.copy())
-        out.columns = pd.Index([str(name) if self.by_row else self.label_of(name)
-                                for name in self.columns], tupleize_cols=False)
+        out.columns = pd.Index(headers, tupleize_cols=False)
         if self.by_row:
             out.index = pd.Index(_left([self.label_of(r) for r in self.index]),
                                  name=self.index.name)
@@ -355,8 +359,8 @@ class LabelledSeries(_Labelled, pd.Series):
     'Series'
     """
 
-    _metadata = [*pd.Series._metadata, "units", "default_unit", "title", "labels", "blank",
-                 "by_row"]
+    _metadata: ClassVar[list[str]] = [*pd.Series._metadata, "units", "default_unit", "title",
+                                      "labels", "blank", "by_row"]
 
     @property
     def _constructor(self) -> type[pd.Series]:
@@ -393,9 +397,9 @@ class LabelledSeries(_Labelled, pd.Series):
 
 def labelled(obj: pd.DataFrame | pd.Series,
              units: str | Mapping[Hashable, str | Sequence[str]] | None = None, *,
-             title: str = "", labels: Mapping[Hashable, str] | None = None,
-             by_row: bool | None = None, blank: Iterable[Hashable] = ()
-             ) -> LabelledFrame | LabelledSeries:
+             title: str = "", labels: Mapping[str, str] | Mapping[Hashable, str] | None = None,
+             by_row: bool | None = None, blank: Iterable[Hashable] = (),
+             default_unit: str = "") -> LabelledFrame | LabelledSeries:
     """``obj`` as the library returns it for reading: the same data, shown readably.
 
     Parameters
@@ -405,8 +409,9 @@ def labelled(obj: pd.DataFrame | pd.Series,
     units : str or mapping, optional
         The unit of each column (of each row when ``by_row``): a mapping of names to a unit,
         or to one unit per row (a column whose rows are in different units); a name not in
-        it takes the glossary's unit, else this default when ``units`` is a str (numbers of
-        unknown names without a default are shown as plain numbers).
+        it takes the glossary's unit, else the default: ``units`` itself when it is a str,
+        else ``default_unit`` (numbers of unknown names without a default are shown as plain
+        numbers).
     title : str
         A line above the table (it says the period and the unit of the table).
     labels : mapping, optional
@@ -416,6 +421,8 @@ def labelled(obj: pd.DataFrame | pd.Series,
         scenarios). Default: True for a Series, False for a DataFrame.
     blank : iterable
         Columns whose missing values are shown as nothing (not "–").
+    default_unit : str
+        The unit of names neither in ``units`` (a mapping) nor in the glossary.
 
     Returns
     -------
@@ -437,7 +444,7 @@ def labelled(obj: pd.DataFrame | pd.Series,
     Expected freed-up resources                   £0  £4,050,000
     Chance a practice bears over 2% of budget  18.7%       20.0%
     """
-    default, by_name = _checked_units(units)
+    default, by_name = _checked_units(units, default_unit)
     made: LabelledFrame | LabelledSeries
     if isinstance(obj, pd.DataFrame):
         made = LabelledFrame(obj)
