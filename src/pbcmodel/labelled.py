@@ -454,7 +454,7 @@ def labelled(obj: pd.DataFrame | pd.Series,
         raise ValidationError(f"obj: expected a DataFrame or a Series, got {type(obj).__name__}")
     made.attrs = dict(obj.attrs)
     made.units, made.default_unit, made.title = by_name, default, title
-    made.labels = dict(labels or {})
+    made.labels = {name: text for name, text in (labels or {}).items()}
     made.blank = frozenset(blank)
     made.by_row = isinstance(obj, pd.Series) if by_row is None else by_row
     return made
