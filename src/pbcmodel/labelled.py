@@ -27,8 +27,8 @@ not a DataFrame: ``budgets()["total"]`` would stop working) and not strings in t
   readable views; ``to_string()``, ``to_csv()`` and friends are pandas' own.
 
 Comparing with plain pandas: ``pd.testing.assert_frame_equal(result, plain)`` passes; with
-the plain frame first it checks the type too and needs ``check_frame_type=False`` (for a
-Series, ``check_series_type=False``).
+the plain frame first it checks the type too and needs ``check_frame_type=False``. A
+Series' type is checked in either order: ``check_series_type=False``.
 
 Units are those of :data:`pbcmodel.glossary.UNITS` ("£", "£ per registered patient", "%" for
 a fraction shown as a percentage, "patients", "count", "years", "ratio", "code") or the
@@ -176,7 +176,7 @@ def value_text(value: Any, unit: str, style: str = "exact") -> str:
         return str(value)
     number = float(value)
     if not math.isfinite(number):
-        return "–" if math.isnan(number) else _signed(number, "∞")
+        return "–" if math.isnan(number) else ("−∞" if number < 0 else "∞")
     shown = _SHOWN_AS.get(unit, unit)
     if shown == "£":
         return _pounds(number) if style == "short" else _signed(number, f"£{abs(number):,.0f}")
