@@ -116,7 +116,7 @@ def test_budgets_money_has_pounds_and_thousands_separators(tables):
     assert text.splitlines()[0] == "Budgets for the year, £ per practice"
     assert "Total budget" in text                             # the glossary's label
     assert "£1,259,606" in text
-    assert all("P%03d" % i in text for i in range(1, 61))    # whole
+    assert all(f"P{i:03d}" in text for i in range(1, 61))    # whole
 
 
 def test_explain_prints_every_row_whole_with_blank_amounts(tables):
@@ -215,6 +215,7 @@ def test_unknown_names_show_as_themselves_and_units_are_checked():
 
 def test_value_text_by_unit():
     assert value_text(1234567.89, "£") == "£1,234,568"
+    assert value_text(2.5, "£") == "£3" and value_text(-0.4, "£") == "£0"   # half up
     assert value_text(22344900.0, "pounds", style="short") == "£22.3m"
     assert value_text(450_000.0, "£", style="short") == "£450k"
     assert value_text(-3874187.0, "£") == "−£3,874,187"
@@ -241,7 +242,7 @@ UNITS = ["£", "£ per registered patient", "%", "patients", "count", "years", "
 def test_value_text_never_writes_scientific_notation(value, unit, style):
     text = value_text(value, unit, style=style)
     assert not any(s in text for s in SCIENTIFIC), text
-    assert "-" not in text                                    # minus is U+2212
+    assert "-" not in text and "inf" not in text and "nan" not in text   # minus: U+2212
     if math.isfinite(value) and unit in ("£", "pounds"):
         assert "£" in text
     if math.isfinite(value) and unit in ("%", "probability", "fraction of budget"):

@@ -60,9 +60,11 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from . import money
 from .errors import ValidationError
 from .glossary import UNITS, Term, term
 from .html_tables import summary_html
+from .money import MAX_PENCE
 
 __all__ = ["MOST_ROWS", "LabelledFrame", "LabelledSeries", "labelled", "value_text"]
 
@@ -105,6 +107,14 @@ def _pounds(value: float) -> str:
     return _signed(value, f"£{size:,.0f}")
 
 
+def _money(value: float, decimals: int) -> str:
+    """Pounds to ``decimals`` places, rounded half up (:func:`pbcmodel.money.pounds`); past
+    the pence a float can hold, as the float is."""
+    if abs(value) * 100 < MAX_PENCE:
+        return money.pounds(value, decimals)
+    return _signed(value, f"£{abs(value):,.{decimals}f}")
+
+
 def _plain(value: float) -> str:
     """A number without units in fixed notation to four significant figures: 1,234.5,
     0.01235, 2 (never 1.2e+04; a nonzero value too small to show is ``≈0``)."""
@@ -139,7 +149,8 @@ def value_text(value: Any, unit: str, style: str = "exact") -> str:
         ("pounds", "pounds per registered patient", "probability", "fraction of budget").
     style : {"exact", "short"}
         "exact": pounds to the whole pound with thousands separators (£1,234,568), per head
-        to the penny (£12.35); "short": pounds to three figures (£22.3m, £450k, £1,234), as
+        to the penny (£12.35), rounded half up as :func:`pbcmodel.money.pounds`; "short":
+        pounds to three figures (£22.3m, £450k, £1,234), as
         in sentences and design tables. The other units are the same in both: a fraction as
         a percentage to one decimal (10.3%; two significant figures below 1%), counts,
         patients and years whole (1,000), ratios and unknown units to four significant
@@ -179,9 +190,9 @@ def value_text(value: Any, unit: str, style: str = "exact") -> str:
         return "–" if math.isnan(number) else ("−∞" if number < 0 else "∞")
     shown = _SHOWN_AS.get(unit, unit)
     if shown == "£":
-        return _pounds(number) if style == "short" else _signed(number, f"£{abs(number):,.0f}")
+        return _pounds(number) if style == "short" else _money(number, 0)
     if shown == "£ per registered patient":
-        return _signed(number, f"£{abs(number):,.2f}")
+        return _money(number, 2)
     if shown == "%":
         return _percent(number)
     if shown in _WHOLE:
