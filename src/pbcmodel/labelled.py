@@ -253,6 +253,12 @@ class _Labelled:
         found = _term(name)
         return found.short if found is not None else str(name)
 
+    def _row_texts(self, values: Sequence[Any], index: pd.Index) -> list[str]:
+        """``values``, one a row, each in the unit of its row (:attr:`by_row`)."""
+        units = [self.unit_of(row, len(index)) for row in index]
+        return [value_text(v, u) if isinstance(u, str) else str(v)
+                for v, u in zip(values, units, strict=True)]
+
     def _texts(self, values: Sequence[Any], unit: Unit, blank: bool) -> list[str]:
         """``values`` as text in ``unit`` (one unit, or one per value)."""
         units = [unit] * len(values) if isinstance(unit, str) else unit
@@ -261,6 +267,7 @@ class _Labelled:
 
 
 def _missing(value: Any) -> bool:
+    """None or NaN (what a blank column shows as nothing)."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -329,8 +336,7 @@ class LabelledFrame(_Labelled, pd.DataFrame):
         for i, name in enumerate(self.columns):
             values = self.iloc[:, i].tolist()
             if self.by_row:
-                texts = [value_text(v, u) if isinstance(u, str) else str(v) for v, u in
-                         zip(values, [self.unit_of(r, rows) for r in self.index], strict=True)]
+                texts = self._row_texts(values, self.index)
             else:
                 texts = self._texts(values, self.unit_of(name, rows), name in self.blank)
             header = str(name) if self.by_row else self.label_of(name)
@@ -390,11 +396,8 @@ class LabelledSeries(_Labelled, pd.Series):
         >>> labelled(pd.Series({"years": 3.0})).shown().to_dict()
         {'Years simulated': '3'}
         """
-        rows = len(self)
-        texts = [value_text(v, u) if isinstance(u, str) else str(v) for v, u in
-                 zip(self.tolist(), [self.unit_of(r, rows) for r in self.index], strict=True)]
-        out = pd.Series(texts, index=pd.Index([self.label_of(r) for r in self.index],
-                                              name=self.index.name), dtype=object)
+        labels = pd.Index([self.label_of(r) for r in self.index], name=self.index.name)
+        out = pd.Series(self._row_texts(self.tolist(), self.index), index=labels, dtype=object)
         return _cut(out.to_frame("value")).iloc[:, 0]
 
     def __repr__(self) -> str:
