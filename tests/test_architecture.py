@@ -38,7 +38,7 @@ LAYERS: dict[str, int] = {
     "capitation": 2, "credibility": 2, "needs": 2, "costing": 2, "risk": 2, "sharing": 2,
     "overspend": 2, "incentives": 2, "settlement": 2, "phasing": 2, "monitoring": 2,
     "monthly_statement": 2, "benchmarking": 2, "appraisal": 2, "approval": 2, "conflicts": 2,
-    "glossary": 2, "withhold": 2,
+    "glossary": 2, "withhold": 2, "labelled": 2,
     # 3 data in: embedded datasets and readers of published files
     "datasets": 3, "io": 3,
     # 4 the one composer

@@ -288,7 +288,7 @@ def test_explain_ends_with_the_spend_risk_the_budget_does_not_cover() -> None:
     assert plain.explain("P001")["kind"].iloc[-1] == "result"
     unknown, known = scn.explain("P001"), scn.explain("P002")
     # the budget's own rows are unchanged; one row of kind "risk" follows, with no money
-    pd.testing.assert_frame_equal(unknown.iloc[:-1], plain.explain("P001"))
+    pd.testing.assert_frame_equal(plain.explain("P001"), unknown.iloc[:-1])
     last = unknown.iloc[-1]
     assert (last["kind"], last["value"]) == ("risk", 1.0) and np.isnan(last["amount"])
     assert "no history of this practice" in last["description"]

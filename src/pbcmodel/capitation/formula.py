@@ -14,6 +14,7 @@ from .. import money
 from ..credibility import ExperienceRating
 from ..errors import ValidationError
 from ..html_tables import summary_html
+from ..labelled import LabelledFrame, labelled
 from ..population import Population
 from ..validation import (
     FrozenDict,
@@ -39,7 +40,42 @@ from .steps import (
     weighted_population,
 )
 
-__all__ = ["CapitationFormula"]
+__all__ = ["CapitationFormula", "explanation"]
+
+#: The unit of an input step's ``value`` in :meth:`CapitationFormula.explain` (the values
+#: of the other steps are money; a step not named here is an index).
+EXPLAIN_UNITS: dict[str, str] = {
+    "list size": "patients", "weighted list": "£", "per head": "£ per registered patient",
+    "share of need": "%", "historic budget": "£",
+}
+
+
+def explanation(frame: pd.DataFrame, practice: str) -> LabelledFrame:
+    """A budget's derivation (:meth:`CapitationFormula.explain`) as it is read: printed
+    whole, each step's ``value`` in its unit (:data:`EXPLAIN_UNITS` for the inputs, an index
+    for the others among them, pounds for money steps), ``amount`` in pounds and blank for
+    the inputs. The data are left as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> e = explanation(pd.DataFrame({
+    ...     "step": ["list size", "needs index", "final budget"],
+    ...     "description": ["registered patients", "multiplier for additional need",
+    ...                     "budget for the year"],
+    ...     "value": [2000.0, 1.0512, 1.9e6], "amount": [float("nan"), float("nan"), 1.9e6],
+    ...     "kind": ["input", "input", "result"]}), "P001")
+    >>> print(e)
+    How practice P001's budget is set, £ for the year
+      Step         Description                         Value     Amount Kind of step
+    0 list size    registered patients                 2,000            input
+    1 needs index  multiplier for additional need      1.051            input
+    2 final budget budget for the year            £1,900,000 £1,900,000 result
+    """
+    units = tuple(EXPLAIN_UNITS.get(step, "ratio") if kind in ("input", "risk") else "£"
+                  for step, kind in zip(frame["step"], frame["kind"], strict=True))
+    return labelled(frame, {"value": units}, labels={"value": "Value"}, blank=("amount",),
+                    title=f"How practice {practice}'s budget is set, £ for the year")
 
 
 def _weights_converter(weights: pd.DataFrame) -> pd.DataFrame:
@@ -249,6 +285,20 @@ class CapitationFormula:
         split across PODs in its fair-share target proportions, so every POD of a practice
         is scaled by the same factor. Budgets always total the resource less top-slices.
 
+        Returns
+        -------
+        LabelledFrame
+            One row per practice (the population's order), one column per POD and
+            ``total``, in pounds (float, not rounded to the penny). The data are plain numbers;
+            printed or shown in Jupyter it reads in £ with the glossary's labels (see
+            :mod:`pbcmodel.labelled`); anything computed from it is a plain DataFrame.
+
+        See also
+        --------
+        explain : how one practice's budget is set, step by step.
+        targets : the fair-share targets before experience, blend and pace.
+        pbcmodel.reports.tables.budgets_table : the budgets in exact pence, with a total row.
+
         Examples
         --------
         >>> import pbcmodel as pbc
@@ -256,6 +306,15 @@ class CapitationFormula:
         >>> b = f.budgets(pbc.datasets.example_population(), resource=510e6)
         >>> list(b.columns)[-2:]
         ['community', 'total']
+        >>> print(b)                            # whole, in £, POD names as they are
+        Budgets for the year, £ per practice
+                    elective non_elective ...   community Total budget
+        practice
+        P001        £235,123     £340,025 ...    £132,919   £1,272,329
+        ...
+        P060      £1,792,034   £2,673,527 ...  £1,093,544   £9,610,836
+        >>> float(b.loc["P001", "total"])        # the data: plain numbers in pounds
+        1272329.3266...
         """
         target = self.targets(pop, resource)
         total = self._totals(target, historic, pop).final
@@ -270,7 +329,7 @@ class CapitationFormula:
         out = pod_mix.mul(total, axis=0)
         out["total"] = total
         out.columns.name = None
-        return out
+        return labelled(out, "£", title="Budgets for the year, £ per practice")
 
     def historic_totals(self, historic: pd.DataFrame | pd.Series, pop: Population) -> pd.Series:
         """Last year's budget per practice, checked, in the population's practice order.
@@ -345,14 +404,22 @@ class CapitationFormula:
                 historic: pd.DataFrame | pd.Series | None = None) -> pd.DataFrame:
         """The derivation of one practice's budget, step by step.
 
-        Returns a DataFrame with columns ``step``, ``description``, ``value`` (the quantity
-        at that step: patients, weighted pounds, an index, or money) and ``amount`` (pounds
-        contributed to the budget). The ``amount`` of the rows whose ``kind`` is
-        ``"adjustment"`` add up exactly to the final budget.
-        To read it whole (a printed DataFrame is cut to its first rows and columns),
-        ``print(pbcmodel.cli.commands.format_explanation(frame))`` writes every step on one
-        line, money in £; :func:`pbcmodel.reports.tables.explain_table` gives the amounts to
-        the penny.
+        Returns
+        -------
+        LabelledFrame
+            One row per step, columns ``step``, ``description``, ``value`` (the quantity
+            at that step: patients, weighted pounds, pounds a head, an index, a share or
+            money) and ``amount`` (pounds contributed to the budget; NaN for the inputs),
+            and ``kind`` (``"input"``, ``"adjustment"``, ``"subtotal"`` or ``"result"``).
+            The ``amount`` of the rows whose ``kind`` is ``"adjustment"`` add up exactly to
+            the final budget. The data are plain numbers; printed or shown in Jupyter it
+            reads whole, every value in its unit (see :func:`explanation`).
+
+        See also
+        --------
+        budgets : every practice's budget.
+        pbcmodel.reports.tables.explain_table : the amounts to the penny.
+        pbcmodel.cli.commands.format_explanation : every step on one line, as text.
 
         Examples
         --------
@@ -362,6 +429,19 @@ class CapitationFormula:
         >>> e = f.explain(pbc.datasets.example_population(), "P001", resource=510e6)
         >>> bool(abs(e.loc[e.kind == "adjustment", "amount"].sum() - e.amount.iloc[-1]) < 1e-6)
         True
+        >>> print(e)                              # every step, each value in its unit
+        How practice P001's budget is set, £ for the year
+           Step                    Description                       Value      Amount  Kind of step
+        0  list size               registered patients               1,500              input
+        1  weighted list           patients × age-sex cost weights ...  £1,262,752      input
+        2  per head                weighted list ÷ list size (£)   £841.83              input
+        3  needs index             multiplier for additional need        1              input
+        4  market forces factor    multiplier for unavoidable local cost 1              input
+        5  share of need           adjusted weighted list ÷ commissioner total  0.25%   input
+        6  share of resource       share × resource £510,000,000.00 £1,272,329 £1,272,329 adjustment
+        7  top-slice: contingency  share × £5,100,000.00 held back  −£12,723  −£12,723  adjustment
+        8  fair-share target       share of the devolved resource  £1,259,606           subtotal
+        9  final budget            budget for the year   £1,259,606  £1,259,606         result
         """
         if practice not in pop.codes:
             raise ValidationError(f"practice: unknown practice code {practice!r}")
@@ -414,7 +494,7 @@ class CapitationFormula:
                          pace_text(self.pace), final - blended, final - blended))
         rows.append(("result", "final budget", "budget for the year", final, final))
         out = pd.DataFrame(rows, columns=["kind", "step", "description", "value", "amount"])
-        return out[["step", "description", "value", "amount", "kind"]]
+        return explanation(out[["step", "description", "value", "amount", "kind"]], practice)
 
     @staticmethod
     def _experience_rows(rating: ExperienceRating, practice: str,

@@ -57,6 +57,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 from ..html_tables import summary_html
+from ..labelled import labelled
 from ..population import LEVELS, Population
 from ..validation import check_fraction, finite_scalar, quoted
 from . import methods, patients
@@ -221,7 +222,14 @@ class SpendDistribution:
         frame[f"tvar{100 * q[-1]:g}"] = self.tvar(q[-1])
         if isinstance(self.law, LatticeLaw):
             frame["alias_bound"] = self.alias_bound
-        return frame
+        tail = f"tvar{100 * q[-1]:g}"
+        labels = {"mean": "Mean", "std": "Standard deviation", "cv": "Coefficient of variation",
+                  **{f"q{100 * level:g}": f"{100 * level:g}th percentile" for level in q},
+                  tail: f"Mean beyond the {100 * q[-1]:g}th percentile",
+                  "alias_bound": "Bound on aliasing error"}
+        return labelled(frame, {"cv": "ratio", "alias_bound": "probability"}, labels=labels,
+                        default_unit="£",
+                        title=f"Spend per {self.by} in a year, £ ({self.method} method)")
 
     def plot(self, units: Sequence[str] | None = None, ax: Any = None) -> Any:
         """Plot the spend distribution of some units (default: up to five); returns the Axes."""

@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import ValidationError, require
 from ..glossary import term
 from ..html_tables import summary_html
+from ..labelled import labelled
 from ..validation import check_fraction, finite_scalar, quoted
 from . import store
 from .metrics import LIST_SIZE_BANDS, SUMMARY, figures
@@ -403,7 +404,10 @@ class SimulationResult:
         """
         check_fraction(loss_fraction, "loss_fraction")
         key = ("metrics", float(loss_pounds), float(loss_fraction))
-        return self._cached(key, lambda: self._metrics(loss_pounds, loss_fraction)).copy()
+        table = self._cached(key, lambda: self._metrics(loss_pounds, loss_fraction)).copy()
+        return labelled(table, title=f"Per practice, a simulated year ({self.n:,} simulations × "
+                        f"{self.years} year(s)); losses over £{loss_pounds:,.0f} and over "
+                        f"{100 * loss_fraction:g}% of budget")
 
     def _metrics(self, loss_pounds: float, loss_fraction: float) -> pd.DataFrame:
         t = self.tally
@@ -468,7 +472,8 @@ class SimulationResult:
         The figures of :data:`pbcmodel.scenario.metrics.SUMMARY`, each defined (unit, sign,
         label) in :mod:`pbcmodel.scenario.metrics`; the commissioner's are over all years.
         """
-        return figures(self, SUMMARY)
+        return labelled(figures(self, SUMMARY), title=f"{self.scenario.name}: headline figures "
+                        "(a simulated year; the commissioner's over all simulated years)")
 
     def plot(self, kind: str = "list_size", ax: Any = None) -> Any:
         """A figure of the result (see :mod:`pbcmodel.plot.simulation`)."""

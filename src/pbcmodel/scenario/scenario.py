@@ -31,6 +31,7 @@ import pandas as pd
 
 from .. import datasets
 from ..capitation import CapitationFormula, PaceOfChange
+from ..capitation.formula import explanation
 from ..credibility import LearningBudgets
 from ..errors import ValidationError
 from ..html_tables import summary_html
@@ -327,7 +328,7 @@ class Scenario:
         row = pd.DataFrame([{"step": "practice effect (not in the budget)",
                              "description": words, "value": factor, "amount": float("nan"),
                              "kind": "risk"}])
-        return pd.concat([out, row], ignore_index=True)
+        return explanation(pd.concat([out, row], ignore_index=True), practice)
 
     def settle(self, outturn: pd.Series | pd.DataFrame, *,
                carry_forward: pd.Series | pd.DataFrame | None = None) -> Settlement:

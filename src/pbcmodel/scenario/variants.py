@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..labelled import labelled
 from ..validation import quoted
 from .metrics import HEADLINE, figures
 from .options import ENGINES, SimulationOptions
@@ -143,7 +144,9 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
     frame = pd.concat([headline(result) for result in results], axis=1)
     first = _draws(results[0])
     frame.attrs["common_outturns"] = all(_draws(r) == first for r in results[1:])
-    return frame
+    same = "on the same outturns" if frame.attrs["common_outturns"] else "on different outturns"
+    return labelled(frame, by_row=True, title=f"Scenarios side by side, {same} (a simulated "
+                    "year; the commissioner's over all simulated years)")
 
 
 def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,

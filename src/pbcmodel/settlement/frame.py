@@ -48,6 +48,7 @@ from ..errors import ValidationError
 from ..glossary import label
 from ..html_tables import summary_html
 from ..incentives import Incentives
+from ..labelled import labelled
 from ..overspend import OverspendPolicy
 from ..sharing import ShareSchedule
 from ..validation import align_condition, align_series, finite_series, practice_totals, quoted
@@ -295,7 +296,10 @@ class Settlement:
                              index=pd.Index(self.practices, name="practice"))
         if self.consortium is not None:
             frame.insert(0, "consortium", self.consortium.to_numpy())
-        return frame
+        if pence:      # whole pence, shown as the numbers they are (not as pounds)
+            return labelled(frame, dict.fromkeys(data, "count"),
+                            title="Settlement per practice, the settled year, in pence")
+        return labelled(frame, "£", title="Settlement per practice, the settled year, £")
 
     def summary(self) -> pd.DataFrame:
         """Totals per consortium (or one group "all") and a "total" row, in pounds.
@@ -322,7 +326,7 @@ class Settlement:
         table.index.name = "consortium"
         money = [c for c in table.columns if c != "practices"]
         table[money] = table[money].astype(float) / 100.0
-        return table
+        return labelled(table, "£", title="Settlement by consortium, the settled year, £")
 
     @property
     def carry_forward(self) -> pd.DataFrame:
