@@ -258,3 +258,18 @@ def test_a_labelled_frame_never_shows_scientific_notation(values):
     assert not any(s in repr(t) for s in SCIENTIFIC)
     assert not any(s in t._repr_html_() for s in SCIENTIFIC)
     assert np.array_equal(t.to_numpy(), frame.to_numpy(), equal_nan=True)
+
+
+def test_head_and_tail_keep_the_readable_view() -> None:
+    # A user's first look at a table is often .head(): it keeps the labels and units,
+    # per-value units cut to the same rows; anything else derived stays plain pandas.
+    scn = pbc.Scenario.example()
+    budgets = scn.budgets()
+    top = budgets.head(3)
+    assert isinstance(top, LabelledFrame) and list(top.index) == list(budgets.index[:3])
+    assert "£" in repr(top) and "e+" not in repr(top)
+    assert isinstance(budgets.tail(2), LabelledFrame) and len(budgets.tail(0)) == 0
+    assert list(budgets.head(-58).index) == list(budgets.index[:2])
+    pd.testing.assert_frame_equal(top, budgets.iloc[:3], check_frame_type=False)
+    summary = scn.simulate(n=50, years=1, seed=1, progress=False).summary()
+    assert isinstance(summary.head(2), LabelledSeries) and "e+" not in repr(summary.head(2))

@@ -253,6 +253,31 @@ class _Labelled:
         found = _term(name)
         return found.short if found is not None else str(name)
 
+    def head(self, n: int = 5) -> Any:
+        """The first ``n`` rows (all but the last ``-n`` when negative), still shown readably.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> t = labelled(pd.DataFrame({"budget": [1500.0, 2500.0, 3500.0]}))
+        >>> type(t.head(2)).__name__, len(t.tail(1))
+        ('LabelledFrame', 1)
+        """
+        return self._rows(slice(None, n))
+
+    def tail(self, n: int = 5) -> Any:
+        """The last ``n`` rows (all but the first ``-n`` when negative), still shown readably."""
+        return self._rows(slice(0, 0) if n == 0 else slice(-n, None))
+
+    def _rows(self, rows: slice) -> Any:
+        """These rows of the table with its units, labels and title (per-value units cut
+        to the same rows)."""
+        plain = self._constructor(self)  # type: ignore[attr-defined]
+        out = type(self)(plain.iloc[rows]).__finalize__(self)  # type: ignore[call-arg,attr-defined]
+        out.units = {name: unit if isinstance(unit, str) else tuple(unit)[rows]
+                     for name, unit in self.units.items()}
+        return out
+
     def _row_texts(self, values: Sequence[Any], index: pd.Index) -> list[str]:
         """``values``, one a row, each in the unit of its row (:attr:`by_row`)."""
         units = [self.unit_of(row, len(index)) for row in index]

@@ -29,7 +29,7 @@ from ..errors import ValidationError
 from ..labelled import value_text
 from ..scenario.metrics import metric
 
-__all__ = ["PARAMETER_UNITS", "display_frame", "parameter_text", "value_text"]
+__all__ = ["PARAMETER_UNITS", "display_frame", "figure_text", "parameter_text", "value_text"]
 
 #: Last part of a parameter's path → its unit (as :data:`~pbcmodel.scenario.metrics.UNITS`).
 PARAMETER_UNITS: dict[str, str] = {
@@ -44,6 +44,17 @@ PARAMETER_UNITS: dict[str, str] = {
 }
 
 
+def figure_text(value: Any, unit: str) -> str:
+    """A design's figure in its unit, as its sentences say it: money to three figures.
+
+    Examples
+    --------
+    >>> figure_text(22344900.0, "pounds"), figure_text(0.1032, "probability")
+    ('£22.3m', '10.3%')
+    """
+    return value_text(value, unit, style="short")
+
+
 def parameter_text(path: str, value: Any) -> str:
     """A design parameter's value as text, in the unit of its field (see :data:`PARAMETER_UNITS`).
 
@@ -54,7 +65,7 @@ def parameter_text(path: str, value: Any) -> str:
     """
     if isinstance(value, list | tuple):
         return "[" + ", ".join(parameter_text(path, v) for v in value) + "]"
-    return value_text(value, PARAMETER_UNITS.get(path.rsplit(".", 1)[-1], "ratio"), style="short")
+    return figure_text(value, PARAMETER_UNITS.get(path.rsplit(".", 1)[-1], "ratio"))
 
 
 def display_frame(frame: pd.DataFrame, paths: Iterable[str] = ()) -> pd.DataFrame:
@@ -79,5 +90,5 @@ def display_frame(frame: pd.DataFrame, paths: Iterable[str] = ()) -> pd.DataFram
             unit = metric(name).unit
         except ValidationError:   # not a metric: shown as it is
             continue
-        shown[column] = [value_text(v, unit, style="short") for v in frame[column]]
+        shown[column] = [figure_text(v, unit) for v in frame[column]]
     return shown

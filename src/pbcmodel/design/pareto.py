@@ -26,7 +26,7 @@ from ..scenario.metrics import metric
 from ..scenario.options import check_counts
 from ..scenario.scenario import Scenario
 from ..scenario.simulation import DEFAULT_YEARS
-from ._display import display_frame, value_text
+from ._display import display_frame, figure_text
 from .evaluate import (
     DesignWarning,
     Evaluator,
@@ -111,8 +111,8 @@ class Frontier:
 
     def __repr__(self) -> str:
         front = self.pareto
-        spans = "".join(f"; {name} {value_text(front[name].min(), metric(name).unit)} to "
-                        f"{value_text(front[name].max(), metric(name).unit)}"
+        spans = "".join(f"; {name} {figure_text(front[name].min(), metric(name).unit)} to "
+                        f"{figure_text(front[name].max(), metric(name).unit)}"
                         for name in (self.x, self.y) if len(front))
         return (f"Frontier({self.x} against {self.y}: {len(front)} "
                 f"non-dominated of {len(self.points)} candidates{spans}; {self.n:,} "

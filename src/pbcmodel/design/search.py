@@ -31,7 +31,7 @@ from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
 from ..scenario.options import SimulationOptions, check_counts
 from ..scenario.scenario import Scenario
-from ._display import parameter_text, value_text
+from ._display import figure_text, parameter_text
 from .evaluate import (
     DesignWarning,
     Evaluator,
@@ -120,12 +120,12 @@ class Design:
         top = self.figures.iloc[0]
         unit = metric(self.objective).unit
         lines.append(f"{'maximise' if self.maximise else 'minimise'} {self.objective}: "
-                     f"{value_text(top['fresh'], unit)} on fresh draws "
-                     f"(± {value_text(top['fresh_se'], unit)})")
+                     f"{figure_text(top['fresh'], unit)} on fresh draws "
+                     f"(± {figure_text(top['fresh_se'], unit)})")
         for name, row in self.constraints.iterrows():
             unit = metric(row["metric"]).unit
-            lines.append(f"{row['aim']}: {value_text(row['fresh'], unit)} on fresh draws, "
-                         f"slack {value_text(row['fresh_slack'], unit)} ({name})")
+            lines.append(f"{row['aim']}: {figure_text(row['fresh'], unit)} on fresh draws, "
+                         f"slack {figure_text(row['fresh_slack'], unit)} ({name})")
         if not self.feasible:
             lines.append("no candidate met every constraint: this is the least-violating one")
         lines.append(f"{self.evaluations} candidates × {self.n:,} simulations × {self.years} "
@@ -151,7 +151,7 @@ def _figures_shown(figures: pd.DataFrame) -> pd.DataFrame:
     for label, row in figures.iterrows():
         unit = metric(row["metric"]).unit
         for column in _MEASURED:
-            shown.loc[label, column] = value_text(row[column], unit)
+            shown.loc[label, column] = figure_text(row[column], unit)
     return shown
 
 
