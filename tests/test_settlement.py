@@ -45,8 +45,9 @@ def test_pbc_70_30_year_paid_when_commissioner_in_balance():
         3_456_700, 2_419_690, 1_037_010)
     text = flat(st_.explain("P1"))
     for phrase in ["Budget £1,234,567.00", "spend £1,200,000.00", "underspend £34,567.00",
-                   "70% of the underspend = £24,196.90", "paid because",
-                   "commissioner_in_balance is met", "commissioner keeps £10,370.10"]:
+                   "70% of the underspend = £24,196.90", "paid, as the condition is met",
+                   "(the commissioner is in financial balance)",
+                   "commissioner keeps £10,370.10"]:
         assert phrase in text
 
 
@@ -57,7 +58,9 @@ def test_commissioner_in_deficit_takes_the_freed_up_resources():
     row = st_.to_frame().loc["P1"]
     assert (row["practice_amount"], row["withheld_by_gates"], row["commissioner_amount"]) == (
         0.0, 24_196.90, 34_567.0)
-    assert "withheld because commissioner_in_balance is not met" in flat(st_.explain("P1"))
+    # the condition in words, never its identifier (glossary.in_words)
+    assert ("withheld, as the condition is not met (the commissioner is in financial balance)"
+            in flat(st_.explain("P1")))
 
 
 def test_overspend_inside_and_outside_tolerance():

@@ -33,8 +33,8 @@ import pandas as pd
 
 from .errors import ValidationError
 
-__all__ = ["FIGURE_LABELS", "TABLES", "TEMPLATES", "TERMS", "UNITS", "Term", "figure_label",
-           "glossary_frame", "label", "numbered", "term"]
+__all__ = ["FIGURE_LABELS", "IN_WORDS", "TABLES", "TEMPLATES", "TERMS", "UNITS", "Term",
+           "figure_label", "glossary_frame", "in_words", "label", "numbered", "term"]
 
 #: Unit → suffix of the tidy column name (money in pounds to the penny; a ``%`` column holds
 #: percentages, 12.5 meaning 12.5%, where the library holds the fraction 0.125).
@@ -480,6 +480,32 @@ FIGURE_LABELS: dict[str, str] = {
     "expected_events": "Expected events",
     "observed_ratio": "Observed ÷ expected (1 = as expected)",
 }
+
+
+#: Names a user or the library gives to top-slices and conditions, as sentences say them.
+IN_WORDS: dict[str, str] = {
+    "contingency": "contingency reserve",
+    "high_cost_pool": "high-cost patient pool",
+    "commissioner_in_balance": "the commissioner is in financial balance",
+    "plan_approved": "the practice's plan is approved",
+    "quality_met": "the quality standard is met",
+}
+
+
+def in_words(name: str) -> str:
+    """A top-slice's or a condition's name as a sentence says it, never an identifier.
+
+    Known names have their words in :data:`IN_WORDS`; any other name is read with its
+    underscores as spaces.
+
+    Examples
+    --------
+    >>> in_words("high_cost_pool"), in_words("commissioner_in_balance")
+    ('high-cost patient pool', 'the commissioner is in financial balance')
+    >>> in_words("out_of_hours_reserve")
+    'out of hours reserve'
+    """
+    return IN_WORDS.get(name, name.replace("_", " "))
 
 
 def figure_label(name: str, **words: str) -> str:

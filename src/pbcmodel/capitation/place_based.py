@@ -37,7 +37,7 @@ from ..errors import ValidationError
 from ..validation import check_fraction, check_positive, finite_series, quoted, settleable
 from ..weighted import COMPONENTS, WeightedPopulations, apportion
 from .pace import PaceOfChange
-from .steps import devolved_resource
+from .steps import devolved_resource, top_slice_rows
 
 __all__ = ["BASES", "WeightedCapitation", "need_index"]
 
@@ -449,9 +449,7 @@ class WeightedCapitation:
         rows.append(("adjustment", "share of resource",
                      f"weighted share {share:.6%} × resource £{resource:,.2f}",
                      share * resource, share * resource))
-        for name, amount in held.items():
-            rows.append(("adjustment", f"top-slice: {name}",
-                         f"share × £{amount:,.2f} held back", -share * amount, -share * amount))
+        rows += top_slice_rows(share, held)
         target = share * devolved
         rows.append(("subtotal", "fair-share target", "share of the devolved resource",
                      target, np.nan))

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import money
 from ..codes import CELLS
 from ..errors import ValidationError
+from ..glossary import in_words
 from ..population import Population
 from ..validation import (
     check_fraction,
@@ -33,7 +34,7 @@ from ..validation import (
 
 __all__ = ["MAX_MULTIPLIER", "MAX_WEIGHT", "adjust", "blend", "check_multiplier",
            "check_weights", "devolved_resource", "fair_shares", "per_practice",
-           "weighted_population"]
+           "top_slice_rows", "weighted_population"]
 
 #: Largest cost weight, in pounds per head per POD: the most one practice's budget can be
 #: (:data:`pbcmodel.money.MAX_PENCE`, £9,223,372,036.85). No real weight is near it (an
@@ -243,3 +244,19 @@ def blend(target: pd.Series, historic: pd.Series, historic_weight: float) -> pd.
     w = check_fraction(historic_weight, "historic_blend")
     rescaled = historic * (target.sum() / historic.sum())
     return (1 - w) * target + w * rescaled
+
+
+def top_slice_rows(share: float, held: Mapping[str, float]) -> list[tuple[str, str, str, float,
+                                                                          float]]:
+    """The rows of a budget's explanation for the top-slices: the practice's share of each
+    amount held back, named in words (:func:`pbcmodel.glossary.in_words`).
+
+    Examples
+    --------
+    >>> (kind, step, description, value, amount), = top_slice_rows(0.01, {"high_cost_pool": 2e6})
+    >>> step, description, amount
+    ('top-slice: high-cost patient pool', 'share × £2,000,000.00 held back', -20000.0)
+    """
+    return [("adjustment", f"top-slice: {in_words(name)}", f"share × £{amount:,.2f} held back",
+             -share * amount, -share * amount) for name, amount in held.items()]
+

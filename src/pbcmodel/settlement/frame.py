@@ -361,8 +361,8 @@ class Settlement:
         >>> print(st.explain("P1"))
         Practice P1: settlement statement
         Budget £1,234,567.00; spend £1,200,000.00; underspend £34,567.00.
-        Freed-up resources: 70% of the underspend = £24,196.90, paid because
-          commissioner_in_balance is met.
+        Freed-up resources: 70% of the underspend = £24,196.90, paid, as the condition is met
+          (the commissioner is in financial balance).
         The commissioner keeps £10,370.10.
         Net paid to the practice this year: £24,196.90.
         """

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..glossary import in_words
 from ..money import gbp
 
 
@@ -16,11 +17,13 @@ def _gate_clauses(st: Any, i: int) -> list[str]:
         value = np.broadcast_to(np.asarray(st.conditions[gate.condition]),
                                 (len(st.practices),))[i]
         if gate.scale:
-            clauses.append(f"scaled by {gate.condition} = {float(value):g}")
+            clauses.append(f"scaled to {float(value):.0%} by the condition "
+                           f"({in_words(gate.condition)})")
         elif bool(value):
-            clauses.append(f"paid because {gate.condition} is met")
+            clauses.append(f"paid, as the condition is met ({in_words(gate.condition)})")
         else:
-            clauses.append(f"withheld because {gate.condition} is not met")
+            clauses.append(f"withheld, as the condition is not met "
+                           f"({in_words(gate.condition)})")
     return clauses
 
 
@@ -76,7 +79,7 @@ def _incentives_line(st: Any, i: int) -> str:
                                    (len(st.practices),))[i])
         text += f"; plan £{inc.plan_per_head:g} × {size:,} patients"
         if not met:
-            text += f" not paid because {inc.plan_condition} is not met"
+            text += f" not paid, as the condition is not met ({in_words(inc.plan_condition)})"
         elif inc.reduce_by_freed_up:
             text += f" less freed-up resources (not below zero) = {gbp(a.incentive_plan[i])}"
         else:
