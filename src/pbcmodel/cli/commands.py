@@ -33,6 +33,7 @@ from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
 from ..reports.result_workbook import comparison_workbook, described, run_workbook
 from ..reports.tables import budget_table, comparison_table, text_table
+from ..reports.tables import explanation_text as format_explanation  # the old name
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
@@ -40,7 +41,7 @@ from ..scenario.variants import compare
 from ..validation import require_columns
 from .parsing import choice, count, money, seed
 
-__all__ = ["COMMANDS", "budget_summary"]
+__all__ = ["COMMANDS", "budget_summary", "format_explanation"]
 
 #: The formats ``pbcmodel run`` writes its tables in: files of one format, or one workbook
 #: (``xlsx``, laid out by :func:`pbcmodel.reports.result_workbook.run_workbook`), or both
@@ -94,20 +95,6 @@ def format_summary(summary: pd.DataFrame) -> str:
     shown["budget"] = shown["budget"].map(pounds)
     shown["per_head"] = shown["per_head"].map("£{:,.2f}".format)
     return shown.to_string()
-
-
-def format_explanation(explanation: pd.DataFrame) -> str:
-    lines = []
-    for row in explanation.itertuples():
-        if row.kind == "input":
-            value = (f"{row.value:,.0f}" if row.step in ("list size", "weighted list",
-                                                         "historic budget")
-                     else f"{row.value:,.4f}")
-            lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
-        else:
-            sign = "=" if row.kind in ("subtotal", "result") else "+"
-            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
-    return "\n".join(lines)
 
 
 def _cmd_budgets(args: argparse.Namespace) -> int:

@@ -39,8 +39,8 @@ from ..money import allocate_pennies, pounds, round_half_up, to_pence
 from ..scenario.metrics import LIST_SIZE_BANDS
 
 __all__ = ["SMALL_PRACTICE", "band_labels", "budget_table", "by_list_size_table",
-           "comparison_table", "consortium_table", "explain_table", "flag_small",
-           "glossary_table", "list_size_bands", "metrics_table", "path_table",
+           "comparison_table", "consortium_table", "explain_table", "explanation_text",
+           "flag_small", "glossary_table", "list_size_bands", "metrics_table", "path_table",
            "settlement_table", "small_note", "summary_table", "text_table", "tidy"]
 
 #: A practice with fewer registered patients than this is *small*: real England has
@@ -180,6 +180,47 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
     return pd.DataFrame({"kind": kinds, "description": explanation["description"].to_numpy(),
                          "input_value": inputs, "amount_gbp": amount},
                         index=pd.Index(explanation["step"].to_numpy(), name="step"))
+
+
+def explanation_text(explanation: pd.DataFrame) -> str:
+    """How a budget was set (``Scenario.explain``, ``CapitationFormula.explain``) as text,
+    one step a line: inputs with their value, adjustments ``+`` and subtotals and the
+    budget ``=`` in whole pounds, each with its description.
+
+    Parameters
+    ----------
+    explanation : DataFrame
+        Columns ``step``, ``description``, ``value``, ``kind`` (``input``, ``adjustment``,
+        ``subtotal`` or ``result``).
+
+    Returns
+    -------
+    str
+        One line per step, nothing cut off (``pbcmodel demo`` prints it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> e = pd.DataFrame({"step": ["list size", "per head", "budget"],
+    ...                   "description": ["patients", "£ a patient", "the budget"],
+    ...                   "value": [1000.0, 950.5, 950500.0],
+    ...                   "kind": ["input", "input", "result"]})
+    >>> print(explanation_text(e))
+      list size                              1,000   patients
+      per head                            950.5000   £ a patient
+    = budget                              £950,500   the budget
+    """
+    lines = []
+    for row in explanation.itertuples():
+        if row.kind == "input":
+            value = (f"{row.value:,.0f}" if row.step in ("list size", "weighted list",
+                                                         "historic budget")
+                     else f"{row.value:,.4f}")
+            lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
+        else:
+            sign = "=" if row.kind in ("subtotal", "result") else "+"
+            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
+    return "\n".join(lines)
 
 
 def tidy(frame: pd.DataFrame, table: str | None = None, *, money_decimals: int = 2
