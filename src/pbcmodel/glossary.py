@@ -377,7 +377,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _at("max_practice_prob_loss_over_{X}pct", 2),
     _t("sd_per_head_smallest_lists", "Spread per patient, smallest lists", "Standard "
        "deviation of the yearly share of the variance per patient in the smallest list-size "
-       "band.", "£ per registered patient", period="a simulated year"),
+       "band, leaving out practices of fewer than 1,000 registered patients "
+       "(SMALL_PRACTICE): too few for figures per head.", "£ per registered patient",
+       period="a simulated year"),
     _t("sd_per_head_largest_lists", "Spread per patient, largest lists", "Standard deviation "
        "of the yearly share of the variance per patient in the largest list-size band.",
        "£ per registered patient", period="a simulated year"),

@@ -34,20 +34,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..glossary import TERMS, Term, glossary_frame, term
+from ..glossary import TEMPLATES, TERMS, Term, glossary_frame, numbered, term
 from ..money import allocate_pennies, pounds, round_half_up, to_pence
-from ..scenario.metrics import LIST_SIZE_BANDS
+from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
 
-__all__ = ["SMALL_PRACTICE", "band_labels", "budget_table", "by_list_size_table",
+__all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table", "by_list_size_table",
            "comparison_table", "consortium_table", "explain_table", "explanation_text",
            "flag_small", "glossary_table", "list_size_bands", "metrics_table", "path_table",
-           "settlement_table", "small_note", "summary_table", "text_table", "tidy"]
-
-#: A practice with fewer registered patients than this is *small*: real England has
-#: practices of 1 to 25 patients (new, closing or special services), whose figures per
-#: head are a handful of patients' costs divided by a handful of patients. The per-practice
-#: tables flag them (``small``) and the figures per head leave them out.
-SMALL_PRACTICE = 1_000
+           "period_tables", "settlement_table", "small_note", "summary_table", "text_table",
+           "tidy"]
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
@@ -72,7 +67,12 @@ def _pounds(pence: Any) -> np.ndarray:
     return np.asarray(pence, dtype=np.int64) / 100.0
 
 
-def _with_total(frame: pd.DataFrame, pence: pd.DataFrame, label: str = "total"
+#: The index label of a table's total row (kept out of tidy files: see
+#: :func:`pbcmodel.reports.outputs.split_totals`).
+TOTAL = "total"
+
+
+def _with_total(frame: pd.DataFrame, pence: pd.DataFrame, label: str = TOTAL
                 ) -> pd.DataFrame:
     """Append a total row summed from exact pence."""
     out = frame.copy()
@@ -570,13 +570,99 @@ def _text(value: Any, unit: str) -> str:
     return f"{value:,.3f}"
 
 
+#: The sign of a value at risk (an amount of money at risk, not a position).
+_AT_RISK = TEMPLATES["commissioner_var{P}_all_years"].sign
+#: The tidy column of a tail value at risk (a mean over the worst runs, not a quantile).
+_TAIL = TEMPLATES["commissioner_tvar{P}_all_years"].column
+
+
+def at_risk_text(value: float, *, mean: bool = False) -> str:
+    """A value at risk (``mean``: a tail value at risk) as a reader reads it in a table.
+
+    A value at risk is money the commissioner pays in the bad runs, a positive amount. When
+    even the bad runs leave it money (a negative value at risk) the table says so in words,
+    as the figures do (ARCHITECTURE.md's conventions), rather than show a negative cost;
+    the tidy CSV keeps the number.
+
+    Examples
+    --------
+    >>> at_risk_text(24_852_663.2)
+    '£24,852,663'
+    >>> at_risk_text(-3_874_187.0)
+    'none (it keeps at least £3,874,187)'
+    >>> at_risk_text(-1_000.0, mean=True)
+    'none (it keeps £1,000 on average)'
+    """
+    if np.isnan(value) or value >= 0:
+        return _text(value, "£")
+    kept = pounds(-value)
+    return f"none (it keeps {kept} on average)" if mean else f"none (it keeps at least {kept})"
+
+
+def _period_title(period: str) -> str:
+    """A long table's period as a block title: "a simulated year (mean …)" → "A simulated
+    year"; no period (the run's own counts) → "The run"."""
+    base = str(period).split(" (")[0].strip()
+    return base[:1].upper() + base[1:] if base else "The run"
+
+
+def period_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A long table (:func:`summary_table`, :func:`comparison_table`) as one table per
+    period, so no table mixes "a simulated year" with "all simulated years together".
+
+    Returns
+    -------
+    dict
+        Title (the period: "The run", "The first year", "A simulated year", "All simulated
+        years together") → the rows of that period, in the order they first appear.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
+    ...                "commissioner_var95_all_years": 5e6})
+    >>> {title: list(t.index) for title, t in period_tables(summary_table(s)).items()}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'The run': ['simulations'], 'A simulated year': ['expected_freed_up_gbp'],
+     'All simulated years together': ['commissioner_var95_all_years_gbp']}
+    """
+    titles = pd.Series([_period_title(p) for p in table["period"]], index=table.index)
+    return {title: table[(titles == title).to_numpy()] for title in dict.fromkeys(titles)}
+
+
+def _long_text(table: pd.DataFrame, headers: Mapping[str, str] | None) -> str:
+    """A long table as text: one block per period, headed by it; labels indented."""
+    values = [c for c in table.columns if c not in _DESCRIBED]
+    blocks = []
+    for title, rows in period_tables(table).items():
+        shown = pd.DataFrame({c: [_cell_text(v, u, sign, str(name))
+                                  for v, u, sign, name in zip(rows[c], rows["unit"],
+                                                              rows["sign"], rows.index,
+                                                              strict=True)]
+                              for c in values},
+                             index=["  " + label for label in rows["label"]])
+        blocks.append(pd.concat([pd.DataFrame({c: [""] for c in values}, index=[title]),
+                                 shown]))
+    whole = pd.concat(blocks)
+    return whole.rename(columns=dict(headers or {})).to_string()
+
+
+def _cell_text(value: Any, unit: str, sign: str, column: str) -> str:
+    """One value of a long table as text; a value at risk by :func:`at_risk_text`."""
+    if sign == _AT_RISK and not isinstance(value, str) and value is not None:
+        return at_risk_text(float(value), mean=numbered(_TAIL, column) is not None)
+    return _text(value, unit)
+
+
 def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
                labels: bool = False) -> str:
     """A tidy table as text for the terminal, in the units of its columns.
 
     Money reads £1,235 (pounds per head £12.35), percentages 5.1%, counts 1,000, ratios
     1.234, a blank "–"; a long table (index ``metric`` with a ``unit`` column, from
-    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels.
+    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels,
+    one block per period (:func:`period_tables`) headed by the period, and a negative value
+    at risk as "none (it keeps at least £X)" (:func:`at_risk_text`).
     ``headers`` renames columns for a narrow terminal; ``labels`` heads a wide table's
     columns with the glossary's short labels instead of the column names.
 
@@ -584,19 +670,20 @@ def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
     --------
     >>> import pandas as pd
     >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
-    ...                "practices_prob_loss_over_2pct": 0.0512})
+    ...                "practices_prob_loss_over_2pct": 0.0512,
+    ...                "commissioner_var95_all_years": -3_874_187.0})
     >>> print(text_table(summary_table(s)))
-                                                   value
-    Simulations                                    1,000
-    Expected freed-up resources                   £1,235
-    Chance a practice bears over 2% of budget       5.1%
+                                                                                value
+    The run
+      Simulations                                                               1,000
+    A simulated year
+      Expected freed-up resources                                              £1,235
+      Chance a practice bears over 2% of budget                                  5.1%
+    All simulated years together
+      Commissioner's value at risk (95%), a cost  none (it keeps at least £3,874,187)
     """
     if table.index.name == "metric" and "unit" in table.columns:
-        values = [c for c in table.columns if c not in _DESCRIBED]
-        shown = pd.DataFrame({c: [_text(v, u) for v, u in zip(table[c], table["unit"],
-                                                               strict=True)]
-                              for c in values}, index=pd.Index(table["label"].to_numpy()))
-        return shown.rename(columns=dict(headers or {})).to_string()
+        return _long_text(table, headers)
     by_column = {t.column: t for t in TERMS.values()}
     shown = table.astype(object).copy()
     names = dict(headers or {})
