@@ -38,11 +38,11 @@ from ..glossary import TEMPLATES, TERMS, Term, glossary_frame, numbered, term
 from ..money import allocate_pennies, pounds, round_half_up, to_pence
 from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
 
-__all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table", "by_list_size_table",
-           "comparison_table", "consortium_table", "explain_table", "explanation_text",
-           "flag_small", "glossary_table", "list_size_bands", "metrics_table", "path_table",
-           "period_tables", "settlement_table", "small_note", "summary_table", "text_table",
-           "tidy"]
+__all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table",
+           "by_list_size_table", "comparison_table", "consortium_table", "explain_table",
+           "explanation_text", "flag_small", "glossary_table", "list_size_bands",
+           "metrics_table", "path_table", "period_tables", "settlement_table", "small_note",
+           "summary_table", "text_table", "tidy"]
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
