@@ -85,10 +85,9 @@ LIST_SIZE_BANDS: tuple[float, ...] = (0, 3000, 6000, 10000, 20000, np.inf)
 #: ``fairness_sd_ratio``) leave them out; the per-practice tables of
 #: :mod:`pbcmodel.reports.tables` flag them ``small``.
 SMALL_PRACTICE = 1_000
-#: The list-size bands of the figures per head: :data:`LIST_SIZE_BANDS` from
-#: :data:`SMALL_PRACTICE` up, so a practice below it is in no band.
-_SIZED_BANDS: tuple[float, ...] = (SMALL_PRACTICE,
-                                   *(b for b in LIST_SIZE_BANDS if b > SMALL_PRACTICE))
+#: The list-size bands of the figures per head when a practice is small: those of
+#: :data:`LIST_SIZE_BANDS` with the small practices in a band of their own, left out.
+_SIZED_BANDS: tuple[float, ...] = tuple(sorted({*LIST_SIZE_BANDS, SMALL_PRACTICE}))
 
 
 class Result(Protocol):
@@ -203,8 +202,11 @@ def _worst_p05_fraction(r: Result, c: _Cache) -> float:
 def _band_sd(r: Result, c: _Cache) -> pd.Series:
     """The spread per patient of each list-size band holding a practice, small practices
     (below :data:`SMALL_PRACTICE`) left out; empty when every practice is small."""
-    bands = c.get_or("bands", lambda: r.by_list_size(_SIZED_BANDS))
-    return bands["sd_amount_per_head"] if len(bands) else pd.Series([], dtype=float)
+    small = bool((_practices(r, c)["list_size"] < SMALL_PRACTICE).any())
+    bands = c.get_or("bands", lambda: r.by_list_size(_SIZED_BANDS if small
+                                                     else LIST_SIZE_BANDS))
+    sd = bands["sd_amount_per_head"] if len(bands) else pd.Series([], dtype=float)
+    return sd.iloc[1:] if small else sd
 
 
 def _sd_smallest(r: Result, c: _Cache) -> float:
