@@ -236,6 +236,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("small", "Small practice", "True for a practice with fewer than 1,000 registered "
        "patients (pbcmodel.reports.tables.SMALL_PRACTICE): too few for figures per head, "
        "which leave it out.", "code"),
+    _t("table", "Table", "The table whose totals the row holds: the totals of the tidy "
+       "files are in totals.csv, one row per table, so no table has a total row that summing "
+       "its column would count twice.", "code"),
     _t("practices", "Practices", "Number of practices.", "count"),
     _t("list_size", "List size", "Patients registered with the practice.", "patients"),
     _t("patients", "Registered patients", "Patients registered with the practices.",

@@ -34,12 +34,11 @@ from ..reports.outputs import (
     RUN_TABLES,
     output_files,
     run_outputs,
-    split_totals,
     write_outputs,
 )
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
 from ..reports.result_workbook import comparison_workbook, described, run_workbook
-from ..reports.tables import budget_table, comparison_table, text_table
+from ..reports.tables import budget_table, comparison_table, split_totals, text_table
 from ..reports.tables import explanation_text as format_explanation  # the old name
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory

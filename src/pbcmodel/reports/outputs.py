@@ -33,22 +33,24 @@ from ..scenario import Scenario, SimulationResult
 from ..weighted import WeightedPopulations
 from .column_labels import code_names, with_names
 from .tables import (
-    TOTAL,
     budget_table,
     by_list_size_table,
     glossary_table,
+    has_total,
     list_size_bands,
     metrics_table,
+    split_totals,
     summary_table,
 )
 
 __all__ = ["FIGURE_DPI", "FIGURE_SIZE", "RUN_FIGURES", "RUN_TABLES", "TOTALS",
            "new_figure", "output_files", "run_figures", "run_outputs", "save_figures",
-           "save_run_figures", "split_outputs", "split_totals", "write_outputs"]
+           "save_run_figures", "split_outputs", "write_outputs"]
 
 #: The tables of :func:`run_outputs`, in the order they are written.
 RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size", "glossary")
-#: The file (stem) that holds the tables' totals in CSV and Parquet (:func:`split_totals`).
+#: The file (stem) that holds the tables' totals in CSV and Parquet
+#: (:func:`~pbcmodel.reports.tables.split_totals`).
 TOTALS = "totals"
 #: The formats whose tables carry no total row: a reader summing a column sums it once.
 _TIDY_FORMATS = ("csv", "parquet")
@@ -169,7 +171,8 @@ def output_files(outputs: Mapping[str, Any] | Iterable[str], format: str = "csv"
     ``outputs`` is the mapping from :func:`run_outputs` (tables and figures told apart by
     type) or the names of tables, with the names of ``figures`` given separately. In CSV
     and Parquet the tables' totals are a file of their own (:data:`TOTALS`,
-    :func:`split_totals`): with names, it is listed as a file that may be written.
+    :func:`~pbcmodel.reports.tables.split_totals`): with names, it is listed as a file
+    that may be written.
 
     Examples
     --------
@@ -179,7 +182,7 @@ def output_files(outputs: Mapping[str, Any] | Iterable[str], format: str = "csv"
     if isinstance(outputs, Mapping):
         tables, drawn = split_outputs(outputs)
         figures = [*figures, *drawn]
-        totals = any(_total_row(t) for t in tables.values())
+        totals = any(has_total(t) for t in tables.values())
     else:
         tables = dict.fromkeys(outputs)
         totals = True
@@ -252,10 +255,10 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
     Tables go through :func:`pbcmodel.io.output_folder.write_tables` (whole or not at all), with
     their index as the first column; figures through :func:`save_figures`. In CSV and
     Parquet no table has a ``total`` row (summing its column would count everything
-    twice): the totals are written apart, in ``totals.csv`` (:func:`split_totals`); a
-    workbook keeps its totals below the filtered rows. Call it on the
-    staging folder of :func:`pbcmodel.io.output_folder.atomic_folder` so the folder's files
-    appear as a set.
+    twice): the totals are written apart, in ``totals.csv``
+    (:func:`~pbcmodel.reports.tables.split_totals`); a workbook keeps its totals below the
+    filtered rows. Call it on the staging folder of
+    :func:`pbcmodel.io.output_folder.atomic_folder` so the folder's files appear as a set.
 
     Examples
     --------
@@ -282,68 +285,6 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
         tables = {name: _pounds_as_written(t) for name, t in tables.items()}
     written = [p.name for p in write_tables(tables, folder, format=format)] if tables else []
     return written + save_figures(figures, folder)
-
-
-def _total_row(table: Any) -> bool:
-    return isinstance(table, pd.DataFrame) and TOTAL in table.index
-
-
-def split_totals(tables: Mapping[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """The tables without their ``total`` rows, and those totals as one table of their own.
-
-    A tidy file has one row per practice (place, year…): a ``total`` row among them would be
-    counted again by anyone who sums the column. So the CSV and Parquet files
-    (:func:`write_outputs`) carry no total row, and the totals go in ``totals.csv``, one
-    row per table, with the tables' own column names; the terminal's text tables and the
-    workbooks keep theirs (a workbook's sits below its filtered rows).
-
-    Parameters
-    ----------
-    tables : mapping
-        Name → table; a DataFrame with an index label ``total`` has a total row.
-
-    Returns
-    -------
-    tables : dict
-        The same tables, without their total rows (notes kept).
-    totals : DataFrame or None
-        Index ``table`` (the table's name), a column for each numeric column of the tables
-        with a total (counts stay whole numbers, blank where a table has no such column);
-        None when no table has a total row.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"patients": [10, 20, 30], "budget_gbp": [1.5, 2.25, 3.75]},
-    ...                  index=pd.Index(["A", "B", "total"], name="practice"))
-    >>> body, totals = split_totals({"budgets": t, "other": pd.DataFrame({"x": [1]})})
-    >>> list(body["budgets"].index)
-    ['A', 'B']
-    >>> totals
-             patients  budget_gbp
-    table
-    budgets        30        3.75
-    """
-    body = dict(tables)
-    rows: dict[str, pd.Series] = {}
-    kinds: dict[str, Any] = {}
-    for name, table in tables.items():
-        if not _total_row(table):
-            continue
-        kept = table.drop(index=TOTAL)
-        kept.attrs = dict(table.attrs)
-        body[name] = kept
-        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
-                   and not pd.api.types.is_bool_dtype(table[c])]
-        rows[str(name)] = table.loc[TOTAL, numeric]
-        kinds.update({c: table[c].dtype for c in numeric})
-    if not rows:
-        return body, None
-    totals = pd.DataFrame.from_dict(rows, orient="index")
-    totals = totals.astype({c: "Int64" for c in totals.columns
-                            if pd.api.types.is_integer_dtype(kinds[c])})
-    totals.index.name = "table"
-    return body, totals
 
 
 def _pounds_as_written(table: Any) -> Any:

@@ -40,9 +40,10 @@ from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
 
 __all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table",
            "by_list_size_table", "comparison_table", "consortium_table", "explain_table",
-           "explanation_text", "flag_small", "glossary_table", "list_size_bands",
-           "metrics_table", "path_table", "period_tables", "settlement_table", "small_note",
-           "summary_table", "text_table", "tidy"]
+           "explanation_text", "flag_small", "glossary_table", "has_total",
+           "list_size_bands", "metrics_table", "path_table", "period_tables",
+           "settlement_table", "small_note", "split_totals", "summary_table", "text_table",
+           "tidy"]
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
@@ -68,7 +69,7 @@ def _pounds(pence: Any) -> np.ndarray:
 
 
 #: The index label of a table's total row (kept out of tidy files: see
-#: :func:`pbcmodel.reports.outputs.split_totals`).
+#: :func:`split_totals`).
 TOTAL = "total"
 
 
@@ -473,6 +474,80 @@ def path_table(path: pd.DataFrame, historic: pd.Series | None = None) -> pd.Data
     return out
 
 
+def has_total(table: Any) -> bool:
+    """Whether a table has a total row: ``total`` among its rows, unless its rows are
+    metrics (the glossary defines one called ``total``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> has_total(budget_table(pd.DataFrame({"total": [1.0]}, index=["A"])))
+    True
+    """
+    return (isinstance(table, pd.DataFrame) and table.index.name != "metric"
+            and TOTAL in table.index)
+
+
+def split_totals(tables: Mapping[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The tables without their ``total`` rows, and those totals as one table of their own.
+
+    A tidy file has one row per practice (place, year…): a ``total`` row among them would be
+    counted again by anyone who sums the column. So the CSV and Parquet files
+    (:func:`pbcmodel.reports.outputs.write_outputs`) carry no total row, and the totals go
+    in ``totals.csv``, one row per table, with the tables' own column names; the
+    terminal's text tables and the workbooks keep theirs (a workbook's sits below its
+    filtered rows).
+
+    Parameters
+    ----------
+    tables : mapping
+        Name → table; a DataFrame with an index label ``total`` has a total row (not one
+        indexed by ``metric``, such as the glossary, whose ``total`` is a metric).
+
+    Returns
+    -------
+    tables : dict
+        The same tables, without their total rows (notes kept).
+    totals : DataFrame or None
+        Index ``table`` (the table's name), a column for each numeric column of the tables
+        with a total (counts stay whole numbers, blank where a table has no such column);
+        None when no table has a total row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"patients": [10, 20, 30], "budget_gbp": [1.5, 2.25, 3.75]},
+    ...                  index=pd.Index(["A", "B", "total"], name="practice"))
+    >>> body, totals = split_totals({"budgets": t, "other": pd.DataFrame({"x": [1]})})
+    >>> list(body["budgets"].index)
+    ['A', 'B']
+    >>> totals
+             patients  budget_gbp
+    table
+    budgets        30        3.75
+    """
+    body = dict(tables)
+    rows: dict[str, pd.Series] = {}
+    kinds: dict[str, Any] = {}
+    for name, table in tables.items():
+        if not has_total(table):
+            continue
+        kept = table.drop(index=TOTAL)
+        kept.attrs = dict(table.attrs)
+        body[name] = kept
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                   and not pd.api.types.is_bool_dtype(table[c])]
+        rows[str(name)] = table.loc[TOTAL, numeric]
+        kinds.update({c: table[c].dtype for c in numeric})
+    if not rows:
+        return body, None
+    totals = pd.DataFrame.from_dict(rows, orient="index")
+    totals = totals.astype({c: "Int64" for c in totals.columns
+                            if pd.api.types.is_integer_dtype(kinds[c])})
+    totals.index.name = "table"
+    return body, totals
+
+
 def glossary_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The glossary's definitions of every column (and summary row) the tables show.
 
@@ -488,6 +563,8 @@ def glossary_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         shown.update(str(c) for c in [table.index.name, *table.columns])
         if table.index.name == "metric":
             shown.update(str(c) for c in table.index)
+    if any(has_total(table) for table in tables.values()):
+        shown.add(TERMS["table"].column)          # the index of their totals (split_totals)
     return glossary_frame([name for name, t in TERMS.items() if t.column in shown])
 
 
