@@ -22,25 +22,29 @@ def test_demo_on_real_england(tmp_path, capsys):
                        "0.80 — calibrated to Dixon et al., BMJ 2011;343:d6608 (persistence "
                        "assumed)"]
     budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
-    practices = budgets.drop("total")
+    totals = pd.read_csv(tmp_path / "totals.csv", index_col="table")   # none in the tables
+    practices = budgets
+    assert "total" not in budgets.index
     assert len(practices) == 50          # NHS Shropshire, Telford and Wrekin ICB's practices
     wp = pbcmodel.datasets.england().subset(icb="QOC")
     resource = round(float(wp.registered.sum()) * 1000, -5)
     # the total is the resource less the 1% top-slice, and the practices add up to it
-    assert budgets.loc["total", "total_gbp"] == round(resource * 0.99, 2)
-    assert round(practices["total_gbp"].sum(), 2) == budgets.loc["total", "total_gbp"]
-    assert budgets.loc["total", "list_size"] == practices["list_size"].sum()
+    assert totals.loc["budgets", "total_gbp"] == round(resource * 0.99, 2)
+    assert round(practices["total_gbp"].sum(), 2) == totals.loc["budgets", "total_gbp"]
+    assert totals.loc["budgets", "list_size"] == practices["list_size"].sum()
     places = pd.read_csv(tmp_path / "places.csv", index_col="place")
     # the places add up to the same practices, patients and pounds as the budgets
-    assert places.loc["total", "practices"] == 50 == places["practices"].drop("total").sum()
-    assert places.loc["total", "patients"] == budgets.loc["total", "list_size"]
-    assert places.loc["total", "budget_gbp"] == budgets.loc["total", "total_gbp"]
-    assert places["core_need_index"].drop("total").between(0.5, 2).all()
+    assert "total" not in places.index
+    assert totals.loc["places", "practices"] == 50 == places["practices"].sum()
+    assert totals.loc["places", "patients"] == totals.loc["budgets", "list_size"]
+    assert totals.loc["places", "budget_gbp"] == totals.loc["budgets", "total_gbp"]
+    assert places["core_need_index"].between(0.5, 2).all()
     path = pd.read_csv(tmp_path / "three_year_path.csv", index_col="practice")
     assert list(path.columns) == ["budget_last_year_gbp", "budget_2026_27_gbp",
                                   "budget_2027_28_gbp", "budget_2028_29_gbp"]
-    assert (path.drop("total").sum().round(2) == path.loc["total"]).all()
-    assert path.loc["total", "budget_2026_27_gbp"] == budgets.loc["total", "total_gbp"]
+    assert (path.sum().round(2) == totals.loc["three_year_path", path.columns]).all()
+    assert totals.loc["three_year_path", "budget_2026_27_gbp"] == \
+        totals.loc["budgets", "total_gbp"]
     for figure in ("list_size", "net", "commissioner", "policies"):
         assert (tmp_path / f"{figure}.png").read_bytes()[:4] == PNG
     assert_glossary_defines_every_column(tmp_path)
@@ -78,13 +82,14 @@ def test_demo_writes_budgets_explanation_and_figures(tmp_path, capsys):
     assert "Budgets by consortium" in out and "final budget" in out
     assert "  practice effects: none (the formula is taken as exact)\n" in out
     budgets = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
-    assert len(budgets) == 61
+    assert len(budgets) == 60                   # the practices; the total is in totals.csv
+    totals = pd.read_csv(tmp_path / "totals.csv", index_col="table").loc["budgets"]
     # 510m less 3% top-slices = 494.7m, exactly: pennies allocated from the rounded whole,
-    # so every practice's PODs add up to its total and every column to the total row
-    assert budgets.loc["total", "total_gbp"] == 494_700_000.00
+    # so every practice's PODs add up to its total and every column to the total
+    assert totals["total_gbp"] == 494_700_000.00
     pods = budgets.drop(columns="total_gbp")
     assert ((pods.sum(axis=1) - budgets["total_gbp"]).abs() < 0.005).all()
-    assert ((budgets.drop("total").sum() - budgets.loc["total"]).abs() < 0.005).all()
+    assert ((budgets.sum() - totals[budgets.columns]).abs() < 0.005).all()
     explain = pd.read_csv(tmp_path / "explain_P001.csv", index_col="step")
     assert explain.loc["final budget", "amount_gbp"] == budgets.loc["P001", "total_gbp"]
     adjustments = explain.loc[explain["kind"] == "adjustment", "amount_gbp"]
@@ -113,8 +118,8 @@ def test_budgets_command(tmp_path, data_dir, capsys):
                  "--out", str(out)])
     assert code == 0
     budgets = pd.read_csv(out, index_col="practice")
-    assert budgets.loc["total", "total_gbp"] == 2_000_000.00      # to the penny
-    assert round(budgets["total_gbp"].drop("total").sum(), 2) == 2_000_000.00
+    assert "total" not in budgets.index       # no total row: summing counts each once
+    assert round(budgets["total_gbp"].sum(), 2) == 2_000_000.00    # to the penny
     assert "North" in capsys.readouterr().out
 
 

@@ -16,6 +16,7 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 #: The example commissioner's scenario files (examples/england_*.toml: tests/test_england_file.py).
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.glob("*.toml") if not p.stem.startswith("england"))
 RUN_FILES = {"budgets.csv", "metrics.csv", "summary.csv", "by_list_size.csv", "glossary.csv",
+             "totals.csv",
              "list_size.png", "net.png", "commissioner.png", "report.txt"}
 
 MINIMAL = """\
@@ -86,8 +87,10 @@ def test_run_writes_tables_figures_and_report(tmp_path, capsys):
     assert len(metrics) == 60 and "prob_loss_over_2pct_of_budget_pct" in metrics
     assert str(metrics["list_size"].dtype) == "int64"
     budgets = pd.read_csv(out / "budgets.csv", index_col="practice")
-    assert budgets.loc["total", "total_gbp"] == 494_700_000.00   # 510m less 3% top-slices
-    assert round(budgets["total_gbp"].drop("total").sum(), 2) == 494_700_000.00
+    totals = pd.read_csv(out / "totals.csv", index_col="table")
+    assert totals.loc["budgets", "total_gbp"] == 494_700_000.00   # 510m less 3% top-slices
+    assert "total" not in budgets.index
+    assert round(budgets["total_gbp"].sum(), 2) == 494_700_000.00
     by_size = pd.read_csv(out / "by_list_size.csv", index_col="list_size_band")
     assert by_size.index[1] == "3,000–5,999" and by_size["practices"].sum() == 60
     glossary = pd.read_csv(out / "glossary.csv", index_col="metric")

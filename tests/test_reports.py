@@ -148,17 +148,21 @@ def test_tidy_csv_has_no_float_noise_and_names_its_units(scn, tmp_path):
 
 def test_written_pounds_carry_their_pence(scn, tmp_path):
     """Through write_outputs (what run and demo use) every pound has two decimals, the total
-    row included (£494,700,000 reads 494700000.00, not 494700000.0), and reads back exactly."""
+    included (£494,700,000 reads 494700000.00, not 494700000.0, in totals.csv: the tidy
+    file has no total row), and reads back exactly."""
     from pbcmodel.reports.outputs import write_outputs
 
     table = budget_table(scn.budgets())
     write_outputs({"budgets": table}, tmp_path)
     rows = (tmp_path / "budgets.csv").read_text().splitlines()
-    assert rows[-1].split(",")[-1] == "494700000.00"
-    cells = [cell for row in rows[1:] for cell in row.split(",")[1:]]
+    totals = (tmp_path / "totals.csv").read_text().splitlines()
+    assert totals[-1].split(",")[-1] == "494700000.00"
+    cells = [cell for row in [*rows[1:], *totals[1:]] for cell in row.split(",")[1:]]
     assert cells and all(re.fullmatch(r"-?\d+\.\d\d", cell) for cell in cells)
     back = pd.read_csv(tmp_path / "budgets.csv", index_col="practice")
-    pd.testing.assert_frame_equal(back, table, check_names=False)
+    pd.testing.assert_frame_equal(back, table.drop("total"), check_names=False)
+    total = pd.read_csv(tmp_path / "totals.csv", index_col="table").loc["budgets"]
+    pd.testing.assert_series_equal(total, table.loc["total"], check_names=False)
 
 
 def test_explain_table_adds_up_to_the_settled_budget(scn, settled):

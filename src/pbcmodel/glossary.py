@@ -236,6 +236,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _t("small", "Small practice", "True for a practice with fewer than 1,000 registered "
        "patients (pbcmodel.reports.tables.SMALL_PRACTICE): too few for figures per head, "
        "which leave it out.", "code"),
+    _t("table", "Table", "The table whose totals the row holds: the totals of the tidy "
+       "files are in totals.csv, one row per table, so no table has a total row that summing "
+       "its column would count twice.", "code"),
     _t("practices", "Practices", "Number of practices.", "count"),
     _t("list_size", "List size", "Patients registered with the practice.", "patients"),
     _t("patients", "Registered patients", "Patients registered with the practices.",
@@ -377,7 +380,9 @@ TERMS: dict[str, Term] = {t.name: t for t in [
     _at("max_practice_prob_loss_over_{X}pct", 2),
     _t("sd_per_head_smallest_lists", "Spread per patient, smallest lists", "Standard "
        "deviation of the yearly share of the variance per patient in the smallest list-size "
-       "band.", "£ per registered patient", period="a simulated year"),
+       "band, leaving out practices of fewer than 1,000 registered patients "
+       "(SMALL_PRACTICE): too few for figures per head.", "£ per registered patient",
+       period="a simulated year"),
     _t("sd_per_head_largest_lists", "Spread per patient, largest lists", "Standard deviation "
        "of the yearly share of the variance per patient in the largest list-size band.",
        "£ per registered patient", period="a simulated year"),

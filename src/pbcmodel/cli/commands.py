@@ -29,10 +29,17 @@ from ..money import pounds
 from ..number_text import parse_column
 from ..reports.board_report import board_pdf, board_report, require_chromium
 from ..reports.column_labels import code_names
-from ..reports.outputs import RUN_FIGURES, RUN_TABLES, output_files, run_outputs, write_outputs
+from ..reports.outputs import (
+    RUN_FIGURES,
+    RUN_TABLES,
+    output_files,
+    run_outputs,
+    write_outputs,
+)
 from ..reports.outputs import save_run_figures as _save_figures  # a step tests can break
 from ..reports.result_workbook import comparison_workbook, described, run_workbook
-from ..reports.tables import budget_table, comparison_table, text_table
+from ..reports.tables import budget_table, comparison_table, split_totals, text_table
+from ..reports.tables import explanation_text as format_explanation  # the old name
 from ..scenario import Scenario, load_scenario
 from ..scenario.memory import check_simulation_memory
 from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
@@ -40,7 +47,7 @@ from ..scenario.variants import compare
 from ..validation import require_columns
 from .parsing import choice, count, money, seed
 
-__all__ = ["COMMANDS", "budget_summary"]
+__all__ = ["COMMANDS", "budget_summary", "format_explanation"]
 
 #: The formats ``pbcmodel run`` writes its tables in: files of one format, or one workbook
 #: (``xlsx``, laid out by :func:`pbcmodel.reports.result_workbook.run_workbook`), or both
@@ -96,20 +103,6 @@ def format_summary(summary: pd.DataFrame) -> str:
     return shown.to_string()
 
 
-def format_explanation(explanation: pd.DataFrame) -> str:
-    lines = []
-    for row in explanation.itertuples():
-        if row.kind == "input":
-            value = (f"{row.value:,.0f}" if row.step in ("list size", "weighted list",
-                                                         "historic budget")
-                     else f"{row.value:,.4f}")
-            lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
-        else:
-            sign = "=" if row.kind in ("subtotal", "result") else "+"
-            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
-    return "\n".join(lines)
-
-
 def _cmd_budgets(args: argparse.Namespace) -> int:
     out = Path(args.out)
     inputs = [Path(p) for p in (args.population, args.consortia, args.weights) if p]
@@ -122,7 +115,8 @@ def _cmd_budgets(args: argparse.Namespace) -> int:
                    else _read_weights(args.weights))
         formula = _checked(lambda: CapitationFormula(weights=weights), f"--weights {args.weights}")
         budgets = formula.budgets(pop, resource=args.resource)
-        budget_table(budgets).to_csv(staging)     # to the penny, adding up
+        tidy_budgets, _ = split_totals({"budgets": budget_table(budgets)})  # no total row:
+        tidy_budgets["budgets"].to_csv(staging)   # to the penny; the total is printed below
     print(format_summary(budget_summary(budgets, pop.practices)))
     print(f"\nWrote {out}")
     return 0
@@ -161,7 +155,7 @@ def _run_report(source: str, scn: Scenario, result: SimulationResult,
     lines = [f"pbcmodel {__version__}: scenario {scn.name!r} from {source}", ""]
     lines += [f"- {line}" for line in scn.describe()]
     lines += ["", f"{result.n:,} simulations × {result.years} year(s), seed {result.seed}", "",
-              "Headline figures (pounds per year; commissioner figures over all years)",
+              "Headline figures, one block per period (pounds)",
               text_table(outputs["summary"]), "",
               "Outcomes by list size (yearly practice amount, £ per registered patient)",
               text_table(outputs["by_list_size"], labels=True)]
@@ -246,7 +240,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         table = compare(scenarios, n=args.n, years=args.years, seed=args.seed)
         written = [] if staging is None else _write_comparison(table, staging, args.format,
                                                                run)
-    print(f"{run}; pounds per year (commissioner figures over all years)")
+    print(f"{run}; pounds, one block per period")
     if not table.attrs["common_outturns"]:
         print("note: the scenarios differ in what drives spend (population, cost model, "
               "high-cost threshold, shock or growth), so their outturns differ too")

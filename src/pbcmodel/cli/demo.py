@@ -50,6 +50,7 @@ from ..reports.tables import (
     budget_table,
     comparison_table,
     explain_table,
+    explanation_text,
     flag_small,
     glossary_table,
     path_table,
@@ -62,7 +63,7 @@ from ..scenario.simulation import DEFAULT_YEARS, SimulationResult
 from ..scenario.variants import side_by_side
 from ..sharing import mssp_two_sided
 from ..weighted import WeightedPopulations
-from .commands import budget_summary, format_explanation, format_summary
+from .commands import budget_summary, format_summary
 
 __all__ = ["COMMANDS", "england_scenarios"]
 
@@ -164,7 +165,7 @@ def _cmd_example(args: argparse.Namespace) -> int:
     print("Budgets by consortium")
     print(format_summary(budget_summary(scn.budgets(), pop.practices)))
     print(f"\nHow practice {DEMO_PRACTICE}'s budget was set")
-    print(format_explanation(explanation))
+    print(explanation_text(explanation))
     _print_risk(scn, outputs)
     _print_written(out, written)
     return 0

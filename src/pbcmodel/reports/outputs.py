@@ -36,17 +36,24 @@ from .tables import (
     budget_table,
     by_list_size_table,
     glossary_table,
+    has_total,
     list_size_bands,
     metrics_table,
+    split_totals,
     summary_table,
 )
 
-__all__ = ["FIGURE_DPI", "FIGURE_SIZE", "RUN_FIGURES", "RUN_TABLES", "new_figure",
-           "output_files", "run_figures", "run_outputs", "save_figures", "save_run_figures",
-           "split_outputs", "write_outputs"]
+__all__ = ["FIGURE_DPI", "FIGURE_SIZE", "RUN_FIGURES", "RUN_TABLES", "TOTALS",
+           "new_figure", "output_files", "run_figures", "run_outputs", "save_figures",
+           "save_run_figures", "split_outputs", "write_outputs"]
 
 #: The tables of :func:`run_outputs`, in the order they are written.
 RUN_TABLES = ("budgets", "metrics", "summary", "by_list_size", "glossary")
+#: The file (stem) that holds the tables' totals in CSV and Parquet
+#: (:func:`~pbcmodel.reports.tables.split_totals`).
+TOTALS = "totals"
+#: The formats whose tables carry no total row: a reader summing a column sums it once.
+_TIDY_FORMATS = ("csv", "parquet")
 #: The figures of :func:`run_outputs` (``kind`` of :func:`pbcmodel.plot.simulation.plot_result`).
 RUN_FIGURES = ("list_size", "net", "commissioner")
 #: Size (inches) and resolution of a written figure: 840 × 540 pixels.
@@ -162,18 +169,25 @@ def output_files(outputs: Mapping[str, Any] | Iterable[str], format: str = "csv"
     """The file names :func:`write_outputs` writes: tables in ``format``, figures as PNG.
 
     ``outputs`` is the mapping from :func:`run_outputs` (tables and figures told apart by
-    type) or the names of tables, with the names of ``figures`` given separately.
+    type) or the names of tables, with the names of ``figures`` given separately. In CSV
+    and Parquet the tables' totals are a file of their own (:data:`TOTALS`,
+    :func:`~pbcmodel.reports.tables.split_totals`): with names, it is listed as a file
+    that may be written.
 
     Examples
     --------
     >>> output_files(["budgets", "summary"], "parquet", figures=["net"])
-    ['budgets.parquet', 'summary.parquet', 'net.png']
+    ['budgets.parquet', 'summary.parquet', 'totals.parquet', 'net.png']
     """
     if isinstance(outputs, Mapping):
         tables, drawn = split_outputs(outputs)
         figures = [*figures, *drawn]
+        totals = any(has_total(t) for t in tables.values())
     else:
         tables = dict.fromkeys(outputs)
+        totals = True
+    if totals and format in _TIDY_FORMATS:
+        tables = {**tables, TOTALS: None}
     return [*table_names(tables, format), *(f"{name}.png" for name in figures)]
 
 
@@ -239,9 +253,12 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
     folder; return the names of the files written.
 
     Tables go through :func:`pbcmodel.io.output_folder.write_tables` (whole or not at all), with
-    their index as the first column; figures through :func:`save_figures`. Call it on the
-    staging folder of :func:`pbcmodel.io.output_folder.atomic_folder` so the folder's files
-    appear as a set.
+    their index as the first column; figures through :func:`save_figures`. In CSV and
+    Parquet no table has a ``total`` row (summing its column would count everything
+    twice): the totals are written apart, in ``totals.csv``
+    (:func:`~pbcmodel.reports.tables.split_totals`); a workbook keeps its totals below the
+    filtered rows. Call it on the staging folder of
+    :func:`pbcmodel.io.output_folder.atomic_folder` so the folder's files appear as a set.
 
     Examples
     --------
@@ -254,8 +271,16 @@ def write_outputs(outputs: Mapping[str, Any], folder: str | Path, *,
     >>> print(open(f"{folder}/budgets.csv").read().strip())   # pounds with their pence
     practice,total_gbp
     A,1.50
+    >>> t = pd.DataFrame({"total_gbp": [1.5, 2.25, 3.75]},
+    ...                  index=pd.Index(["A", "B", "total"], name="practice"))
+    >>> write_outputs({"budgets": t}, tempfile.mkdtemp())
+    ['budgets.csv', 'totals.csv']
     """
     tables, figures = split_outputs(outputs)
+    if format in _TIDY_FORMATS:
+        tables, totals = split_totals(tables)
+        if totals is not None:
+            tables[TOTALS] = totals
     if format == "csv":
         tables = {name: _pounds_as_written(t) for name, t in tables.items()}
     written = [p.name for p in write_tables(tables, folder, format=format)] if tables else []

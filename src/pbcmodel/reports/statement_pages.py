@@ -37,11 +37,12 @@ True
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import attrs
 import numpy as np
 import pandas as pd
 
@@ -56,6 +57,7 @@ from ..phasing import MONTHS
 from ..scenario import Scenario
 from ..settlement import Settlement
 from ..validation import quoted
+from ..weighted import WeightedPopulations
 from ._common import (
     FORMATS,
     MONTH_MONEY,
@@ -70,6 +72,7 @@ from ._common import (
     phased_budgets,
     rules_in_words,
 )
+from .column_labels import code_names
 from .tables import explain_table
 from .workbook import monthly_workbook, settlement_workbook
 
@@ -99,16 +102,36 @@ def _statement_lines(st: Settlement, code: str) -> list[str]:
     return lines
 
 
-def _display_name(code: str, names: Mapping[str, str]) -> str:
-    name = names.get(code)
-    return f"{code} {name}" if name else code
+#: What the pages may be given to name codes: practice code → name, or NHS England's
+#: weighted populations (practices' names and, for real England, the places' names).
+GivenNames: TypeAlias = Mapping[str, Any] | pd.Series | WeightedPopulations | None
 
 
-def _names(names: Mapping[str, Any] | pd.Series | None) -> dict[str, str]:
-    if names is None:
-        return {}
-    items = names.items()
-    return {str(k): str(v) for k, v in items if v is not None and not pd.isna(v)}
+@attrs.frozen
+class _Names:
+    """The names of practice and consortium codes the pages show (none: the code alone)."""
+
+    practices: Mapping[str, str]
+    consortia: Mapping[str, str]
+
+    def practice(self, code: str) -> str:
+        """A practice as its page heads it: "B85005 SHEPLEY PRIMARY CARE LIMITED"."""
+        name = self.practices.get(code)
+        return f"{code} {name}" if name else code
+
+    def consortium(self, code: str) -> str:
+        """A consortium (a place) by its name with its code beside it: "Kirklees
+        (E08000034)"; the code alone where the data has no name."""
+        name = self.consortia.get(code)
+        return f"{name} ({code})" if name else code
+
+
+def _names(scenario: Scenario, names: GivenNames) -> _Names:
+    """The names the data carries (:func:`~pbcmodel.reports.column_labels.code_names`):
+    those given first, then those of the scenario's population."""
+    found = code_names(scenario.population.practices, names)
+    return _Names(*({str(k): str(v) for k, v in found.get(level, pd.Series()).items()}
+                    for level in ("practice", "consortium")))
 
 
 def _input_text(step: str, value: float) -> str:
@@ -151,16 +174,17 @@ def _base(scenario: Scenario, source: str, licence: str, **context: Any) -> dict
             "licence": licence, "breadcrumbs": [], "page_class": "", **context}
 
 
-def _practice_header(scenario: Scenario, code: str, names: dict[str, str], consortium: str,
+def _practice_header(scenario: Scenario, code: str, names: _Names, consortium: str,
                      what: str, when: str, budget: str) -> dict[str, Any]:
     """The title, kicker, subtitle and breadcrumbs of a practice's page."""
     return {"practice": code,
-            "title": f"Practice {_display_name(code, names)}: {what}",
-            "kicker": f"Consortium {consortium} · {when}",
+            "title": f"Practice {names.practice(code)}: {what}",
+            "kicker": f"Consortium {names.consortium(consortium)} · {when}",
             "subtitle": f"{int(scenario.population.list_size[code]):,} registered patients · "
                         f"{budget}",
             "breadcrumbs": [("Commissioner", "index.html"),
-                            (f"Consortium {consortium}", f"consortium_{consortium}.html")]}
+                            (f"Consortium {names.consortium(consortium)}",
+                             f"consortium_{consortium}.html")]}
 
 
 def _terms(names: Iterable[str], table: str | None) -> list[Term]:
@@ -274,7 +298,7 @@ def _next_steps(row: pd.Series, st: Settlement, code: str) -> list[str]:
 
 
 def settlement_pages(scenario: Scenario, settlement: Settlement, *,
-                     names: Mapping[str, Any] | pd.Series | None = None,
+                     names: GivenNames = None,
                      practices: Sequence[str] | None = None, figures: bool = True,
                      source: str | None = None, licence: str | None = None,
                      year: str | None = None) -> dict[str, str]:
@@ -287,8 +311,12 @@ def settlement_pages(scenario: Scenario, settlement: Settlement, *,
         The scenario whose budgets and rules were settled.
     settlement : Settlement
         ``scenario.settle(outturn)``.
-    names : mapping or Series, optional
-        Practice code → practice name, shown beside the code.
+    names : mapping, Series or WeightedPopulations, optional
+        Practice code → practice name, shown beside the code; or NHS England's weighted
+        populations, which name the practices and, for real England, the places (a
+        consortium is shown by its name with its code beside it, "Kirklees (E08000034)").
+        Names the population carries (``practice_name``, ``consortium_name``) are used
+        too. Every name is escaped in the pages.
     practices : sequence of str, optional
         Only these practices' pages (the index pages list every practice).
     figures : bool
@@ -310,7 +338,7 @@ def settlement_pages(scenario: Scenario, settlement: Settlement, *,
         raise ValidationError("settlement: its practices are not the scenario's; pass "
                               "scenario.settle(outturn)")
     env = _environment()
-    names_ = _names(names)
+    names_ = _names(scenario, names)
     src, lic = data_source(scenario, source, licence)
     pence = settlement.to_frame(pence=True)
     when = f"the year {year}" if year else "the settled year"
@@ -360,13 +388,13 @@ _INDEX_COLUMNS = ("budget", "outturn", "variance", "practice_amount", "net_to_pr
                   "recovery_due")
 
 
-def _index_rows(frame: pd.DataFrame, columns: Sequence[str], link: str, names: dict[str, str],
-                sizes: pd.Series) -> list[dict[str, Any]]:
+def _index_rows(frame: pd.DataFrame, columns: Sequence[str], link: str,
+                label: Callable[[str], str], sizes: pd.Series) -> list[dict[str, Any]]:
     rows = []
     for code, row in frame.iterrows():
         values: dict[str, int | str] = {c: int(row[c]) for c in columns}
         values["list_size"] = f"{int(sizes[code]):,}"
-        rows.append({"name": _display_name(str(code), names), "href": link.format(code=code),
+        rows.append({"name": label(str(code)), "href": link.format(code=code),
                      "cells": values, "total": False})
     total: dict[str, int | str] = {c: int(frame[c].sum()) for c in columns}
     total["list_size"] = f"{int(sizes[frame.index].sum()):,}"
@@ -382,7 +410,7 @@ def _columns(names: Sequence[str], table: str | None) -> list[dict[str, Any]]:
 def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: str,
                  what: str, when: str, columns: Sequence[str],
                  consortium_brief: Sequence[str], commissioner_columns: Sequence[str],
-                 commissioner_brief: Sequence[str], words: list[str], names: dict[str, str],
+                 commissioner_brief: Sequence[str], words: list[str], names: _Names,
                  source: str, licence: str, rules: list[str],
                  figure: tuple[str, str] = ("", "")) -> dict[str, str]:
     """The index pages: one per consortium (its practices) and ``index.html`` for the
@@ -404,16 +432,16 @@ def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: st
     pages = {}
     for code, members in pence.groupby(consortia, sort=True):
         pages[f"consortium_{code}.html"] = page.render(**_base(
-            scenario, source, licence, title=f"Consortium {code}: {what}",
+            scenario, source, licence, title=f"Consortium {names.consortium(code)}: {what}",
             kicker=f"{len(members)} practices · {when}",
             subtitle=f"{int(sizes[members.index].sum()):,} registered patients",
             breadcrumbs=[("Commissioner", "index.html")],
             brief=brief(members[list(columns)].sum(), consortium_brief),
             words=[], rules=rules, table_heading="Practices",
-            table_caption=f"Practices of consortium {code}, {when}: select a practice for "
-                          "its statement",
+            table_caption=f"Practices of consortium {names.consortium(code)}, {when}: select "
+                          "a practice for its statement",
             unit_heading="Practice", columns=_columns(columns, table),
-            rows=_index_rows(members, columns, "practice_{code}.html", names, sizes),
+            rows=_index_rows(members, columns, "practice_{code}.html", names.practice, sizes),
             figure="", figure_caption="", terms=terms, page_class="overview"))
     shown = list(dict.fromkeys([*columns, *commissioner_columns]))
     grouped = pence[shown].groupby(consortia, sort=True).sum()
@@ -425,7 +453,7 @@ def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: st
         table_heading="Consortia",
         table_caption=f"Consortia, {when}: select a consortium for its practices",
         unit_heading="Consortium", columns=_columns(shown, table),
-        rows=_index_rows(grouped, shown, "consortium_{code}.html", {},
+        rows=_index_rows(grouped, shown, "consortium_{code}.html", names.consortium,
                          sizes.groupby(consortia).sum()),
         figure=figure[0], figure_caption=figure[1],
         terms=_terms(["list_size", *shown], table), page_class="overview"))
@@ -433,7 +461,7 @@ def _index_pages(env: Any, scenario: Scenario, pence: pd.DataFrame, *, table: st
 
 
 def _settlement_indexes(env: Any, scenario: Scenario, pence: pd.DataFrame,
-                        names: dict[str, str], source: str, licence: str, rules: list[str],
+                        names: _Names, source: str, licence: str, rules: list[str],
                         when: str) -> dict[str, str]:
     total = pence[["commissioner_amount", "commissioner_net", "recovery_due"]].sum()
     words = [f"The commissioner's share of the practices' variance is "
@@ -527,7 +555,7 @@ def _month_next_steps(stmt: MonthlyStatement, projected: pd.Series,
 
 
 def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
-                  names: Mapping[str, Any] | pd.Series | None = None,
+                  names: GivenNames = None,
                   practices: Sequence[str] | None = None, figures: bool = True,
                   profile: Any = None, method: str = "seasonal", level: float = 0.9,
                   year: int | None = None, source: str | None = None,
@@ -562,7 +590,7 @@ def monthly_pages(scenario: Scenario, actual: pd.DataFrame, month: int, *,
     chosen = _chosen(scenario, practices)
     check_practices(actual["practice"], scenario, "actual")
     env = _environment()
-    names_ = _names(names)
+    names_ = _names(scenario, names)
     src, lic = data_source(scenario, source, licence)
     phased = phased_budgets(scenario, actual, profile)
     forecast = forecast_outturn(phased, actual, k, method=method, level=level)  # type: ignore[arg-type]
@@ -624,7 +652,7 @@ _MONTH_COLUMNS = ("annual_budget", "budget_ytd", "actual_ytd", "variance", "fore
 
 
 def _monthly_indexes(env: Any, scenario: Scenario, money: pd.DataFrame,
-                     names: dict[str, str], source: str, licence: str, rules: list[str],
+                     names: _Names, source: str, licence: str, rules: list[str],
                      months: str, figures: bool) -> dict[str, str]:
     pence = money[list(_MONTH_COLUMNS)].astype(np.int64)
     figure = ("", "")
@@ -669,7 +697,7 @@ def write_statements(scenario: Scenario, out: str | PathLike[str], *,
                      outturn: pd.Series | pd.DataFrame | None = None,
                      actual: pd.DataFrame | None = None, month: int | None = None,
                      formats: Sequence[str] = FORMATS,
-                     names: Mapping[str, Any] | pd.Series | None = None,
+                     names: GivenNames = None,
                      source: str | None = None, licence: str | None = None,
                      force: bool = False, what: str = "out") -> list[Path]:
     """Write the statements of a settled year (``outturn``) or of a month (``actual`` and

@@ -34,20 +34,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..glossary import TERMS, Term, glossary_frame, term
+from ..glossary import TEMPLATES, TERMS, Term, glossary_frame, numbered, term
 from ..money import allocate_pennies, pounds, round_half_up, to_pence
-from ..scenario.metrics import LIST_SIZE_BANDS
+from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
 
-__all__ = ["SMALL_PRACTICE", "band_labels", "budget_table", "by_list_size_table",
-           "comparison_table", "consortium_table", "explain_table", "flag_small",
-           "glossary_table", "list_size_bands", "metrics_table", "path_table",
-           "settlement_table", "small_note", "summary_table", "text_table", "tidy"]
-
-#: A practice with fewer registered patients than this is *small*: real England has
-#: practices of 1 to 25 patients (new, closing or special services), whose figures per
-#: head are a handful of patients' costs divided by a handful of patients. The per-practice
-#: tables flag them (``small``) and the figures per head leave them out.
-SMALL_PRACTICE = 1_000
+__all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table",
+           "by_list_size_table", "comparison_table", "consortium_table", "explain_table",
+           "explanation_text", "flag_small", "glossary_table", "has_total",
+           "list_size_bands", "metrics_table", "path_table", "period_tables",
+           "settlement_table", "small_note", "split_totals", "summary_table", "text_table",
+           "tidy"]
 
 
 def band_labels(bands: Sequence[float]) -> list[str]:
@@ -72,7 +68,12 @@ def _pounds(pence: Any) -> np.ndarray:
     return np.asarray(pence, dtype=np.int64) / 100.0
 
 
-def _with_total(frame: pd.DataFrame, pence: pd.DataFrame, label: str = "total"
+#: The index label of a table's total row (kept out of tidy files: see
+#: :func:`split_totals`).
+TOTAL = "total"
+
+
+def _with_total(frame: pd.DataFrame, pence: pd.DataFrame, label: str = TOTAL
                 ) -> pd.DataFrame:
     """Append a total row summed from exact pence."""
     out = frame.copy()
@@ -180,6 +181,47 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
     return pd.DataFrame({"kind": kinds, "description": explanation["description"].to_numpy(),
                          "input_value": inputs, "amount_gbp": amount},
                         index=pd.Index(explanation["step"].to_numpy(), name="step"))
+
+
+def explanation_text(explanation: pd.DataFrame) -> str:
+    """How a budget was set (``Scenario.explain``, ``CapitationFormula.explain``) as text,
+    one step a line: inputs with their value, adjustments ``+`` and subtotals and the
+    budget ``=`` in whole pounds, each with its description.
+
+    Parameters
+    ----------
+    explanation : DataFrame
+        Columns ``step``, ``description``, ``value``, ``kind`` (``input``, ``adjustment``,
+        ``subtotal`` or ``result``).
+
+    Returns
+    -------
+    str
+        One line per step, nothing cut off (``pbcmodel demo`` prints it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> e = pd.DataFrame({"step": ["list size", "per head", "budget"],
+    ...                   "description": ["patients", "£ a patient", "the budget"],
+    ...                   "value": [1000.0, 950.5, 950500.0],
+    ...                   "kind": ["input", "input", "result"]})
+    >>> print(explanation_text(e))
+      list size                              1,000   patients
+      per head                            950.5000   £ a patient
+    = budget                              £950,500   the budget
+    """
+    lines = []
+    for row in explanation.itertuples():
+        if row.kind == "input":
+            value = (f"{row.value:,.0f}" if row.step in ("list size", "weighted list",
+                                                         "historic budget")
+                     else f"{row.value:,.4f}")
+            lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
+        else:
+            sign = "=" if row.kind in ("subtotal", "result") else "+"
+            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
+    return "\n".join(lines)
 
 
 def tidy(frame: pd.DataFrame, table: str | None = None, *, money_decimals: int = 2
@@ -432,6 +474,80 @@ def path_table(path: pd.DataFrame, historic: pd.Series | None = None) -> pd.Data
     return out
 
 
+def has_total(table: Any) -> bool:
+    """Whether a table has a total row: ``total`` among its rows, unless its rows are
+    metrics (the glossary defines one called ``total``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> has_total(budget_table(pd.DataFrame({"total": [1.0]}, index=["A"])))
+    True
+    """
+    return (isinstance(table, pd.DataFrame) and table.index.name != "metric"
+            and TOTAL in table.index)
+
+
+def split_totals(tables: Mapping[str, Any]) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The tables without their ``total`` rows, and those totals as one table of their own.
+
+    A tidy file has one row per practice (place, year…): a ``total`` row among them would be
+    counted again by anyone who sums the column. So the CSV and Parquet files
+    (:func:`pbcmodel.reports.outputs.write_outputs`) carry no total row, and the totals go
+    in ``totals.csv``, one row per table, with the tables' own column names; the
+    terminal's text tables and the workbooks keep theirs (a workbook's sits below its
+    filtered rows).
+
+    Parameters
+    ----------
+    tables : mapping
+        Name → table; a DataFrame with an index label ``total`` has a total row (not one
+        indexed by ``metric``, such as the glossary, whose ``total`` is a metric).
+
+    Returns
+    -------
+    tables : dict
+        The same tables, without their total rows (notes kept).
+    totals : DataFrame or None
+        Index ``table`` (the table's name), a column for each numeric column of the tables
+        with a total (counts stay whole numbers, blank where a table has no such column);
+        None when no table has a total row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"patients": [10, 20, 30], "budget_gbp": [1.5, 2.25, 3.75]},
+    ...                  index=pd.Index(["A", "B", "total"], name="practice"))
+    >>> body, totals = split_totals({"budgets": t, "other": pd.DataFrame({"x": [1]})})
+    >>> list(body["budgets"].index)
+    ['A', 'B']
+    >>> totals
+             patients  budget_gbp
+    table
+    budgets        30        3.75
+    """
+    body = dict(tables)
+    rows: dict[str, pd.Series] = {}
+    kinds: dict[str, Any] = {}
+    for name, table in tables.items():
+        if not has_total(table):
+            continue
+        kept = table.drop(index=TOTAL)
+        kept.attrs = dict(table.attrs)
+        body[name] = kept
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                   and not pd.api.types.is_bool_dtype(table[c])]
+        rows[str(name)] = table.loc[TOTAL, numeric]
+        kinds.update({c: table[c].dtype for c in numeric})
+    if not rows:
+        return body, None
+    totals = pd.DataFrame.from_dict(rows, orient="index")
+    totals = totals.astype({c: "Int64" for c in totals.columns
+                            if pd.api.types.is_integer_dtype(kinds[c])})
+    totals.index.name = "table"
+    return body, totals
+
+
 def glossary_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The glossary's definitions of every column (and summary row) the tables show.
 
@@ -447,6 +563,8 @@ def glossary_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         shown.update(str(c) for c in [table.index.name, *table.columns])
         if table.index.name == "metric":
             shown.update(str(c) for c in table.index)
+    if any(has_total(table) for table in tables.values()):
+        shown.add(TERMS["table"].column)          # the index of their totals (split_totals)
     return glossary_frame([name for name, t in TERMS.items() if t.column in shown])
 
 
@@ -529,13 +647,99 @@ def _text(value: Any, unit: str) -> str:
     return f"{value:,.3f}"
 
 
+#: The sign of a value at risk (an amount of money at risk, not a position).
+_AT_RISK = TEMPLATES["commissioner_var{P}_all_years"].sign
+#: The tidy column of a tail value at risk (a mean over the worst runs, not a quantile).
+_TAIL = TEMPLATES["commissioner_tvar{P}_all_years"].column
+
+
+def at_risk_text(value: float, *, mean: bool = False) -> str:
+    """A value at risk (``mean``: a tail value at risk) as a reader reads it in a table.
+
+    A value at risk is money the commissioner pays in the bad runs, a positive amount. When
+    even the bad runs leave it money (a negative value at risk) the table says so in words,
+    as the figures do (ARCHITECTURE.md's conventions), rather than show a negative cost;
+    the tidy CSV keeps the number.
+
+    Examples
+    --------
+    >>> at_risk_text(24_852_663.2)
+    '£24,852,663'
+    >>> at_risk_text(-3_874_187.0)
+    'none (it keeps at least £3,874,187)'
+    >>> at_risk_text(-1_000.0, mean=True)
+    'none (it keeps £1,000 on average)'
+    """
+    if np.isnan(value) or value >= 0:
+        return _text(value, "£")
+    kept = pounds(-value)
+    return f"none (it keeps {kept} on average)" if mean else f"none (it keeps at least {kept})"
+
+
+def _period_title(period: str) -> str:
+    """A long table's period as a block title: "a simulated year (mean …)" → "A simulated
+    year"; no period (the run's own counts) → "The run"."""
+    base = str(period).split(" (")[0].strip()
+    return base[:1].upper() + base[1:] if base else "The run"
+
+
+def period_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A long table (:func:`summary_table`, :func:`comparison_table`) as one table per
+    period, so no table mixes "a simulated year" with "all simulated years together".
+
+    Returns
+    -------
+    dict
+        Title (the period: "The run", "The first year", "A simulated year", "All simulated
+        years together") → the rows of that period, in the order they first appear.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
+    ...                "commissioner_var95_all_years": 5e6})
+    >>> {title: list(t.index) for title, t in period_tables(summary_table(s)).items()}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'The run': ['simulations'], 'A simulated year': ['expected_freed_up_gbp'],
+     'All simulated years together': ['commissioner_var95_all_years_gbp']}
+    """
+    titles = pd.Series([_period_title(p) for p in table["period"]], index=table.index)
+    return {title: table[(titles == title).to_numpy()] for title in dict.fromkeys(titles)}
+
+
+def _long_text(table: pd.DataFrame, headers: Mapping[str, str] | None) -> str:
+    """A long table as text: one block per period, headed by it; labels indented."""
+    values = [c for c in table.columns if c not in _DESCRIBED]
+    blocks = []
+    for title, rows in period_tables(table).items():
+        shown = pd.DataFrame({c: [_cell_text(v, u, sign, str(name))
+                                  for v, u, sign, name in zip(rows[c], rows["unit"],
+                                                              rows["sign"], rows.index,
+                                                              strict=True)]
+                              for c in values},
+                             index=["  " + label for label in rows["label"]])
+        blocks.append(pd.concat([pd.DataFrame({c: [""] for c in values}, index=[title]),
+                                 shown]))
+    whole = pd.concat(blocks)
+    return whole.rename(columns=dict(headers or {})).to_string()
+
+
+def _cell_text(value: Any, unit: str, sign: str, column: str) -> str:
+    """One value of a long table as text; a value at risk by :func:`at_risk_text`."""
+    if sign == _AT_RISK and not isinstance(value, str) and value is not None:
+        return at_risk_text(float(value), mean=numbered(_TAIL, column) is not None)
+    return _text(value, unit)
+
+
 def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
                labels: bool = False) -> str:
     """A tidy table as text for the terminal, in the units of its columns.
 
     Money reads £1,235 (pounds per head £12.35), percentages 5.1%, counts 1,000, ratios
     1.234, a blank "–"; a long table (index ``metric`` with a ``unit`` column, from
-    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels.
+    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels,
+    one block per period (:func:`period_tables`) headed by the period, and a negative value
+    at risk as "none (it keeps at least £X)" (:func:`at_risk_text`).
     ``headers`` renames columns for a narrow terminal; ``labels`` heads a wide table's
     columns with the glossary's short labels instead of the column names.
 
@@ -543,19 +747,20 @@ def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
     --------
     >>> import pandas as pd
     >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
-    ...                "practices_prob_loss_over_2pct": 0.0512})
+    ...                "practices_prob_loss_over_2pct": 0.0512,
+    ...                "commissioner_var95_all_years": -3_874_187.0})
     >>> print(text_table(summary_table(s)))
-                                                   value
-    Simulations                                    1,000
-    Expected freed-up resources                   £1,235
-    Chance a practice bears over 2% of budget       5.1%
+                                                                                value
+    The run
+      Simulations                                                               1,000
+    A simulated year
+      Expected freed-up resources                                              £1,235
+      Chance a practice bears over 2% of budget                                  5.1%
+    All simulated years together
+      Commissioner's value at risk (95%), a cost  none (it keeps at least £3,874,187)
     """
     if table.index.name == "metric" and "unit" in table.columns:
-        values = [c for c in table.columns if c not in _DESCRIBED]
-        shown = pd.DataFrame({c: [_text(v, u) for v, u in zip(table[c], table["unit"],
-                                                               strict=True)]
-                              for c in values}, index=pd.Index(table["label"].to_numpy()))
-        return shown.rename(columns=dict(headers or {})).to_string()
+        return _long_text(table, headers)
     by_column = {t.column: t for t in TERMS.values()}
     shown = table.astype(object).copy()
     names = dict(headers or {})

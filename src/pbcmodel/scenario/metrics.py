@@ -57,7 +57,8 @@ from ..errors import ValidationError
 from .plan import SimulatedScenario
 from .tally import Tally
 
-__all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SUMMARY", "UNITS",
+__all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SMALL_PRACTICE",
+           "SUMMARY", "UNITS",
            "Column", "Figure", "Metric", "figures", "measure", "metric", "pool_funding"]
 
 #: The library's unit of each figure → the glossary's unit shown to readers (probabilities
@@ -77,6 +78,16 @@ UNITS: dict[str, str] = {
 #: The list-size bands (registered patients) of :meth:`SimulationResult.by_list_size` and of
 #: the ``max_band_...`` figures.
 LIST_SIZE_BANDS: tuple[float, ...] = (0, 3000, 6000, 10000, 20000, np.inf)
+#: A practice with fewer registered patients than this is *small*: real England has
+#: practices of 1 to 25 patients (new, closing or special services), whose figures per
+#: head are a handful of patients' costs divided by a handful of patients. The figures per
+#: head by list-size band (``sd_per_head_smallest_lists``, ``sd_per_head_largest_lists``,
+#: ``fairness_sd_ratio``) leave them out; the per-practice tables of
+#: :mod:`pbcmodel.reports.tables` flag them ``small``.
+SMALL_PRACTICE = 1_000
+#: The list-size bands of the figures per head when a practice is small: those of
+#: :data:`LIST_SIZE_BANDS` with the small practices in a band of their own, left out.
+_SIZED_BANDS: tuple[float, ...] = tuple(sorted({*LIST_SIZE_BANDS, SMALL_PRACTICE}))
 
 
 class Result(Protocol):
@@ -189,19 +200,29 @@ def _worst_p05_fraction(r: Result, c: _Cache) -> float:
 
 
 def _band_sd(r: Result, c: _Cache) -> pd.Series:
-    return c.get_or("bands", r.by_list_size)["sd_amount_per_head"]
+    """The spread per patient of each list-size band holding a practice, small practices
+    (below :data:`SMALL_PRACTICE`) left out; empty when every practice is small."""
+    small = bool((_practices(r, c)["list_size"] < SMALL_PRACTICE).any())
+    bands = c.get_or("bands", lambda: r.by_list_size(_SIZED_BANDS if small
+                                                     else LIST_SIZE_BANDS))
+    sd = bands["sd_amount_per_head"] if len(bands) else pd.Series([], dtype=float)
+    return sd.iloc[1:] if small else sd
 
 
 def _sd_smallest(r: Result, c: _Cache) -> float:
-    return float(_band_sd(r, c).iloc[0])
+    sd = _band_sd(r, c)
+    return float(sd.iloc[0]) if len(sd) else math.nan
 
 
 def _sd_largest(r: Result, c: _Cache) -> float:
-    return float(_band_sd(r, c).iloc[-1])
+    sd = _band_sd(r, c)
+    return float(sd.iloc[-1]) if len(sd) else math.nan
 
 
 def _fairness(r: Result, c: _Cache) -> float:
     sd = _band_sd(r, c)
+    if not len(sd):
+        return math.nan
     return float(sd.iloc[0] / sd.iloc[-1]) if sd.iloc[-1] > 0 else math.inf
 
 
