@@ -117,7 +117,7 @@ def test_the_scenario_file_keeps_the_policy(compared):
 
 
 def test_downloads(compared):
-    scenarios, comparison = compared
+    comparison = compared[1]
     csv = pd.read_csv(io.BytesIO(comparison.csv()), index_col="metric")
     expected = comparison_table(comparison.table)
     assert csv.index.tolist() == expected.index.tolist()
@@ -286,10 +286,11 @@ def _input(driver, label, index=0):
         return l.parentNode.querySelector('input, select');""")
 
 
-def _type(element, text):
-    from selenium.webdriver.common.keys import Keys
-    element.clear()
-    element.send_keys(text + Keys.TAB)
+def _type(driver, element, text):
+    """Put ``text`` in an input and fire its change event, as typing and leaving it does."""
+    driver.execute_script("arguments[0].value = arguments[1]; "
+                          "arguments[0].dispatchEvent(new Event('change'));", element, text)
+    assert element.get_property("value") == text
 
 
 @pytest.mark.skipif(not shutil.which("chromium") and not CHROMIUM.exists(),
@@ -317,9 +318,9 @@ def test_the_page_in_a_real_browser(tmp_path):
         first = pbc.datasets.england().subset(icb="QT6").codes[0]
         _wait(driver, "const c = deep('#budgets', document); return c && "
                       f"c.textContent.includes('{first}') ? c : null;", timeout=20)
-        _type(_input(driver, "Practice's share of an overspend (%)", 0), "30")
-        _type(_input(driver, "Simulations"), "200")
-        _type(_input(driver, "Years"), "1")
+        _type(driver, _input(driver, "Practice's share of an overspend (%)", 0), "30")
+        _type(driver, _input(driver, "Simulations"), "200")
+        _type(driver, _input(driver, "Years"), "1")
         time.sleep(1.5)                           # the last change reaches the server
         _wait(driver, "return all('button', document, []).find("
                       "b => b.textContent.includes('Run comparison'));").click()

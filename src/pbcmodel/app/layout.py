@@ -83,8 +83,14 @@ def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
     Examples
     --------
     >>> t = pd.DataFrame({"budget": [1234.5]}, index=pd.Index(["<P1>"], name="practice"))
-    >>> print(html_table(t, formatted(t, {"budget": pounds}), table_id="b"))
-    <table class="pbc-table" id="b"><thead><tr><th>practice</th><th class="num">budget</th></tr></thead><tbody><tr><th>&lt;P1&gt;</th><td class="num c-budget" id="b-_P1_-budget" data-value="1234.5">£1,235</td></tr></tbody></table>
+    >>> page = html_table(t, formatted(t, {"budget": pounds}), table_id="b")
+    >>> print(page[page.index("<tbody>"):].replace("><", ">\\n<"))
+    <tbody>
+    <tr>
+    <th>&lt;P1&gt;</th>
+    <td class="num c-budget" id="b-_P1_-budget" data-value="1234.5">£1,235</td>
+    </tr>
+    ...
     """
     names = dict(headers or {})
     head = "".join(f'<th class="{_kind(values[c].iloc[0]) if len(values) else "num"}">'
@@ -92,7 +98,8 @@ def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
     rows = []
     for key in values.index:
         cells = "".join(
-            f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
+            f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" '
+            f'id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
             f'data-value="{html.escape(str(values.at[key, c]))}">'
             f"{html.escape(str(shown.at[key, c]))}</td>" for c in shown.columns)
         label = (f'<th title="{html.escape(str(key))}">{html.escape(row_labels[key])}</th>'
@@ -291,8 +298,10 @@ class WhatIf:
             md("## 1. Practices and groups"), pn.Row(self.icb, self.grouping),
             self.practices_status,
             md("### Groups: budgets and need"), self.groups,
-            md("### Practices"), pn.pane.HTML('<div class="pbc-note">Scroll the table for '
-                                              "every practice.</div>", stylesheets=[_CSS]), self.budgets,
+            md("### Practices"),
+            pn.pane.HTML('<div class="pbc-note">Scroll the table for every practice.</div>',
+                         stylesheets=[_CSS]),
+            self.budgets,
             self.practice, self.explanation,
             md("## 2. Policies"),
             md("An overspend beyond the tolerance is shared: the practice bears its share, "
@@ -342,7 +351,7 @@ class WhatIf:
             scn, footprints = self.base(), self.footprints()
             groups = group_table(scn, footprints, self.icb.value)
             budgets = budgets_table(scn, footprints, self.icb.value)
-        except Exception as exc:  # noqa: BLE001 - every failure is a message in the page
+        except Exception as exc:   # every failure: a message in the page
             self.practices_status.objects = [_message(self.pn, failure_message(exc))]
             return
         self.groups.object = html_table(groups, formatted(groups, _GROUP_FORMATS),
@@ -362,7 +371,7 @@ class WhatIf:
             return
         try:
             text = explanation_text(self.base(), self.practice.value)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             text = failure_message(exc)
         self.explanation.object = (f'<pre class="explanation">{html.escape(text)}</pre>')
 
@@ -386,7 +395,7 @@ class WhatIf:
             n, years, seed = int(self.n.value), int(self.years.value), int(self.seed.value)
             comparison = await asyncio.to_thread(run_comparison, scenarios, n, years, seed)
             self._show(comparison)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.run_status.objects = [_message(self.pn, failure_message(exc))]
         finally:
             self.progress.visible = self.progress.active = False
@@ -440,7 +449,7 @@ class WhatIf:
         try:
             mapping = upload_footprints(self.mapping_file.filename, event.new, self.icb.value)
             base_scenario(self.icb.value, mapping)        # every practice grouped, else why
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
         self.mapping = mapping
@@ -459,7 +468,7 @@ class WhatIf:
                    if self.patients_map.value else None)
         try:
             pop = upload_population(self.patients_file.filename, event.new, mapping)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
         practices = pop.practices

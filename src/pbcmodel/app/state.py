@@ -63,9 +63,9 @@ from ..sharing import pbc_freed_up
 from ..weighted import WeightedPopulations
 
 __all__ = ["GROUPINGS", "MAX_UPLOAD_BYTES", "Comparison", "Policy", "base_scenario",
-           "budgets_table", "explanation_text", "failure_message", "footprints_of", "group_table", "icb_choices",
-           "policy_scenario", "read_upload", "run_comparison", "upload_footprints",
-           "upload_population"]
+           "budgets_table", "explanation_text", "failure_message", "footprints_of",
+           "group_table", "icb_choices", "policy_scenario", "read_upload", "run_comparison",
+           "upload_footprints", "upload_population"]
 
 #: The groupings of the embedded data: label → footprint level.
 GROUPINGS: dict[str, str] = {"PCN (neighbourhood)": "pcn", "Place (district)": "place",

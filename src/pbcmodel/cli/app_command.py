@@ -28,7 +28,7 @@ _port = count("--port", maximum=65535, minimum=0)
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from ..app.serve import serve   # the page and its optional extra, only for this command
+    from ..app.serve import serve  # the page and its optional extra, only for this command
 
     serve(args.address, args.port, show=args.browser, icb=args.icb)
     return 0
