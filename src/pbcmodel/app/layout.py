@@ -42,6 +42,7 @@ from .state import (
     group_table,
     icb_choices,
     policy_scenario,
+    policy_table,
     run_comparison,
     upload_footprints,
     upload_population,
@@ -63,6 +64,8 @@ _CSS = """
 .pbc-table th, .pbc-table td {padding: 3px 8px; border-bottom: 1px solid #ddd;}
 .pbc-table td.num, .pbc-table th.num {text-align: right; font-variant-numeric: tabular-nums;}
 .pbc-table th {background: #f2f5f8; position: sticky; top: 0;}
+.pbc-table th.text, .pbc-table td.text, .pbc-table tbody th {text-align: left;}
+.pbc-table tbody th {font-weight: normal; position: static;}
 .pbc-scroll {max-height: 420px; overflow-y: auto;}
 .pbc-note {color: #555; font-size: 12px;}
 pre.explanation {font-size: 12px; overflow-x: auto;}
@@ -376,37 +379,44 @@ class WhatIf:
         self.explanation.object = (f'<pre class="explanation">{html.escape(text)}</pre>')
 
     # --- 2 and 3. policies and the comparison --------------------------------------------
-    def scenarios(self) -> list[Scenario]:
-        """The ticked policies as scenarios of the chosen ICB and grouping."""
+    def chosen(self) -> list[Policy]:
+        """The ticked policies."""
+        return [inputs.policy() for inputs in self.policies if inputs.include.value]
+
+    def scenarios(self, policies: list[Policy]) -> list[Scenario]:
+        """``policies`` as scenarios of the chosen ICB and grouping."""
         base = self.base()
-        return [policy_scenario(base, inputs.policy()) for inputs in self.policies
-                if inputs.include.value]
+        return [policy_scenario(base, policy) for policy in policies]
 
     async def _run(self, *_: Any) -> None:
         self.run_status.objects = []
         self.run_button.disabled = True
         self.progress.visible = self.progress.active = True
         try:
-            scenarios = self.scenarios()
+            policies = self.chosen()
+            scenarios = self.scenarios(policies)
             if not scenarios:
                 self.run_status.objects = [_message(
                     self.pn, "Tick at least one policy to compare.", "warning")]
                 return
             n, years, seed = int(self.n.value), int(self.years.value), int(self.seed.value)
             comparison = await asyncio.to_thread(run_comparison, scenarios, n, years, seed)
-            self._show(comparison)
+            self._show(comparison, policies)
         except Exception as exc:
             self.run_status.objects = [_message(self.pn, failure_message(exc))]
         finally:
             self.progress.visible = self.progress.active = False
             self.run_button.disabled = False
 
-    def _show(self, comparison: Comparison) -> None:
+    def _show(self, comparison: Comparison, policies: list[Policy]) -> None:
         self.comparison = comparison
         cells = comparison_cells(comparison)
         names = [str(c) for c in comparison.table.columns]
         shown = cells[[f"{name}_text" for name in names]].set_axis(names, axis=1)
-        table = html_table(cells[names], shown, table_id="cmp", index_header="",
+        words = policy_table(policies)
+        settings = html_table(words, words, table_id="policies", index_header="Policy",
+                              headers={name: f"Policy {name}" for name in names})
+        table = html_table(cells[names], shown, table_id="cmp", index_header="Figure",
                            headers={name: f"Policy {name}" for name in names},
                            row_labels=cells["label"].to_dict())
         common = ("the same simulated outturns under each policy"
@@ -415,7 +425,7 @@ class WhatIf:
                   "too")
         self.run_status.objects = [_message(self.pn, f"{comparison.described()}: {common}.",
                                             "success")]
-        self.result_table.object = table
+        self.result_table.object = settings + "<p></p>" + table
         self.figure.object = _figure(comparison)
         self.figure.visible = True
 

@@ -51,6 +51,7 @@ from ..cli.commands import budget_summary, format_explanation
 from ..errors import PBCModelError, ValidationError
 from ..footprints import Footprints
 from ..io import read_footprints, read_registered_patients
+from ..money import pounds
 from ..population import Population
 from ..reports.board_report import board_report
 from ..reports.result_workbook import comparison_workbook
@@ -64,8 +65,8 @@ from ..weighted import WeightedPopulations
 
 __all__ = ["GROUPINGS", "MAX_UPLOAD_BYTES", "Comparison", "Policy", "base_scenario",
            "budgets_table", "explanation_text", "failure_message", "footprints_of",
-           "group_table", "icb_choices", "policy_scenario", "read_upload", "run_comparison",
-           "upload_footprints", "upload_population"]
+           "group_table", "icb_choices", "policy_scenario", "policy_table", "read_upload",
+           "run_comparison", "upload_footprints", "upload_population"]
 
 #: The groupings of the embedded data: label → footprint level.
 GROUPINGS: dict[str, str] = {"PCN (neighbourhood)": "pcn", "Place (district)": "place",
@@ -178,6 +179,33 @@ class Policy:
     savings_share_pct: float = 70.0
     high_cost_threshold: float | None = None
     holder: str = "practice"
+
+
+def policy_table(policies: Sequence[Policy]) -> pd.DataFrame:
+    """The policies side by side in words: one row per setting, one column per policy.
+
+    Examples
+    --------
+    >>> policy_table([Policy(), Policy(name="B", cap_pct=None)])["B"].tolist()[:3]
+    ['50%', '2% of budget', 'none']
+    """
+    def pct(value: float | None, unit: str = "") -> str:
+        return "none" if value is None else f"{value:g}%{unit}"
+
+    rows = {"Practice's share of an overspend": [pct(p.practice_share_pct) for p in policies],
+            "Tolerance (commissioner bears)": [pct(p.tolerance_pct, " of budget")
+                                               for p in policies],
+            "Cap on the practice's share": [pct(p.cap_pct, " of budget") for p in policies],
+            "Netted within the group first": ["yes" if p.net_within_consortium else "no"
+                                              for p in policies],
+            "Recovered over": [f"{p.recovery_years} year(s)" for p in policies],
+            "Practice keeps of an underspend": [pct(p.savings_share_pct) for p in policies],
+            "High-cost threshold a patient": ["none" if p.high_cost_threshold is None
+                                              else pounds(p.high_cost_threshold)
+                                              for p in policies],
+            "Budget held by": ["each practice" if p.holder == "practice" else "each group"
+                               for p in policies]}
+    return pd.DataFrame(rows, index=[p.name for p in policies]).T
 
 
 def policy_scenario(base: Scenario, policy: Policy) -> Scenario:
