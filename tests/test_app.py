@@ -225,6 +225,8 @@ def test_serving_elsewhere_than_localhost_warns(monkeypatch):
         serving.serve("0.0.0.0", 5006)
     with pytest.raises(ValidationError, match="port"):
         serving.serve(port=70_000)
+    with pytest.raises(ValidationError, match="'XYZ' is not an ICB code"):
+        serving.serve(icb="XYZ")
 
 
 def test_cli_without_panel_is_one_line(monkeypatch, capsys):
@@ -233,6 +235,9 @@ def test_cli_without_panel_is_one_line(monkeypatch, capsys):
     assert main(["app", "--no-browser"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'pbcmodel[app]'" in err
+    assert main(["app", "--port", "x"]) == 2
+    assert main(["app", "--icb", "XYZ", "--no-browser"]) == 2
+    assert "'XYZ' is not an ICB code" in capsys.readouterr().err
 
 
 # --- the page in a real browser ---------------------------------------------------------------

@@ -36,6 +36,7 @@ from .state import (
     Policy,
     base_scenario,
     budgets_table,
+    check_icb,
     explanation_text,
     failure_message,
     footprints_of,
@@ -229,8 +230,7 @@ class WhatIf:
         self.mapping: Footprints | None = None
         self.comparison: Comparison | None = None
         choices = icb_choices()
-        self.icb = pn.widgets.Select(name="ICB", options=choices,
-                                     value=icb if icb in choices.values() else FIRST_ICB,
+        self.icb = pn.widgets.Select(name="ICB", options=choices, value=check_icb(icb),
                                      width=420)
         self.grouping = pn.widgets.RadioButtonGroup(
             name="Group practices by", options={**GROUPINGS}, value="place")

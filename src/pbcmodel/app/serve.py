@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from .layout import FIRST_ICB, build_app, require_panel
+from .state import check_icb
 
 __all__ = ["LOCALHOST", "free_port", "serve"]
 
@@ -63,7 +64,7 @@ def serve(address: str = LOCALHOST, port: int = 0, *, show: bool = False,
     Raises
     ------
     ValidationError
-        A port outside 0-65535.
+        A port outside 0-65535, or an unknown ICB code.
     MissingDependencyError
         Panel is not installed: ``pip install "pbcmodel[app]"``.
     """
@@ -73,6 +74,7 @@ def serve(address: str = LOCALHOST, port: int = 0, *, show: bool = False,
         warnings.warn(f"the app listens on {address}: other computers that can reach this "
                       "one can open it; give no address to keep it on this computer",
                       UserWarning, stacklevel=2)
+    check_icb(icb)
     pn = require_panel()
     port = port or free_port(address)
     url = f"http://{address}:{port}/{PATH}"

@@ -64,7 +64,7 @@ from ..sharing import pbc_freed_up
 from ..weighted import WeightedPopulations
 
 __all__ = ["GROUPINGS", "MAX_UPLOAD_BYTES", "Comparison", "Policy", "base_scenario",
-           "budgets_table", "explanation_text", "failure_message", "footprints_of",
+           "budgets_table", "check_icb", "explanation_text", "failure_message", "footprints_of",
            "group_table", "icb_choices", "policy_scenario", "policy_table", "read_upload",
            "run_comparison", "upload_footprints", "upload_population"]
 
@@ -92,6 +92,26 @@ def icb_choices(year: str = "2026/27") -> dict[str, str]:
     icbs = icbs.sort_values("icb_name")
     return {f"{row.icb}  {row.icb_name} ({row.practices} practices)": str(row.icb)
             for row in icbs.itertuples()}
+
+
+def check_icb(icb: str) -> str:
+    """``icb`` if it is an ICB code of the embedded data, else a ValidationError naming a few.
+
+    Examples
+    --------
+    >>> check_icb("QOC")
+    'QOC'
+    >>> check_icb("XYZ")
+    Traceback (most recent call last):
+    ...
+    pbcmodel.errors.ValidationError: icb: 'XYZ' is not an ICB code of the embedded data; ...
+    """
+    codes = sorted(icb_choices().values())
+    if icb not in codes:
+        raise ValidationError(f"icb: {icb!r} is not an ICB code of the embedded data; "
+                              f"expected one of {', '.join(codes[:6])}, ... "
+                              f"({len(codes)} in all)")
+    return icb
 
 
 @functools.lru_cache(maxsize=64)
