@@ -171,6 +171,16 @@ _HEADERS = {"name": "name", "group_name": "group", "list_size": "registered pati
             "patients": "registered patients", "per_head": "budget per patient"}
 
 
+def _key(widget: Any, new: str, old: str) -> str:
+    """A widget's parameter by its new name where this Panel has it (1.8+), else the old."""
+    return new if new in widget.param else old
+
+
+def _widget(widget: Any, label: str, **options: Any) -> Any:
+    """``widget`` labelled ``label`` (``label=`` in newer Panel, ``name=`` before)."""
+    return widget(**{_key(widget, "label", "name"): label}, **options)
+
+
 def _message(pn: Any, text: str, kind: str = "danger") -> Any:
     """An alert with ``text`` escaped (an HTML block, so no Markdown is read in it)."""
     return pn.pane.Alert(f'<div class="pbc-message">{html.escape(text)}</div>',
@@ -182,26 +192,26 @@ class PolicyInputs:
 
     def __init__(self, pn: Any, default: Policy, include: bool) -> None:
         self.name = default.name
-        self.include = pn.widgets.Checkbox(name=f"Compare policy {default.name}",
+        self.include = _widget(pn.widgets.Checkbox, f"Compare policy {default.name}",
                                            value=include)
-        self.share = pn.widgets.FloatInput(name="Practice's share of an overspend (%)",
+        self.share = _widget(pn.widgets.FloatInput, "Practice's share of an overspend (%)",
                                            value=default.practice_share_pct, start=0, end=100,
                                            step=5)
-        self.tolerance = pn.widgets.FloatInput(name="Tolerance (% of budget)",
+        self.tolerance = _widget(pn.widgets.FloatInput, "Tolerance (% of budget)",
                                                value=default.tolerance_pct, start=0, step=0.5)
-        self.cap = pn.widgets.FloatInput(name="Cap (% of budget; blank: none)",
+        self.cap = _widget(pn.widgets.FloatInput, "Cap (% of budget; blank: none)",
                                          value=default.cap_pct, start=0, step=1)
-        self.netting = pn.widgets.Checkbox(name="Net within the group first",
+        self.netting = _widget(pn.widgets.Checkbox, "Net within the group first",
                                            value=default.net_within_consortium)
-        self.recovery = pn.widgets.IntInput(name="Recovered over (years)",
+        self.recovery = _widget(pn.widgets.IntInput, "Recovered over (years)",
                                             value=default.recovery_years, start=1, step=1)
-        self.savings = pn.widgets.FloatInput(name="Practice keeps of an underspend (%)",
+        self.savings = _widget(pn.widgets.FloatInput, "Practice keeps of an underspend (%)",
                                              value=default.savings_share_pct, start=0, end=100,
                                              step=5)
-        self.threshold = pn.widgets.FloatInput(
-            name="High-cost threshold (£ a patient; blank: none)",
+        self.threshold = _widget(pn.widgets.FloatInput,
+                                 "High-cost threshold (£ a patient; blank: none)",
             value=default.high_cost_threshold, start=0, step=5_000)
-        self.holder = pn.widgets.Select(name="Budget held by",
+        self.holder = _widget(pn.widgets.Select, "Budget held by",
                                         options={"each practice": "practice",
                                                  "each group, as one budget": "consortium"},
                                         value=default.holder)
@@ -230,13 +240,13 @@ class WhatIf:
         self.mapping: Footprints | None = None
         self.comparison: Comparison | None = None
         choices = icb_choices()
-        self.icb = pn.widgets.Select(name="ICB", options=choices, value=check_icb(icb),
+        self.icb = _widget(pn.widgets.Select, "ICB", options=choices, value=check_icb(icb),
                                      width=420)
-        self.grouping = pn.widgets.RadioButtonGroup(
-            name="Group practices by", options={**GROUPINGS}, value="place")
+        self.grouping = _widget(pn.widgets.RadioButtonGroup, "Group practices by",
+                                options={**GROUPINGS}, value="place")
         self.groups = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
         self.budgets = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
-        self.practice = pn.widgets.Select(name="Explain the budget of practice", width=420)
+        self.practice = _widget(pn.widgets.Select, "Explain the budget of practice", width=420)
         self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
         self.practices_status = pn.Column(sizing_mode="stretch_width")
         self.policies = [PolicyInputs(pn, p, include=p.name != "C") for p in POLICIES]
@@ -251,11 +261,13 @@ class WhatIf:
     # --- widgets ------------------------------------------------------------------------
     def _simulation_widgets(self, n: int, years: int, seed: int) -> None:
         pn = self.pn
-        self.n = pn.widgets.IntInput(name="Simulations", value=n, start=1, step=500, width=140)
-        self.years = pn.widgets.IntInput(name="Years", value=years, start=1, end=10, width=90)
-        self.seed = pn.widgets.IntInput(name="Seed", value=seed, start=0, width=90)
-        self.run_button = pn.widgets.Button(name="Run comparison", button_type="primary",
-                                            css_classes=["run-comparison"])
+        self.n = _widget(pn.widgets.IntInput, "Simulations", value=n, start=1, step=500,
+                         width=140)
+        self.years = _widget(pn.widgets.IntInput, "Years", value=years, start=1, width=90)
+        self.seed = _widget(pn.widgets.IntInput, "Seed", value=seed, start=0, width=90)
+        self.run_button = _widget(pn.widgets.Button, "Run comparison",
+                                  css_classes=["run-comparison"],
+                                  **{_key(pn.widgets.Button, "color", "button_type"): "primary"})
         self.run_button.on_click(self._run)
         self.progress = pn.indicators.Progress(active=False, value=-1, visible=False,
                                                width=300)
@@ -266,7 +278,7 @@ class WhatIf:
 
     def _transfer_widgets(self) -> None:
         pn = self.pn
-        self.toml_policy = pn.widgets.Select(name="Scenario file of policy",
+        self.toml_policy = _widget(pn.widgets.Select, "Scenario file of policy",
                                              options=[p.name for p in self.policies], width=120)
         self.downloads = pn.Row(
             self.toml_policy,
