@@ -368,3 +368,18 @@ def test_the_page_in_a_real_browser(tmp_path):
     finally:
         driver.quit()
         server.stop()
+
+
+def test_an_uploaded_registered_patient_file_is_read_by_the_librarys_reader():
+    path = Path(__file__).parent / "data" / "gp-reg-pat-prac-quin-age.csv"
+    pop = upload_population(path.name, path.read_bytes())
+    expected = pbc.io.read_registered_patients(path)
+    pd.testing.assert_frame_equal(pop.practices, expected.practices)
+    pn = pytest.importorskip("panel")
+    from pbcmodel.app.layout import WhatIf
+    page = WhatIf(pn, SMALL_ICB)
+    page.patients_file.filename = path.name
+    page.patients_file.value = path.read_bytes()
+    [alert] = page.upload_status.objects
+    assert f"{expected.n_practices:,} practices" in alert.object
+    assert 'id="uploaded-' in page.uploaded.object
