@@ -24,7 +24,8 @@ ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 
 #: Optional extras (pyproject ``[project.optional-dependencies]``): lazy imports only.
 OPTIONAL = {"matplotlib", "tqdm", "dask", "distributed", "xarray", "pyarrow", "openpyxl",
-            "jinja2", "glum", "statsmodels", "sklearn", "zarr", "numba", "llvmlite"}
+            "jinja2", "glum", "statsmodels", "sklearn", "zarr", "numba", "llvmlite", "panel",
+            "bokeh", "selenium"}
 
 #: Layer of each part (the first dotted component after ``pbcmodel``); a module may import
 #: only modules of its own layer or of a lower one (and see FORBIDDEN).
@@ -44,7 +45,7 @@ LAYERS: dict[str, int] = {
     # 4 the one composer
     "scenario": 4, "design": 4,
     # 5 what people read and run
-    "plot": 5, "reports": 5, "cli": 5, "__main__": 5, "__init__": 5,
+    "plot": 5, "reports": 5, "cli": 5, "app": 5, "__main__": 5, "__init__": 5,
 }
 PURE = {part for part, layer in LAYERS.items() if layer == 2}
 #: Parts that a pure module must never import, even lazily.

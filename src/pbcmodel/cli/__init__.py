@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from .._version import __version__
 from ..errors import PBCModelError
 from ..moved import package_getattr
+from .app_command import COMMANDS as APP_COMMANDS
 from .commands import COMMANDS
 from .demo import COMMANDS as DEMO_COMMANDS
 from .design_command import COMMANDS as DESIGN_COMMANDS
@@ -75,7 +76,7 @@ def build_parser() -> Parser:
                         help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands = {**DEMO_COMMANDS, **COMMANDS, **DESIGN_COMMANDS, **FOOTPRINT_COMMANDS,
-                **STATEMENTS_COMMANDS}
+                **STATEMENTS_COMMANDS, **APP_COMMANDS}
     for name, (help_text, add_args, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
