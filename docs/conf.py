@@ -73,7 +73,7 @@ myst_heading_anchors = 3
 # index; the glob would sort pages alphabetically, so it is rewritten here to list the pages
 # that exist in the order of a year's story, any others after them.
 USER_GUIDE_ORDER = (
-    "budgets", "risk", "realistic_risk", "neighbourhoods", "who_gets_what", "simulating",
+    "budgets", "risk", "realistic_risk", "neighbourhoods", "app_tour", "who_gets_what", "simulating",
     "monitoring",
     "business_cases", "scaling_out", "scenario_files",
 )
