@@ -136,13 +136,17 @@ def test_explain_prints_every_row_whole_with_blank_amounts(tables):
 def test_summary_shows_counts_whole_percentages_and_glossary_labels(tables):
     s = tables["summary"]
     text = repr(s)
-    lines = {line.split("  ")[0]: line for line in text.splitlines()[1:]}
+    lines = {line.strip().split("  ")[0]: line for line in text.splitlines()[1:]}
     assert lines["Simulations"].split()[-1] == "200"
     assert lines["Years simulated"].split()[-1] == "3"
     assert lines["Chance a practice bears over 2% of budget"].endswith("%")
     assert "commissioner_var95_all_years" not in text
     assert "Commissioner's value at risk (95%), a cost" in text
     assert float(s["simulations"]) == 200.0
+    # one period per block, each titled by it, in the order the figures first appear
+    titles = [line for line in text.splitlines()[1:] if not line.startswith(" ")]
+    assert [t.strip() for t in titles] == ["The run", "The first year", "A simulated year",
+                                           "All simulated years together"]
 
 
 def test_metrics_and_compare_use_labels_and_keep_their_attrs(tables):

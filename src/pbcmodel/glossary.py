@@ -34,7 +34,8 @@ import pandas as pd
 from .errors import ValidationError
 
 __all__ = ["FIGURE_LABELS", "IN_WORDS", "TABLES", "TEMPLATES", "TERMS", "UNITS", "Term",
-           "figure_label", "glossary_frame", "in_words", "label", "numbered", "term"]
+           "figure_label", "glossary_frame", "in_words", "label", "numbered", "period_title",
+           "term"]
 
 #: Unit → suffix of the tidy column name (money in pounds to the penny; a ``%`` column holds
 #: percentages, 12.5 meaning 12.5%, where the library holds the fraction 0.125).
@@ -495,6 +496,23 @@ IN_WORDS: dict[str, str] = {
     "plan_approved": "the practice's plan is approved",
     "quality_met": "the quality standard is met",
 }
+
+
+def period_title(period: str) -> str:
+    """A term's period as the title of a table that shows only figures of that period.
+
+    A table mixes no periods: the figures of "a simulated year" and of "all simulated years
+    together" are shown as two tables (or two blocks), each titled by this.
+
+    Examples
+    --------
+    >>> period_title("a simulated year (mean over simulations and years)")
+    'A simulated year'
+    >>> period_title(term("commissioner_var95_all_years").period), period_title("")
+    ('All simulated years together', 'The run')
+    """
+    base = str(period).split(" (")[0].strip()
+    return base[:1].upper() + base[1:] if base else "The run"
 
 
 def in_words(name: str) -> str:

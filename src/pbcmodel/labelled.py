@@ -62,7 +62,7 @@ import pandas as pd
 
 from . import money
 from .errors import ValidationError
-from .glossary import UNITS, Term, term
+from .glossary import UNITS, Term, period_title, term
 from .html_tables import summary_html
 from .money import MAX_PENCE
 
@@ -302,6 +302,28 @@ def _left(texts: list[str]) -> list[str]:
     return [t.ljust(width) for t in texts]
 
 
+def _in_periods(shown: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
+    """A table of figures one a row (``names``, shown under their labels) as one block per
+    period, each headed by it (:func:`pbcmodel.glossary.period_title`), so no block mixes
+    "a simulated year" with "all simulated years together"; as it is when its rows share
+    one period or any row is not a glossary term."""
+    terms = [_term(name) for name in names]
+    if any(t is None for t in terms):
+        return shown
+    titles = [period_title(t.period) for t in terms if t is not None]
+    if len(set(titles)) < 2:
+        return shown
+    blocks = []
+    for title in dict.fromkeys(titles):
+        rows = shown[[t == title for t in titles]]
+        head = pd.DataFrame([[""] * shown.shape[1]], columns=shown.columns, index=[title])
+        body = rows.set_axis(["  " + str(label) for label in rows.index])
+        blocks += [head, body]
+    out = pd.concat(blocks)
+    out.index = pd.Index(_left([str(i) for i in out.index]), name=shown.index.name)
+    return out
+
+
 def _cut(shown: pd.DataFrame) -> pd.DataFrame:
     """The first and last :data:`END_ROWS` rows of a long table and, between them, a row
     saying how many are left out; a table of up to :data:`MOST_ROWS` rows whole."""
@@ -374,6 +396,7 @@ class LabelledFrame(_Labelled, pd.DataFrame):
         if self.by_row:
             out.index = pd.Index(_left([self.label_of(r) for r in self.index]),
                                  name=self.index.name)
+            out = _in_periods(out, self.index)
         return _cut(out)
 
     def __repr__(self) -> str:
@@ -394,9 +417,11 @@ class LabelledSeries(_Labelled, pd.Series):
     --------
     >>> import pandas as pd
     >>> s = labelled(pd.Series({"simulations": 500.0, "expected_freed_up": 4047349.2}))
-    >>> print(s)
-    Simulations                         500
-    Expected freed-up resources  £4,047,349
+    >>> print(s)                        # figures of different periods: a block for each
+    The run
+      Simulations                           500
+    A simulated year
+      Expected freed-up resources    £4,047,349
     >>> type(s * 2).__name__
     'Series'
     """
@@ -423,7 +448,7 @@ class LabelledSeries(_Labelled, pd.Series):
         """
         labels = pd.Index([self.label_of(r) for r in self.index], name=self.index.name)
         out = pd.Series(self._row_texts(self.tolist(), self.index), index=labels, dtype=object)
-        return _cut(out.to_frame("value")).iloc[:, 0]
+        return _cut(_in_periods(out.to_frame("value"), self.index)).iloc[:, 0]
 
     def __repr__(self) -> str:
         table = self.shown().to_string(dtype=False, name=False, length=False)

@@ -440,7 +440,7 @@ class CapitationFormula:
         4  market forces factor    multiplier for unavoidable local cost 1              input
         5  share of need           adjusted weighted list ÷ commissioner total  0.25%   input
         6  share of resource       share × resource £510,000,000.00 £1,272,329 £1,272,329 adjustment
-        7  top-slice: contingency reserve  share × £5,100,000.00 held back  −£12,723  −£12,723  adjustment
+        7  top-slice: contingency reserve  share × £5,100,000.00 held back  −£12,723 ... adjustment
         8  fair-share target       share of the devolved resource  £1,259,606           subtotal
         9  final budget            budget for the year   £1,259,606  £1,259,606         result
         """

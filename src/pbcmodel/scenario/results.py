@@ -472,8 +472,8 @@ class SimulationResult:
         The figures of :data:`pbcmodel.scenario.metrics.SUMMARY`, each defined (unit, sign,
         label) in :mod:`pbcmodel.scenario.metrics`; the commissioner's are over all years.
         """
-        return labelled(figures(self, SUMMARY), title=f"{self.scenario.name}: headline figures "
-                        "(a simulated year; the commissioner's over all simulated years)")
+        return labelled(figures(self, SUMMARY), title=f"{self.scenario.name}: headline figures, "
+                        "by period")
 
     def plot(self, kind: str = "list_size", ax: Any = None) -> Any:
         """A figure of the result (see :mod:`pbcmodel.plot.simulation`)."""

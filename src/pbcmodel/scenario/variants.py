@@ -145,8 +145,7 @@ def side_by_side(results: Sequence[SimulationResult]) -> pd.DataFrame:
     first = _draws(results[0])
     frame.attrs["common_outturns"] = all(_draws(r) == first for r in results[1:])
     same = "on the same outturns" if frame.attrs["common_outturns"] else "on different outturns"
-    return labelled(frame, by_row=True, title=f"Scenarios side by side, {same} (a simulated "
-                    "year; the commissioner's over all simulated years)")
+    return labelled(frame, by_row=True, title=f"Scenarios side by side, {same}, by period")
 
 
 def compare(scenarios: Sequence[Scenario], n: int = 10_000, seed: Any = 0,
