@@ -84,3 +84,28 @@ def test_command_synopsis_matches_the_parser(line):
     usage = line.split("  ")[0]        # the description after two spaces is prose
     for flag in re.findall(r"--[a-z][a-z-]*", usage):
         assert flag in sub._option_string_actions, f"{words[1]} has no {flag}"
+
+
+def shown_output(index: int) -> str | None:
+    """The ``text`` block the README shows right after python block ``index`` as what it
+    prints ("prints ...:" between them), or None when it shows none."""
+    python = blocks("python")[index]
+    after = README.split(f"```python\n{python}```", 1)[1]
+    found = re.match(r"\s*\n(?:[^`\n][^\n]*\n)+\s*```text\n(.*?)^```", after, flags=re.S | re.M)
+    return found.group(1) if found else None
+
+
+def test_readme_shows_what_its_example_prints(monkeypatch, tmp_path):
+    # The README shows the output of its Python example; it must be what the example prints
+    # (lines compared without trailing spaces), so the README cannot drift from the library.
+    index = next(i for i in range(len(blocks("python"))) if shown_output(i) is not None)
+    monkeypatch.chdir(tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(blocks("python")[index], "README.md python block", "exec"),
+             {"__name__": "__readme__"})
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.strip().splitlines()]
+
+    assert lines(printed.getvalue()) == lines(shown_output(index) or "")
