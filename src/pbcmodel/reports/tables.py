@@ -42,7 +42,7 @@ from ..glossary import TERMS, Term, glossary_frame, term
 from ..money import allocate_pennies, round_half_up, to_pence
 from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
 from .text_tables import (  # the text of these tables, re-exported from their old home
-    _COUNTS,
+    COUNT_UNITS,
     at_risk_text,
     cell_text,
     explanation_text,
@@ -327,7 +327,7 @@ def flag_small(table: pd.DataFrame, list_size: pd.Series) -> pd.DataFrame:
 
 
 #: Units whose values :func:`_as_read` converts (codes and ratios are shown as they are).
-_NUMERIC = ("£", "£ per registered patient", "%", *_COUNTS)
+_NUMERIC = ("£", "£ per registered patient", "%", *COUNT_UNITS)
 
 
 def _as_read(t: Term, values: Any, money_decimals: int = 2) -> np.ndarray:
@@ -337,7 +337,7 @@ def _as_read(t: Term, values: Any, money_decimals: int = 2) -> np.ndarray:
     if t.unit not in _NUMERIC:
         return np.asarray(values)
     v = np.asarray(values, dtype=float)
-    if t.unit in _COUNTS:
+    if t.unit in COUNT_UNITS:
         return v.astype(np.int64) if np.isfinite(v).all() else v
     if t.fraction:
         return round_half_up(100 * v, 2)

@@ -30,10 +30,11 @@ from ..glossary import TEMPLATES, TERMS, numbered
 from ..labelled import value_text
 from ..money import pounds
 
-__all__ = ["at_risk_text", "cell_text", "explanation_text", "period_tables", "text_table"]
+__all__ = ["COUNT_UNITS", "at_risk_text", "cell_text", "explanation_text", "period_tables",
+           "text_table"]
 
-#: Units of whole numbers (a tidy table holds them as integers).
-_COUNTS = ("count", "patients", "years")
+#: The glossary's units of whole numbers (a tidy table holds them as integers).
+COUNT_UNITS: tuple[str, ...] = ("count", "patients", "years")
 #: Inputs of an explanation shown in whole units (the others are indices, to 4 decimals).
 _WHOLE_INPUTS = ("list size", "weighted list", "historic budget")
 
@@ -103,7 +104,7 @@ def _text(value: Any, unit: str) -> str:
     value = float(value)
     if np.isnan(value):
         return "–"
-    if unit in _COUNTS:
+    if unit in COUNT_UNITS:
         return value_text(int(value), unit)           # whole, as the tidy table holds them
     if unit in ("£", "£ per registered patient"):
         return value_text(value, unit)
