@@ -19,7 +19,7 @@ import asyncio
 import html
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -28,7 +28,7 @@ from ..errors import ValidationError, require
 from ..footprints import Footprints
 from ..money import pounds
 from ..plot.simulation import plot_compare
-from ..reports.tables import text_table
+from ..reports.text_tables import cell_text, period_tables
 from ..scenario import Scenario
 from .state import (
     GROUPINGS,
@@ -67,6 +67,8 @@ _CSS = """
 .pbc-table th {background: #f2f5f8; position: sticky; top: 0;}
 .pbc-table th.text, .pbc-table td.text, .pbc-table tbody th {text-align: left;}
 .pbc-table tbody th {font-weight: normal; position: static;}
+.pbc-table tbody tr.period th {font-weight: bold; background: #fafafa; padding-top: 8px;}
+.pbc-table tbody tr.period ~ tr th {padding-left: 18px;}
 .pbc-scroll {max-height: 420px; overflow-y: auto;}
 .pbc-note {color: #555; font-size: 12px;}
 pre.explanation {font-size: 12px; overflow-x: auto;}
@@ -79,10 +81,14 @@ def _id_part(text: object) -> str:
 
 def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
                headers: Mapping[str, str] | None = None, index_header: str = "",
-               row_labels: Mapping[Any, str] | None = None) -> str:
+               row_labels: Mapping[Any, str] | None = None,
+               sections: Mapping[str, Sequence[Any]] | None = None) -> str:
     """An escaped HTML table: a row per row of ``values``, headed by its index (or its
     ``row_labels``, the index then in the row's ``title``); a cell per column of ``shown``
     (the text), with id ``<table_id>-<row>-<column>`` and the value in ``data-value``.
+    ``sections`` (title → the rows' index labels, in order) shows the rows in blocks, each
+    a ``<tbody>`` headed by its title (a row of class ``period``), as the terminal shows a
+    long table a block per period (:func:`pbcmodel.reports.text_tables.period_tables`).
 
     Examples
     --------
@@ -99,19 +105,31 @@ def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
     names = dict(headers or {})
     head = "".join(f'<th class="{_kind(values[c].iloc[0]) if len(values) else "num"}">'
                    f"{html.escape(names.get(c, c))}</th>" for c in shown.columns)
-    rows = []
-    for key in values.index:
-        cells = "".join(
-            f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" '
-            f'id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
-            f'data-value="{html.escape(str(values.at[key, c]))}">'
-            f"{html.escape(str(shown.at[key, c]))}</td>" for c in shown.columns)
-        label = (f'<th title="{html.escape(str(key))}">{html.escape(row_labels[key])}</th>'
-                 if row_labels is not None else f"<th>{html.escape(str(key))}</th>")
-        rows.append(f"<tr>{label}{cells}</tr>")
+    rows = [_html_row(values, shown, key, table_id, row_labels) for key in values.index]
+    if sections is None:
+        body = f'<tbody>{"".join(rows)}</tbody>'
+    else:
+        by_key = dict(zip(values.index, rows, strict=True))
+        body = "".join(
+            f'<tbody><tr class="period"><th colspan="{len(shown.columns) + 1}">'
+            f'{html.escape(title)}</th></tr>{"".join(by_key[key] for key in keys)}</tbody>'
+            for title, keys in sections.items())
     corner = html.escape(index_header or str(values.index.name or ""))
     return (f'<table class="pbc-table" id="{table_id}"><thead><tr><th>{corner}</th>{head}'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+            f"</tr></thead>{body}</table>")
+
+
+def _html_row(values: pd.DataFrame, shown: pd.DataFrame, key: Any, table_id: str,
+              row_labels: Mapping[Any, str] | None) -> str:
+    """One row of :func:`html_table`."""
+    cells = "".join(
+        f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" '
+        f'id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
+        f'data-value="{html.escape(str(values.at[key, c]))}">'
+        f"{html.escape(str(shown.at[key, c]))}</td>" for c in shown.columns)
+    label = (f'<th title="{html.escape(str(key))}">{html.escape(row_labels[key])}</th>'
+             if row_labels is not None else f"<th>{html.escape(str(key))}</th>")
+    return f"<tr>{label}{cells}</tr>"
 
 
 def _kind(value: Any) -> str:
@@ -133,8 +151,9 @@ def formatted(frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]]
 
 def comparison_cells(comparison: Comparison) -> pd.DataFrame:
     """The comparison's tidy long table with each policy's values as the library shows them
-    (:func:`pbcmodel.reports.tables.text_table`): a frame indexed by metric with ``label``
-    and, per policy, ``<name>`` (the value) and ``<name>_text``.
+    (:func:`pbcmodel.reports.text_tables.cell_text`, value by value, the terminal's rule): a
+    frame indexed by metric with ``label`` and, per policy, ``<name>`` (the value) and
+    ``<name>_text``.
 
     Examples
     --------
@@ -145,11 +164,12 @@ def comparison_cells(comparison: Comparison) -> pd.DataFrame:
     """
     long = comparison.long_table()
     names = [str(c) for c in comparison.table.columns]
-    lines = text_table(long).splitlines()[1:]
     out = long[["label", *names]].copy()
-    for position, name in enumerate(names):
-        out[f"{name}_text"] = [line.split()[len(line.split()) - len(names) + position]
-                               for line in lines]
+    for name in names:
+        out[f"{name}_text"] = [cell_text(value, unit, sign, str(metric))
+                               for value, unit, sign, metric in zip(
+                                   long[name], long["unit"], long["sign"], long.index,
+                                   strict=True)]
     return out
 
 
@@ -166,6 +186,10 @@ _GROUP_FORMATS: dict[str, Callable[[Any], str]] = {
     "name": str, "practices": lambda v: _number(v, "{:,.0f}"),
     "patients": lambda v: _number(v, "{:,.0f}"), "budget": pounds,
     "per_head": lambda v: pounds(v, 2), "need_index": lambda v: _number(v, "{:.3f}")}
+#: Said beside the scenario file's download.
+_TOML_NOTE = ("The scenario file of a PCN, place or whole-ICB grouping is read back by "
+              "pbcmodel run as the same scenario; one grouped by your own mapping file "
+              "lists every practice and does not yet read back as the same scenario.")
 _HEADERS = {"name": "name", "group_name": "group", "list_size": "registered patients",
             "need_index": "need index (ICB = 1)", "budget": "budget", "practices": "practices",
             "patients": "registered patients", "per_head": "budget per patient"}
@@ -327,6 +351,8 @@ class WhatIf:
             pn.Row(self.n, self.years, self.seed, self.run_button, self.progress),
             self.run_status, self.result_table, self.figure,
             md("## 4. Downloads"), self.downloads,
+            pn.pane.HTML(f'<div class="pbc-note">{html.escape(_TOML_NOTE)}</div>',
+                         stylesheets=[_CSS]),
             md("## 5. Your own files"),
             md("A practice → group mapping (CSV or Excel: `practice`, `footprint`, optional "
                "`footprint_name`, `icb`) groups the chosen ICB's practices your way. An NHS "
@@ -428,9 +454,11 @@ class WhatIf:
         words = policy_table(policies)
         settings = html_table(words, words, table_id="policies", index_header="Policy",
                               headers={name: f"Policy {name}" for name in names})
+        blocks = {title: rows.index.tolist()
+                  for title, rows in period_tables(comparison.long_table()).items()}
         table = html_table(cells[names], shown, table_id="cmp", index_header="Figure",
                            headers={name: f"Policy {name}" for name in names},
-                           row_labels=cells["label"].to_dict())
+                           row_labels=cells["label"].to_dict(), sections=blocks)
         common = ("the same simulated outturns under each policy"
                   if comparison.table.attrs.get("common_outturns") else
                   "the same random numbers; the high-cost threshold or holder changes spend "

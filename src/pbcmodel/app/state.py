@@ -8,7 +8,9 @@ functions return, so each step can be tested without a browser.
   whole, :func:`pbcmodel.datasets.footprints`, or an uploaded mapping read by
   :func:`pbcmodel.io.read_footprints`) give a scenario
   (:func:`pbcmodel.scenario.england.england_scenario`, each practice's consortium its
-  footprint), built once per ICB and grouping (:func:`base_scenario` is cached).
+  footprint), built once per ICB and grouping (:func:`base_scenario` is cached); a
+  grouping of the embedded data is the scenario's recorded source, so its scenario file
+  round-trips.
 * A :class:`Policy` holds the policy in a finance reader's units (per cent of budget,
   pounds); :func:`policy_scenario` makes it a :meth:`Scenario.evolve
   <pbcmodel.scenario.Scenario.evolve>` of the base.
@@ -133,21 +135,28 @@ def _weighted(icb: str) -> WeightedPopulations:
 
 @functools.lru_cache(maxsize=16)
 def _cached_base(icb: str, level: str) -> Scenario:
-    return england_scenario(icb, consortia=footprints_of(icb, level).footprint)
+    return england_scenario(icb, footprint=level)
 
 
 def base_scenario(icb: str, grouping: str | Footprints = "place") -> Scenario:
     """The ICB's scenario, each practice's consortium its footprint.
 
-    ``grouping``: a level of the embedded data (``"pcn"``, ``"place"``, ``"icb"``; such a
-    scenario is built once and cached, so changing a policy does not rebuild it) or an
-    uploaded :class:`~pbcmodel.footprints.Footprints` (every practice of the ICB in it,
-    else the library's error naming them).
+    ``grouping``: a level of the embedded data (``"pcn"``, ``"place"``, ``"icb"``:
+    ``england_scenario(icb, footprint=grouping)``, which remembers its source, so its
+    scenario file is the short ``dataset = "england"`` form that ``pbcmodel run`` reads back
+    to the same scenario; built once and cached, so changing a policy does not rebuild it)
+    or an uploaded :class:`~pbcmodel.footprints.Footprints` (``consortia=`` its footprints,
+    every practice of the ICB in it, else the library's error naming them; its scenario
+    file lists every practice).
 
     Examples
     --------
     >>> base_scenario("QOC", "pcn").population.units("consortium").nunique()
     9
+    >>> print(base_scenario("QOC", "pcn").to_toml()[:48])
+    dataset = "england"
+    icb = "QOC"
+    year = "2026/27"
     """
     if isinstance(grouping, Footprints):
         return england_scenario(icb, consortia=grouping.footprint)

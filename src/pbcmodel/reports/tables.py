@@ -13,6 +13,10 @@ Every table here follows the same rules, so a finance reader can open any of the
   in the per-practice tables (:func:`flag_small`) and left out of the figures per head
   (:func:`by_list_size_table`), the threshold said in the table's ``attrs["notes"]``.
 
+Their text for the terminal (:func:`text_table`, :func:`cell_text`, :func:`period_tables`,
+:func:`at_risk_text`, :func:`explanation_text`) lives in :mod:`pbcmodel.reports.text_tables`
+and is re-exported here.
+
 Examples
 --------
 >>> import pbcmodel as pbc
@@ -34,13 +38,21 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..glossary import TEMPLATES, TERMS, Term, glossary_frame, numbered, term
-from ..money import allocate_pennies, pounds, round_half_up, to_pence
+from ..glossary import TERMS, Term, glossary_frame, term
+from ..money import allocate_pennies, round_half_up, to_pence
 from ..scenario.metrics import LIST_SIZE_BANDS, SMALL_PRACTICE
+from .text_tables import (  # the text of these tables, re-exported from their old home
+    COUNT_UNITS,
+    at_risk_text,
+    cell_text,
+    explanation_text,
+    period_tables,
+    text_table,
+)
 
 __all__ = ["SMALL_PRACTICE", "TOTAL", "at_risk_text", "band_labels", "budget_table",
-           "by_list_size_table", "comparison_table", "consortium_table", "explain_table",
-           "explanation_text", "flag_small", "glossary_table", "has_total",
+           "by_list_size_table", "cell_text", "comparison_table", "consortium_table",
+           "explain_table", "explanation_text", "flag_small", "glossary_table", "has_total",
            "list_size_bands", "metrics_table", "path_table", "period_tables",
            "settlement_table", "small_note", "split_totals", "summary_table", "text_table",
            "tidy"]
@@ -183,47 +195,6 @@ def explain_table(explanation: pd.DataFrame, budget_pence: int | None = None) ->
                         index=pd.Index(explanation["step"].to_numpy(), name="step"))
 
 
-def explanation_text(explanation: pd.DataFrame) -> str:
-    """How a budget was set (``Scenario.explain``, ``CapitationFormula.explain``) as text,
-    one step a line: inputs with their value, adjustments ``+`` and subtotals and the
-    budget ``=`` in whole pounds, each with its description.
-
-    Parameters
-    ----------
-    explanation : DataFrame
-        Columns ``step``, ``description``, ``value``, ``kind`` (``input``, ``adjustment``,
-        ``subtotal`` or ``result``).
-
-    Returns
-    -------
-    str
-        One line per step, nothing cut off (``pbcmodel demo`` prints it).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> e = pd.DataFrame({"step": ["list size", "per head", "budget"],
-    ...                   "description": ["patients", "£ a patient", "the budget"],
-    ...                   "value": [1000.0, 950.5, 950500.0],
-    ...                   "kind": ["input", "input", "result"]})
-    >>> print(explanation_text(e))
-      list size                              1,000   patients
-      per head                            950.5000   £ a patient
-    = budget                              £950,500   the budget
-    """
-    lines = []
-    for row in explanation.itertuples():
-        if row.kind == "input":
-            value = (f"{row.value:,.0f}" if row.step in ("list size", "weighted list",
-                                                         "historic budget")
-                     else f"{row.value:,.4f}")
-            lines.append(f"  {row.step:<28}{value:>18}   {row.description}")
-        else:
-            sign = "=" if row.kind in ("subtotal", "result") else "+"
-            lines.append(f"{sign} {row.step:<28}{pounds(row.value):>18}   {row.description}")
-    return "\n".join(lines)
-
-
 def tidy(frame: pd.DataFrame, table: str | None = None, *, money_decimals: int = 2
          ) -> pd.DataFrame:
     """Rename a library table's columns to the glossary's (with units) and show its values
@@ -355,9 +326,8 @@ def flag_small(table: pd.DataFrame, list_size: pd.Series) -> pd.DataFrame:
     return out
 
 
-_COUNTS = ("count", "patients", "years")
 #: Units whose values :func:`_as_read` converts (codes and ratios are shown as they are).
-_NUMERIC = ("£", "£ per registered patient", "%", *_COUNTS)
+_NUMERIC = ("£", "£ per registered patient", "%", *COUNT_UNITS)
 
 
 def _as_read(t: Term, values: Any, money_decimals: int = 2) -> np.ndarray:
@@ -367,7 +337,7 @@ def _as_read(t: Term, values: Any, money_decimals: int = 2) -> np.ndarray:
     if t.unit not in _NUMERIC:
         return np.asarray(values)
     v = np.asarray(values, dtype=float)
-    if t.unit in _COUNTS:
+    if t.unit in COUNT_UNITS:
         return v.astype(np.int64) if np.isfinite(v).all() else v
     if t.fraction:
         return round_half_up(100 * v, 2)
@@ -620,159 +590,6 @@ def list_size_bands(list_size: Any, bands: Sequence[float] = LIST_SIZE_BANDS
     if np.min(np.asarray(list_size)) >= SMALL_PRACTICE or SMALL_PRACTICE in bands:
         return tuple(bands)
     return tuple(sorted({*bands, SMALL_PRACTICE}))
-
-
-_DESCRIBED = ("label", "unit", "sign", "period")
-
-
-def _text(value: Any, unit: str) -> str:
-    """One tidy value as text: £ whole pounds, £ per head with pence, percentages, counts."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    value = float(value)
-    if np.isnan(value):
-        return "–"
-    if unit == "£":
-        return pounds(value)
-    if unit == "£ per registered patient":
-        return pounds(value, 2)
-    if unit == "%":
-        return f"{value:.1f}%".replace("-", "−")
-    if unit in ("count", "patients", "years"):
-        return f"{int(value):,}"
-    return f"{value:,.3f}"
-
-
-#: The sign of a value at risk (an amount of money at risk, not a position).
-_AT_RISK = TEMPLATES["commissioner_var{P}_all_years"].sign
-#: The tidy column of a tail value at risk (a mean over the worst runs, not a quantile).
-_TAIL = TEMPLATES["commissioner_tvar{P}_all_years"].column
-
-
-def at_risk_text(value: float, *, mean: bool = False) -> str:
-    """A value at risk (``mean``: a tail value at risk) as a reader reads it in a table.
-
-    A value at risk is money the commissioner pays in the bad runs, a positive amount. When
-    even the bad runs leave it money (a negative value at risk) the table says so in words,
-    as the figures do (ARCHITECTURE.md's conventions), rather than show a negative cost;
-    the tidy CSV keeps the number.
-
-    Examples
-    --------
-    >>> at_risk_text(24_852_663.2)
-    '£24,852,663'
-    >>> at_risk_text(-3_874_187.0)
-    'none (it keeps at least £3,874,187)'
-    >>> at_risk_text(-1_000.0, mean=True)
-    'none (it keeps £1,000 on average)'
-    """
-    if np.isnan(value) or value >= 0:
-        return _text(value, "£")
-    kept = pounds(-value)
-    return f"none (it keeps {kept} on average)" if mean else f"none (it keeps at least {kept})"
-
-
-def _period_title(period: str) -> str:
-    """A long table's period as a block title: "a simulated year (mean …)" → "A simulated
-    year"; no period (the run's own counts) → "The run"."""
-    base = str(period).split(" (")[0].strip()
-    return base[:1].upper() + base[1:] if base else "The run"
-
-
-def period_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """A long table (:func:`summary_table`, :func:`comparison_table`) as one table per
-    period, so no table mixes "a simulated year" with "all simulated years together".
-
-    Returns
-    -------
-    dict
-        Title (the period: "The run", "The first year", "A simulated year", "All simulated
-        years together") → the rows of that period, in the order they first appear.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
-    ...                "commissioner_var95_all_years": 5e6})
-    >>> {title: list(t.index) for title, t in period_tables(summary_table(s)).items()}
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'The run': ['simulations'], 'A simulated year': ['expected_freed_up_gbp'],
-     'All simulated years together': ['commissioner_var95_all_years_gbp']}
-    """
-    titles = pd.Series([_period_title(p) for p in table["period"]], index=table.index)
-    return {title: table[(titles == title).to_numpy()] for title in dict.fromkeys(titles)}
-
-
-def _long_text(table: pd.DataFrame, headers: Mapping[str, str] | None) -> str:
-    """A long table as text: one block per period, headed by it; labels indented."""
-    values = [c for c in table.columns if c not in _DESCRIBED]
-    blocks = []
-    for title, rows in period_tables(table).items():
-        shown = pd.DataFrame({c: [_cell_text(v, u, sign, str(name))
-                                  for v, u, sign, name in zip(rows[c], rows["unit"],
-                                                              rows["sign"], rows.index,
-                                                              strict=True)]
-                              for c in values},
-                             index=["  " + label for label in rows["label"]])
-        blocks.append(pd.concat([pd.DataFrame({c: [""] for c in values}, index=[title]),
-                                 shown]))
-    whole = pd.concat(blocks)
-    return whole.rename(columns=dict(headers or {})).to_string()
-
-
-def _cell_text(value: Any, unit: str, sign: str, column: str) -> str:
-    """One value of a long table as text; a value at risk by :func:`at_risk_text`."""
-    if sign == _AT_RISK and not isinstance(value, str) and value is not None:
-        return at_risk_text(float(value), mean=numbered(_TAIL, column) is not None)
-    return _text(value, unit)
-
-
-def text_table(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
-               labels: bool = False) -> str:
-    """A tidy table as text for the terminal, in the units of its columns.
-
-    Money reads £1,235 (pounds per head £12.35), percentages 5.1%, counts 1,000, ratios
-    1.234, a blank "–"; a long table (index ``metric`` with a ``unit`` column, from
-    :func:`summary_table` or :func:`comparison_table`) is shown by the glossary's labels,
-    one block per period (:func:`period_tables`) headed by the period, and a negative value
-    at risk as "none (it keeps at least £X)" (:func:`at_risk_text`).
-    ``headers`` renames columns for a narrow terminal; ``labels`` heads a wide table's
-    columns with the glossary's short labels instead of the column names.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = pd.Series({"simulations": 1000.0, "expected_freed_up": 1234.5,
-    ...                "practices_prob_loss_over_2pct": 0.0512,
-    ...                "commissioner_var95_all_years": -3_874_187.0})
-    >>> print(text_table(summary_table(s)))
-                                                                                value
-    The run
-      Simulations                                                               1,000
-    A simulated year
-      Expected freed-up resources                                              £1,235
-      Chance a practice bears over 2% of budget                                  5.1%
-    All simulated years together
-      Commissioner's value at risk (95%), a cost  none (it keeps at least £3,874,187)
-    """
-    if table.index.name == "metric" and "unit" in table.columns:
-        return _long_text(table, headers)
-    by_column = {t.column: t for t in TERMS.values()}
-    shown = table.astype(object).copy()
-    names = dict(headers or {})
-    for c in table.columns:
-        t = by_column.get(str(c))
-        if t is not None:
-            shown[c] = [_text(v, t.unit) for v in table[c]]
-            if labels:
-                names.setdefault(str(c), t.short)
-    if labels and table.index.name in by_column:
-        shown.index.name = by_column[table.index.name].label
-    return shown.rename(columns=names).to_string()
 
 
 def _interval_edges(label: str) -> tuple[float, float]:
