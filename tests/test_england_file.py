@@ -16,7 +16,7 @@ from pbcmodel.scenario.source import EnglandSource
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "england_qwo.toml"
 RUN_FILES = {"budgets.csv", "metrics.csv", "summary.csv", "by_list_size.csv", "glossary.csv",
-             "list_size.png", "net.png", "commissioner.png", "report.txt"}
+             "totals.csv", "list_size.png", "net.png", "commissioner.png", "report.txt"}
 HEAD = 'dataset = "england"\nicb = "QWO"\n'
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..glossary import TEMPLATES, TERMS, numbered
+from ..glossary import TEMPLATES, TERMS, numbered, period_title
 from ..labelled import value_text
 from ..money import pounds
 
@@ -142,13 +142,6 @@ def at_risk_text(value: float, *, mean: bool = False) -> str:
     return f"none (it keeps {kept} on average)" if mean else f"none (it keeps at least {kept})"
 
 
-def _period_title(period: str) -> str:
-    """A long table's period as a block title: "a simulated year (mean …)" → "A simulated
-    year"; no period (the run's own counts) → "The run"."""
-    base = str(period).split(" (")[0].strip()
-    return base[:1].upper() + base[1:] if base else "The run"
-
-
 def period_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """A long table (:func:`summary_table`, :func:`comparison_table`) as one table per
     period, so no table mixes "a simulated year" with "all simulated years together".
@@ -170,7 +163,7 @@ def period_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     {'The run': ['simulations'], 'A simulated year': ['expected_freed_up_gbp'],
      'All simulated years together': ['commissioner_var95_all_years_gbp']}
     """
-    titles = pd.Series([_period_title(p) for p in table["period"]], index=table.index)
+    titles = pd.Series([period_title(p) for p in table["period"]], index=table.index)
     return {title: table[(titles == title).to_numpy()] for title in dict.fromkeys(titles)}
 
 
