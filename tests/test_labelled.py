@@ -277,3 +277,10 @@ def test_head_and_tail_keep_the_readable_view() -> None:
     pd.testing.assert_frame_equal(top, budgets.iloc[:3], check_frame_type=False)
     summary = scn.simulate(n=50, years=1, seed=1, progress=False).summary()
     assert isinstance(summary.head(2), LabelledSeries) and "e+" not in repr(summary.head(2))
+
+
+def test_budgets_head_points_of_delivery_in_words() -> None:
+    text = repr(pbc.Scenario.example().budgets())
+    header = text.splitlines()[1]
+    assert "Non-elective" in header and "A&E" in header and "Outpatient follow-up" in header
+    assert "non_elective" not in text and "outpatient_first" not in text

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "SEXES", "blank_codes", "normalise_codes"]
+__all__ = ["AGE_BANDS", "CELLS", "CELL_PODS", "PODS", "POD_WORDS", "SEXES", "blank_codes",
+           "normalise_codes"]
 
 #: NHS Digital quinary age bands, as used in "Patients Registered at a GP Practice".
 AGE_BANDS: tuple[str, ...] = (*(f"{a}_{a + 4}" for a in range(0, 95, 5)), "95+")
@@ -38,6 +39,13 @@ PODS: tuple[str, ...] = (
     "prescribing",
     "community",
 )
+
+#: How each point of delivery reads in a sentence or a heading.
+POD_WORDS: dict[str, str] = {
+    "elective": "elective", "non_elective": "non-elective",
+    "outpatient_first": "outpatient first", "outpatient_follow_up": "outpatient follow-up",
+    "ae": "A&E", "prescribing": "prescribing", "community": "community",
+}
 
 #: Every (age_band, sex) cell in standard order: the columns of
 #: :attr:`pbcmodel.population.Population.counts` and the rows of cost weights.

@@ -61,6 +61,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import money
+from .codes import POD_WORDS
 from .errors import ValidationError
 from .glossary import UNITS, Term, period_title, term
 from .html_tables import summary_html
@@ -247,11 +248,15 @@ class _Labelled:
 
     def label_of(self, name: Hashable) -> str:
         """The heading of a column (a row when :attr:`by_row`): as given, else the
-        glossary's short label, else the name."""
+        glossary's short label, else a point of delivery in words
+        (:data:`pbcmodel.codes.POD_WORDS`), else the name."""
         if name in self.labels:
             return self.labels[name]
         found = _term(name)
-        return found.short if found is not None else str(name)
+        if found is not None:
+            return found.short
+        words = POD_WORDS.get(name) if isinstance(name, str) else None
+        return words[:1].upper() + words[1:] if words else str(name)
 
     def head(self, n: int = 5) -> Any:
         """The first ``n`` rows (all but the last ``-n`` when negative), still shown readably.

@@ -307,9 +307,9 @@ class CapitationFormula:
         >>> b = f.budgets(pbc.datasets.example_population(), resource=510e6)
         >>> list(b.columns)[-2:]
         ['community', 'total']
-        >>> print(b)                            # whole, in £, POD names as they are
+        >>> print(b)                            # whole, in £, points of delivery in words
         Budgets for the year, £ per practice
-                    elective non_elective ...   community Total budget
+                    Elective Non-elective ...   Community Total budget
         practice
         P001        £235,123     £340,025 ...    £132,919   £1,272,329
         ...

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..codes import PODS
+from ..codes import POD_WORDS, PODS
 from ..glossary import TABLES, TERMS, Term, term
 from ..weighted import WeightedPopulations
 
@@ -48,9 +48,6 @@ _OTHER_LABELS = {
     "metric": "Figure", "label": "Meaning", "unit": "Unit", "sign": "Sign", "period": "Period",
     "value": "Value", "commissioner": "Commissioner",
 }
-#: How a point of delivery reads, where its code does not read as words.
-_POD_WORDS = {"ae": "A&E", "non_elective": "non-elective",
-              "outpatient_follow_up": "outpatient follow-up"}
 _AHEAD = re.compile(r"year_(\d+)_ahead_gbp")
 _PATH_YEAR = re.compile(r"budget_(\d{4})_(\d{2})_gbp")
 
@@ -90,7 +87,7 @@ def column_label(column: str, table: str | None = None) -> str:
         return _OTHER_LABELS[column]
     pod = column.removesuffix("_gbp")
     if pod in PODS:
-        return "Budget: " + _POD_WORDS.get(pod, pod.replace("_", " "))
+        return "Budget: " + POD_WORDS[pod]
     ahead = _AHEAD.fullmatch(column)
     if ahead:
         return f"Recovery due {ahead.group(1)} year(s) ahead"
