@@ -10,7 +10,10 @@ error names the key path, e.g. ``$.overspend.practice_share``. Large tables have
 for the embedded example data (``{dataset = "example"}``) and for files
 (``{registered_patients = "file.csv", consortia = "map.csv"}``, paths relative to the
 scenario file). Writing uses the short form where the data equal the embedded example, and
-the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
+the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly. A full
+population lists its practices in its own order (kept when read), each with its ``cost_index``
+when it has one, and ``str_labels`` names the labels (``practice``, ``consortium``,
+``commissioner``) held as pandas' ``str`` dtype, the others being read as object.
 
 **Real England.** A file that says ``dataset = "england"`` takes its population, formula,
 resource and cost model from NHS England's practice weighted populations embedded in
