@@ -142,7 +142,7 @@ class Population:
 
     # construction -------------------------------------------------------------------------
     @classmethod
-    def from_frame(cls, df: pd.DataFrame) -> Population:
+    def from_frame(cls, df: pd.DataFrame, *, sort: bool = True) -> Population:
         """Build a population from a tidy frame.
 
         Parameters
@@ -155,6 +155,10 @@ class Population:
             patients. Age bands are NHS quinary bands (``0_4`` … ``90_94``, ``95+``); sexes
             ``F`` and ``M``. Codes and labels have surrounding spaces removed and are then
             compared exactly.
+        sort : bool
+            ``True`` (default): practices in code order. ``False``: in the order they first
+            appear in ``df`` (as :meth:`to_frame` writes them, so a population whose
+            practices are not in code order reads back equal).
 
         Raises
         ------
@@ -172,6 +176,11 @@ class Population:
         ...                    "sex": ["F"], "patients": [3]})
         >>> Population.from_frame(df).counts.loc["A", ("95+", "F")]
         np.int64(3)
+        >>> two = pd.DataFrame({"practice": ["B", "A"], "consortium": ["C", "C"],
+        ...                     "age_band": ["95+", "95+"], "sex": ["F", "F"],
+        ...                     "patients": [3, 4]})
+        >>> Population.from_frame(two, sort=False).codes.tolist()
+        ['B', 'A']
         """
         require_columns(df, ("practice", "consortium", "age_band", "sex", "patients"), "population")
         if df.empty:
@@ -217,6 +226,8 @@ class Population:
             .reindex(columns=CELLS, fill_value=0)
             .astype(np.int64)
         )
+        if not sort:
+            counts = counts.reindex(df["practice"].unique())
         counts.columns = CELLS
         counts.index = pd.Index(counts.index.astype(object), name="practice")
         hierarchy = (
@@ -340,7 +351,8 @@ class Population:
                           cost_index=None if self._cost_index is None else self._cost_index[keep])
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy form accepted by :meth:`from_frame`, which reads it back equal.
+        """The tidy form accepted by :meth:`from_frame`, which reads it back equal (with
+        ``sort=False`` when the practices are not in code order).
 
         Non-zero cells only, except that a practice with no patients keeps one zero cell (so
         it is not lost); with a :attr:`cost_index`, a ``cost_index`` column.

@@ -10,7 +10,10 @@ error names the key path, e.g. ``$.overspend.practice_share``. Large tables have
 for the embedded example data (``{dataset = "example"}``) and for files
 (``{registered_patients = "file.csv", consortia = "map.csv"}``, paths relative to the
 scenario file). Writing uses the short form where the data equal the embedded example, and
-the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly.
+the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly. A full
+population lists its practices in its own order (kept when read), each with its ``cost_index``
+when it has one, and ``str_labels`` names the labels (``practice``, ``consortium``,
+``commissioner``) held as pandas' ``str`` dtype, the others being read as object.
 
 **Real England.** A file that says ``dataset = "england"`` takes its population, formula,
 resource and cost model from NHS England's practice weighted populations embedded in
@@ -133,6 +136,8 @@ SOURCE_FIELD = "source"
 #: What ``dataset = "england"`` makes, so a file may not give them too.
 _FROM_ENGLAND = ("population", "formula", "cost_model")
 _EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
+#: The labels of a population's practices (its codes, then its hierarchy's columns).
+_LABELS = ("practice", "consortium", "commissioner")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -147,13 +152,24 @@ def _drop_none(value: Any) -> Any:
 
 
 def _population_data(pop: Population) -> dict[str, Any]:
+    """The example's short form, else every practice in the population's order (with its
+    ``cost_index`` when it has one) and the labels held as pandas' ``str`` dtype."""
     if pop == datasets.example_population():
         return {"dataset": "example"}
     rows = [{"practice": str(code), "consortium": str(h["consortium"]),
              "commissioner": str(h["commissioner"]), "counts": [int(c) for c in counts]}
             for code, h, counts in zip(pop.codes, pop.hierarchy.to_dict("records"),
                                        pop.counts.to_numpy(), strict=True)]
-    return {"cells": [f"{a}/{s}" for a, s in pop.counts.columns], "practices": rows}
+    if pop.cost_index is not None:
+        for row, index in zip(rows, pop.cost_index.to_numpy(), strict=True):
+            row["cost_index"] = float(index)
+    data: dict[str, Any] = {"cells": [f"{a}/{s}" for a, s in pop.counts.columns],
+                            "practices": rows}
+    labels = {"practice": pop.codes.dtype, **pop.hierarchy.dtypes.to_dict()}
+    str_labels = [name for name in _LABELS if isinstance(labels[name], pd.StringDtype)]
+    if str_labels:
+        data["str_labels"] = str_labels
+    return data
 
 
 def _weights_data(weights: pd.DataFrame) -> dict[str, Any]:
@@ -298,15 +314,16 @@ def _population(data: Any, path: str, base: Path | None) -> Population:
     if "registered_patients" in data:
         _check_keys(data, {"registered_patients", "consortia"}, path)
         return _population_files(data, path, base)
-    _check_keys(data, {"cells", "practices"}, path)
+    _check_keys(data, {"cells", "practices", "str_labels"}, path)
     cells = _cells(data, path)
     rows = data.get("practices")
     if not isinstance(rows, list) or not rows:
         raise _fail(f"{path}.practices", "expected a non-empty list of practices")
+    rows = [_mapping(row, f"{path}.practices[{i}]") for i, row in enumerate(rows)]
+    indexes = _cost_indexes(rows, f"{path}.practices")
     tidy = []
     for i, row in enumerate(rows):
-        row = _mapping(row, f"{path}.practices[{i}]")
-        _check_keys(row, {"practice", "consortium", "commissioner", "counts"},
+        _check_keys(row, {"practice", "consortium", "commissioner", "counts", "cost_index"},
                     f"{path}.practices[{i}]")
         counts = row.get("counts")
         if not isinstance(counts, list) or len(counts) != len(cells):
@@ -314,10 +331,43 @@ def _population(data: Any, path: str, base: Path | None) -> Population:
                         f"expected a list of {len(cells)} patient counts")
         for (band, sex), n in zip(cells, counts, strict=True):
             tidy.append((row.get("practice"), row.get("consortium"),
-                         row.get("commissioner", "ALL"), band, sex, n))
+                         row.get("commissioner", "ALL"), band, sex, n, indexes[i]))
     frame = pd.DataFrame(tidy, columns=["practice", "consortium", "commissioner", "age_band",
-                                        "sex", "patients"])
-    return Population.from_frame(frame)
+                                        "sex", "patients", "cost_index"])
+    if indexes[0] is None:
+        frame = frame.drop(columns="cost_index")
+    pop = Population.from_frame(frame, sort=False)     # in the file's order, as written
+    return _with_str_labels(pop, data.get("str_labels", []), f"{path}.str_labels")
+
+
+def _cost_indexes(rows: list[Mapping[str, Any]], path: str) -> list[float | None]:
+    """Each practice's ``cost_index``: a number for every practice, or for none."""
+    given = ["cost_index" in row for row in rows]
+    if any(given) and not all(given):
+        i = given.index(not given[0])
+        raise _fail(f"{path}[{i}].cost_index", "given for some practices but not others; "
+                                               "give every practice a cost_index, or none")
+    for i, row in enumerate(rows):
+        value = row.get("cost_index", 1.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(f"{path}[{i}].cost_index", f"expected a number, got {value!r}")
+    return [float(row["cost_index"]) if "cost_index" in row else None for row in rows]
+
+
+def _with_str_labels(pop: Population, names: Any, path: str) -> Population:
+    """``pop`` with the labels ``names`` (of :data:`_LABELS`) held as pandas' ``str`` dtype
+    (as a population made from the England data holds them), the others as object."""
+    if not isinstance(names, list) or not set(names) <= set(_LABELS):
+        raise _fail(path, f"expected a list of some of {list(_LABELS)}, got {names!r}")
+    if not names:
+        return pop
+    codes = pop.codes.astype("str") if "practice" in names else pop.codes
+    hierarchy = pop.hierarchy.set_axis(codes)
+    for name in set(names) & {"consortium", "commissioner"}:
+        hierarchy[name] = hierarchy[name].astype("str")
+    cost_index = None if pop.cost_index is None else pop.cost_index.set_axis(codes)
+    return Population(counts=pop.counts.set_axis(codes), hierarchy=hierarchy,
+                      cost_index=cost_index)
 
 
 def _population_files(data: Mapping[str, Any], path: str, base: Path | None) -> Population:
