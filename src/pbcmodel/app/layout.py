@@ -28,9 +28,12 @@ from ..errors import ValidationError, require
 from ..footprints import Footprints
 from ..money import pounds
 from ..plot.simulation import plot_compare
+from ..population import Population
 from ..reports.text_tables import cell_text, period_tables
 from ..scenario import Scenario
+from .sources import hand_footprints, upload_scenario
 from .state import (
+    CORRIDORS,
     GROUPINGS,
     Comparison,
     Policy,
@@ -52,8 +55,11 @@ from .state import (
 __all__ = ["PolicyInputs", "WhatIf", "build_app", "comparison_cells", "formatted", "html_table",
            "require_panel", "show"]
 
-#: The grouping of an uploaded mapping file (beside :data:`~pbcmodel.app.state.GROUPINGS`).
+#: The grouping of an uploaded mapping file or of groups picked by hand (beside
+#: :data:`~pbcmodel.app.state.GROUPINGS`).
 UPLOADED = "uploaded"
+#: The uploaded registered patients, in their consortia (or groups picked by hand).
+PATIENTS = "patients"
 #: The ICB chosen when the page opens: the smallest, so the page opens quickly.
 FIRST_ICB = "QOC"
 #: The policies offered, with their defaults (C is off until ticked).
@@ -235,12 +241,23 @@ class PolicyInputs:
         self.threshold = _widget(pn.widgets.FloatInput,
                                  "High-cost threshold (£ a patient; blank: none)",
             value=default.high_cost_threshold, start=0, step=5_000)
+        self.pool = _widget(pn.widgets.FloatInput,
+                            "High-cost pool meets (% of the cost above the threshold)",
+                            value=default.high_cost_pool_pct, start=0, end=100, step=10)
         self.holder = _widget(pn.widgets.Select, "Budget held by",
                                         options={"each practice": "practice",
                                                  "each group, as one budget": "consortium"},
                                         value=default.holder)
+        self.corridor = _widget(pn.widgets.Select,
+                                "Risk corridor (in place of the share, tolerance, cap and "
+                                "savings above)",
+                                options={label: key for key, (label, _) in CORRIDORS.items()},
+                                value=default.corridor)
+        self.effects = _widget(pn.widgets.Checkbox, "Practice effects (Dixon et al. 2011)",
+                               value=default.practice_effects)
         self.view = pn.Card(self.include, self.share, self.tolerance, self.cap, self.netting,
-                            self.recovery, self.savings, self.threshold, self.holder,
+                            self.recovery, self.savings, self.corridor, self.threshold,
+                            self.pool, self.effects, self.holder,
                             title=f"Policy {default.name}", width=300,
                             css_classes=[f"policy-{default.name}"])
 
@@ -252,7 +269,10 @@ class PolicyInputs:
                       recovery_years=int(self.recovery.value or 1),
                       savings_share_pct=self.savings.value or 0.0,
                       high_cost_threshold=self.threshold.value or None,
-                      holder=str(self.holder.value))
+                      holder=str(self.holder.value), corridor=str(self.corridor.value),
+                      high_cost_pool_pct=(100.0 if self.pool.value is None
+                                          else self.pool.value),
+                      practice_effects=bool(self.effects.value))
 
 
 class WhatIf:
@@ -262,6 +282,9 @@ class WhatIf:
                  seed: int = 0) -> None:
         self.pn = pn
         self.mapping: Footprints | None = None
+        self.population: Population | None = None
+        self.population_groups: Footprints | None = None
+        self._patients_base: Scenario | None = None
         self.comparison: Comparison | None = None
         choices = icb_choices()
         self.icb = _widget(pn.widgets.Select, "ICB", options=choices, value=check_icb(icb),
@@ -273,6 +296,7 @@ class WhatIf:
         self.practice = _widget(pn.widgets.Select, "Explain the budget of practice", width=420)
         self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
         self.practices_status = pn.Column(sizing_mode="stretch_width")
+        self._editor_widgets()
         self.policies = [PolicyInputs(pn, p, include=p.name != "C") for p in POLICIES]
         self._simulation_widgets(n, years, seed)
         self._transfer_widgets()
@@ -299,6 +323,16 @@ class WhatIf:
         self.result_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
         self.figure = pn.pane.Matplotlib(None, dpi=96, tight=True, visible=False,
                                          sizing_mode="fixed", width=760, height=430)
+
+    def _editor_widgets(self) -> None:
+        pn = self.pn
+        self.group_name = _widget(pn.widgets.TextInput, "New group's name",
+                                  placeholder="e.g. Town centre", width=200)
+        self.pick = _widget(pn.widgets.MultiChoice, "Its practices", options={}, width=520,
+                            css_classes=["pick-practices"])
+        self.add_group = _widget(pn.widgets.Button, "Add group", css_classes=["add-group"])
+        self.add_group.on_click(self._add_group)
+        self.editor_status = pn.Column(sizing_mode="stretch_width")
 
     def _transfer_widgets(self) -> None:
         pn = self.pn
@@ -337,6 +371,9 @@ class WhatIf:
             md("## 1. Practices and groups"), pn.Row(self.icb, self.grouping),
             self.practices_status,
             md("### Groups: budgets and need"), self.groups,
+            md("**Make a group by hand**: name it, pick its practices, add it; the practices "
+               "not picked stay in their group. Add as many as you like."),
+            pn.Row(self.group_name, self.pick, self.add_group), self.editor_status,
             md("### Practices"),
             pn.pane.HTML('<div class="pbc-note">Scroll the table for every practice.</div>',
                          stylesheets=[_CSS]),
@@ -357,7 +394,9 @@ class WhatIf:
             md("A practice → group mapping (CSV or Excel: `practice`, `footprint`, optional "
                "`footprint_name`, `icb`) groups the chosen ICB's practices your way. An NHS "
                "Digital registered-patient file (with the published practice mapping file "
-               "if it needs one) is checked and summarised. Files up to 20 MB; they are "
+               "if it needs one: its PCNs are then the groups) becomes a scenario: the "
+               "example cost weights and cost model, a resource equal to the practices' "
+               "expected spend; no need index is shown for it. Files up to 20 MB; they are "
                "read in a temporary folder and not kept."),
             pn.Row(pn.Column(md("**Mapping file**"), self.mapping_file),
                    pn.Column(md("**Registered patients**"), self.patients_file),
@@ -367,31 +406,51 @@ class WhatIf:
 
     # --- 1. practices -------------------------------------------------------------------
     def footprints(self) -> Footprints:
-        """The chosen grouping of the chosen ICB's practices."""
+        """The chosen grouping of the chosen ICB's (or the uploaded) practices."""
+        if self.grouping.value == PATIENTS and self.population_groups is not None:
+            return self.population_groups
         if self.grouping.value == UPLOADED and self.mapping is not None:
             return self.mapping
-        level = self.grouping.value if self.grouping.value != UPLOADED else "place"
+        level = self.grouping.value if self.grouping.value in GROUPINGS.values() else "place"
         return footprints_of(self.icb.value, level)
 
     def base(self) -> Scenario:
-        """The chosen ICB's scenario under the chosen grouping (cached by the state)."""
+        """The chosen ICB's scenario under the chosen grouping (cached by the state), or the
+        uploaded registered patients' scenario."""
+        if self.grouping.value == PATIENTS and self._patients_base is not None:
+            return self._patients_base
         grouping = self.footprints() if self.grouping.value == UPLOADED else self.grouping.value
         return base_scenario(self.icb.value, grouping)
 
+    def table_icb(self) -> str | None:
+        """The ICB whose names and need indices the tables show (None: the uploaded
+        practices, not of the embedded data)."""
+        return None if self.grouping.value == PATIENTS else self.icb.value
+
+    def _grouping_options(self) -> None:
+        """The groupings offered: the embedded data's, the ICB's own mapping or groups,
+        the uploaded registered patients."""
+        options = {**GROUPINGS}
+        if self.mapping is not None:
+            options["Your mapping or groups"] = UPLOADED
+        if self.population is not None:
+            options["Your registered patients"] = PATIENTS
+        self.grouping.options = options
+
     def _on_icb(self, *_: Any) -> None:
-        if self.grouping.value == UPLOADED:       # the mapping was for another ICB
-            self.mapping = None
-            self.grouping.options = {**GROUPINGS}
-            self.grouping.value = "place"          # triggers _refresh
-        else:
+        self.mapping = None                        # a mapping is for one ICB
+        self._grouping_options()
+        if self.grouping.value in GROUPINGS.values():
             self._refresh()
+        else:
+            self.grouping.value = "place"          # triggers _refresh
 
     def _refresh(self, *_: Any) -> None:
         self.practices_status.objects = []
         try:
             scn, footprints = self.base(), self.footprints()
-            groups = group_table(scn, footprints, self.icb.value)
-            budgets = budgets_table(scn, footprints, self.icb.value)
+            groups = group_table(scn, footprints, self.table_icb())
+            budgets = budgets_table(scn, footprints, self.table_icb())
         except Exception as exc:   # every failure: a message in the page
             self.practices_status.objects = [_message(self.pn, failure_message(exc))]
             return
@@ -402,8 +461,10 @@ class WhatIf:
             budgets, formatted(budgets, _BUDGET_FORMATS), table_id="budgets",
             headers=_HEADERS, index_header="practice") + "</div>")
         names = budgets["name"].fillna("")
-        options = {f"{code}  {name}": code for code, name in names.items()}
+        options = {f"{code}  {name}".strip(): code for code, name in names.items()}
         self.practice.options = options
+        self.pick.options = options
+        self.pick.value = []
         self.practice.value = next(iter(options.values()))
         self._explain()
 
@@ -415,6 +476,41 @@ class WhatIf:
         except Exception as exc:
             text = failure_message(exc)
         self.explanation.object = (f'<pre class="explanation">{html.escape(text)}</pre>')
+
+    def _choose(self, grouping: str) -> None:
+        """Show ``grouping`` (refreshed even when it is the one shown)."""
+        if self.grouping.value == grouping:
+            self._refresh()
+        else:
+            self.grouping.value = grouping            # triggers _refresh
+
+    def _add_group(self, *_: Any) -> None:
+        """The group in the editor made one of its own (:func:`hand_footprints`), the
+        result grouping the chosen ICB's (or the uploaded) practices, as an uploaded mapping
+        does; the library's message when it is refused."""
+        self.editor_status.objects = []
+        name, picked = str(self.group_name.value or ""), list(self.pick.value or [])
+        population = self.population if self.grouping.value == PATIENTS else None
+        try:
+            groups = hand_footprints(self.footprints(), [(name, picked)])
+            if population is not None:
+                scenario = upload_scenario(groups.apply(population))
+            else:
+                base_scenario(self.icb.value, groups)     # every practice grouped, else why
+        except Exception as exc:
+            self.editor_status.objects = [_message(self.pn, failure_message(exc))]
+            return
+        if population is not None:
+            self.population_groups, self._patients_base = groups, scenario
+            self._refresh()
+        else:
+            self.mapping = groups
+            self._grouping_options()
+            self._choose(UPLOADED)
+        self.group_name.value = ""
+        self.editor_status.objects = [_message(
+            self.pn, f"Group {name.strip()!r}: {len(picked)} practice(s); "
+                     f"{groups.n_footprints} groups in all, shown above.", "success")]
 
     # --- 2 and 3. policies and the comparison --------------------------------------------
     def chosen(self) -> list[Policy]:
@@ -503,8 +599,8 @@ class WhatIf:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
         self.mapping = mapping
-        self.grouping.options = {**GROUPINGS, "Your mapping file": UPLOADED}
-        self.grouping.value = UPLOADED
+        self._grouping_options()
+        self._choose(UPLOADED)
         self.upload_status.objects = [_message(
             self.pn, f"{self.mapping_file.filename}: {mapping.n_footprints} groups of "
                      f"{len(mapping.footprint)} practices; shown above.", "success")]
@@ -521,12 +617,23 @@ class WhatIf:
         except Exception as exc:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
+        try:
+            groups = Footprints(pop.units("consortium"), source=self.patients_file.filename)
+            scenario = upload_scenario(groups.apply(pop))
+        except Exception as exc:
+            self.upload_status.objects = [_message(self.pn, failure_message(exc))]
+            return
+        self.population, self.population_groups, self._patients_base = pop, groups, scenario
+        self._grouping_options()
+        self._choose(PATIENTS)
         practices = pop.practices
         table = practices.groupby("consortium").agg(practices=("list_size", "size"),
                                                     patients=("list_size", "sum"))
         self.upload_status.objects = [_message(
             self.pn, f"{self.patients_file.filename}: {pop.n_practices:,} practices, "
-                     f"{int(practices['list_size'].sum()):,} registered patients.", "success")]
+                     f"{int(practices['list_size'].sum()):,} registered patients; their "
+                     "budgets and groups are shown above (Your registered patients).",
+            "success")]
         self.uploaded.object = html_table(
             table, formatted(table, {k: _GROUP_FORMATS[k] for k in table.columns}),
             table_id="uploaded", headers=_HEADERS, index_header="consortium")
