@@ -619,7 +619,7 @@ class WhatIf:
             return
         try:
             groups = Footprints(pop.units("consortium"), source=self.patients_file.filename)
-            scenario = upload_scenario(groups.apply(pop))
+            scenario = upload_scenario(pop)
         except Exception as exc:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return

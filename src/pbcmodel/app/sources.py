@@ -35,18 +35,21 @@ def upload_scenario(population: Population, name: str = "uploaded") -> Scenario:
     """An uploaded population as a scenario: :meth:`Scenario.example
     <pbcmodel.scenario.Scenario.example>` (its cost weights, top-slices, cost model and
     policy) over ``population`` (its consortia as groups), with no last year's budgets (the
-    example's are for the example's practices) and a resource equal to the practices'
-    expected spend under the example cost model
-    (:func:`pbcmodel.risk.spend_distribution`, its mean added up).
+    example's are for the example's practices), its savings paid whether or not the
+    commissioner is in balance (no gate and no conditions, as England's scenario, so the
+    page's policies apply to it alike) and a resource equal to the practices' expected
+    spend under the example cost model (:func:`pbcmodel.risk.spend_distribution`, its mean
+    added up).
 
     Examples
     --------
     >>> from pbcmodel import datasets
     >>> scn = upload_scenario(datasets.example_population())
-    >>> scn.name, scn.historic is None
-    ('uploaded', True)
+    >>> scn.name, scn.historic is None, scn.savings.gates
+    ('uploaded', True, ())
     """
-    scn = Scenario.example(population=population, historic=None, name=name)
+    scn = Scenario.example(population=population, historic=None, conditions={}, name=name,
+                           **{"savings.gates": ()})
     assert scn.cost_model is not None       # the example has one
     expected = spend_distribution(population, scn.cost_model, "normal").mean.sum()
     return scn.evolve(resource=float(expected))
