@@ -215,7 +215,7 @@ PATIENTS_FILE = Path(__file__).parent / "data" / "gp-reg-pat-prac-quin-age.csv"
 
 
 def test_an_uploaded_registered_patient_file_is_a_scenario():
-    from pbcmodel.app.sources import upload_scenario
+    from pbcmodel.app.own import upload_scenario
     pop = upload_population(PATIENTS_FILE.name, PATIENTS_FILE.read_bytes())
     scn = upload_scenario(pop)
     expected = pbc.risk.spend_distribution(pop, pbc.datasets.example_cost_model(),
@@ -236,7 +236,7 @@ def test_an_uploaded_registered_patient_file_is_a_scenario():
 
 
 def test_groups_picked_by_hand_keep_the_others_and_are_checked_by_the_library():
-    from pbcmodel.app.sources import hand_footprints
+    from pbcmodel.app.own import hand_footprints
     current = state.footprints_of(SMALL_ICB, "pcn")
     first, second = current.practices[:2]
     mine = hand_footprints(current, [("Town centre", [first, second])])
@@ -470,7 +470,7 @@ def test_the_page_in_a_real_browser(tmp_path):
 
 
 def test_an_uploaded_registered_patient_file_is_read_by_the_librarys_reader():
-    from pbcmodel.app.sources import upload_scenario
+    from pbcmodel.app.own import upload_scenario
     path = PATIENTS_FILE
     pop = upload_population(path.name, path.read_bytes())
     expected = pbc.io.read_registered_patients(path)

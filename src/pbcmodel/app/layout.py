@@ -8,9 +8,12 @@ the optional extra cannot be imported at module level (ARCHITECTURE.md).
 The page, top to bottom: the ICB and how its practices are grouped (with the groups' and the
 practices' budgets and need indices, and one practice's budget explained); two or three
 policies in a finance reader's units; a comparison on common random numbers (table and
-figure); downloads; uploads. Every table is escaped HTML whose value cells carry stable ids
-``<table>-<row>-<column>`` and the exact value in ``data-value`` (for tests and for reading
-the page with a tool). A failure of any step is a message in the page, never a traceback.
+figure); downloads; uploads. Groups can be made by hand
+(:func:`pbcmodel.app.own.hand_footprints`), and an uploaded registered-patient file
+becomes the page's scenario (:func:`pbcmodel.app.own.upload_scenario`). Every table is
+escaped HTML whose value cells carry stable ids ``<table>-<row>-<column>`` and the exact
+value in ``data-value`` (:mod:`pbcmodel.app.page_tables`). A failure of any step is a
+message in the page, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,20 +21,24 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import re
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-import pandas as pd
 
 from ..errors import ValidationError, require
 from ..footprints import Footprints
-from ..money import pounds
 from ..plot.simulation import plot_compare
 from ..population import Population
-from ..reports.text_tables import cell_text, period_tables
+from ..reports.text_tables import period_tables
 from ..scenario import Scenario
-from .sources import hand_footprints, upload_scenario
+from .own import hand_footprints, upload_scenario
+from .page_tables import (
+    BUDGET_FORMATS,
+    CSS,
+    GROUP_FORMATS,
+    HEADERS,
+    comparison_cells,
+    formatted,
+    html_table,
+)
 from .state import (
     CORRIDORS,
     GROUPINGS,
@@ -66,139 +73,11 @@ FIRST_ICB = "QOC"
 POLICIES = (Policy(name="A"), Policy(name="B", practice_share_pct=25.0),
             Policy(name="C", practice_share_pct=100.0, cap_pct=None))
 
-_CSS = """
-.pbc-table {border-collapse: collapse; font-size: 13px; font-family: sans-serif;}
-.pbc-table th, .pbc-table td {padding: 3px 8px; border-bottom: 1px solid #ddd;}
-.pbc-table td.num, .pbc-table th.num {text-align: right; font-variant-numeric: tabular-nums;}
-.pbc-table th {background: #f2f5f8; position: sticky; top: 0;}
-.pbc-table th.text, .pbc-table td.text, .pbc-table tbody th {text-align: left;}
-.pbc-table tbody th {font-weight: normal; position: static;}
-.pbc-table tbody tr.period th {font-weight: bold; background: #fafafa; padding-top: 8px;}
-.pbc-table tbody tr.period ~ tr th {padding-left: 18px;}
-.pbc-scroll {max-height: 420px; overflow-y: auto;}
-.pbc-note {color: #555; font-size: 12px;}
-pre.explanation {font-size: 12px; overflow-x: auto;}
-"""
-
-
-def _id_part(text: object) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "_", str(text))
-
-
-def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
-               headers: Mapping[str, str] | None = None, index_header: str = "",
-               row_labels: Mapping[Any, str] | None = None,
-               sections: Mapping[str, Sequence[Any]] | None = None) -> str:
-    """An escaped HTML table: a row per row of ``values``, headed by its index (or its
-    ``row_labels``, the index then in the row's ``title``); a cell per column of ``shown``
-    (the text), with id ``<table_id>-<row>-<column>`` and the value in ``data-value``.
-    ``sections`` (title → the rows' index labels, in order) shows the rows in blocks, each
-    a ``<tbody>`` headed by its title (a row of class ``period``), as the terminal shows a
-    long table a block per period (:func:`pbcmodel.reports.text_tables.period_tables`).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"budget": [1234.5]}, index=pd.Index(["<P1>"], name="practice"))
-    >>> page = html_table(t, formatted(t, {"budget": pounds}), table_id="b")
-    >>> print(page[page.index("<tbody>"):].replace("><", ">\\n<"))
-    <tbody>
-    <tr>
-    <th>&lt;P1&gt;</th>
-    <td class="num c-budget" id="b-_P1_-budget" data-value="1234.5">£1,235</td>
-    </tr>
-    ...
-    """
-    names = dict(headers or {})
-    head = "".join(f'<th class="{_kind(values[c].iloc[0]) if len(values) else "num"}">'
-                   f"{html.escape(names.get(c, c))}</th>" for c in shown.columns)
-    rows = [_html_row(values, shown, key, table_id, row_labels) for key in values.index]
-    if sections is None:
-        body = f'<tbody>{"".join(rows)}</tbody>'
-    else:
-        by_key = dict(zip(values.index, rows, strict=True))
-        body = "".join(
-            f'<tbody><tr class="period"><th colspan="{len(shown.columns) + 1}">'
-            f'{html.escape(title)}</th></tr>{"".join(by_key[key] for key in keys)}</tbody>'
-            for title, keys in sections.items())
-    corner = html.escape(index_header or str(values.index.name or ""))
-    return (f'<table class="pbc-table" id="{table_id}"><thead><tr><th>{corner}</th>{head}'
-            f"</tr></thead>{body}</table>")
-
-
-def _html_row(values: pd.DataFrame, shown: pd.DataFrame, key: Any, table_id: str,
-              row_labels: Mapping[Any, str] | None) -> str:
-    """One row of :func:`html_table`."""
-    cells = "".join(
-        f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" '
-        f'id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
-        f'data-value="{html.escape(str(values.at[key, c]))}">'
-        f"{html.escape(str(shown.at[key, c]))}</td>" for c in shown.columns)
-    label = (f'<th title="{html.escape(str(key))}">{html.escape(row_labels[key])}</th>'
-             if row_labels is not None else f"<th>{html.escape(str(key))}</th>")
-    return f"<tr>{label}{cells}</tr>"
-
-
-def _kind(value: Any) -> str:
-    return "text" if isinstance(value, str) else "num"
-
-
-def formatted(frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]]
-              ) -> pd.DataFrame:
-    """The columns of ``formats`` of ``frame``, each value as text by its format.
-
-    Examples
-    --------
-    >>> formatted(pd.DataFrame({"a": [1.5, None]}), {"a": "{:.2f}".format})["a"].tolist()
-    ['1.50', 'nan']
-    """
-    return pd.DataFrame({c: [show(v) for v in frame[c]] for c, show in formats.items()},
-                        index=frame.index)
-
-
-def comparison_cells(comparison: Comparison) -> pd.DataFrame:
-    """The comparison's tidy long table with each policy's values as the library shows them
-    (:func:`pbcmodel.reports.text_tables.cell_text`, value by value, the terminal's rule): a
-    frame indexed by metric with ``label`` and, per policy, ``<name>`` (the value) and
-    ``<name>_text``.
-
-    Examples
-    --------
-    >>> from pbcmodel.app.state import base_scenario, policy_scenario
-    >>> c = run_comparison([policy_scenario(base_scenario("QOC"), Policy())], 50, 1, 0)
-    >>> comparison_cells(c).loc["simulations", ["A", "A_text"]].tolist()
-    [50, '50']
-    """
-    long = comparison.long_table()
-    names = [str(c) for c in comparison.table.columns]
-    out = long[["label", *names]].copy()
-    for name in names:
-        out[f"{name}_text"] = [cell_text(value, unit, sign, str(metric))
-                               for value, unit, sign, metric in zip(
-                                   long[name], long["unit"], long["sign"], long.index,
-                                   strict=True)]
-    return out
-
-
-def _number(value: Any, pattern: str) -> str:
-    return "–" if pd.isna(value) else pattern.format(value)
-
-
-_BUDGET_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "group_name": str,
-    "list_size": lambda v: _number(v, "{:,.0f}"),
-    "need_index": lambda v: _number(v, "{:.3f}"),
-    "budget": pounds}
-_GROUP_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "practices": lambda v: _number(v, "{:,.0f}"),
-    "patients": lambda v: _number(v, "{:,.0f}"), "budget": pounds,
-    "per_head": lambda v: pounds(v, 2), "need_index": lambda v: _number(v, "{:.3f}")}
 #: Said beside the scenario file's download.
 _TOML_NOTE = ("The scenario file of a PCN, place or whole-ICB grouping is read back by "
-              "pbcmodel run as the same scenario; one grouped by your own mapping file "
+              "pbcmodel run as the same scenario; one grouped by your own mapping file or "
+              "by hand, or of your registered-patient file, "
               "lists every practice and does not yet read back as the same scenario.")
-_HEADERS = {"name": "name", "group_name": "group", "list_size": "registered patients",
-            "need_index": "need index (ICB = 1)", "budget": "budget", "practices": "practices",
-            "patients": "registered patients", "per_head": "budget per patient"}
 
 
 def _key(widget: Any, new: str, old: str) -> str:
@@ -291,10 +170,10 @@ class WhatIf:
                                      width=420)
         self.grouping = _widget(pn.widgets.RadioButtonGroup, "Group practices by",
                                 options={**GROUPINGS}, value="place")
-        self.groups = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
-        self.budgets = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.groups = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
+        self.budgets = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.practice = _widget(pn.widgets.Select, "Explain the budget of practice", width=420)
-        self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.practices_status = pn.Column(sizing_mode="stretch_width")
         self._editor_widgets()
         self.policies = [PolicyInputs(pn, p, include=p.name != "C") for p in POLICIES]
@@ -320,7 +199,7 @@ class WhatIf:
         self.progress = pn.indicators.Progress(active=False, value=-1, visible=False,
                                                width=300)
         self.run_status = pn.Column(sizing_mode="stretch_width")
-        self.result_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.result_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.figure = pn.pane.Matplotlib(None, dpi=96, tight=True, visible=False,
                                          sizing_mode="fixed", width=760, height=430)
 
@@ -355,7 +234,7 @@ class WhatIf:
         self.patients_map = pn.widgets.FileInput(accept=".csv,.zip,.gz",
                                                  css_classes=["upload-patients-map"])
         self.upload_status = pn.Column(sizing_mode="stretch_width")
-        self.uploaded = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.uploaded = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.mapping_file.param.watch(self._upload_mapping, "value")
         self.patients_file.param.watch(self._upload_patients, "value")
 
@@ -376,7 +255,7 @@ class WhatIf:
             pn.Row(self.group_name, self.pick, self.add_group), self.editor_status,
             md("### Practices"),
             pn.pane.HTML('<div class="pbc-note">Scroll the table for every practice.</div>',
-                         stylesheets=[_CSS]),
+                         stylesheets=[CSS]),
             self.budgets,
             self.practice, self.explanation,
             md("## 2. Policies"),
@@ -389,7 +268,7 @@ class WhatIf:
             self.run_status, self.result_table, self.figure,
             md("## 4. Downloads"), self.downloads,
             pn.pane.HTML(f'<div class="pbc-note">{html.escape(_TOML_NOTE)}</div>',
-                         stylesheets=[_CSS]),
+                         stylesheets=[CSS]),
             md("## 5. Your own files"),
             md("A practice → group mapping (CSV or Excel: `practice`, `footprint`, optional "
                "`footprint_name`, `icb`) groups the chosen ICB's practices your way. An NHS "
@@ -454,12 +333,12 @@ class WhatIf:
         except Exception as exc:   # every failure: a message in the page
             self.practices_status.objects = [_message(self.pn, failure_message(exc))]
             return
-        self.groups.object = html_table(groups, formatted(groups, _GROUP_FORMATS),
-                                        table_id="groups", headers=_HEADERS,
+        self.groups.object = html_table(groups, formatted(groups, GROUP_FORMATS),
+                                        table_id="groups", headers=HEADERS,
                                         index_header="group")
         self.budgets.object = ('<div class="pbc-scroll">' + html_table(
-            budgets, formatted(budgets, _BUDGET_FORMATS), table_id="budgets",
-            headers=_HEADERS, index_header="practice") + "</div>")
+            budgets, formatted(budgets, BUDGET_FORMATS), table_id="budgets",
+            headers=HEADERS, index_header="practice") + "</div>")
         names = budgets["name"].fillna("")
         options = {f"{code}  {name}".strip(): code for code, name in names.items()}
         self.practice.options = options
@@ -635,8 +514,8 @@ class WhatIf:
                      "budgets and groups are shown above (Your registered patients).",
             "success")]
         self.uploaded.object = html_table(
-            table, formatted(table, {k: _GROUP_FORMATS[k] for k in table.columns}),
-            table_id="uploaded", headers=_HEADERS, index_header="consortium")
+            table, formatted(table, {k: GROUP_FORMATS[k] for k in table.columns}),
+            table_id="uploaded", headers=HEADERS, index_header="consortium")
 
 
 def _figure(comparison: Comparison) -> Any:

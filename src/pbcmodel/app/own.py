@@ -1,6 +1,6 @@
-"""Where the what-if's practices come from beyond the embedded ICBs: an uploaded
-registered-patient file as a scenario (:func:`upload_scenario`), and groups of practices
-picked by hand (:func:`hand_footprints`).
+"""The user's own practices and groups in the what-if, beyond the embedded ICBs'
+groupings: an uploaded registered-patient file as a scenario (:func:`upload_scenario`), and
+groups of practices picked by hand (:func:`hand_footprints`).
 
 Nothing here decides money: the scenario is :meth:`Scenario.example
 <pbcmodel.scenario.Scenario.example>` over the uploaded population, and a grouping by hand
