@@ -121,15 +121,14 @@ class PolicyInputs:
                                  "High-cost threshold (£ a patient; blank: none)",
             value=default.high_cost_threshold, start=0, step=5_000)
         self.pool = _widget(pn.widgets.FloatInput,
-                            "High-cost pool meets (% of the cost above the threshold)",
+                            "Pool meets (% of the cost above it)",
                             value=default.high_cost_pool_pct, start=0, end=100, step=10)
         self.holder = _widget(pn.widgets.Select, "Budget held by",
                                         options={"each practice": "practice",
                                                  "each group, as one budget": "consortium"},
                                         value=default.holder)
         self.corridor = _widget(pn.widgets.Select,
-                                "Risk corridor (in place of the share, tolerance, cap and "
-                                "savings above)",
+                                "Risk corridor (in place of the above)",
                                 options={label: key for key, (label, _) in CORRIDORS.items()},
                                 value=default.corridor)
         self.effects = _widget(pn.widgets.Checkbox, "Practice effects (Dixon et al. 2011)",
