@@ -178,6 +178,84 @@ def test_an_uploaded_name_cannot_leave_the_temporary_folder():
     assert not seen.exists()                                        # removed after reading
 
 
+def test_corridor_pool_share_and_practice_effects_are_the_scenario_evolved_by_hand():
+    base = base_scenario(SMALL_ICB, "pcn")
+    policy = Policy(name="B", corridor="symmetric", high_cost_threshold=50_000.0,
+                    high_cost_pool_pct=80.0, practice_effects=False)
+    bands = [(0.0, 0.02, 1.0), (0.02, 0.05, 0.5), (0.05, None, 0.2)]
+    by_hand = base.evolve(name="B", savings=pbc.sharing.corridor(savings=bands, losses=bands),
+                          overspend=None, high_cost_threshold=50_000.0,
+                          high_cost_pool_share=0.8, practice_effects=None)
+    assert policy_scenario(base, policy) == by_hand
+    mssp = policy_scenario(base, Policy(corridor="mssp_basic_e"))
+    assert mssp.savings == pbc.sharing.presets.mssp_basic_level_e() and mssp.overspend is None
+    assert policy_scenario(base, Policy()).practice_effects == \
+        pbc.risk.effects.PracticeEffects.dixon_2011() == base.practice_effects
+    with pytest.raises(ValidationError, match="high_cost_pool_share"):     # no threshold
+        policy_scenario(base, Policy(high_cost_pool_pct=80.0))
+    with pytest.raises(ValidationError, match="corridor: expected one of"):
+        policy_scenario(base, Policy(corridor="nonsense"))
+
+
+def test_the_policy_table_says_the_new_settings_in_words():
+    table = state.policy_table([Policy(), Policy(name="B", corridor="aca",
+                                                 high_cost_threshold=40_000.0,
+                                                 high_cost_pool_pct=80.0,
+                                                 practice_effects=False)])
+    assert table.at["Risk corridor", "A"].startswith("none")
+    assert table.at["Practice's share of an overspend", "B"] == "by the corridor"
+    assert table.at["Risk corridor, an overspend", "B"] == \
+        pbc.sharing.presets.aca_risk_corridor().losses_rule.describe("overspend")
+    assert table.at["High-cost pool meets", "B"] == "80% of the cost above it"
+    assert table.loc["Practice effects"].tolist() == ["on (Dixon et al. 2011)",
+                                                       "off (the formula taken as exact)"]
+
+
+PATIENTS_FILE = Path(__file__).parent / "data" / "gp-reg-pat-prac-quin-age.csv"
+
+
+def test_an_uploaded_registered_patient_file_is_a_scenario():
+    from pbcmodel.app.own import upload_scenario
+    pop = upload_population(PATIENTS_FILE.name, PATIENTS_FILE.read_bytes())
+    scn = upload_scenario(pop)
+    expected = pbc.risk.spend_distribution(pop, pbc.datasets.example_cost_model(),
+                                           "normal").mean.sum()
+    assert scn == pbc.Scenario.example(population=pop, historic=None, name="uploaded",
+                                       resource=float(expected), conditions={},
+                                       **{"savings.gates": ()})
+    assert scn.resource == float(expected)
+    strict = policy_scenario(scn, Policy(name="B", practice_share_pct=25))
+    comparison = run_comparison([scn, strict], n=50, years=1, seed=1)
+    pd.testing.assert_frame_equal(comparison.table,
+                                  pbc.compare([scn, strict], n=50, years=1, seed=1))
+    groups = pbc.Footprints(pop.units("consortium"))
+    table = state.group_table(scn, groups, None)
+    assert table.loc["total", "budget"] == pytest.approx(scn.budgets()["total"].sum())
+    assert table["need_index"].isna().all()
+    assert state.budgets_table(scn, groups, None)["name"].eq("").all()
+
+
+def test_groups_picked_by_hand_keep_the_others_and_are_checked_by_the_library():
+    from pbcmodel.app.own import hand_footprints
+    current = state.footprints_of(SMALL_ICB, "pcn")
+    first, second = current.practices[:2]
+    mine = hand_footprints(current, [("Town centre", [first, second])])
+    assert mine.practices_in("TOWN CENTRE").tolist() == [first, second]
+    assert mine.names["TOWN CENTRE"] == "Town centre"
+    rest = current.footprint.drop([first, second])
+    assert mine.footprint.drop([first, second]).equals(rest)
+    scn = base_scenario(SMALL_ICB, mine)              # the path of an uploaded mapping
+    assert scn == england_scenario(SMALL_ICB, consortia=mine.footprint)
+    with pytest.raises(ValidationError, match="in two footprints"):
+        hand_footprints(current, [("A", [first]), ("B", [first])])
+    with pytest.raises(ValidationError, match="not among"):
+        hand_footprints(current, [("A", ["Z99999"])])
+    with pytest.raises(ValidationError, match="name"):
+        hand_footprints(current, [(" ", [first])])
+    with pytest.raises(ValidationError, match="at least one practice"):
+        hand_footprints(current, [("A", [])])
+
+
 # --- the page's objects, without a browser ----------------------------------------------
 
 def test_html_tables_escape_names_and_carry_values():
@@ -392,7 +470,8 @@ def test_the_page_in_a_real_browser(tmp_path):
 
 
 def test_an_uploaded_registered_patient_file_is_read_by_the_librarys_reader():
-    path = Path(__file__).parent / "data" / "gp-reg-pat-prac-quin-age.csv"
+    from pbcmodel.app.own import upload_scenario
+    path = PATIENTS_FILE
     pop = upload_population(path.name, path.read_bytes())
     expected = pbc.io.read_registered_patients(path)
     pd.testing.assert_frame_equal(pop.practices, expected.practices)
@@ -404,3 +483,29 @@ def test_an_uploaded_registered_patient_file_is_read_by_the_librarys_reader():
     [alert] = page.upload_status.objects
     assert f"{expected.n_practices:,} practices" in alert.object
     assert 'id="uploaded-' in page.uploaded.object
+    assert page.grouping.value == "patients"             # the page now shows its scenario
+    assert page.base() == upload_scenario(expected)
+    assert f'id="budgets-{expected.codes[0]}-budget"' in page.budgets.object
+    page.group_name.value = "Mine"
+    page.pick.value = list(expected.codes[:2])
+    page._add_group()
+    assert page.base().population.units("consortium")[expected.codes[0]] == "MINE"
+    assert 'id="groups-MINE-budget"' in page.groups.object
+
+
+def test_groups_by_hand_in_the_page():
+    pn = pytest.importorskip("panel")
+    from pbcmodel.app.layout import WhatIf
+    page = WhatIf(pn, SMALL_ICB)
+    codes = list(page.pick.options.values())[:3]
+    page.group_name.value = "North <b>"
+    page.pick.value = codes
+    page._add_group()
+    assert page.grouping.value == "uploaded"
+    assert page.base().population.units("consortium")[codes[0]] == "NORTH <B>"
+    assert "North &lt;b&gt;" in page.groups.object
+    page.group_name.value = "Again"
+    page.pick.value = [codes[0], "Z99999"]
+    page._add_group()
+    [alert] = page.editor_status.objects
+    assert "Z99999" in alert.object and alert.alert_type == "danger"

@@ -14,6 +14,10 @@ scripts and styles from the local server, so the page works without internet acc
 
 * :mod:`~pbcmodel.app.state`: the state as plain data and pure functions over the public API
   (no Panel);
+* :mod:`~pbcmodel.app.own`: an uploaded registered-patient file as a scenario
+  (:func:`upload_scenario`) and groups of practices picked by hand (:func:`hand_footprints`);
+* :mod:`~pbcmodel.app.page_tables`: the page's tables as escaped HTML with stable cell ids
+  (no Panel);
 * :mod:`~pbcmodel.app.layout`: :func:`build_app`, the Panel page;
 * :mod:`~pbcmodel.app.serve`: :func:`serve`, on 127.0.0.1 unless another address is given.
 
@@ -27,6 +31,7 @@ Examples
 from __future__ import annotations
 
 from .layout import build_app, show
+from .own import hand_footprints, upload_scenario
 from .serve import serve
 from .state import (
     Comparison,
@@ -41,5 +46,5 @@ from .state import (
 )
 
 __all__ = ["Comparison", "Policy", "base_scenario", "budgets_table", "build_app",
-           "explanation_text", "group_table", "icb_choices", "policy_scenario",
-           "run_comparison", "serve", "show"]
+           "explanation_text", "group_table", "hand_footprints", "icb_choices",
+           "policy_scenario", "run_comparison", "serve", "show", "upload_scenario"]

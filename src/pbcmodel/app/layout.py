@@ -8,9 +8,12 @@ the optional extra cannot be imported at module level (ARCHITECTURE.md).
 The page, top to bottom: the ICB and how its practices are grouped (with the groups' and the
 practices' budgets and need indices, and one practice's budget explained); two or three
 policies in a finance reader's units; a comparison on common random numbers (table and
-figure); downloads; uploads. Every table is escaped HTML whose value cells carry stable ids
-``<table>-<row>-<column>`` and the exact value in ``data-value`` (for tests and for reading
-the page with a tool). A failure of any step is a message in the page, never a traceback.
+figure); downloads; uploads. Groups can be made by hand
+(:func:`pbcmodel.app.own.hand_footprints`), and an uploaded registered-patient file
+becomes the page's scenario (:func:`pbcmodel.app.own.upload_scenario`). Every table is
+escaped HTML whose value cells carry stable ids ``<table>-<row>-<column>`` and the exact
+value in ``data-value`` (:mod:`pbcmodel.app.page_tables`). A failure of any step is a
+message in the page, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,19 +21,26 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import re
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-import pandas as pd
 
 from ..errors import ValidationError, require
 from ..footprints import Footprints
-from ..money import pounds
 from ..plot.simulation import plot_compare
-from ..reports.text_tables import cell_text, period_tables
+from ..population import Population
+from ..reports.text_tables import period_tables
 from ..scenario import Scenario
+from .own import hand_footprints, upload_scenario
+from .page_tables import (
+    BUDGET_FORMATS,
+    CSS,
+    GROUP_FORMATS,
+    HEADERS,
+    comparison_cells,
+    formatted,
+    html_table,
+)
 from .state import (
+    CORRIDORS,
     GROUPINGS,
     Comparison,
     Policy,
@@ -52,147 +62,22 @@ from .state import (
 __all__ = ["PolicyInputs", "WhatIf", "build_app", "comparison_cells", "formatted", "html_table",
            "require_panel", "show"]
 
-#: The grouping of an uploaded mapping file (beside :data:`~pbcmodel.app.state.GROUPINGS`).
+#: The grouping of an uploaded mapping file or of groups picked by hand (beside
+#: :data:`~pbcmodel.app.state.GROUPINGS`).
 UPLOADED = "uploaded"
+#: The uploaded registered patients, in their consortia (or groups picked by hand).
+PATIENTS = "patients"
 #: The ICB chosen when the page opens: the smallest, so the page opens quickly.
 FIRST_ICB = "QOC"
 #: The policies offered, with their defaults (C is off until ticked).
 POLICIES = (Policy(name="A"), Policy(name="B", practice_share_pct=25.0),
             Policy(name="C", practice_share_pct=100.0, cap_pct=None))
 
-_CSS = """
-.pbc-table {border-collapse: collapse; font-size: 13px; font-family: sans-serif;}
-.pbc-table th, .pbc-table td {padding: 3px 8px; border-bottom: 1px solid #ddd;}
-.pbc-table td.num, .pbc-table th.num {text-align: right; font-variant-numeric: tabular-nums;}
-.pbc-table th {background: #f2f5f8; position: sticky; top: 0;}
-.pbc-table th.text, .pbc-table td.text, .pbc-table tbody th {text-align: left;}
-.pbc-table tbody th {font-weight: normal; position: static;}
-.pbc-table tbody tr.period th {font-weight: bold; background: #fafafa; padding-top: 8px;}
-.pbc-table tbody tr.period ~ tr th {padding-left: 18px;}
-.pbc-scroll {max-height: 420px; overflow-y: auto;}
-.pbc-note {color: #555; font-size: 12px;}
-pre.explanation {font-size: 12px; overflow-x: auto;}
-"""
-
-
-def _id_part(text: object) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "_", str(text))
-
-
-def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
-               headers: Mapping[str, str] | None = None, index_header: str = "",
-               row_labels: Mapping[Any, str] | None = None,
-               sections: Mapping[str, Sequence[Any]] | None = None) -> str:
-    """An escaped HTML table: a row per row of ``values``, headed by its index (or its
-    ``row_labels``, the index then in the row's ``title``); a cell per column of ``shown``
-    (the text), with id ``<table_id>-<row>-<column>`` and the value in ``data-value``.
-    ``sections`` (title → the rows' index labels, in order) shows the rows in blocks, each
-    a ``<tbody>`` headed by its title (a row of class ``period``), as the terminal shows a
-    long table a block per period (:func:`pbcmodel.reports.text_tables.period_tables`).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"budget": [1234.5]}, index=pd.Index(["<P1>"], name="practice"))
-    >>> page = html_table(t, formatted(t, {"budget": pounds}), table_id="b")
-    >>> print(page[page.index("<tbody>"):].replace("><", ">\\n<"))
-    <tbody>
-    <tr>
-    <th>&lt;P1&gt;</th>
-    <td class="num c-budget" id="b-_P1_-budget" data-value="1234.5">£1,235</td>
-    </tr>
-    ...
-    """
-    names = dict(headers or {})
-    head = "".join(f'<th class="{_kind(values[c].iloc[0]) if len(values) else "num"}">'
-                   f"{html.escape(names.get(c, c))}</th>" for c in shown.columns)
-    rows = [_html_row(values, shown, key, table_id, row_labels) for key in values.index]
-    if sections is None:
-        body = f'<tbody>{"".join(rows)}</tbody>'
-    else:
-        by_key = dict(zip(values.index, rows, strict=True))
-        body = "".join(
-            f'<tbody><tr class="period"><th colspan="{len(shown.columns) + 1}">'
-            f'{html.escape(title)}</th></tr>{"".join(by_key[key] for key in keys)}</tbody>'
-            for title, keys in sections.items())
-    corner = html.escape(index_header or str(values.index.name or ""))
-    return (f'<table class="pbc-table" id="{table_id}"><thead><tr><th>{corner}</th>{head}'
-            f"</tr></thead>{body}</table>")
-
-
-def _html_row(values: pd.DataFrame, shown: pd.DataFrame, key: Any, table_id: str,
-              row_labels: Mapping[Any, str] | None) -> str:
-    """One row of :func:`html_table`."""
-    cells = "".join(
-        f'<td class="{_kind(values.at[key, c])} c-{_id_part(c)}" '
-        f'id="{table_id}-{_id_part(key)}-{_id_part(c)}" '
-        f'data-value="{html.escape(str(values.at[key, c]))}">'
-        f"{html.escape(str(shown.at[key, c]))}</td>" for c in shown.columns)
-    label = (f'<th title="{html.escape(str(key))}">{html.escape(row_labels[key])}</th>'
-             if row_labels is not None else f"<th>{html.escape(str(key))}</th>")
-    return f"<tr>{label}{cells}</tr>"
-
-
-def _kind(value: Any) -> str:
-    return "text" if isinstance(value, str) else "num"
-
-
-def formatted(frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]]
-              ) -> pd.DataFrame:
-    """The columns of ``formats`` of ``frame``, each value as text by its format.
-
-    Examples
-    --------
-    >>> formatted(pd.DataFrame({"a": [1.5, None]}), {"a": "{:.2f}".format})["a"].tolist()
-    ['1.50', 'nan']
-    """
-    return pd.DataFrame({c: [show(v) for v in frame[c]] for c, show in formats.items()},
-                        index=frame.index)
-
-
-def comparison_cells(comparison: Comparison) -> pd.DataFrame:
-    """The comparison's tidy long table with each policy's values as the library shows them
-    (:func:`pbcmodel.reports.text_tables.cell_text`, value by value, the terminal's rule): a
-    frame indexed by metric with ``label`` and, per policy, ``<name>`` (the value) and
-    ``<name>_text``.
-
-    Examples
-    --------
-    >>> from pbcmodel.app.state import base_scenario, policy_scenario
-    >>> c = run_comparison([policy_scenario(base_scenario("QOC"), Policy())], 50, 1, 0)
-    >>> comparison_cells(c).loc["simulations", ["A", "A_text"]].tolist()
-    [50, '50']
-    """
-    long = comparison.long_table()
-    names = [str(c) for c in comparison.table.columns]
-    out = long[["label", *names]].copy()
-    for name in names:
-        out[f"{name}_text"] = [cell_text(value, unit, sign, str(metric))
-                               for value, unit, sign, metric in zip(
-                                   long[name], long["unit"], long["sign"], long.index,
-                                   strict=True)]
-    return out
-
-
-def _number(value: Any, pattern: str) -> str:
-    return "–" if pd.isna(value) else pattern.format(value)
-
-
-_BUDGET_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "group_name": str,
-    "list_size": lambda v: _number(v, "{:,.0f}"),
-    "need_index": lambda v: _number(v, "{:.3f}"),
-    "budget": pounds}
-_GROUP_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "practices": lambda v: _number(v, "{:,.0f}"),
-    "patients": lambda v: _number(v, "{:,.0f}"), "budget": pounds,
-    "per_head": lambda v: pounds(v, 2), "need_index": lambda v: _number(v, "{:.3f}")}
 #: Said beside the scenario file's download.
 _TOML_NOTE = ("The scenario file of a PCN, place or whole-ICB grouping is read back by "
-              "pbcmodel run as the same scenario; one grouped by your own mapping file "
+              "pbcmodel run as the same scenario; one grouped by your own mapping file or "
+              "by hand, or of your registered-patient file, "
               "lists every practice and does not yet read back as the same scenario.")
-_HEADERS = {"name": "name", "group_name": "group", "list_size": "registered patients",
-            "need_index": "need index (ICB = 1)", "budget": "budget", "practices": "practices",
-            "patients": "registered patients", "per_head": "budget per patient"}
 
 
 def _key(widget: Any, new: str, old: str) -> str:
@@ -235,12 +120,22 @@ class PolicyInputs:
         self.threshold = _widget(pn.widgets.FloatInput,
                                  "High-cost threshold (£ a patient; blank: none)",
             value=default.high_cost_threshold, start=0, step=5_000)
+        self.pool = _widget(pn.widgets.FloatInput,
+                            "Pool meets (% of the cost above it)",
+                            value=default.high_cost_pool_pct, start=0, end=100, step=10)
         self.holder = _widget(pn.widgets.Select, "Budget held by",
                                         options={"each practice": "practice",
                                                  "each group, as one budget": "consortium"},
                                         value=default.holder)
+        self.corridor = _widget(pn.widgets.Select,
+                                "Risk corridor (in place of the above)",
+                                options={label: key for key, (label, _) in CORRIDORS.items()},
+                                value=default.corridor)
+        self.effects = _widget(pn.widgets.Checkbox, "Practice effects (Dixon et al. 2011)",
+                               value=default.practice_effects)
         self.view = pn.Card(self.include, self.share, self.tolerance, self.cap, self.netting,
-                            self.recovery, self.savings, self.threshold, self.holder,
+                            self.recovery, self.savings, self.corridor, self.threshold,
+                            self.pool, self.effects, self.holder,
                             title=f"Policy {default.name}", width=300,
                             css_classes=[f"policy-{default.name}"])
 
@@ -252,7 +147,10 @@ class PolicyInputs:
                       recovery_years=int(self.recovery.value or 1),
                       savings_share_pct=self.savings.value or 0.0,
                       high_cost_threshold=self.threshold.value or None,
-                      holder=str(self.holder.value))
+                      holder=str(self.holder.value), corridor=str(self.corridor.value),
+                      high_cost_pool_pct=(100.0 if self.pool.value is None
+                                          else self.pool.value),
+                      practice_effects=bool(self.effects.value))
 
 
 class WhatIf:
@@ -262,17 +160,21 @@ class WhatIf:
                  seed: int = 0) -> None:
         self.pn = pn
         self.mapping: Footprints | None = None
+        self.population: Population | None = None
+        self.population_groups: Footprints | None = None
+        self._patients_base: Scenario | None = None
         self.comparison: Comparison | None = None
         choices = icb_choices()
         self.icb = _widget(pn.widgets.Select, "ICB", options=choices, value=check_icb(icb),
                                      width=420)
         self.grouping = _widget(pn.widgets.RadioButtonGroup, "Group practices by",
                                 options={**GROUPINGS}, value="place")
-        self.groups = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
-        self.budgets = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.groups = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
+        self.budgets = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.practice = _widget(pn.widgets.Select, "Explain the budget of practice", width=420)
-        self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.explanation = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.practices_status = pn.Column(sizing_mode="stretch_width")
+        self._editor_widgets()
         self.policies = [PolicyInputs(pn, p, include=p.name != "C") for p in POLICIES]
         self._simulation_widgets(n, years, seed)
         self._transfer_widgets()
@@ -296,9 +198,19 @@ class WhatIf:
         self.progress = pn.indicators.Progress(active=False, value=-1, visible=False,
                                                width=300)
         self.run_status = pn.Column(sizing_mode="stretch_width")
-        self.result_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.result_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.figure = pn.pane.Matplotlib(None, dpi=96, tight=True, visible=False,
                                          sizing_mode="fixed", width=760, height=430)
+
+    def _editor_widgets(self) -> None:
+        pn = self.pn
+        self.group_name = _widget(pn.widgets.TextInput, "New group's name",
+                                  placeholder="e.g. Town centre", width=200)
+        self.pick = _widget(pn.widgets.MultiChoice, "Its practices", options={}, width=520,
+                            css_classes=["pick-practices"])
+        self.add_group = _widget(pn.widgets.Button, "Add group", css_classes=["add-group"])
+        self.add_group.on_click(self._add_group)
+        self.editor_status = pn.Column(sizing_mode="stretch_width")
 
     def _transfer_widgets(self) -> None:
         pn = self.pn
@@ -321,7 +233,7 @@ class WhatIf:
         self.patients_map = pn.widgets.FileInput(accept=".csv,.zip,.gz",
                                                  css_classes=["upload-patients-map"])
         self.upload_status = pn.Column(sizing_mode="stretch_width")
-        self.uploaded = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_CSS])
+        self.uploaded = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS])
         self.mapping_file.param.watch(self._upload_mapping, "value")
         self.patients_file.param.watch(self._upload_patients, "value")
 
@@ -337,9 +249,12 @@ class WhatIf:
             md("## 1. Practices and groups"), pn.Row(self.icb, self.grouping),
             self.practices_status,
             md("### Groups: budgets and need"), self.groups,
+            md("**Make a group by hand**: name it, pick its practices, add it; the practices "
+               "not picked stay in their group. Add as many as you like."),
+            pn.Row(self.group_name, self.pick, self.add_group), self.editor_status,
             md("### Practices"),
             pn.pane.HTML('<div class="pbc-note">Scroll the table for every practice.</div>',
-                         stylesheets=[_CSS]),
+                         stylesheets=[CSS]),
             self.budgets,
             self.practice, self.explanation,
             md("## 2. Policies"),
@@ -352,12 +267,14 @@ class WhatIf:
             self.run_status, self.result_table, self.figure,
             md("## 4. Downloads"), self.downloads,
             pn.pane.HTML(f'<div class="pbc-note">{html.escape(_TOML_NOTE)}</div>',
-                         stylesheets=[_CSS]),
+                         stylesheets=[CSS]),
             md("## 5. Your own files"),
             md("A practice → group mapping (CSV or Excel: `practice`, `footprint`, optional "
                "`footprint_name`, `icb`) groups the chosen ICB's practices your way. An NHS "
                "Digital registered-patient file (with the published practice mapping file "
-               "if it needs one) is checked and summarised. Files up to 20 MB; they are "
+               "if it needs one: its PCNs are then the groups) becomes a scenario: the "
+               "example cost weights and cost model, a resource equal to the practices' "
+               "expected spend; no need index is shown for it. Files up to 20 MB; they are "
                "read in a temporary folder and not kept."),
             pn.Row(pn.Column(md("**Mapping file**"), self.mapping_file),
                    pn.Column(md("**Registered patients**"), self.patients_file),
@@ -367,43 +284,65 @@ class WhatIf:
 
     # --- 1. practices -------------------------------------------------------------------
     def footprints(self) -> Footprints:
-        """The chosen grouping of the chosen ICB's practices."""
+        """The chosen grouping of the chosen ICB's (or the uploaded) practices."""
+        if self.grouping.value == PATIENTS and self.population_groups is not None:
+            return self.population_groups
         if self.grouping.value == UPLOADED and self.mapping is not None:
             return self.mapping
-        level = self.grouping.value if self.grouping.value != UPLOADED else "place"
+        level = self.grouping.value if self.grouping.value in GROUPINGS.values() else "place"
         return footprints_of(self.icb.value, level)
 
     def base(self) -> Scenario:
-        """The chosen ICB's scenario under the chosen grouping (cached by the state)."""
+        """The chosen ICB's scenario under the chosen grouping (cached by the state), or the
+        uploaded registered patients' scenario."""
+        if self.grouping.value == PATIENTS and self._patients_base is not None:
+            return self._patients_base
         grouping = self.footprints() if self.grouping.value == UPLOADED else self.grouping.value
         return base_scenario(self.icb.value, grouping)
 
+    def table_icb(self) -> str | None:
+        """The ICB whose names and need indices the tables show (None: the uploaded
+        practices, not of the embedded data)."""
+        return None if self.grouping.value == PATIENTS else self.icb.value
+
+    def _grouping_options(self) -> None:
+        """The groupings offered: the embedded data's, the ICB's own mapping or groups,
+        the uploaded registered patients."""
+        options = {**GROUPINGS}
+        if self.mapping is not None:
+            options["Your mapping or groups"] = UPLOADED
+        if self.population is not None:
+            options["Your registered patients"] = PATIENTS
+        self.grouping.options = options
+
     def _on_icb(self, *_: Any) -> None:
-        if self.grouping.value == UPLOADED:       # the mapping was for another ICB
-            self.mapping = None
-            self.grouping.options = {**GROUPINGS}
-            self.grouping.value = "place"          # triggers _refresh
-        else:
+        self.mapping = None                        # a mapping is for one ICB
+        self._grouping_options()
+        if self.grouping.value in GROUPINGS.values():
             self._refresh()
+        else:
+            self.grouping.value = "place"          # triggers _refresh
 
     def _refresh(self, *_: Any) -> None:
         self.practices_status.objects = []
         try:
             scn, footprints = self.base(), self.footprints()
-            groups = group_table(scn, footprints, self.icb.value)
-            budgets = budgets_table(scn, footprints, self.icb.value)
+            groups = group_table(scn, footprints, self.table_icb())
+            budgets = budgets_table(scn, footprints, self.table_icb())
         except Exception as exc:   # every failure: a message in the page
             self.practices_status.objects = [_message(self.pn, failure_message(exc))]
             return
-        self.groups.object = html_table(groups, formatted(groups, _GROUP_FORMATS),
-                                        table_id="groups", headers=_HEADERS,
+        self.groups.object = html_table(groups, formatted(groups, GROUP_FORMATS),
+                                        table_id="groups", headers=HEADERS,
                                         index_header="group")
         self.budgets.object = ('<div class="pbc-scroll">' + html_table(
-            budgets, formatted(budgets, _BUDGET_FORMATS), table_id="budgets",
-            headers=_HEADERS, index_header="practice") + "</div>")
+            budgets, formatted(budgets, BUDGET_FORMATS), table_id="budgets",
+            headers=HEADERS, index_header="practice") + "</div>")
         names = budgets["name"].fillna("")
-        options = {f"{code}  {name}": code for code, name in names.items()}
+        options = {f"{code}  {name}".strip(): code for code, name in names.items()}
         self.practice.options = options
+        self.pick.options = options
+        self.pick.value = []
         self.practice.value = next(iter(options.values()))
         self._explain()
 
@@ -415,6 +354,41 @@ class WhatIf:
         except Exception as exc:
             text = failure_message(exc)
         self.explanation.object = (f'<pre class="explanation">{html.escape(text)}</pre>')
+
+    def _choose(self, grouping: str) -> None:
+        """Show ``grouping`` (refreshed even when it is the one shown)."""
+        if self.grouping.value == grouping:
+            self._refresh()
+        else:
+            self.grouping.value = grouping            # triggers _refresh
+
+    def _add_group(self, *_: Any) -> None:
+        """The group in the editor made one of its own (:func:`hand_footprints`), the
+        result grouping the chosen ICB's (or the uploaded) practices, as an uploaded mapping
+        does; the library's message when it is refused."""
+        self.editor_status.objects = []
+        name, picked = str(self.group_name.value or ""), list(self.pick.value or [])
+        population = self.population if self.grouping.value == PATIENTS else None
+        try:
+            groups = hand_footprints(self.footprints(), [(name, picked)])
+            if population is not None:
+                scenario = upload_scenario(groups.apply(population))
+            else:
+                base_scenario(self.icb.value, groups)     # every practice grouped, else why
+        except Exception as exc:
+            self.editor_status.objects = [_message(self.pn, failure_message(exc))]
+            return
+        if population is not None:
+            self.population_groups, self._patients_base = groups, scenario
+            self._refresh()
+        else:
+            self.mapping = groups
+            self._grouping_options()
+            self._choose(UPLOADED)
+        self.group_name.value = ""
+        self.editor_status.objects = [_message(
+            self.pn, f"Group {name.strip()!r}: {len(picked)} practice(s); "
+                     f"{groups.n_footprints} groups in all, shown above.", "success")]
 
     # --- 2 and 3. policies and the comparison --------------------------------------------
     def chosen(self) -> list[Policy]:
@@ -503,8 +477,8 @@ class WhatIf:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
         self.mapping = mapping
-        self.grouping.options = {**GROUPINGS, "Your mapping file": UPLOADED}
-        self.grouping.value = UPLOADED
+        self._grouping_options()
+        self._choose(UPLOADED)
         self.upload_status.objects = [_message(
             self.pn, f"{self.mapping_file.filename}: {mapping.n_footprints} groups of "
                      f"{len(mapping.footprint)} practices; shown above.", "success")]
@@ -521,15 +495,26 @@ class WhatIf:
         except Exception as exc:
             self.upload_status.objects = [_message(self.pn, failure_message(exc))]
             return
+        try:
+            groups = Footprints(pop.units("consortium"), source=self.patients_file.filename)
+            scenario = upload_scenario(pop)
+        except Exception as exc:
+            self.upload_status.objects = [_message(self.pn, failure_message(exc))]
+            return
+        self.population, self.population_groups, self._patients_base = pop, groups, scenario
+        self._grouping_options()
+        self._choose(PATIENTS)
         practices = pop.practices
         table = practices.groupby("consortium").agg(practices=("list_size", "size"),
                                                     patients=("list_size", "sum"))
         self.upload_status.objects = [_message(
             self.pn, f"{self.patients_file.filename}: {pop.n_practices:,} practices, "
-                     f"{int(practices['list_size'].sum()):,} registered patients.", "success")]
+                     f"{int(practices['list_size'].sum()):,} registered patients; their "
+                     "budgets and groups are shown above (Your registered patients).",
+            "success")]
         self.uploaded.object = html_table(
-            table, formatted(table, {k: _GROUP_FORMATS[k] for k in table.columns}),
-            table_id="uploaded", headers=_HEADERS, index_header="consortium")
+            table, formatted(table, {k: GROUP_FORMATS[k] for k in table.columns}),
+            table_id="uploaded", headers=HEADERS, index_header="consortium")
 
 
 def _figure(comparison: Comparison) -> Any:

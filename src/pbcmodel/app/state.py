@@ -54,18 +54,22 @@ from ..errors import PBCModelError, ValidationError
 from ..footprints import Footprints
 from ..io import read_footprints, read_registered_patients
 from ..money import pounds
+from ..overspend import OverspendPolicy
 from ..population import Population
 from ..reports.board_report import board_report
 from ..reports.result_workbook import comparison_workbook
 from ..reports.tables import comparison_table, text_table
+from ..risk.effects import PracticeEffects
 from ..scenario import Scenario, SimulationResult
 from ..scenario.england import england_scenario
 from ..scenario.simulation import run
 from ..scenario.variants import side_by_side
-from ..sharing import pbc_freed_up
+from ..sharing import ShareSchedule, corridor, pbc_freed_up
+from ..sharing.presets import aca_risk_corridor, mssp_basic_level_e, part_d_corridor_2006
 from ..weighted import WeightedPopulations
 
-__all__ = ["GROUPINGS", "MAX_UPLOAD_BYTES", "Comparison", "Policy", "base_scenario",
+__all__ = ["CORRIDORS", "GROUPINGS", "MAX_UPLOAD_BYTES", "SYMMETRIC_BANDS", "Comparison",
+           "Policy", "base_scenario",
            "budgets_table", "check_icb", "explanation_text", "failure_message", "footprints_of",
            "group_table", "icb_choices", "policy_scenario", "policy_table", "read_upload",
            "run_comparison", "upload_footprints", "upload_population"]
@@ -77,6 +81,23 @@ GROUPINGS: dict[str, str] = {"PCN (neighbourhood)": "pcn", "Place (district)": "
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 T = TypeVar("T")
+
+#: The symmetric corridor offered: the practice keeps (bears) all of an under- (over)spend
+#: up to 2% of budget, half of the part from 2% to 5%, a fifth beyond
+#: (:func:`pbcmodel.sharing.corridor` bands: from, to, share).
+SYMMETRIC_BANDS: tuple[tuple[float, float | None, float], ...] = (
+    (0.0, 0.02, 1.0), (0.02, 0.05, 0.5), (0.05, None, 0.2))
+#: The risk corridors a policy can choose: key → (label, the schedule or None for none).
+#: A corridor shares both an underspend and an overspend, in place of the overspend policy
+#: and the freed-up rule.
+CORRIDORS: dict[str, tuple[str, Callable[[], ShareSchedule] | None]] = {
+    "none": ("none: the overspend and underspend rules", None),
+    "symmetric": ("symmetric corridor: all to 2%, half 2%-5%, a fifth beyond",
+                  lambda: corridor(SYMMETRIC_BANDS, SYMMETRIC_BANDS)),
+    "mssp_basic_e": ("MSSP BASIC Level E (US)", mssp_basic_level_e),
+    "aca": ("ACA risk corridor (US, 2014-16)", aca_risk_corridor),
+    "part_d_2006": ("Medicare Part D corridor (US, 2006-07)", part_d_corridor_2006),
+}
 
 
 def icb_choices(year: str = "2026/27") -> dict[str, str]:
@@ -192,11 +213,24 @@ class Policy:
         Pounds per patient per year above which spend is met from a pool (None: no pool).
     holder : {"practice", "consortium"}
         Who holds the budgets: each practice, or each group as one.
+    corridor : str
+        A key of :data:`CORRIDORS`: ``"none"`` (the overspend policy above and the
+        freed-up rule) or a risk corridor sharing both sides in their place (the share,
+        tolerance, cap, netting, recovery and savings settings then do not apply).
+    high_cost_pool_pct : float
+        Per cent of each patient's cost above the threshold met by the pool (100: all; less
+        is a partial stop-loss, the practice bearing the rest). Other than 100 only with a
+        threshold.
+    practice_effects : bool
+        Practice effects (what the formula misses in each practice's spend) as Dixon et al.
+        2011 (:meth:`PracticeEffects.dixon_2011
+        <pbcmodel.risk.effects.PracticeEffects.dixon_2011>`), England's default; off: the
+        formula is taken as exact.
 
     Examples
     --------
-    >>> Policy().practice_share_pct, Policy().cap_pct
-    (50.0, 5.0)
+    >>> Policy().practice_share_pct, Policy().cap_pct, Policy().corridor
+    (50.0, 5.0, 'none')
     """
 
     name: str = "A"
@@ -208,40 +242,81 @@ class Policy:
     savings_share_pct: float = 70.0
     high_cost_threshold: float | None = None
     holder: str = "practice"
+    corridor: str = "none"
+    high_cost_pool_pct: float = 100.0
+    practice_effects: bool = True
+
+    def schedule(self) -> ShareSchedule | None:
+        """The chosen risk corridor's schedule (None for ``"none"``); an unknown key is a
+        ValidationError naming the keys.
+
+        Examples
+        --------
+        >>> Policy(corridor="aca").schedule().savings
+        ((0.0, 1.0), (0.03, 0.5), (0.08, 0.2))
+        """
+        if self.corridor not in CORRIDORS:
+            raise ValidationError(f"corridor: expected one of {', '.join(CORRIDORS)}, got "
+                                  f"{self.corridor!r}")
+        make = CORRIDORS[self.corridor][1]
+        return None if make is None else make()
 
 
 def policy_table(policies: Sequence[Policy]) -> pd.DataFrame:
-    """The policies side by side in words: one row per setting, one column per policy.
+    """The policies side by side in words: one row per setting, one column per policy. A
+    corridor's sides are in the library's words (:meth:`SideRule.describe
+    <pbcmodel.sharing.SideRule.describe>`); the settings it replaces read "by the corridor".
 
     Examples
     --------
     >>> policy_table([Policy(), Policy(name="B", cap_pct=None)])["B"].tolist()[:3]
     ['50%', '2% of budget', 'none']
+    >>> policy_table([Policy(corridor="aca")]).loc["Risk corridor, an overspend", "A"]
+    "the practice's share of the overspend: 100% up to 3%, 50% from 3% to 8%, 20% beyond 8% \
+of budget"
     """
+    return pd.DataFrame({p.name: _policy_words(p) for p in policies})
+
+
+def _policy_words(p: Policy) -> dict[str, str]:
+    """One policy's settings in words (a column of :func:`policy_table`)."""
     def pct(value: float | None, unit: str = "") -> str:
         return "none" if value is None else f"{value:g}%{unit}"
 
-    rows = {"Practice's share of an overspend": [pct(p.practice_share_pct) for p in policies],
-            "Tolerance (commissioner bears)": [pct(p.tolerance_pct, " of budget")
-                                               for p in policies],
-            "Cap on the practice's share": [pct(p.cap_pct, " of budget") for p in policies],
-            "Netted within the group first": ["yes" if p.net_within_consortium else "no"
-                                              for p in policies],
-            "Recovered over": [f"{p.recovery_years} year(s)" for p in policies],
-            "Practice keeps of an underspend": [pct(p.savings_share_pct) for p in policies],
-            "High-cost threshold a patient": ["none" if p.high_cost_threshold is None
-                                              else pounds(p.high_cost_threshold)
-                                              for p in policies],
-            "Budget held by": ["each practice" if p.holder == "practice" else "each group"
-                               for p in policies]}
-    return pd.DataFrame(rows, index=[p.name for p in policies]).T
+    schedule = p.schedule()
+    def rule(text: str) -> str:
+        return text if schedule is None else "by the corridor"
+
+    return {"Practice's share of an overspend": rule(pct(p.practice_share_pct)),
+            "Tolerance (commissioner bears)": rule(pct(p.tolerance_pct, " of budget")),
+            "Cap on the practice's share": rule(pct(p.cap_pct, " of budget")),
+            "Netted within the group first": rule("yes" if p.net_within_consortium else "no"),
+            "Recovered over": rule(f"{p.recovery_years} year(s)"),
+            "Practice keeps of an underspend": rule(pct(p.savings_share_pct)),
+            "Risk corridor": CORRIDORS[p.corridor][0],
+            "Risk corridor, an underspend": ("none" if schedule is None else
+                                             schedule.savings_rule.describe("underspend")),
+            "Risk corridor, an overspend": ("none" if schedule is None else
+                                            schedule.losses_rule.describe("overspend")),
+            "High-cost threshold a patient": ("none" if p.high_cost_threshold is None
+                                              else pounds(p.high_cost_threshold)),
+            "High-cost pool meets": ("none" if p.high_cost_threshold is None else
+                                     f"{p.high_cost_pool_pct:g}% of the cost above it"),
+            "Practice effects": ("on (Dixon et al. 2011)" if p.practice_effects
+                                 else "off (the formula taken as exact)"),
+            "Budget held by": "each practice" if p.holder == "practice" else "each group"}
 
 
 def policy_scenario(base: Scenario, policy: Policy) -> Scenario:
     """``base`` under ``policy``: :meth:`Scenario.evolve <pbcmodel.scenario.Scenario.evolve>`
     of its overspend policy (per cent ÷ 100), its savings (PBC's freed-up rule,
-    :func:`~pbcmodel.sharing.pbc_freed_up`), its high-cost threshold, holder and name. The
-    library checks every value (a share above 100%, a negative tolerance, ...).
+    :func:`~pbcmodel.sharing.pbc_freed_up`) or, in place of both, a risk corridor
+    (:meth:`Policy.schedule`, the scenario's ``savings`` with no overspend policy, so the
+    corridor's losses side shares an overspend), its high-cost threshold and pool share,
+    practice effects (:meth:`PracticeEffects.dixon_2011
+    <pbcmodel.risk.effects.PracticeEffects.dixon_2011>` or none), holder and name. The
+    library checks every value (a share above 100%, a negative tolerance, a pool share
+    without a threshold, ...).
 
     Examples
     --------
@@ -250,23 +325,40 @@ def policy_scenario(base: Scenario, policy: Policy) -> Scenario:
     True
     >>> policy_scenario(base, Policy(cap_pct=None)).overspend.cap is None
     True
+    >>> aca = policy_scenario(base, Policy(corridor="aca", practice_effects=False))
+    >>> aca.overspend is None, aca.savings.losses, aca.practice_effects is None
+    (True, ((0.0, 1.0), (0.03, 0.5), (0.08, 0.2)), True)
     """
+    schedule = policy.schedule()
+    shared = ({"savings": pbc_freed_up(policy.savings_share_pct / 100),
+               "overspend": _overspend(base, policy)}
+              if schedule is None else {"savings": schedule, "overspend": None})
+    return base.evolve(name=policy.name, **shared,
+                       high_cost_threshold=policy.high_cost_threshold,
+                       high_cost_pool_share=policy.high_cost_pool_pct / 100,
+                       practice_effects=(PracticeEffects.dixon_2011() if policy.practice_effects
+                                         else None),
+                       holder=policy.holder)
+
+
+def _overspend(base: Scenario, policy: Policy) -> OverspendPolicy:
+    """``base``'s overspend policy with ``policy``'s settings (per cent ÷ 100)."""
     if base.overspend is None:
         raise ValidationError(f"scenario {base.name!r} has no overspend policy to change")
-    overspend = base.overspend.evolve(
+    return base.overspend.evolve(
         practice_share=policy.practice_share_pct / 100,
         tolerance=policy.tolerance_pct / 100,
         cap=None if policy.cap_pct is None else policy.cap_pct / 100,
         net_within_consortium=policy.net_within_consortium,
         recovery_years=policy.recovery_years)
-    return base.evolve(name=policy.name, overspend=overspend,
-                       savings=pbc_freed_up(policy.savings_share_pct / 100),
-                       high_cost_threshold=policy.high_cost_threshold, holder=policy.holder)
 
 
-def budgets_table(scenario: Scenario, footprints: Footprints, icb: str) -> pd.DataFrame:
+def budgets_table(scenario: Scenario, footprints: Footprints, icb: str | None
+                  ) -> pd.DataFrame:
     """Each practice's name, group, registered patients, need index (relative to the ICB,
     :func:`pbcmodel.capitation.need_index`) and budget (pounds, ``scenario.budgets()``).
+    ``icb`` None (an uploaded population, not of the embedded data): no names (blank) and
+    no need index (NaN).
 
     Examples
     --------
@@ -276,23 +368,30 @@ def budgets_table(scenario: Scenario, footprints: Footprints, icb: str) -> pd.Da
     >>> len(t)
     50
     """
-    wp = _weighted(icb)
     practices = scenario.population.practices
     group = footprints.footprint.reindex(practices.index)
     names = footprints.names
+    if icb is None:
+        name = pd.Series("", index=practices.index, dtype=object)
+        index = pd.Series(float("nan"), index=practices.index)
+    else:
+        wp = _weighted(icb)
+        name, index = wp.frame["name"].reindex(practices.index), need_index(wp)
     return pd.DataFrame({
-        "name": wp.frame["name"].reindex(practices.index),
+        "name": name,
         "group": group,
         "group_name": group.map(names) if names is not None else group,
         "list_size": practices["list_size"],
-        "need_index": need_index(wp).reindex(practices.index),
+        "need_index": index.reindex(practices.index),
         "budget": scenario.budgets()["total"]})
 
 
-def group_table(scenario: Scenario, footprints: Footprints, icb: str) -> pd.DataFrame:
+def group_table(scenario: Scenario, footprints: Footprints, icb: str | None
+                ) -> pd.DataFrame:
     """Per group: its name, practices, patients, budget, budget per head
     (:func:`pbcmodel.cli.commands.budget_summary`) and need index relative to the ICB
-    (:func:`pbcmodel.capitation.need_index` of the group), with a total row.
+    (:func:`pbcmodel.capitation.need_index` of the group; NaN when ``icb`` is None, an
+    uploaded population), with a total row.
 
     Examples
     --------
@@ -303,7 +402,8 @@ def group_table(scenario: Scenario, footprints: Footprints, icb: str) -> pd.Data
     'total'
     """
     summary = budget_summary(scenario.budgets(), scenario.population.practices)
-    index = need_index(_weighted(icb), groups=footprints.footprint)
+    index = (pd.Series(dtype=float) if icb is None
+             else need_index(_weighted(icb), groups=footprints.footprint))
     names = footprints.names
     named = pd.Series(summary.index.map(names) if names is not None else summary.index,
                       index=summary.index).fillna("")
