@@ -246,6 +246,8 @@ def test_groups_picked_by_hand_keep_the_others_and_are_checked_by_the_library():
     assert mine.footprint.drop([first, second]).equals(rest)
     scn = base_scenario(SMALL_ICB, mine)              # the path of an uploaded mapping
     assert scn == england_scenario(SMALL_ICB, consortia=mine.footprint)
+    # its downloaded file (the full form, practice by practice) reads back as the same scenario
+    assert pbc.Scenario.from_toml(scn.to_toml()) == scn
     with pytest.raises(ValidationError, match="in two footprints"):
         hand_footprints(current, [("A", [first]), ("B", [first])])
     with pytest.raises(ValidationError, match="not among"):

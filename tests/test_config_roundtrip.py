@@ -119,7 +119,7 @@ def test_file_order_is_kept_when_read():
     pop = Scenario.from_dict(data).population
     assert pop.codes.tolist() == ["B", "A"]
     assert pop.cost_index.to_dict() == {"B": 1.5, "A": 0.5}
-    assert pop.codes.dtype == object and (pop.hierarchy.dtypes == object).all()
+    assert pop.codes.dtype == object and (pop.hierarchy.dtypes.astype(str) == "object").all()
 
 
 @st.composite

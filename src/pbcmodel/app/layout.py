@@ -74,10 +74,10 @@ POLICIES = (Policy(name="A"), Policy(name="B", practice_share_pct=25.0),
             Policy(name="C", practice_share_pct=100.0, cap_pct=None))
 
 #: Said beside the scenario file's download.
-_TOML_NOTE = ("The scenario file of a PCN, place or whole-ICB grouping is read back by "
-              "pbcmodel run as the same scenario; one grouped by your own mapping file or "
-              "by hand, or of your registered-patient file, "
-              "lists every practice and does not yet read back as the same scenario.")
+_TOML_NOTE = ("pbcmodel run reads the scenario file back as the same scenario, with the same "
+              "figures: for a PCN, place or whole-ICB grouping in a few lines "
+              "(dataset = \"england\"); for groups of your own mapping file or made by "
+              "hand, or your registered-patient file, practice by practice.")
 
 
 def _key(widget: Any, new: str, old: str) -> str:
