@@ -22,7 +22,8 @@ not a DataFrame: ``budgets()["total"]`` would stop working) and not strings in t
   :class:`pandas.Series` (for a :class:`LabelledSeries`, ``_constructor`` plain Series and
   ``_constructor_expanddim`` plain DataFrame). So *anything derived* from a labelled table
   — a slice, ``x + 1``, ``x.copy()``, :func:`pandas.concat`, a groupby — is plain pandas,
-  and a label or unit can never be wrong after a user's own computation;
+  and a label or unit can never be wrong after a user's own computation; only ``head()``
+  and ``tail()``, which keep rows and units as they are, keep the readable view;
 * ``__repr__`` (what ``print`` and the terminal show) and ``_repr_html_`` (Jupyter) are the
   readable views; ``to_string()``, ``to_csv()`` and friends are pandas' own.
 
