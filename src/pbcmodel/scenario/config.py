@@ -156,10 +156,11 @@ def _population_data(pop: Population) -> dict[str, Any]:
     ``cost_index`` when it has one) and the labels held as pandas' ``str`` dtype."""
     if pop == datasets.example_population():
         return {"dataset": "example"}
-    rows = [{"practice": str(code), "consortium": str(h["consortium"]),
-             "commissioner": str(h["commissioner"]), "counts": [int(c) for c in counts]}
-            for code, h, counts in zip(pop.codes, pop.hierarchy.to_dict("records"),
-                                       pop.counts.to_numpy(), strict=True)]
+    rows: list[dict[str, Any]] = [
+        {"practice": str(code), "consortium": str(h["consortium"]),
+         "commissioner": str(h["commissioner"]), "counts": [int(c) for c in counts]}
+        for code, h, counts in zip(pop.codes, pop.hierarchy.to_dict("records"),
+                                   pop.counts.to_numpy(), strict=True)]
     if pop.cost_index is not None:
         for row, index in zip(rows, pop.cost_index.to_numpy(), strict=True):
             row["cost_index"] = float(index)
