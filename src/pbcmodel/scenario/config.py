@@ -13,7 +13,8 @@ scenario file). Writing uses the short form where the data equal the embedded ex
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly. A full
 population lists its practices in its own order (kept when read), each with its ``cost_index``
 when it has one, and ``str_labels`` names the labels (``practice``, ``consortium``,
-``commissioner``) held as pandas' ``str`` dtype, the others being read as object.
+``commissioner``) held as pandas' ``str`` dtype, the others being read as object
+(:mod:`~pbcmodel.scenario.population_file` writes and reads the ``population`` key).
 
 **Real England.** A file that says ``dataset = "england"`` takes its population, formula,
 resource and cost model from NHS England's practice weighted populations embedded in
