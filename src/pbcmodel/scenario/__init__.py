@@ -8,7 +8,8 @@
   defined once (name, unit, sign, label, how it is computed);
 * :mod:`~pbcmodel.scenario.variants` — :func:`compare` and :func:`sweep` of policy variants,
   locally or on dask;
-* :mod:`~pbcmodel.scenario.config` — scenario files (TOML/JSON).
+* :mod:`~pbcmodel.scenario.config` — scenario files (TOML/JSON); the ``population`` key in
+  :mod:`~pbcmodel.scenario.population_file`.
 
 Policy design (``optimise``, ``frontier``) is :mod:`pbcmodel.design`, which builds on this.
 

@@ -13,7 +13,8 @@ scenario file). Writing uses the short form where the data equal the embedded ex
 the full table otherwise, so ``Scenario.from_toml(s.to_toml()) == s`` exactly. A full
 population lists its practices in its own order (kept when read), each with its ``cost_index``
 when it has one, and ``str_labels`` names the labels (``practice``, ``consortium``,
-``commissioner``) held as pandas' ``str`` dtype, the others being read as object.
+``commissioner``) held as pandas' ``str`` dtype, the others being read as object
+(:mod:`~pbcmodel.scenario.population_file` writes and reads the ``population`` key).
 
 **Real England.** A file that says ``dataset = "england"`` takes its population, formula,
 resource and cost model from NHS England's practice weighted populations embedded in
@@ -109,14 +110,21 @@ from ..capitation import CapitationFormula, PaceOfChange
 from ..credibility import ExperienceRating, LearningBudgets
 from ..errors import ConfigError, PBCModelError, ValidationError
 from ..incentives import Incentives
-from ..io import read_registered_patients
 from ..overspend import OverspendPolicy
-from ..population import Population
 from ..risk.costmodel import CostModel
 from ..risk.effects import PracticeEffects
 from ..sharing import Gate, ShareSchedule
 from ..withhold import QualityWithhold
 from .file_text import in_file, loads_json, parse_text, read_text_file
+from .population_file import (
+    check_keys,
+    config_error,
+    mapping_at,
+    population_data,
+    read_cells,
+    read_dataset,
+    read_population,
+)
 from .source import EnglandSource
 
 T = TypeVar("T")
@@ -136,8 +144,6 @@ SOURCE_FIELD = "source"
 #: What ``dataset = "england"`` makes, so a file may not give them too.
 _FROM_ENGLAND = ("population", "formula", "cost_model")
 _EXPERIENCE_FRAMES = ("actual", "expected", "list_size", "high_cost")
-#: The labels of a population's practices (its codes, then its hierarchy's columns).
-_LABELS = ("practice", "consortium", "commissioner")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -149,28 +155,6 @@ def _drop_none(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _population_data(pop: Population) -> dict[str, Any]:
-    """The example's short form, else every practice in the population's order (with its
-    ``cost_index`` when it has one) and the labels held as pandas' ``str`` dtype."""
-    if pop == datasets.example_population():
-        return {"dataset": "example"}
-    rows: list[dict[str, Any]] = [
-        {"practice": str(code), "consortium": str(h["consortium"]),
-         "commissioner": str(h["commissioner"]), "counts": [int(c) for c in counts]}
-        for code, h, counts in zip(pop.codes, pop.hierarchy.to_dict("records"),
-                                   pop.counts.to_numpy(), strict=True)]
-    if pop.cost_index is not None:
-        for row, index in zip(rows, pop.cost_index.to_numpy(), strict=True):
-            row["cost_index"] = float(index)
-    data: dict[str, Any] = {"cells": [f"{a}/{s}" for a, s in pop.counts.columns],
-                            "practices": rows}
-    labels = {"practice": pop.codes.dtype, **pop.hierarchy.dtypes.to_dict()}
-    str_labels = [name for name in _LABELS if isinstance(labels[name], pd.StringDtype)]
-    if str_labels:
-        data["str_labels"] = str_labels
-    return data
 
 
 def _weights_data(weights: pd.DataFrame) -> dict[str, Any]:
@@ -280,171 +264,43 @@ def to_json(scn: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- reading
-def _fail(path: str, message: str) -> ConfigError:
-    return ConfigError(f"{path}: {message}")
-
-
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(path, f"expected a table, got {type(value).__name__}")
-    return value
-
-
-def _check_keys(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise _fail(f"{path}.{unknown[0]}", f"unknown key; expected one of {sorted(allowed)}")
-
-
-def _cells(data: Mapping[str, Any], path: str) -> pd.MultiIndex:
-    cells = data.get("cells")
-    if not isinstance(cells, list):
-        raise _fail(f"{path}.cells", "expected a list of 'age_band/sex' strings")
-    try:
-        pairs = [tuple(str(c).split("/")) for c in cells]
-        return pd.MultiIndex.from_tuples(pairs, names=["age_band", "sex"])
-    except (TypeError, ValueError) as exc:
-        raise _fail(f"{path}.cells", "expected 'age_band/sex' strings such as '0_4/F'") from exc
-
-
-def _population(data: Any, path: str, base: Path | None) -> Population:
-    data = _mapping(data, path)
-    if "dataset" in data:
-        return _dataset(data, path, {"example": datasets.example_population,
-                                     "synthetic": datasets.synthetic_commissioner})
-    if "registered_patients" in data:
-        _check_keys(data, {"registered_patients", "consortia"}, path)
-        return _population_files(data, path, base)
-    _check_keys(data, {"cells", "practices", "str_labels"}, path)
-    cells = _cells(data, path)
-    rows = data.get("practices")
-    if not isinstance(rows, list) or not rows:
-        raise _fail(f"{path}.practices", "expected a non-empty list of practices")
-    rows = [_mapping(row, f"{path}.practices[{i}]") for i, row in enumerate(rows)]
-    indexes = _cost_indexes(rows, f"{path}.practices")
-    tidy = []
-    for i, row in enumerate(rows):
-        _check_keys(row, {"practice", "consortium", "commissioner", "counts", "cost_index"},
-                    f"{path}.practices[{i}]")
-        counts = row.get("counts")
-        if not isinstance(counts, list) or len(counts) != len(cells):
-            raise _fail(f"{path}.practices[{i}].counts",
-                        f"expected a list of {len(cells)} patient counts")
-        for (band, sex), n in zip(cells, counts, strict=True):
-            tidy.append((row.get("practice"), row.get("consortium"),
-                         row.get("commissioner", "ALL"), band, sex, n, indexes[i]))
-    frame = pd.DataFrame(tidy, columns=["practice", "consortium", "commissioner", "age_band",
-                                        "sex", "patients", "cost_index"])
-    if indexes[0] is None:
-        frame = frame.drop(columns="cost_index")
-    pop = Population.from_frame(frame, sort=False)     # in the file's order, as written
-    return _with_str_labels(pop, data.get("str_labels", []), f"{path}.str_labels")
-
-
-def _cost_indexes(rows: list[Mapping[str, Any]], path: str) -> list[float | None]:
-    """Each practice's ``cost_index``: a number for every practice, or for none."""
-    given = ["cost_index" in row for row in rows]
-    if any(given) and not all(given):
-        i = given.index(not given[0])
-        raise _fail(f"{path}[{i}].cost_index", "given for some practices but not others; "
-                                               "give every practice a cost_index, or none")
-    for i, row in enumerate(rows):
-        value = row.get("cost_index", 1.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _fail(f"{path}[{i}].cost_index", f"expected a number, got {value!r}")
-    return [float(row["cost_index"]) if "cost_index" in row else None for row in rows]
-
-
-def _with_str_labels(pop: Population, names: Any, path: str) -> Population:
-    """``pop`` with the labels ``names`` (of :data:`_LABELS`) held as pandas' ``str`` dtype
-    (as a population made from the England data holds them), the others as object."""
-    if not isinstance(names, list) or not set(names) <= set(_LABELS):
-        raise _fail(path, f"expected a list of some of {list(_LABELS)}, got {names!r}")
-    if not names:
-        return pop
-    codes = pop.codes.astype("str") if "practice" in names else pop.codes
-    hierarchy = pop.hierarchy.set_axis(codes)
-    for name in set(names) & {"consortium", "commissioner"}:
-        hierarchy[name] = hierarchy[name].astype("str")
-    cost_index = None if pop.cost_index is None else pop.cost_index.set_axis(codes)
-    return Population(counts=pop.counts.set_axis(codes), hierarchy=hierarchy,
-                      cost_index=cost_index)
-
-
-def _population_files(data: Mapping[str, Any], path: str, base: Path | None) -> Population:
-    """Read the files a scenario names; errors name the key and the file, never its content.
-
-    A file without the expected columns is probably not the file meant (a wrong path), so
-    its message lists the columns missing but not the header found, which could be the first
-    line of any file on the machine.
-    """
-    patients = _path(data["registered_patients"], base, f"{path}.registered_patients")
-    consortia = (_path(data["consortia"], base, f"{path}.consortia")
-                 if data.get("consortia") is not None else None)
-    try:
-        return read_registered_patients(patients, consortia=consortia)
-    except PBCModelError as exc:
-        message, found, _ = str(exc).partition("; found ")
-        key = "consortia" if message.startswith("consortia") else "registered_patients"
-        hint = " (is it the right file?)" if found else ""
-        raise _fail(f"{path}.{key}", message + hint) from exc
-
-
-def _path(value: Any, base: Path | None, key: str) -> Path:
-    """A file named in a scenario, relative to the scenario file's folder."""
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(key, f"expected a file name, got {value!r}")
-    p = Path(value).expanduser()
-    return p if p.is_absolute() or base is None else base / p
-
-
-def _dataset(data: Mapping[str, Any], path: str, makers: Mapping[str, Any]) -> Any:
-    name = data["dataset"]
-    if not isinstance(name, str) or name not in makers:
-        raise _fail(f"{path}.dataset", f"unknown dataset {name!r}; expected one of {list(makers)}")
-    kwargs = {k: v for k, v in data.items() if k != "dataset"}
-    try:
-        return makers[name](**kwargs)
-    except TypeError as exc:
-        raise _fail(path, f"bad options for dataset {name!r}: {exc}") from exc
-
-
 def _weights(data: Any, path: str) -> pd.DataFrame:
-    data = _mapping(data, path)
+    data = mapping_at(data, path)
     if "dataset" in data:
-        return _dataset(data, path, {"example": datasets.example_cost_weights})
-    cells = _cells(data, path)
+        return read_dataset(data, path, {"example": datasets.example_cost_weights})
+    cells = read_cells(data, path)
     columns = {k: v for k, v in data.items() if k != "cells"}
     for pod, values in columns.items():
         numbers = isinstance(values, list) and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         if not numbers or len(values) != len(cells):
-            raise _fail(f"{path}.{pod}", f"expected a list of {len(cells)} numbers")
+            raise config_error(f"{path}.{pod}", f"expected a list of {len(cells)} numbers")
     return pd.DataFrame(columns, index=cells, dtype=float)
 
 
 def _historic(data: Any, path: str) -> Any:
-    data = _mapping(data, path)
+    data = mapping_at(data, path)
     if "dataset" in data:
-        return _dataset(data, path, {"example": datasets.example_historic_budgets})
+        return read_dataset(data, path, {"example": datasets.example_historic_budgets})
     return pd.Series(dict(data), dtype=float)
 
 
 def _experience(data: Any, path: str) -> ExperienceRating:
     """``[formula.experience]``: ``years`` and practice → {year → number} tables."""
-    data = _mapping(data, path)
-    _check_keys(data, {"years", *_EXPERIENCE_FRAMES}, path)
+    data = mapping_at(data, path)
+    check_keys(data, {"years", *_EXPERIENCE_FRAMES}, path)
     for key in ("years", "actual", "expected", "list_size"):
         if key not in data:
-            raise _fail(f"{path}.{key}", "missing; an experience rating needs years, actual, "
-                                         "expected and list_size")
+            raise config_error(f"{path}.{key}", "missing; an experience rating needs years, "
+                                                "actual, expected and list_size")
     years = data["years"]
     if (not isinstance(years, list) or not years
             or not all(isinstance(y, (str, int)) and not isinstance(y, bool) for y in years)):
-        raise _fail(f"{path}.years", f"expected a non-empty list of year labels, got {years!r}")
+        raise config_error(f"{path}.years",
+                           f"expected a non-empty list of year labels, got {years!r}")
     years = [str(y) for y in years]
     if len(set(years)) != len(years):
-        raise _fail(f"{path}.years", f"a year is listed twice: {years}")
+        raise config_error(f"{path}.years", f"a year is listed twice: {years}")
     frames = {key: _practice_years(data[key], years, f"{path}.{key}")
               for key in _EXPERIENCE_FRAMES if key in data}
     return _wrap(lambda: ExperienceRating(**frames), path, ExperienceRating)
@@ -452,15 +308,16 @@ def _experience(data: Any, path: str) -> ExperienceRating:
 
 def _practice_years(data: Any, years: list[str], path: str) -> pd.DataFrame:
     """A table of practice → {year → number} as a practice × year frame (NaN: not given)."""
-    data = _mapping(data, path)
+    data = mapping_at(data, path)
     rows = []
     for code, row in data.items():
-        row = _mapping(row, f"{path}.{code}")
+        row = mapping_at(row, f"{path}.{code}")
         for year, value in row.items():
             if year not in years:
-                raise _fail(f"{path}.{code}.{year}", f"unknown year; expected one of {years}")
+                raise config_error(f"{path}.{code}.{year}",
+                                   f"unknown year; expected one of {years}")
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise _fail(f"{path}.{code}.{year}", f"expected a number, got {value!r}")
+                raise config_error(f"{path}.{code}.{year}", f"expected a number, got {value!r}")
         rows.append([float(row[y]) if y in row else np.nan for y in years])
     return pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(years)),
                         index=pd.Index([str(c) for c in data], name="practice"),
@@ -475,17 +332,18 @@ def _multiplier(value: Any, path: str) -> Any:
            if isinstance(v, bool) or not isinstance(v, (int, float))}
     if bad:
         code, got = next(iter(bad.items()))
-        raise _fail(f"{path}.{code}", f"expected a number, got {got!r}")
+        raise config_error(f"{path}.{code}", f"expected a number, got {got!r}")
     return pd.Series(dict(value), dtype=float)
 
 
 def _practice_effects(data: Any, path: str) -> PracticeEffects:
     """``[practice_effects]``: ``sd``, ``persistence`` and optional practice → number tables."""
-    data = _mapping(data, path)
-    _check_keys(data, {"sd", "persistence", "centre", "uncertainty"}, path)
+    data = mapping_at(data, path)
+    check_keys(data, {"sd", "persistence", "centre", "uncertainty"}, path)
     for key in ("sd", "persistence"):
         if key not in data:
-            raise _fail(f"{path}.{key}", "missing; practice effects need sd and persistence")
+            raise config_error(f"{path}.{key}",
+                               "missing; practice effects need sd and persistence")
     tables = {key: _multiplier(value, f"{path}.{key}") for key, value in data.items()}
     kwargs = {key: v.to_dict() if isinstance(v, pd.Series) else v for key, v in tables.items()}
     return _wrap(lambda: PracticeEffects(**kwargs), path, PracticeEffects)
@@ -554,10 +412,10 @@ _converter.register_structure_hook(bool, _structure_flag)
 
 
 def _cost_model(data: Any, path: str) -> Any:
-    data = _mapping(data, path)
+    data = mapping_at(data, path)
     if "dataset" in data:
-        return _dataset(data, path, {"example": datasets.example_cost_model})
-    _check_keys(data, {"family", "age_band", "sex", "pod", "p_use", "mean", "cv"}, path)
+        return read_dataset(data, path, {"example": datasets.example_cost_model})
+    check_keys(data, {"family", "age_band", "sex", "pod", "p_use", "mean", "cv"}, path)
     frame = pd.DataFrame({k: v for k, v in data.items() if k != "family"})
     return CostModel.from_frame(frame, family=data.get("family", "lognormal"))
 
@@ -577,14 +435,14 @@ def structure_scenario(data: Mapping[str, Any], cls: type[T], *,
     ...
     pbcmodel.errors.ConfigError: $.overspend.practice_share: must be in [0.0, 1.0], got 2.0
     """
-    data = _mapping(data, "$")
-    _check_keys(data, {*_SCENARIO_KEYS, *_ENGLAND_KEYS}, "$")
+    data = mapping_at(data, "$")
+    check_keys(data, {*_SCENARIO_KEYS, *_ENGLAND_KEYS}, "$")
     if any(key in data for key in _ENGLAND_KEYS):
         return _england(data, cls, base_dir)
     for required in _REQUIRED:
         if required not in data:
-            raise _fail(f"$.{required}", "missing; a scenario needs resource, population and "
-                                         "formula")
+            raise config_error(f"$.{required}", "missing; a scenario needs resource, "
+                                                "population and formula")
     # the formula, then the population it must fit, then every other key in file order
     formula = _read(data, "formula", base_dir)
     population = _read(data, "population", base_dir)
@@ -603,18 +461,18 @@ def _england(data: Mapping[str, Any], cls: type[T], base_dir: Path | None) -> T:
     if data.get("dataset") != "england":
         if "dataset" not in data:
             key = next(k for k in _ENGLAND_KEYS if k in data)
-            raise _fail(f"$.{key}", 'only with dataset = "england" (an ICB of the embedded '
-                                    'weighted populations)')
-        raise _fail("$.dataset", f"unknown dataset {data['dataset']!r}; expected 'england' "
-                                 '(the example population is population = {dataset = '
-                                 '"example"})')
+            raise config_error(f"$.{key}", 'only with dataset = "england" (an ICB of the '
+                                           'embedded weighted populations)')
+        raise config_error("$.dataset", f"unknown dataset {data['dataset']!r}; expected "
+                                        "'england' (the example population is population = "
+                                        '{dataset = "example"})')
     both = [key for key in _FROM_ENGLAND if key in data]
     if both:
-        raise _fail(f"$.{both[0]}", f'given with dataset = "england", which makes the '
-                                    f"{both[0]}; give dataset or {both[0]}, not both")
+        raise config_error(f"$.{both[0]}", f'given with dataset = "england", which makes the '
+                                           f"{both[0]}; give dataset or {both[0]}, not both")
     if "icb" not in data:
-        raise _fail("$.icb", 'missing; dataset = "england" needs an ICB code, e.g. '
-                             'icb = "QWO"')
+        raise config_error("$.icb", 'missing; dataset = "england" needs an ICB code, e.g. '
+                                    'icb = "QWO"')
     source = _wrap(lambda: EnglandSource(**{k: data[k] for k in _ENGLAND_KEYS[1:]
                                             if k in data}), "$", EnglandSource)
     parts = _wrap(lambda: source.parts(data.get("resource")), "$.icb")   # with the source
@@ -630,10 +488,10 @@ def _read(data: Mapping[str, Any], key: str, base_dir: Path | None) -> Any:
 
 def _formula(data: Any, path: str) -> CapitationFormula:
     """``[formula]``: its keys read as :data:`_FORMULA_KEYS` says, in order."""
-    data = _mapping(data, path)
-    _check_keys(data, set(_FORMULA_KEYS), path)
+    data = mapping_at(data, path)
+    check_keys(data, set(_FORMULA_KEYS), path)
     if "weights" not in data:
-        raise _fail(f"{path}.weights", "missing")
+        raise config_error(f"{path}.weights", "missing")
     kwargs = {key: how.read(data[key], f"{path}.{key}", None)
               for key, how in _FORMULA_KEYS.items() if key in data}
     return _wrap(lambda: CapitationFormula(**kwargs), path, CapitationFormula)
@@ -664,7 +522,7 @@ def _wrapped(read: Callable[[Any, str], Any]) -> Callable[[Any, str, Path | None
 
 
 def _conditions(data: Any, path: str) -> dict[str, Any]:
-    return {k: _multiplier(v, f"{path}.{k}") for k, v in _mapping(data, path).items()}
+    return {k: _multiplier(v, f"{path}.{k}") for k, v in mapping_at(data, path).items()}
 
 
 #: Every key of ``[formula]`` (the fields of a CapitationFormula), in the order written.
@@ -682,8 +540,8 @@ _FORMULA_KEYS: dict[str, _Key] = {
 _SCENARIO_KEYS: dict[str, _Key] = {
     "name": _Key(),
     "resource": _Key(),
-    "population": _Key(_population_data,
-                       lambda value, path, base: _wrap(lambda: _population(value, path, base),
+    "population": _Key(population_data,
+                       lambda value, path, base: _wrap(lambda: read_population(value, path, base),
                                                        path)),
     "formula": _Key(lambda formula: _write(formula, _FORMULA_KEYS), _reads(_formula)),
     "cost_model": _Key(_cost_model_data, _wrapped(_cost_model)),
