@@ -184,14 +184,14 @@ def comparison_workbook(path: str | PathLike[str], comparison: pd.DataFrame, *,
 
 
 # ------------------------------------------------------------------------------ designs
-#: The sheets of :func:`design_workbook` → their titles (after "Design of <scenario>:" in the title).
+#: The sheets of :func:`design_workbook` → their titles (after "Design of <scenario>:").
 DESIGN_SHEETS = {
     "Parameters": "the chosen policy's parameters",
     "Aims": "each aim on the search draws and on fresh draws",
     "Candidates": "every candidate searched, on the search draws",
     "Budgets": "budgets per practice under the chosen policy, the first year",
 }
-#: The sheets of :func:`frontier_workbook` → their titles (after "Frontier of <scenario>:" in the title).
+#: The sheets of :func:`frontier_workbook` → their titles (after "Frontier of <scenario>:").
 FRONTIER_SHEETS = {
     "Frontier": "the candidates no other beats on both figures (the trade-off)",
     "Frontier candidates": "every candidate simulated for the frontier",
