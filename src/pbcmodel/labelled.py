@@ -68,18 +68,28 @@ from .glossary import UNITS, Term, period_title, term
 from .html_tables import summary_html
 from .money import MAX_PENCE
 
-__all__ = ["MOST_ROWS", "LabelledFrame", "LabelledSeries", "labelled", "value_text"]
+__all__ = ["MOST_ROWS", "SHOWN_AS", "LabelledFrame", "LabelledSeries", "labelled",
+           "value_text"]
 
 #: Tables up to this many rows print whole; longer ones show their first and last
 #: :data:`END_ROWS`.
 MOST_ROWS = 200
 END_ROWS = 20
-#: The library's names of units (:data:`pbcmodel.scenario.metrics.UNITS`) → the glossary's.
-_SHOWN_AS: dict[str, str] = {
-    "pounds": "£", "pounds per registered patient": "£ per registered patient",
-    "probability": "%", "fraction of budget": "%",
+#: The library's names of units (a figure's unit in :mod:`pbcmodel.scenario.metrics`, which
+#: re-exports this table as ``UNITS``) → the glossary's unit shown to readers (probabilities
+#: and fractions of budget are held as fractions and shown as percentages).
+SHOWN_AS: dict[str, str] = {
+    "pounds": "£",
+    "pounds per registered patient": "£ per registered patient",
+    "probability": "%",
+    "fraction of budget": "%",
+    "ratio": "ratio",
+    "count": "count",
+    "patients": "patients",
+    "years": "years",
+    "code": "code",
 }
-_KNOWN_UNITS = frozenset(UNITS) | frozenset(_SHOWN_AS)
+_KNOWN_UNITS = frozenset(UNITS) | frozenset(SHOWN_AS)
 _MOST_DECIMALS = 6
 _WHOLE = frozenset({"count", "patients", "years"})
 
@@ -190,7 +200,7 @@ def value_text(value: Any, unit: str, style: str = "exact") -> str:
     number = float(value)
     if not math.isfinite(number):
         return "–" if math.isnan(number) else ("−∞" if number < 0 else "∞")
-    shown = _SHOWN_AS.get(unit, unit)
+    shown = SHOWN_AS.get(unit, unit)
     if shown == "£":
         return _pounds(number) if style == "short" else _money(number, 0)
     if shown == "£ per registered patient":

@@ -54,6 +54,7 @@ import pandas as pd
 from .. import glossary
 from ..capitation import devolved_resource
 from ..errors import ValidationError
+from ..labelled import SHOWN_AS
 from .plan import SimulatedScenario
 from .tally import Tally
 
@@ -61,19 +62,9 @@ __all__ = ["COLUMNS", "FIGURES", "HEADLINE", "LIST_SIZE_BANDS", "METRICS", "SMAL
            "SUMMARY", "UNITS",
            "Column", "Figure", "Metric", "figures", "measure", "metric", "pool_funding"]
 
-#: The library's unit of each figure → the glossary's unit shown to readers (probabilities
-#: and fractions of budget are held as fractions and shown as percentages).
-UNITS: dict[str, str] = {
-    "pounds": "£",
-    "pounds per registered patient": "£ per registered patient",
-    "probability": "%",
-    "fraction of budget": "%",
-    "ratio": "ratio",
-    "count": "count",
-    "patients": "patients",
-    "years": "years",
-    "code": "code",
-}
+#: The library's unit of each figure → the glossary's unit shown to readers
+#: (:data:`pbcmodel.labelled.SHOWN_AS`, the one table).
+UNITS: dict[str, str] = SHOWN_AS
 
 #: The list-size bands (registered patients) of :meth:`SimulationResult.by_list_size` and of
 #: the ``max_band_...`` figures.
