@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..money import pounds
+from ..labelled import value_text
 from ..reports.text_tables import cell_text
 from .state import Comparison
 
@@ -61,7 +61,7 @@ def html_table(values: pd.DataFrame, shown: pd.DataFrame, *, table_id: str,
     Examples
     --------
     >>> t = pd.DataFrame({"budget": [1234.5]}, index=pd.Index(["<P1>"], name="practice"))
-    >>> page = html_table(t, formatted(t, {"budget": pounds}), table_id="b")
+    >>> page = html_table(t, formatted(t, {"budget": BUDGET_FORMATS["budget"]}), table_id="b")
     >>> print(page[page.index("<tbody>"):].replace("><", ">\\n<"))
     <tbody>
     <tr>
@@ -141,21 +141,26 @@ def comparison_cells(comparison: Comparison) -> pd.DataFrame:
     return out
 
 
-def _number(value: Any, pattern: str) -> str:
-    return "–" if pd.isna(value) else pattern.format(value)
+def _need(value: Any) -> str:
+    """A need index to three decimals (1.026), as NHS England's tool shows it."""
+    return "–" if pd.isna(value) else f"{value:.3f}"
+
+
+def _shown(unit: str) -> Callable[[Any], str]:
+    """Values in ``unit`` as every table of the library shows them
+    (:func:`pbcmodel.labelled.value_text`)."""
+    return lambda value: value_text(value, unit)
 
 
 #: How the practices' table shows each column.
 BUDGET_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "group_name": str,
-    "list_size": lambda v: _number(v, "{:,.0f}"),
-    "need_index": lambda v: _number(v, "{:.3f}"),
-    "budget": pounds}
+    "name": str, "group_name": str, "list_size": _shown("patients"), "need_index": _need,
+    "budget": _shown("£")}
 #: How the groups' table shows each column.
 GROUP_FORMATS: dict[str, Callable[[Any], str]] = {
-    "name": str, "practices": lambda v: _number(v, "{:,.0f}"),
-    "patients": lambda v: _number(v, "{:,.0f}"), "budget": pounds,
-    "per_head": lambda v: pounds(v, 2), "need_index": lambda v: _number(v, "{:.3f}")}
+    "name": str, "practices": _shown("count"), "patients": _shown("patients"),
+    "budget": _shown("£"), "per_head": _shown("£ per registered patient"),
+    "need_index": _need}
 #: The page's column headers, by column.
 HEADERS = {"name": "name", "group_name": "group", "list_size": "registered patients",
             "need_index": "need index (ICB = 1)", "budget": "budget", "practices": "practices",
