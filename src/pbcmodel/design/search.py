@@ -30,6 +30,7 @@ from ..html_tables import summary_html
 from ..scenario import simulation
 from ..scenario.metrics import Metric, measure, metric
 from ..scenario.options import SimulationOptions, check_counts
+from ..scenario.plan import reuse_spend
 from ..scenario.scenario import Scenario
 from ._display import figure_text, parameter_text
 from .evaluate import (
@@ -304,27 +305,30 @@ def optimise(scenario: Scenario, space: Mapping[str, Any],
                            [b[0] for b in box], [b[1] for b in box])
     current = [p.coordinate(current_value(scenario, p.path)) for p in params]
     refine = min(REFINE_STEPS, max_evaluations - members)
-    try:
-        solution = optimize.differential_evolution(
-            energy, box, init=init, rng=rng,
-            maxiter=max(0, (max_evaluations - refine) // members - 1),
-            polish=False, vectorized=True, updating="deferred", tol=0.0, atol=0.0,
-            x0=None if None in current else np.array(current, dtype=float),
-            integrality=[p.integral for p in params],
-            constraints=(optimize.NonlinearConstraint(scaled, -np.inf, 0.0) if aims else ()))
-        _refine(evaluator, aims, index, sign, refine)
-    finally:
-        evaluator.close()
-    table = evaluator.table()
-    values = table[names].to_numpy()
-    best, feasible, total = choose_candidate(values, 0, aims, index, sign)
-    table["feasible"], table["violation"] = feasible, total
-    table["chosen"] = table.index == best
-    key = evaluator.order[best]
-    chosen_values = evaluator.values(key)
-    chosen = make_variant(scenario, chosen_values, name=f"{scenario.name}-designed")
-    seeds = [seed_int(s) for s in fresh.spawn(replicates)]
-    mean, se, sd = _fresh_figures(chosen, metrics, attrs.evolve(options, n=final_n), seeds)
+    # the candidates differ only in their rules: their spend is prepared once for the
+    # whole design (every generation, the refinement and the fresh replicates)
+    with reuse_spend():
+        try:
+            solution = optimize.differential_evolution(
+                energy, box, init=init, rng=rng,
+                maxiter=max(0, (max_evaluations - refine) // members - 1),
+                polish=False, vectorized=True, updating="deferred", tol=0.0, atol=0.0,
+                x0=None if None in current else np.array(current, dtype=float),
+                integrality=[p.integral for p in params],
+                constraints=(optimize.NonlinearConstraint(scaled, -np.inf, 0.0) if aims else ()))
+            _refine(evaluator, aims, index, sign, refine)
+        finally:
+            evaluator.close()
+        table = evaluator.table()
+        values = table[names].to_numpy()
+        best, feasible, total = choose_candidate(values, 0, aims, index, sign)
+        table["feasible"], table["violation"] = feasible, total
+        table["chosen"] = table.index == best
+        key = evaluator.order[best]
+        chosen_values = evaluator.values(key)
+        chosen = make_variant(scenario, chosen_values, name=f"{scenario.name}-designed")
+        seeds = [seed_int(s) for s in fresh.spawn(replicates)]
+        mean, se, sd = _fresh_figures(chosen, metrics, attrs.evolve(options, n=final_n), seeds)
     figures = _figures(names, aims, values[best], mean, se, sd, maximise)
     design = Design(scenario=chosen, parameters=chosen_values, objective=objective,
                     maximise=bool(maximise), feasible=bool(feasible[best]), figures=figures,

@@ -25,7 +25,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 import attrs
@@ -53,8 +55,8 @@ from .learning import Learning
 from .options import SimulationOptions
 
 __all__ = ["PolicyPlan", "SimulatedScenario", "SimulationPlan", "build_plan", "default_chunk",
-           "grid_moments", "once_per_budgets", "pool_unit", "require_cost_model", "spend_sampler",
-           "year_budgets"]
+           "grid_moments", "once_per_budgets", "pool_unit", "require_cost_model",
+           "reuse_spend", "spend_sampler", "year_budgets"]
 
 T = TypeVar("T")
 
@@ -128,17 +130,67 @@ simulate); add cost_model=... (e.g. pbc.datasets.example_cost_model())
     return scn.cost_model
 
 
+#: Inside :func:`reuse_spend`: the spend prepared so far, with what it was prepared from.
+_REUSED: contextvars.ContextVar[list[tuple[tuple[object, ...], risk.SpendSampler]] | None] = (
+    contextvars.ContextVar("reused_spend", default=None))
+
+
+@contextlib.contextmanager
+def reuse_spend() -> Iterator[None]:
+    """Inside the block, :func:`spend_sampler` prepares each scenario's spend once and hands
+    the same sampler to every later simulation with the same inputs (the same population,
+    cost model, practice effects and method, and equal threshold, pool share and shock); it
+    keeps the latest sampler only, so memory does not grow with the scenarios simulated.
+
+    A policy design simulates generation after generation of candidates that differ only in
+    their rules: their spend distributions (the larger part of a national simulation's
+    set-up) are then built once for the whole design, not once a generation. The samplers
+    are released when the block ends. The draws are the same either way.
+
+    Examples
+    --------
+    >>> import pbcmodel as pbc
+    >>> scn = pbc.Scenario.example()
+    >>> with reuse_spend():
+    ...     first, again = spend_sampler(scn, "fft"), spend_sampler(scn, "fft")
+    >>> first is again, spend_sampler(scn, "fft") is first
+    (True, False)
+    """
+    token = _REUSED.set([])
+    try:
+        yield
+    finally:
+        _REUSED.reset(token)
+
+
+def _same_inputs(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """Inputs of a sampler that are the same objects, or equal numbers, text or None."""
+    return all(x is y or (isinstance(x, (int, float, str)) and type(x) is type(y) and x == y)
+               for x, y in zip(a, b, strict=True))
+
+
 def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
     """The scenario's spend, prepared once to draw simulated years (the pool's excess per
     :func:`pool_unit`; each practice's retained spend times its effect, with practice
-    effects)."""
-    return risk.spend_sampler(scn.population, require_cost_model(scn),
-                              high_cost_threshold=scn.high_cost_threshold,
-                              high_cost_pool_share=scn.high_cost_pool_share,
-                              common_shock_cv=scn.common_shock_cv,
-                              method=cast(Method, method),      # checked by the options
-                              excess_by=pool_unit(scn.population),
-                              practice_effects=scn.practice_effects)
+    effects); inside :func:`reuse_spend`, the sampler already prepared from the same
+    inputs."""
+    inputs = (scn.population, require_cost_model(scn), scn.high_cost_threshold,
+              scn.high_cost_pool_share, scn.common_shock_cv, method, scn.practice_effects)
+    reused = _REUSED.get()
+    for earlier, sampler in reused or ():
+        if _same_inputs(earlier, inputs):
+            return sampler
+    sampler = risk.spend_sampler(scn.population, require_cost_model(scn),
+                                 high_cost_threshold=scn.high_cost_threshold,
+                                 high_cost_pool_share=scn.high_cost_pool_share,
+                                 common_shock_cv=scn.common_shock_cv,
+                                 method=cast(Method, method),      # checked by the options
+                                 excess_by=pool_unit(scn.population),
+                                 practice_effects=scn.practice_effects)
+    if reused is not None:
+        # the latest only: a design over a threshold would otherwise keep one per candidate
+        reused[:] = [(inputs, sampler)]
+    return sampler
 
 
 def pool_unit(pop: Population) -> Literal["practice", "commissioner"]:
