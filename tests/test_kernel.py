@@ -262,3 +262,35 @@ def test_tallies_are_identical_for_any_thread_count(numba_installed):
     for tally in tallies[1:]:
         assert tally.count == tallies[0].count
         np.testing.assert_array_equal(tally.amount_sum, tallies[0].amount_sum)
+
+
+# ------------------------------------------------------------------------- practice effects
+
+@st.composite
+def practice_effects(draw: st.DrawFn) -> tuple[PracticeEffects, pd.Index]:
+    """Effects with any spread and persistence, some practices' effects known."""
+    codes = pd.Index([f"P{i}" for i in range(draw(st.integers(1, 9)))])
+    known = draw(st.lists(st.sampled_from(list(codes)), unique=True, max_size=len(codes)))
+    values = st.floats(0.0, 0.5, allow_nan=False)
+    centre = pd.Series({c: draw(st.floats(-0.3, 0.3)) for c in known}, dtype=float)
+    spread = pd.Series({c: draw(values) for c in known}, dtype=float)
+    effects = PracticeEffects(sd=draw(values), persistence=draw(st.floats(0.0, 1.0)),
+                              centre=centre if known else None,
+                              uncertainty=spread if known else None)
+    return effects, codes
+
+
+@settings(max_examples=40, deadline=None)
+@given(effects=practice_effects(), seed=st.integers(0, 2**32 - 1), years=st.integers(1, 4),
+       lo=st.integers(0, 40), k=st.integers(1, 60))
+def test_effect_factors_are_bit_identical_for_any_rows(numba_installed, effects, seed, years,
+                                                       lo, k):
+    # rows lo … lo + k − 1 start and stop anywhere inside the streams' groups of 16 rows
+    eff, codes = effects
+    root = np.random.SeedSequence(seed)
+    reference, fused = both(lambda: kernel.effect_factors(eff, root, years, lo, lo + k, codes))
+    assert len(reference) == len(fused) == years
+    for a, b in zip(reference, fused, strict=True):
+        assert a.shape == b.shape == (k, len(codes))
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(reference[0], eff.factors(root, years, lo, lo + k, codes)[0])

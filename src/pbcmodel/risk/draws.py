@@ -272,8 +272,9 @@ class SpendSampler:
         if self.effects is None or self.effects.is_off or not years:
             return [(shock, shock) for shock in shocks]
         # the AR(1) runs from year 0: every year up to the last asked is drawn
-        effects = self.effects.factors(root, max(years) + 1, lo, hi, self.codes)
-        return [(shock, effects[y] if shock is None else effects[y] * shock)
+        effects = kernel.effect_factors(self.effects, root, max(years) + 1, lo, hi, self.codes)
+        return [(shock, effects[y] if shock is None else np.multiply(effects[y], shock,
+                                                                      out=effects[y]))
                 for y, shock in zip(years, shocks, strict=True)]
 
     def _shock(self, root: np.random.SeedSequence, year: int, lo: int, hi: int

@@ -47,7 +47,8 @@ from ..errors import ValidationError
 from ..validation import number, quoted
 from . import patients
 
-__all__ = ["EFFECT_ROWS", "MAX_EFFECT_SD", "MIN_SIZE_SPREAD", "PracticeEffects"]
+__all__ = ["EFFECT_ROWS", "MAX_EFFECT_SD", "MIN_SIZE_SPREAD", "PracticeEffects",
+           "first_log_effect", "less_half_variance", "next_log_effect"]
 
 #: Largest spread of practice effects (sd of the log effect): 1 puts one practice in six
 #: beyond 2.7 times or below 0.37 times its expected spend every year, far beyond the
@@ -85,6 +86,50 @@ def normals(root: np.random.SeedSequence, year: int, lo: int, hi: int,
         np.random.Generator(stream).standard_normal(out=out[rows])
     start = lo - first * EFFECT_ROWS
     return out[start:start + hi - lo]
+
+
+# The arithmetic of the log effects, written once. Each function is plain Python whose
+# operations mean the same on numpy arrays (the numpy path; ``z`` or ``u`` is changed in
+# place) and on single numbers (the compiled kernel, :func:`pbcmodel.risk.kernel.effect_factors`,
+# compiles these very functions), so both give the same bits.
+def first_log_effect(z: Any, centre: Any, uncertainty: Any) -> Any:
+    """The first simulated year's log effect ``u₀ = uncertainty · z₀ + centre``.
+
+    Examples
+    --------
+    >>> first_log_effect(np.array([1.0, -2.0]), np.array([0.05, 0.0]), 0.1).tolist()
+    [0.15000000000000002, -0.2]
+    """
+    z *= uncertainty
+    z += centre
+    return z
+
+
+def next_log_effect(z: Any, previous: Any, persistence: float, fresh: float) -> Any:
+    """A later year's log effect ``u_t = fresh · z_t + persistence · u_{t−1}`` (``fresh`` is
+    :attr:`PracticeEffects.fresh_spread`).
+
+    Examples
+    --------
+    >>> float(next_log_effect(1.0, 0.5, 0.8, 0.06))
+    0.46
+    """
+    z *= fresh
+    z += persistence * previous
+    return z
+
+
+def less_half_variance(u: Any, half_variance: Any) -> Any:
+    """``u_t − V_t / 2``, the log of the factor whose mean is ``exp(persistence^t · centre)``
+    (``half_variance`` is :meth:`PracticeEffects.log_variance` halved).
+
+    Examples
+    --------
+    >>> less_half_variance(np.array([0.1, 0.0]), 0.005).tolist()
+    [0.095, -0.005]
+    """
+    u -= half_variance
+    return u
 
 
 def _in_range(value: Any, name: str, what: str, high: float) -> float:
@@ -534,19 +579,25 @@ effects must be a number between 0 and 1, got 1.5
         """
         index = pd.RangeIndex(codes) if isinstance(codes, int) else codes
         centre, uncertainty = self.first_year(index)
-        rho = self.persistence
-        fresh = math.sqrt(max(0.0, 1.0 - rho * rho)) * self.sd
         out: list[np.ndarray] = []
         for year in range(years):
-            u = normals(root, year, lo, hi, len(index))
-            if year == 0:
-                u *= uncertainty
-                u += centre
-            else:
-                u *= fresh
-                u += rho * out[-1]
-            out.append(u)
+            z = normals(root, year, lo, hi, len(index))
+            out.append(first_log_effect(z, centre, uncertainty) if year == 0 else
+                       next_log_effect(z, out[-1], self.persistence, self.fresh_spread))
         return out
+
+    @property
+    def fresh_spread(self) -> float:
+        """``√(1 − persistence²) · sd``: the spread of what is new in a practice's log
+        effect each year after the first (:func:`next_log_effect`).
+
+        Examples
+        --------
+        >>> PracticeEffects(sd=0.1, persistence=0.8).fresh_spread
+        0.06
+        """
+        rho = self.persistence
+        return math.sqrt(max(0.0, 1.0 - rho * rho)) * self.sd
 
     def factors(self, root: np.random.SeedSequence, years: int, lo: int, hi: int,
                 codes: pd.Index | int) -> list[np.ndarray]:
@@ -564,6 +615,6 @@ effects must be a number between 0 and 1, got 1.5
         _, uncertainty = self.first_year(index)
         out = []
         for year, u in enumerate(self.log_effects(root, years, lo, hi, index)):
-            u -= self.log_variance(year, uncertainty) / 2
+            u = less_half_variance(u, self.log_variance(year, uncertainty) / 2)
             out.append(np.exp(u, out=u))
         return out

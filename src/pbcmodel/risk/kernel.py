@@ -1,4 +1,5 @@
-"""The fused draw: stream bits → lattice point → amount → whole pence in one compiled loop.
+"""The fused draws: stream bits → lattice point → amount → whole pence, and the practice
+effects' normals → log effect, each in one compiled loop.
 
 Drawing an FFT law's simulated spend in pence takes, per practice and simulation, a guide
 table look-up (:class:`~pbcmodel.risk.laws.LatticeInverse`), a search where the guide cell
@@ -19,17 +20,27 @@ it closes), which finds the same lattice point as the numpy path: the smallest w
 ``F ≥ u`` is one point, however it is searched for. The results are the same bits, whatever
 the chunk size or thread count (tests/test_kernel.py).
 
+**Practice effects** (:func:`effect_factors`): each year's standard normals come from
+numba's ``Generator.standard_normal``, numpy's ziggurat compiled, drawing the same numbers
+from the same stream; the AR(1) step and the centring are
+:func:`~pbcmodel.risk.effects.first_log_effect`, :func:`~pbcmodel.risk.effects.next_log_effect`
+and :func:`~pbcmodel.risk.effects.less_half_variance`, the functions the numpy path applies
+to arrays. One pass per stream replaces the numpy path's five over each year's
+simulations × practices; the exponential stays numpy's (numpy's vectorised ``exp`` and the
+C library's, which numba calls, may differ in the last bit).
+
 **Which kernel.** ``"numba"`` when numba is installed (``"auto"``, the default), else
 ``"numpy"``; the environment variable ``PBCMODEL_KERNEL`` (``auto``, ``numba`` or ``numpy``),
 read once, or :func:`use_kernel` choose another. Only the FFT method's draws in pence are
-fused; everything else is numpy whichever kernel is chosen.
+fused, and the practice effects; everything else is numpy whichever kernel is chosen.
 
 **Compilation** happens on first use in a process and is cached on disk (numba's
 ``cache=True``, in ``__pycache__`` beside this file or numba's cache folder), so later
 processes load it. numba tracks changes to this file only: after editing one of the shared
-rules in ``laws.py`` or ``patients.py`` in a checkout, touch this file (or delete its
-``__pycache__/kernel.*.nb*``) so that the kernel compiles them anew. The loop releases the
-GIL: a simulation's threads (each a range of simulations) run it side by side. It does not
+rules in ``laws.py``, ``patients.py`` or ``effects.py`` in a checkout, touch this file (or
+delete its ``__pycache__/kernel.*.nb*``) so that the kernel compiles them anew. The loops
+release the GIL: a simulation's threads (each a range of simulations) run them side by
+side. They do not
 start threads of its own (numba's ``prange``): the simulation is already parallel over
 ranges, and nesting numba's pool inside those threads is not supported by every numba
 threading layer.
@@ -64,13 +75,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import MissingDependencyError, ValidationError, require
+from . import patients
+from .effects import (
+    EFFECT_ROWS,
+    PracticeEffects,
+    first_log_effect,
+    less_half_variance,
+    next_log_effect,
+)
 from .laws import OPEN, LatticeInverse, guide_cell, halve, lattice_amount, unit_from_bits
 from .patients import GROUP, Pence, invert_many, random_bits, whole_pence
 
-__all__ = ["ENVIRONMENT", "KERNELS", "active_kernel", "invert_pence", "kernel_available",
-           "use_kernel"]
+__all__ = ["ENVIRONMENT", "KERNELS", "active_kernel", "effect_factors", "invert_pence",
+           "kernel_available", "use_kernel"]
 
 #: The kernels one may ask for: ``"auto"`` is numba when it is installed, else numpy.
 KERNELS = ("auto", "numba", "numpy")
@@ -79,7 +99,7 @@ ENVIRONMENT = "PBCMODEL_KERNEL"
 
 #: The kernel chosen by :func:`use_kernel`, innermost last (empty: the environment's).
 _chosen: list[str] = []
-#: Held while the kernel is compiled (or loaded from numba's cache).
+#: Held while a kernel is compiled (or loaded from numba's cache).
 _COMPILING = threading.Lock()
 
 
@@ -248,6 +268,84 @@ def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.n
                                         start[unit], h[unit])
                 scale = scales[i, unit] if per_unit else scales[i, 0]
                 out[key, i, unit] = np.int64(whole_pence(amount, scale, growth[key]))
+
+
+def effect_factors(effects: PracticeEffects, root: np.random.SeedSequence, years: int,
+                   lo: int, hi: int, codes: Any) -> list[np.ndarray]:
+    """:meth:`PracticeEffects.factors <pbcmodel.risk.effects.PracticeEffects.factors>` by
+    the active kernel: with numba, each year's normals, log effect and ``u_t − V_t / 2``
+    in one compiled loop per stream (numba's ``Generator.standard_normal`` is numpy's
+    ziggurat, the same numbers from the same stream), then ``exp`` by numpy. The
+    exponential stays numpy's: numpy's vectorised ``exp`` and the C library's that numba
+    calls may differ in the last bit. Bit-identical either way.
+
+    Examples
+    --------
+    >>> eff = PracticeEffects(sd=0.1, persistence=0.8)
+    >>> root = np.random.SeedSequence(2)
+    >>> with use_kernel("numpy"):
+    ...     reference = effect_factors(eff, root, 2, 5, 40, 3)
+    >>> if kernel_available():
+    ...     with use_kernel("numba"):
+    ...         fused = effect_factors(eff, root, 2, 5, 40, 3)
+    ...     assert all(np.array_equal(a, b) for a, b in zip(fused, reference))
+    >>> [f.shape for f in reference]
+    [(35, 3), (35, 3)]
+    """
+    if active_kernel() == "numpy":
+        return effects.factors(root, years, lo, hi, codes)
+    index = pd.RangeIndex(codes) if isinstance(codes, int) else codes
+    centre, uncertainty = effects.first_year(index)
+    fill = _compiled_effects()
+    log = np.empty((hi - lo, len(index)))             # u of the year before, row by row
+    out = []
+    for year in range(years):
+        half = effects.log_variance(year, uncertainty) / 2
+        factor = np.empty_like(log)
+        for group in range(lo // EFFECT_ROWS, -(-hi // EFFECT_ROWS)):
+            stream = np.random.PCG64(patients.block_seed(root, year, patients.EFFECT, group))
+            first = group * EFFECT_ROWS               # the group's rows, drawn from its start
+            fill(np.random.Generator(stream), max(lo - first, 0),
+                 min(hi - first, EFFECT_ROWS), first - lo, year == 0, centre, uncertainty,
+                 effects.persistence, effects.fresh_spread, half, log, factor)
+        out.append(np.exp(factor, out=factor))
+    return out
+
+
+def _fused_effects(generator: Any, skip: int, stop: int, offset: int, first_year: bool,
+                   centre: np.ndarray, uncertainty: np.ndarray, persistence: float,
+                   fresh: float, half: np.ndarray, log: np.ndarray, out: np.ndarray) -> None:
+    """Rows ``skip … stop − 1`` of one stream's group (row ``r`` of the group is row
+    ``offset + r`` of ``log`` and ``out``): each practice's normal in the stream's order
+    (rows before ``skip`` drawn and dropped, as numpy fills the whole group), its log effect
+    (from ``log``, the year before, unless ``first_year``) into ``log``, and less half its
+    variance into ``out``."""
+    width = log.shape[1]
+    for _ in range(skip * width):
+        generator.standard_normal()
+    for r in range(skip, stop):
+        row = offset + r
+        for p in range(width):
+            z = generator.standard_normal()
+            u = (first_log_effect(z, centre[p], uncertainty[p]) if first_year else
+                 next_log_effect(z, log[row, p], persistence, fresh))
+            log[row, p] = u
+            out[row, p] = less_half_variance(u, half[p])
+
+
+def _compiled_effects() -> Callable[..., None]:
+    """:func:`_fused_effects` compiled by numba (cached on disk), once per process."""
+    with _COMPILING:
+        return _compile_effects()
+
+
+@functools.cache
+def _compile_effects() -> Callable[..., None]:
+    extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
+    for rule in (first_log_effect, next_log_effect, less_half_variance):
+        extending.register_jitable(rule)
+    numba = require("numba", "fast", "compiled draws (kernel 'numba')")
+    return numba.njit(cache=True, nogil=True)(_fused_effects)  # type: ignore[no-any-return]
 
 
 def _compiled() -> Callable[..., None]:
