@@ -246,5 +246,7 @@ def _compile() -> tuple[Callable[..., None], Callable[..., None]]:
     for rule in (histogram_bin, halves, _add_rows, _count_rows):
         extending.register_jitable(rule)
     numba = require("numba", "fast", "compiled tally (kernel 'numba')")
-    jit = numba.njit(cache=True, nogil=True)
+    # divisions as numpy's (no Python check for a zero divisor, which a bin's width never
+    # is): the loops over the practices stay free to use vector instructions
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
     return jit(_fused_chunk), jit(_count_block)
