@@ -33,7 +33,9 @@ Every count relative to budget uses the year's budget of the row counted: the ta
 
 Tallies of disjoint ranges merge exactly (:meth:`Tally.merge`): integer sums do not depend
 on the order of addition, so the statistics are identical however the simulations were
-split into chunks, tasks or workers.
+split into chunks, tasks or workers. With the kernel ``"numba"``
+(:func:`~pbcmodel.risk.kernel.active_kernel`) the per-practice statistics of a chunk are
+added in one compiled pass (:mod:`~pbcmodel.scenario.tally_kernel`), identical to numpy's.
 
 Examples
 --------
@@ -64,13 +66,24 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .thresholds import count_rows, loss_limit, miss_margin, tracked_index
+from ..risk.kernel import active_kernel
+from .histogram import HISTOGRAM_BINS, bin_edges, histogram_bin, histogram_grid
+from .squares import carried, square_sums
+from .squares import exact as _exact
+from .tally_kernel import add_chunk, count_pending
+from .thresholds import (
+    IS_LOSS,
+    IS_OVER,
+    IS_UNDER,
+    count_rows,
+    loss_limit,
+    miss_margin,
+    tracked_index,
+)
 
 __all__ = ["HISTOGRAM_BINS", "LOSS_FRACTIONS", "LOSS_POUNDS", "MISS_FRACTIONS",
            "SAMPLE_SIMULATIONS", "Keep", "Tally", "histogram_grid"]
 
-#: Bins of each practice's histogram of the yearly practice amount (plus two overflow bins).
-HISTOGRAM_BINS = 2048
 #: Losses (pounds) and losses as fractions of budget whose years are counted exactly.
 LOSS_POUNDS: tuple[float, ...] = (10_000.0,)
 LOSS_FRACTIONS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
@@ -78,15 +91,10 @@ LOSS_FRACTIONS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
 MISS_FRACTIONS: tuple[float, ...] = (0.05, 0.10, 0.20)
 #: Simulations whose every practice-year amount and net cash are kept for figures.
 SAMPLE_SIMULATIONS = 256
-#: Standard deviations of spend either side of its mean covered by the histogram grid.
-_SPAN_SD = 8.0
 #: Practices whose histograms are counted together (their bins fit in cache).
 _PRACTICES_AT_ONCE = 64
-#: Histogram entries per practice held before they are counted (a buffer reused throughout;
-#: ``np.bincount`` counts native integers several times faster than int32).
+#: Histogram entries per practice held before they are counted (a buffer reused throughout).
 _PENDING_PER_PRACTICE = 1024
-_LOW32 = np.int64(2**32 - 1)
-_SQUARE_SAFE = 3_037_000_499          # floor(sqrt(2^63 − 1)): |x| below it squares in int64
 #: A year's whole-pence limits (:meth:`Tally._limits`): losses, outturns over, under.
 Limits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -110,54 +118,6 @@ class Keep:
     loss_fractions: tuple[float, ...] = LOSS_FRACTIONS
     sink: Any = None
     miss_fractions: tuple[float, ...] = MISS_FRACTIONS
-
-
-def histogram_grid(budget_pence: np.ndarray, mean: np.ndarray, var: np.ndarray,
-                   growth: np.ndarray, shock_cv: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per practice, the lower edge and the width (whole pence) of the histogram's bins.
-
-    The grid covers 0 and every variance ``budget − outturn`` within ``±8`` standard
-    deviations of expected spend in any year (a practice's amount is a share of its own
-    variance, so it lies in that range); anything outside lands in an overflow bin.
-    """
-    second = (var + mean**2) * (1.0 + shock_cv**2) - mean**2
-    sd = np.sqrt(np.maximum(second, 0.0))
-    spend_hi = growth[:, None] * (mean + _SPAN_SD * sd) * 100
-    spend_lo = growth[:, None] * np.maximum(mean - _SPAN_SD * sd, 0.0) * 100
-    low = np.minimum((budget_pence - spend_hi).min(axis=0), 0.0)
-    high = np.maximum((budget_pence - spend_lo).max(axis=0), 0.0)
-    width = np.maximum(np.ceil((high - low) / HISTOGRAM_BINS), 1.0).astype(np.int64)
-    return np.floor(low).astype(np.int64), width
-
-
-def _square_sums(x: np.ndarray, biggest: int | None = None) -> np.ndarray:
-    """Exact ``Σ x²`` down the rows of int64 pence ``x`` (k, P), as (2, P) int64 halves.
-
-    Row ``0`` holds the high 32 bits and row ``1`` the low 32 bits of each sum. ``biggest``
-    (optional) is ``max |x|`` if already known.
-    """
-    if biggest is None:
-        biggest = int(max(-int(x.min(initial=0)), int(x.max(initial=0))))
-    if biggest < _SQUARE_SAFE:
-        rows = max(1, (2**63 - 1) // max(biggest * biggest, 1))
-        total = np.zeros((2, x.shape[1]), dtype=np.int64)
-        for lo in range(0, len(x), rows):
-            part = x[lo:lo + rows]
-            s = np.einsum("ij,ij->j", part, part)       # exact: no partial sum overflows
-            total[0] += s >> 32
-            total[1] += s & _LOW32
-        return total
-    # huge amounts: x = a·2^16 + b, x² = a²·2^32 + 2ab·2^16 + b² (exact Python integers)
-    a, b = x >> 16, x & 0xFFFF
-    exact = [(int(ai) << 32) + (int(abi) << 17) + int(bi) for ai, abi, bi in
-             zip((a * a).sum(axis=0), (a * b).sum(axis=0), (b * b).sum(axis=0), strict=True)]
-    return np.array([[v >> 32 for v in exact], [v & (2**32 - 1) for v in exact]],
-                    dtype=np.int64)
-
-
-def _exact(halves: np.ndarray) -> list[int]:
-    """Python integers from (2, P) halves."""
-    return [(int(h) << 32) + int(lo) for h, lo in zip(halves[0], halves[1], strict=True)]
 
 
 def _fits_int32(values: np.ndarray) -> bool:
@@ -223,7 +183,7 @@ class Tally:
     full_amount: np.ndarray | None
     full_net: np.ndarray | None
     full_outturn: np.ndarray | None
-    _bins: np.ndarray | None = None        # (pending, P) histogram entries not yet counted
+    _bins: np.ndarray | None = None        # (pending, P) uint16 bins not yet counted
     _filled: int = 0                       # rows of _bins in use
     _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
     _year_limits: dict[int, Limits] = attrs.field(factory=dict)   # own budgets' limits
@@ -294,23 +254,16 @@ class Tally:
         """
         budget = self._row_budget(year, budget, len(amount))
         rows = slice(first - self.lo, first - self.lo + len(amount))
-        work = self._buffer("work", amount.shape, np.int64)
-        np.add(self.amount_sum, amount.sum(axis=0), out=self.amount_sum)
-        np.add(self.net_sum, net.sum(axis=0), out=self.net_sum)
-        np.maximum(amount, 0, out=work)
-        np.add(self.freed_sum, work.sum(axis=0), out=self.freed_sum)
-        low, high = amount.min(axis=0), amount.max(axis=0)
-        self.amount_squares += _square_sums(amount, max(-int(min(low.min(initial=0), 0)),
-                                                        int(high.max(initial=0))))
-        self.net_squares += _square_sums(net)
-        self._count_losses(year, amount, budget)
-        if outturn is None:
-            self.outturns_given = False
+        fused = active_kernel() == "numba"
+        if fused:
+            self._add_fused(year, amount, net, outturn, budget)
         else:
-            self._count_misses(year, outturn, budget)
-        np.minimum(self.amount_min, low, out=self.amount_min)
-        np.maximum(self.amount_max, high, out=self.amount_max)
-        self._bin(amount)
+            self._add_statistics(amount, net)
+        if budget is not None or not fused:        # else counted by the kernel already
+            self._count_losses(year, amount, budget)
+            if outturn is not None:
+                self._count_misses(year, outturn, budget)
+        self.outturns_given = self.outturns_given and outturn is not None
         self.commissioner[rows, year] = commissioner
         self.carried[rows, year] = carried
         self.pool[rows, year] = pool
@@ -326,6 +279,44 @@ class Tally:
         if self.writer is not None:
             self.writer.add(first, year, amount, net,
                             np.zeros_like(amount) if outturn is None else outturn)
+
+    def _add_statistics(self, amount: np.ndarray, net: np.ndarray) -> None:
+        """Add a chunk's per-practice sums, squares, extremes and histogram (numpy)."""
+        work = self._buffer("work", amount.shape, np.int64)
+        np.add(self.amount_sum, amount.sum(axis=0), out=self.amount_sum)
+        np.add(self.net_sum, net.sum(axis=0), out=self.net_sum)
+        np.maximum(amount, 0, out=work)
+        np.add(self.freed_sum, work.sum(axis=0), out=self.freed_sum)
+        low, high = amount.min(axis=0), amount.max(axis=0)
+        carried(np.add(self.amount_squares, square_sums(
+            amount, max(-int(min(low.min(initial=0), 0)), int(high.max(initial=0)))),
+            out=self.amount_squares))
+        carried(np.add(self.net_squares, square_sums(net), out=self.net_squares))
+        np.minimum(self.amount_min, low, out=self.amount_min)
+        np.maximum(self.amount_max, high, out=self.amount_max)
+        self._bin(amount)
+
+    def _add_fused(self, year: int, amount: np.ndarray, net: np.ndarray,
+                   outturn: np.ndarray | None, budget: np.ndarray | None) -> None:
+        """:meth:`_add_statistics` and, for the tally's own budgets (``budget`` None), the
+        counts relative to budget, in one compiled pass (:func:`~.tally_kernel.add_chunk`)."""
+        origin, width, _ = self._edges()
+        squares, below = add_chunk(
+            amount, net, outturn, None if budget is not None else self._limits(year),
+            (origin, width), self._pending(len(amount)),
+            (self.amount_sum, self.net_sum, self.freed_sum), (self.amount_min, self.amount_max),
+            self.misses)
+        self._filled += len(amount)
+        carried(np.add(self.amount_squares, squares[0], out=self.amount_squares))
+        carried(np.add(self.net_squares, squares[1], out=self.net_squares))
+        if budget is None:
+            self._add_losses(below)
+
+    def _add_losses(self, counts: np.ndarray) -> None:
+        """Add counts of losses beyond each tracked loss (pounds, then fractions)."""
+        split = len(self.loss_pounds)
+        self.loss_pounds += counts[:split]
+        self.loss_fractions += counts[split:]
 
     @staticmethod
     def _store(store: np.ndarray, rows: slice, year: int, values: np.ndarray) -> np.ndarray:
@@ -401,10 +392,7 @@ class Tally:
             limits[:split] = self._limits(year)[0][:split]
             np.multiply(-fractions, self._floats("budget", budget), out=limits[split:])
             values = self._floats("amount", amount)
-        counts = self._count("below", np.less, values, limits)
-        split = len(self.loss_pounds)
-        self.loss_pounds += counts[:split]
-        self.loss_fractions += counts[split:]
+        self._add_losses(self._count("below", IS_LOSS, values, limits))
 
     def _count_misses(self, year: int, outturn: np.ndarray, budget: np.ndarray | None
                       ) -> None:
@@ -416,8 +404,8 @@ class Tally:
         ``⌊f × budget⌋``), both in one comparison."""
         if budget is None:
             _, over, under = self._limits(year)
-            self.misses[0] += self._count("over", np.greater, outturn, over)
-            self.misses[1] += self._count("under", np.less, outturn, under)
+            self.misses[0] += self._count("over", IS_OVER, outturn, over)
+            self.misses[1] += self._count("under", IS_UNDER, outturn, under)
             return
         floats = self._floats("budget", budget)              # exact below 2^53
         excess = self._buffer("excess", (2, 1, *outturn.shape), float)
@@ -428,35 +416,28 @@ class Tally:
         np.multiply(fractions, floats, out=margins)
         self.misses += self._count("beyond", np.greater, excess, margins)
 
+    def _pending(self, rows: int) -> np.ndarray:
+        """Room for the bins of ``rows`` more rows, counting those pending first if need be
+        (the buffer holds :data:`_PENDING_PER_PRACTICE` rows, or a chunk if it is longer)."""
+        if self._bins is None or rows > len(self._bins):
+            self.flush()
+            self._bins = np.empty((max(min(_PENDING_PER_PRACTICE, self.count), rows, 1),
+                                   self.practices), dtype=np.uint16)
+        elif self._filled + rows > len(self._bins):
+            self.flush()
+        return self._bins[self._filled:self._filled + rows]
+
     def _bin(self, amount: np.ndarray) -> None:
-        bins = HISTOGRAM_BINS
-        if self._bins is None:
-            self._bins = np.empty((min(_PENDING_PER_PRACTICE, max(self.count, 1)),
-                                   self.practices), dtype=np.intp)
-        room = len(self._bins)
-        for lo in range(0, len(amount), room):
-            part = amount[lo:lo + room]
-            if self._filled + len(part) > room:
-                self.flush()
-            # bin b ≥ 1 holds low + (b−1)·w … low + b·w − 1; 0 and bins + 1 are the
-            # overflows. Whole numbers below 2^53 convert and subtract exactly, and their
-            # quotients round correctly, so the floor is exact
-            origin, width, offset = self._edges()
-            position = self._buffer("position", part.shape, float)
-            np.subtract(part, origin, out=position)
-            np.divide(position, width, out=position)
-            np.clip(position, 0, bins + 1, out=position)
-            index = self._bins[self._filled:self._filled + len(part)]
-            np.copyto(index, position, casting="unsafe")    # ≥ 0: truncation is the floor
-            index += offset          # each practice's bins within its block (see flush)
-            self._filled += len(part)
+        """Write the bins of ``amount`` (:func:`~.histogram.histogram_bin`) to be counted."""
+        origin, width, _ = self._edges()
+        self._pending(len(amount))[...] = histogram_bin(amount, origin, width)
+        self._filled += len(amount)
 
     def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per practice: ``low − width`` and ``width`` (floats) and the offset of its bins
         within its block of practices."""
         if "origin" not in self._scratch:
-            self._scratch["origin"] = (self.low - self.width).astype(float)
-            self._scratch["width"] = self.width.astype(float)
+            self._scratch["origin"], self._scratch["width"] = bin_edges(self.low, self.width)
             self._scratch["offset"] = ((np.arange(self.practices) % _PRACTICES_AT_ONCE)
                                        * (HISTOGRAM_BINS + 2)).astype(np.intp)
         return self._scratch["origin"], self._scratch["width"], self._scratch["offset"]
@@ -466,9 +447,17 @@ class Tally:
         counts fit in cache, and no array as large as the histogram is made)."""
         if not self._filled or self._bins is None:
             return
+        if active_kernel() == "numba":
+            count_pending(self._bins[:self._filled], self.histogram)
+            self._filled = 0
+            return
         size = HISTOGRAM_BINS + 2
+        _, _, offset = self._edges()
         for lo in range(0, self.practices, _PRACTICES_AT_ONCE):
-            index = self._bins[:self._filled, lo:lo + _PRACTICES_AT_ONCE]
+            block = slice(lo, lo + _PRACTICES_AT_ONCE)
+            # each practice's bins within its block (np.bincount counts native integers
+            # several times faster than narrower ones)
+            index = self._bins[:self._filled, block] + offset[block]
             rows = self.histogram[lo * size:(lo + _PRACTICES_AT_ONCE) * size]
             counts = np.bincount(index.ravel(), minlength=len(rows))
             rows += counts.astype(np.int32)      # counts < 2^31 a practice
@@ -501,8 +490,8 @@ class Tally:
             self, hi=other.hi,
             amount_sum=self.amount_sum + other.amount_sum,
             freed_sum=self.freed_sum + other.freed_sum, net_sum=self.net_sum + other.net_sum,
-            amount_squares=self.amount_squares + other.amount_squares,
-            net_squares=self.net_squares + other.net_squares,
+            amount_squares=carried(self.amount_squares + other.amount_squares),
+            net_squares=carried(self.net_squares + other.net_squares),
             loss_pounds=self.loss_pounds + other.loss_pounds,
             loss_fractions=self.loss_fractions + other.loss_fractions,
             misses=self.misses + other.misses,

@@ -13,7 +13,9 @@ is the same number however it was made:
   ``budget − ⌊f × budget⌋`` (:func:`miss_margin`); exactly ``f`` away is neither.
 
 ``f × budget`` is formed once in floating point; the budget is the year's, or each
-simulation's own when budgets learn from earlier outturns.
+simulation's own when budgets learn from earlier outturns. The comparisons themselves are
+:data:`IS_LOSS`, :data:`IS_OVER` and :data:`IS_UNDER` (numpy's ufuncs, applied to a chunk's
+arrays by numpy and to single numbers by the compiled tally, :mod:`~.tally_kernel`).
 
 Examples
 --------
@@ -29,7 +31,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["count_rows", "loss_limit", "miss_margin", "tracked_index"]
+__all__ = ["IS_LOSS", "IS_OVER", "IS_UNDER", "count_rows", "loss_limit", "miss_margin",
+           "tracked_index"]
+
+#: A practice amount is counted as a loss iff it is below its limit (:func:`loss_limit`).
+IS_LOSS = np.less
+#: An outturn is counted over budget iff it is above ``budget + margin`` (:func:`miss_margin`).
+IS_OVER = np.greater
+#: An outturn is counted under budget iff it is below ``budget − margin``.
+IS_UNDER = np.less
 
 
 def loss_limit(budget_pence: np.ndarray, fractions: np.ndarray) -> np.ndarray:
