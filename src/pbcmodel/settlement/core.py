@@ -477,5 +477,11 @@ def _check_conserved(r: SettlementArrays, liability: np.ndarray,
                          plus=(r.clawback_freed_up[0], r.clawback_incentives[0],
                                r.recovered_from_budget[0]))
     if (split != r.variance[0]).any() or (owed != recovered).any():
-        raise PBCModelError("settlement: the money is not conserved to the penny; this is a "
-                            "bug in pbcmodel, please report it with the inputs")
+        raise _not_conserved()
+
+
+def _not_conserved() -> PBCModelError:
+    """The error for money not conserved to the penny (this check's, and the compiled
+    settlement's, :mod:`~pbcmodel.settlement.settle_kernel`)."""
+    return PBCModelError("settlement: the money is not conserved to the penny; this is a "
+                         "bug in pbcmodel, please report it with the inputs")

@@ -1,0 +1,356 @@
+"""The fused settlement: a simulated year of a chunk settled in one compiled loop.
+
+:func:`~pbcmodel.settlement.core.settle_arrays` settles a chunk of simulations as a
+pipeline of numpy passes over simulations × practices (the variance, each side's share,
+the rounding, netting's tables, freed-up resources and liabilities, clawback, the
+instalments, the cash to the practice): about 16 ns of CPU per practice-year at national
+size. With the optional extra ``pbcmodel[fast]`` (numba) and the kernel ``"numba"``
+(:func:`pbcmodel.risk.kernel.active_kernel`), :func:`settle_year` does all of it in one
+compiled loop, simulation by simulation (consortium by consortium when netting), and hands
+the simulation loop (:func:`pbcmodel.scenario.loop.settle_chunk`) only what it reads:
+:class:`Settled`.
+
+**Which policies.** A :class:`~pbcmodel.sharing.ShareSchedule`'s savings side and the
+losses rule of :func:`~pbcmodel.overspend.liability_rule` (any tiers, minimum rate, either
+``first_dollar``, cap), with or without netting within consortia, clawback from freed-up
+resources and future budgets in the policy's order, recovery over any number of years with
+instalments carried forward, budgets one per practice. Anything else (gates and
+conditions, a quality withhold, incentives, budgets per simulation) is settled by
+:func:`~pbcmodel.settlement.core.settle_arrays`, as is everything under the kernel
+``"numpy"``; the result is the same either way.
+
+**One definition of each rule.** The loop holds no money arithmetic of its own: it calls
+:func:`~pbcmodel.sharing.schedule.share_of_variance` (with
+:func:`~pbcmodel.sharing.schedule.side_amount`, each side's tiers, minimum rate and cap),
+:func:`~pbcmodel.overspend.netting_weight` and :func:`~pbcmodel.overspend.netted_total`
+(netting's weights and rounded running totals), :func:`~pbcmodel.overspend.recover`
+(a clawback step) and :func:`~pbcmodel.overspend.instalment` (the odd pence first): the
+very functions the numpy path applies to arrays, compiled by numba for single numbers
+(``numba.extending.register_jitable``), their float operations in the same order. What is
+the loop's own is the order of work (a consortium's practices one after another rather than
+netting's tables) and whole-pence bookkeeping: freed-up resources ``max(amount, 0)``, the
+liability ``max(−amount, 0)``, the cash ``freed-up − clawed back − recovered from the
+budget``, the commissioner's ``variance − amount``. Integers add up the same in any order,
+so the results are the same integers (tests/test_settle_kernel.py). The money is checked
+as :func:`~pbcmodel.settlement.core.settle_arrays` checks its own (on every practice-year).
+
+**Compilation** happens on first use in a process and is cached on disk (numba's
+``cache=True``); after editing one of the shared rules in ``sharing/schedule.py`` or
+``overspend.py`` in a checkout, touch this file (or delete its
+``__pycache__/settle_kernel.*.nb*``) so that numba compiles them anew. The loop releases
+the GIL and starts no threads of its own.
+
+Examples
+--------
+>>> import numpy as np
+>>> from pbcmodel.overspend import OverspendPolicy
+>>> from pbcmodel.risk.kernel import kernel_available, use_kernel
+>>> from pbcmodel.sharing import pbc_freed_up
+>>> policy = dict(savings=pbc_freed_up(0.7), overspend=OverspendPolicy(practice_share=0.5,
+...               recovery_years=2))
+>>> budget, outturn = np.array([100_000, 200_000]), np.array([[90_000, 210_001]])
+>>> with use_kernel("numpy"):
+...     s = settle_year(budget, outturn, **policy)
+>>> s.practice_amount.tolist(), s.net_to_practice.tolist(), s.recovery_next.tolist()
+([[7000, -5000]], [[7000, 0]], [[[0, 0], [2500, 2500]]])
+>>> if kernel_available():
+...     with use_kernel("numba"):
+...         fused = settle_year(budget, outturn, **policy)
+...     assert all(np.array_equal(a, b) for a, b in zip(fused, s))
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..errors import PBCModelError, ValidationError, require
+from ..incentives import Incentives
+from ..overspend import (
+    OverspendPolicy,
+    instalment,
+    liability_rule,
+    netted_total,
+    netting_sign,
+    netting_weight,
+    recover,
+)
+from ..risk.kernel import active_kernel
+from ..sharing import ShareSchedule
+from ..sharing.schedule import share_of_variance, side_amount
+from ..withhold import QualityWithhold
+from .core import _consortia, _not_conserved, pence_array, settle_arrays
+
+__all__ = ["Settled", "settle_year"]
+
+#: Held while the loop is compiled (or loaded from numba's cache).
+_COMPILING = threading.Lock()
+#: The loop's answers, the one to report the highest: all well; money not conserved;
+#: liabilities brought forward below 0; an outturn below 0.
+_OK, _NOT_CONSERVED, _NEGATIVE_BROUGHT, _NEGATIVE_OUTTURN = 0, 1, 2, 3
+
+
+class Settled(NamedTuple):
+    """What the simulation loop reads of a settled year (int64 pence; S simulations, P
+    practices), as :class:`~pbcmodel.settlement.core.SettlementArrays` would give it.
+
+    Attributes
+    ----------
+    practice_amount : (S, P) the practice's amount (+ freed-up, − liability).
+    net_to_practice : (S, P) the cash to the practice this year.
+    commissioner : (S,) the commissioner's amount, summed over practices.
+    carried : (S,) the instalments carried forward, summed over practices and years.
+    recovery_next : (S, P, Y) the instalments carried forward (pass them back next year).
+    """
+
+    practice_amount: np.ndarray
+    net_to_practice: np.ndarray
+    commissioner: np.ndarray
+    carried: np.ndarray
+    recovery_next: np.ndarray
+
+
+def settle_year(budget_pence: Any, outturn_pence: Any, *,
+                savings: ShareSchedule | None = None,
+                overspend: OverspendPolicy | None = None,
+                incentives: Incentives | None = None,
+                consortium_codes: Any = None,
+                list_size: Any = None,
+                conditions: Mapping[str, Any] | None = None,
+                carry_forward_pence: Any = None,
+                withhold: QualityWithhold | None = None) -> Settled:
+    """Settle many simulations of a year, as :func:`~pbcmodel.settlement.core.settle_arrays`
+    (the same arguments), returning only what a simulation's tallies read.
+
+    In one compiled loop when the kernel is numba and the policy is one the loop settles
+    (see the module's notes); otherwise by
+    :func:`~pbcmodel.settlement.core.settle_arrays`. The same pence either way.
+
+    Returns
+    -------
+    Settled
+
+    Raises
+    ------
+    ValidationError
+        Bad input, named (as :func:`~pbcmodel.settlement.core.settle_arrays`).
+    PBCModelError
+        If the money were not conserved to the penny (a bug, never expected).
+
+    Examples
+    --------
+    >>> from pbcmodel.sharing import pbc_freed_up
+    >>> s = settle_year(np.array([100_000, 200_000]), np.array([[90_000, 190_000]]),
+    ...                 savings=pbc_freed_up(0.7))
+    >>> s.practice_amount.tolist(), s.commissioner.tolist()
+    ([[7000, 7000]], [6000])
+    """
+    savings = ShareSchedule() if savings is None else savings
+    budget = pence_array(budget_pence, "budget_pence")
+    outturn = pence_array(outturn_pence, "outturn_pence")
+    brought = _brought(carry_forward_pence, outturn.shape)
+    if (active_kernel() != "numba" or savings.gates or incentives is not None
+            or withhold is not None or conditions or budget.ndim != 1 or outturn.ndim != 2
+            or outturn.shape[1] != budget.size or brought is None):
+        arrays = settle_arrays(
+            budget, outturn, savings=savings, overspend=overspend, incentives=incentives,
+            consortium_codes=consortium_codes, list_size=list_size, conditions=conditions,
+            carry_forward_pence=carry_forward_pence, withhold=withhold)
+        return Settled(arrays.practice_amount, arrays.net_to_practice,
+                       arrays.commissioner_amount.sum(axis=1),
+                       arrays.recovery_next.sum(axis=(1, 2)), arrays.recovery_next)
+    return _fused(budget, outturn, savings, overspend, consortium_codes, brought)
+
+
+def _brought(carry_forward_pence: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Instalments brought forward, year-major ``(Y, S, P)`` C-ordered int64 (``Y`` may be
+    0), or None when the loop does not take them as given (not ``(S, P, Y)``)."""
+    if carry_forward_pence is None:
+        return np.zeros((0, *shape), dtype=np.int64)
+    brought = np.asarray(carry_forward_pence)
+    if brought.dtype.kind not in "iu" or brought.shape[:2] != shape or brought.ndim != 3:
+        return None
+    return np.ascontiguousarray(brought.transpose(2, 0, 1), dtype=np.int64)
+
+
+def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
+           overspend: OverspendPolicy | None, consortium_codes: Any, brought: np.ndarray
+           ) -> Settled:
+    """:func:`settle_year` by the compiled loop (budget (P,), outturn (S, P), brought
+    (Y, S, P))."""
+    if (budget <= 0).any():
+        raise ValidationError("budget_pence: budgets must be > 0")
+    losses = liability_rule(savings, overspend)
+    consortia = _consortia(overspend, consortium_codes, budget.shape)
+    years = overspend.recovery_years if overspend is not None else 1
+    claw_freed = "freed_up" in (overspend.clawback_order if overspend is not None
+                                else ("freed_up",))
+    if consortia is None:
+        members = starts = np.zeros(0, dtype=np.int64)
+        group_budget = np.zeros(0, dtype=np.int64)
+    else:
+        members, starts = consortia.members
+        group_budget = np.add.reduceat(budget[members], starts[:-1]) if budget.size else \
+            np.zeros(0, dtype=np.int64)
+    sims, practices = outturn.shape
+    amount = np.empty((sims, practices), dtype=np.int64)
+    net = np.empty_like(amount)
+    recovery = np.empty((max(years, brought.shape[0] - 1), sims, practices), dtype=np.int64)
+    commissioner = np.empty(sims, dtype=np.int64)
+    carried = np.empty(sims, dtype=np.int64)
+    status = _compiled()(budget, np.ascontiguousarray(outturn), savings.savings_rule.terms,
+                         losses.terms, consortia is not None, members, starts, group_budget,
+                         years, claw_freed, brought, amount, net, recovery, commissioner,
+                         carried)
+    if status == _NEGATIVE_OUTTURN:
+        raise ValidationError("outturn_pence: outturn must be >= 0")
+    if status == _NEGATIVE_BROUGHT:
+        raise ValidationError("carry_forward_pence: liabilities brought forward must be >= 0")
+    if status == _NOT_CONSERVED:
+        raise _not_conserved()
+    return Settled(amount, net, commissioner, carried, recovery.transpose(1, 2, 0))
+
+
+# ----------------------------------------------------------------------------- the loop
+def _settle_rows(budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
+                 netting: bool, members: np.ndarray, starts: np.ndarray,
+                 group_budget: np.ndarray, years: int, claw_freed: bool, brought: np.ndarray,
+                 amount: np.ndarray, net: np.ndarray, recovery: np.ndarray,
+                 commissioner: np.ndarray, carried: np.ndarray) -> int:
+    """Each simulation (row) settled in turn, each practice's amount then at once what it
+    recovers; the worst of the answers (0: all well)."""
+    status = _OK
+    for s in range(outturn.shape[0]):
+        if netting:
+            bad = _netted_row(s, budget, outturn, savings, losses, members, starts,
+                              group_budget, years, claw_freed, brought, amount, net,
+                              recovery, commissioner, carried)
+        else:
+            bad = _own_row(s, budget, outturn, savings, losses, years, claw_freed, brought,
+                           amount, net, recovery, commissioner, carried)
+        status = max(status, bad)
+    return status
+
+
+def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
+             years: int, claw_freed: bool, brought: np.ndarray, amount: np.ndarray,
+             net: np.ndarray, recovery: np.ndarray, commissioner: np.ndarray,
+             carried: np.ndarray) -> int:
+    """Row ``s``: each practice's amount from its own variance, whole pence, and what it
+    recovers (:func:`_recover_one`); 0, or what was wrong."""
+    variance_total, amount_total, carried_total, bad = 0, 0, 0, _OK
+    for p in range(budget.size):
+        if outturn[s, p] < 0:
+            bad = _NEGATIVE_OUTTURN
+        variance = budget[p] - outturn[s, p]
+        value = np.int64(np.rint(share_of_variance(np.float64(budget[p]),
+                                                   np.float64(variance), None, savings,
+                                                   losses)))
+        amount[s, p] = value
+        variance_total += variance
+        amount_total += value
+        later, wrong = _recover_one(s, p, value, years, claw_freed, brought, net, recovery)
+        carried_total += later
+        bad = max(bad, wrong)
+    commissioner[s] = variance_total - amount_total
+    carried[s] = carried_total
+    return bad
+
+
+def _netted_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
+                members: np.ndarray, starts: np.ndarray, group_budget: np.ndarray,
+                years: int, claw_freed: bool, brought: np.ndarray, amount: np.ndarray,
+                net: np.ndarray, recovery: np.ndarray, commissioner: np.ndarray,
+                carried: np.ndarray) -> int:
+    """Row ``s``: each practice's part of its consortium's amount, whole pence (consortium
+    by consortium, its practices in order), and what it recovers (:func:`_recover_one`);
+    0, or what was wrong. A first pass over a consortium's practices adds up its variance
+    and both weights it may need (its underspends and its overspends); the second
+    allocates."""
+    variance_total, carried_total, bad = 0, 0, _OK
+    for g in range(starts.size - 1):
+        group_variance, under, over = 0, 0, 0
+        for i in range(starts[g], starts[g + 1]):
+            p = members[i]
+            if outturn[s, p] < 0:
+                bad = _NEGATIVE_OUTTURN
+            variance = budget[p] - outturn[s, p]
+            group_variance += variance
+            under += netting_weight(variance, 0)
+            over += netting_weight(variance, -1)
+        variance_total += group_variance
+        group_amount = np.rint(share_of_variance(np.float64(group_budget[g]),
+                                                 np.float64(group_variance), None, savings,
+                                                 losses))
+        group_weight = under if netting_sign(group_variance) > 0 else over
+        within, before = 0, 0
+        for i in range(starts[g], starts[g + 1]):
+            p = members[i]
+            within += netting_weight(budget[p] - outturn[s, p], group_variance)
+            running = np.int64(netted_total(within, group_amount, group_weight))
+            amount[s, p] = running - before
+            later, wrong = _recover_one(s, p, running - before, years, claw_freed, brought,
+                                        net, recovery)
+            before = running
+            carried_total += later
+            bad = max(bad, wrong)
+        variance_total -= before            # the consortium's amount: the last running total
+    commissioner[s] = variance_total
+    carried[s] = carried_total
+    return bad
+
+
+def _recover_one(s: int, p: int, amount: int, years: int, claw_freed: bool,
+                 brought: np.ndarray, net: np.ndarray, recovery: np.ndarray) -> tuple[int, int]:
+    """Practice ``p`` of row ``s`` with ``amount``: its clawback (freed-up resources recover
+    the instalment due, when the policy's order names them; the rest of it from this
+    year's budget), cash (into ``net``) and instalments carried forward (this year's
+    liability over ``years``, plus those brought forward for later years, into
+    ``recovery``); their sum, and 0 or what was wrong."""
+    freed, liability = max(amount, 0), max(-amount, 0)
+    ahead = brought.shape[0]
+    taken, due, bad = 0, 0, _OK
+    if ahead:
+        due = brought[0, s, p]
+        if due < 0:
+            bad = _NEGATIVE_BROUGHT
+        if claw_freed:
+            taken, due = recover(freed, due)
+    net[s, p] = freed - taken - due
+    owed, recovered, carried = liability + (brought[0, s, p] if ahead else 0), taken + due, 0
+    for k in range(recovery.shape[0]):
+        later = brought[k + 1, s, p] if k + 1 < ahead else 0
+        if later < 0:
+            bad = _NEGATIVE_BROUGHT
+        # (nothing to split: no division, the slowest step of the loop)
+        value = (instalment(liability, years, k) if liability and k < years else 0) + later
+        recovery[k, s, p] = value
+        owed += later
+        carried += value
+    if bad == _OK and owed != recovered + carried:
+        bad = _NOT_CONSERVED
+    return carried, bad
+
+
+def _compiled() -> Callable[..., int]:
+    """:func:`_settle_rows` compiled by numba (cached on disk), once per process even when
+    a simulation's threads ask for it together."""
+    with _COMPILING:
+        return _compile()
+
+
+@functools.cache
+def _compile() -> Callable[..., int]:
+    """:func:`_settle_rows` compiled, the shared rules (and its steps) made callable from
+    it."""
+    extending = require("numba.extending", "fast", "compiled settlement (kernel 'numba')")
+    for rule in (side_amount, share_of_variance, netting_sign, netting_weight, netted_total,
+                 recover, instalment, _own_row, _netted_row, _recover_one):
+        extending.register_jitable(rule)
+    numba = require("numba", "fast", "compiled settlement (kernel 'numba')")
+    return numba.njit(cache=True, nogil=True)(_settle_rows)  # type: ignore[no-any-return]
+
