@@ -89,9 +89,9 @@ __all__ = ["Settled", "settle_year"]
 
 #: Held while the loop is compiled (or loaded from numba's cache).
 _COMPILING = threading.Lock()
-#: The loop's answers, the one to report the highest: all well; money not conserved;
-#: liabilities brought forward below 0; an outturn below 0.
-_OK, _NOT_CONSERVED, _NEGATIVE_BROUGHT, _NEGATIVE_OUTTURN = 0, 1, 2, 3
+#: The loop's answers, the one to report the highest: all well; liabilities brought forward
+#: below 0; an outturn below 0.
+_OK, _NEGATIVE_BROUGHT, _NEGATIVE_OUTTURN = 0, 1, 2
 
 
 class Settled(NamedTuple):
@@ -197,11 +197,14 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
         group_budget = np.add.reduceat(budget[members], starts[:-1]) if budget.size else \
             np.zeros(0, dtype=np.int64)
     sims, practices = outturn.shape
-    amount = np.empty((sims, practices), dtype=np.int64)
-    net = np.empty_like(amount)
-    recovery = np.empty((max(years, brought.shape[0] - 1), sims, practices), dtype=np.int64)
-    commissioner = np.empty(sims, dtype=np.int64)
-    carried = np.empty(sims, dtype=np.int64)
+    # every output in one block: freed and allocated again chunk after chunk, one block is
+    # kept by malloc for reuse where separate arrays are returned to the system and their
+    # pages faulted in afresh (a third of the loop's time)
+    ahead = max(years, brought.shape[0] - 1)
+    block = np.empty((2 + ahead) * sims * practices + 2 * sims, dtype=np.int64)
+    amount, net, recovery = (block[:(2 + ahead) * sims * practices]
+                             .reshape(2 + ahead, sims, practices)[i] for i in (0, 1, slice(2, None)))
+    commissioner, carried = block[-2 * sims:].reshape(2, sims)
     status = _compiled()(budget, np.ascontiguousarray(outturn), savings.savings_rule.terms,
                          losses.terms, consortia is not None, members, starts, group_budget,
                          years, claw_freed, brought, amount, net, recovery, commissioner,
@@ -210,9 +213,27 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
         raise ValidationError("outturn_pence: outturn must be >= 0")
     if status == _NEGATIVE_BROUGHT:
         raise ValidationError("carry_forward_pence: liabilities brought forward must be >= 0")
-    if status == _NOT_CONSERVED:
+    settled = Settled(amount, net, commissioner, carried, recovery.transpose(1, 2, 0))
+    _check_conserved(budget, outturn, settled, brought)
+    return settled
+
+
+def _check_conserved(budget: np.ndarray, outturn: np.ndarray, settled: Settled,
+                     brought: np.ndarray) -> None:
+    """Every penny lands with exactly one party, checked as
+    :func:`~pbcmodel.settlement.core.settle_arrays` checks its own: exactly, on the first
+    simulation. The commissioner has the rest of the variance, and every liability (this
+    year's and those brought forward) is recovered exactly once: clawed back or from this
+    year's budget (freed-up resources less the cash paid) or from future budgets."""
+    if not outturn.shape[0]:
+        return
+    amount = settled.practice_amount[0]
+    owed = np.maximum(-amount, 0) + brought[:, 0].sum(axis=0)
+    recovered = np.maximum(amount, 0) - settled.net_to_practice[0] + \
+        settled.recovery_next[0].sum(axis=-1)
+    if (settled.commissioner[0] != (budget - outturn[0] - amount).sum()
+            or (owed != recovered).any()):
         raise _not_conserved()
-    return Settled(amount, net, commissioner, carried, recovery.transpose(1, 2, 0))
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -221,28 +242,27 @@ def _settle_rows(budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: 
                  group_budget: np.ndarray, years: int, claw_freed: bool, brought: np.ndarray,
                  amount: np.ndarray, net: np.ndarray, recovery: np.ndarray,
                  commissioner: np.ndarray, carried: np.ndarray) -> int:
-    """Each simulation (row) settled in turn, each practice's amount then at once what it
-    recovers; the worst of the answers (0: all well)."""
+    """Each simulation (row) settled in turn: the practices' amounts and cash, then the
+    instalments carried forward; 0, or what was wrong with the input."""
     status = _OK
+    variance = np.empty(members.size, dtype=np.int64)   # a row's, in the consortia's order
     for s in range(outturn.shape[0]):
         if netting:
             bad = _netted_row(s, budget, outturn, savings, losses, members, starts,
-                              group_budget, years, claw_freed, brought, amount, net,
-                              recovery, commissioner, carried)
+                              group_budget, amount, commissioner, variance)
         else:
-            bad = _own_row(s, budget, outturn, savings, losses, years, claw_freed, brought,
-                           amount, net, recovery, commissioner, carried)
-        status = max(status, bad)
+            bad = _own_row(s, budget, outturn, savings, losses, amount, commissioner)
+        wrong = _cash_row(s, amount, claw_freed, brought, net)
+        carried[s], late = _instalments_row(s, amount, years, brought, recovery)
+        status = max(status, bad, wrong, late)
     return status
 
 
 def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
-             years: int, claw_freed: bool, brought: np.ndarray, amount: np.ndarray,
-             net: np.ndarray, recovery: np.ndarray, commissioner: np.ndarray,
-             carried: np.ndarray) -> int:
-    """Row ``s``: each practice's amount from its own variance, whole pence, and what it
-    recovers (:func:`_recover_one`); 0, or what was wrong."""
-    variance_total, amount_total, carried_total, bad = 0, 0, 0, _OK
+             amount: np.ndarray, commissioner: np.ndarray) -> int:
+    """Row ``s``: each practice's amount from its own variance, whole pence; 0, or what
+    was wrong."""
+    variance_total, amount_total, bad = 0, 0, _OK
     for p in range(budget.size):
         if outturn[s, p] < 0:
             bad = _NEGATIVE_OUTTURN
@@ -253,36 +273,29 @@ def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, loss
         amount[s, p] = value
         variance_total += variance
         amount_total += value
-        later, wrong = _recover_one(s, p, value, years, claw_freed, brought, net, recovery)
-        carried_total += later
-        bad = max(bad, wrong)
     commissioner[s] = variance_total - amount_total
-    carried[s] = carried_total
     return bad
 
 
 def _netted_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
                 members: np.ndarray, starts: np.ndarray, group_budget: np.ndarray,
-                years: int, claw_freed: bool, brought: np.ndarray, amount: np.ndarray,
-                net: np.ndarray, recovery: np.ndarray, commissioner: np.ndarray,
-                carried: np.ndarray) -> int:
+                amount: np.ndarray, commissioner: np.ndarray, variance: np.ndarray) -> int:
     """Row ``s``: each practice's part of its consortium's amount, whole pence (consortium
-    by consortium, its practices in order), and what it recovers (:func:`_recover_one`);
-    0, or what was wrong. A first pass over a consortium's practices adds up its variance
-    and both weights it may need (its underspends and its overspends); the second
-    allocates."""
-    variance_total, carried_total, bad = 0, 0, _OK
+    by consortium, its practices in order); 0, or what was wrong. A first pass over a consortium's practices adds up its variance and both
+    weights it may need (its underspends and its overspends), keeping each practice's
+    variance in ``variance`` (in the consortia's order, read in order by the second pass);
+    the second allocates."""
+    commissioner_total, bad = 0, _OK
     for g in range(starts.size - 1):
         group_variance, under, over = 0, 0, 0
         for i in range(starts[g], starts[g + 1]):
             p = members[i]
             if outturn[s, p] < 0:
                 bad = _NEGATIVE_OUTTURN
-            variance = budget[p] - outturn[s, p]
-            group_variance += variance
-            under += netting_weight(variance, 0)
-            over += netting_weight(variance, -1)
-        variance_total += group_variance
+            variance[i] = budget[p] - outturn[s, p]
+            group_variance += variance[i]
+            under += netting_weight(variance[i], 0)
+            over += netting_weight(variance[i], -1)
         group_amount = np.rint(share_of_variance(np.float64(group_budget[g]),
                                                  np.float64(group_variance), None, savings,
                                                  losses))
@@ -290,50 +303,60 @@ def _netted_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, l
         within, before = 0, 0
         for i in range(starts[g], starts[g + 1]):
             p = members[i]
-            within += netting_weight(budget[p] - outturn[s, p], group_variance)
+            within += netting_weight(variance[i], group_variance)
             running = np.int64(netted_total(within, group_amount, group_weight))
             amount[s, p] = running - before
-            later, wrong = _recover_one(s, p, running - before, years, claw_freed, brought,
-                                        net, recovery)
             before = running
-            carried_total += later
-            bad = max(bad, wrong)
-        variance_total -= before            # the consortium's amount: the last running total
-    commissioner[s] = variance_total
-    carried[s] = carried_total
+        # the consortium's amount is its last running total
+        commissioner_total += group_variance - before
+    commissioner[s] = commissioner_total
     return bad
 
 
-def _recover_one(s: int, p: int, amount: int, years: int, claw_freed: bool,
-                 brought: np.ndarray, net: np.ndarray, recovery: np.ndarray) -> tuple[int, int]:
-    """Practice ``p`` of row ``s`` with ``amount``: its clawback (freed-up resources recover
-    the instalment due, when the policy's order names them; the rest of it from this
-    year's budget), cash (into ``net``) and instalments carried forward (this year's
-    liability over ``years``, plus those brought forward for later years, into
-    ``recovery``); their sum, and 0 or what was wrong."""
-    freed, liability = max(amount, 0), max(-amount, 0)
-    ahead = brought.shape[0]
-    taken, due, bad = 0, 0, _OK
-    if ahead:
-        due = brought[0, s, p]
-        if due < 0:
-            bad = _NEGATIVE_BROUGHT
-        if claw_freed:
-            taken, due = recover(freed, due)
-    net[s, p] = freed - taken - due
-    owed, recovered, carried = liability + (brought[0, s, p] if ahead else 0), taken + due, 0
+def _cash_row(s: int, amount: np.ndarray, claw_freed: bool, brought: np.ndarray,
+              net: np.ndarray) -> int:
+    """Row ``s``'s cash to each practice into ``net``: its freed-up resources, less what
+    they recover of the instalment due when the policy's order names them, less the rest
+    of it (recovered from this year's budget); 0, or what was wrong."""
+    bad = _OK
+    for p in range(amount.shape[1]):
+        cash = max(amount[s, p], 0)
+        if brought.shape[0]:
+            due = brought[0, s, p]
+            if due < 0:
+                bad = _NEGATIVE_BROUGHT
+            if claw_freed:
+                taken, due = recover(cash, due)
+                cash -= taken
+            cash -= due
+        net[s, p] = cash
+    return bad
+
+
+def _instalments_row(s: int, amount: np.ndarray, years: int, brought: np.ndarray,
+                     recovery: np.ndarray) -> tuple[int, int]:
+    """Row ``s``'s instalments carried forward: what was brought forward for each later
+    year (a pass over the practices for each year), plus this year's liability over
+    ``years`` (a pass over the practices, dividing only a liability: the rare and slowest
+    step); their sum, and 0 or what was wrong."""
+    total, smallest = 0, 0
     for k in range(recovery.shape[0]):
-        later = brought[k + 1, s, p] if k + 1 < ahead else 0
-        if later < 0:
-            bad = _NEGATIVE_BROUGHT
-        # (nothing to split: no division, the slowest step of the loop)
-        value = (instalment(liability, years, k) if liability and k < years else 0) + later
-        recovery[k, s, p] = value
-        owed += later
-        carried += value
-    if bad == _OK and owed != recovered + carried:
-        bad = _NOT_CONSERVED
-    return carried, bad
+        if k + 1 < brought.shape[0]:
+            for p in range(amount.shape[1]):
+                later = brought[k + 1, s, p]
+                recovery[k, s, p] = later
+                total += later
+                smallest = min(smallest, later)
+        else:
+            recovery[k, s] = 0
+    for p in range(amount.shape[1]):
+        liability = max(-amount[s, p], 0)
+        if liability:
+            for k in range(years):
+                value = instalment(liability, years, k)
+                recovery[k, s, p] += value
+                total += value
+    return total, _NEGATIVE_BROUGHT if smallest < 0 else _OK
 
 
 def _compiled() -> Callable[..., int]:
@@ -349,7 +372,7 @@ def _compile() -> Callable[..., int]:
     it."""
     extending = require("numba.extending", "fast", "compiled settlement (kernel 'numba')")
     for rule in (side_amount, share_of_variance, netting_sign, netting_weight, netted_total,
-                 recover, instalment, _own_row, _netted_row, _recover_one):
+                 recover, instalment, _own_row, _netted_row, _cash_row, _instalments_row):
         extending.register_jitable(rule)
     numba = require("numba", "fast", "compiled settlement (kernel 'numba')")
     return numba.njit(cache=True, nogil=True)(_settle_rows)  # type: ignore[no-any-return]
