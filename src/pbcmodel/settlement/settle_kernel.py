@@ -71,6 +71,7 @@ import numpy as np
 from ..errors import PBCModelError, ValidationError, require
 from ..incentives import Incentives
 from ..overspend import (
+    Consortia,
     OverspendPolicy,
     instalment,
     liability_rule,
@@ -189,23 +190,10 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
     years = overspend.recovery_years if overspend is not None else 1
     claw_freed = "freed_up" in (overspend.clawback_order if overspend is not None
                                 else ("freed_up",))
-    if consortia is None:
-        members = starts = np.zeros(0, dtype=np.int64)
-        group_budget = np.zeros(0, dtype=np.int64)
-    else:
-        members, starts = consortia.members
-        group_budget = np.add.reduceat(budget[members], starts[:-1]) if budget.size else \
-            np.zeros(0, dtype=np.int64)
-    sims, practices = outturn.shape
-    # every output in one block: freed and allocated again chunk after chunk, one block is
-    # kept by malloc for reuse where separate arrays are returned to the system and their
-    # pages faulted in afresh (a third of the loop's time)
-    ahead = max(years, brought.shape[0] - 1)
-    block = np.empty((2 + ahead) * sims * practices + 2 * sims, dtype=np.int64)
-    amount, net, recovery = (block[:(2 + ahead) * sims * practices]
-                             .reshape(2 + ahead, sims, practices)[i] for i in (0, 1, slice(2, None)))
-    commissioner, carried = block[-2 * sims:].reshape(2, sims)
-    status = _compiled()(budget, np.ascontiguousarray(outturn), savings.savings_rule.terms,
+    laid_out, members, starts, group_budget = _layout(budget, consortia)
+    amount, net, recovery, commissioner, carried = _outputs(
+        *outturn.shape, max(years, brought.shape[0] - 1))
+    status = _compiled()(laid_out, np.ascontiguousarray(outturn), savings.savings_rule.terms,
                          losses.terms, consortia is not None, members, starts, group_budget,
                          years, claw_freed, brought, amount, net, recovery, commissioner,
                          carried)
@@ -216,6 +204,33 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
     settled = Settled(amount, net, commissioner, carried, recovery.transpose(1, 2, 0))
     _check_conserved(budget, outturn, settled, brought)
     return settled
+
+
+def _layout(budget: np.ndarray, consortia: Consortia | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The budgets as the loop reads them (in the consortia's order when netting), the
+    consortia's practices and where each starts (:attr:`Consortia.members`), and their
+    budgets."""
+    if consortia is None:
+        none = np.zeros(0, dtype=np.int64)
+        return budget, none, none, none
+    members, starts = consortia.members
+    laid_out = budget[members]
+    group_budget = (np.add.reduceat(laid_out, starts[:-1]) if laid_out.size
+                    else np.zeros(0, dtype=np.int64))
+    return laid_out, members, starts, group_budget
+
+
+def _outputs(sims: int, practices: int, years: int) -> tuple[np.ndarray, ...]:
+    """The loop's outputs (amount and cash (S, P), instalments (Y, S, P), commissioner and
+    carried (S,)), in one block: freed and allocated again chunk after chunk, one block is
+    kept by malloc for reuse where separate arrays are returned to the system and their
+    pages faulted in afresh (a third of the loop's time)."""
+    cells = sims * practices
+    block = np.empty((2 + years) * cells + 2 * sims, dtype=np.int64)
+    table = block[:(2 + years) * cells].reshape(2 + years, sims, practices)
+    commissioner, carried = block[(2 + years) * cells:].reshape(2, sims)
+    return table[0], table[1], table[2:], commissioner, carried
 
 
 def _check_conserved(budget: np.ndarray, outturn: np.ndarray, settled: Settled,
@@ -246,10 +261,11 @@ def _settle_rows(budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: 
     instalments carried forward; 0, or what was wrong with the input."""
     status = _OK
     variance = np.empty(members.size, dtype=np.int64)   # a row's, in the consortia's order
+    parts = np.empty(members.size, dtype=np.int64)
     for s in range(outturn.shape[0]):
         if netting:
             bad = _netted_row(s, budget, outturn, savings, losses, members, starts,
-                              group_budget, amount, commissioner, variance)
+                              group_budget, amount, commissioner, variance, parts)
         else:
             bad = _own_row(s, budget, outturn, savings, losses, amount, commissioner)
         wrong = _cash_row(s, amount, claw_freed, brought, net)
@@ -279,38 +295,50 @@ def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, loss
 
 def _netted_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
                 members: np.ndarray, starts: np.ndarray, group_budget: np.ndarray,
-                amount: np.ndarray, commissioner: np.ndarray, variance: np.ndarray) -> int:
-    """Row ``s``: each practice's part of its consortium's amount, whole pence (consortium
-    by consortium, its practices in order); 0, or what was wrong. A first pass over a consortium's practices adds up its variance and both
-    weights it may need (its underspends and its overspends), keeping each practice's
-    variance in ``variance`` (in the consortia's order, read in order by the second pass);
-    the second allocates."""
-    commissioner_total, bad = 0, _OK
+                amount: np.ndarray, commissioner: np.ndarray, variance: np.ndarray,
+                parts: np.ndarray) -> int:
+    """Row ``s``: each practice's part of its consortium's amount, whole pence; 0, or what
+    was wrong. The practices' variances are laid out in the consortia's order
+    (``variance``; ``budget`` is in that order too), each consortium is settled from them
+    (:func:`_netted_consortium`) into ``parts``, and the parts are put back in the
+    practices' order."""
+    smallest = 0
+    for i in range(members.size):
+        spend = outturn[s, members[i]]
+        smallest = min(smallest, spend)
+        variance[i] = budget[i] - spend
+    kept = 0
     for g in range(starts.size - 1):
-        group_variance, under, over = 0, 0, 0
-        for i in range(starts[g], starts[g + 1]):
-            p = members[i]
-            if outturn[s, p] < 0:
-                bad = _NEGATIVE_OUTTURN
-            variance[i] = budget[p] - outturn[s, p]
-            group_variance += variance[i]
-            under += netting_weight(variance[i], 0)
-            over += netting_weight(variance[i], -1)
-        group_amount = np.rint(share_of_variance(np.float64(group_budget[g]),
-                                                 np.float64(group_variance), None, savings,
-                                                 losses))
-        group_weight = under if netting_sign(group_variance) > 0 else over
-        within, before = 0, 0
-        for i in range(starts[g], starts[g + 1]):
-            p = members[i]
-            within += netting_weight(variance[i], group_variance)
-            running = np.int64(netted_total(within, group_amount, group_weight))
-            amount[s, p] = running - before
-            before = running
-        # the consortium's amount is its last running total
-        commissioner_total += group_variance - before
-    commissioner[s] = commissioner_total
-    return bad
+        kept += _netted_consortium(variance, starts[g], starts[g + 1], group_budget[g],
+                                   savings, losses, parts)
+    commissioner[s] = kept
+    for i in range(members.size):
+        amount[s, members[i]] = parts[i]
+    return _NEGATIVE_OUTTURN if smallest < 0 else _OK
+
+
+def _netted_consortium(variance: np.ndarray, first: int, stop: int, group_budget: int,
+                       savings: Any, losses: Any, parts: np.ndarray) -> int:
+    """The practices ``first:stop`` of a consortium (their variances in ``variance``): a
+    first pass adds up its variance and both weights it may need (its underspends and its
+    overspends); the second allocates its amount to ``parts``. The commissioner's part of
+    its variance."""
+    group_variance, under, over = 0, 0, 0
+    for i in range(first, stop):
+        group_variance += variance[i]
+        under += netting_weight(variance[i], 0)
+        over += netting_weight(variance[i], -1)
+    group_amount = np.rint(share_of_variance(np.float64(group_budget),
+                                             np.float64(group_variance), None, savings,
+                                             losses))
+    group_weight = under if netting_sign(group_variance) > 0 else over
+    within, before = 0, 0
+    for i in range(first, stop):
+        within += netting_weight(variance[i], group_variance)
+        running = np.int64(netted_total(within, group_amount, group_weight))
+        parts[i] = running - before
+        before = running
+    return group_variance - before       # the consortium's amount is its last running total
 
 
 def _cash_row(s: int, amount: np.ndarray, claw_freed: bool, brought: np.ndarray,
@@ -372,7 +400,8 @@ def _compile() -> Callable[..., int]:
     it."""
     extending = require("numba.extending", "fast", "compiled settlement (kernel 'numba')")
     for rule in (side_amount, share_of_variance, netting_sign, netting_weight, netted_total,
-                 recover, instalment, _own_row, _netted_row, _cash_row, _instalments_row):
+                 recover, instalment, _own_row, _netted_row, _netted_consortium, _cash_row,
+                 _instalments_row):
         extending.register_jitable(rule)
     numba = require("numba", "fast", "compiled settlement (kernel 'numba')")
     return numba.njit(cache=True, nogil=True)(_settle_rows)  # type: ignore[no-any-return]
