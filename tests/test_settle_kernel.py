@@ -30,7 +30,7 @@ from pbcmodel.overspend import (
 from pbcmodel.risk import kernel
 from pbcmodel.settlement.core import settle_arrays
 from pbcmodel.settlement.settle_kernel import Settled, settle_year
-from pbcmodel.sharing import Gate, ShareSchedule, SideRule, pbc_freed_up
+from pbcmodel.sharing import ShareSchedule, SideRule, pbc_freed_up
 from pbcmodel.sharing.schedule import share_of_variance, side_amount
 from pbcmodel.withhold import QualityWithhold
 

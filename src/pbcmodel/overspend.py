@@ -731,9 +731,14 @@ def recovery_schedule(outstanding: np.ndarray, years: int,
              else np.broadcast_shapes(outstanding.shape, later.shape[:-1]))
     # stored year-major, so that each year's instalments are contiguous; handed out as a
     # (..., Y) view
-    out = np.empty((max(years, ahead), *shape), dtype=np.int64)
-    for k in range(years):
-        out[k] = instalment(outstanding, years, k)
+    if years == 1:
+        out = np.empty((max(years, ahead), *shape), dtype=np.int64)
+        out[0] = outstanding                  # instalment(outstanding, 1, 0): all of it
+    else:                                     # every year's at once, the year first
+        out = instalment(outstanding, years, np.arange(years).reshape(-1, *[1] * len(shape)))
+        if out.shape[1:] != shape or ahead > years:
+            out = np.concatenate([np.broadcast_to(out, (years, *shape)),
+                                  np.zeros((max(ahead - years, 0), *shape), dtype=np.int64)])
     out[years:] = 0
     if later is not None:
         for k in range(ahead):
@@ -741,11 +746,12 @@ def recovery_schedule(outstanding: np.ndarray, years: int,
     return out.transpose(*range(1, out.ndim), 0)
 
 
-def instalment(outstanding: Any, years: int, k: int) -> Any:
+def instalment(outstanding: Any, years: int, k: Any) -> Any:
     """The instalment of ``outstanding`` pence (>= 0) due ``k + 1`` years ahead when it is
     recovered over ``years`` budgets, element by element: ``⌊outstanding / years⌋``, plus
     one of the odd pence for each of the first ``outstanding mod years`` years, i.e.
-    ``⌊(outstanding + years − 1 − k) / years⌋``. Written once for arrays
+    ``⌊(outstanding + years − 1 − k) / years⌋`` (``k`` a year, or an array of years: all at
+    once). Written once for arrays
     (:func:`recovery_schedule`) and single numbers (the compiled settlement,
     :mod:`pbcmodel.settlement.settle_kernel`).
 
@@ -754,5 +760,4 @@ def instalment(outstanding: Any, years: int, k: int) -> Any:
     >>> [int(instalment(10_001, 3, k)) for k in range(3)]
     [3334, 3334, 3333]
     """
-    odd = years - 1 - k
-    return (outstanding + odd if odd else outstanding) // years
+    return (outstanding + (years - 1 - k)) // years

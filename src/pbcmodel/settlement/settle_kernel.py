@@ -84,7 +84,7 @@ from ..risk.kernel import active_kernel
 from ..sharing import ShareSchedule
 from ..sharing.schedule import share_of_variance, side_amount
 from ..withhold import QualityWithhold
-from .core import _consortia, _not_conserved, pence_array, settle_arrays
+from .core import NOT_CONSERVED, consortia_for, pence_array, settle_arrays
 
 __all__ = ["Settled", "settle_year"]
 
@@ -186,13 +186,13 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
     if (budget <= 0).any():
         raise ValidationError("budget_pence: budgets must be > 0")
     losses = liability_rule(savings, overspend)
-    consortia = _consortia(overspend, consortium_codes, budget.shape)
+    consortia = consortia_for(overspend, consortium_codes, budget.shape)
     years = overspend.recovery_years if overspend is not None else 1
     claw_freed = "freed_up" in (overspend.clawback_order if overspend is not None
                                 else ("freed_up",))
     laid_out, members, starts, group_budget = _layout(budget, consortia)
     amount, net, recovery, commissioner, carried = _outputs(
-        *outturn.shape, max(years, brought.shape[0] - 1))
+        outturn.shape[0], outturn.shape[1], max(years, brought.shape[0] - 1))
     status = _compiled()(laid_out, np.ascontiguousarray(outturn), savings.savings_rule.terms,
                          losses.terms, consortia is not None, members, starts, group_budget,
                          years, claw_freed, brought, amount, net, recovery, commissioner,
@@ -248,7 +248,7 @@ def _check_conserved(budget: np.ndarray, outturn: np.ndarray, settled: Settled,
         settled.recovery_next[0].sum(axis=-1)
     if (settled.commissioner[0] != (budget - outturn[0] - amount).sum()
             or (owed != recovered).any()):
-        raise _not_conserved()
+        raise PBCModelError(NOT_CONSERVED)
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -283,9 +283,8 @@ def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, loss
         if outturn[s, p] < 0:
             bad = _NEGATIVE_OUTTURN
         variance = budget[p] - outturn[s, p]
-        value = np.int64(np.rint(share_of_variance(np.float64(budget[p]),
-                                                   np.float64(variance), None, savings,
-                                                   losses)))
+        value = int(np.rint(share_of_variance(np.float64(budget[p]), np.float64(variance),
+                                              None, savings, losses)))
         amount[s, p] = value
         variance_total += variance
         amount_total += value
@@ -335,7 +334,7 @@ def _netted_consortium(variance: np.ndarray, first: int, stop: int, group_budget
     within, before = 0, 0
     for i in range(first, stop):
         within += netting_weight(variance[i], group_variance)
-        running = np.int64(netted_total(within, group_amount, group_weight))
+        running = int(netted_total(within, group_amount, group_weight))
         parts[i] = running - before
         before = running
     return group_variance - before       # the consortium's amount is its last running total

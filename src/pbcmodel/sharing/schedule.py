@@ -4,10 +4,13 @@ A :class:`ShareSchedule` maps a budget and an outturn (actual spend) to the *pra
 amount*: positive when part of an underspend is paid to the practice, negative when the
 practice bears part of an overspend. Each side is a :class:`SideRule` (tiers of
 ``(threshold, share)``, a minimum rate, ``first_dollar``, a cap), and
-:meth:`SideRule.amount` is the one place their arithmetic is written. Gates (:class:`Gate`)
-decide whether, and how much of, the savings side is paid; :func:`resolve_conditions` works
-out ``"from_outturn"`` conditions. Published schemes are in :mod:`pbcmodel.sharing.presets`;
-schedules written as bands are built by :func:`pbcmodel.sharing.corridor`.
+:func:`side_amount` is the one place their arithmetic is written, element by element, for
+arrays (:meth:`SideRule.amount`, :func:`shared_amount`) and for the single numbers of the
+compiled settlement (:mod:`pbcmodel.settlement.settle_kernel`). Gates (:class:`Gate`)
+decide whether, and how much of, the savings side is paid; they and
+:func:`resolve_conditions` live in :mod:`pbcmodel.sharing.gates` (importable from here too).
+Published schemes are in :mod:`pbcmodel.sharing.presets`; schedules written as bands are
+built by :func:`pbcmodel.sharing.corridor`.
 
 Examples
 --------
@@ -32,7 +35,6 @@ from ..validation import (
     align_series,
     boolean,
     check_fraction,
-    check_name,
     condition_array,
     finite_scalar,
     money_array,
@@ -40,6 +42,7 @@ from ..validation import (
     optional_number,
     quoted,
 )
+from .gates import FROM_OUTTURN, Gate, check_gates, resolve_conditions, to_gates
 
 __all__ = [
     "FROM_OUTTURN",
@@ -49,8 +52,8 @@ __all__ = [
     "SideRule",
     "Tiers",
     "budget_fraction",
-    "resolve_conditions",
     "gate_multiplier",
+    "resolve_conditions",
     "share_of_variance",
     "shared_amount",
     "side_amount",
@@ -376,54 +379,6 @@ def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
     return _fresh(amount, shape, variance)
 
 
-@attrs.frozen
-class Gate:
-    """A condition on which the savings side is paid.
-
-    Parameters
-    ----------
-    condition : str
-        Name of the condition looked up in ``conditions`` when settling, e.g.
-        ``"commissioner_in_balance"`` or ``"plan_approved"``.
-    scale : bool, default False
-        ``False``: the condition is True/False and the practice's freed-up
-        resources are paid only when it is True (otherwise they stay with the
-        commissioner). ``True``: the condition is a number in [0, 1] (e.g. a
-        quality score) that multiplies the practice's savings amount.
-
-    Examples
-    --------
-    >>> Gate("plan_approved")
-    Gate(condition='plan_approved', scale=False)
-    >>> Gate("quality_score", scale=True).scale
-    True
-    """
-
-    condition: str = attrs.field(converter=lambda v: check_name(v, "gate condition"))
-    scale: bool = attrs.field(default=False, validator=boolean)
-
-
-def _to_gates(value: Any) -> tuple[Gate, ...]:
-    """attrs converter: a name becomes ``Gate(name)``; a sequence becomes a tuple."""
-    if isinstance(value, (str, Gate)):
-        value = (value,)
-    if not isinstance(value, (list, tuple)):
-        raise ValidationError(f"gates: expected a condition name, a Gate or a list of them, "
-                              f"got {value!r}")
-    return tuple(Gate(v) if isinstance(v, str) else v for v in value)
-
-
-def _check_gates(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
-    names = []
-    for i, gate in enumerate(value):
-        if not isinstance(gate, Gate):
-            raise ValidationError(f"gates[{i}]: expected a condition name or a Gate, got {gate!r}")
-        names.append(gate.condition)
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValidationError(f"gates: condition(s) {quoted(duplicated)} appear more than once")
-
-
 @attrs.frozen(kw_only=True)
 class ShareSchedule:
     """How a practice's under- or overspend is shared with the commissioner.
@@ -483,8 +438,8 @@ class ShareSchedule:
     loss_cap: float | None = attrs.field(
         default=None, converter=lambda v: optional_number(v, "loss_cap"),
         validator=_optional_cap)
-    gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
-                                          validator=_check_gates)
+    gates: tuple[Gate, ...] = attrs.field(default=(), converter=to_gates,
+                                          validator=check_gates)
 
     # -- the two sides as rules -------------------------------------------------------
     @functools.cached_property
@@ -611,40 +566,3 @@ class ShareSchedule:
         shape = np.broadcast_shapes(b.shape, o.shape)
         factor = self.gate_factor(conditions, shape)
         return shared_amount(b, b - o, self.savings_rule, self.losses_rule, factor)
-
-#: Condition value meaning "work it out from the year's outturn": for
-#: ``commissioner_in_balance``, whether the practices' total outturn is within their total
-#: budget (see :func:`resolve_conditions`).
-FROM_OUTTURN = "from_outturn"
-
-
-def resolve_conditions(conditions: Mapping[str, Any], budget: Any, outturn: Any
-                       ) -> dict[str, Any]:
-    """Gate conditions with ``"from_outturn"`` values worked out from the year's money.
-
-    ``budget`` and ``outturn`` are per practice on their last axis (one year, or
-    simulations × practices); the commissioner is in balance when the practices' total
-    outturn is within their total budget.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> resolve_conditions({"commissioner_in_balance": "from_outturn", "plan": True},
-    ...                    np.array([10, 10]), np.array([[9, 9], [12, 9]]))
-    {'commissioner_in_balance': array([[ True],
-           [False]]), 'plan': True}
-    """
-    out = {}
-    for key, value in conditions.items():
-        if isinstance(value, str) and value == FROM_OUTTURN:
-            if key != "commissioner_in_balance":
-                raise ValidationError(
-                    f"conditions.{key}: only commissioner_in_balance can be {FROM_OUTTURN!r}")
-            spent = np.asarray(outturn, dtype=float).sum(axis=-1)
-            funded = np.asarray(budget, dtype=float).sum(axis=-1)
-            value = spent <= funded
-            if np.ndim(value):
-                value = value[:, None]
-        out[key] = value
-    return out
-
