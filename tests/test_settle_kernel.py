@@ -94,6 +94,8 @@ def money(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     on_budget = rng.random(outturn.shape) < 0.2        # exactly on budget: a variance of 0
     outturn[on_budget] = np.broadcast_to(budget, outturn.shape)[on_budget]
     codes = rng.integers(0, draw(st.integers(1, 4)), practices)
+    if draw(st.booleans()):
+        codes = np.sort(codes)                  # listed by consortium: netted in place
     return budget, outturn, codes
 
 

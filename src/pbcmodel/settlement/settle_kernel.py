@@ -28,11 +28,13 @@ conditions, a quality withhold, incentives, budgets per simulation) is settled b
 very functions the numpy path applies to arrays, compiled by numba for single numbers
 (``numba.extending.register_jitable``), their float operations in the same order. What is
 the loop's own is the order of work (a consortium's practices one after another rather than
-netting's tables) and whole-pence bookkeeping: freed-up resources ``max(amount, 0)``, the
-liability ``max(−amount, 0)``, the cash ``freed-up − clawed back − recovered from the
-budget``, the commissioner's ``variance − amount``. Integers add up the same in any order,
-so the results are the same integers (tests/test_settle_kernel.py). The money is checked
-as :func:`~pbcmodel.settlement.core.settle_arrays` checks its own (on every practice-year).
+netting's tables, a division only where there is a liability to divide) and whole-pence
+bookkeeping: freed-up resources ``max(amount, 0)``, the liability ``max(−amount, 0)``, the
+cash ``freed-up − clawed back − recovered from the budget``, the commissioner's
+``variance − amount``, sums. Integers add up the same in any order, so the results are the
+same integers (tests/test_settle_kernel.py). The money is checked as
+:func:`~pbcmodel.settlement.core.settle_arrays` checks its own: exactly, on the first
+simulation of each call.
 
 **Compilation** happens on first use in a process and is cached on disk (numba's
 ``cache=True``); after editing one of the shared rules in ``sharing/schedule.py`` or
@@ -71,6 +73,7 @@ import numpy as np
 from ..errors import PBCModelError, ValidationError, require
 from ..incentives import Incentives
 from ..overspend import (
+    CLAWBACK_SOURCES,
     Consortia,
     OverspendPolicy,
     instalment,
@@ -189,14 +192,15 @@ def _fused(budget: np.ndarray, outturn: np.ndarray, savings: ShareSchedule,
     consortia = consortia_for(overspend, consortium_codes, budget.shape)
     years = overspend.recovery_years if overspend is not None else 1
     claw_freed = "freed_up" in (overspend.clawback_order if overspend is not None
-                                else ("freed_up",))
+                                else CLAWBACK_SOURCES)
     laid_out, members, starts, group_budget = _layout(budget, consortia)
+    in_order = bool((members == np.arange(members.size)).all())
     amount, net, recovery, commissioner, carried = _outputs(
         outturn.shape[0], outturn.shape[1], max(years, brought.shape[0] - 1))
     status = _compiled()(laid_out, np.ascontiguousarray(outturn), savings.savings_rule.terms,
                          losses.terms, consortia is not None, members, starts, group_budget,
-                         years, claw_freed, brought, amount, net, recovery, commissioner,
-                         carried)
+                         in_order, years, claw_freed, brought, amount, net, recovery,
+                         commissioner, carried)
     if status == _NEGATIVE_OUTTURN:
         raise ValidationError("outturn_pence: outturn must be >= 0")
     if status == _NEGATIVE_BROUGHT:
@@ -254,7 +258,8 @@ def _check_conserved(budget: np.ndarray, outturn: np.ndarray, settled: Settled,
 # ----------------------------------------------------------------------------- the loop
 def _settle_rows(budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
                  netting: bool, members: np.ndarray, starts: np.ndarray,
-                 group_budget: np.ndarray, years: int, claw_freed: bool, brought: np.ndarray,
+                 group_budget: np.ndarray, in_order: bool, years: int, claw_freed: bool,
+                 brought: np.ndarray,
                  amount: np.ndarray, net: np.ndarray, recovery: np.ndarray,
                  commissioner: np.ndarray, carried: np.ndarray) -> int:
     """Each simulation (row) settled in turn: the practices' amounts and cash, then the
@@ -265,7 +270,7 @@ def _settle_rows(budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: 
     for s in range(outturn.shape[0]):
         if netting:
             bad = _netted_row(s, budget, outturn, savings, losses, members, starts,
-                              group_budget, amount, commissioner, variance, parts)
+                              group_budget, in_order, amount, commissioner, variance, parts)
         else:
             bad = _own_row(s, budget, outturn, savings, losses, amount, commissioner)
         wrong = _cash_row(s, amount, claw_freed, brought, net)
@@ -294,25 +299,28 @@ def _own_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, loss
 
 def _netted_row(s: int, budget: np.ndarray, outturn: np.ndarray, savings: Any, losses: Any,
                 members: np.ndarray, starts: np.ndarray, group_budget: np.ndarray,
-                amount: np.ndarray, commissioner: np.ndarray, variance: np.ndarray,
-                parts: np.ndarray) -> int:
+                in_order: bool, amount: np.ndarray, commissioner: np.ndarray,
+                variance: np.ndarray, parts: np.ndarray) -> int:
     """Row ``s``: each practice's part of its consortium's amount, whole pence; 0, or what
     was wrong. The practices' variances are laid out in the consortia's order
     (``variance``; ``budget`` is in that order too), each consortium is settled from them
     (:func:`_netted_consortium`) into ``parts``, and the parts are put back in the
-    practices' order."""
+    practices' order; or, when the practices are already in the consortia's order
+    (``in_order``, as a population listed by consortium is), read and written in place."""
     smallest = 0
     for i in range(members.size):
-        spend = outturn[s, members[i]]
+        spend = outturn[s, i] if in_order else outturn[s, members[i]]
         smallest = min(smallest, spend)
         variance[i] = budget[i] - spend
+    into = amount[s] if in_order else parts
     kept = 0
     for g in range(starts.size - 1):
         kept += _netted_consortium(variance, starts[g], starts[g + 1], group_budget[g],
-                                   savings, losses, parts)
+                                   savings, losses, into)
     commissioner[s] = kept
-    for i in range(members.size):
-        amount[s, members[i]] = parts[i]
+    if not in_order:
+        for i in range(members.size):
+            amount[s, members[i]] = parts[i]
     return _NEGATIVE_OUTTURN if smallest < 0 else _OK
 
 
