@@ -751,9 +751,8 @@ def instalment(outstanding: Any, years: int, k: Any) -> Any:
     recovered over ``years`` budgets, element by element: ``⌊outstanding / years⌋``, plus
     one of the odd pence for each of the first ``outstanding mod years`` years, i.e.
     ``⌊(outstanding + years − 1 − k) / years⌋`` (``k`` a year, or an array of years: all at
-    once). Written once for arrays
-    (:func:`recovery_schedule`) and single numbers (the compiled settlement,
-    :mod:`pbcmodel.settlement.settle_kernel`).
+    once). Written once for arrays (:func:`recovery_schedule`) and single numbers (the
+    compiled settlement, :mod:`pbcmodel.settlement.settle_kernel`).
 
     Examples
     --------

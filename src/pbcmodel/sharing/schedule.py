@@ -210,6 +210,7 @@ class SideRule:
         shape = np.broadcast_shapes(np.shape(excess), np.shape(budget))
         if self.is_zero:
             return np.zeros(shape)
+        excess = np.asarray(excess)
         total = side_amount(excess, budget, gate_multiplier(factor), self.terms)
         return _fresh(total, shape, excess)
 
@@ -372,6 +373,7 @@ def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
     [7.0, -5.0]
     """
     shape = np.broadcast_shapes(np.shape(budget), np.shape(variance))
+    variance = np.asarray(variance)
     amount = share_of_variance(budget, variance, gate_multiplier(factor), savings.terms,
                                losses.terms)
     if not shape:
