@@ -57,7 +57,8 @@ from .validation import (
 )
 
 __all__ = ["CLAWBACK_SOURCES", "MAX_RECOVERY_YEARS", "Clawback", "Consortia", "OverspendPolicy",
-           "balance_over_three_years", "claw_back", "liability_rule", "net_within_consortia",
+           "balance_over_three_years", "claw_back", "instalment", "liability_rule",
+           "net_within_consortia", "netted_total", "netting_sign", "netting_weight", "recover",
            "recovery_schedule"]
 
 #: Where a practice's liability can be recovered from, in the allowed vocabulary.
@@ -415,6 +416,23 @@ class Consortia:
                    piece_group=np.repeat(np.arange(sizes.size), per_group),
                    first_piece=first_piece, continued=continued if continued.any() else None)
 
+    @functools.cached_property
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each consortium's practices in the order netting allocates to them:
+        ``order[starts[g]:starts[g + 1]]`` are consortium ``g``'s (int64 arrays; consortia
+        in order of code, each one's practices in their order). Made once.
+
+        Examples
+        --------
+        >>> [a.tolist() for a in Consortia.from_codes(np.array([7, 3, 7, 3, 3])).members]
+        [[1, 3, 4, 0, 2], [0, 3, 5]]
+        """
+        order = np.argsort(self.codes, kind="stable")
+        sorted_codes = self.codes[order]
+        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+        return order.astype(np.int64), np.r_[starts[:self.codes.size], self.codes.size
+                                             ].astype(np.int64)
+
     def table(self, values: np.ndarray) -> np.ndarray:
         """``values`` (..., P) laid out as a new (..., width, pieces) table, padding 0."""
         out = values.take(self.slots, axis=-1).reshape(*values.shape[:-1], self.width, -1)
@@ -486,10 +504,8 @@ def net_within_consortia(budget: np.ndarray, variance: np.ndarray, consortia: Co
     group_amount = np.rint(shared_amount(group_budget.astype(float),
                                          group_variance.astype(float), savings, losses))
     # weights: underspends in a net-underspending consortium, overspends otherwise
-    sign = c.by_piece(np.where(group_variance >= 0, 1, -1))
-    weight = np.multiply(v, sign[..., None, :], out=v)
-    np.maximum(weight, 0, out=weight)
-    within = weight                                          # running sums down each piece
+    within = netting_weight(v, c.by_piece(group_variance)[..., None, :])
+    # running sums down each piece
     for row in range(1, c.width):
         np.add(within[..., row, :], within[..., row - 1, :], out=within[..., row, :])
     piece_weight = within[..., -1, :]
@@ -498,18 +514,63 @@ def net_within_consortia(budget: np.ndarray, variance: np.ndarray, consortia: Co
         before = np.cumsum(piece_weight, axis=-1) - piece_weight
         before -= before[..., c.first_piece].take(c.piece_group, axis=-1)
         within += before[..., None, :]
-    # a consortium without weight has within == 0 throughout, so any finite ratio gives 0
-    ratio = np.divide(group_amount, np.maximum(group_weight, 1))
-    # at each consortium's last practice within == group_weight, so the rounded cumulative
-    # equals the group amount exactly (|amount| << 2**52); the differences add up to it
-    scaled = np.multiply(within, c.by_piece(ratio)[..., None, :])
-    cumulative = np.rint(scaled, out=scaled).astype(np.int64)
+    cumulative = netted_total(within, c.by_piece(group_amount)[..., None, :],
+                              c.by_piece(group_weight)[..., None, :]).astype(np.int64)
     allocated = np.empty_like(cumulative)
     np.subtract(cumulative[..., 1:, :], cumulative[..., :-1, :], out=allocated[..., 1:, :])
     allocated[..., 0, :] = cumulative[..., 0, :]
     if c.continued is not None:        # less the cumulative at the end of the previous piece
         allocated[..., 0, 1:] -= cumulative[..., -1, :-1] * c.continued[1:]
     return allocated.reshape(*allocated.shape[:-2], -1).take(c.position, axis=-1)
+
+
+def netting_weight(variance: Any, group_variance: Any) -> Any:
+    """A practice's weight in dividing its consortium's amount, element by element:
+    its underspend when the consortium is under budget (``group_variance >= 0``), its
+    overspend when it is over, else 0 (pence). Written once for arrays
+    (:func:`net_within_consortia`) and single numbers (the compiled settlement,
+    :mod:`pbcmodel.settlement.settle_kernel`).
+
+    Examples
+    --------
+    >>> netting_weight(np.array([6_000, -1_000, 3_000]), 8_000).tolist()
+    [6000, 0, 3000]
+    >>> int(netting_weight(-1_000, -500))
+    1000
+    """
+    return np.maximum(variance * netting_sign(group_variance), 0)
+
+
+def netting_sign(group_variance: Any) -> Any:
+    """Which practices carry a consortium's amount, element by element: +1 (its
+    underspending practices) when the consortium is under budget or on it
+    (``group_variance >= 0``), −1 (its overspending practices) when it is over; see
+    :func:`netting_weight`.
+
+    Examples
+    --------
+    >>> netting_sign(np.array([8_000, 0, -500])).tolist()
+    [1, 1, -1]
+    """
+    return 1 - 2 * (group_variance < 0)
+
+
+def netted_total(within: Any, group_amount: Any, group_weight: Any) -> Any:
+    """The running total of a consortium's amount allocated up to a practice, element by
+    element: ``group_amount × within / group_weight`` (``within`` the weights of the
+    consortium's practices up to and including it, :func:`netting_weight`), rounded to
+    whole pence (as a float). A practice's part is the difference of consecutive totals,
+    and the last total is the group amount itself (``within == group_weight``, and
+    ``|amount|`` is far below 2**52), so the parts add up to it exactly. Written once for
+    arrays (:func:`net_within_consortia`) and single numbers (the compiled settlement).
+
+    Examples
+    --------
+    >>> netted_total(np.array([6_000, 6_000, 9_000]), 5_600.0, 9_000).tolist()
+    [3733.0, 3733.0, 5600.0]
+    """
+    # a consortium without weight has within == 0 throughout, so any finite ratio gives 0
+    return np.rint(within * (group_amount / np.maximum(group_weight, 1)))
 
 
 # ------------------------------------------------------------------ clawback and recovery
@@ -604,19 +665,33 @@ def claw_back(liability: np.ndarray, due: np.ndarray | None = None, *,
         if source == "freed_up":
             if due is None:                   # nothing brought forward: nothing to claw
                 continue
-            taken[source] = np.minimum(freed_up, due)
-            due = due - taken[source]
+            taken[source], due = recover(freed_up, due)
         elif incentives is not None:
             if due is None:
-                take_new = np.minimum(incentives, new)
+                take_new, new = recover(incentives, new)
                 taken[source] = take_new
             else:
-                take_due = np.minimum(incentives, due)
-                take_new = np.minimum(incentives - take_due, new)
-                due = due - take_due
+                take_due, due = recover(incentives, due)
+                take_new, new = recover(incentives - take_due, new)
                 taken[source] = take_due + take_new
-            new = new - take_new
     return Clawback(taken["freed_up"], taken["incentives"], due, new)
+
+
+def recover(available: Any, owed: Any) -> tuple[Any, Any]:
+    """One step of clawback, element by element: what a source recovers of a debt (all of
+    it, or as much as the source holds) and what is still owed. :func:`claw_back` takes the
+    sources in the policy's order with it, and the compiled settlement
+    (:mod:`pbcmodel.settlement.settle_kernel`) has numba compile the same function.
+
+    Examples
+    --------
+    >>> [int(x) for x in recover(2_500, 4_000)]
+    [2500, 1500]
+    >>> [a.tolist() for a in recover(np.array([2_500, 9_000]), np.array([4_000, 4_000]))]
+    [[2500, 4000], [1500, 0]]
+    """
+    taken = np.minimum(available, owed)
+    return taken, owed - taken
 
 
 def recovery_schedule(outstanding: np.ndarray, years: int,
@@ -656,19 +731,32 @@ def recovery_schedule(outstanding: np.ndarray, years: int,
              else np.broadcast_shapes(outstanding.shape, later.shape[:-1]))
     # stored year-major, so that each year's instalments are contiguous; handed out as a
     # (..., Y) view
-    out = np.empty((max(years, ahead), *shape), dtype=np.int64)
     if years == 1:
-        out[0] = outstanding
-    elif years == 2:          # the odd penny first: new − ⌊new/2⌋ now, ⌊new/2⌋ next
-        np.floor_divide(outstanding, 2, out=out[1])
-        np.subtract(outstanding, out[1], out=out[0])
-    else:
-        quotient = outstanding // years
-        remainder = outstanding - quotient * years
-        for k in range(years):
-            np.add(quotient, remainder > k, out=out[k])
+        out = np.empty((max(years, ahead), *shape), dtype=np.int64)
+        out[0] = outstanding                  # instalment(outstanding, 1, 0): all of it
+    else:                                     # every year's at once, the year first
+        out = instalment(outstanding, years, np.arange(years).reshape(-1, *[1] * len(shape)))
+        if out.shape[1:] != shape or ahead > years:
+            out = np.concatenate([np.broadcast_to(out, (years, *shape)),
+                                  np.zeros((max(ahead - years, 0), *shape), dtype=np.int64)])
     out[years:] = 0
     if later is not None:
         for k in range(ahead):
             out[k] += later[..., k]
     return out.transpose(*range(1, out.ndim), 0)
+
+
+def instalment(outstanding: Any, years: int, k: Any) -> Any:
+    """The instalment of ``outstanding`` pence (>= 0) due ``k + 1`` years ahead when it is
+    recovered over ``years`` budgets, element by element: ``⌊outstanding / years⌋``, plus
+    one of the odd pence for each of the first ``outstanding mod years`` years, i.e.
+    ``⌊(outstanding + years − 1 − k) / years⌋`` (``k`` a year, or an array of years: all at
+    once). Written once for arrays (:func:`recovery_schedule`) and single numbers (the
+    compiled settlement, :mod:`pbcmodel.settlement.settle_kernel`).
+
+    Examples
+    --------
+    >>> [int(instalment(10_001, 3, k)) for k in range(3)]
+    [3334, 3334, 3333]
+    """
+    return (outstanding + (years - 1 - k)) // years

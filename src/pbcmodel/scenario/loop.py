@@ -6,8 +6,9 @@ One simulated year of one chunk is three calls into the topic modules:
 1. **draw** — :meth:`SpendSampler.pence_years <pbcmodel.risk.SpendSampler.pence_years>`
    draws every year of a batch of simulations at once, in whole pence (common shock and
    cost growth included);
-2. **settle** — :func:`~pbcmodel.settlement.core.settle_arrays` settles the chunk's year
-   under one policy, carrying liabilities to the next year;
+2. **settle** — :func:`~pbcmodel.settlement.settle_kernel.settle_year` settles the chunk's
+   year under one policy, carrying liabilities to the next year (in one compiled loop with
+   the kernel numba, else by :func:`~pbcmodel.settlement.core.settle_arrays`);
 3. **tally** — :meth:`Tally.add <pbcmodel.scenario.tally.Tally.add>` adds it to that
    policy's streamed statistics.
 
@@ -43,7 +44,7 @@ import numpy as np
 from ..errors import require
 from ..malloc import reuse_freed_memory
 from ..risk import patients
-from ..settlement.core import settle_arrays
+from ..settlement.settle_kernel import settle_year
 from ..sharing import resolve_conditions
 from .memory import DRAW_ELEMENTS
 from .options import SimulationOptions
@@ -105,16 +106,16 @@ def settle_chunk(plan: SimulationPlan, tallies: list[Tally], first: int,
             budget = (policy.budget_pence[y] if policy.learning is None else
                       policy.learning.budgets(y, outturns[:y], policy.budget_pence[y]))
             conds = resolve_conditions(policy.conditions, budget, outturn_pence)
-            arrays = settle_arrays(
+            settled = settle_year(
                 budget, outturn_pence, savings=policy.savings, overspend=policy.overspend,
                 incentives=policy.incentives, consortium_codes=plan.consortium_codes,
                 list_size=plan.list_size, conditions=conds or None, carry_forward_pence=carry,
                 withhold=policy.withhold)
-            carried = arrays.recovery_next.sum(axis=(1, 2))  # instalments are never negative
-            tally.add(y, first, arrays.practice_amount, arrays.net_to_practice,
-                      arrays.commissioner_amount.sum(axis=1), carried, pool,
+            tally.add(y, first, settled.practice_amount, settled.net_to_practice,
+                      settled.commissioner, settled.carried, pool,
                       outturn=outturn_pence, budget=budget if budget.ndim == 2 else None)
-            carry = arrays.recovery_next if carried.any() else None
+            # instalments are never negative: none carried means nothing to bring forward
+            carry = settled.recovery_next if settled.carried.any() else None
 
 
 def ranges(n: int, parts: int) -> list[tuple[int, int]]:

@@ -47,7 +47,13 @@ from ..sharing import ShareSchedule, SideRule, shared_amount
 from ..validation import condition_array, quoted
 from ..withhold import QualityWithhold
 
-__all__ = ["Consortia", "SettlementArrays", "settle_arrays"]
+__all__ = ["NOT_CONSERVED", "Consortia", "SettlementArrays", "consortia_for", "settle_arrays"]
+
+#: The error a settlement raises if the money were not conserved to the penny (a bug, never
+#: expected): this pipeline's check and the compiled settlement's
+#: (:mod:`~pbcmodel.settlement.settle_kernel`).
+NOT_CONSERVED = ("settlement: the money is not conserved to the penny; this is a bug in "
+                 "pbcmodel, please report it with the inputs")
 
 
 def _no_flow(arrays: SettlementArrays) -> np.ndarray:
@@ -277,7 +283,7 @@ def settle_arrays(budget_pence: Any, outturn_pence: Any, *,
 
     # 2. each practice's amount: + its share of an underspend (after gates), − its liability
     factor = savings.gate_factor(conditions, shape)
-    consortia = _consortia(overspend, consortium_codes, shape[-1:])
+    consortia = consortia_for(overspend, consortium_codes, shape[-1:])
     entitlement, amount = (_shared(budget, variance, savings, losses, factor)
                            if consortia is None else
                            _netted(budget, variance, consortia, savings, losses, factor))
@@ -347,9 +353,26 @@ def _check_condition_names(conditions: Mapping[str, Any], savings: ShareSchedule
             f"{quoted(sorted(used)) if used else 'none'})")
 
 
-def _consortia(overspend: OverspendPolicy | None, consortium_codes: Any,
-               practices: tuple[int, ...]) -> Consortia | None:
-    """The practices' consortia when the policy nets within them, else None."""
+def consortia_for(overspend: OverspendPolicy | None, consortium_codes: Any,
+                  practices: tuple[int, ...]) -> Consortia | None:
+    """The practices' consortia when the policy nets within them, else None.
+
+    ``consortium_codes``: codes (P,) or a :class:`Consortia` built from them, checked
+    against the number of practices ``(P,)``.
+
+    Raises
+    ------
+    ValidationError
+        Netting without codes, or codes of another shape.
+
+    Examples
+    --------
+    >>> policy = OverspendPolicy(practice_share=0.5, net_within_consortium=True)
+    >>> consortia_for(policy, np.array([1, 1, 2]), (3,)).members[1].tolist()
+    [0, 2, 3]
+    >>> consortia_for(policy.evolve(net_within_consortium=False), None, (3,)) is None
+    True
+    """
     if overspend is None or not overspend.net_within_consortium:
         return None
     if consortium_codes is None:
@@ -477,5 +500,4 @@ def _check_conserved(r: SettlementArrays, liability: np.ndarray,
                          plus=(r.clawback_freed_up[0], r.clawback_incentives[0],
                                r.recovered_from_budget[0]))
     if (split != r.variance[0]).any() or (owed != recovered).any():
-        raise PBCModelError("settlement: the money is not conserved to the penny; this is a "
-                            "bug in pbcmodel, please report it with the inputs")
+        raise PBCModelError(NOT_CONSERVED)

@@ -4,10 +4,13 @@ A :class:`ShareSchedule` maps a budget and an outturn (actual spend) to the *pra
 amount*: positive when part of an underspend is paid to the practice, negative when the
 practice bears part of an overspend. Each side is a :class:`SideRule` (tiers of
 ``(threshold, share)``, a minimum rate, ``first_dollar``, a cap), and
-:meth:`SideRule.amount` is the one place their arithmetic is written. Gates (:class:`Gate`)
-decide whether, and how much of, the savings side is paid; :func:`resolve_conditions` works
-out ``"from_outturn"`` conditions. Published schemes are in :mod:`pbcmodel.sharing.presets`;
-schedules written as bands are built by :func:`pbcmodel.sharing.corridor`.
+:func:`side_amount` is the one place their arithmetic is written, element by element, for
+arrays (:meth:`SideRule.amount`, :func:`shared_amount`) and for the single numbers of the
+compiled settlement (:mod:`pbcmodel.settlement.settle_kernel`). Gates (:class:`Gate`)
+decide whether, and how much of, the savings side is paid; they and
+:func:`resolve_conditions` live in :mod:`pbcmodel.sharing.gates` (importable from here too).
+Published schemes are in :mod:`pbcmodel.sharing.presets`; schedules written as bands are
+built by :func:`pbcmodel.sharing.corridor`.
 
 Examples
 --------
@@ -32,7 +35,6 @@ from ..validation import (
     align_series,
     boolean,
     check_fraction,
-    check_name,
     condition_array,
     finite_scalar,
     money_array,
@@ -40,6 +42,7 @@ from ..validation import (
     optional_number,
     quoted,
 )
+from .gates import FROM_OUTTURN, Gate, check_gates, resolve_conditions, to_gates
 
 __all__ = [
     "FROM_OUTTURN",
@@ -49,11 +52,17 @@ __all__ = [
     "SideRule",
     "Tiers",
     "budget_fraction",
+    "gate_multiplier",
     "resolve_conditions",
+    "share_of_variance",
     "shared_amount",
+    "side_amount",
 ]
 
 Tiers = tuple[tuple[float, float], ...]
+#: A :class:`SideRule` as plain numbers (:attr:`SideRule.terms`): thresholds and shares
+#: (tuples of floats), minimum rate, first_dollar, cap (NaN for none).
+SideTerms = tuple[tuple[float, ...], tuple[float, ...], float, bool, float]
 
 #: Largest fraction of budget a tier threshold or a cap may be: 10, i.e. 1,000% of budget,
 #: an under- or overspend ten times the budget. Real schedules use a few per cent (the ACA
@@ -167,11 +176,11 @@ class SideRule:
                factor: np.ndarray | float = 1.0) -> np.ndarray:
         """The practice's (non-negative) amount for a non-negative ``excess`` over/under budget.
 
-        The one place the arithmetic of tiers, a minimum rate and a cap is written, for both
-        sides of every schedule and for an :class:`~pbcmodel.overspend.OverspendPolicy`,
-        whose tolerance is a minimum rate charged on the excess only (``first_dollar=False``),
-        whose practice share is one tier and whose cap is the cap
-        (:attr:`pbcmodel.overspend.OverspendPolicy.losses_rule`).
+        :func:`side_amount` (the one place the arithmetic of tiers, a minimum rate and a cap
+        is written) with this rule's :attr:`terms`, for both sides of every schedule and for
+        an :class:`~pbcmodel.overspend.OverspendPolicy`, whose tolerance is a minimum rate
+        charged on the excess only (``first_dollar=False``), whose practice share is one tier
+        and whose cap is the cap (:attr:`pbcmodel.overspend.OverspendPolicy.losses_rule`).
 
         Parameters
         ----------
@@ -201,47 +210,25 @@ class SideRule:
         shape = np.broadcast_shapes(np.shape(excess), np.shape(budget))
         if self.is_zero:
             return np.zeros(shape)
-        if shape == ():                       # numpy scalars cannot be written in place
-            one = self.amount(np.reshape(excess, (1,)), np.reshape(budget, (1,)), factor)
-            return one.reshape(())
-        if not (isinstance(excess, np.ndarray) and excess.shape == shape):
-            excess = np.broadcast_to(excess, shape)
-        floor = self.minimum_rate * budget
-        # Work in place on arrays created here (never on ``excess`` or on ``base``, which
-        # later tiers still need): fewer temporaries, same arithmetic.
-        if self.first_dollar:
-            base = excess
-        else:
-            base = excess - floor
-            np.maximum(base, 0.0, out=base)
-        total = None
-        for k, (threshold, share) in enumerate(self.tiers):
-            if share == 0.0:
-                continue
-            if threshold == 0.0:
-                part, fresh = base, False
-            else:
-                part, fresh = base - threshold * budget, True
-                np.maximum(part, 0.0, out=part)
-            if k + 1 < len(self.tiers):
-                width = (self.tiers[k + 1][0] - threshold) * budget
-                part = np.minimum(part, width, out=part if fresh else None)
-                fresh = True
-            if share != 1.0:
-                part = np.multiply(part, share, out=part if fresh else None)
-                fresh = True
-            if total is None:
-                total = part if fresh else part.copy()
-            else:
-                total += part
-        assert total is not None              # some tier shares: not is_zero
-        if self.minimum_rate > 0.0 and self.first_dollar:
-            total *= excess >= floor          # a multiply: faster than where
-        if not (np.ndim(factor) == 0 and float(factor) == 1.0):
-            total = total * factor
-        if self.cap is not None:
-            np.minimum(total, self.cap * budget, out=total)
-        return total
+        excess = np.asarray(excess)
+        total = side_amount(excess, budget, gate_multiplier(factor), self.terms)
+        return _fresh(total, shape, excess)
+
+    @functools.cached_property
+    def terms(self) -> SideTerms:
+        """The rule as the plain numbers :func:`side_amount` takes (made once): the tiers'
+        thresholds and shares (tuples of floats: numba passes them by value, without the
+        reference counting of arrays), the minimum rate, ``first_dollar`` and the cap (NaN
+        for none).
+
+        Examples
+        --------
+        >>> SideRule(tiers=((0.0, 0.5), (0.03, 0.2)), minimum_rate=0.02).terms
+        ((0.0, 0.03), (0.5, 0.2), 0.02, True, nan)
+        """
+        return (tuple(float(t) for t, _ in self.tiers), tuple(float(s) for _, s in self.tiers),
+                float(self.minimum_rate), bool(self.first_dollar),
+                np.nan if self.cap is None else float(self.cap))
 
     @functools.cached_property
     def is_zero(self) -> bool:
@@ -280,14 +267,102 @@ class SideRule:
         return text
 
 
+def side_amount(excess: Any, budget: Any, factor: Any, terms: SideTerms) -> Any:
+    """The arithmetic of one side of a sharing rule, element by element: written once.
+
+    ``excess`` (an under- or overspend, >= 0) beyond ``minimum_rate × budget`` (all of it
+    once the minimum is reached when ``first_dollar``, else only what exceeds it), shared
+    tier by tier (each tier's share of the part between its threshold and the next, as
+    fractions of budget), × ``factor`` (the gates; None for none), at most ``cap × budget``.
+    ``terms`` is :attr:`SideRule.terms`. Written with numpy's element-wise functions only, so
+    it works on arrays (:meth:`SideRule.amount` and the settlement's numpy path) and on
+    single numbers (the compiled settlement, :mod:`pbcmodel.settlement.settle_kernel`, which
+    has numba compile this very function): the same operations in the same order, the same
+    bits. It may return ``excess`` itself or a shape narrower than the broadcast one (use
+    :meth:`SideRule.amount` for a new array).
+
+    Examples
+    --------
+    >>> terms = SideRule(tiers=((0.0, 0.5),), minimum_rate=0.02, first_dollar=False).terms
+    >>> float(side_amount(60e3, 1e6, None, terms))         # 50% × (60,000 − 20,000)
+    20000.0
+    """
+    thresholds, shares, minimum_rate, first_dollar, cap = terms
+    floor = minimum_rate * budget
+    base = excess if first_dollar else np.maximum(excess - floor, 0.0)
+    total = 0.0
+    started = False
+    tiers = len(thresholds)
+    for k in range(tiers):
+        share = shares[k]
+        if share == 0.0:
+            continue
+        threshold = thresholds[k]
+        part = base if threshold == 0.0 else np.maximum(base - threshold * budget, 0.0)
+        if k + 1 < tiers:
+            part = np.minimum(part, (thresholds[k + 1] - threshold) * budget)
+        if share != 1.0:
+            part = part * share
+        total = total + part if started else part
+        started = True
+    if minimum_rate > 0.0 and first_dollar:
+        total = total * (excess >= floor)
+    if factor is not None:
+        total = total * factor
+    if not np.isnan(cap):
+        total = np.minimum(total, cap * budget)
+    return total
+
+
+def share_of_variance(budget: Any, variance: Any, factor: Any, savings: SideTerms,
+                      losses: SideTerms) -> Any:
+    """The signed amount for ``variance = budget − outturn``, element by element: the savings
+    side's :func:`side_amount` of an underspend less the losses side's of an overspend
+    (``factor``, the gates or None, scales the savings side only). Written once for arrays
+    (:func:`shared_amount`) and single numbers (the compiled settlement); ``savings`` and
+    ``losses`` are :attr:`SideRule.terms`.
+
+    Examples
+    --------
+    >>> seventy, half = SideRule(tiers=((0.0, 0.7),)).terms, SideRule(tiers=((0.0, 0.5),)).terms
+    >>> float(share_of_variance(100.0, 10.0, None, seventy, half))
+    7.0
+    >>> float(share_of_variance(100.0, -10.0, None, seventy, half))
+    -5.0
+    """
+    gain = side_amount(np.maximum(variance, 0.0), budget, factor, savings)
+    loss = side_amount(np.maximum(-variance, 0.0), budget, None, losses)
+    return gain - loss      # exact: each side is zero wherever the other is not
+
+
+def gate_multiplier(factor: np.ndarray | float) -> np.ndarray | float | None:
+    """``factor`` for :func:`side_amount`: None (no multiplication) for a single 1.0.
+
+    Examples
+    --------
+    >>> gate_multiplier(1.0) is None, gate_multiplier(0.5)
+    (True, 0.5)
+    """
+    return None if np.ndim(factor) == 0 and float(factor) == 1.0 else factor
+
+
+def _fresh(values: Any, shape: tuple[int, ...], source: Any) -> np.ndarray:
+    """``values`` as a new array of ``shape`` (copied when it is ``source``, a number or a
+    narrower array)."""
+    if not isinstance(values, np.ndarray) or values is source or values.shape != shape:
+        return np.array(np.broadcast_to(values, shape))
+    return values
+
+
 def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
                   losses: SideRule, factor: np.ndarray | float = 1.0) -> np.ndarray:
     """Signed practice amount for ``variance = budget − outturn`` (+ paid, − borne).
 
-    Used by :meth:`ShareSchedule.practice_amount` (float pounds), by the settlement of each
-    practice and by :func:`pbcmodel.overspend.net_within_consortia` for each consortium
-    (float pence, then rounded), so the rule lives in one place. In a settlement ``losses``
-    is :func:`pbcmodel.overspend.liability_rule`: an overspend policy's tolerance, share and
+    :func:`share_of_variance` on arrays. Used by :meth:`ShareSchedule.practice_amount`
+    (float pounds), by the settlement of each practice and by
+    :func:`pbcmodel.overspend.net_within_consortia` for each consortium (float pence, then
+    rounded), so the rule lives in one place. In a settlement ``losses`` is
+    :func:`pbcmodel.overspend.liability_rule`: an overspend policy's tolerance, share and
     cap, or the schedule's own losses side.
 
     Examples
@@ -297,60 +372,13 @@ def shared_amount(budget: np.ndarray, variance: np.ndarray, savings: SideRule,
     >>> shared_amount(np.array([100.0, 100.0]), np.array([10.0, -10.0]), seventy, half).tolist()
     [7.0, -5.0]
     """
-    gain = savings.amount(np.maximum(variance, 0.0), budget, factor)
-    over = np.negative(variance)
-    over = np.maximum(over, 0.0, out=over if isinstance(over, np.ndarray) else None)
-    loss = losses.amount(over, budget)
-    # exact: each side is zero wherever the other is not
-    return np.subtract(gain, loss, out=gain) if gain.ndim else gain - loss
-
-
-@attrs.frozen
-class Gate:
-    """A condition on which the savings side is paid.
-
-    Parameters
-    ----------
-    condition : str
-        Name of the condition looked up in ``conditions`` when settling, e.g.
-        ``"commissioner_in_balance"`` or ``"plan_approved"``.
-    scale : bool, default False
-        ``False``: the condition is True/False and the practice's freed-up
-        resources are paid only when it is True (otherwise they stay with the
-        commissioner). ``True``: the condition is a number in [0, 1] (e.g. a
-        quality score) that multiplies the practice's savings amount.
-
-    Examples
-    --------
-    >>> Gate("plan_approved")
-    Gate(condition='plan_approved', scale=False)
-    >>> Gate("quality_score", scale=True).scale
-    True
-    """
-
-    condition: str = attrs.field(converter=lambda v: check_name(v, "gate condition"))
-    scale: bool = attrs.field(default=False, validator=boolean)
-
-
-def _to_gates(value: Any) -> tuple[Gate, ...]:
-    """attrs converter: a name becomes ``Gate(name)``; a sequence becomes a tuple."""
-    if isinstance(value, (str, Gate)):
-        value = (value,)
-    if not isinstance(value, (list, tuple)):
-        raise ValidationError(f"gates: expected a condition name, a Gate or a list of them, "
-                              f"got {value!r}")
-    return tuple(Gate(v) if isinstance(v, str) else v for v in value)
-
-
-def _check_gates(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
-    names = []
-    for i, gate in enumerate(value):
-        if not isinstance(gate, Gate):
-            raise ValidationError(f"gates[{i}]: expected a condition name or a Gate, got {gate!r}")
-        names.append(gate.condition)
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValidationError(f"gates: condition(s) {quoted(duplicated)} appear more than once")
+    shape = np.broadcast_shapes(np.shape(budget), np.shape(variance))
+    variance = np.asarray(variance)
+    amount = share_of_variance(budget, variance, gate_multiplier(factor), savings.terms,
+                               losses.terms)
+    if not shape:
+        return np.float64(amount)                       # type: ignore[return-value]
+    return _fresh(amount, shape, variance)
 
 
 @attrs.frozen(kw_only=True)
@@ -412,8 +440,8 @@ class ShareSchedule:
     loss_cap: float | None = attrs.field(
         default=None, converter=lambda v: optional_number(v, "loss_cap"),
         validator=_optional_cap)
-    gates: tuple[Gate, ...] = attrs.field(default=(), converter=_to_gates,
-                                          validator=_check_gates)
+    gates: tuple[Gate, ...] = attrs.field(default=(), converter=to_gates,
+                                          validator=check_gates)
 
     # -- the two sides as rules -------------------------------------------------------
     @functools.cached_property
@@ -540,40 +568,3 @@ class ShareSchedule:
         shape = np.broadcast_shapes(b.shape, o.shape)
         factor = self.gate_factor(conditions, shape)
         return shared_amount(b, b - o, self.savings_rule, self.losses_rule, factor)
-
-#: Condition value meaning "work it out from the year's outturn": for
-#: ``commissioner_in_balance``, whether the practices' total outturn is within their total
-#: budget (see :func:`resolve_conditions`).
-FROM_OUTTURN = "from_outturn"
-
-
-def resolve_conditions(conditions: Mapping[str, Any], budget: Any, outturn: Any
-                       ) -> dict[str, Any]:
-    """Gate conditions with ``"from_outturn"`` values worked out from the year's money.
-
-    ``budget`` and ``outturn`` are per practice on their last axis (one year, or
-    simulations × practices); the commissioner is in balance when the practices' total
-    outturn is within their total budget.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> resolve_conditions({"commissioner_in_balance": "from_outturn", "plan": True},
-    ...                    np.array([10, 10]), np.array([[9, 9], [12, 9]]))
-    {'commissioner_in_balance': array([[ True],
-           [False]]), 'plan': True}
-    """
-    out = {}
-    for key, value in conditions.items():
-        if isinstance(value, str) and value == FROM_OUTTURN:
-            if key != "commissioner_in_balance":
-                raise ValidationError(
-                    f"conditions.{key}: only commissioner_in_balance can be {FROM_OUTTURN!r}")
-            spent = np.asarray(outturn, dtype=float).sum(axis=-1)
-            funded = np.asarray(budget, dtype=float).sum(axis=-1)
-            value = spent <= funded
-            if np.ndim(value):
-                value = value[:, None]
-        out[key] = value
-    return out
-
