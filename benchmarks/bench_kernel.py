@@ -12,9 +12,10 @@ checkout, ``PYTHONPATH=src`` so that the checkout's pbcmodel is measured). Needs
    normal variates, measured in the same run), and the CPU time of the draw stage
    (``SpendSampler.pence_years``, summed over threads). The results of the two kernels are
    checked to be identical (summary figures, exactly).
-2. The compile cost: in a fresh process, the first fused draw with an empty numba cache
-   (compilation included), the first with the cache filled by the previous process (loading
-   it), and a warm call, against the same draw by numpy.
+2. The compile cost: in a fresh process, the first simulation of the example commissioner
+   with practice effects under the numba kernels with an empty numba cache (compilation
+   included), the first with the cache filled by the previous process (loading it), and a
+   warm one, against the same simulation by numpy.
 
 The load average is printed before and after: the machine may be shared, and wall times
 are only comparable within one run.
@@ -82,26 +83,21 @@ def run_kernel(kernel: str, effects: str, n: int, practices: int, years: int) ->
 
 
 def first_calls() -> dict[str, float]:
-    """In this (fresh) process: the first fused draw (import, compile or cache load
-    included), a warm one, and numpy's."""
-    import numpy as np
-
+    """In this (fresh) process: the first simulation with the numba kernels (import, compile
+    or cache load included), a warm one, and numpy's."""
+    scn = pbc.Scenario.example(practice_effects=pbc.risk.PracticeEffects.dixon_2011(),
+                               high_cost_threshold=50_000, common_shock_cv=0.02)
     from pbcmodel.risk import kernel
-    from pbcmodel.risk.draws import spend_sampler
 
-    sampler = spend_sampler(pbc.datasets.example_population(), pbc.datasets.example_cost_model(),
-                            high_cost_threshold=50_000, common_shock_cv=0.02)
-    root = np.random.SeedSequence(0)
-
-    def draw(name: str) -> float:
+    def run(name: str) -> float:
         with kernel.use_kernel(name):
             start = time.perf_counter()
-            sampler.pence_years(root, [0, 1, 2], 0, 2048, [1.0, 1.03, 1.0609])
+            scn.simulate(n=2048, years=3, seed=0)
             return time.perf_counter() - start
 
-    first = draw("numba")
-    return {"first": first, "warm": min(draw("numba") for _ in range(3)),
-            "numpy": min(draw("numpy") for _ in range(3))}
+    first = run("numba")
+    return {"first": first, "warm": min(run("numba") for _ in range(3)),
+            "numpy": min(run("numpy") for _ in range(3))}
 
 
 def compile_cost() -> None:
@@ -115,10 +111,12 @@ def compile_cost() -> None:
                                  text=True, env=env)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     cold, cached = runs
-    print("compile cost: example commissioner, 2,048 simulations × 3 years, in pence")
-    print(f"  first fused draw in a fresh process, empty cache (compiles) {cold['first']:6.2f} s")
-    print(f"  first fused draw in a fresh process, cache filled (loads)   {cached['first']:6.2f} s")
-    print(f"  warm fused draw {cached['warm'] * 1000:7.1f} ms   the same draw by numpy "
+    print("compile cost: Scenario.example() with practice effects, 2,048 simulations × 3 years")
+    print(f"  first simulate() in a fresh process, empty numba cache (compiles) "
+          f"{cold['first']:6.2f} s")
+    print(f"  first simulate() in a fresh process, cache filled (loads)         "
+          f"{cached['first']:6.2f} s")
+    print(f"  warm simulate() {cached['warm'] * 1000:7.1f} ms   the same by numpy "
           f"{cached['numpy'] * 1000:7.1f} ms")
 
 
