@@ -535,22 +535,11 @@ class Tally:
         """
         self.flush()
         bins = HISTOGRAM_BINS
-        counts = self.histogram.reshape(self.practices, bins + 2).astype(np.int64)
-        cum = np.cumsum(counts, axis=1)
-        # each practice's cumulative counts shifted above the previous practice's, so that
-        # one search of the flattened array counts, per practice, the bins up to a rank
-        rows = np.arange(self.practices)
-        shift = rows * (self.count + 1)
-        cum += shift[:, None]
-        flat = cum.reshape(-1)
         h = (self.count - 1) * q
         first = int(np.floor(h))
+        ranks = (first, min(first + 1, self.count - 1))
         estimates, bounds = [], []
-        for rank in (first, min(first + 1, self.count - 1)):
-            # b = #{bins with cumulative count ≤ rank}: the bin holding order statistic rank
-            b = np.searchsorted(flat, rank + shift, side="right") - rows * (bins + 2)
-            inside = counts[rows, b]
-            before = cum[rows, b] - shift - inside
+        for rank, (b, inside, before) in zip(ranks, self._ranked_bins(ranks), strict=True):
             lower = np.where(b == 0, self.amount_min, self.low + (b - 1) * self.width)
             upper = np.where(b == bins + 1, self.amount_max, self.low + b * self.width - 1)
             lower = np.maximum(lower, self.amount_min)
@@ -560,6 +549,29 @@ class Tally:
             bounds.append((upper - lower).astype(float))
         frac = h - first
         return (1 - frac) * estimates[0] + frac * estimates[1], np.maximum(*bounds)
+
+    def _ranked_bins(self, ranks: tuple[int, ...]
+                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per rank, per practice: the histogram bin holding that order statistic, the count
+        in the bin and the count in the bins before it; a block of practices at a time, so
+        that no array as large as the histogram is made (a quantile of a national result
+        needs a few MB, not twice the histogram)."""
+        size = HISTOGRAM_BINS + 2
+        out = [(np.empty(self.practices, dtype=np.int64), np.empty(self.practices, dtype=np.int64),
+                np.empty(self.practices, dtype=np.int64)) for _ in ranks]
+        step = 4 * _PRACTICES_AT_ONCE
+        for lo in range(0, self.practices, step):
+            counts = self.histogram[lo * size:(lo + step) * size].reshape(-1, size)
+            cum = np.cumsum(counts, axis=1, dtype=np.int64)
+            rows = np.arange(len(counts))
+            for rank, (b, inside, before) in zip(ranks, out, strict=True):
+                # the bin of order statistic rank: the number of bins whose cumulative count
+                # is at most rank
+                at = np.count_nonzero(cum <= rank, axis=1)
+                b[lo:lo + len(counts)] = at
+                inside[lo:lo + len(counts)] = counts[rows, at]
+                before[lo:lo + len(counts)] = cum[rows, at] - counts[rows, at]
+        return out
 
     def loss_count(self, kind: str, value: float) -> np.ndarray | None:
         """Exact counts of years below ``−value`` pounds (``kind="pounds"``) or
