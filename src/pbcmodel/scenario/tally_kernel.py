@@ -99,12 +99,14 @@ def add_chunk(amount: np.ndarray, net: np.ndarray, outturn: np.ndarray | None,
     canonical halves (:mod:`~.squares`), and its counts of losses below each loss limit,
     (n, P).
     """
+    amount, net = np.asarray(amount, dtype=np.int64), np.asarray(net, dtype=np.int64)
     k, p = amount.shape
     nothing = np.zeros((0, p), dtype=np.int64)
     losses, over, under = ((nothing, nothing, nothing) if limits is None else
                            (np.ascontiguousarray(limit[:, 0]) for limit in limits))
     if outturn is None:
         outturn, over, under = amount, nothing, nothing
+    outturn = np.asarray(outturn, dtype=np.int64)
     squares = np.zeros((2, 2, p), dtype=np.int64)
     below = np.zeros((len(losses), p), dtype=np.int64)
     if not k:
