@@ -301,11 +301,17 @@ class Tally:
         """:meth:`_add_statistics` and, for the tally's own budgets (``budget`` None), the
         counts relative to budget, in one compiled pass (:func:`~.tally_kernel.add_chunk`)."""
         origin, width, _ = self._edges()
+        p, losses = self.practices, len(self.loss_pounds) + len(self.loss_fractions)
+        work = (self._buffer("chunk squares", (2, 2, p), np.int64),
+                self._buffer("chunk spread", (2, 2, p), np.int64),
+                self._buffer("chunk losses", (losses, p), np.int64))
+        if budget is None:
+            self._limits(year)
         squares, below = add_chunk(
-            amount, net, outturn, None if budget is not None else self._limits(year),
+            amount, net, outturn, None if budget is not None else self._scratch["limits", year],
             (origin, width), self._pending(len(amount)),
             (self.amount_sum, self.net_sum, self.freed_sum), (self.amount_min, self.amount_max),
-            self.misses)
+            self.misses, work)
         self._filled += len(amount)
         carried(np.add(self.amount_squares, squares[0], out=self.amount_squares))
         carried(np.add(self.net_squares, squares[1], out=self.net_squares))
@@ -362,11 +368,14 @@ class Tally:
         if year not in self._year_limits:
             budget = self.budget_pence[year]
             pounds = np.array([-round(p * 100) for p in self.tracked_pounds], dtype=np.int64)
-            losses = np.vstack([np.broadcast_to(pounds[:, None], (len(pounds), len(budget))),
-                                self.loss_fraction_pence[year]])
             margins = self.miss_margin_pence[year]
-            self._year_limits[year] = (losses[:, None], (budget + margins)[:, None],
-                                       (budget - margins)[:, None])
+            # one array (as the compiled tally reads them), kept with the work arrays
+            limits = self._scratch["limits", year] = np.vstack([
+                np.broadcast_to(pounds[:, None], (len(pounds), len(budget))),
+                self.loss_fraction_pence[year], budget + margins, budget - margins])
+            n, m = len(limits) - 2 * len(margins), len(margins)
+            self._year_limits[year] = (limits[:n, None], limits[n:n + m, None],
+                                       limits[n + m:, None])
         return self._year_limits[year]
 
     def _count(self, name: str, test: np.ufunc, values: np.ndarray, limits: np.ndarray

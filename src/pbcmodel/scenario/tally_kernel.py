@@ -38,16 +38,18 @@ Examples
 >>> from pbcmodel.risk.kernel import kernel_available
 >>> from pbcmodel.scenario.histogram import bin_edges
 >>> amount = np.array([[-500, 200], [0, 300], [700, -100]])                   # pence
->>> limits = (np.array([[[-100, -100]]]), np.array([[[110, 110]]]), np.array([[[90, 90]]]))
+>>> limits = np.array([[-100, -100], [110, 110], [90, 90]])     # a loss, over, under
 >>> outturn = np.array([[120, 100], [100, 80], [91, 111]])
 >>> pending = np.zeros((3, 2), dtype=np.uint16)
 >>> sums = tuple(np.zeros(2, dtype=np.int64) for _ in range(3))
 >>> extremes = (np.full(2, 9**9), np.full(2, -9**9))
 >>> misses = np.zeros((2, 1, 2), dtype=np.int64)
 >>> if kernel_available():
+...     work = (np.empty((2, 2, 2), np.int64), np.empty((2, 2, 2), np.int64),
+...             np.empty((1, 2), np.int64))
 ...     squares, below = add_chunk(amount, amount, outturn, limits,
 ...                                bin_edges(np.array([-1_000, -1_000]), np.array([1, 1])),
-...                                pending, sums, extremes, misses)
+...                                pending, sums, extremes, misses, work)
 ...     assert np.array_equal(sums, [[200, 400], [200, 400], [700, 500]])
 ...     assert np.array_equal(extremes, [[-500, -100], [700, 300]])
 ...     assert below.tolist() == [[1, 0]]
@@ -80,10 +82,11 @@ _ROWS = 4
 
 
 def add_chunk(amount: np.ndarray, net: np.ndarray, outturn: np.ndarray | None,
-              limits: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-              edges: tuple[np.ndarray, np.ndarray], pending: np.ndarray,
-              sums: tuple[np.ndarray, ...], extremes: tuple[np.ndarray, ...],
-              misses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+              limits: np.ndarray | None, edges: tuple[np.ndarray, np.ndarray],
+              pending: np.ndarray, sums: tuple[np.ndarray, ...],
+              extremes: tuple[np.ndarray, ...], misses: np.ndarray,
+              work: tuple[np.ndarray, np.ndarray, np.ndarray]
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Add a chunk's (k, P) ``amount`` and ``net`` (int64 pence) to a tally's per-practice
     statistics, in place, in one compiled loop.
 
@@ -91,28 +94,28 @@ def add_chunk(amount: np.ndarray, net: np.ndarray, outturn: np.ndarray | None,
     (``max(amount, 0)``); ``extremes``: two, the smallest and largest amount; ``pending``:
     (k, P) uint16, where each amount's histogram bin is written (:func:`count_pending`
     counts them later), ``edges`` the grid (:func:`~.histogram.bin_edges`). ``limits``:
-    the year's whole-pence limits of the tally's own budgets, each (n, 1, P) (losses,
-    outturns over, outturns under; :meth:`Tally._limits
+    the year's whole-pence limits of the tally's own budgets, (n + 2m, P): the n losses,
+    then the m outturns over and the m under budget (:meth:`Tally._limits
     <pbcmodel.scenario.tally.Tally._limits>`), or None to count nothing relative to budget;
-    the outturns ``outturn`` (k, P) over and under budget are added to ``misses`` (2, n, P)
-    when given. Returns the chunk's sums of squares of amounts and net cash, (2, 2, P)
-    canonical halves (:mod:`~.squares`), and its counts of losses below each loss limit,
-    (n, P).
+    the outturns ``outturn`` (k, P) over and under budget are added to ``misses`` (2, m, P)
+    when given. ``work``: int64 arrays of shapes (2, 2, P), (2, 2, P) and (n, P), reused
+    from chunk to chunk. Returns the chunk's sums of squares of amounts and net cash,
+    (2, 2, P) canonical halves (:mod:`~.squares`), and its counts of losses below each loss
+    limit, (n, P) (both in ``work``).
     """
-    k, p = amount.shape
-    nothing = np.zeros((0, p), dtype=np.int64)
-    losses, over, under = ((nothing, nothing, nothing) if limits is None else
-                           (np.ascontiguousarray(limit[:, 0]) for limit in limits))
-    if outturn is None:
-        outturn, over, under = amount, nothing, nothing
-    squares = np.zeros((2, 2, p), dtype=np.int64)
-    below = np.zeros((len(losses), p), dtype=np.int64)
-    if not k:
+    amount, net = np.asarray(amount, dtype=np.int64), np.asarray(net, dtype=np.int64)
+    squares, spread, below = work
+    losses = 0 if limits is None else len(below)
+    tracked = 0 if limits is None or outturn is None else misses.shape[1]
+    outturn = amount if outturn is None else np.asarray(outturn, dtype=np.int64)
+    squares[...] = 0
+    below[...] = 0
+    if not len(amount):
         return squares, below
-    spread = np.empty((2, 2, p), dtype=np.int64)           # the chunk's own min and max
-    _compiled()[0](amount, net, outturn, np.vstack([losses, over, under]), len(losses),
-                   len(over), edges[0], edges[1], pending, sums, extremes, squares, spread,
-                   below, misses)
+    _compiled()[0](amount, net, outturn,
+                   np.zeros((0, amount.shape[1]), np.int64) if limits is None else limits,
+                   losses, tracked, edges[0], edges[1], pending, sums, extremes, squares,
+                   spread, below, misses)
     for which, values in enumerate((amount, net)):
         low, high = spread[which]
         huge = (low <= -SQUARE_SAFE) | (high >= SQUARE_SAFE)
@@ -157,7 +160,7 @@ def _fused_chunk(amount: np.ndarray, net: np.ndarray, outturn: np.ndarray,
     accumulators read and written once for those rows). ``limits``: losses, then outturns
     over, then under (``losses`` and ``misses_tracked`` rows); ``spread``: the chunk's own
     smallest and largest amount and net cash, (2, 2, P), to find squares too large;
-    ``squares`` zeros."""
+    ``squares`` and ``below`` zeros."""
     k, p = amount.shape
     spread[0, 0], spread[0, 1] = amount[0], amount[0]
     spread[1, 0], spread[1, 1] = net[0], net[0]
