@@ -84,28 +84,76 @@ def test_auto_without_numba_is_numpy(monkeypatch):
         kernel.kernel_available.cache_clear()
 
 
+def reread_environment() -> None:
+    """Forget what PBCMODEL_KERNEL said (it is read once a process)."""
+    kernel._requested.cache_clear()
+    kernel._from_environment.cache_clear()
+
+
 @pytest.mark.parametrize(("value", "expected"), [("numpy", "numpy"), (" NumPy ", "numpy"),
                                                   ("", "auto"), ("auto", "auto")])
 def test_the_environment_variable_is_read_once(monkeypatch, value, expected):
     auto = "numba" if kernel.kernel_available() else "numpy"
     monkeypatch.setenv(kernel.ENVIRONMENT, value)
-    kernel._from_environment.cache_clear()
+    reread_environment()
     try:
         assert kernel.active_kernel() == (auto if expected == "auto" else expected)
         monkeypatch.setenv(kernel.ENVIRONMENT, "something else")    # read once: no effect
         assert kernel.active_kernel() == (auto if expected == "auto" else expected)
     finally:
-        kernel._from_environment.cache_clear()
+        reread_environment()
+
+
+@pytest.mark.parametrize("value", ["", "auto"])
+def test_auto_uses_numba_for_large_simulations_only(monkeypatch, value):
+    # a small simulation is as fast with numpy and would wait for a first compilation
+    monkeypatch.setenv(kernel.ENVIRONMENT, value)
+    reread_environment()
+    try:
+        large = "numba" if kernel.kernel_available() else "numpy"
+        assert kernel.kernel_for(kernel.AUTO_NUMBA_FROM - 1) == "numpy"
+        assert kernel.kernel_for(kernel.AUTO_NUMBA_FROM) == large
+        with kernel.use_kernel("numpy"):                  # the user's choice wins
+            assert kernel.kernel_for(10**12) == "numpy"
+    finally:
+        reread_environment()
+
+
+def test_a_kernel_named_in_the_environment_is_used_at_any_size(monkeypatch):
+    monkeypatch.setenv(kernel.ENVIRONMENT, "numpy")
+    reread_environment()
+    try:
+        assert kernel.kernel_for(10**12) == kernel.kernel_for(1) == "numpy"
+    finally:
+        reread_environment()
+
+
+def test_a_small_simulation_under_auto_runs_numpy(monkeypatch):
+    seen = []
+    original = kernel.active_kernel
+
+    def spy() -> str:
+        seen.append(original())
+        return seen[-1]
+
+    monkeypatch.setattr(kernel, "active_kernel", spy)
+    monkeypatch.setenv(kernel.ENVIRONMENT, "auto")
+    reread_environment()
+    try:
+        pbc.Scenario.example(practice_effects=DIXON).simulate(n=100, years=2, seed=1)
+    finally:
+        reread_environment()
+    assert set(seen) == {"numpy"}        # 60 practices × 100 × 2 is far below the mark
 
 
 def test_a_bad_environment_variable_names_it(monkeypatch):
     monkeypatch.setenv(kernel.ENVIRONMENT, "gpu")
-    kernel._from_environment.cache_clear()
+    reread_environment()
     try:
         with pytest.raises(ValidationError, match="PBCMODEL_KERNEL: expected one of"):
             kernel.active_kernel()
     finally:
-        kernel._from_environment.cache_clear()
+        reread_environment()
 
 
 # ------------------------------------------------------------- random lattice laws and bits

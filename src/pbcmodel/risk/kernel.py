@@ -30,9 +30,13 @@ simulations × practices; the exponential stays numpy's (numpy's vectorised ``ex
 C library's, which numba calls, may differ in the last bit).
 
 **Which kernel.** ``"numba"`` when numba is installed (``"auto"``, the default), else
-``"numpy"``; the environment variable ``PBCMODEL_KERNEL`` (``auto``, ``numba`` or ``numpy``),
-read once, or :func:`use_kernel` choose another. Only the FFT method's draws in pence are
-fused, and the practice effects; everything else is numpy whichever kernel is chosen.
+``"numpy"``; a simulation under ``"auto"`` uses numba from :data:`AUTO_NUMBA_FROM`
+practice-years (:func:`kernel_for`), so that a small run never waits for a first
+compilation; the environment variable ``PBCMODEL_KERNEL`` (``auto``, ``numba`` or ``numpy``),
+read once, or :func:`use_kernel` choose another. Compiled here: the FFT method's draws in
+pence and the practice effects; the settlement (:mod:`pbcmodel.settlement.settle_kernel`)
+and the tally (:mod:`pbcmodel.scenario.tally_kernel`) have compiled loops of their own,
+chosen by the same switch; everything else is numpy whichever kernel is chosen.
 
 **Compilation** happens on first use in a process and is cached on disk (numba's
 ``cache=True``, in ``__pycache__`` beside this file or numba's cache folder), so later
@@ -89,13 +93,16 @@ from .effects import (
 from .laws import OPEN, LatticeInverse, guide_cell, halve, lattice_amount, unit_from_bits
 from .patients import GROUP, Pence, invert_many, random_bits, whole_pence
 
-__all__ = ["ENVIRONMENT", "KERNELS", "active_kernel", "effect_factors", "invert_pence",
-           "kernel_available", "use_kernel"]
+__all__ = ["AUTO_NUMBA_FROM", "ENVIRONMENT", "KERNELS", "active_kernel", "effect_factors",
+           "invert_pence", "kernel_available", "kernel_for", "use_kernel"]
 
 #: The kernels one may ask for: ``"auto"`` is numba when it is installed, else numpy.
 KERNELS = ("auto", "numba", "numpy")
 #: The environment variable that chooses the kernel for a process (read once).
 ENVIRONMENT = "PBCMODEL_KERNEL"
+#: Practice-years from which a simulation under ``"auto"`` uses numba (:func:`kernel_for`):
+#: 20 million (e.g. 2,000 practices × 10,000 simulations × 1 year).
+AUTO_NUMBA_FROM = 20_000_000
 
 #: The kernel chosen by :func:`use_kernel`, innermost last (empty: the environment's).
 _chosen: list[str] = []
@@ -134,10 +141,15 @@ def _resolve(name: Any, where: str) -> str:
 
 
 @functools.cache
+def _requested() -> str:
+    """What ``PBCMODEL_KERNEL`` says, trimmed and in lower case (auto when unset), read once."""
+    return os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto"
+
+
+@functools.cache
 def _from_environment() -> str:
     """The kernel that ``PBCMODEL_KERNEL`` asks for (auto when unset), read once."""
-    return _resolve(os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto",
-                    ENVIRONMENT)
+    return _resolve(_requested(), ENVIRONMENT)
 
 
 def active_kernel() -> str:
@@ -160,6 +172,29 @@ def active_kernel() -> str:
     'numpy'
     """
     return _chosen[-1] if _chosen else _from_environment()
+
+
+def kernel_for(practice_years: int) -> str:
+    """The kernel a simulation of ``practice_years`` (practices × simulations × years) draws,
+    settles and tallies with: the innermost :func:`use_kernel`, else ``PBCMODEL_KERNEL``
+    when it names ``numba`` or ``numpy``; else (``auto``) numba when it is installed and the
+    simulation has at least :data:`AUTO_NUMBA_FROM` practice-years, numpy below that.
+
+    A small simulation takes as long either way once compiled, and compiling the kernels
+    the first time takes seconds (once per installation: numba caches them on disk), so
+    ``auto`` keeps a small run from paying it. The results are the same bits either way.
+
+    Examples
+    --------
+    >>> with use_kernel("numpy"):
+    ...     kernel_for(10**9)
+    'numpy'
+    >>> kernel_for(60 * 1_000 * 3) if _requested() == "auto" else "numpy"
+    'numpy'
+    """
+    if _chosen or _requested() != "auto":
+        return active_kernel()
+    return "numba" if kernel_available() and practice_years >= AUTO_NUMBA_FROM else "numpy"
 
 
 @contextlib.contextmanager

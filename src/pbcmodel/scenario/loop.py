@@ -44,6 +44,7 @@ import numpy as np
 from ..errors import require
 from ..malloc import reuse_freed_memory
 from ..risk import patients
+from ..risk.kernel import kernel_for, use_kernel
 from ..settlement.settle_kernel import settle_year
 from ..sharing import resolve_conditions
 from .memory import DRAW_ELEMENTS
@@ -176,18 +177,24 @@ def run_threads(plans: list[SimulationPlan], options: SimulationOptions) -> list
             bar.update(k)
 
     spans = ranges(n, workers)
+    # numba for a large simulation (or as the user chose): a small one would wait longer for
+    # a first compilation than numba saves it
+    kernel = kernel_for(n * options.years * sum(len(plan.list_size) for plan in plans))
     # full arrays kept in memory: one set per policy, each range writing its own rows
     shared = [[tuple(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32)
                      for _ in range(3))
                if policy.keep.full and policy.keep.sink is None else None
                for policy in plan.policies] for plan in plans]
     try:
-        if workers == 1 or len(spans) * len(plans) == 1:
-            return [merge([simulate_range(plan, lo, hi, advance, into) for lo, hi in spans])
-                    for plan, into in zip(plans, shared, strict=True)]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [[pool.submit(simulate_range, plan, lo, hi, advance, into)
-                        for lo, hi in spans] for plan, into in zip(plans, shared, strict=True)]
-            return [merge([f.result() for f in row]) for row in futures]
+        with use_kernel(kernel):
+            if workers == 1 or len(spans) * len(plans) == 1:
+                return [merge([simulate_range(plan, lo, hi, advance, into)
+                               for lo, hi in spans])
+                        for plan, into in zip(plans, shared, strict=True)]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [[pool.submit(simulate_range, plan, lo, hi, advance, into)
+                            for lo, hi in spans]
+                           for plan, into in zip(plans, shared, strict=True)]
+                return [merge([f.result() for f in row]) for row in futures]
     finally:
         bar.close()
