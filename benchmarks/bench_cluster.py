@@ -14,10 +14,11 @@ checkout, ``PYTHONPATH=src``). Needs ``pbcmodel[distributed]``.
    each PCN footprint holding one budget, 10,000 × 3, one local thread: its set-up and its
    loop's throughput per core, measured the same way.
 3. From those measurements, an estimate (not a measurement) of the time all of England's PCN
-   footprints would take on a cluster of N machines of c cores: each machine builds the
-   distributions once with its own cores (the set-up measured here on this machine's two),
-   then the simulations are shared out in ranges of whole blocks of 1,024: wall ≈ set-up +
-   practice-years ÷ (N · c · throughput per core), and at most n ÷ 1,024 ranges run at once.
+   footprints would take on a cluster of N machines like this one: each machine builds the
+   distributions once with its own cores (the set-up measured here), then the simulations
+   are shared out in ranges of whole blocks of 1,024, each machine running its threads as
+   fast, relative to one thread, as this machine's did in run 1: wall ≈ set-up +
+   practice-years ÷ (N · machine throughput), with at most n ÷ 1,024 ranges at once.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from bench_simulation import national_scenario, peak_rss_mb
 
 import pbcmodel as pbc
 
-#: Machines and cores per machine of the estimate.
-CLUSTERS = ((1, 2), (4, 2), (16, 2), (4, 16), (16, 16))
+#: Machines of the estimate.
+MACHINES = (1, 2, 4, 8)
 
 
 def scenario(kind: str, practices: int) -> pbc.Scenario:
@@ -77,12 +78,14 @@ def run(kind: str, engine: str, n: int, years: int, practices: int) -> dict[str,
             "summary": [float(x) for x in result.summary().to_numpy()]}
 
 
-def throughput(r: dict[str, Any], n: int, years: int) -> float:
-    """Practice-years a second on one core, in the loop (the set-up taken off)."""
-    return r["practices"] * n * years / max(r["seconds"] - r["setup"], 1e-9)
+def loop_seconds(r: dict[str, Any]) -> float:
+    """The run's time with its set-up taken off."""
+    return max(r["seconds"] - r["setup"], 1e-9)
 
 
-def national(n: int, years: int, practices: int) -> None:
+def national(n: int, years: int, practices: int) -> float:
+    """Print the national runs; return how many times one thread's loop this machine's
+    threads run."""
     runs = {engine: in_fresh_process("bench_cluster", "run", kind="national", engine=engine,
                                      n=n, years=years, practices=practices)
             for engine in ("1 thread", "threads", "dask")}
@@ -96,26 +99,29 @@ def national(n: int, years: int, practices: int) -> None:
               f"{base['seconds'] / r['seconds']:4.2f}×  set-up {r['setup']:4.1f} s  peak RSS "
               f"{r['peak_mb']:6.0f} MB (this process)")
     same = all(r["summary"] == base["summary"] for r in runs.values())
+    rate = practices * n * years / loop_seconds(base)
     print(f"  results {'identical' if same else 'DIFFERENT'}; loop throughput on one core "
-          f"{throughput(base, n, years) / 1e6:.1f} million practice-years a second")
+          f"{rate / 1e6:.1f} million practice-years a second")
+    return loop_seconds(base) / loop_seconds(runs["threads"])
 
 
-def england(n: int, years: int) -> None:
+def england(n: int, years: int, machine: float) -> None:
     r = in_fresh_process("bench_cluster", "run", kind="england", engine="1 thread", n=n,
                          years=years, practices=0)
-    rate = throughput(r, n, years)
     work = r["practices"] * n * years
+    rate = work / loop_seconds(r)
     print(f"England, PCN footprints holding the budgets: {r['practices']:,} practices × "
           f"{n:,} × {years}, one thread {r['seconds']:.1f} s (set-up {r['setup']:.1f} s); "
-          f"loop {rate / 1e6:.1f} million practice-years a second a core")
-    print("  estimate (not measured): wall ≈ set-up + practice-years ÷ (machines × cores × "
-          "throughput)")
+          f"loop {rate / 1e6:.1f} million practice-years a second on one core")
+    cores = os.cpu_count() or 1
     blocks = -(-n // pbc.risk.patients.BLOCK)
-    for machines, cores in CLUSTERS:
-        parallel = min(machines * cores, blocks)
-        print(f"  {machines:3} machines × {cores:2} cores: ≈ "
-              f"{r['setup'] + work / (parallel * rate):5.1f} s "
-              f"({parallel} ranges of simulations at once)")
+    print(f"  estimate (not measured), machines like this one ({cores} cores, a machine's "
+          f"threads {machine:.2f}× one thread, as measured above): wall ≈ set-up + "
+          f"practice-years ÷ (machines × {rate * machine / 1e6:.1f} million a second), with "
+          f"at most {blocks} ranges (blocks of {pbc.risk.patients.BLOCK:,} simulations) at once")
+    for machines in MACHINES:
+        busy = min(machines, blocks / cores)        # machines with a range to run
+        print(f"  {machines:3} machine(s): ≈ {r['setup'] + work / (busy * rate * machine):5.1f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -124,8 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     n, practices, years = (600, 500, 2) if args.quick else (10_000, 8_000, 3)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    national(n, years, practices)
-    england(n, years)
+    england(n, years, national(n, years, practices))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
