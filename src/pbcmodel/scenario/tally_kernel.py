@@ -14,16 +14,16 @@ practice's counts stay in cache rather than the whole histogram (``P × 2,050`` 
 65 MB for 8,000 practices) being visited every chunk.
 
 **One definition of each rule.** The loop holds no rule of its own: the bin of an amount
-is :func:`~.histogram.histogram_bin`, the halves of a square
-:func:`~.squares.halves`, the limits of a loss and of an outturn over or under budget come
-precomputed from :func:`~.thresholds.loss_limit` and :func:`~.thresholds.miss_margin`
-(:meth:`Tally._limits <pbcmodel.scenario.tally.Tally._limits>`), compared by
-:data:`~.thresholds.IS_LOSS`, :data:`~.thresholds.IS_OVER` and
-:data:`~.thresholds.IS_UNDER`, the very functions the numpy path applies to arrays,
-compiled by numba for single numbers (``numba.extending.register_jitable``). Integer sums
-do not depend on the order of addition and the halves of a sum of squares are put in one
-canonical form (:func:`~.squares.carried`), so every field of the tally is the same
-whichever kernel added it (tests/test_tally_kernel.py). Squares of amounts of
+is :func:`~.histogram.histogram_bin`, the halves of a square :func:`~.squares.halves`,
+the limits of a loss and of an outturn over or under budget come precomputed from
+:func:`~.thresholds.loss_limit` and :func:`~.thresholds.miss_margin`
+(:meth:`Tally._limits <pbcmodel.scenario.tally.Tally._limits>`), compared by ``IS_LOSS``,
+``IS_OVER`` and ``IS_UNDER`` of :mod:`~.thresholds`, the very functions the numpy path
+applies to arrays, compiled by numba for single numbers
+(``numba.extending.register_jitable``). Integer sums do not depend on the order of
+addition and the halves of a sum of squares are put in one canonical form
+(:func:`~.squares.carried`), so every field of the tally is the same whichever kernel
+added it (tests/test_tally_kernel.py). Squares of amounts of
 :data:`~.squares.SQUARE_SAFE` pence or more (beyond any real budget) would not fit in
 int64: the columns holding one are summed again by numpy (:func:`~.squares.square_sums`).
 

@@ -14,7 +14,7 @@ is the same number however it was made:
 
 ``f × budget`` is formed once in floating point; the budget is the year's, or each
 simulation's own when budgets learn from earlier outturns. The comparisons themselves are
-:data:`IS_LOSS`, :data:`IS_OVER` and :data:`IS_UNDER` (numpy's ufuncs, applied to a chunk's
+``IS_LOSS``, ``IS_OVER`` and ``IS_UNDER`` of this module (numpy's ufuncs, applied to a chunk's
 arrays by numpy and to single numbers by the compiled tally, :mod:`~.tally_kernel`).
 
 Examples
@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["IS_LOSS", "IS_OVER", "IS_UNDER", "count_rows", "loss_limit", "miss_margin",
-           "tracked_index"]
+# IS_LOSS, IS_OVER and IS_UNDER are numpy ufuncs, named here rather than listed in __all__
+# (autodoc cannot give a ufunc a signature)
+__all__ = ["count_rows", "loss_limit", "miss_margin", "tracked_index"]
 
 #: A practice amount is counted as a loss iff it is below its limit (:func:`loss_limit`).
 IS_LOSS = np.less
