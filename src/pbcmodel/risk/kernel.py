@@ -369,32 +369,54 @@ def _fused_effects(generator: Any, skip: int, stop: int, offset: int, first_year
 
 
 def _compiled_effects() -> Callable[..., None]:
-    """:func:`_fused_effects` compiled by numba (cached on disk), once per process."""
-    with _COMPILING:
-        return _compile_effects()
-
-
-@functools.cache
-def _compile_effects() -> Callable[..., None]:
-    extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
-    for rule in (first_log_effect, next_log_effect, less_half_variance):
-        extending.register_jitable(rule)
-    numba = require("numba", "fast", "compiled draws (kernel 'numba')")
-    return numba.njit(cache=True, nogil=True)(_fused_effects)  # type: ignore[no-any-return]
+    """:func:`_fused_effects` compiled (see :func:`compiled`)."""
+    return compiled(_fused_effects, (first_log_effect, next_log_effect, less_half_variance),
+                    "compiled draws (kernel 'numba')")
 
 
 def _compiled() -> Callable[..., None]:
-    """:func:`_fused_group` compiled by numba (cached on disk), once per process even when
-    a simulation's threads ask for it together."""
+    """:func:`_fused_group` compiled (see :func:`compiled`)."""
+    return compiled(_fused_group, (guide_cell, unit_from_bits, halve, lattice_amount,
+                                   whole_pence), "compiled draws (kernel 'numba')")
+
+
+def compiled(loop: Callable[..., Any], rules: tuple[Callable[..., Any], ...], what: str,
+             **options: Any) -> Callable[..., Any]:
+    """``loop`` compiled by numba (``njit``, cached on disk, releasing the GIL, with
+    ``options``), the functions ``rules`` made callable from it; once per process, even
+    when a simulation's threads ask for it together. The one way every compiled loop of
+    pbcmodel (draws, effects, settlement, tally) is made.
+
+    Raises
+    ------
+    MissingDependencyError
+        numba is not installed (``what`` names what needed it; install ``pbcmodel[fast]``).
+
+    Examples
+    --------
+    A rule compiled on its own (a loop is compiled the same way, with its rules):
+
+    >>> from pbcmodel.risk.effects import first_log_effect
+    >>> if kernel_available():
+    ...     fast = compiled(first_log_effect, (), "an example")
+    ...     assert fast is compiled(first_log_effect, (), "an example")      # once
+    ...     assert fast(1.0, 0.5, 2.0) == first_log_effect(1.0, 0.5, 2.0) == 2.5
+    """
     with _COMPILING:
-        return _compile()
+        return _compile(loop, rules, what, tuple(sorted(options.items())))
+
+
+#: Rules already made callable from compiled code (registering one twice is refused).
+_REGISTERED: set[Callable[..., Any]] = set()
 
 
 @functools.cache
-def _compile() -> Callable[..., None]:
-    """:func:`_fused_group` compiled, the shared rules made callable from it."""
-    extending = require("numba.extending", "fast", "compiled draws (kernel 'numba')")
-    for rule in (guide_cell, unit_from_bits, halve, lattice_amount, whole_pence):
-        extending.register_jitable(rule)
-    numba = require("numba", "fast", "compiled draws (kernel 'numba')")
-    return numba.njit(cache=True, nogil=True)(_fused_group)  # type: ignore[no-any-return]
+def _compile(loop: Callable[..., Any], rules: tuple[Callable[..., Any], ...], what: str,
+             options: tuple[tuple[str, Any], ...]) -> Callable[..., Any]:
+    extending = require("numba.extending", "fast", what)
+    for rule in rules:
+        if rule not in _REGISTERED:
+            extending.register_jitable(rule)
+            _REGISTERED.add(rule)
+    numba = require("numba", "fast", what)
+    return numba.njit(cache=True, nogil=True, **dict(options))(loop)  # type: ignore[no-any-return]

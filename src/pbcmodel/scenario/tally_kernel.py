@@ -60,21 +60,17 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import require
+from ..risk.kernel import compiled
 from .histogram import HISTOGRAM_BINS, histogram_bin
 from .squares import SQUARE_SAFE, halves, square_sums
 from .thresholds import IS_LOSS, IS_OVER, IS_UNDER
 
 __all__ = ["add_chunk", "count_pending"]
 
-#: Held while the loop is compiled (or loaded from numba's cache).
-_COMPILING = threading.Lock()
 #: Each practice's histogram: its bins and the two overflow bins.
 _SIZE = HISTOGRAM_BINS + 2
 #: Rows of a chunk added together (each practice's accumulators read and written once).
@@ -235,21 +231,12 @@ def _count_rows(amount: np.ndarray, outturn: np.ndarray, i: int, rows: int,
 
 
 def _compiled() -> tuple[Callable[..., None], Callable[..., None]]:
-    """:func:`_fused_chunk` and :func:`_count_block` compiled by numba (cached on disk),
-    once per process even when a simulation's threads ask for them together."""
-    with _COMPILING:
-        return _compile()
-
-
-@functools.cache
-def _compile() -> tuple[Callable[..., None], Callable[..., None]]:
     """:func:`_fused_chunk` and :func:`_count_block` compiled, the shared rules (and the
-    loop's own steps) made callable from them."""
-    extending = require("numba.extending", "fast", "compiled tally (kernel 'numba')")
-    for rule in (histogram_bin, halves, _add_rows, _count_rows):
-        extending.register_jitable(rule)
-    numba = require("numba", "fast", "compiled tally (kernel 'numba')")
-    # divisions as numpy's (no Python check for a zero divisor, which a bin's width never
-    # is): the loops over the practices stay free to use vector instructions
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return jit(_fused_chunk), jit(_count_block)
+    loop's own steps) made callable from them (:func:`pbcmodel.risk.kernel.compiled`).
+    Divisions as numpy's (no Python check for a zero divisor, which a bin's width never
+    is): the loops over the practices stay free to use vector instructions."""
+    rules = (histogram_bin, halves, _add_rows, _count_rows)
+    return (compiled(_fused_chunk, rules, "compiled tally (kernel 'numba')",
+                     error_model="numpy"),
+            compiled(_count_block, rules, "compiled tally (kernel 'numba')",
+                     error_model="numpy"))

@@ -63,14 +63,12 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import PBCModelError, ValidationError, require
+from ..errors import PBCModelError, ValidationError
 from ..incentives import Incentives
 from ..overspend import (
     CLAWBACK_SOURCES,
@@ -83,7 +81,7 @@ from ..overspend import (
     netting_weight,
     recover,
 )
-from ..risk.kernel import active_kernel
+from ..risk.kernel import active_kernel, compiled
 from ..sharing import ShareSchedule
 from ..sharing.schedule import share_of_variance, side_amount
 from ..withhold import QualityWithhold
@@ -91,8 +89,6 @@ from .core import NOT_CONSERVED, consortia_for, pence_array, settle_arrays
 
 __all__ = ["Settled", "settle_year"]
 
-#: Held while the loop is compiled (or loaded from numba's cache).
-_COMPILING = threading.Lock()
 #: The loop's answers, the one to report the highest: all well; liabilities brought forward
 #: below 0; an outturn below 0.
 _OK, _NEGATIVE_BROUGHT, _NEGATIVE_OUTTURN = 0, 1, 2
@@ -395,21 +391,10 @@ def _instalments_row(s: int, amount: np.ndarray, years: int, brought: np.ndarray
 
 
 def _compiled() -> Callable[..., int]:
-    """:func:`_settle_rows` compiled by numba (cached on disk), once per process even when
-    a simulation's threads ask for it together."""
-    with _COMPILING:
-        return _compile()
-
-
-@functools.cache
-def _compile() -> Callable[..., int]:
-    """:func:`_settle_rows` compiled, the shared rules (and its steps) made callable from
-    it."""
-    extending = require("numba.extending", "fast", "compiled settlement (kernel 'numba')")
-    for rule in (side_amount, share_of_variance, netting_sign, netting_weight, netted_total,
-                 recover, instalment, _own_row, _netted_row, _netted_consortium, _cash_row,
-                 _instalments_row):
-        extending.register_jitable(rule)
-    numba = require("numba", "fast", "compiled settlement (kernel 'numba')")
-    return numba.njit(cache=True, nogil=True)(_settle_rows)  # type: ignore[no-any-return]
-
+    """:func:`_settle_rows` compiled, the shared rules (and its steps) made callable from it
+    (:func:`pbcmodel.risk.kernel.compiled`)."""
+    return compiled(_settle_rows, (side_amount, share_of_variance, netting_sign,
+                                   netting_weight, netted_total, recover, instalment, _own_row,
+                                   _netted_row, _netted_consortium, _cash_row,
+                                   _instalments_row),
+                    "compiled settlement (kernel 'numba')")
