@@ -146,6 +146,33 @@ def test_a_small_simulation_under_auto_runs_numpy(monkeypatch):
     assert set(seen) == {"numpy"}        # 60 practices × 100 × 2 is far below the mark
 
 
+def test_every_policy_settled_on_the_draws_counts(numba_installed, monkeypatch):
+    # 60 practices × 100 simulations × 2 years = 12,000 practice-years a policy: with the
+    # mark at 20,000, one policy runs numpy and two (compared on the same draws) run numba
+    seen = []
+    original = kernel.active_kernel
+
+    def spy() -> str:
+        seen.append(original())
+        return seen[-1]
+
+    monkeypatch.setattr(kernel, "active_kernel", spy)
+    monkeypatch.setattr(kernel, "AUTO_NUMBA_FROM", 20_000)
+    monkeypatch.setenv(kernel.ENVIRONMENT, "auto")
+    reread_environment()
+    scn = pbc.Scenario.example()
+    try:
+        scn.simulate(n=100, years=2, seed=1)
+        alone = set(seen)
+        seen.clear()
+        pbc.compare([scn, scn.evolve(overspend=pbc.OverspendPolicy(practice_share=0.3),
+                                     name="shared")],
+                    n=100, years=2, seed=1)
+    finally:
+        reread_environment()
+    assert alone == {"numpy"} and set(seen) == {"numba"}
+
+
 def test_a_bad_environment_variable_names_it(monkeypatch):
     monkeypatch.setenv(kernel.ENVIRONMENT, "gpu")
     reread_environment()

@@ -175,10 +175,11 @@ def active_kernel() -> str:
 
 
 def kernel_for(practice_years: int) -> str:
-    """The kernel a simulation of ``practice_years`` (practices × simulations × years) draws,
-    settles and tallies with: the innermost :func:`use_kernel`, else ``PBCMODEL_KERNEL``
-    when it names ``numba`` or ``numpy``; else (``auto``) numba when it is installed and the
-    simulation has at least :data:`AUTO_NUMBA_FROM` practice-years, numpy below that.
+    """The kernel a simulation of ``practice_years`` (practices × simulations × years, times
+    the policies settled on the same draws) draws, settles and tallies with: the innermost
+    :func:`use_kernel`, else ``PBCMODEL_KERNEL`` when it names ``numba`` or ``numpy``; else
+    (``auto``) numba when it is installed and the simulation has at least
+    :data:`AUTO_NUMBA_FROM` practice-years, numpy below that.
 
     A small simulation takes as long either way once compiled, and compiling the kernels
     the first time takes seconds (once per installation: numba caches them on disk), so

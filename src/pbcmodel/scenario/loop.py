@@ -178,8 +178,10 @@ def run_threads(plans: list[SimulationPlan], options: SimulationOptions) -> list
 
     spans = ranges(n, workers)
     # numba for a large simulation (or as the user chose): a small one would wait longer for
-    # a first compilation than numba saves it
-    kernel = kernel_for(n * options.years * sum(len(plan.list_size) for plan in plans))
+    # a first compilation than numba saves it. Every policy is settled and tallied: a
+    # design's generation of candidates is as much work as that many simulations
+    kernel = kernel_for(n * options.years * sum(len(plan.list_size) * len(plan.policies)
+                                                for plan in plans))
     # full arrays kept in memory: one set per policy, each range writing its own rows
     shared = [[tuple(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32)
                      for _ in range(3))
