@@ -128,8 +128,10 @@ def test_a_kernel_named_in_the_environment_is_used_at_any_size(monkeypatch):
         reread_environment()
 
 
-def test_a_small_simulation_under_auto_runs_numpy(monkeypatch):
-    seen = []
+@pytest.fixture
+def kernels_used(monkeypatch):  # type: ignore[no-untyped-def]
+    """The kernels the draws ask for, recorded, under PBCMODEL_KERNEL=auto."""
+    seen: list[str] = []
     original = kernel.active_kernel
 
     def spy() -> str:
@@ -139,38 +141,26 @@ def test_a_small_simulation_under_auto_runs_numpy(monkeypatch):
     monkeypatch.setattr(kernel, "active_kernel", spy)
     monkeypatch.setenv(kernel.ENVIRONMENT, "auto")
     reread_environment()
-    try:
-        pbc.Scenario.example(practice_effects=DIXON).simulate(n=100, years=2, seed=1)
-    finally:
-        reread_environment()
-    assert set(seen) == {"numpy"}        # 60 practices × 100 × 2 is far below the mark
+    yield seen
+    reread_environment()
 
 
-def test_every_policy_settled_on_the_draws_counts(numba_installed, monkeypatch):
+def test_a_small_simulation_under_auto_runs_numpy(kernels_used):
+    pbc.Scenario.example(practice_effects=DIXON).simulate(n=100, years=2, seed=1)
+    assert set(kernels_used) == {"numpy"}  # 60 practices × 100 × 2 is far below the mark
+
+
+def test_every_policy_settled_on_the_draws_counts(numba_installed, kernels_used, monkeypatch):
     # 60 practices × 100 simulations × 2 years = 12,000 practice-years a policy: with the
     # mark at 20,000, one policy runs numpy and two (compared on the same draws) run numba
-    seen = []
-    original = kernel.active_kernel
-
-    def spy() -> str:
-        seen.append(original())
-        return seen[-1]
-
-    monkeypatch.setattr(kernel, "active_kernel", spy)
     monkeypatch.setattr(kernel, "AUTO_NUMBA_FROM", 20_000)
-    monkeypatch.setenv(kernel.ENVIRONMENT, "auto")
-    reread_environment()
     scn = pbc.Scenario.example()
-    try:
-        scn.simulate(n=100, years=2, seed=1)
-        alone = set(seen)
-        seen.clear()
-        pbc.compare([scn, scn.evolve(overspend=pbc.OverspendPolicy(practice_share=0.3),
-                                     name="shared")],
-                    n=100, years=2, seed=1)
-    finally:
-        reread_environment()
-    assert alone == {"numpy"} and set(seen) == {"numba"}
+    scn.simulate(n=100, years=2, seed=1)
+    alone = set(kernels_used)
+    kernels_used.clear()
+    pbc.compare([scn, scn.evolve(overspend=pbc.OverspendPolicy(practice_share=0.3),
+                                 name="shared")], n=100, years=2, seed=1)
+    assert alone == {"numpy"} and set(kernels_used) == {"numba"}
 
 
 def test_a_bad_environment_variable_names_it(monkeypatch):
