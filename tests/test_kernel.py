@@ -236,6 +236,25 @@ def test_fused_group_equals_the_numpy_inversion_on_any_bits(numba_installed, law
     np.testing.assert_array_equal(fused, reference)
 
 
+def test_a_closed_cell_answering_the_open_mark_is_found_the_same(numba_installed):
+    # 70,000 points: the guide is int64, and cell 1 is closed at index 65,535 = OPEN (the
+    # first 65,535 points hold 6.6e-6 between them, below 1/4096; point 65,535 jumps to 0.5)
+    points = 70_000
+    cdf = np.concatenate([np.arange(1, 65_536) * 1e-10, np.linspace(0.5, 1.0, points - 65_535)])
+    law = LatticeInverse.of(cdf[None, :], np.array([0]), np.array([1.0]), np.zeros(1),
+                            np.ones(1))
+    assert law.guide[0, 1] == law.guide[0, 2] == law.answer[0, 1] == 65_535
+    cells = np.array([0, 1, 1, 2, 2048, 4095], dtype=np.uint64)
+    raw = (cells << np.uint64(52)) + np.arange(6, dtype=np.uint64) * np.uint64(977)
+    reference = law.invert(raw[:, None].copy()).ravel()
+    fused = np.empty((1, 6, 1), dtype=np.int64)
+    kernel._compiled()(raw[:, None].copy(), law.cdf.reshape(-1), points, law.guide,
+                       law.answer, law.start, law.h, 0, (np.ones((6, 1)),), np.ones(1), fused)
+    # whole pence of the lattice amounts (h = £1): index × 100
+    np.testing.assert_array_equal(fused.ravel(), np.rint(reference * 100).astype(np.int64))
+    assert fused[0, 1, 0] == fused[0, 2, 0] == 65_535 * 100
+
+
 @settings(max_examples=25, deadline=None)
 @given(law=lattice_laws(), seed=st.integers(0, 2**20),
        kind=st.sampled_from(["none", "per simulation", "per unit"]),

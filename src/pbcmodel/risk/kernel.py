@@ -275,27 +275,43 @@ def _fused_group(raw: np.ndarray, flat_cdf: np.ndarray, points: int, guide: np.n
                  factor: tuple[np.ndarray, ...], growth: np.ndarray, out: np.ndarray) -> None:
     """Whole pence of the draws ``raw`` (keys × k, width) of units ``first, first + 1, …``
     into ``out[key, :, first + j]``: each draw's lattice index (its guide cell's answer, or
-    where the cell holds a step, the guide's bracket halved until it closes), its amount,
+    where the cell holds a step, about one draw in ten nationally, the guide's bracket
+    halved until it closes, every search's first step taken side by side), its amount,
     × ``factor[key]`` (a tuple of (k, 1) or (k, units) arrays) × ``growth[key]`` × 100,
     rounded. (The search is written here, not as a
     function of its own: numba calls such a function per draw, at twice the cost of the
     whole loop.)"""
     keys, k = out.shape[0], out.shape[1]
     index = np.empty(keys * k, dtype=np.int64)
+    searched = np.empty(keys * k, dtype=np.int64)     # the rows whose cell holds a step
+    lows, highs = np.empty(keys * k, dtype=np.int64), np.empty(keys * k, dtype=np.int64)
     for j in range(raw.shape[1]):   # unit by unit: its guide, answers and cdf stay in cache
-        unit = first + j
-        # three passes over the unit's draws: the look-ups alone first (a loop without
-        # branches keeps many reads from memory in flight), then the searches, then pence
+        unit, offset = first + j, (first + j) * points
+        # the look-ups first, noting the rows to search without a branch (a loop without
+        # branches keeps many reads from memory in flight)
+        steps = 0
         for row in range(keys * k):
             index[row] = answer[unit, np.int64(guide_cell(raw[row, j]))]
-        for row in range(keys * k):
-            if index[row] == OPEN:
-                cell = np.int64(guide_cell(raw[row, j]))
-                lo, hi = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
-                u = unit_from_bits(raw[row, j])
+            searched[steps] = row
+            steps += index[row] == OPEN
+        # then every search's first step side by side (its reads of the guide and the cdf
+        # are independent: they overlap), which closes most brackets (one step in the cell)
+        for q in range(steps):
+            cell = np.int64(guide_cell(raw[searched[q], j]))
+            lows[q], highs[q] = np.int64(guide[unit, cell]), np.int64(guide[unit, cell + 1])
+        # (a closed cell of a wide guide answering OPEN has lo = hi with cdf[lo] ≥ u: the
+        # step keeps it, as the search would)
+        for q in range(steps):
+            lows[q], highs[q] = halve(flat_cdf, offset, unit_from_bits(raw[searched[q], j]),
+                                      lows[q], highs[q])
+        # the few brackets still open halved until they close
+        for q in range(steps):
+            lo, hi = lows[q], highs[q]
+            if lo < hi:
+                u = unit_from_bits(raw[searched[q], j])
                 while lo < hi:
-                    lo, hi = halve(flat_cdf, unit * points, u, lo, hi)
-                index[row] = lo
+                    lo, hi = halve(flat_cdf, offset, u, lo, hi)
+            index[searched[q]] = lo
         for key in range(keys):
             scales = factor[key]
             per_unit = scales.shape[1] > 1
