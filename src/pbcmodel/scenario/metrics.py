@@ -103,8 +103,13 @@ class Result(Protocol):
     @property
     def pool_pence(self) -> np.ndarray: ...
 
+    @property
+    def list_size(self) -> pd.Series: ...
+
     def metrics(self, *, loss_pounds: float = ..., loss_fraction: float = ...
                 ) -> pd.DataFrame: ...
+
+    def prob_loss(self, loss_fraction: float = ...) -> pd.Series: ...
 
     def commissioner_risk(self, level: float = ...) -> pd.Series: ...
 
@@ -158,18 +163,19 @@ def _risk(field: str) -> Compute:
     return compute
 
 
+# the chances of a loss are exact counts: read without the rest of the per-practice table
+# (whose quantiles a streamed result reads from its histograms)
 def _practices_prob(r: Result, c: _Cache, fraction: float) -> float:
-    return float(_practices(r, c, fraction)["prob_loss_over_fraction"].mean())
+    return float(r.prob_loss(fraction).mean())
 
 
 def _max_practice_prob(r: Result, c: _Cache, fraction: float) -> float:
-    return float(_practices(r, c, fraction)["prob_loss_over_fraction"].max())
+    return float(r.prob_loss(fraction).max())
 
 
 def _max_band_prob(r: Result, c: _Cache, fraction: float) -> float:
-    m = _practices(r, c, fraction)
-    band = pd.cut(m["list_size"], LIST_SIZE_BANDS, right=False)
-    return float(m["prob_loss_over_fraction"].groupby(band, observed=True).mean().max())
+    band = pd.cut(r.list_size.to_numpy(), LIST_SIZE_BANDS, right=False)
+    return float(r.prob_loss(fraction).groupby(band, observed=True).mean().max())
 
 
 def _outturn_beyond(fraction: float) -> Compute:

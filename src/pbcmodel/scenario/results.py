@@ -409,6 +409,25 @@ class SimulationResult:
                         f"{self.years} year(s)); losses over £{loss_pounds:,.0f} and over "
                         f"{100 * loss_fraction:g}% of budget")
 
+    def prob_loss(self, loss_fraction: float = 0.02) -> pd.Series:
+        """Per practice, the chance of a loss beyond ``loss_fraction`` of budget in a year:
+        the column ``prob_loss_over_fraction`` of :meth:`metrics`, exact, without the rest
+        of its table (no quantiles are read, so the histograms of a streamed result are
+        never counted for it). Counted losses as for :meth:`metrics`.
+
+        Examples
+        --------
+        >>> import pbcmodel as pbc
+        >>> res = pbc.Scenario.example().simulate(n=200, seed=2)
+        >>> bool((res.prob_loss(0.05) == res.metrics(loss_fraction=0.05)[
+        ...     "prob_loss_over_fraction"]).all())
+        True
+        """
+        check_fraction(loss_fraction, "loss_fraction")
+        share = self._cached(("prob_loss", float(loss_fraction)),
+                             lambda: self._loss_share("fraction", loss_fraction))
+        return pd.Series(share, index=self.practices, name="prob_loss_over_fraction")
+
     def _metrics(self, loss_pounds: float, loss_fraction: float) -> pd.DataFrame:
         t = self.tally
         count = t.count
@@ -423,7 +442,7 @@ class SimulationResult:
             "p95_amount": p95,
             "expected_freed_up": t.freed_sum / count / 100,
             "prob_loss_over_pounds": self._loss_share("pounds", loss_pounds),
-            "prob_loss_over_fraction": self._loss_share("fraction", loss_fraction),
+            "prob_loss_over_fraction": self.prob_loss(loss_fraction).to_numpy(),
         }, index=self.practices)
 
     def commissioner_risk(self, level: float = 0.95) -> pd.Series:
@@ -447,14 +466,14 @@ class SimulationResult:
         Per band: practices, mean and standard deviation of the yearly practice amount
         per registered patient, and the mean probability of a loss over 2% of budget.
         """
-        m = self._cached(("metrics", 10_000.0, 0.02), lambda: self._metrics(10_000.0, 0.02))
+        losses = self.prob_loss(0.02)
         band = self._bands(bands)
         sizes = self.list_size.to_numpy(dtype=float)
         per_head = self.tally.amount_sum / sizes / 100                  # Σ x / size, pounds
         squares = self.tally.second_moment() / sizes**2 / 100**2        # Σ (x / size)²
         rows = {}
-        for label, members in m.groupby(band, observed=True).groups.items():
-            idx = m.index.get_indexer(members)
+        for label, members in losses.groupby(band, observed=True).groups.items():
+            idx = losses.index.get_indexer(members)
             count = len(idx) * self.tally.count
             mean = per_head[idx].sum() / count
             rows[str(label)] = {
@@ -462,7 +481,7 @@ class SimulationResult:
                 "mean_amount_per_head": mean,
                 "sd_amount_per_head": float(np.sqrt(max(squares[idx].sum() / count - mean**2,
                                                         0.0))),
-                "prob_loss_over_2pct": m["prob_loss_over_fraction"].iloc[idx].mean(),
+                "prob_loss_over_2pct": losses.iloc[idx].mean(),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("list_size")
 

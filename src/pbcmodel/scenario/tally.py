@@ -95,6 +95,9 @@ SAMPLE_SIMULATIONS = 256
 _PRACTICES_AT_ONCE = 64
 #: Histogram entries per practice held before they are counted (a buffer reused throughout).
 _PENDING_PER_PRACTICE = 1024
+#: Rows of pending bins (2 bytes each) that take no more room than a histogram (4 bytes a
+#: bin): up to this many, a finished tally keeps its bins uncounted until a quantile is asked.
+_KEPT_PENDING = 2 * (HISTOGRAM_BINS + 2)
 #: A year's whole-pence limits (:meth:`Tally._limits`): losses, outturns over, under.
 Limits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -172,7 +175,6 @@ class Tally:
     loss_pounds: np.ndarray
     loss_fractions: np.ndarray
     misses: np.ndarray                     # (2, miss fractions, P): years over, under
-    histogram: np.ndarray
     amount_min: np.ndarray
     amount_max: np.ndarray
     commissioner: np.ndarray
@@ -183,6 +185,7 @@ class Tally:
     full_amount: np.ndarray | None
     full_net: np.ndarray | None
     full_outturn: np.ndarray | None
+    _counts: np.ndarray | None = None      # the histogram (P × bins), once counted into
     _bins: np.ndarray | None = None        # (pending, P) uint16 bins not yet counted
     _filled: int = 0                       # rows of _bins in use
     _scratch: dict[Any, np.ndarray] = attrs.field(factory=dict)   # work buffers, reused
@@ -225,7 +228,6 @@ class Tally:
             loss_pounds=np.zeros((len(keep.loss_pounds), p), dtype=np.int64),
             loss_fractions=np.zeros((len(keep.loss_fractions), p), dtype=np.int64),
             misses=np.zeros((2, len(keep.miss_fractions), p), dtype=np.int64),
-            histogram=np.zeros(p * (HISTOGRAM_BINS + 2), dtype=np.int32),
             amount_min=np.full(p, np.iinfo(np.int64).max), amount_max=np.full(p, np.iinfo(
                 np.int64).min),
             commissioner=np.zeros((k, years), dtype=np.int64),
@@ -451,13 +453,34 @@ class Tally:
                                        * (HISTOGRAM_BINS + 2)).astype(np.intp)
         return self._scratch["origin"], self._scratch["width"], self._scratch["offset"]
 
+    @property
+    def histogram(self) -> np.ndarray:
+        """Per practice, the count of yearly practice amounts in each bin of its grid: flat,
+        practice after practice, ``HISTOGRAM_BINS + 2`` counts each (below the grid, its
+        bins, above it); the pending bins are counted into it when it is first read."""
+        self.flush()
+        return self._made_histogram()
+
+    def _made_histogram(self) -> np.ndarray:
+        """The histogram's array, made (zeros) when there is none yet."""
+        if self._counts is None:
+            self._counts = np.zeros(self.practices * (HISTOGRAM_BINS + 2), dtype=np.int32)
+        return self._counts
+
+    def _keeps_pending(self) -> bool:
+        """Whether the pending bins may wait uncounted: no histogram has been made and they
+        take no more room than one (:data:`_KEPT_PENDING` rows)."""
+        return self._counts is None and self._filled <= _KEPT_PENDING
+
     def flush(self) -> None:
         """Count the pending histogram entries, a block of practices at a time (each block's
-        counts fit in cache, and no array as large as the histogram is made)."""
+        counts fit in cache, and no array as large as the histogram is made); the histogram
+        is made at the first count."""
         if not self._filled or self._bins is None:
             return
+        histogram = self._made_histogram()
         if active_kernel() == "numba":
-            count_pending(self._bins[:self._filled], self.histogram)
+            count_pending(self._bins[:self._filled], histogram)
             self._filled = 0
             return
         size = HISTOGRAM_BINS + 2
@@ -467,7 +490,7 @@ class Tally:
             # each practice's bins within its block (np.bincount counts native integers
             # several times faster than narrower ones)
             index = self._bins[:self._filled, block] + offset[block]
-            rows = self.histogram[lo * size:(lo + _PRACTICES_AT_ONCE) * size]
+            rows = histogram[lo * size:(lo + _PRACTICES_AT_ONCE) * size]
             counts = np.bincount(index.ravel(), minlength=len(rows))
             rows += counts.astype(np.int32)      # counts < 2^31 a practice
         self._filled = 0
@@ -480,8 +503,7 @@ class Tally:
         one at a time and released, so merging needs room for one more array, not for a
         second copy of both.
         """
-        self.flush()
-        other.flush()
+        counts, bins = self._merged_bins(other)
         full: list[np.ndarray | None] = []
         for name in ("full_amount", "full_net", "full_outturn"):
             a, b = getattr(self, name), getattr(other, name)
@@ -506,7 +528,6 @@ class Tally:
             misses=self.misses + other.misses,
             outturns_given=self.outturns_given and other.outturns_given,
             budgets_vary=self.budgets_vary or other.budgets_vary,
-            histogram=self.histogram + other.histogram,
             amount_min=np.minimum(self.amount_min, other.amount_min),
             amount_max=np.maximum(self.amount_max, other.amount_max),
             commissioner=np.vstack([self.commissioner, other.commissioner]),
@@ -514,8 +535,21 @@ class Tally:
             pool=np.vstack([self.pool, other.pool]),
             amount_sample=np.concatenate([self.amount_sample, other.amount_sample]),
             net_sample=np.concatenate([self.net_sample, other.net_sample]),
-            full_amount=full[0], full_net=full[1], full_outturn=full[2], bins=None, filled=0,
-            scratch={}, year_limits={})
+            full_amount=full[0], full_net=full[1], full_outturn=full[2], counts=counts,
+            bins=bins, filled=0 if bins is None else len(bins), scratch={}, year_limits={})
+
+    def _merged_bins(self, other: Tally) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Both tallies' histogram entries: their pending bins one range after the other
+        while they take no more room than a histogram (:data:`_KEPT_PENDING` rows), else
+        counted, ``other``'s histogram added into ``self``'s (both are consumed)."""
+        if (self._counts is None and other._counts is None
+                and self._filled + other._filled <= _KEPT_PENDING):
+            parts = [t._bins[:t._filled] for t in (self, other)
+                     if t._bins is not None and t._filled]
+            return None, np.concatenate(parts) if parts else None
+        histogram = self.histogram
+        histogram += other.histogram
+        return histogram, None
 
     # reading ----------------------------------------------------------------------------
     @property
@@ -542,7 +576,6 @@ class Tally:
         statistic is placed inside the histogram bin that holds it, so the estimate is
         within the returned bound (the width of that bin, pence) of the exact quantile.
         """
-        self.flush()
         bins = HISTOGRAM_BINS
         h = (self.count - 1) * q
         first = int(np.floor(h))
@@ -599,10 +632,16 @@ class Tally:
                                                                   self.misses[1, i])
 
     def finished(self) -> Tally:
-        """This tally with its pending counts added, its work buffers released and full
-        arrays narrowed to int32."""
-        self.flush()
-        self._bins, self._scratch, self._year_limits = None, {}, {}
+        """This tally with its work buffers released and full arrays narrowed to int32. Its
+        pending histogram entries are counted, unless they may wait (:meth:`_keeps_pending`)
+        for the first quantile (a result whose quantiles are never read, as a design's candidates,
+        never makes the histogram)."""
+        if not self._keeps_pending():
+            self.flush()
+        self._bins = (None if self._bins is None or not self._filled else
+                      self._bins if self._filled == len(self._bins) else
+                      self._bins[:self._filled].copy())          # only the rows in use
+        self._scratch, self._year_limits = {}, {}
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
@@ -612,10 +651,12 @@ class Tally:
             self.writer.close()
         return self
 
-    def __getstate__(self) -> dict[str, Any]:        # pickled for dask: counts first
-        self.flush()
+    def __getstate__(self) -> dict[str, Any]:        # pickled for dask
+        if not self._keeps_pending():
+            self.flush()                       # the smaller of a histogram and the bins
         state = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
-        return {**state, "_bins": None, "_scratch": {},      # work buffers stay behind
+        pending = None if self._bins is None or not self._filled else self._bins[:self._filled]
+        return {**state, "_bins": pending, "_scratch": {},      # work buffers stay behind
                 "_year_limits": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
