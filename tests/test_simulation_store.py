@@ -216,16 +216,17 @@ def test_design_asks_for_the_losses_its_aims_need(monkeypatch):
 
 # ----------------------------------------------------------------------------- memory
 def test_memory_parts_by_hand():
-    # 10,000 simulations × 60 practices × 3 years kept in memory: three int32 arrays
-    # (amount, net cash, outturn) = 10,000 × 60 × 3 × 3 × 4 B = 21,600,000 B, not copied
-    # on one thread
+    # 10,000 simulations × 60 practices × 3 years kept in memory: amount and net cash int32,
+    # outturn int64 = 10,000 × 60 × 3 × (4 + 4 + 8) B = 28,800,000 B, not copied on one
+    # thread
     parts = memory.simulation_parts(10_000, 60, 3, keep="full")
-    assert parts["full"] == 21_600_000 and parts["finish"] == 0
+    assert parts["full"] == 28_800_000 and parts["finish"] == 0
     # two local threads write their rows into one set of arrays: nothing to join at the end
     assert memory.simulation_parts(10_000, 60, 3, keep="full", workers=2)["finish"] == 0
-    # dask workers' ranges are joined here one array at a time: room for one more array
+    # dask workers' ranges are joined here one array at a time: room for the largest, the
+    # outturn, 10,000 × 60 × 3 × 8 B
     assert memory.simulation_parts(10_000, 60, 3, keep="full", workers=2,
-                                   engine="client")["finish"] == 7_200_000
+                                   engine="client")["finish"] == 14_400_000
     # a store keeps nothing per simulation in memory
     assert memory.simulation_parts(10_000, 60, 3, keep="full", on_disk=1)["full"] == 0
     # streamed: the commissioner's three int64 totals per simulation-year, twice (merge)

@@ -50,13 +50,14 @@ from ..sharing import resolve_conditions
 from .memory import DRAW_ELEMENTS
 from .options import SimulationOptions
 from .plan import SimulationPlan
-from .tally import Tally
+from .tally import FULL_DTYPES, Tally
 
 __all__ = ["merge", "progress_bar", "ranges", "run_threads", "settle_chunk",
            "simulate_range"]
 
 #: Full arrays kept in memory for one policy: amount, net cash and outturn, simulation ×
-#: practice × year, int32 pence (one set shared by every range, each writing its own rows).
+#: practice × year, pence (:data:`~.tally.FULL_DTYPES`; one set shared by every range, each
+#: writing its own rows).
 Full = tuple[np.ndarray, ...]
 
 
@@ -65,7 +66,7 @@ def simulate_range(plan: SimulationPlan, lo: int, hi: int,
                    shared: Sequence[Full | None] | None = None) -> list[Tally]:
     """Simulate ``[lo, hi)`` for every policy of ``plan``: draw each chunk once, settle many.
 
-    ``shared``: per policy, the run's full arrays (simulation × practice × year, int32) to
+    ``shared``: per policy, the run's full arrays (simulation × practice × year) to
     write rows ``lo:hi`` into, or None. Freed work arrays are reused even in a process told
     to trim memory eagerly (dask's workers, see :mod:`pbcmodel.malloc`).
     """
@@ -183,8 +184,8 @@ def run_threads(plans: list[SimulationPlan], options: SimulationOptions) -> list
     kernel = kernel_for(n * options.years * sum(len(plan.list_size) * len(plan.policies)
                                                 for plan in plans))
     # full arrays kept in memory: one set per policy, each range writing its own rows
-    shared = [[tuple(np.zeros((n, len(plan.list_size), plan.years), dtype=np.int32)
-                     for _ in range(3))
+    shared = [[tuple(np.zeros((n, len(plan.list_size), plan.years), dtype=dtype)
+                     for dtype in FULL_DTYPES)
                if policy.keep.full and policy.keep.sink is None else None
                for policy in plan.policies] for plan in plans]
     try:

@@ -22,10 +22,10 @@ what is allocated, part by part, for each ``keep``:
   pending bin indices), loss thresholds and outturn-miss limits and counts; per scenario the
   figures' sample of the first 256 simulations and the commissioner's totals per
   simulation-year (three int64, copied once when the threads' ranges merge);
-* **full** (``keep="full"`` in memory) — every practice × simulation × year amount, net
-  cash and outturn, int32 pence, written by every thread into one set of arrays; **finish**: with
-  dask, the room one more array needs while the workers' ranges are joined here (one array
-  at a time), once the work arrays are gone;
+* **full** (``keep="full"`` in memory) — every practice × simulation × year amount and net
+  cash (int32 pence) and outturn (int64), written by every thread into one set of arrays;
+  **finish**: with dask, the room one more array needs while the workers' ranges are joined
+  here (one array at a time), once the work arrays are gone;
 * **store** (``keep="full"`` with a store) — per thread, the chunk being settled (int64
   pence of the three arrays for every year) and the compressor's copies of a store chunk.
 
@@ -40,8 +40,8 @@ Examples
 >>> parts = simulation_parts(10_000, 60, 3)
 >>> parts["full"], parts["store"]           # streamed: no per-practice arrays
 (0, 0)
->>> simulation_parts(10_000, 60, 3, keep="full")["full"]   # 10,000 × 60 × 3 × 3 arrays × 4 B
-21600000
+>>> simulation_parts(10_000, 60, 3, keep="full")["full"]   # 10,000 × 60 × 3 × (4 + 4 + 8) B
+28800000
 >>> check_simulation_memory(10**9, 60, 3, available=16 * 2**30)
 Traceback (most recent call last):
 ...
@@ -52,6 +52,8 @@ from __future__ import annotations
 
 import os
 from typing import Any
+
+import numpy as np
 
 from ..errors import ValidationError
 from ..risk import patients
@@ -86,6 +88,10 @@ PER_SIMULATION_YEAR = 3 * 8 * 2
 USABLE_SHARE = 0.8
 #: Per-practice arrays kept with ``keep="full"`` (amount, net cash, outturn).
 FULL_ARRAYS = len(store.ARRAYS)
+#: Their bytes per practice-simulation-year in memory (:data:`~.tally.FULL_DTYPES`: two
+#: int32, one int64), and the largest one's.
+FULL_BYTES = sum(np.dtype(dtype).itemsize for dtype in tally.FULL_DTYPES)
+FULL_LARGEST = max(np.dtype(dtype).itemsize for dtype in tally.FULL_DTYPES)
 #: Ways of keeping the per-practice arrays.
 KEEPS = ("stats", "full")
 
@@ -148,8 +154,7 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
     copies = here * (threads if engine == "dask" else 1)    # each dask worker holds a copy
     bins = (tally.HISTOGRAM_BINS + 2) * 4
     sample = min(n, tally.SAMPLE_SIMULATIONS) * p * years * 8 * 2
-    in_memory = (scenarios - on_disk) * n * p * years * FULL_ARRAYS * 4 if keep == "full" \
-        else 0
+    in_memory = (scenarios - on_disk) * n * p * years * FULL_BYTES if keep == "full" else 0
     # per practice: loss thresholds a year, miss limits (over, under) a year and counts
     limits = (len(tally.LOSS_FRACTIONS) * years
               + len(tally.MISS_FRACTIONS) * 2 * (years + 1)) * 8
@@ -163,7 +168,8 @@ def simulation_parts(n: int, practices: int, years: int, *, scenarios: int = 1,
         "tallies": scenarios * (threads * p * (2 * bins + limits)
                                 + sample + n * years * PER_SIMULATION_YEAR),
         "full": in_memory,
-        "finish": 0 if threads == 1 or engine == "local" else in_memory // FULL_ARRAYS,
+        "finish": 0 if threads == 1 or engine == "local" else
+                  in_memory // FULL_BYTES * FULL_LARGEST,
         "store": here * (on_disk if keep == "full" else 0) * threads
                  * (settled * p * years * FULL_ARRAYS * 8 + 2 * store.CHUNK_BYTES),
     }

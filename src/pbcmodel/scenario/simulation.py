@@ -29,7 +29,7 @@ practice, exact integer sums, counts and a fine histogram of the yearly practice
 accumulated chunk by chunk (:mod:`~pbcmodel.scenario.tally`), and per simulation-year the
 commissioner's totals: memory does not grow with ``n × practices``. ``keep="full"`` also
 keeps every practice × simulation × year amount and net cash in integer pence (int32
-where they fit, checked).
+where they fit, checked) and outturn (int64).
 
 **Randomness**: one :class:`numpy.random.SeedSequence` per ``seed`` (checked by
 :func:`pbcmodel.risk.patients.seed_sequence`); draws come from streams keyed by year and

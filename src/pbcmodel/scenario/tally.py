@@ -98,6 +98,10 @@ _PENDING_PER_PRACTICE = 1024
 #: Rows of pending bins (2 bytes each) that take no more room than a histogram (4 bytes a
 #: bin): up to this many, a finished tally keeps its bins uncounted until a quantile is asked.
 _KEPT_PENDING = 2 * (HISTOGRAM_BINS + 2)
+#: The dtypes of the full arrays (``keep="full"``): amount and net cash int32 (widened to
+#: int64 for a range where one does not fit), outturn int64 (a large practice's yearly
+#: spend passes £21.4m, int32's limit in pence).
+FULL_DTYPES = (np.int32, np.int32, np.int64)
 #: A year's whole-pence limits (:meth:`Tally._limits`): losses, outturns over, under.
 Limits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -202,8 +206,9 @@ class Tally:
               width: np.ndarray, keep: bool | Keep,
               full: Sequence[np.ndarray] | None = None) -> Tally:
         """A tally with nothing added yet; ``budget_pence`` is (years, P); ``keep`` a
-        :class:`Keep` (or True for ``Keep(full=True)``). ``full``: int32 zeros of shape
-        (hi − lo, P, years) to write the full amounts, net cash and (optionally) outturns
+        :class:`Keep` (or True for ``Keep(full=True)``). ``full``: zeros of shape
+        (hi − lo, P, years) and :data:`FULL_DTYPES` to write the full amounts, net cash and
+        (optionally) outturns
         into (rows ``lo:hi`` of arrays shared by the tallies of consecutive ranges, which
         then merge without a copy)."""
         keep = keep if isinstance(keep, Keep) else Keep(full=bool(keep))
@@ -214,7 +219,8 @@ class Tally:
         zeros = np.zeros(p, dtype=np.int64)
         sample = max(0, min(hi, SAMPLE_SIMULATIONS) - lo)
         arrays = [None if not keep_full else full[i] if full is not None and len(full) > i
-                  else np.zeros((k, p, years), dtype=np.int32) for i in range(3)]
+                  else np.zeros((k, p, years), dtype=dtype)
+                  for i, dtype in enumerate(FULL_DTYPES)]
         return cls(
             lo=lo, hi=hi, years=years, low=low, width=width,
             loss_fraction_pence=loss_limit(budget_pence, np.asarray(keep.loss_fractions)
@@ -632,7 +638,8 @@ class Tally:
                                                                   self.misses[1, i])
 
     def finished(self) -> Tally:
-        """This tally with its work buffers released and full arrays narrowed to int32. Its
+        """This tally with its work buffers released and its full amounts and net cash
+        narrowed to int32 where they fit. Its
         pending histogram entries are counted, unless they may wait (:meth:`_keeps_pending`)
         for the first quantile (a result whose quantiles are never read, as a design's candidates,
         never makes the histogram)."""
@@ -645,8 +652,6 @@ class Tally:
         if self.full_amount is not None and self.full_net is not None:
             self.full_amount = _narrow(self.full_amount)
             self.full_net = _narrow(self.full_net)
-        if self.full_outturn is not None:
-            self.full_outturn = _narrow(self.full_outturn)
         if self.writer is not None:          # rows it still holds go to the store
             self.writer.close()
         return self
