@@ -174,13 +174,14 @@ def spend_sampler(scn: SimulatedScenario, method: str) -> risk.SpendSampler:
     :func:`pool_unit`; each practice's retained spend times its effect, with practice
     effects); inside :func:`reuse_spend`, the sampler already prepared from the same
     inputs."""
-    inputs = (scn.population, require_cost_model(scn), scn.high_cost_threshold,
-              scn.high_cost_pool_share, scn.common_shock_cv, method, scn.practice_effects)
+    model = require_cost_model(scn)
+    inputs = (scn.population, model, scn.high_cost_threshold, scn.high_cost_pool_share,
+              scn.common_shock_cv, method, scn.practice_effects)
     reused = _REUSED.get()
     for earlier, sampler in reused or ():
         if _same_inputs(earlier, inputs):
             return sampler
-    sampler = risk.spend_sampler(scn.population, require_cost_model(scn),
+    sampler = risk.spend_sampler(scn.population, model,
                                  high_cost_threshold=scn.high_cost_threshold,
                                  high_cost_pool_share=scn.high_cost_pool_share,
                                  common_shock_cv=scn.common_shock_cv,
