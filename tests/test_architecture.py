@@ -434,7 +434,7 @@ def test_table_checker_on_a_made_up_page():
         "# Architecture", "",
         "## The parts and what each owns", "",
         "| part | owns |", "|---|---|",
-        "| `capitation/` | `steps.py`: the steps (from `credibility.py`); `nope.py`: gone |",
+        "| `capitation/` | `steps.py`: the steps (from `money.py`); `nope.py`: gone |",
         "| `money.py`, `gone/` | pence |", "",
         "## Where to find it", "",
         "| question | the one file that answers it |", "|---|---|",
