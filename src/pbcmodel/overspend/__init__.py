@@ -29,7 +29,8 @@ error (choose one). See :func:`pbcmodel.settlement.settle`.
 
 The package has three modules, each with a worked example:
 :mod:`~pbcmodel.overspend.policy` (:class:`OverspendPolicy` with its validation,
-:data:`CLAWBACK_SOURCES`, :data:`MAX_RECOVERY_YEARS`, :func:`balance_over_three_years` and
+:data:`~pbcmodel.overspend.policy.CLAWBACK_SOURCES`,
+:data:`~pbcmodel.overspend.policy.MAX_RECOVERY_YEARS`, :func:`balance_over_three_years` and
 :func:`liability_rule`), :mod:`~pbcmodel.overspend.netting` (:class:`Consortia`,
 :func:`net_within_consortia` and its element-wise rules :func:`netting_sign`,
 :func:`netting_weight`, :func:`netted_total`) and :mod:`~pbcmodel.overspend.recovery`

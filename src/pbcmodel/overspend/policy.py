@@ -106,10 +106,12 @@ class OverspendPolicy:
         Net under- and overspends within each consortium before sharing.
     recovery_years : int, default 1
         Number of future budgets over which the remaining liability is recovered: a whole
-        number from 1 to :data:`MAX_RECOVERY_YEARS` (2.5 is an error, not 2).
+        number from 1 to :data:`~pbcmodel.overspend.policy.MAX_RECOVERY_YEARS` (2.5 is an
+        error, not 2).
     clawback_order : sequence of str, default ("freed_up", "incentives", "future_budgets")
-        Recovery sources in order; names from :data:`CLAWBACK_SOURCES`, ending
-        with ``"future_budgets"``. Leave a source out to spare it.
+        Recovery sources in order; names from
+        :data:`~pbcmodel.overspend.policy.CLAWBACK_SOURCES`, ending with
+        ``"future_budgets"``. Leave a source out to spare it.
 
     Examples
     --------

@@ -64,7 +64,7 @@ def claw_back(liability: np.ndarray, due: np.ndarray | None = None, *,
     Two debts are recovered: the instalment brought forward and ``due`` this year, and this
     year's new ``liability``. The sources are taken in ``order`` (an
     :attr:`~pbcmodel.overspend.OverspendPolicy.clawback_order`; without a policy
-    :data:`~pbcmodel.overspend.CLAWBACK_SOURCES`):
+    :data:`~pbcmodel.overspend.policy.CLAWBACK_SOURCES`):
 
     * ``"freed_up"`` — the practice's freed-up resources recover what is ``due`` (a practice
       with freed-up resources this year has no new liability this year);
