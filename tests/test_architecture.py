@@ -217,10 +217,11 @@ def _parsed(source: str, code: str) -> list[Import]:
 
 
 def test_checker_finds_a_cycle_through_a_function_import():
-    imports = (_parsed("pbcmodel.sharing.schedule", "def f():\n    from ..overspend import x\n")
-               + _parsed("pbcmodel.overspend", "from .sharing.schedule import SideRule\n"))
-    assert find_cycle(graph(imports)) == ["pbcmodel.overspend", "pbcmodel.sharing.schedule",
-                                          "pbcmodel.overspend"]
+    imports = (_parsed("pbcmodel.sharing.schedule",
+                       "def f():\n    from ..overspend.policy import x\n")
+               + _parsed("pbcmodel.overspend.policy", "from ..sharing.schedule import SideRule\n"))
+    assert find_cycle(graph(imports)) == ["pbcmodel.overspend.policy", "pbcmodel.sharing.schedule",
+                                          "pbcmodel.overspend.policy"]
 
 
 def test_checker_flags_a_pure_module_importing_the_example_data():
@@ -443,7 +444,7 @@ def test_table_checker_on_a_made_up_page():
         "`CapitationFormula.nope`) |",
         "| Which file? | `src/pbcmodel/nope.py` (`x`) |",
         "| The threshold? | `src/pbcmodel/money.py` (`largest_remainder(x, 3)`, `(X − d)⁺`, "
-        "`missing`); `overspend.py` (`OverspendPolicy`) |", "",
+        "`missing`); `overspend/policy.py` (`OverspendPolicy`) |", "",
         "## Conventions", ""])
     assert where_to_find_it_problems(page) == [
         ("How is my budget set?", "src/pbcmodel/capitation/formula.py",
