@@ -41,11 +41,16 @@ settlement (:mod:`pbcmodel.settlement.settle_kernel`). Every name is importable 
 
 Examples
 --------
->>> from pbcmodel.overspend import OverspendPolicy
->>> policy = OverspendPolicy(tolerance=0.02, practice_share=0.5, cap=0.05)
->>> # budget £1m, spend £1.05m: 50% of the £30,000 beyond the £20,000 tolerance
->>> float(policy.liability(1_000_000, 1_050_000))
-15000.0
+A practice's liability under a policy (``policy``), then recovered from its later budgets
+(``recovery``):
+
+>>> import numpy as np
+>>> from pbcmodel.overspend import OverspendPolicy, recovery_schedule
+>>> policy = OverspendPolicy(practice_share=0.5, recovery_years=3)
+>>> # budget £1m, spend £1.1m: half of the £100,000 overspend, £50,000 = 5,000,000p
+>>> owed = round(policy.liability(1_000_000, 1_100_000) * 100)
+>>> recovery_schedule(np.array([owed]), policy.recovery_years).tolist()   # odd pence first
+[[1666667, 1666667, 1666666]]
 """
 
 from __future__ import annotations

@@ -37,9 +37,9 @@ same integers (tests/test_settle_kernel.py). The money is checked as
 simulation of each call.
 
 **Compilation** happens on first use in a process and is cached on disk (numba's
-``cache=True``); after editing one of the shared rules in ``sharing/schedule.py`` or
-``overspend.py`` in a checkout, touch this file (or delete its
-``__pycache__/settle_kernel.*.nb*``) so that numba compiles them anew. The loop releases
+``cache=True``); after editing one of the shared rules in ``sharing/schedule.py``,
+``overspend/netting.py`` or ``overspend/recovery.py`` in a checkout, touch this file (or
+delete its ``__pycache__/settle_kernel.*.nb*``) so that numba compiles them anew. The loop releases
 the GIL and starts no threads of its own.
 
 Examples
