@@ -426,7 +426,10 @@ class SimulationResult:
         check_fraction(loss_fraction, "loss_fraction")
         share = self._cached(("prob_loss", float(loss_fraction)),
                              lambda: self._loss_share("fraction", loss_fraction))
-        return pd.Series(share, index=self.practices, name="prob_loss_over_fraction")
+        return labelled(pd.Series(share, index=self.practices, name="prob_loss_over_fraction"),
+                        "probability", title=f"Per practice, the chance of a loss over "
+                        f"{100 * loss_fraction:g}% of budget in a year ({self.n:,} simulations "
+                        f"× {self.years} year(s))")
 
     def _metrics(self, loss_pounds: float, loss_fraction: float) -> pd.DataFrame:
         t = self.tally
